@@ -1,0 +1,30 @@
+"""``python -m bot``: start the app (settings from the environment or ``.env``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+
+
+def main() -> int:
+    """Validate settings (exit 2 with one clear line), then serve until stopped."""
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        print(f"peer-support-bot: {describe_error(error)}", file=sys.stderr)
+        return 2
+    from bot.app import configure_logging, serve
+
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Typed domain errors; the Slack side turns each into plain words."""
+
+from __future__ import annotations
+
+from storage.models import OfferState
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotAllowed(DomainError):
+    """The caller's role does not allow this."""
+
+
+class NotOnRoster(DomainError):
+    """The caller is not a peer supporter."""
+
+
+class AlreadyHasOpenRequest(DomainError):
+    """The requester already has an open request."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(f"request {request_id} is open")
+        self.request_id = request_id
+
+
+class NoOpenRequest(DomainError):
+    """The caller has no open request."""
+
+
+class InvalidForm(DomainError):
+    """A submitted form has field errors (field name → message)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(sorted(errors)))
+        self.errors = errors
+
+
+class NotYourOffer(DomainError):
+    """Someone clicked an offer addressed to somebody else."""
+
+
+class AlreadyAccepted(DomainError):
+    """A second click on Accept by the supporter who already holds the request."""
+
+
+class OfferNoLongerOpen(DomainError):
+    """A click on an offer that expired, was passed, withdrawn or taken."""
+
+    def __init__(self, state: OfferState) -> None:
+        super().__init__(f"offer is {state}")
+        self.state = state
+
+
+class NotHeldByYou(DomainError):
+    """A supporter acted on a request they do not hold (any more)."""
+
+
+class RequestNotWaiting(DomainError):
+    """A coordinator tried to hand on a request that is not waiting for a supporter."""
+
+
+class SupporterCannotTakeRequest(DomainError):
+    """The named supporter may not be offered this request.
+
+    Deliberately one error for every reason (not on the roster, untrained,
+    away, already offered it, or excluded by the requester): telling them
+    apart would let a coordinator probe who asked.
+    """
+
+
+class DeliveryFailed(DomainError):
+    """Slack would not deliver a message to this person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DateNotInFuture(DomainError):
+    """A date that must lie in the future does not."""

@@ -1,0 +1,674 @@
+"""Peer support requests: making them, routing them round-robin, and their whole life.
+
+Every state change is a conditional update inside one ``BEGIN IMMEDIATE``
+unit of work, so a double click, two racing clicks or two processes can
+never both win. Messages go out after the commit, and only from the caller
+that won; a failure to send never undoes a committed decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from bot.errors import (
+    AlreadyAccepted,
+    AlreadyHasOpenRequest,
+    DeliveryFailed,
+    InvalidForm,
+    NoOpenRequest,
+    NotHeldByYou,
+    NotYourOffer,
+    OfferNoLongerOpen,
+    RequestNotWaiting,
+    SupporterCannotTakeRequest,
+)
+from bot.ports import Clock, EscalationCard, Notifier, OfferCard
+from bot.roles import Roles
+from bot.service_hours import ServiceHours
+from storage.db import Database, Tx
+from storage.models import (
+    ROUTABLE_STATES,
+    Area,
+    ContactMode,
+    MessageRef,
+    Offer,
+    OfferState,
+    PeerRequest,
+    Referral,
+    RequestState,
+    Supporter,
+    Urgency,
+)
+
+log = logging.getLogger(__name__)
+_E = TypeVar("_E", bound=StrEnum)
+
+# "As soon as possible" goes to this many supporters at once; the first Accept wins.
+ASAP_FANOUT = 3
+# Offers let expire in a row before a supporter is set to away.
+EXPIRIES_BEFORE_AWAY = 3
+# A coordinator's hand-off ignores capacity: they arranged it with the supporter.
+_NO_CAPACITY_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """What the requester filled in, before validation."""
+
+    area: str | None
+    urgency: str | None
+    contact: str | None
+    preferred_supporter_id: str | None = None
+    excluded_ids: frozenset[str] = frozenset()
+    note: str | None = None
+
+
+class RouteResult(StrEnum):
+    """What one routing attempt did."""
+
+    OFFERED = "offered"
+    STILL_OFFERED = "still_offered"  # an open offer is still waiting for an answer
+    WAITING_FOR_HOURS = "waiting_for_hours"
+    ESCALATED = "escalated"
+    STILL_ESCALATED = "still_escalated"
+    NOT_ROUTABLE = "not_routable"
+
+
+@dataclass
+class _Outbox:
+    """Messages decided inside a unit of work, sent once it has committed."""
+
+    new_offers: list[Offer] = field(default_factory=list)
+    redraw: list[Offer] = field(default_factory=list)
+    escalated: PeerRequest | None = None
+
+
+@dataclass(frozen=True)
+class RequestStatus:
+    """What a requester may see of their own request."""
+
+    request_id: int
+    state: RequestState
+    assignee_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestPolicy:
+    """The program's routing settings."""
+
+    offer_timeout: timedelta
+    capacity: int
+    note_max_length: int
+
+
+class RequestService:
+    """Creates, routes, assigns, hands back, closes and cancels requests."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        notifier: Notifier,
+        clock: Clock,
+        hours: ServiceHours,
+        roles: Roles,
+        policy: RequestPolicy,
+    ) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._clock = clock
+        self._hours = hours
+        self._roles = roles
+        self._policy = policy
+
+    # Making a request
+
+    async def ensure_can_request(self, *, requester_id: str) -> None:
+        """Raise :class:`AlreadyHasOpenRequest` if the person already has one open."""
+        async with self._db.read() as tx:
+            existing = await tx.requests.open_for_requester(requester_id)
+        if existing is not None:
+            raise AlreadyHasOpenRequest(existing.id)
+
+    async def submit(self, *, requester_id: str, form: RequestForm) -> PeerRequest:
+        """Validate and store a new request (pending); raises :class:`InvalidForm`."""
+        area, urgency, contact, errors = self._validate_choices(form)
+        note = (form.note or "").strip() or None
+        if note is not None and len(note) > self._policy.note_max_length:
+            errors["note"] = (
+                f"Please keep the note to {self._policy.note_max_length} characters (it has {len(note)})."
+            )
+        preferred = form.preferred_supporter_id
+        if preferred is not None and preferred in form.excluded_ids:
+            errors["preferred_supporter"] = "You also listed this person as someone to avoid."
+        elif preferred == requester_id:
+            errors["preferred_supporter"] = "Please choose someone other than yourself."
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            if preferred is not None and "preferred_supporter" not in errors:
+                supporter = await tx.roster.get(preferred)
+                if supporter is None or supporter.trained_on is None:
+                    errors["preferred_supporter"] = (
+                        "That person isn't on the peer supporter roster. Leave this empty"
+                        " and the next available supporter will be asked."
+                    )
+            if errors:
+                raise InvalidForm(errors)
+            existing = await tx.requests.open_for_requester(requester_id)
+            if existing is not None:
+                raise AlreadyHasOpenRequest(existing.id)
+            assert area is not None and urgency is not None and contact is not None
+            request = await tx.requests.create(
+                requester_id=requester_id,
+                area=area,
+                urgency=urgency,
+                contact=contact,
+                preferred_supporter_id=preferred,
+                note=note,
+                excluded_ids=form.excluded_ids - {requester_id},
+                now=now,
+            )
+        log.info("request %s created", request.id)
+        return request
+
+    async def start(self, *, request_id: int) -> RouteResult:
+        """After a request is stored: tell the requester what happens next, then route it."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(request_id)
+        if request is None or request.requester_id is None:
+            return RouteResult.NOT_ROUTABLE
+        now = self._clock.now()
+        opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
+        await self._quietly(
+            self._notifier.request_received(
+                request.requester_id, request_id=request.id, next_opening=opening
+            ),
+            "request_received",
+            request.id,
+        )
+        return await self.route(request_id=request_id)
+
+    # Routing
+
+    async def route(self, *, request_id: int) -> RouteResult:
+        """Offer the request to the next eligible supporter(s), or wait, or escalate."""
+        now = self._clock.now()
+        is_open = self._hours.is_open(now)
+        outbox = _Outbox()
+        async with self._db.transaction() as tx:
+            result = await self._route_in(tx, request_id, now, is_open, outbox)
+        await self._flush(outbox)
+        return result
+
+    async def _route_in(
+        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: _Outbox
+    ) -> RouteResult:
+        request = await tx.requests.get(request_id)
+        if request is None or request.state not in ROUTABLE_STATES:
+            return RouteResult.NOT_ROUTABLE
+        if await tx.requests.offers_of(request_id, [OfferState.OPEN]):
+            return RouteResult.STILL_OFFERED
+        wanted = ASAP_FANOUT if request.urgency == Urgency.ASAP else 1
+        picks = await self._pick(tx, request, now, is_open, wanted)
+        if picks:
+            for supporter in picks:
+                offer = await tx.requests.add_offer(
+                    request_id=request.id,
+                    supporter_id=supporter.user_id,
+                    now=now,
+                    expires_at=self._deadline(now, supporter),
+                )
+                await tx.roster.take_turn(supporter.user_id)
+                outbox.new_offers.append(offer)
+            if request.state != RequestState.OFFERED:
+                await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+            log.info("request %s offered to %d supporter(s)", request.id, len(picks))
+            return RouteResult.OFFERED
+        if not is_open and request.state != RequestState.ESCALATED:
+            if request.state == RequestState.OFFERED:
+                await tx.requests.transition(request.id, RequestState.PENDING, now=now)
+            log.info("request %s waits for service hours", request.id)
+            return RouteResult.WAITING_FOR_HOURS
+        if request.state == RequestState.ESCALATED:
+            return RouteResult.STILL_ESCALATED
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now)
+        outbox.escalated = request
+        log.warning("request %s escalated: no eligible supporter", request.id)
+        return RouteResult.ESCALATED
+
+    async def _pick(
+        self, tx: Tx, request: PeerRequest, now: datetime, is_open: bool, wanted: int
+    ) -> list[Supporter]:
+        excluded = set(request.excluded_ids)
+        if request.requester_id is not None:
+            excluded.add(request.requester_id)
+        query = {
+            "request_id": request.id,
+            "today": self._hours.today(now),
+            "capacity": self._policy.capacity,
+            "after_hours_only": not is_open,
+        }
+        picks: list[Supporter] = []
+        if request.preferred_supporter_id is not None:
+            picks = await tx.roster.eligible(
+                excluded_ids=excluded, limit=1, only=request.preferred_supporter_id, **query
+            )
+        if len(picks) < wanted:
+            excluded.update(p.user_id for p in picks)
+            picks += await tx.roster.eligible(excluded_ids=excluded, limit=wanted - len(picks), **query)
+        return picks
+
+    def _deadline(self, now: datetime, supporter: Supporter) -> datetime:
+        # The clock of an offer runs only while the program is open for that supporter.
+        if supporter.after_hours:
+            return now + self._policy.offer_timeout
+        return self._hours.add_open_time(now, self._policy.offer_timeout)
+
+    async def retry_waiting(self) -> None:
+        """Route every request still waiting for a supporter (pending or escalated)."""
+        async with self._db.read() as tx:
+            waiting = await tx.requests.ids_in_states(
+                [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED]
+            )
+        for request_id in waiting:
+            await self.route(request_id=request_id)
+
+    # Answers to offers
+
+    async def accept(self, *, offer_id: int, user_id: str) -> PeerRequest:
+        """Assign the request to the supporter who accepted; first Accept wins."""
+        now = self._clock.now()
+        outbox = _Outbox()
+        async with self._db.transaction() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id)
+            if offer.state == OfferState.ACCEPTED:
+                raise AlreadyAccepted()
+            if offer.state != OfferState.OPEN:
+                raise OfferNoLongerOpen(offer.state)
+            assigned = await tx.requests.transition(
+                offer.request_id,
+                RequestState.ASSIGNED,
+                now=now,
+                only_from=[RequestState.OFFERED],
+                fields={"assignee_id": user_id, "assigned_at": now},
+            )
+            if assigned:
+                await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now)
+                await tx.roster.reset_expiries(user_id)
+                for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
+                    await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
+                    outbox.redraw.append(other)
+            else:
+                await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
+            outbox.redraw.append(offer)
+            request = await tx.requests.get(offer.request_id)
+            assert request is not None
+        await self._flush(outbox)
+        if not assigned:
+            raise OfferNoLongerOpen(OfferState.TAKEN)
+        log.info("request %s assigned", request.id)
+        if request.requester_id is not None:
+            await self._quietly(
+                self._notifier.request_assigned(
+                    request.requester_id, supporter_id=user_id, contact=request.contact
+                ),
+                "request_assigned",
+                request.id,
+            )
+        return request
+
+    async def pass_offer(self, *, offer_id: int, user_id: str) -> None:
+        """Decline an offer; the request moves on to the next supporter."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id)
+            if offer.state != OfferState.OPEN:
+                raise OfferNoLongerOpen(offer.state)
+            await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
+            await tx.roster.reset_expiries(user_id)
+        log.info("request %s passed by one supporter", offer.request_id)
+        await self._flush(_Outbox(redraw=[offer]))
+        await self.route(request_id=offer.request_id)
+
+    async def expire_due(self) -> int:
+        """Expire every offer past its deadline and move its request on; returns how many."""
+        now = self._clock.now()
+        async with self._db.read() as tx:
+            due = await tx.requests.due_offers(now)
+        expired = 0
+        for offer in due:
+            set_away = False
+            async with self._db.transaction() as tx:
+                if not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=now):
+                    continue  # answered, or expired by another sweep, in the meantime
+                streak = await tx.roster.record_expiry(offer.supporter_id)
+                if streak >= EXPIRIES_BEFORE_AWAY:
+                    set_away = await tx.roster.set_away(offer.supporter_id, until=None)
+            expired += 1
+            log.info("offer %s for request %s expired", offer.id, offer.request_id)
+            await self._flush(_Outbox(redraw=[offer]))
+            if set_away:
+                log.info("a supporter was set to away after %d expiries", EXPIRIES_BEFORE_AWAY)
+                await self._quietly(
+                    self._notifier.supporter_set_away(
+                        offer.supporter_id, expired_in_a_row=EXPIRIES_BEFORE_AWAY
+                    ),
+                    "supporter_set_away",
+                    offer.request_id,
+                )
+                await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
+            await self.route(request_id=offer.request_id)
+        return expired
+
+    # The holder's actions
+
+    async def hand_back(self, *, request_id: int, user_id: str) -> None:
+        """Return a held request to the rotation (a conflict of interest, say)."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
+        log.info("request %s handed back", request_id)
+        await self._flush(_Outbox(redraw=[offer]))
+        await self.route(request_id=request_id)
+
+    async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
+        """Close a held request after the contact, recording time spent and referral."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            closed = await tx.requests.transition(
+                request_id,
+                RequestState.CLOSED,
+                now=now,
+                assignee_id=user_id,
+                fields={"closed_at": now, "minutes": minutes, "referral": referral},
+            )
+            if not closed:
+                raise NotHeldByYou()
+            offers = await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+            for offer in offers:
+                await tx.requests.set_offer_state(
+                    offer.id, OfferState.CLOSED, now=now, only_from=[OfferState.ACCEPTED]
+                )
+            request = await tx.requests.get(request_id)
+            assert request is not None
+        log.info("request %s closed", request_id)
+        await self._flush(_Outbox(redraw=offers))
+        if request.requester_id is not None:
+            await self._quietly(
+                self._notifier.request_closed(request.requester_id, referral=referral),
+                "request_closed",
+                request_id,
+            )
+
+    async def held_request(self, *, request_id: int, user_id: str) -> PeerRequest:
+        """The request if ``user_id`` holds it, else :class:`NotHeldByYou`."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(request_id)
+        if request is None or request.state != RequestState.ASSIGNED or (request.assignee_id != user_id):
+            raise NotHeldByYou()
+        return request
+
+    # The requester's actions
+
+    async def status(self, *, requester_id: str) -> RequestStatus | None:
+        """The requester's open request, if any."""
+        async with self._db.read() as tx:
+            request = await tx.requests.open_for_requester(requester_id)
+        if request is None:
+            return None
+        return RequestStatus(
+            request_id=request.id,
+            state=request.state,
+            assignee_id=request.assignee_id,
+            created_at=request.created_at,
+        )
+
+    async def cancel(self, *, requester_id: str) -> int:
+        """Withdraw the requester's open request; returns its id."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            request = await tx.requests.open_for_requester(requester_id)
+            if request is None or not await tx.requests.transition(
+                request.id, RequestState.CANCELLED, now=now, fields={"closed_at": now}
+            ):
+                raise NoOpenRequest()
+            live = await tx.requests.offers_of(request.id, [OfferState.OPEN, OfferState.ACCEPTED])
+            for offer in live:
+                await tx.requests.set_offer_state(
+                    offer.id,
+                    OfferState.WITHDRAWN,
+                    now=now,
+                    only_from=[OfferState.OPEN, OfferState.ACCEPTED],
+                )
+        log.info("request %s cancelled", request.id)
+        await self._flush(_Outbox(redraw=live))
+        if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
+            await self._quietly(
+                self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
+                "request_withdrawn",
+                request.id,
+            )
+        return request.id
+
+    # Coordinators
+
+    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> int:
+        """A coordinator hands a waiting request to a named supporter, blind to who asked.
+
+        Records the offer and returns its id; :meth:`send_offer` delivers it.
+        """
+        self._roles.require_coordinator(coordinator_id)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+                raise RequestNotWaiting()
+            excluded = set(request.excluded_ids)
+            if request.requester_id is not None:
+                excluded.add(request.requester_id)
+            picks = await tx.roster.eligible(
+                request_id=request.id,
+                excluded_ids=excluded,
+                today=self._hours.today(now),
+                capacity=_NO_CAPACITY_LIMIT,
+                after_hours_only=False,
+                limit=1,
+                only=supporter_id,
+            )
+            if not picks:
+                raise SupporterCannotTakeRequest()
+            offer = await tx.requests.add_offer(
+                request_id=request.id,
+                supporter_id=supporter_id,
+                now=now,
+                expires_at=now + self._policy.offer_timeout,
+            )
+            await tx.roster.take_turn(supporter_id)
+            await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+        log.info("request %s handed on by a coordinator", request_id)
+        return offer.id
+
+    async def send_offer(self, *, offer_id: int) -> None:
+        """Deliver a recorded offer's DM (if it is still open and unsent)."""
+        async with self._db.read() as tx:
+            offer = await tx.requests.get_offer(offer_id)
+        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
+            await self._flush(_Outbox(new_offers=[offer]))
+
+    # Supporters leaving the rotation
+
+    async def release_supporter(self, *, supporter_id: str, hand_back: bool) -> None:
+        """Withdraw a supporter's open offers (and, if asked, hand back what they hold)."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offers = await tx.requests.open_offers_of_supporter(supporter_id)
+            for offer in offers:
+                await tx.requests.set_offer_state(offer.id, OfferState.WITHDRAWN, now=now)
+            held: list[Offer] = []
+            if hand_back:
+                for request_id in await tx.requests.assigned_to(supporter_id):
+                    held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
+        await self._flush(_Outbox(redraw=offers + held))
+        for request_id in sorted({o.request_id for o in offers + held}):
+            await self.route(request_id=request_id)
+
+    # Recovery and the periodic sweep
+
+    async def recover(self) -> None:
+        """At start: send offers recorded but never sent (a crash between the two)."""
+        async with self._db.read() as tx:
+            unsent = await tx.requests.unsent_open_offers()
+        if unsent:
+            log.info("resending %d offer(s) recorded before a restart", len(unsent))
+        await self._flush(_Outbox(new_offers=unsent))
+
+    async def sweep(self) -> None:
+        """The periodic job: end lapsed aways, expire offers, and route waiting requests."""
+        async with self._db.transaction() as tx:
+            await tx.roster.end_lapsed_aways(self._hours.today(self._clock.now()))
+        await self.expire_due()
+        await self.retry_waiting()
+
+    # Internals
+
+    async def _own_offer(self, tx: Tx, offer_id: int, user_id: str) -> Offer:
+        offer = await tx.requests.get_offer(offer_id)
+        if offer is None or offer.supporter_id != user_id:
+            raise NotYourOffer()
+        return offer
+
+    async def _give_up(
+        self, tx: Tx, request_id: int, user_id: str, offer_state: OfferState, now: datetime
+    ) -> Offer:
+        moved = await tx.requests.transition(
+            request_id,
+            RequestState.PENDING,
+            now=now,
+            assignee_id=user_id,
+            fields={"assignee_id": None, "assigned_at": None},
+        )
+        if not moved:
+            raise NotHeldByYou()
+        accepted = [
+            o
+            for o in await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+            if o.supporter_id == user_id
+        ]
+        for offer in accepted:
+            await tx.requests.set_offer_state(offer.id, offer_state, now=now, only_from=[OfferState.ACCEPTED])
+        assert accepted, "an assigned request always has its accepted offer"
+        return accepted[0]
+
+    async def _flush(self, outbox: _Outbox) -> None:
+        for offer in outbox.new_offers:
+            await self._deliver(offer)
+        for offer in outbox.redraw:
+            await self._redraw(offer.id)
+        if outbox.escalated is not None:
+            await self._escalate(outbox.escalated)
+
+    async def _deliver(self, offer: Offer) -> None:
+        card = await self._card(offer.id)
+        if card is None:
+            return
+        try:
+            ref = await self._notifier.send_offer(offer.supporter_id, card)
+        except DeliveryFailed as failure:
+            log.warning("offer %s undeliverable (%s)", offer.id, failure.reason)
+            async with self._db.transaction() as tx:
+                await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+            await self.route(request_id=offer.request_id)
+            return
+        async with self._db.transaction() as tx:
+            await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        # If the offer was answered or withdrawn while the DM was on its way, redraw it.
+        current = await self._card(offer.id)
+        if current is not None and current.state != OfferState.OPEN:
+            await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
+
+    async def _redraw(self, offer_id: int) -> None:
+        async with self._db.read() as tx:
+            offer = await tx.requests.get_offer(offer_id)
+        if offer is None or offer.channel_id is None or offer.message_ts is None:
+            return
+        card = await self._card(offer_id)
+        if card is not None:
+            ref = MessageRef(channel_id=offer.channel_id, ts=offer.message_ts)
+            await self._quietly(self._notifier.update_offer(ref, card), "update_offer", offer.request_id)
+
+    async def _card(self, offer_id: int) -> OfferCard | None:
+        """The offer as its supporter may see it now: identity only while they hold it."""
+        async with self._db.read() as tx:
+            offer = await tx.requests.get_offer(offer_id)
+            request = None if offer is None else await tx.requests.get(offer.request_id)
+        if offer is None or request is None:
+            return None
+        holds = offer.state == OfferState.ACCEPTED and request.assignee_id == offer.supporter_id
+        return OfferCard(
+            offer_id=offer.id,
+            request_id=request.id,
+            state=offer.state,
+            area=Area(request.area),
+            urgency=Urgency(request.urgency),
+            contact=ContactMode(request.contact),
+            expires_at=offer.expires_at,
+            requester_id=request.requester_id if holds else None,
+            note=request.note if holds else None,
+            minutes=request.minutes if offer.state == OfferState.CLOSED else None,
+        )
+
+    async def _escalate(self, request: PeerRequest) -> None:
+        card = EscalationCard(
+            request_id=request.id,
+            area=Area(request.area),
+            urgency=Urgency(request.urgency),
+            waiting_since=request.created_at,
+        )
+        coordinators = self._roles.coordinators()
+        if not coordinators:
+            log.error("request %s escalated but no coordinators are configured", request.id)
+        await self._quietly(
+            self._notifier.alert_coordinators(coordinators, card), "alert_coordinators", request.id
+        )
+        if request.requester_id is not None:
+            await self._quietly(
+                self._notifier.request_escalated(request.requester_id),
+                "request_escalated",
+                request.id,
+            )
+
+    @staticmethod
+    async def _quietly(work: Awaitable[object], what: str, request_id: int) -> None:
+        """Send a notification; a failure is logged (ids only) and never undoes a decision."""
+        try:
+            await work
+        except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
+            log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
+
+    def _validate_choices(
+        self, form: RequestForm
+    ) -> tuple[Area | None, Urgency | None, ContactMode | None, dict[str, str]]:
+        errors: dict[str, str] = {}
+        area = _choice(Area, form.area)
+        urgency = _choice(Urgency, form.urgency)
+        contact = _choice(ContactMode, form.contact)
+        if area is None:
+            errors["area"] = "Please choose what this is about."
+        if urgency is None:
+            errors["urgency"] = "Please choose how soon you'd like to talk."
+        if contact is None:
+            errors["contact"] = "Please choose how you'd like to be contacted."
+        return area, urgency, contact, errors
+
+
+def _choice(enum: type[_E], value: str | None) -> _E | None:
+    try:
+        return enum(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,91 @@
+"""What the domain needs from the outside world: a clock and a way to send messages.
+
+The Slack side implements :class:`Notifier`; the domain never sees Slack.
+The cards below carry only what the recipient may see: an offer card holds
+the requester and note only once that supporter has accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import Area, ContactMode, MessageRef, OfferState, Referral, Urgency
+
+
+class Clock(Protocol):
+    """A source of the current time (aware, UTC)."""
+
+    def now(self) -> datetime:
+        """The current time."""
+        ...
+
+
+@dataclass(frozen=True)
+class OfferCard:
+    """What a supporter's offer DM shows, in the offer's current state."""
+
+    offer_id: int
+    request_id: int
+    state: OfferState
+    area: Area
+    urgency: Urgency
+    contact: ContactMode
+    expires_at: datetime
+    # Only set once this supporter has accepted: offers are blind until then.
+    requester_id: str | None = None
+    note: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class EscalationCard:
+    """What coordinators are told about a waiting request: never who, never the note."""
+
+    request_id: int
+    area: Area
+    urgency: Urgency
+    waiting_since: datetime
+
+
+class Notifier(Protocol):
+    """Sends and updates the DMs the program is made of."""
+
+    async def send_offer(self, supporter_id: str, card: OfferCard) -> MessageRef:
+        """DM a supporter an offer; returns where it landed."""
+        ...
+
+    async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
+        """Redraw an offer DM in its new state."""
+        ...
+
+    async def request_received(
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+    ) -> None:
+        """Tell the requester what happens next (``next_opening`` when outside hours)."""
+        ...
+
+    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
+        """Tell the requester who will reach out."""
+        ...
+
+    async def request_escalated(self, requester_id: str) -> None:
+        """Tell the requester nobody is free yet and coordinators were alerted."""
+        ...
+
+    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
+        """Tell coordinators a request is waiting, without identity."""
+        ...
+
+    async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
+        """Tell the requester their request was closed, with resources."""
+        ...
+
+    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> None:
+        """Tell the supporter holding a request that it was withdrawn."""
+        ...
+
+    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
+        """Tell a supporter they were set to away after offers expired, with a way back."""
+        ...

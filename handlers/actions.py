@@ -1,0 +1,156 @@
+"""Button clicks: answered at once, the work done right after the ack."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError
+from bot.services import Services
+from handlers.blocks.common import UPDATED_TEXT, section
+from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
+from handlers.errors import user_message
+from handlers.ids import Action
+from handlers.modals import open_request_modal, open_view
+from handlers.payloads import BadPayload, OfferRef, RequestRef, decode
+
+
+def register(app: AsyncApp) -> None:
+    """Bind every button."""
+    app.action(Action.ACCEPT)(on_accept)
+    app.action(Action.PASS)(on_pass)
+    app.action(Action.CLOSE)(on_close)
+    app.action(Action.HAND_BACK)(on_hand_back)
+    app.action(Action.AVAILABLE_AGAIN)(on_available_again)
+    app.action(Action.HAND_TO)(on_hand_to)
+    app.action(Action.OPEN_REQUEST)(on_open_request)
+
+
+async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Accept an offer: the first Accept wins; every other click is told it is not theirs."""
+    await ack()
+    _later(services, client, body, _accept(services, body), name="accept")
+
+
+async def _accept(services: Services, body: dict[str, Any]) -> None:
+    offer = decode(OfferRef, _button_value(body))
+    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"])
+
+
+async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Pass on an offer; it moves on and nobody is told who passed."""
+    await ack()
+    _later(services, client, body, _pass(services, body), name="pass")
+
+
+async def _pass(services: Services, body: dict[str, Any]) -> None:
+    offer = decode(OfferRef, _button_value(body))
+    await services.requests.pass_offer(offer_id=offer.offer_id, user_id=body["user"]["id"])
+
+
+async def on_hand_back(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """Return a held request to the rotation."""
+    await ack()
+    _later(services, client, body, _hand_back(services, body), name="hand_back")
+
+
+async def _hand_back(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, _button_value(body))
+    await services.requests.hand_back(request_id=ref.request_id, user_id=body["user"]["id"])
+
+
+async def on_close(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Open the close modal for a request the clicker holds."""
+    await ack()
+    try:
+        ref = decode(RequestRef, _button_value(body))
+        await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
+    except (DomainError, BadPayload) as error:
+        _tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=close_modal(request_id=ref.request_id))
+
+
+async def on_available_again(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """One click back from an automatic away."""
+    await ack()
+    try:
+        await services.roster.set_available(user_id=body["user"]["id"])
+    except DomainError as error:
+        _tell(services, client, body, user_message(error))
+        return
+    channel, ts = _where(body)
+    if channel and ts:
+        blocks = [section("You're available again: new requests can be offered to you. Thank you.").to_dict()]
+        services.background.spawn(
+            client.chat_update(channel=channel, ts=ts, text=UPDATED_TEXT, blocks=blocks), name="chat_update"
+        )
+
+
+async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """A coordinator opens the hand-to modal for a waiting request."""
+    await ack()
+    user_id = body["user"]["id"]
+    try:
+        ref = decode(RequestRef, _button_value(body))
+        services.roles.require_coordinator(user_id)
+    except (DomainError, BadPayload) as error:
+        _tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=hand_to_modal(request_id=ref.request_id))
+
+
+async def on_open_request(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's "Talk to a peer" button."""
+    await ack()
+    try:
+        await services.requests.ensure_can_request(requester_id=body["user"]["id"])
+    except DomainError as error:
+        view = notice_modal(title="Peer support", text=user_message(error))
+        open_view(services, client, trigger_id=body["trigger_id"], view=view)
+        return
+    open_request_modal(services, client, trigger_id=body["trigger_id"])
+
+
+def _later(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None], *, name: str
+) -> None:
+    """Run a service call after the ack; a domain refusal is told to the clicker only."""
+
+    async def run() -> None:
+        try:
+            await work
+        except (DomainError, BadPayload) as error:
+            await _ephemeral(client, body, user_message(error))
+
+    services.background.spawn(run(), name=name)
+
+
+def _tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    services.background.spawn(_ephemeral(client, body, text), name="ephemeral")
+
+
+async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    channel, _ = _where(body)
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+
+
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts")
+
+
+def _button_value(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions") or [{}]
+    return actions[0].get("value")

@@ -1,0 +1,97 @@
+"""The App Home tab and the help and roster texts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.views import View
+
+from bot.roster import RosterEntry
+from handlers.blocks.common import context, header, mention, resources_blocks, section
+from handlers.ids import Action
+
+
+def home_view(*, is_supporter: bool, is_coordinator: bool, resources: Sequence[str]) -> dict:
+    """The Home tab, tailored to the person's roles."""
+    blocks: list[Block] = [
+        header("Peer support"),
+        section(
+            "Talk privately with a trained colleague about anything weighing on you: a hard"
+            " case, a loss, stress at work or at home. Nobody but you and the supporter who"
+            " takes your request will know you asked."
+        ),
+        ActionsBlock(
+            block_id="home_actions",
+            elements=[
+                ButtonElement(
+                    action_id=Action.OPEN_REQUEST,
+                    text="Talk to a peer",
+                    style="primary",
+                    value="open",
+                )
+            ],
+        ),
+        context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
+    ]
+    if is_supporter:
+        blocks.append(
+            section(
+                "*You're a peer supporter.* `/peer available`, `/peer away`,"
+                " `/peer away until YYYY-MM-DD`, `/peer afterhours on|off`."
+            )
+        )
+    if is_coordinator:
+        blocks.append(
+            section(
+                "*You're a coordinator.* `/peer roster`, `/peer roster add @…`, `/peer roster remove @…`."
+            )
+        )
+    blocks += resources_blocks(resources)
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
+    """``/peer help``, tailored to the caller's roles."""
+    lines = [
+        "*Peer support: what you can do*",
+        "• `/peer` ask privately to talk to a trained colleague",
+        "• `/peer status` see where your request is",
+        "• `/peer cancel` withdraw your request",
+        "• `/peer resources` EAP and crisis lines",
+    ]
+    if is_supporter:
+        lines += [
+            "*As a peer supporter*",
+            "• `/peer available` start receiving offers again",
+            "• `/peer away` or `/peer away until YYYY-MM-DD` pause offers",
+            "• `/peer afterhours on|off` also receive offers outside program hours",
+        ]
+    if is_coordinator:
+        lines += [
+            "*As a coordinator*",
+            "• `/peer roster` supporters with training, availability and load",
+            "• `/peer roster add @user… [trained YYYY-MM-DD]` add supporters or record training",
+            "• `/peer roster remove @user…` take supporters off the roster",
+        ]
+    lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
+    return "\n".join(lines)
+
+
+def roster_text(entries: Sequence[RosterEntry]) -> str:
+    """``/peer roster``: each supporter with training date, availability and open load."""
+    if not entries:
+        return "The roster is empty. Add supporters with `/peer roster add @user trained YYYY-MM-DD`."
+    lines = [f"*Peer supporters ({len(entries)})*"]
+    for entry in entries:
+        s = entry.supporter
+        trained = f"trained {s.trained_on:%Y-%m-%d}" if s.trained_on else "training not recorded"
+        if entry.available:
+            availability = "available"
+        elif s.away_until:
+            availability = f"away until {s.away_until:%Y-%m-%d}"
+        else:
+            availability = "away"
+        extras = " · after-hours" if s.after_hours else ""
+        lines.append(f"• {mention(s.user_id)}: {trained} · {availability} · open load {s.open_load}{extras}")
+    return "\n".join(lines)

@@ -1,0 +1,404 @@
+"""Builders for the request modal, offers, and the messages around a request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ports import EscalationCard, OfferCard
+from handlers.blocks.common import (
+    AREA_LABELS,
+    CONTACT_LABELS,
+    REFERRAL_LABELS,
+    URGENCY_LABELS,
+    context,
+    header,
+    mention,
+    resources_blocks,
+    section,
+    when,
+)
+from handlers.ids import Action, Callback
+from handlers.ids import Block as B
+from handlers.payloads import OfferRef, RequestRef
+from storage.models import ContactMode, OfferState, Referral, Urgency
+
+CONFIDENTIALITY = (
+    "*Who sees what.* Your request goes to one peer supporter at a time. Supporters first see"
+    " only the topic, how soon, and how you'd like to be contacted; your name and your note"
+    " are shown only to the one who accepts. Nobody else is told that you asked: not your"
+    " manager, not the coordinators, not a channel."
+)
+STORED = (
+    "*What is stored.* Your choices below, your note, and who took the request, so the"
+    " supporter can reach you. The program's statistics never include names."
+)
+
+
+def _options(labels: dict) -> list[Option]:
+    return [Option(value=str(key), label=text) for key, text in labels.items()]
+
+
+def request_modal(*, note_max_length: int) -> dict:
+    """The modal in which someone asks to talk to a peer."""
+    blocks: list[Block] = [
+        section(
+            "Ask to talk with a trained colleague. It's private, and it's okay to ask"
+            " for any reason, big or small."
+        ),
+        context(CONFIDENTIALITY),
+        context(STORED),
+        context(
+            "Peer supporters are colleagues, *not counselors*; they can help you find"
+            " professional help too. *In crisis right now?* Call or text 988, or call 911"
+            " if you are in danger."
+        ),
+        InputBlock(
+            block_id=B.AREA,
+            label="What would you like to talk about?",
+            element=StaticSelectElement(
+                action_id=B.AREA, placeholder="Choose one", options=_options(AREA_LABELS)
+            ),
+        ),
+        InputBlock(
+            block_id=B.URGENCY,
+            label="How soon?",
+            element=RadioButtonsElement(action_id=B.URGENCY, options=_options(URGENCY_LABELS)),
+        ),
+        InputBlock(
+            block_id=B.CONTACT,
+            label="How would you like to connect?",
+            element=RadioButtonsElement(action_id=B.CONTACT, options=_options(CONTACT_LABELS)),
+        ),
+        InputBlock(
+            block_id=B.PREFERRED,
+            label="A supporter to ask first",
+            optional=True,
+            hint="Optional. Must be on the peer supporter roster.",
+            element=UserSelectElement(action_id=B.PREFERRED, placeholder="Anyone available"),
+        ),
+        InputBlock(
+            block_id=B.EXCLUDED,
+            label="People you'd rather not talk to",
+            optional=True,
+            hint="Optional. They will never be offered your request, and never told.",
+            element=UserMultiSelectElement(action_id=B.EXCLUDED, placeholder="Nobody"),
+        ),
+        InputBlock(
+            block_id=B.NOTE,
+            label="A short note for the supporter",
+            optional=True,
+            hint=(
+                f"Optional, up to {note_max_length} characters. Only the supporter who accepts will read it."
+            ),
+            element=PlainTextInputElement(action_id=B.NOTE, multiline=True),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=Callback.REQUEST,
+        title="Talk to a peer",
+        submit="Send request",
+        close="Cancel",
+        blocks=blocks,
+    ).to_dict()
+
+
+def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict]:
+    """A supporter's offer DM in its current state; identity only once they hold it."""
+    ref = OfferRef(offer_id=card.offer_id).encode()
+    facts = (
+        f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+        f"*Contact by:* {CONTACT_LABELS[card.contact]}"
+    )
+    blocks: list[Block]
+    if card.state == OfferState.OPEN:
+        blocks = [
+            header("A colleague would like to talk"),
+            section(facts),
+            context(
+                "Who asked, and their note, are shown only if you accept. If you can't take"
+                f" it, pass and it moves on; nobody is told. Open until {when(card.expires_at, tz)}."
+            ),
+            ActionsBlock(
+                block_id="offer",
+                elements=[
+                    ButtonElement(action_id=Action.ACCEPT, text="Accept", style="primary", value=ref),
+                    ButtonElement(action_id=Action.PASS, text="Pass", value=ref),
+                ],
+            ),
+        ]
+    elif card.state == OfferState.ACCEPTED and card.requester_id is not None:
+        request = RequestRef(request_id=card.request_id).encode()
+        blocks = [
+            header("You're supporting a colleague"),
+            section(f"*Who:* {mention(card.requester_id)}\n{facts}"),
+        ]
+        if card.note:
+            blocks.append(SectionBlock(text=PlainTextObject(text=f"Their note: {card.note}")))
+        blocks += [
+            context(
+                f"Please reach out {_how(card.contact)} {_how_soon(card.urgency)}. Keep what"
+                " they share confidential. You're not their counselor: if they need more,"
+                " offer the EAP or a crisis line."
+            ),
+            ActionsBlock(
+                block_id="held",
+                elements=[
+                    ButtonElement(action_id=Action.CLOSE, text="Close", style="primary", value=request),
+                    ButtonElement(
+                        action_id=Action.HAND_BACK,
+                        text="Hand back",
+                        value=request,
+                        confirm=ConfirmObject(
+                            title="Hand this request back?",
+                            text=(
+                                "It goes back to the rotation and another supporter is asked."
+                                " The requester is not told who handed it back."
+                            ),
+                            confirm="Hand back",
+                            deny="Keep it",
+                        ),
+                    ),
+                ],
+            ),
+        ]
+    else:
+        blocks = [section(_settled(card)), context(facts.replace("\n", " · "))]
+    return [b.to_dict() for b in blocks]
+
+
+def _settled(card: OfferCard) -> str:
+    texts = {
+        OfferState.PASSED: "You passed on this request. Thank you for saying so; it has moved on.",
+        OfferState.EXPIRED: "This offer expired and has moved on to another supporter.",
+        OfferState.TAKEN: "Another supporter has taken this request. Thank you for being there.",
+        OfferState.WITHDRAWN: "This request was withdrawn. No action is needed.",
+        OfferState.HANDED_BACK: "You handed this request back. It is being offered to someone else.",
+        OfferState.CLOSED: "You closed this request. Thank you for supporting a colleague.",
+        OfferState.UNDELIVERABLE: "This offer could not be delivered.",
+        OfferState.ACCEPTED: "You accepted this request.",
+        OfferState.OPEN: "This offer is open.",
+    }
+    text = texts[card.state]
+    if card.state == OfferState.CLOSED and card.minutes:
+        text += f" ({card.minutes} min recorded)"
+    return text
+
+
+def _how(contact: ContactMode) -> str:
+    return {
+        ContactMode.SLACK: "by Slack message",
+        ContactMode.PHONE: "by phone",
+        ContactMode.IN_PERSON: "to meet in person",
+    }[contact]
+
+
+def _how_soon(urgency: Urgency) -> str:
+    return {
+        Urgency.ASAP: "as soon as you can",
+        Urgency.THIS_WEEK: "this week",
+        Urgency.NO_RUSH: "when it suits you both",
+    }[urgency]
+
+
+def request_received(
+    *,
+    request_id: int,
+    next_opening: datetime | None,
+    hours: str,
+    tz: ZoneInfo,
+    resources: Sequence[str],
+) -> list[dict]:
+    """The requester's confirmation: what happens next, confidentiality, resources."""
+    if next_opening is None:
+        next_step = (
+            "We're asking a trained peer supporter now. When one accepts, you'll get a message"
+            " here saying who will reach out."
+        )
+    else:
+        next_step = (
+            f"The program is closed right now (hours: {hours}). A supporter who takes"
+            " after-hours requests may reach out sooner; otherwise expect to hear from"
+            f" someone after {when(next_opening, tz)}. If you need someone now, please use"
+            " the lines below."
+        )
+    blocks: list[Block] = [
+        header("We got your request"),
+        section(next_step),
+        context(
+            f"Request #{request_id}. Only you and the supporter who accepts will know you"
+            " asked. `/peer status` shows where it is; `/peer cancel` withdraws it."
+        ),
+        *resources_blocks(resources),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_assigned(*, supporter_id: str, contact: ContactMode) -> list[dict]:
+    """The requester learns who will reach out."""
+    blocks = [
+        section(
+            f"{mention(supporter_id)} will reach out to you {_how(contact)}. You don't need"
+            " to do anything else."
+        ),
+        context("If now isn't a good time after all, `/peer cancel` withdraws the request."),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_escalated(*, resources: Sequence[str]) -> list[dict]:
+    """The requester learns nobody is free yet, and gets the resources."""
+    blocks: list[Block] = [
+        section(
+            "No peer supporter is free to take your request right now. The program"
+            " coordinators have been alerted (without your name) and your request stays"
+            " open: it goes to the next supporter who becomes available."
+        ),
+        *resources_blocks(resources, title="If you need someone now"),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_closed(*, resources: Sequence[str]) -> list[dict]:
+    """The requester is told the request was closed."""
+    blocks: list[Block] = [
+        section(
+            "Your peer supporter has closed your request. Thank you for reaching out. If"
+            " you'd like to talk again, type `/peer` at any time."
+        ),
+        *resources_blocks(resources),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_withdrawn(*, request_id: int) -> list[dict]:
+    """The supporter holding a request learns it was withdrawn."""
+    return [
+        section(
+            f"Request #{request_id}, which you accepted, was withdrawn by the person who"
+            " made it. No action is needed; please keep what you know of it confidential."
+        ).to_dict()
+    ]
+
+
+def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict]:
+    """Coordinators learn a request is waiting: area and urgency only."""
+    blocks: list[Block] = [
+        header("A peer support request is waiting"),
+        section(
+            f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+            f"*Waiting since:* {when(card.waiting_since, tz)}"
+        ),
+        context(
+            f"Request #{card.request_id}. No available supporter could take it. It will be"
+            " offered to the next supporter who becomes available, or you can hand it to"
+            " someone now. You will not be told who asked."
+        ),
+        ActionsBlock(
+            block_id="escalation",
+            elements=[
+                ButtonElement(
+                    action_id=Action.HAND_TO,
+                    text="Offer to a supporter…",
+                    value=RequestRef(request_id=card.request_id).encode(),
+                )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def hand_to_modal(*, request_id: int) -> dict:
+    """A coordinator chooses a supporter to offer a waiting request to."""
+    return View(
+        type="modal",
+        callback_id=Callback.HAND_TO,
+        private_metadata=RequestRef(request_id=request_id).encode(),
+        title="Offer to a supporter",
+        submit="Offer",
+        close="Cancel",
+        blocks=[
+            section(f"Request #{request_id} will be offered to the supporter you choose."),
+            InputBlock(
+                block_id=B.SUPPORTER,
+                label="Supporter",
+                element=UserSelectElement(action_id=B.SUPPORTER, placeholder="Choose a supporter"),
+            ),
+        ],
+    ).to_dict()
+
+
+def close_modal(*, request_id: int) -> dict:
+    """The supporter records the time spent and any referral."""
+    return View(
+        type="modal",
+        callback_id=Callback.CLOSE,
+        private_metadata=RequestRef(request_id=request_id).encode(),
+        title="Close request",
+        submit="Close",
+        close="Not yet",
+        blocks=[
+            context("Recorded without names, for the program's statistics."),
+            InputBlock(
+                block_id=B.MINUTES,
+                label="Minutes spent",
+                element=PlainTextInputElement(action_id=B.MINUTES, placeholder="e.g. 45"),
+            ),
+            InputBlock(
+                block_id=B.REFERRAL,
+                label="Referral made",
+                element=RadioButtonsElement(
+                    action_id=B.REFERRAL,
+                    options=_options(REFERRAL_LABELS),
+                    initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def set_away_notice(*, expired_in_a_row: int) -> list[dict]:
+    """A supporter learns they were set to away, with a one-click way back."""
+    blocks = [
+        section(
+            f"The last {expired_in_a_row} offers sent to you expired without an answer, so"
+            " you've been set to *away* and won't get new offers for now. That's okay; when"
+            " you're ready, come back with one click."
+        ),
+        ActionsBlock(
+            block_id="away",
+            elements=[
+                ButtonElement(
+                    action_id=Action.AVAILABLE_AGAIN,
+                    text="I'm available again",
+                    style="primary",
+                    value="available",
+                )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def notice_modal(*, title: str, text: str) -> dict:
+    """A modal that only says something (where no ephemeral reply is possible)."""
+    return View(type="modal", title=title[:24], close="OK", blocks=[section(text)]).to_dict()

@@ -1,0 +1,165 @@
+"""``/peer`` and its subcommands. Every answer is ephemeral or a DM."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError
+from bot.services import Services
+from handlers.blocks.common import resources_text
+from handlers.blocks.home import help_text, roster_text
+from handlers.errors import user_message
+from handlers.ids import Command
+from handlers.modals import open_request_modal
+from handlers.parsing import ArgumentError, mentioned_users, parse_date
+
+log = logging.getLogger(__name__)
+
+Subcommand = Callable[[Services, str, list[str]], Awaitable[str]]
+
+
+def register(app: AsyncApp) -> None:
+    """Bind ``/peer``."""
+    app.command(Command.PEER)(on_peer)
+
+
+async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Dispatch ``/peer [subcommand …]``; unknown subcommands get help."""
+    user_id = command["user_id"]
+    args = (command.get("text") or "").split()
+    name = args[0].lower() if args else ""
+    try:
+        if not name:
+            await services.requests.ensure_can_request(requester_id=user_id)
+            await ack()
+            open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
+            return
+        subcommand = SUBCOMMANDS.get(name)
+        if subcommand is None:
+            text = f"I don't know `/peer {name[:30]}`.\n" + await _help(services, user_id, [])
+        else:
+            text = await subcommand(services, user_id, args[1:])
+    except (DomainError, ArgumentError) as error:
+        text = str(error) if isinstance(error, ArgumentError) else user_message(error)
+    await ack(text=text, response_type="ephemeral")
+
+
+async def _help(services: Services, user_id: str, _: list[str]) -> str:
+    supporter = await services.roster.get(user_id)
+    return help_text(
+        is_supporter=supporter is not None,
+        is_coordinator=services.roles.is_coordinator(user_id),
+        hours=services.hours.describe(),
+    )
+
+
+async def _resources(services: Services, _user: str, _: list[str]) -> str:
+    return resources_text(services.resources)
+
+
+async def _status(services: Services, user_id: str, _: list[str]) -> str:
+    status = await services.requests.status(requester_id=user_id)
+    if status is None:
+        return "You don't have an open request. Type `/peer` to ask for a peer."
+    if status.assignee_id:
+        return (
+            f"Your request #{status.request_id} is with <@{status.assignee_id}>, who will reach out to you."
+        )
+    if status.state == "escalated":
+        return (
+            f"Your request #{status.request_id} is waiting: no supporter is free right now, and the"
+            " coordinators were alerted (without your name). `/peer resources` if you need someone now."
+        )
+    return (
+        f"Your request #{status.request_id} is being offered to a peer supporter."
+        " You'll get a DM when one accepts."
+    )
+
+
+async def _cancel(services: Services, user_id: str, _: list[str]) -> str:
+    request_id = await services.requests.cancel(requester_id=user_id)
+    return f"Your request #{request_id} was withdrawn. You can ask again at any time with `/peer`."
+
+
+async def _available(services: Services, user_id: str, _: list[str]) -> str:
+    await services.roster.set_available(user_id=user_id)
+    return "You're available: new requests can be offered to you again. Thank you."
+
+
+async def _away(services: Services, user_id: str, args: list[str]) -> str:
+    until = None
+    if args:
+        if len(args) != 2 or args[0].lower() != "until":
+            raise ArgumentError("Use `/peer away` or `/peer away until YYYY-MM-DD`.")
+        until = parse_date(args[1])
+    await services.roster.set_away(user_id=user_id, until=until)
+    if until is None:
+        return "You're away: no new offers until you type `/peer available`. Open offers were passed on."
+    return (
+        f"You're away: no new offers until {until:%a %-d %b %Y}, when offers resume."
+        " Open offers were passed on."
+    )
+
+
+async def _afterhours(services: Services, user_id: str, args: list[str]) -> str:
+    choice = args[0].lower() if args else ""
+    if choice not in {"on", "off"}:
+        raise ArgumentError("Use `/peer afterhours on` or `/peer afterhours off`.")
+    await services.roster.set_after_hours(user_id=user_id, enabled=choice == "on")
+    if choice == "on":
+        return "You'll also get offers outside program hours. Thank you."
+    return f"You'll get offers only during program hours ({services.hours.describe()})."
+
+
+async def _roster(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "":
+        return roster_text(await services.roster.entries(coordinator_id=user_id))
+    if action == "add":
+        services.roles.require_coordinator(user_id)
+        tokens, trained_on = args[1:], None
+        if len(tokens) >= 2 and tokens[-2].lower() == "trained":
+            trained_on = parse_date(tokens[-1])
+            tokens = tokens[:-2]
+        change = await services.roster.add(
+            coordinator_id=user_id, user_ids=mentioned_users(tokens), trained_on=trained_on
+        )
+        parts = []
+        if change.added:
+            parts.append("Added " + ", ".join(f"<@{u}>" for u in change.added))
+        if change.updated:
+            parts.append("Updated " + ", ".join(f"<@{u}>" for u in change.updated))
+        if trained_on is None and change.added:
+            parts.append("No training date recorded: they get offers once one is (`trained YYYY-MM-DD`).")
+        return ". ".join(parts) + "."
+    if action == "remove":
+        services.roles.require_coordinator(user_id)
+        change = await services.roster.remove(coordinator_id=user_id, user_ids=mentioned_users(args[1:]))
+        parts = []
+        if change.removed:
+            parts.append(
+                "Removed " + ", ".join(f"<@{u}>" for u in change.removed) + "; what they held goes to others"
+            )
+        if change.not_found:
+            parts.append("Not on the roster: " + ", ".join(f"<@{u}>" for u in change.not_found))
+        return ". ".join(parts) + "."
+    raise ArgumentError(
+        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]` or `/peer roster remove @user…`."
+    )
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": _help,
+    "resources": _resources,
+    "status": _status,
+    "cancel": _cancel,
+    "available": _available,
+    "away": _away,
+    "afterhours": _afterhours,
+    "roster": _roster,
+}

@@ -1,0 +1,68 @@
+"""The one place where domain errors become words for people."""
+
+from __future__ import annotations
+
+from bot.errors import (
+    AlreadyAccepted,
+    AlreadyHasOpenRequest,
+    DateNotInFuture,
+    DomainError,
+    NoOpenRequest,
+    NotAllowed,
+    NotHeldByYou,
+    NotOnRoster,
+    NotYourOffer,
+    OfferNoLongerOpen,
+    RequestNotWaiting,
+    SupporterCannotTakeRequest,
+)
+from handlers.payloads import BadPayload
+from storage.models import OfferState
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on our side and nothing was changed. Please try again in a"
+    " moment. If you need someone now, type `/peer resources`."
+)
+
+_STALE = {
+    OfferState.PASSED: "You already passed on this request; it has moved on.",
+    OfferState.EXPIRED: "This offer expired and has moved on to another supporter.",
+    OfferState.TAKEN: "This request is no longer yours to take: another supporter accepted it.",
+    OfferState.WITHDRAWN: "This request was withdrawn, so there's nothing more to do.",
+    OfferState.HANDED_BACK: "You handed this request back; it is no longer yours.",
+    OfferState.CLOSED: "This request is already closed.",
+    OfferState.UNDELIVERABLE: "This offer is no longer open.",
+}
+
+
+def user_message(error: DomainError | BadPayload) -> str:
+    """Plain words for a domain error, safe to show to the person who caused it."""
+    match error:
+        case NotAllowed():
+            return "Sorry, only program coordinators can do that. Nothing was changed."
+        case NotOnRoster():
+            return "That's for peer supporters on the roster. Ask a coordinator if you'd like to volunteer."
+        case AlreadyHasOpenRequest(request_id=request_id):
+            return (
+                f"You already have an open request (#{request_id}). `/peer status` shows where it"
+                " is; `/peer cancel` withdraws it if you'd like to start over."
+            )
+        case NoOpenRequest():
+            return "You don't have an open request. Type `/peer` to ask for a peer."
+        case NotYourOffer():
+            return "This offer isn't addressed to you, so nothing was changed."
+        case AlreadyAccepted():
+            return "You've already accepted this request; it's yours."
+        case OfferNoLongerOpen(state=state):
+            return _STALE.get(state, "This offer is no longer open.")
+        case NotHeldByYou():
+            return "You no longer hold this request, so nothing was changed."
+        case RequestNotWaiting():
+            return "That request is no longer waiting for a supporter."
+        case SupporterCannotTakeRequest():
+            return "That supporter can't be offered this request. Please choose someone else."
+        case DateNotInFuture():
+            return "That date isn't in the future; use `/peer away` to pause with no end date."
+        case BadPayload():
+            return "Sorry, that button could not be read. Nothing was changed."
+    return SOMETHING_WENT_WRONG

@@ -1,0 +1,123 @@
+"""The HTTP front: ``POST /slack/events`` behind a strict gate, and ``GET /healthz``.
+
+Bolt parses a body before it verifies the signature, so a malformed body
+would become a 500. The gate verifies first (401 for anything not signed by
+Slack within five minutes) and checks the shape second (400), so Bolt only
+ever sees well-formed, authentic requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from handlers.errors import SOMETHING_WENT_WRONG
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_AGE_SECONDS = 300
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class Malformed(ValueError):
+    """A signed body that is not one of Slack's formats."""
+
+
+def build_web_app(
+    bolt_app: AsyncApp,
+    *,
+    signing_secret: str,
+    healthy: Callable[[], Awaitable[bool]],
+    clock: Callable[[], float] = time.time,
+) -> web.Application:
+    """The aiohttp application serving Slack and the health check."""
+    verifier = SignatureVerifier(signing_secret=signing_secret, clock=_Clock(clock))
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not _fresh(timestamp, clock()) or not verifier.is_valid(body, timestamp, signature):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            text = body.decode("utf-8")
+            kind = _check_shape(text, request.content_type)
+        except (Malformed, UnicodeDecodeError):
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+        try:
+            bolt_response = await bolt_app.async_dispatch(bolt_request)
+        except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
+            log.error("dispatch failed (%s): %s", kind, type(exc).__name__)
+            if kind == "slash_command":
+                return web.json_response({"response_type": "ephemeral", "text": SOMETHING_WENT_WRONG})
+            return web.Response(status=200)
+        return await to_aiohttp_response(bolt_response)
+
+    async def health(_: web.Request) -> web.Response:
+        if await healthy():
+            return web.json_response({"status": "ok", "storage": "ok"})
+        return web.json_response({"status": "unavailable", "storage": "closed"}, status=503)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(EVENTS_PATH, slack_events)
+    app.router.add_get(HEALTH_PATH, health)
+    return app
+
+
+def _fresh(timestamp: str, now: float) -> bool:
+    if not timestamp.isdigit():
+        return False
+    return abs(now - int(timestamp)) <= MAX_AGE_SECONDS
+
+
+def _check_shape(text: str, content_type: str) -> str:
+    """The kind of Slack request, or :class:`Malformed`."""
+    if content_type == "application/json":
+        envelope = _json_object(text)
+        if envelope.get("type") not in {"event_callback", "url_verification", "app_rate_limited"}:
+            raise Malformed("unknown envelope")
+        if envelope["type"] == "event_callback" and not isinstance(envelope.get("event"), dict):
+            raise Malformed("event missing")
+        return str(envelope["type"])
+    if content_type == "application/x-www-form-urlencoded":
+        form = parse_qs(text, keep_blank_values=True)
+        if "payload" in form:
+            payload = _json_object(form["payload"][0])
+            if not isinstance(payload.get("type"), str) or not isinstance(payload.get("user"), dict):
+                raise Malformed("interactivity payload without type or user")
+            return payload["type"]
+        if form.get("command") and form.get("user_id"):
+            return "slash_command"
+    raise Malformed("not a Slack request")
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Malformed("not JSON") from None
+    if not isinstance(value, dict):
+        raise Malformed("not a JSON object")
+    return value
+
+
+class _Clock:
+    """Adapts a ``time()`` function to slack_sdk's clock interface."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()

@@ -1,0 +1,44 @@
+"""What the app carries in button values and ``private_metadata``, parsed back strictly."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Carried(BaseModel):
+    """Base of carried payloads: small, strict, JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def encode(self) -> str:
+        """The payload as compact JSON."""
+        return self.model_dump_json()
+
+
+class OfferRef(Carried):
+    """Which offer a button answers."""
+
+    offer_id: int
+
+
+class RequestRef(Carried):
+    """Which request a button or modal acts on."""
+
+    request_id: int
+
+
+_T = TypeVar("_T", bound=Carried)
+
+
+class BadPayload(ValueError):
+    """A carried value that does not parse (crafted, or from an older version)."""
+
+
+def decode(model: type[_T], raw: str | None) -> _T:
+    """Parse a carried value, raising :class:`BadPayload` on anything unexpected."""
+    try:
+        return model.model_validate_json(raw or "")
+    except ValidationError as exc:
+        raise BadPayload(model.__name__) from exc

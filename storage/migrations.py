@@ -1,0 +1,107 @@
+"""Schema migrations: ordered, append-only named steps applied at start.
+
+Never edit a step that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_core",
+        """
+        CREATE TABLE supporters (
+            user_id        TEXT PRIMARY KEY,
+            trained_on     TEXT,
+            away           INTEGER NOT NULL DEFAULT 0,
+            away_until     TEXT,
+            after_hours    INTEGER NOT NULL DEFAULT 0,
+            expired_streak INTEGER NOT NULL DEFAULT 0,
+            rotation_seq   INTEGER NOT NULL DEFAULT 0,
+            added_at       TEXT NOT NULL
+        );
+        CREATE INDEX supporters_rotation ON supporters (rotation_seq, added_at);
+
+        -- One row: the round-robin counter, so the rotation survives restarts.
+        CREATE TABLE rotation (
+            id   INTEGER PRIMARY KEY CHECK (id = 1),
+            seq  INTEGER NOT NULL
+        );
+        INSERT INTO rotation (id, seq) VALUES (1, 0);
+
+        CREATE TABLE peer_requests (
+            id                     INTEGER PRIMARY KEY,
+            requester_id           TEXT,
+            area                   TEXT NOT NULL,
+            urgency                TEXT NOT NULL,
+            contact                TEXT NOT NULL,
+            preferred_supporter_id TEXT,
+            note                   TEXT,
+            state                  TEXT NOT NULL,
+            assignee_id            TEXT,
+            created_at             TEXT NOT NULL,
+            updated_at             TEXT NOT NULL,
+            assigned_at            TEXT,
+            closed_at              TEXT,
+            minutes                INTEGER,
+            referral               TEXT
+        );
+        CREATE INDEX peer_requests_state ON peer_requests (state);
+        CREATE INDEX peer_requests_requester ON peer_requests (requester_id, state);
+        CREATE INDEX peer_requests_assignee ON peer_requests (assignee_id, state);
+
+        CREATE TABLE request_exclusions (
+            request_id INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            user_id    TEXT NOT NULL,
+            PRIMARY KEY (request_id, user_id)
+        );
+
+        -- A supporter is offered a given request at most once, ever: the
+        -- unique key makes a second offer impossible, not merely unlikely.
+        CREATE TABLE offers (
+            id           INTEGER PRIMARY KEY,
+            request_id   INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            supporter_id TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            offered_at   TEXT NOT NULL,
+            expires_at   TEXT NOT NULL,
+            answered_at  TEXT,
+            channel_id   TEXT,
+            message_ts   TEXT,
+            UNIQUE (request_id, supporter_id)
+        );
+        CREATE INDEX offers_open_deadline ON offers (state, expires_at);
+        CREATE INDEX offers_supporter_state ON offers (supporter_id, state);
+        """,
+    ),
+]
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT"
+        " NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    applied: list[str] = []
+    for name, sql in MIGRATIONS:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = await conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
+            if await cur.fetchone() is None:
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+                applied.append(name)
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    # Migrations hold no semicolons inside literals, so a plain split is enough.
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]

@@ -1,0 +1,165 @@
+"""Records and states shared by every layer: the vocabulary of the program.
+
+The request state machine lives here, in one place: ``REQUEST_TRANSITIONS``
+names every allowed move, and the repository refuses any other.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RequestState(StrEnum):
+    """Where a peer support request is in its life."""
+
+    PENDING = "pending"  # waiting to be offered (just made, or outside service hours)
+    OFFERED = "offered"  # at least one supporter holds an open offer
+    ASSIGNED = "assigned"  # a supporter accepted and now holds it
+    CLOSED = "closed"  # the supporter closed it after the contact
+    CANCELLED = "cancelled"  # the requester withdrew it
+    ESCALATED = "escalated"  # nobody could take it; coordinators were alerted
+
+
+# Every allowed move of a request, and nothing else. Escalated requests stay open:
+# they are offered again as soon as somebody becomes eligible.
+REQUEST_TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
+    RequestState.PENDING: frozenset({RequestState.OFFERED, RequestState.ESCALATED, RequestState.CANCELLED}),
+    RequestState.OFFERED: frozenset(
+        {
+            RequestState.ASSIGNED,
+            RequestState.PENDING,
+            RequestState.ESCALATED,
+            RequestState.CANCELLED,
+        }
+    ),
+    RequestState.ASSIGNED: frozenset({RequestState.CLOSED, RequestState.PENDING, RequestState.CANCELLED}),
+    RequestState.ESCALATED: frozenset({RequestState.OFFERED, RequestState.CANCELLED}),
+    RequestState.CLOSED: frozenset(),
+    RequestState.CANCELLED: frozenset(),
+}
+
+OPEN_REQUEST_STATES: frozenset[RequestState] = frozenset(
+    {RequestState.PENDING, RequestState.OFFERED, RequestState.ASSIGNED, RequestState.ESCALATED}
+)
+# States from which the rotation may offer a request to somebody new.
+ROUTABLE_STATES: frozenset[RequestState] = frozenset(
+    {RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED}
+)
+
+
+def sources_of(target: RequestState) -> frozenset[RequestState]:
+    """Every state from which ``target`` may be reached."""
+    return frozenset(s for s, targets in REQUEST_TRANSITIONS.items() if target in targets)
+
+
+class OfferState(StrEnum):
+    """What became of one offer of a request to one supporter."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    PASSED = "passed"
+    EXPIRED = "expired"
+    TAKEN = "taken"  # another supporter accepted first (fan-out)
+    WITHDRAWN = "withdrawn"  # the request was cancelled, or the supporter went away
+    HANDED_BACK = "handed_back"  # accepted, then returned to the rotation
+    CLOSED = "closed"  # accepted and closed by this supporter
+    UNDELIVERABLE = "undeliverable"  # Slack would not deliver the offer
+
+
+class Area(StrEnum):
+    """What a request is about."""
+
+    WORK_STRESS = "work_stress"
+    TRAUMA = "trauma"
+    PERSONAL = "personal"
+    GRIEF = "grief"
+    HEALTH = "health"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    """How soon the requester would like to talk."""
+
+    ASAP = "asap"
+    THIS_WEEK = "this_week"
+    NO_RUSH = "no_rush"
+
+
+class ContactMode(StrEnum):
+    """How the requester would like to be contacted."""
+
+    SLACK = "slack"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
+class Referral(StrEnum):
+    """Referral made when a request is closed."""
+
+    NONE = "none"
+    EAP = "eap"
+    COUNSELOR = "counselor"
+    OTHER = "other"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PeerRequest(_Record):
+    """A request for a peer, with the identifying parts that retention will purge."""
+
+    id: int
+    requester_id: str | None
+    area: Area
+    urgency: Urgency
+    contact: ContactMode
+    preferred_supporter_id: str | None
+    note: str | None
+    state: RequestState
+    assignee_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    assigned_at: datetime | None = None
+    closed_at: datetime | None = None
+    minutes: int | None = None
+    referral: Referral | None = None
+    excluded_ids: frozenset[str] = frozenset()
+
+
+class Offer(_Record):
+    """One offer of a request to one supporter, and the DM that carries it."""
+
+    id: int
+    request_id: int
+    supporter_id: str
+    state: OfferState
+    offered_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None = None
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class MessageRef(_Record):
+    """Where a sent Slack message lives, so it can be updated in place."""
+
+    channel_id: str
+    ts: str
+
+
+class Supporter(_Record):
+    """A peer supporter on the roster."""
+
+    user_id: str
+    trained_on: date | None
+    away: bool
+    away_until: date | None
+    after_hours: bool
+    expired_streak: int
+    rotation_seq: int
+    added_at: datetime
+    open_load: int = 0

@@ -1,0 +1,264 @@
+"""Peer requests and their offers: the only place their SQL lives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.models import (
+    OPEN_REQUEST_STATES,
+    Offer,
+    OfferState,
+    PeerRequest,
+    RequestState,
+    sources_of,
+)
+from storage.timefmt import from_db, to_db
+
+
+class RequestRepository:
+    """Reads and conditional writes of requests and offers on one connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def create(
+        self,
+        *,
+        requester_id: str,
+        area: str,
+        urgency: str,
+        contact: str,
+        preferred_supporter_id: str | None,
+        note: str | None,
+        excluded_ids: Iterable[str],
+        now: datetime,
+    ) -> PeerRequest:
+        """Store a new request in the pending state."""
+        cur = await self._conn.execute(
+            "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
+            " preferred_supporter_id, note, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                requester_id,
+                area,
+                urgency,
+                contact,
+                preferred_supporter_id,
+                note,
+                RequestState.PENDING,
+                to_db(now),
+                to_db(now),
+            ),
+        )
+        request_id = cur.lastrowid
+        assert request_id is not None
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO request_exclusions (request_id, user_id) VALUES (?, ?)",
+            [(request_id, uid) for uid in excluded_ids],
+        )
+        request = await self.get(request_id)
+        assert request is not None
+        return request
+
+    async def get(self, request_id: int) -> PeerRequest | None:
+        """The request with this id, if any."""
+        cur = await self._conn.execute("SELECT * FROM peer_requests WHERE id = ?", (request_id,))
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        cur = await self._conn.execute(
+            "SELECT user_id FROM request_exclusions WHERE request_id = ?", (request_id,)
+        )
+        excluded = frozenset(r["user_id"] for r in await cur.fetchall())
+        return _request(row, excluded)
+
+    async def open_for_requester(self, requester_id: str) -> PeerRequest | None:
+        """The requester's open request, if they have one."""
+        cur = await self._conn.execute(
+            "SELECT id FROM peer_requests WHERE requester_id = ? AND state IN (?, ?, ?, ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (requester_id, *sorted(OPEN_REQUEST_STATES)),
+        )
+        row = await cur.fetchone()
+        return None if row is None else await self.get(row["id"])
+
+    async def transition(
+        self,
+        request_id: int,
+        target: RequestState,
+        *,
+        now: datetime,
+        only_from: Iterable[RequestState] | None = None,
+        assignee_id: str | None = None,
+        fields: dict[str, Any] | None = None,
+    ) -> bool:
+        """Move a request to ``target`` if its current state allows it; True if it moved.
+
+        The move is one conditional UPDATE: it succeeds for exactly one caller
+        even when several race. ``only_from`` narrows the allowed sources and
+        ``assignee_id`` requires the request to be held by that supporter.
+        """
+        allowed = sources_of(target)
+        if only_from is not None:
+            allowed = allowed & frozenset(only_from)
+        if not allowed:
+            return False
+        extra = {k: to_db(v) if isinstance(v, datetime) else v for k, v in (fields or {}).items()}
+        sets = {"state": str(target), "updated_at": to_db(now), **extra}
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        where = f"id = ? AND state IN ({', '.join('?' for _ in allowed)})"
+        params: list[Any] = [*sets.values(), request_id, *sorted(allowed)]
+        if assignee_id is not None:
+            where += " AND assignee_id = ?"
+            params.append(assignee_id)
+        cur = await self._conn.execute(
+            f"UPDATE peer_requests SET {assignments} WHERE {where}",  # noqa: S608 - column names are ours
+            params,
+        )
+        return cur.rowcount == 1
+
+    async def ids_in_states(self, states: Iterable[RequestState]) -> list[int]:
+        """Ids of requests in any of ``states``, oldest first."""
+        wanted = sorted(states)
+        cur = await self._conn.execute(
+            f"SELECT id FROM peer_requests WHERE state IN ({', '.join('?' for _ in wanted)})"  # noqa: S608
+            " ORDER BY id",
+            wanted,
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
+    async def assigned_to(self, supporter_id: str) -> list[int]:
+        """Ids of the requests a supporter holds."""
+        cur = await self._conn.execute(
+            "SELECT id FROM peer_requests WHERE assignee_id = ? AND state = ? ORDER BY id",
+            (supporter_id, RequestState.ASSIGNED),
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
+    # Offers
+
+    async def add_offer(
+        self, *, request_id: int, supporter_id: str, now: datetime, expires_at: datetime
+    ) -> Offer:
+        """Record an open offer (before its DM is sent, so a crash cannot lose it)."""
+        cur = await self._conn.execute(
+            "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
+        )
+        offer_id = cur.lastrowid
+        assert offer_id is not None
+        offer = await self.get_offer(offer_id)
+        assert offer is not None
+        return offer
+
+    async def get_offer(self, offer_id: int) -> Offer | None:
+        """The offer with this id, if any."""
+        cur = await self._conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,))
+        row = await cur.fetchone()
+        return None if row is None else _offer(row)
+
+    async def offers_of(self, request_id: int, states: Iterable[OfferState] | None = None) -> list[Offer]:
+        """The offers of one request, optionally only those in ``states``."""
+        sql = "SELECT * FROM offers WHERE request_id = ?"
+        params: list[Any] = [request_id]
+        if states is not None:
+            wanted = sorted(states)
+            sql += f" AND state IN ({', '.join('?' for _ in wanted)})"
+            params.extend(wanted)
+        cur = await self._conn.execute(sql + " ORDER BY id", params)
+        return [_offer(row) for row in await cur.fetchall()]
+
+    async def open_offers_of_supporter(self, supporter_id: str) -> list[Offer]:
+        """A supporter's open offers."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE supporter_id = ? AND state = ? ORDER BY id",
+            (supporter_id, OfferState.OPEN),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
+    async def set_offer_state(
+        self,
+        offer_id: int,
+        target: OfferState,
+        *,
+        now: datetime,
+        only_from: Iterable[OfferState] = (OfferState.OPEN,),
+    ) -> bool:
+        """Conditionally move an offer; True for the one caller that moved it."""
+        sources = sorted(only_from)
+        cur = await self._conn.execute(
+            "UPDATE offers SET state = ?, answered_at = ?"
+            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",  # noqa: S608
+            (target, to_db(now), offer_id, *sources),
+        )
+        return cur.rowcount == 1
+
+    async def set_offer_deadline(self, offer_id: int, expires_at: datetime) -> None:
+        """Move an open offer's deadline."""
+        await self._conn.execute(
+            "UPDATE offers SET expires_at = ? WHERE id = ? AND state = ?",
+            (to_db(expires_at), offer_id, OfferState.OPEN),
+        )
+
+    async def set_offer_message(self, offer_id: int, channel_id: str, ts: str) -> None:
+        """Remember where the offer's DM landed, so it can be updated in place."""
+        await self._conn.execute(
+            "UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ?",
+            (channel_id, ts, offer_id),
+        )
+
+    async def due_offers(self, now: datetime) -> list[Offer]:
+        """Open offers whose deadline has passed."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE state = ? AND expires_at <= ? ORDER BY expires_at, id",
+            (OfferState.OPEN, to_db(now)),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
+    async def unsent_open_offers(self) -> list[Offer]:
+        """Open offers whose DM was never recorded as sent (a crash between the two)."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE state = ? AND message_ts IS NULL ORDER BY id",
+            (OfferState.OPEN,),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
+
+def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
+    return PeerRequest(
+        id=row["id"],
+        requester_id=row["requester_id"],
+        area=row["area"],
+        urgency=row["urgency"],
+        contact=row["contact"],
+        preferred_supporter_id=row["preferred_supporter_id"],
+        note=row["note"],
+        state=row["state"],
+        assignee_id=row["assignee_id"],
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+        assigned_at=from_db(row["assigned_at"]),
+        closed_at=from_db(row["closed_at"]),
+        minutes=row["minutes"],
+        referral=row["referral"],
+        excluded_ids=excluded,
+    )
+
+
+def _offer(row: aiosqlite.Row) -> Offer:
+    return Offer(
+        id=row["id"],
+        request_id=row["request_id"],
+        supporter_id=row["supporter_id"],
+        state=row["state"],
+        offered_at=from_db(row["offered_at"]),
+        expires_at=from_db(row["expires_at"]),
+        answered_at=from_db(row["answered_at"]),
+        channel_id=row["channel_id"],
+        message_ts=row["message_ts"],
+    )

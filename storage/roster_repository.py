@@ -1,0 +1,185 @@
+"""The roster of peer supporters and the persistent round-robin rotation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import aiosqlite
+
+from storage.models import OfferState, RequestState, Supporter
+from storage.timefmt import date_from_db, from_db, to_db
+
+# Open load = requests held + offers still open: an open offer may become a held request.
+_OPEN_LOAD = (
+    "((SELECT COUNT(*) FROM peer_requests r WHERE r.assignee_id = s.user_id AND r.state = ?)"
+    " + (SELECT COUNT(*) FROM offers o WHERE o.supporter_id = s.user_id AND o.state = ?))"
+)
+_AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
+
+
+class RosterRepository:
+    """Reads and writes of the supporters table."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, user_id: str, *, trained_on: date | None, now: datetime) -> bool:
+        """Put a supporter on the roster (or update their training date); True if new."""
+        cur = await self._conn.execute(
+            "INSERT INTO supporters (user_id, trained_on, added_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO NOTHING",
+            (user_id, trained_on.isoformat() if trained_on else None, to_db(now)),
+        )
+        if cur.rowcount == 1:
+            return True
+        if trained_on is not None:
+            await self._conn.execute(
+                "UPDATE supporters SET trained_on = ? WHERE user_id = ?",
+                (trained_on.isoformat(), user_id),
+            )
+        return False
+
+    async def remove(self, user_id: str) -> bool:
+        """Take a supporter off the roster; True if they were on it."""
+        cur = await self._conn.execute("DELETE FROM supporters WHERE user_id = ?", (user_id,))
+        return cur.rowcount == 1
+
+    async def get(self, user_id: str) -> Supporter | None:
+        """One supporter with their open load, if on the roster."""
+        cur = await self._conn.execute(
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s WHERE s.user_id = ?",  # noqa: S608
+            (RequestState.ASSIGNED, OfferState.OPEN, user_id),
+        )
+        row = await cur.fetchone()
+        return None if row is None else _supporter(row)
+
+    async def all(self) -> list[Supporter]:
+        """The whole roster with open loads, in rotation order."""
+        cur = await self._conn.execute(
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            " ORDER BY s.rotation_seq, s.added_at, s.user_id",
+            (RequestState.ASSIGNED, OfferState.OPEN),
+        )
+        return [_supporter(row) for row in await cur.fetchall()]
+
+    async def eligible(
+        self,
+        *,
+        request_id: int,
+        excluded_ids: Iterable[str],
+        today: date,
+        capacity: int,
+        after_hours_only: bool,
+        limit: int,
+        only: str | None = None,
+    ) -> list[Supporter]:
+        """The next supporters in the rotation who may be offered this request.
+
+        Trained, not away, under capacity, not excluded, and never offered this
+        request before (so nobody who passed, let it expire or handed it back
+        sees it again). Ordered by the rotation, so the index walk stops at
+        ``limit``: the cost does not grow with the number of past requests.
+        """
+        sql = (
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            " WHERE s.trained_on IS NOT NULL"
+            f" AND {_AVAILABLE}"
+            " AND (? = 0 OR s.after_hours = 1)"
+            " AND s.user_id NOT IN (SELECT value FROM json_each(?))"
+            " AND NOT EXISTS (SELECT 1 FROM offers o2"
+            "  WHERE o2.request_id = ? AND o2.supporter_id = s.user_id)"
+            f" AND {_OPEN_LOAD} < ?"
+        )
+        params: list[object] = [
+            RequestState.ASSIGNED,
+            OfferState.OPEN,
+            today.isoformat(),
+            int(after_hours_only),
+            json.dumps(sorted(excluded_ids)),
+            request_id,
+            RequestState.ASSIGNED,
+            OfferState.OPEN,
+            capacity,
+        ]
+        if only is not None:
+            sql += " AND s.user_id = ?"
+            params.append(only)
+        sql += " ORDER BY s.rotation_seq, s.added_at, s.user_id LIMIT ?"
+        params.append(limit)
+        cur = await self._conn.execute(sql, params)
+        return [_supporter(row) for row in await cur.fetchall()]
+
+    async def take_turn(self, user_id: str) -> None:
+        """Move a supporter to the back of the rotation."""
+        cur = await self._conn.execute("UPDATE rotation SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+        row = await cur.fetchone()
+        assert row is not None
+        await cur.close()
+        await self._conn.execute(
+            "UPDATE supporters SET rotation_seq = ? WHERE user_id = ?", (row["seq"], user_id)
+        )
+
+    async def set_away(self, user_id: str, *, until: date | None) -> bool:
+        """Mark a supporter away (until a date, or until they say otherwise)."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET away = 1, away_until = ? WHERE user_id = ?",
+            (until.isoformat() if until else None, user_id),
+        )
+        return cur.rowcount == 1
+
+    async def set_available(self, user_id: str) -> bool:
+        """Mark a supporter available again; clears their run of expired offers."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET away = 0, away_until = NULL, expired_streak = 0 WHERE user_id = ?",
+            (user_id,),
+        )
+        return cur.rowcount == 1
+
+    async def end_lapsed_aways(self, today: date) -> list[str]:
+        """Make available everyone whose away-until date has come; returns who."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET away = 0, away_until = NULL"
+            " WHERE away = 1 AND away_until IS NOT NULL AND away_until <= ? RETURNING user_id",
+            (today.isoformat(),),
+        )
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def set_after_hours(self, user_id: str, enabled: bool) -> bool:
+        """Opt a supporter in or out of offers outside service hours."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET after_hours = ? WHERE user_id = ?", (int(enabled), user_id)
+        )
+        return cur.rowcount == 1
+
+    async def record_expiry(self, user_id: str) -> int:
+        """Count one more offer in a row let expire; returns the run's length."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET expired_streak = expired_streak + 1 WHERE user_id = ?"
+            " RETURNING expired_streak",
+            (user_id,),
+        )
+        row = await cur.fetchone()
+        await cur.close()
+        return 0 if row is None else int(row["expired_streak"])
+
+    async def reset_expiries(self, user_id: str) -> None:
+        """An answered offer ends a run of expired ones."""
+        await self._conn.execute("UPDATE supporters SET expired_streak = 0 WHERE user_id = ?", (user_id,))
+
+
+def _supporter(row: aiosqlite.Row) -> Supporter:
+    added_at = from_db(row["added_at"])
+    assert added_at is not None
+    return Supporter(
+        user_id=row["user_id"],
+        trained_on=date_from_db(row["trained_on"]),
+        away=bool(row["away"]),
+        away_until=date_from_db(row["away_until"]),
+        after_hours=bool(row["after_hours"]),
+        expired_streak=row["expired_streak"],
+        rotation_seq=row["rotation_seq"],
+        added_at=added_at,
+        open_load=row["open_load"],
+    )
