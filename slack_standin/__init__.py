@@ -1,0 +1,5 @@
+"""A local stand-in for Slack's Web API, shared by the tests and the demo."""
+
+from slack_standin.server import Call, SlackStandIn
+
+__all__ = ["Call", "SlackStandIn"]

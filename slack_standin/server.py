@@ -1,0 +1,309 @@
+"""An aiohttp server on 127.0.0.1 that answers Slack Web API methods the way Slack does.
+
+It records every call (method, parameters, headers), keeps the messages and
+views it was sent (with their updates), and answers with Slack's shapes:
+``ok``, ``channel``, ``ts``, view ids, and Slack's error codes for bad
+tokens, unknown users, channels, messages and methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    """One recorded Web API call."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def channel(self) -> str | None:
+        """The ``channel`` parameter, if any."""
+        value = self.params.get("channel")
+        return None if value is None else str(value)
+
+
+@dataclass
+class Message:
+    """A message as it currently stands in a channel."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dm_channel(user_id: str) -> str:
+    """The id of the app's DM channel with a user (stable, like Slack's)."""
+    return "D" + user_id[1:]
+
+
+class SlackStandIn:
+    """The Web API stand-in. ``await start()`` returns its base URL (ending in ``/api/``)."""
+
+    def __init__(
+        self, *, token: str = "xoxb-test-token", bot_user_id: str = "UBOTPEER", team_id: str = "T111"
+    ) -> None:
+        self.token = token
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.response_url_posts: list[dict[str, Any]] = []
+        # People Slack does not know, or who cannot get DMs (Slack's error code for each).
+        self.undeliverable: dict[str, str] = {}
+        self._ts = itertools.count(1)
+        self._view_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._changed = asyncio.Event()
+        self.base_url = ""
+
+    async def start(self) -> str:
+        """Serve on a random port of 127.0.0.1; returns the Web API base URL."""
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/response/{id}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.root_url}/api/"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def response_url(self, name: str = "r") -> str:
+        """A ``response_url`` that lands here."""
+        return f"{self.root_url}/response/{name}"
+
+    # Queries for tests and the demo
+
+    def calls_of(self, method: str) -> list[Call]:
+        """Every recorded call of one method."""
+        return [c for c in self.calls if c.method == method]
+
+    def calls_for(self, user_id: str) -> list[Call]:
+        """Every call addressed to a person: their DM, an ephemeral to them, their Home tab."""
+        dm = dm_channel(user_id)
+        return [
+            c
+            for c in self.calls
+            if c.channel in {user_id, dm}
+            or c.params.get("user") == user_id
+            or c.params.get("user_id") == user_id
+        ]
+
+    def dms(self, user_id: str) -> list[Message]:
+        """The messages currently in the app's DM with a person, oldest first."""
+        dm = dm_channel(user_id)
+        return [m for (channel, _), m in self.messages.items() if channel == dm]
+
+    def message(self, channel: str, ts: str) -> Message:
+        """One message as it stands now."""
+        return self.messages[(channel, ts)]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked on every call); returns its value."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError("the stand-in never saw what was expected")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
+
+    # The server
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.response_url_posts.append(await request.json())
+        self._changed.set()
+        return web.Response(text="ok")
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        headers = {k: v for k, v in request.headers.items()}
+        self.calls.append(Call(method=method, params=params, headers=headers))
+        self._changed.set()
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
+        handler = _METHODS.get(method)
+        if handler is None:
+            return _error("unknown_method", status=404)
+        return web.json_response(handler(self, params))
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _resolve_channel(self, channel: str) -> tuple[str | None, str | None]:
+        """A channel parameter → (channel id, error)."""
+        if not channel:
+            return None, "channel_not_found"
+        if channel[0] in "UW":
+            if channel in self.undeliverable:
+                return None, self.undeliverable[channel]
+            return dm_channel(channel), None
+        if channel[0] == "D":
+            user = "U" + channel[1:]
+            if user in self.undeliverable:
+                return None, "channel_not_found"
+            return channel, None
+        if channel[0] in "CG":
+            return channel, None
+        return None, "channel_not_found"
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        body = await request.json()
+        params = dict(body) if isinstance(body, dict) else {}
+    else:
+        params = dict(await request.post())
+    for key in ("blocks", "view", "attachments"):
+        value = params.get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(value)
+    return params
+
+
+def _error(code: str, status: int = 200) -> web.Response:
+    return web.json_response({"ok": False, "error": code}, status=status)
+
+
+def _ok(**fields: Any) -> dict[str, Any]:
+    return {"ok": True, **fields}
+
+
+def _fail(code: str) -> dict[str, Any]:
+    return {"ok": False, "error": code}
+
+
+def _auth_test(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
+    return _ok(
+        url="https://standin.slack.com/",
+        team="Stand-in",
+        user="peer-support",
+        team_id=s.team_id,
+        user_id=s.bot_user_id,
+        bot_id="B111",
+        is_enterprise_install=False,
+    )
+
+
+def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    channel, error = s._resolve_channel(str(p.get("channel", "")))
+    if error or channel is None:
+        return _fail(error or "channel_not_found")
+    if not p.get("text") and not p.get("blocks"):
+        return _fail("no_text")
+    ts = s._next_ts()
+    blocks = list(p.get("blocks") or [])
+    s.messages[(channel, ts)] = Message(channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks)
+    return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
+
+
+def _update(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    key = (str(p.get("channel", "")), str(p.get("ts", "")))
+    message = s.messages.get(key)
+    if message is None:
+        return _fail("message_not_found")
+    message.history.append({"text": message.text, "blocks": message.blocks})
+    message.text = str(p.get("text", message.text))
+    if "blocks" in p:
+        message.blocks = list(p.get("blocks") or [])
+    return _ok(channel=key[0], ts=key[1], text=message.text)
+
+
+def _post_ephemeral(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    channel, error = s._resolve_channel(str(p.get("channel", "")))
+    if error:
+        return _fail(error)
+    if str(p.get("user", "")) in s.undeliverable:
+        return _fail("user_not_in_channel")
+    return _ok(message_ts=s._next_ts())
+
+
+def _views_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    if not p.get("trigger_id"):
+        return _fail("invalid_trigger_id")
+    view = p.get("view")
+    if not isinstance(view, dict):
+        return _fail("invalid_arguments")
+    view_id = f"V{next(s._view_ids):08d}"
+    stored = {
+        **view,
+        "id": view_id,
+        "team_id": s.team_id,
+        "state": {"values": {}},
+        "hash": f"{time.time():.0f}.h",
+    }
+    s.views[view_id] = stored
+    return _ok(view=stored)
+
+
+def _views_publish(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    user = str(p.get("user_id", ""))
+    if user in s.undeliverable:
+        return _fail("user_not_found")
+    view = p.get("view")
+    if not isinstance(view, dict):
+        return _fail("invalid_arguments")
+    s.home_views[user] = view
+    return _ok(view={**view, "id": f"VH{user}"})
+
+
+def _conversations_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    users = str(p.get("users", "")).split(",")
+    if len(users) != 1 or not users[0]:
+        return _fail("users_list_not_supplied")
+    if users[0] in s.undeliverable:
+        return _fail("user_not_found")
+    return _ok(channel={"id": dm_channel(users[0])})
+
+
+def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    user = str(p.get("user", ""))
+    if not user or user in s.undeliverable:
+        return _fail("user_not_found")
+    return _ok(user={"id": user, "name": user.lower(), "real_name": f"Person {user}", "deleted": False})
+
+
+_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "chat.postMessage": _post_message,
+    "chat.update": _update,
+    "chat.postEphemeral": _post_ephemeral,
+    "views.open": _views_open,
+    "views.update": lambda s, p: _ok(view=p.get("view")),
+    "views.push": _views_open,
+    "views.publish": _views_publish,
+    "conversations.open": _conversations_open,
+    "users.info": _users_info,
+}
