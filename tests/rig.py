@@ -127,9 +127,16 @@ class Rig:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded")
 
-    async def click(self, user_id: str, message: Message, action_id: str) -> Response:
-        """Click the button ``action_id`` on a message the stand-in holds."""
-        block, button = find_button(message.blocks, action_id)
+    async def click(
+        self, user_id: str, message: Message, action_id: str, *, as_first_shown: bool = False
+    ) -> Response:
+        """Click the button ``action_id`` on a message the stand-in holds.
+
+        ``as_first_shown`` clicks the message as it was first posted: a client that had
+        not yet redrawn it (a stale click).
+        """
+        blocks = message.history[0]["blocks"] if as_first_shown and message.history else message.blocks
+        block, button = find_button(blocks, action_id)
         payload = {
             "type": "block_actions",
             "user": _user(user_id),
@@ -153,7 +160,7 @@ class Rig:
                 "user": self.slack.bot_user_id,
                 "ts": message.ts,
                 "app_id": "A111",
-                "blocks": message.blocks,
+                "blocks": blocks,
                 "team": TEAM["id"],
             },
             "state": {"values": {}},
