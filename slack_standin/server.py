@@ -47,6 +47,13 @@ class Message:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class _Gate:
+    opened: asyncio.Event
+    match: Callable[[dict[str, Any]], bool]
+    dropped: bool = False
+
+
 def dm_channel(user_id: str) -> str:
     """The id of the app's DM channel with a user (stable, like Slack's)."""
     return "D" + user_id[1:]
@@ -68,6 +75,8 @@ class SlackStandIn:
         self.response_url_posts: list[dict[str, Any]] = []
         # People Slack does not know, or who cannot get DMs (Slack's error code for each).
         self.undeliverable: dict[str, str] = {}
+        # Methods whose answers are held back until released (a Slack that hangs).
+        self._gates: dict[str, _Gate] = {}
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -89,7 +98,9 @@ class SlackStandIn:
         return self.base_url
 
     async def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (held calls are dropped)."""
+        for method in list(self._gates):
+            self.release(method, drop=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -97,6 +108,17 @@ class SlackStandIn:
     def response_url(self, name: str = "r") -> str:
         """A ``response_url`` that lands here."""
         return f"{self.root_url}/response/{name}"
+
+    def hold(self, method: str, match: Callable[[dict[str, Any]], bool] = lambda _: True) -> None:
+        """Record calls of ``method`` (those ``match`` accepts) but answer none until :meth:`release`."""
+        self._gates[method] = _Gate(opened=asyncio.Event(), match=match)
+
+    def release(self, method: str, *, drop: bool = False) -> None:
+        """Answer held calls of ``method`` (or, with ``drop``, lose them) and stop holding."""
+        gate = self._gates.pop(method, None)
+        if gate is not None:
+            gate.dropped = drop
+            gate.opened.set()
 
     # Queries for tests and the demo
 
@@ -153,6 +175,12 @@ class SlackStandIn:
         self._changed.set()
         if headers.get("Authorization") != f"Bearer {self.token}":
             return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
+        gate = self._gates.get(method)
+        if gate is not None and gate.match(params):
+            await gate.opened.wait()
+            if gate.dropped:
+                # The call never reached Slack: nothing is stored, the connection is cut.
+                raise web.HTTPServiceUnavailable()
         handler = _METHODS.get(method)
         if handler is None:
             return _error("unknown_method", status=404)
