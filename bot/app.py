@@ -35,9 +35,10 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-# Library loggers are capped: at DEBUG slack_sdk logs every request and response body,
+# Library loggers are capped: at DEBUG slack_sdk logs every request and response body and
+# aiosqlite every statement with its parameters (notes, user ids),
 # which would put request details in the logs.
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler")
+QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "aiosqlite", "aiohttp.access", "apscheduler")
 
 
 def configure_logging(level: str) -> None:
