@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import timedelta
 
 from aiohttp import web
@@ -183,10 +184,15 @@ class PeerSupportApp:
 
 
 async def serve(settings: Settings) -> None:
-    """Run until interrupted."""
+    """Run until SIGTERM or SIGINT, then stop cleanly (finishing work already under way)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
     app = PeerSupportApp(settings)
     await app.start()
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
+        log.info("stopping")
         await app.stop()

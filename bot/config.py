@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     def _check_mode_and_hours(self) -> Settings:
         if self.slack_app_token is None and self.slack_signing_secret is None:
             raise ValueError(
-                "missing required setting(s): SLACK_SIGNING_SECRET (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
+                "missing required setting(s): SLACK_SIGNING_SECRET"
+                " (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
             )
         try:
             self.service_hours()
