@@ -1,0 +1,74 @@
+"""Layers point one way: handlers → bot → storage. SQL lives only in storage; Slack only in handlers."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SLACK = ("slack_bolt", "slack_sdk", "handlers")
+COMPOSITION_ROOT = {"bot/app.py", "bot/__main__.py"}
+SQL = re.compile(r"\bSELECT\b.*\bFROM\b|\bUPDATE\s+\w+\s+SET\b|\bINSERT\s+INTO\b|\bDELETE\s+FROM\b", re.S)
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.mark.parametrize("path", modules("storage"), ids=rel)
+def test_storage_knows_neither_the_domain_nor_slack(path: Path) -> None:
+    bad = {m for m in imports_of(path) if m.startswith(("bot", *SLACK, "aiohttp"))}
+    assert not bad
+
+
+@pytest.mark.parametrize("path", [p for p in modules("bot") if rel(p) not in COMPOSITION_ROOT], ids=rel)
+def test_the_domain_knows_no_slack_and_no_sql_driver(path: Path) -> None:
+    bad = {m for m in imports_of(path) if m.startswith((*SLACK, "aiosqlite", "sqlite3", "aiohttp"))}
+    assert not bad
+
+
+@pytest.mark.parametrize("path", modules("handlers"), ids=rel)
+def test_handlers_reach_storage_only_for_its_shared_vocabulary(path: Path) -> None:
+    bad = {
+        m
+        for m in imports_of(path)
+        if m.startswith(("storage", "aiosqlite", "sqlite3")) and m != "storage.models"
+    }
+    assert not bad
+
+
+@pytest.mark.parametrize("path", modules("bot") + modules("handlers"), ids=rel)
+def test_no_sql_outside_storage(path: Path) -> None:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert not SQL.search(node.value), node.value
+
+
+def test_the_sql_rule_would_catch_a_query() -> None:
+    assert SQL.search("UPDATE offers SET state = ? WHERE id = ?")
+    assert not SQL.search("a conditional UPDATE inside one unit of work")
+
+
+def test_the_import_rule_would_catch_a_violation(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text(
+        "from slack_sdk.web.async_client import AsyncWebClient\nimport storage.db\n", encoding="utf-8"
+    )
+    assert {"slack_sdk.web.async_client", "storage.db"} <= imports_of(sneaky)

@@ -1,0 +1,63 @@
+"""manifest.yml is valid for Slack and asks for exactly the scopes the app uses."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# Slack's manifest schema (slackapi/manifest-schema, MIT), copied from shared/.
+SCHEMA = json.loads((ROOT / "tests/fixtures/slack-manifest.schema.json").read_text(encoding="utf-8"))
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+
+# The Web API methods each scope covers (Slack's scope docs).
+SCOPE_OF_METHOD = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "views_open": None,
+    "views_publish": None,
+    "views_update": None,
+    "conversations_open": "im:write",
+    "users_info": "users:read",
+}
+
+
+def test_manifest_validates_against_slacks_schema() -> None:
+    jsonschema.validate(MANIFEST, SCHEMA)
+
+
+def test_peer_command_escapes_mentions_and_everything_points_at_one_endpoint() -> None:
+    [command] = MANIFEST["features"]["slash_commands"]
+    assert command["command"] == "/peer" and command["should_escape"] is True
+    urls = {
+        command["url"],
+        MANIFEST["settings"]["interactivity"]["request_url"],
+        MANIFEST["settings"]["event_subscriptions"]["request_url"],
+    }
+    assert len(urls) == 1 and next(iter(urls)).endswith("/slack/events")
+    home = MANIFEST["features"]["app_home"]
+    assert home["home_tab_enabled"] and home["messages_tab_enabled"]
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"]
+    assert MANIFEST["settings"]["token_rotation_enabled"] is False
+
+
+def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
+    used_methods = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in SCOPE_OF_METHOD:
+                used_methods.add(node.attr)
+    needed = {"commands"} | {SCOPE_OF_METHOD[m] for m in used_methods if SCOPE_OF_METHOD[m]}
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+    assert {"chat_postMessage", "chat_update", "views_open"} <= used_methods
+
+
+def test_subscribed_events_have_listeners() -> None:
+    source = (ROOT / "handlers/events.py").read_text(encoding="utf-8")
+    for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        assert f'app.event("{event}")' in source
