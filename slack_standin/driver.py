@@ -1,0 +1,295 @@
+"""Driving an app the way Slack does: signed requests in Slack's real payload formats.
+
+Slash commands are form-encoded, interactivity is one ``payload=`` form field
+of JSON, Events API is a JSON envelope (see ../shared/slack-payloads/). Shared
+by the tests, the demo and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from slack_standin.server import Message, SlackStandIn
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM = {"id": "T111", "domain": "workspace-domain"}
+TOKEN = "xoxb-test-token"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's request signature: v0= + HMAC-SHA256 of v0:{timestamp}:{body}."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Response:
+    """What the app answered."""
+
+    status: int
+    text: str
+
+    @property
+    def json(self) -> Any:
+        """The body as JSON."""
+        return json.loads(self.text) if self.text else None
+
+
+class SlackDriver:
+    """Sends an app what Slack would: signed requests in Slack's real payload formats."""
+
+    def __init__(
+        self,
+        slack: SlackStandIn,
+        session: aiohttp.ClientSession,
+        *,
+        url: str,
+        signing_secret: str = SIGNING_SECRET,
+    ) -> None:
+        self.slack = slack
+        self.session = session
+        self.url = url
+        self.signing_secret = signing_secret
+        self._triggers = itertools.count(1)
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: str | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """POST a body signed as Slack signs it (or with the given timestamp/signature)."""
+        ts = timestamp if timestamp is not None else str(int(time.time()))
+        sig = signature if signature is not None else sign(self.signing_secret, ts, body)
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+            **(headers or {}),
+        }
+        async with self.session.post(self.url, data=body, headers=all_headers) as resp:
+            return Response(status=resp.status, text=await resp.text())
+
+    async def command(self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL") -> Response:
+        """Type ``/peer {text}`` in a channel."""
+        form = {
+            "token": "verification_token",
+            "team_id": TEAM["id"],
+            "team_domain": TEAM["domain"],
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/peer",
+            "text": text,
+            "api_app_id": "A111",
+            "is_enterprise_install": "false",
+            "response_url": self.slack.response_url("cmd"),
+            "trigger_id": self.trigger(),
+        }
+        return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    async def interact(self, payload: dict[str, Any]) -> Response:
+        """POST an interactivity payload as Slack does: one ``payload=`` form field."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(
+        self, user_id: str, message: Message, action_id: str, *, as_first_shown: bool = False
+    ) -> Response:
+        """Click the button ``action_id`` on a message the stand-in holds.
+
+        ``as_first_shown`` clicks the message as it was first posted: a client that had
+        not yet redrawn it (a stale click).
+        """
+        blocks = message.history[0]["blocks"] if as_first_shown and message.history else message.blocks
+        container = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": False,
+        }
+        where = {
+            "channel": {"id": message.channel, "name": "directmessage"},
+            "message": {
+                "bot_id": "B111",
+                "type": "message",
+                "text": message.text,
+                "user": self.slack.bot_user_id,
+                "ts": message.ts,
+                "app_id": "A111",
+                "blocks": blocks,
+                "team": TEAM["id"],
+            },
+            "state": {"values": {}},
+            "response_url": self.slack.response_url("action"),
+        }
+        return await self._block_action(user_id, blocks, action_id, container, where)
+
+    async def home_click(self, user_id: str, action_id: str) -> Response:
+        """Click a button on the user's published Home tab."""
+        view = self.slack.home_views[user_id]
+        container = {"type": "view", "view_id": f"VH{user_id}"}
+        where = {"view": {**view, "id": f"VH{user_id}", "state": {"values": {}}}}
+        return await self._block_action(user_id, view["blocks"], action_id, container, where)
+
+    async def _block_action(
+        self,
+        user_id: str,
+        blocks: list[dict[str, Any]],
+        action_id: str,
+        container: dict[str, Any],
+        where: dict[str, Any],
+    ) -> Response:
+        block, button = find_button(blocks, action_id)
+        payload = {
+            "type": "block_actions",
+            "user": _user(user_id),
+            "api_app_id": "A111",
+            "token": "verification_token",
+            "container": container,
+            "trigger_id": self.trigger(),
+            "team": TEAM,
+            "enterprise": None,
+            "is_enterprise_install": False,
+            **where,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block.get("block_id", "b"),
+                    "text": button["text"],
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return await self.interact(payload)
+
+    async def submit(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
+        """Submit a view the stand-in opened, with ``values`` as block id → state value."""
+        payload = {
+            "type": "view_submission",
+            "team": {**TEAM, "enterprise_id": None},
+            "user": _user(user_id),
+            "api_app_id": "A111",
+            "token": "verification_token",
+            "trigger_id": self.trigger(),
+            "view": {
+                "id": view["id"],
+                "team_id": TEAM["id"],
+                "type": "modal",
+                "blocks": view["blocks"],
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view["callback_id"],
+                "state": {"values": state_values(view, values)},
+                "hash": view.get("hash", "1.h"),
+                "title": view["title"],
+                "clear_on_close": False,
+                "notify_on_close": False,
+                "close": view.get("close"),
+                "submit": view.get("submit"),
+                "previous_view_id": None,
+                "root_view_id": view["id"],
+                "app_id": "A111",
+                "external_id": "",
+                "app_installed_team_id": TEAM["id"],
+                "bot_id": "B111",
+            },
+            "response_urls": [],
+        }
+        return await self.interact(payload)
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str = "Ev111", retry: int | None = None
+    ) -> Response:
+        """Deliver an Events API event (optionally as Slack's retry number ``retry``)."""
+        envelope = {
+            "token": "verification_token",
+            "team_id": TEAM["id"],
+            "api_app_id": "A111",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "team_id": TEAM["id"],
+                    "user_id": self.slack.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+        }
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return await self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+
+    def trigger(self) -> str:
+        """A fresh trigger id."""
+        return f"{next(self._triggers)}.{int(time.time())}.trigger"
+
+
+def _user(user_id: str) -> dict[str, str]:
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM["id"]}
+
+
+def find_button(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The block and button element with ``action_id``."""
+    for block in blocks:
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if element.get("action_id") == action_id:
+                return block, element
+    raise AssertionError(f"no button {action_id} in the message")
+
+
+def has_button(blocks: list[dict[str, Any]], action_id: str) -> bool:
+    """Whether the blocks show a button with ``action_id``."""
+    try:
+        find_button(blocks, action_id)
+    except AssertionError:
+        return False
+    return True
+
+
+def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Slack's ``view.state.values`` for the given block id → value, shaped per element type."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        block_id, action_id, kind = block["block_id"], element["action_id"], element["type"]
+        value = values.get(block_id)
+        if kind in {"static_select", "radio_buttons"}:
+            entry: dict[str, Any] = {"type": kind, "selected_option": None}
+            if value is not None:
+                label = next(
+                    (o["text"] for o in element["options"] if o["value"] == value),
+                    {"type": "plain_text", "text": str(value)},
+                )
+                entry["selected_option"] = {"text": label, "value": value}
+        elif kind == "users_select":
+            entry = {"type": kind, "selected_user": value}
+        elif kind == "multi_users_select":
+            entry = {"type": kind, "selected_users": list(value or [])}
+        else:
+            entry = {"type": kind, "value": value}
+        state[block_id] = {action_id: entry}
+    return state
+
+
+def text_of(blocks: list[dict[str, Any]]) -> str:
+    """Every piece of text in some blocks, flattened (for content assertions)."""
+    return json.dumps(blocks, ensure_ascii=False)
