@@ -11,7 +11,6 @@ import signal
 from datetime import timedelta
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -22,17 +21,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.background import Background
+from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.jobs import start_scheduler
+from bot.durations import parse_duration, parse_plan
+from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
+from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
+from storage.models import IncidentKind
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class PeerSupportApp:
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
-        self._scheduler: AsyncIOScheduler | None = None
+        self.jobs: Jobs | None = None
         self._socket_handler: object | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
@@ -108,14 +111,36 @@ class PeerSupportApp:
             requests=requests,
             background=self.background,
         )
+        checkins = CheckinService(
+            db=self.db,
+            notifier=notifier,
+            directory=SlackDirectory(client),
+            clock=self.clock,
+            roles=roles,
+            requests=requests,
+            policy=CheckinPolicy(
+                plans={
+                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
+                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
+                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
+                },
+                window=settings.peer_checkin_hours,
+                grace=parse_duration(settings.peer_checkin_grace),
+                rate_per_second=settings.peer_checkin_rate,
+                program_tz=hours.tz,
+            ),
+        )
         self.services = Services(
             requests=requests,
             roster=roster,
+            checkins=checkins,
             roles=roles,
             hours=hours,
             background=self.background,
             resources=tuple(settings.peer_resources),
             note_max_length=settings.peer_note_max_length,
+            clock=self.clock,
+            min_count=settings.peer_min_count,
         )
         secret = settings.slack_signing_secret
         self.bolt = AsyncApp(
@@ -139,7 +164,14 @@ class PeerSupportApp:
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        self._scheduler = start_scheduler(self.sweep, every_seconds=settings.peer_sweep_seconds)
+        self.jobs = Jobs(
+            sweep=self.sweep,
+            deliver=checkins.deliver_due,
+            next_due=checkins.next_due_at,
+            clock=self.clock,
+            every_seconds=settings.peer_sweep_seconds,
+        )
+        self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
@@ -153,23 +185,31 @@ class PeerSupportApp:
         self._socket_handler = handler
 
     async def _recover(self) -> None:
-        assert self.services is not None
+        assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
         await self.sweep()
+        await self.services.checkins.recover()
+        await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
         """What the periodic job runs: expire due offers and route waiting requests."""
         if self.services is not None:
             await self.services.requests.sweep()
 
+    async def deliver_due(self) -> int:
+        """What the delivery job runs: send the check-ins and reminders that are due."""
+        if self.services is None:
+            return 0
+        return await self.services.checkins.deliver_due()
+
     async def _healthy(self) -> bool:
         return self.db is not None and await self.db.ping()
 
     async def stop(self, *, drain: bool = True) -> None:
         """Stop serving, finish (or cancel) background work, close storage."""
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        if self.jobs is not None:
+            self.jobs.shutdown()
+            self.jobs = None
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.durations import parse_duration, parse_plan
 from bot.service_hours import ServiceHours
 
 DEFAULT_RESOURCES = [
@@ -38,6 +39,13 @@ class Settings(BaseSettings):
     peer_resources: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES))
     peer_note_max_length: int = Field(default=500, ge=1, le=2500)
     peer_sweep_seconds: float = Field(default=15.0, gt=0)
+    peer_checkin_offsets: str = "1d,3d,7d,14d,30d,90d"
+    peer_checkin_offsets_bereavement: str = "2d,7d,14d,30d,90d,180d"
+    peer_checkin_offsets_illness: str = "2d,7d,14d,30d,60d"
+    peer_checkin_hours: str = "09:00-17:00"
+    peer_checkin_grace: str = "1d"
+    peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
+    peer_min_count: int = Field(default=3, ge=1)
     log_level: str = "INFO"
 
     @field_validator("peer_coordinators", mode="before")
@@ -64,7 +72,19 @@ class Settings(BaseSettings):
         try:
             self.service_hours()
         except (ValueError, KeyError) as exc:
-            raise ValueError(f"PEER_SERVICE_HOURS/PEER_TIMEZONE: {exc}") from exc
+            raise ValueError(f"invalid setting PEER_SERVICE_HOURS/PEER_TIMEZONE: {exc}") from exc
+        checks = {
+            "PEER_CHECKIN_OFFSETS": lambda: parse_plan(self.peer_checkin_offsets),
+            "PEER_CHECKIN_OFFSETS_BEREAVEMENT": lambda: parse_plan(self.peer_checkin_offsets_bereavement),
+            "PEER_CHECKIN_OFFSETS_ILLNESS": lambda: parse_plan(self.peer_checkin_offsets_illness),
+            "PEER_CHECKIN_HOURS": lambda: ServiceHours.parse(self.peer_checkin_hours, "UTC"),
+            "PEER_CHECKIN_GRACE": lambda: parse_duration(self.peer_checkin_grace),
+        }
+        for name, check in checks.items():
+            try:
+                check()
+            except ValueError as exc:
+                raise ValueError(f"invalid setting {name}: {exc}") from exc
         return self
 
     def service_hours(self) -> ServiceHours:

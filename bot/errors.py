@@ -80,3 +80,15 @@ class DeliveryFailed(DomainError):
 
 class DateNotInFuture(DomainError):
     """A date that must lie in the future does not."""
+
+
+class NotYourCheckin(DomainError):
+    """A click on a check-in addressed to somebody else (or no check-in at all)."""
+
+
+class AlreadyAnswered(DomainError):
+    """A second click on a check-in that was already answered."""
+
+
+class IncidentNotFound(DomainError):
+    """No open incident with that number."""

@@ -1,44 +1,93 @@
-"""Scheduler wiring: one thin, idempotent periodic job; the database holds the truth."""
+"""Scheduler wiring: thin, idempotent jobs over APScheduler; the database holds the truth.
+
+Two interval jobs ask the database what is due (offers to expire, requests to route;
+check-ins and reminders to send), so a missed or doubled run changes nothing and a
+restart loses nothing. On top, one date job is kept armed for the next check-in's due
+time, so check-ins go out on the minute rather than at the next interval.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.ports import Clock
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "peer-support-sweep"
+DELIVERY_JOB_ID = "peer-support-deliveries"
+NEXT_DELIVERY_JOB_ID = "peer-support-next-delivery"
 
 
-def start_scheduler(sweep: Callable[[], Awaitable[None]], *, every_seconds: float) -> AsyncIOScheduler:
-    """Start (inside the running loop) a scheduler that runs ``sweep`` periodically.
+class Jobs:
+    """The app's scheduled jobs."""
 
-    Deadlines live in the database, so the job only asks "what is due now?":
-    a missed or doubled run changes nothing, and nothing is lost across a restart.
-    """
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(
-        _guarded(sweep),
-        IntervalTrigger(seconds=every_seconds, timezone=UTC),
-        id=SWEEP_JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
-    scheduler.start()
-    return scheduler
+    def __init__(
+        self,
+        *,
+        sweep: Callable[[], Awaitable[None]],
+        deliver: Callable[[], Awaitable[int]],
+        next_due: Callable[[], Awaitable[datetime | None]],
+        clock: Clock,
+        every_seconds: float,
+    ) -> None:
+        self._sweep = sweep
+        self._deliver = deliver
+        self._next_due = next_due
+        self._clock = clock
+        self._every = every_seconds
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
 
+    def start(self) -> None:
+        """Start (inside the running loop)."""
+        for job_id, func in ((SWEEP_JOB_ID, self._run_sweep), (DELIVERY_JOB_ID, self.run_deliveries)):
+            self._scheduler.add_job(
+                func,
+                IntervalTrigger(seconds=self._every, timezone=UTC),
+                id=job_id,
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        self._scheduler.start()
 
-def _guarded(sweep: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
+    async def run_deliveries(self) -> None:
+        """Send what is due, then arm the date job for what comes next."""
         try:
-            await sweep()
+            await self._deliver()
+            await self.arm()
+        except Exception as exc:  # noqa: BLE001 - the next run tries again
+            log.error("deliveries failed: %s", type(exc).__name__)
+
+    async def arm(self) -> None:
+        """Keep one date job armed for the next due time (re-registered at every start)."""
+        due = await self._next_due()
+        if due is None or not self._scheduler.running:
+            return
+        # Due times are in the app's clock; the scheduler runs on the wall clock.
+        delay = max(due - self._clock.now(), timedelta(0))
+        self._scheduler.add_job(
+            self.run_deliveries,
+            DateTrigger(run_date=datetime.now(UTC) + delay, timezone=UTC),
+            id=NEXT_DELIVERY_JOB_ID,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def _run_sweep(self) -> None:
+        try:
+            await self._sweep()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
             log.error("sweep failed: %s", type(exc).__name__)
 
-    return run
+    def shutdown(self) -> None:
+        """Stop without waiting for running jobs (their work is claimed in the database)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

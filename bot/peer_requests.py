@@ -66,6 +66,7 @@ class RequestForm:
     preferred_supporter_id: str | None = None
     excluded_ids: frozenset[str] = frozenset()
     note: str | None = None
+    incident_id: int | None = None  # asked from a check-in after this incident
 
 
 class RouteResult(StrEnum):
@@ -173,6 +174,7 @@ class RequestService:
                 note=note,
                 excluded_ids=form.excluded_ids - {requester_id},
                 now=now,
+                incident_id=form.incident_id,
             )
         log.info("request %s created", request.id)
         return request

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import Area, ContactMode, MessageRef, OfferState, Referral, Urgency
+from storage.models import (
+    Area,
+    CheckinAnswer,
+    ContactMode,
+    IncidentKind,
+    MessageRef,
+    OfferState,
+    Referral,
+    Urgency,
+)
 
 
 class Clock(Protocol):
@@ -88,4 +97,93 @@ class Notifier(Protocol):
 
     async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
         """Tell a supporter they were set to away after offers expired, with a way back."""
+        ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the directory knows of a person: their time zone, and whether they can get DMs."""
+
+    user_id: str
+    tz: str | None
+    active: bool
+
+
+class Directory(Protocol):
+    """Looks people up (in bulk: a large incident must not cost one call per person)."""
+
+    async def profiles(self, user_ids: set[str]) -> dict[str, Profile]:
+        """Profiles of the people asked for; unknown people are missing from the answer."""
+        ...
+
+    async def channel_members(self, channel_id: str) -> list[str]:
+        """Everyone in a channel."""
+        ...
+
+
+@dataclass(frozen=True)
+class CheckinCard:
+    """A check-in DM: names the incident; the wording depends on its kind and on whether it is personal."""
+
+    message_id: int
+    incident_name: str
+    kind: IncidentKind
+    personal: bool
+    seq: int
+    total: int
+    answer: CheckinAnswer | None = None
+    # After "talk to a peer": whether a request was made, or one was already open.
+    request_made: bool | None = None
+
+
+@dataclass(frozen=True)
+class DebriefCard:
+    """An invitation to a group debrief after an incident."""
+
+    incident_name: str
+    at: datetime
+    place: str
+
+
+@dataclass(frozen=True)
+class FollowUpCard:
+    """A supporter's reminder to check back in (identity only if they held the request)."""
+
+    request_id: int
+    requester_id: str | None
+
+
+@dataclass(frozen=True)
+class IncidentReady:
+    """What the coordinator learns once an incident's check-ins are scheduled."""
+
+    incident_id: int
+    name: str
+    people: int
+    skipped: int
+    checkins: int
+    first_due: datetime | None
+
+
+class CheckinNotifier(Protocol):
+    """Sends the messages of incidents and follow-ups."""
+
+    async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
+        """DM a check-in."""
+        ...
+
+    async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
+        """Redraw a check-in after it was answered."""
+        ...
+
+    async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
+        """DM a debrief invitation."""
+        ...
+
+    async def send_follow_up(self, recipient_id: str, card: FollowUpCard) -> MessageRef:
+        """DM a supporter's follow-up reminder."""
+        ...
+
+    async def incident_ready(self, coordinator_id: str, summary: IncidentReady) -> None:
+        """Tell the coordinator the incident is set up."""
         ...

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.background import Background
+from bot.checkins import CheckinService
 from bot.peer_requests import RequestService
+from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
@@ -17,8 +19,11 @@ class Services:
 
     requests: RequestService
     roster: RosterService
+    checkins: CheckinService
     roles: Roles
     hours: ServiceHours
     background: Background
     resources: tuple[str, ...]
     note_max_length: int
+    clock: Clock
+    min_count: int

@@ -15,7 +15,8 @@ from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
-from handlers.payloads import BadPayload, OfferRef, RequestRef, decode
+from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
+from storage.models import CheckinAnswer
 
 
 def register(app: AsyncApp) -> None:
@@ -27,6 +28,8 @@ def register(app: AsyncApp) -> None:
     app.action(Action.AVAILABLE_AGAIN)(on_available_again)
     app.action(Action.HAND_TO)(on_hand_to)
     app.action(Action.OPEN_REQUEST)(on_open_request)
+    for action in (Action.CHECKIN_OK, Action.CHECKIN_TALK, Action.CHECKIN_STOP):
+        app.action(action)(on_checkin_answer)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -119,6 +122,27 @@ async def on_open_request(
         open_view(services, client, trigger_id=body["trigger_id"], view=view)
         return
     open_request_modal(services, client, trigger_id=body["trigger_id"])
+
+
+_ANSWERS = {
+    Action.CHECKIN_OK: CheckinAnswer.OK,
+    Action.CHECKIN_TALK: CheckinAnswer.TALK,
+    Action.CHECKIN_STOP: CheckinAnswer.STOP,
+}
+
+
+async def on_checkin_answer(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """One of a check-in's three answers; the message is redrawn in place."""
+    await ack()
+    _later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
+
+
+async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(CheckinRef, _button_value(body))
+    answer = _ANSWERS[Action(body["actions"][0]["action_id"])]
+    await services.checkins.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
 
 
 def _later(

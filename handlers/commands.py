@@ -9,14 +9,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.durations import format_plan
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import resources_text
 from handlers.blocks.home import help_text, roster_text
+from handlers.blocks.incidents import incident_modal, incidents_text
 from handlers.errors import user_message
 from handlers.ids import Command
-from handlers.modals import open_request_modal
+from handlers.modals import open_request_modal, open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
+from storage.models import IncidentKind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,13 @@ async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, cl
             await services.requests.ensure_can_request(requester_id=user_id)
             await ack()
             open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
+            return
+        if name == "incident" and len(args) == 1:
+            services.roles.require_coordinator(user_id)
+            await ack()
+            open_view(
+                services, client, trigger_id=command.get("trigger_id", ""), view=_incident_modal(services)
+            )
             return
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None:
@@ -153,6 +163,24 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
     )
 
 
+def _incident_modal(services: Services) -> dict:
+    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
+    today = services.hours.today(services.clock.now()).isoformat()
+    return incident_modal(plans=plans, today=today)
+
+
+async def _incident(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "list":
+        progress = await services.checkins.incidents(coordinator_id=user_id)
+        return incidents_text(progress, min_count=services.min_count)
+    if action == "close" and len(args) == 2 and args[1].lstrip("#").isdigit():
+        incident_id = int(args[1].lstrip("#"))
+        cancelled = await services.checkins.close_incident(coordinator_id=user_id, incident_id=incident_id)
+        return f"Incident #{incident_id} is closed; {cancelled} check-ins still due were cancelled."
+    raise ArgumentError("Use `/peer incident`, `/peer incident list` or `/peer incident close N`.")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "resources": _resources,
@@ -162,4 +190,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "away": _away,
     "afterhours": _afterhours,
     "roster": _roster,
+    "incident": _incident,
 }

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bot.errors import (
     AlreadyAccepted,
+    AlreadyAnswered,
     AlreadyHasOpenRequest,
     DateNotInFuture,
     DomainError,
+    IncidentNotFound,
     NoOpenRequest,
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
+    NotYourCheckin,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
@@ -63,6 +66,12 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "That supporter can't be offered this request. Please choose someone else."
         case DateNotInFuture():
             return "That date isn't in the future; use `/peer away` to pause with no end date."
+        case NotYourCheckin():
+            return "This check-in isn't addressed to you, so nothing was changed."
+        case AlreadyAnswered():
+            return "You've already answered this check-in. Thank you."
+        case IncidentNotFound():
+            return "There is no open incident with that number. `/peer incident list` shows them."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
     return SOMETHING_WENT_WRONG

@@ -21,6 +21,9 @@ class Action(StrEnum):
     AVAILABLE_AGAIN = "supporter_available_again"
     HAND_TO = "escalation_hand_to"
     OPEN_REQUEST = "home_open_request"
+    CHECKIN_OK = "checkin_ok"
+    CHECKIN_TALK = "checkin_talk"
+    CHECKIN_STOP = "checkin_stop"
 
 
 class Callback(StrEnum):
@@ -29,6 +32,7 @@ class Callback(StrEnum):
     REQUEST = "peer_request"
     CLOSE = "peer_request_close"
     HAND_TO = "peer_escalation_hand_to"
+    INCIDENT = "peer_incident"
 
 
 class Block(StrEnum):
@@ -43,3 +47,13 @@ class Block(StrEnum):
     MINUTES = "minutes"
     REFERRAL = "referral"
     SUPPORTER = "supporter"
+    FOLLOW_UP_DAYS = "follow_up_days"
+    INCIDENT_KIND = "incident_kind"
+    INCIDENT_NAME = "incident_name"
+    INCIDENT_DATE = "incident_date"
+    INCIDENT_PEOPLE = "incident_people"
+    INCIDENT_CHANNEL = "incident_channel"
+    INCIDENT_PLAN = "incident_plan"
+    DEBRIEF_DATE = "debrief_date"
+    DEBRIEF_TIME = "debrief_time"
+    DEBRIEF_PLACE = "debrief_place"

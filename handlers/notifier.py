@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryFailed
-from bot.ports import EscalationCard, OfferCard
+from bot.ports import CheckinCard, DebriefCard, EscalationCard, FollowUpCard, IncidentReady, OfferCard
+from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
 from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
 from storage.models import ContactMode, MessageRef, Referral
@@ -95,6 +96,31 @@ class SlackNotifier:
     async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
         """Tell a supporter they were set to away."""
         await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
+
+    async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
+        """DM a check-in."""
+        return await self._post(recipient_id, ib.checkin_message(card, resources=self._resources))
+
+    async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
+        """Redraw an answered check-in in place."""
+        await self._client.chat_update(
+            channel=ref.channel_id,
+            ts=ref.ts,
+            text=UPDATED_TEXT,
+            blocks=ib.checkin_message(card, resources=self._resources),
+        )
+
+    async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
+        """DM a debrief invitation."""
+        return await self._post(recipient_id, ib.debrief_invite(card, tz=self._tz))
+
+    async def send_follow_up(self, recipient_id: str, card: FollowUpCard) -> MessageRef:
+        """DM a supporter's follow-up reminder."""
+        return await self._post(recipient_id, ib.follow_up_reminder(card))
+
+    async def incident_ready(self, coordinator_id: str, summary: IncidentReady) -> None:
+        """Tell the coordinator the incident's check-ins are scheduled."""
+        await self._post(coordinator_id, ib.incident_ready(summary, tz=self._tz))
 
     async def _post(self, user_id: str, blocks: list[dict]) -> MessageRef:
         try:

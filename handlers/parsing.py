@@ -54,6 +54,12 @@ def _value(element: dict[str, Any]) -> Any:
         return element.get("selected_user")
     if kind == "multi_users_select":
         return list(element.get("selected_users") or [])
+    if kind == "channels_select":
+        return element.get("selected_channel")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "timepicker":
+        return element.get("selected_time")
     return element.get("value")
 
 

@@ -32,6 +32,12 @@ class RequestRef(Carried):
 _T = TypeVar("_T", bound=Carried)
 
 
+class CheckinRef(Carried):
+    """Which check-in a button answers."""
+
+    message_id: int
+
+
 class BadPayload(ValueError):
     """A carried value that does not parse (crafted, or from an older version)."""
 

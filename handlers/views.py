@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.checkins import IncidentForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
@@ -24,6 +26,15 @@ _REQUEST_FIELDS = {
     "note": Block.NOTE,
 }
 _MAX_MINUTES = 24 * 60
+_MAX_FOLLOW_UP_DAYS = 365
+_INCIDENT_FIELDS = {
+    "kind": Block.INCIDENT_KIND,
+    "name": Block.INCIDENT_NAME,
+    "occurred_on": Block.INCIDENT_DATE,
+    "people": Block.INCIDENT_PEOPLE,
+    "plan": Block.INCIDENT_PLAN,
+    "debrief": Block.DEBRIEF_DATE,
+}
 
 
 def register(app: AsyncApp) -> None:
@@ -31,6 +42,7 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.REQUEST)(on_request_submitted)
     app.view(Callback.CLOSE)(on_close_submitted)
     app.view(Callback.HAND_TO)(on_hand_to_submitted)
+    app.view(Callback.INCIDENT)(on_incident_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -62,14 +74,18 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
     user_id = body["user"]["id"]
     values = flatten_state(body["view"])
     errors: dict[str, str] = {}
-    minutes_text = (values.get(Block.MINUTES) or "").strip()
-    minutes = int(minutes_text) if minutes_text.isdigit() else -1
+    minutes = _whole_number(values.get(Block.MINUTES), empty=-1)
     if not 0 <= minutes <= _MAX_MINUTES:
         errors[Block.MINUTES] = f"Please enter whole minutes, from 0 to {_MAX_MINUTES}."
     try:
         referral = Referral(values.get(Block.REFERRAL) or Referral.NONE)
     except ValueError:
         errors[Block.REFERRAL] = "Please choose one of the options."
+    follow_up_days = _whole_number(values.get(Block.FOLLOW_UP_DAYS), empty=0)
+    if not 0 <= follow_up_days <= _MAX_FOLLOW_UP_DAYS:
+        errors[Block.FOLLOW_UP_DAYS] = (
+            f"Please enter whole days, from 1 to {_MAX_FOLLOW_UP_DAYS}, or leave it empty."
+        )
     try:
         ref = decode(RequestRef, body["view"].get("private_metadata"))
         await services.requests.held_request(request_id=ref.request_id, user_id=user_id)
@@ -80,11 +96,26 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         return
     await ack()
     services.background.spawn(
-        services.requests.close(
-            request_id=ref.request_id, user_id=user_id, minutes=minutes, referral=referral
-        ),
-        name="close_request",
+        _close(services, ref.request_id, user_id, minutes, referral, follow_up_days), name="close_request"
     )
+
+
+async def _close(
+    services: Services, request_id: int, user_id: str, minutes: int, referral: Referral, follow_up_days: int
+) -> None:
+    await services.requests.close(request_id=request_id, user_id=user_id, minutes=minutes, referral=referral)
+    if follow_up_days:
+        await services.checkins.schedule_follow_up(
+            request_id=request_id, supporter_id=user_id, after=timedelta(days=follow_up_days)
+        )
+
+
+def _whole_number(text: str | None, *, empty: int) -> int:
+    """A non-negative whole number typed in a text input; ``empty`` if blank, -1 if not a number."""
+    stripped = (text or "").strip()
+    if not stripped:
+        return empty
+    return int(stripped) if stripped.isdigit() and len(stripped) < 7 else -1
 
 
 async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -105,3 +136,31 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         return
     await ack()
     services.background.spawn(services.requests.send_offer(offer_id=offer_id), name="send_offer")
+
+
+async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the incident before answering Slack; look people up and schedule after."""
+    values = flatten_state(body["view"])
+    form = IncidentForm(
+        kind=values.get(Block.INCIDENT_KIND),
+        name=values.get(Block.INCIDENT_NAME),
+        occurred_on=values.get(Block.INCIDENT_DATE),
+        user_ids=frozenset(values.get(Block.INCIDENT_PEOPLE) or []),
+        channel_id=values.get(Block.INCIDENT_CHANNEL) or None,
+        plan=values.get(Block.INCIDENT_PLAN),
+        debrief_date=values.get(Block.DEBRIEF_DATE),
+        debrief_time=values.get(Block.DEBRIEF_TIME),
+        debrief_place=values.get(Block.DEBRIEF_PLACE),
+    )
+    try:
+        incident_id = await services.checkins.register_incident(coordinator_id=body["user"]["id"], form=form)
+    except InvalidForm as invalid:
+        await ack(
+            response_action="errors", errors={_INCIDENT_FIELDS[f]: m for f, m in invalid.errors.items()}
+        )
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={Block.INCIDENT_NAME: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")

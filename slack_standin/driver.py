@@ -284,6 +284,12 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
             entry = {"type": kind, "selected_user": value}
         elif kind == "multi_users_select":
             entry = {"type": kind, "selected_users": list(value or [])}
+        elif kind == "channels_select":
+            entry = {"type": kind, "selected_channel": value}
+        elif kind == "datepicker":
+            entry = {"type": kind, "selected_date": value}
+        elif kind == "timepicker":
+            entry = {"type": kind, "selected_time": value}
         else:
             entry = {"type": kind, "value": value}
         state[block_id] = {action_id: entry}

@@ -47,6 +47,15 @@ class Message:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure: an HTTP status, Slack's error code, and an optional Retry-After."""
+
+    status: int = 429
+    error: str = "ratelimited"
+    retry_after: int | None = 1
+
+
 @dataclass
 class _Gate:
     opened: asyncio.Event
@@ -77,6 +86,11 @@ class SlackStandIn:
         self.undeliverable: dict[str, str] = {}
         # Methods whose answers are held back until released (a Slack that hangs).
         self._gates: dict[str, _Gate] = {}
+        # The workspace's people (users.list) and channels (conversations.members).
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, list[str]] = {}
+        # Faults to answer with, per method, in order: (HTTP status, Slack error, Retry-After).
+        self.faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -87,6 +101,7 @@ class SlackStandIn:
         """Serve on a random port of 127.0.0.1; returns the Web API base URL."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -108,6 +123,22 @@ class SlackStandIn:
     def response_url(self, name: str = "r") -> str:
         """A ``response_url`` that lands here."""
         return f"{self.root_url}/response/{name}"
+
+    def add_users(self, *user_ids: str, tz: str = "America/New_York", deleted: bool = False) -> None:
+        """Put people in the workspace directory."""
+        for user_id in user_ids:
+            self.users[user_id] = {
+                "id": user_id,
+                "name": user_id.lower(),
+                "real_name": f"Person {user_id}",
+                "tz": tz,
+                "deleted": deleted,
+                "is_bot": False,
+            }
+
+    def inject(self, method: str, *faults: Fault) -> None:
+        """Answer the next calls of ``method`` with these faults, one each, before answering normally."""
+        self.faults.setdefault(method, []).extend(faults)
 
     def hold(self, method: str, match: Callable[[dict[str, Any]], bool] = lambda _: True) -> None:
         """Record calls of ``method`` (those ``match`` accepts) but answer none until :meth:`release`."""
@@ -181,6 +212,13 @@ class SlackStandIn:
             if gate.dropped:
                 # The call never reached Slack: nothing is stored, the connection is cut.
                 raise web.HTTPServiceUnavailable()
+        queued = self.faults.get(method)
+        if queued:
+            fault = queued.pop(0)
+            headers_out = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+            return web.json_response(
+                {"ok": False, "error": fault.error}, status=fault.status, headers=headers_out
+            )
         handler = _METHODS.get(method)
         if handler is None:
             return _error("unknown_method", status=404)
@@ -208,11 +246,14 @@ class SlackStandIn:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
-    if request.content_type == "application/json":
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query)
+    elif request.content_type == "application/json":
         body = await request.json()
         params = dict(body) if isinstance(body, dict) else {}
     else:
         params = dict(await request.post())
+        params.update(request.query)
     for key in ("blocks", "view", "attachments"):
         value = params.get(key)
         if isinstance(value, str):
@@ -323,7 +364,29 @@ def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     return _ok(user={"id": user, "name": user.lower(), "real_name": f"Person {user}", "deleted": False})
 
 
+def _page(items: list[Any], p: dict[str, Any]) -> tuple[list[Any], str]:
+    limit = max(1, min(int(p.get("limit") or 100), 1000))
+    start = int(p.get("cursor") or 0)
+    end = start + limit
+    return items[start:end], (str(end) if end < len(items) else "")
+
+
+def _users_list(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    members, cursor = _page(list(s.users.values()), p)
+    return _ok(members=members, response_metadata={"next_cursor": cursor})
+
+
+def _conversations_members(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    channel = str(p.get("channel", ""))
+    if channel not in s.channels:
+        return _fail("channel_not_found")
+    members, cursor = _page(s.channels[channel], p)
+    return _ok(members=members, response_metadata={"next_cursor": cursor})
+
+
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "users.list": _users_list,
+    "conversations.members": _conversations_members,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,

@@ -13,6 +13,7 @@ import aiosqlite
 from storage.migrations import apply_migrations
 from storage.request_repository import RequestRepository
 from storage.roster_repository import RosterRepository
+from storage.schedule_repository import ScheduleRepository
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Tx:
         self.conn = conn
         self.requests = RequestRepository(conn)
         self.roster = RosterRepository(conn)
+        self.schedule = ScheduleRepository(conn)
 
 
 class Database:

@@ -75,6 +75,60 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX offers_supporter_state ON offers (supporter_id, state);
         """,
     ),
+    (
+        "0002_incidents_and_scheduled_messages",
+        """
+        CREATE TABLE incidents (
+            id             INTEGER PRIMARY KEY,
+            kind           TEXT NOT NULL,
+            name           TEXT NOT NULL,
+            occurred_on    TEXT NOT NULL,
+            state          TEXT NOT NULL,
+            offsets        TEXT NOT NULL,
+            channel_id     TEXT,
+            debrief_at     TEXT,
+            debrief_place  TEXT,
+            created_by     TEXT NOT NULL,
+            created_at     TEXT NOT NULL,
+            closed_at      TEXT,
+            -- Answers are kept as counts, never as who said what.
+            answered_ok    INTEGER NOT NULL DEFAULT 0,
+            answered_talk  INTEGER NOT NULL DEFAULT 0,
+            answered_stop  INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX incidents_state ON incidents (state);
+
+        CREATE TABLE incident_members (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            user_id     TEXT NOT NULL,
+            PRIMARY KEY (incident_id, user_id)
+        );
+
+        -- Every message that goes out later: check-ins, debrief invitations, follow-up
+        -- reminders. The row is the truth; sending claims it (due -> sending) first.
+        CREATE TABLE scheduled_messages (
+            id           INTEGER PRIMARY KEY,
+            kind         TEXT NOT NULL,
+            recipient_id TEXT NOT NULL,
+            incident_id  INTEGER REFERENCES incidents (id) ON DELETE CASCADE,
+            request_id   INTEGER REFERENCES peer_requests (id) ON DELETE SET NULL,
+            seq          INTEGER NOT NULL DEFAULT 0,
+            due_at       TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            claimed_at   TEXT,
+            sent_at      TEXT,
+            channel_id   TEXT,
+            message_ts   TEXT,
+            reason       TEXT,
+            UNIQUE (kind, recipient_id, incident_id, request_id, seq)
+        );
+        CREATE INDEX scheduled_due ON scheduled_messages (state, due_at);
+        CREATE INDEX scheduled_incident ON scheduled_messages (incident_id, state);
+
+        ALTER TABLE peer_requests ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
+        """,
+    ),
 ]
 
 

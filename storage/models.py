@@ -128,6 +128,7 @@ class PeerRequest(_Record):
     minutes: int | None = None
     referral: Referral | None = None
     excluded_ids: frozenset[str] = frozenset()
+    incident_id: int | None = None
 
 
 class Offer(_Record):
@@ -163,3 +164,88 @@ class Supporter(_Record):
     rotation_seq: int
     added_at: datetime
     open_load: int = 0
+
+
+class IncidentKind(StrEnum):
+    """What happened; each kind has its own default plan and wording."""
+
+    CRITICAL_INCIDENT = "critical_incident"
+    BEREAVEMENT = "bereavement"
+    ILLNESS = "illness"
+
+
+class IncidentState(StrEnum):
+    """An incident's life: prepared in the background, open while check-ins run, closed."""
+
+    PREPARING = "preparing"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ScheduledKind(StrEnum):
+    """Messages that go out later."""
+
+    CHECKIN = "checkin"
+    DEBRIEF_INVITE = "debrief_invite"
+    FOLLOW_UP = "follow_up"
+
+
+class ScheduledState(StrEnum):
+    """A scheduled message's life. ``sending`` is a claim: only its holder sends."""
+
+    DUE = "due"
+    SENDING = "sending"
+    SENT = "sent"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+    MISSED = "missed"  # came due while the app was down, later than the grace
+    SKIPPED = "skipped"  # the person is deactivated or unknown to Slack
+    FAILED = "failed"  # Slack kept failing; given up with a recorded reason
+    UNCONFIRMED = "unconfirmed"  # the process died mid-send; never sent twice
+
+
+class CheckinAnswer(StrEnum):
+    """The three answers to a check-in; kept only as counts per incident."""
+
+    OK = "ok"
+    TALK = "talk"
+    STOP = "stop"
+
+
+class Incident(_Record):
+    """A critical incident, bereavement or illness whose affected staff get check-ins."""
+
+    id: int
+    kind: IncidentKind
+    name: str
+    occurred_on: date
+    state: IncidentState
+    offsets: tuple[int, ...]  # seconds after logging
+    channel_id: str | None
+    debrief_at: datetime | None
+    debrief_place: str | None
+    created_by: str
+    created_at: datetime
+    closed_at: datetime | None
+    answered_ok: int
+    answered_talk: int
+    answered_stop: int
+
+
+class ScheduledMessage(_Record):
+    """One message due at a given time, and what became of it."""
+
+    id: int
+    kind: ScheduledKind
+    recipient_id: str
+    incident_id: int | None
+    request_id: int | None
+    seq: int
+    due_at: datetime
+    state: ScheduledState
+    attempts: int
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    channel_id: str | None
+    message_ts: str | None
+    reason: str | None

@@ -36,12 +36,13 @@ class RequestRepository:
         note: str | None,
         excluded_ids: Iterable[str],
         now: datetime,
+        incident_id: int | None = None,
     ) -> PeerRequest:
         """Store a new request in the pending state."""
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
-            " preferred_supporter_id, note, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " preferred_supporter_id, note, state, created_at, updated_at, incident_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 requester_id,
                 area,
@@ -52,6 +53,7 @@ class RequestRepository:
                 RequestState.PENDING,
                 to_db(now),
                 to_db(now),
+                incident_id,
             ),
         )
         request_id = cur.lastrowid
@@ -247,6 +249,7 @@ def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
         minutes=row["minutes"],
         referral=row["referral"],
         excluded_ids=excluded,
+        incident_id=row["incident_id"],
     )
 
 

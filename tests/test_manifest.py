@@ -15,15 +15,18 @@ SCHEMA = json.loads((ROOT / "tests/fixtures/slack-manifest.schema.json").read_te
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
 
 # The Web API methods each scope covers (Slack's scope docs).
-SCOPE_OF_METHOD = {
-    "chat_postMessage": "chat:write",
-    "chat_update": "chat:write",
-    "chat_postEphemeral": "chat:write",
-    "views_open": None,
-    "views_publish": None,
-    "views_update": None,
-    "conversations_open": "im:write",
-    "users_info": "users:read",
+SCOPE_OF_METHOD: dict[str, tuple[str, ...]] = {
+    "chat_postMessage": ("chat:write",),
+    "chat_update": ("chat:write",),
+    "chat_postEphemeral": ("chat:write",),
+    "views_open": (),
+    "views_publish": (),
+    "views_update": (),
+    "conversations_open": ("im:write",),
+    "users_info": ("users:read",),
+    "users_list": ("users:read",),
+    # Members of public and of private channels.
+    "conversations_members": ("channels:read", "groups:read"),
 }
 
 
@@ -52,7 +55,7 @@ def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr in SCOPE_OF_METHOD:
                 used_methods.add(node.attr)
-    needed = {"commands"} | {SCOPE_OF_METHOD[m] for m in used_methods if SCOPE_OF_METHOD[m]}
+    needed = {"commands"} | {scope for m in used_methods for scope in SCOPE_OF_METHOD[m]}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
     assert {"chat_postMessage", "chat_update", "views_open"} <= used_methods
 

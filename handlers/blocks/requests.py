@@ -372,6 +372,13 @@ def close_modal(*, request_id: int) -> dict:
                     initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
                 ),
             ),
+            InputBlock(
+                block_id=B.FOLLOW_UP_DAYS,
+                label="Remind me to check back in (days)",
+                optional=True,
+                hint="Optional. You'll get a DM then; nobody else is told.",
+                element=PlainTextInputElement(action_id=B.FOLLOW_UP_DAYS, placeholder="e.g. 7"),
+            ),
         ],
     ).to_dict()
 

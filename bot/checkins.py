@@ -1,0 +1,539 @@
+"""Follow-up after critical incidents, bereavements and illness: check-ins over weeks and months.
+
+Every check-in is a row with its due time and state; the database is the truth.
+The scheduler only asks "what is due now?" (see ``bot.jobs``). Sending claims the
+row first (due → sending, a conditional update), so each check-in goes out once
+even with two app instances on one database; a claim whose process died
+mid-send is marked unconfirmed, never sent a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.durations import parse_plan
+from bot.errors import (
+    AlreadyAnswered,
+    AlreadyHasOpenRequest,
+    DeliveryFailed,
+    IncidentNotFound,
+    InvalidForm,
+    NotYourCheckin,
+)
+from bot.peer_requests import RequestForm, RequestService
+from bot.ports import (
+    CheckinCard,
+    CheckinNotifier,
+    Clock,
+    DebriefCard,
+    Directory,
+    FollowUpCard,
+    IncidentReady,
+)
+from bot.roles import Roles
+from bot.service_hours import ServiceHours
+from storage.db import Database
+from storage.models import (
+    Area,
+    CheckinAnswer,
+    ContactMode,
+    Incident,
+    IncidentKind,
+    IncidentState,
+    MessageRef,
+    ScheduledKind,
+    ScheduledMessage,
+    ScheduledState,
+    Urgency,
+)
+from storage.schedule_repository import NewScheduled
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 80
+PLACE_MAX = 120
+# Transient failures are retried with growing pauses, then given up with the reason recorded.
+MAX_ATTEMPTS = 6
+# What "I'd like to talk to a peer" asks about, by kind of incident.
+_TALK_AREA = {
+    IncidentKind.CRITICAL_INCIDENT: Area.TRAUMA,
+    IncidentKind.BEREAVEMENT: Area.GRIEF,
+    IncidentKind.ILLNESS: Area.HEALTH,
+}
+
+
+@dataclass(frozen=True)
+class CheckinPolicy:
+    """Check-in settings."""
+
+    plans: dict[IncidentKind, list[timedelta]]
+    window: str  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
+    grace: timedelta
+    rate_per_second: float
+    program_tz: ZoneInfo
+    claim_lease: timedelta = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class IncidentForm:
+    """What the coordinator entered, before validation."""
+
+    kind: str | None
+    name: str | None
+    occurred_on: str | None
+    user_ids: frozenset[str] = frozenset()
+    channel_id: str | None = None
+    plan: str | None = None
+    debrief_date: str | None = None
+    debrief_time: str | None = None
+    debrief_place: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentProgress:
+    """An open incident as coordinators see it: counts only."""
+
+    incident: Incident
+    people: int
+    counts: dict[ScheduledState, int]
+
+    @property
+    def sent(self) -> int:
+        """Check-ins delivered (answered ones included)."""
+        return self.counts.get(ScheduledState.SENT, 0) + self.answered
+
+    @property
+    def due(self) -> int:
+        """Check-ins still to go out."""
+        return self.counts.get(ScheduledState.DUE, 0) + self.counts.get(ScheduledState.SENDING, 0)
+
+    @property
+    def answered(self) -> int:
+        """Check-ins answered (any answer)."""
+        return self.counts.get(ScheduledState.ANSWERED, 0)
+
+
+class CheckinService:
+    """Registers incidents, schedules and delivers check-ins, and takes their answers."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        notifier: CheckinNotifier,
+        directory: Directory,
+        clock: Clock,
+        roles: Roles,
+        requests: RequestService,
+        policy: CheckinPolicy,
+    ) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._directory = directory
+        self._clock = clock
+        self._roles = roles
+        self._requests = requests
+        self._policy = policy
+        self._windows: dict[str, ServiceHours] = {}
+
+    def default_plan(self, kind: IncidentKind) -> list[timedelta]:
+        """The default plan of a kind of incident."""
+        return self._policy.plans[kind]
+
+    # Registering an incident
+
+    async def register_incident(self, *, coordinator_id: str, form: IncidentForm) -> int:
+        """Validate and store an incident (preparing); :meth:`prepare` schedules its check-ins."""
+        self._roles.require_coordinator(coordinator_id)
+        kind, name, occurred_on, plan, debrief_at, place, errors = self._validate(form)
+        if errors:
+            raise InvalidForm(errors)
+        assert kind is not None and name is not None and occurred_on is not None and plan is not None
+        async with self._db.transaction() as tx:
+            incident_id = await tx.schedule.create_incident(
+                kind=kind,
+                name=name,
+                occurred_on=occurred_on,
+                offsets=[int(d.total_seconds()) for d in plan],
+                channel_id=form.channel_id,
+                debrief_at=debrief_at,
+                debrief_place=place,
+                created_by=coordinator_id,
+                member_ids=form.user_ids,
+                now=self._clock.now(),
+            )
+        log.info("incident %s registered", incident_id)
+        return incident_id
+
+    async def prepare(self, *, incident_id: int) -> None:
+        """Resolve who is affected, look up their time zones in bulk, and schedule every check-in."""
+        async with self._db.read() as tx:
+            incident = await tx.schedule.get_incident(incident_id)
+            members = set(await tx.schedule.members(incident_id)) if incident else set()
+        if incident is None or incident.state != IncidentState.PREPARING:
+            return
+        if incident.channel_id:
+            members.update(await self._directory.channel_members(incident.channel_id))
+        profiles = await self._directory.profiles(members)
+        reachable = sorted(u for u in members if u in profiles and profiles[u].active)
+        skipped = sorted(members - set(reachable))
+        rows: list[NewScheduled] = []
+        for user_id in reachable:
+            window = self._window(profiles[user_id].tz)
+            for seq, offset in enumerate(incident.offsets, start=1):
+                due = window.next_opening(incident.created_at + timedelta(seconds=offset))
+                rows.append(
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=due,
+                        incident_id=incident.id,
+                        seq=seq,
+                    )
+                )
+            if incident.debrief_at is not None:
+                rows.append(
+                    NewScheduled(
+                        kind=ScheduledKind.DEBRIEF_INVITE,
+                        recipient_id=user_id,
+                        due_at=incident.created_at,
+                        incident_id=incident.id,
+                    )
+                )
+        for user_id in skipped:
+            rows.append(
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id=user_id,
+                    due_at=incident.created_at,
+                    incident_id=incident.id,
+                    seq=0,
+                    state=ScheduledState.SKIPPED,
+                    reason="deactivated or unknown",
+                )
+            )
+        async with self._db.transaction() as tx:
+            await tx.schedule.add_members(incident.id, members)
+            await tx.schedule.schedule(rows)
+            ready = await tx.schedule.set_incident_state(
+                incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
+            )
+        if not ready:
+            return
+        checkins = [r for r in rows if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE]
+        log.info(
+            "incident %s: %d check-ins scheduled, %d people skipped", incident.id, len(checkins), len(skipped)
+        )
+        summary = IncidentReady(
+            incident_id=incident.id,
+            name=incident.name,
+            people=len(members),
+            skipped=len(skipped),
+            checkins=len(checkins),
+            first_due=min((r.due_at for r in checkins), default=None),
+        )
+        try:
+            await self._notifier.incident_ready(incident.created_by, summary)
+        except Exception as exc:  # noqa: BLE001 - the schedule stands even if this note fails
+            log.warning("incident %s: summary to coordinator failed: %s", incident.id, type(exc).__name__)
+
+    # Delivering
+
+    async def deliver_due(self, *, limit: int = 500) -> int:
+        """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            missed = await tx.schedule.miss_older_than(now - self._policy.grace)
+            due = await tx.schedule.due(now, limit)
+        if missed:
+            log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
+        sent = 0
+        for message in due:
+            if sent:
+                await asyncio.sleep(1 / self._policy.rate_per_second)
+            if await self._deliver(message):
+                sent += 1
+        return sent
+
+    async def _deliver(self, message: ScheduledMessage) -> bool:
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            if not await tx.schedule.claim(message.id, now):
+                return False  # another worker (or instance) holds it
+        try:
+            ref = await self._send(message)
+        except DeliveryFailed as failure:
+            async with self._db.transaction() as tx:
+                await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
+            log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
+            return False
+        except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
+            attempts = message.attempts + 1
+            async with self._db.transaction() as tx:
+                if attempts >= MAX_ATTEMPTS:
+                    await tx.schedule.settle(
+                        message.id, ScheduledState.FAILED, now=now, reason=type(exc).__name__
+                    )
+                else:
+                    retry_at = self._clock.now() + timedelta(seconds=30 * 2**attempts)
+                    await tx.schedule.settle(message.id, ScheduledState.DUE, now=now, due_at=retry_at)
+            log.warning(
+                "scheduled message %s not delivered (%s), attempt %d",
+                message.id,
+                type(exc).__name__,
+                attempts,
+            )
+            return False
+        async with self._db.transaction() as tx:
+            await tx.schedule.settle(
+                message.id, ScheduledState.SENT, now=self._clock.now(), channel_id=ref.channel_id, ts=ref.ts
+            )
+        log.info("scheduled message %s sent", message.id)
+        return True
+
+    async def _send(self, message: ScheduledMessage) -> MessageRef:
+        if message.kind == ScheduledKind.FOLLOW_UP:
+            requester = None
+            if message.request_id is not None:
+                async with self._db.read() as tx:
+                    request = await tx.requests.get(message.request_id)
+                # Identity only if this supporter held the request (and it has not been purged).
+                if request is not None and request.assignee_id == message.recipient_id:
+                    requester = request.requester_id
+            card = FollowUpCard(request_id=message.request_id or 0, requester_id=requester)
+            return await self._notifier.send_follow_up(message.recipient_id, card)
+        async with self._db.read() as tx:
+            incident = await tx.schedule.get_incident(message.incident_id or 0)
+            people = len(await tx.schedule.members(message.incident_id or 0))
+        if incident is None:
+            raise DeliveryFailed("incident gone")
+        if message.kind == ScheduledKind.DEBRIEF_INVITE:
+            assert incident.debrief_at is not None
+            debrief = DebriefCard(
+                incident_name=incident.name, at=incident.debrief_at, place=incident.debrief_place or ""
+            )
+            return await self._notifier.send_debrief_invite(message.recipient_id, debrief)
+        return await self._notifier.send_checkin(message.recipient_id, self._card(message, incident, people))
+
+    def _card(
+        self,
+        message: ScheduledMessage,
+        incident: Incident,
+        people: int,
+        answer: CheckinAnswer | None = None,
+        request_made: bool | None = None,
+    ) -> CheckinCard:
+        return CheckinCard(
+            message_id=message.id,
+            incident_name=incident.name,
+            kind=incident.kind,
+            personal=people == 1,
+            seq=message.seq,
+            total=len(incident.offsets),
+            answer=answer,
+            request_made=request_made,
+        )
+
+    # Answers
+
+    async def answer(self, *, message_id: int, user_id: str, answer: CheckinAnswer) -> None:
+        """Record an answer (as a count only), redraw the check-in, and act on it."""
+        async with self._db.transaction() as tx:
+            message = await tx.schedule.get(message_id)
+            if message is None or message.recipient_id != user_id or message.kind != ScheduledKind.CHECKIN:
+                raise NotYourCheckin()
+            if not await tx.schedule.transition(
+                message.id, ScheduledState.ANSWERED, only_from=[ScheduledState.SENT]
+            ):
+                raise AlreadyAnswered()
+            assert message.incident_id is not None
+            await tx.schedule.count_answer(message.incident_id, answer)
+            if answer == CheckinAnswer.STOP:
+                await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
+            incident = await tx.schedule.get_incident(message.incident_id)
+            people = len(await tx.schedule.members(message.incident_id))
+        assert incident is not None
+        log.info("check-in %s answered", message.id)
+        request_made = None
+        if answer == CheckinAnswer.TALK:
+            request_made = await self._ask_for_peer(user_id, incident)
+        if message.channel_id and message.message_ts:
+            ref = MessageRef(channel_id=message.channel_id, ts=message.message_ts)
+            card = self._card(message, incident, people, answer=answer, request_made=request_made)
+            try:
+                await self._notifier.update_checkin(ref, card)
+            except Exception as exc:  # noqa: BLE001 - the answer is recorded either way
+                log.warning("check-in %s redraw failed: %s", message.id, type(exc).__name__)
+
+    async def _ask_for_peer(self, user_id: str, incident: Incident) -> bool:
+        form = RequestForm(
+            area=_TALK_AREA[incident.kind],
+            urgency=Urgency.THIS_WEEK,
+            contact=ContactMode.SLACK,
+            incident_id=incident.id,
+        )
+        try:
+            request = await self._requests.submit(requester_id=user_id, form=form)
+        except AlreadyHasOpenRequest:
+            return False
+        await self._requests.start(request_id=request.id)
+        return True
+
+    # Coordinators
+
+    async def incidents(self, *, coordinator_id: str) -> list[IncidentProgress]:
+        """Open incidents with their progress, as counts."""
+        self._roles.require_coordinator(coordinator_id)
+        async with self._db.read() as tx:
+            incidents = await tx.schedule.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
+            return [
+                IncidentProgress(
+                    incident=i,
+                    people=len(await tx.schedule.members(i.id)),
+                    counts=await tx.schedule.progress(i.id),
+                )
+                for i in incidents
+            ]
+
+    async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
+        """Close an incident; what is still due is cancelled. Returns how many were cancelled."""
+        self._roles.require_coordinator(coordinator_id)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            closed = await tx.schedule.set_incident_state(
+                incident_id, IncidentState.CLOSED, only_from=IncidentState.OPEN, now=now
+            ) or await tx.schedule.set_incident_state(
+                incident_id, IncidentState.CLOSED, only_from=IncidentState.PREPARING, now=now
+            )
+            if not closed:
+                raise IncidentNotFound()
+            cancelled = await tx.schedule.cancel_due(incident_id=incident_id)
+        log.info("incident %s closed; %d check-ins cancelled", incident_id, cancelled)
+        return cancelled
+
+    # Supporters' follow-ups
+
+    async def schedule_follow_up(self, *, request_id: int, supporter_id: str, after: timedelta) -> None:
+        """Remind a supporter to check back in, ``after`` from now (inside their working hours)."""
+        profiles = await self._directory.profiles({supporter_id})
+        profile = profiles.get(supporter_id)
+        due = self._window(profile.tz if profile else None).next_opening(self._clock.now() + after)
+        async with self._db.transaction() as tx:
+            await tx.schedule.schedule(
+                [
+                    NewScheduled(
+                        kind=ScheduledKind.FOLLOW_UP,
+                        recipient_id=supporter_id,
+                        due_at=due,
+                        request_id=request_id,
+                    )
+                ]
+            )
+        log.info("follow-up for request %s scheduled", request_id)
+
+    # Start-up
+
+    async def recover(self) -> None:
+        """At start: settle claims abandoned mid-send, and finish incidents left preparing."""
+        async with self._db.transaction() as tx:
+            abandoned = await tx.schedule.abandon_stale_claims(self._clock.now() - self._policy.claim_lease)
+            preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
+        if abandoned:
+            log.warning(
+                "%d scheduled message(s) were mid-send when a process stopped: marked unconfirmed", abandoned
+            )
+        for incident in preparing:
+            await self.prepare(incident_id=incident.id)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the next scheduled message falls due."""
+        async with self._db.read() as tx:
+            return await tx.schedule.next_due_at()
+
+    # Internals
+
+    def _window(self, tz_name: str | None) -> ServiceHours:
+        key = tz_name or self._policy.program_tz.key
+        window = self._windows.get(key)
+        if window is None:
+            try:
+                window = ServiceHours.parse(self._policy.window, key)
+            except (ZoneInfoNotFoundError, ValueError):
+                window = ServiceHours.parse(self._policy.window, self._policy.program_tz.key)
+            self._windows[key] = window
+        return window
+
+    def _validate(
+        self, form: IncidentForm
+    ) -> tuple[
+        IncidentKind | None,
+        str | None,
+        date | None,
+        list[timedelta] | None,
+        datetime | None,
+        str | None,
+        dict[str, str],
+    ]:
+        errors: dict[str, str] = {}
+        try:
+            kind: IncidentKind | None = IncidentKind(form.kind or "")
+        except ValueError:
+            kind = None
+            errors["kind"] = "Please choose what happened."
+        name = (form.name or "").strip() or None
+        if name is None:
+            errors["name"] = "Please give it a name, e.g. “Courthouse shooting, Dec 2”."
+        elif len(name) > NAME_MAX:
+            errors["name"] = f"Please keep the name to {NAME_MAX} characters."
+        occurred_on = _date(form.occurred_on)
+        today = self._clock.now().astimezone(self._policy.program_tz).date()
+        if occurred_on is None:
+            errors["occurred_on"] = "Please pick the date."
+        elif occurred_on > today:
+            errors["occurred_on"] = "That date is in the future."
+        if not form.user_ids and not form.channel_id:
+            errors["people"] = "Choose the people affected, or a channel whose members are all affected."
+        plan = None
+        if form.plan and form.plan.strip():
+            try:
+                plan = parse_plan(form.plan)
+            except ValueError as exc:
+                errors["plan"] = f"Couldn't read the plan: {exc}."
+        elif kind is not None:
+            plan = self.default_plan(kind)
+        debrief_at, place = self._debrief(form, errors)
+        return kind, name, occurred_on, plan, debrief_at, place, errors
+
+    def _debrief(self, form: IncidentForm, errors: dict[str, str]) -> tuple[datetime | None, str | None]:
+        given = [bool(form.debrief_date), bool(form.debrief_time), bool((form.debrief_place or "").strip())]
+        if not any(given):
+            return None, None
+        if not all(given):
+            errors["debrief"] = "For a debrief, give its date, time and place (or leave all three empty)."
+            return None, None
+        day = _date(form.debrief_date)
+        try:
+            at_time = time.fromisoformat(form.debrief_time or "")
+        except ValueError:
+            at_time = None
+        place = (form.debrief_place or "").strip()
+        if day is None or at_time is None:
+            errors["debrief"] = "Please pick the debrief's date and time."
+            return None, None
+        if len(place) > PLACE_MAX:
+            errors["debrief"] = f"Please keep the place to {PLACE_MAX} characters."
+        at = datetime.combine(day, at_time, tzinfo=self._policy.program_tz)
+        if at <= self._clock.now():
+            errors["debrief"] = "The debrief must be in the future."
+        return at, place
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return None

@@ -1,0 +1,46 @@
+"""The domain's :class:`~bot.ports.Directory`, implemented with Slack's Web API."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.ports import Profile
+
+_PAGE = 200
+
+
+class SlackDirectory:
+    """Looks people up in bulk with ``users.list`` (tier 2), never one ``users.info`` per person."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def profiles(self, user_ids: set[str]) -> dict[str, Profile]:
+        """Profiles of the people asked for (time zone, and whether they can get DMs)."""
+        if not user_ids:
+            return {}
+        found: dict[str, Profile] = {}
+        cursor = ""
+        while True:
+            response = await self._client.users_list(limit=_PAGE, cursor=cursor or None)
+            for member in response.get("members", []):
+                user_id = member.get("id")
+                if user_id in user_ids:
+                    active = not member.get("deleted") and not member.get("is_bot")
+                    found[user_id] = Profile(user_id=user_id, tz=member.get("tz"), active=active)
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor or len(found) == len(user_ids):
+                return found
+
+    async def channel_members(self, channel_id: str) -> list[str]:
+        """Everyone in a channel."""
+        members: list[str] = []
+        cursor = ""
+        while True:
+            response = await self._client.conversations_members(
+                channel=channel_id, limit=_PAGE, cursor=cursor or None
+            )
+            members.extend(response.get("members", []))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return members

@@ -1,0 +1,314 @@
+"""Incidents, their affected staff, and scheduled messages: the only place their SQL lives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.models import (
+    CheckinAnswer,
+    Incident,
+    IncidentKind,
+    IncidentState,
+    ScheduledKind,
+    ScheduledMessage,
+    ScheduledState,
+)
+from storage.timefmt import date_from_db, from_db, to_db
+
+_ANSWER_COLUMNS = {
+    CheckinAnswer.OK: "answered_ok",
+    CheckinAnswer.TALK: "answered_talk",
+    CheckinAnswer.STOP: "answered_stop",
+}
+
+
+@dataclass(frozen=True)
+class NewScheduled:
+    """A message to schedule."""
+
+    kind: ScheduledKind
+    recipient_id: str
+    due_at: datetime
+    incident_id: int | None = None
+    request_id: int | None = None
+    seq: int = 0
+    state: ScheduledState = ScheduledState.DUE
+    reason: str | None = None
+
+
+class ScheduleRepository:
+    """Reads and conditional writes of incidents and scheduled messages."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    # Incidents
+
+    async def create_incident(
+        self,
+        *,
+        kind: IncidentKind,
+        name: str,
+        occurred_on: date,
+        offsets: Sequence[int],
+        channel_id: str | None,
+        debrief_at: datetime | None,
+        debrief_place: str | None,
+        created_by: str,
+        member_ids: Iterable[str],
+        now: datetime,
+    ) -> int:
+        """Store an incident (preparing) with the people picked so far; returns its id."""
+        cur = await self._conn.execute(
+            "INSERT INTO incidents (kind, name, occurred_on, state, offsets, channel_id, debrief_at,"
+            " debrief_place, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                name,
+                occurred_on.isoformat(),
+                IncidentState.PREPARING,
+                json.dumps(list(offsets)),
+                channel_id,
+                to_db(debrief_at) if debrief_at else None,
+                debrief_place,
+                created_by,
+                to_db(now),
+            ),
+        )
+        incident_id = cur.lastrowid
+        assert incident_id is not None
+        await self.add_members(incident_id, member_ids)
+        return incident_id
+
+    async def add_members(self, incident_id: int, user_ids: Iterable[str]) -> None:
+        """Add affected people (idempotent)."""
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO incident_members (incident_id, user_id) VALUES (?, ?)",
+            [(incident_id, u) for u in user_ids],
+        )
+
+    async def members(self, incident_id: int) -> list[str]:
+        """The affected people of an incident."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM incident_members WHERE incident_id = ? ORDER BY user_id", (incident_id,)
+        )
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident."""
+        cur = await self._conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        return None if row is None else _incident(row)
+
+    async def incidents_in(self, states: Iterable[IncidentState]) -> list[Incident]:
+        """Incidents in any of ``states``, oldest first."""
+        wanted = sorted(states)
+        cur = await self._conn.execute(
+            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
+            wanted,
+        )
+        return [_incident(row) for row in await cur.fetchall()]
+
+    async def set_incident_state(
+        self, incident_id: int, target: IncidentState, *, only_from: IncidentState, now: datetime
+    ) -> bool:
+        """Conditionally move an incident; True if it moved."""
+        closed_at = to_db(now) if target == IncidentState.CLOSED else None
+        cur = await self._conn.execute(
+            "UPDATE incidents SET state = ?, closed_at = COALESCE(?, closed_at) WHERE id = ? AND state = ?",
+            (target, closed_at, incident_id, only_from),
+        )
+        return cur.rowcount == 1
+
+    async def count_answer(self, incident_id: int, answer: CheckinAnswer) -> None:
+        """Add one answer to the incident's counts (who answered is not kept)."""
+        column = _ANSWER_COLUMNS[answer]
+        await self._conn.execute(
+            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",  # noqa: S608 - fixed column names
+            (incident_id,),
+        )
+
+    async def progress(self, incident_id: int) -> dict[ScheduledState, int]:
+        """How many of the incident's check-ins are in each state."""
+        cur = await self._conn.execute(
+            "SELECT state, COUNT(*) AS n FROM scheduled_messages WHERE incident_id = ? AND kind = ?"
+            " GROUP BY state",
+            (incident_id, ScheduledKind.CHECKIN),
+        )
+        return {ScheduledState(row["state"]): row["n"] for row in await cur.fetchall()}
+
+    # Scheduled messages
+
+    async def schedule(self, rows: Iterable[NewScheduled]) -> int:
+        """Insert scheduled messages (a repeated one is ignored); returns how many were new."""
+        before = self._conn.total_changes
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
+            " due_at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.kind,
+                    r.recipient_id,
+                    r.incident_id,
+                    r.request_id,
+                    r.seq,
+                    to_db(r.due_at),
+                    r.state,
+                    r.reason,
+                )
+                for r in rows
+            ],
+        )
+        return self._conn.total_changes - before
+
+    async def get(self, message_id: int) -> ScheduledMessage | None:
+        """One scheduled message."""
+        cur = await self._conn.execute("SELECT * FROM scheduled_messages WHERE id = ?", (message_id,))
+        row = await cur.fetchone()
+        return None if row is None else _scheduled(row)
+
+    async def due(self, now: datetime, limit: int) -> list[ScheduledMessage]:
+        """Messages due by ``now``, earliest first."""
+        cur = await self._conn.execute(
+            "SELECT * FROM scheduled_messages WHERE state = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (ScheduledState.DUE, to_db(now), limit),
+        )
+        return [_scheduled(row) for row in await cur.fetchall()]
+
+    async def next_due_at(self) -> datetime | None:
+        """When the next message falls due, if any."""
+        cur = await self._conn.execute(
+            "SELECT MIN(due_at) AS at FROM scheduled_messages WHERE state = ?", (ScheduledState.DUE,)
+        )
+        row = await cur.fetchone()
+        return None if row is None else from_db(row["at"])
+
+    async def claim(self, message_id: int, now: datetime) -> bool:
+        """Claim a due message for sending; True for exactly one claimant."""
+        cur = await self._conn.execute(
+            "UPDATE scheduled_messages SET state = ?, claimed_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND state = ?",
+            (ScheduledState.SENDING, to_db(now), message_id, ScheduledState.DUE),
+        )
+        return cur.rowcount == 1
+
+    async def settle(
+        self,
+        message_id: int,
+        target: ScheduledState,
+        *,
+        now: datetime,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        reason: str | None = None,
+        due_at: datetime | None = None,
+    ) -> bool:
+        """Finish a claimed send: sent (with where), given up (with why), or back to due (retry)."""
+        cur = await self._conn.execute(
+            "UPDATE scheduled_messages SET state = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,"
+            " channel_id = COALESCE(?, channel_id), message_ts = COALESCE(?, message_ts),"
+            " reason = COALESCE(?, reason), due_at = COALESCE(?, due_at), claimed_at = NULL"
+            " WHERE id = ? AND state = ?",
+            (
+                target,
+                target,
+                to_db(now),
+                channel_id,
+                ts,
+                reason,
+                to_db(due_at) if due_at else None,
+                message_id,
+                ScheduledState.SENDING,
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def transition(
+        self, message_id: int, target: ScheduledState, *, only_from: Iterable[ScheduledState]
+    ) -> bool:
+        """Conditionally move one message; True if it moved."""
+        sources = sorted(only_from)
+        cur = await self._conn.execute(
+            "UPDATE scheduled_messages SET state = ?"
+            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",  # noqa: S608
+            (target, message_id, *sources),
+        )
+        return cur.rowcount == 1
+
+    async def miss_older_than(self, cutoff: datetime) -> int:
+        """Mark as missed every due message that fell due before ``cutoff``."""
+        cur = await self._conn.execute(
+            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"
+            " WHERE state = ? AND due_at < ?",
+            (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff)),
+        )
+        return cur.rowcount
+
+    async def abandon_stale_claims(self, claimed_before: datetime) -> int:
+        """Claims whose holder died mid-send: never resent (so never twice), marked unconfirmed."""
+        cur = await self._conn.execute(
+            "UPDATE scheduled_messages SET state = ?, reason = 'process stopped while sending'"
+            " WHERE state = ? AND claimed_at < ?",
+            (ScheduledState.UNCONFIRMED, ScheduledState.SENDING, to_db(claimed_before)),
+        )
+        return cur.rowcount
+
+    async def cancel_due(self, *, incident_id: int, recipient_id: str | None = None) -> int:
+        """Cancel what is still due for an incident (or for one person in it)."""
+        sql = "UPDATE scheduled_messages SET state = ? WHERE incident_id = ? AND state = ?"
+        params: list[Any] = [ScheduledState.CANCELLED, incident_id, ScheduledState.DUE]
+        if recipient_id is not None:
+            sql += " AND recipient_id = ?"
+            params.append(recipient_id)
+        cur = await self._conn.execute(sql, params)
+        return cur.rowcount
+
+
+def _incident(row: aiosqlite.Row) -> Incident:
+    occurred_on = date_from_db(row["occurred_on"])
+    created_at = from_db(row["created_at"])
+    assert occurred_on is not None and created_at is not None
+    return Incident(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        occurred_on=occurred_on,
+        state=row["state"],
+        offsets=tuple(json.loads(row["offsets"])),
+        channel_id=row["channel_id"],
+        debrief_at=from_db(row["debrief_at"]),
+        debrief_place=row["debrief_place"],
+        created_by=row["created_by"],
+        created_at=created_at,
+        closed_at=from_db(row["closed_at"]),
+        answered_ok=row["answered_ok"],
+        answered_talk=row["answered_talk"],
+        answered_stop=row["answered_stop"],
+    )
+
+
+def _scheduled(row: aiosqlite.Row) -> ScheduledMessage:
+    due_at = from_db(row["due_at"])
+    assert due_at is not None
+    return ScheduledMessage(
+        id=row["id"],
+        kind=row["kind"],
+        recipient_id=row["recipient_id"],
+        incident_id=row["incident_id"],
+        request_id=row["request_id"],
+        seq=row["seq"],
+        due_at=due_at,
+        state=row["state"],
+        attempts=row["attempts"],
+        claimed_at=from_db(row["claimed_at"]),
+        sent_at=from_db(row["sent_at"]),
+        channel_id=row["channel_id"],
+        message_ts=row["message_ts"],
+        reason=row["reason"],
+    )
