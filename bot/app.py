@@ -170,6 +170,7 @@ class PeerSupportApp:
             next_due=checkins.next_due_at,
             clock=self.clock,
             every_seconds=settings.peer_sweep_seconds,
+            background=self.background,
         )
         self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
@@ -210,6 +211,8 @@ class PeerSupportApp:
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
+        if self.services is not None:
+            self.services.checkins.request_stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:

@@ -139,6 +139,11 @@ class CheckinService:
         self._requests = requests
         self._policy = policy
         self._windows: dict[str, ServiceHours] = {}
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the message in hand and claim no more (the app is stopping)."""
+        self._stopping = True
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
@@ -253,6 +258,8 @@ class CheckinService:
             log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
         sent = 0
         for message in due:
+            if self._stopping:
+                break
             if sent:
                 await asyncio.sleep(1 / self._policy.rate_per_second)
             if await self._deliver(message):

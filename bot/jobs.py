@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.background import Background
 from bot.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -36,17 +37,20 @@ class Jobs:
         next_due: Callable[[], Awaitable[datetime | None]],
         clock: Clock,
         every_seconds: float,
+        background: Background,
     ) -> None:
         self._sweep = sweep
         self._deliver = deliver
         self._next_due = next_due
         self._clock = clock
         self._every = every_seconds
+        self._background = background
+        self._running: set[str] = set()
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
     def start(self) -> None:
         """Start (inside the running loop)."""
-        for job_id, func in ((SWEEP_JOB_ID, self._run_sweep), (DELIVERY_JOB_ID, self.run_deliveries)):
+        for job_id, func in ((SWEEP_JOB_ID, self._tick_sweep), (DELIVERY_JOB_ID, self._tick_deliveries)):
             self._scheduler.add_job(
                 func,
                 IntervalTrigger(seconds=self._every, timezone=UTC),
@@ -74,7 +78,7 @@ class Jobs:
         # Due times are in the app's clock; the scheduler runs on the wall clock.
         delay = max(due - self._clock.now(), timedelta(0))
         self._scheduler.add_job(
-            self.run_deliveries,
+            self._tick_deliveries,
             DateTrigger(run_date=datetime.now(UTC) + delay, timezone=UTC),
             id=NEXT_DELIVERY_JOB_ID,
             replace_existing=True,
@@ -86,6 +90,22 @@ class Jobs:
             await self._sweep()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
             log.error("sweep failed: %s", type(exc).__name__)
+
+    # The scheduler only starts the work: it runs as a tracked background task, so stopping
+    # the app lets a run finish instead of cancelling it between a claim and its send.
+
+    async def _tick_sweep(self) -> None:
+        self._start_once(SWEEP_JOB_ID, self._run_sweep)
+
+    async def _tick_deliveries(self) -> None:
+        self._start_once(DELIVERY_JOB_ID, self.run_deliveries)
+
+    def _start_once(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        if name in self._running:
+            return  # the previous run is still going; it will pick up whatever is due
+        self._running.add(name)
+        task = self._background.spawn(work(), name=name)
+        task.add_done_callback(lambda _: self._running.discard(name))
 
     def shutdown(self) -> None:
         """Stop without waiting for running jobs (their work is claimed in the database)."""

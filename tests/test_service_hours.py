@@ -109,3 +109,14 @@ async def test_after_hours_supporters_get_offers_when_the_program_is_closed(star
     await rig.app.sweep()
     await rig.settle()
     assert who_holds_offers(rig, ["USUP1", "USUPNIGHT"]) == ["USUP1"]
+
+
+def test_checkin_window_moves_a_weekend_checkin_to_monday_across_the_dst_change() -> None:
+    window = ServiceHours.parse("09:00-17:00", "America/New_York")
+    # Saturday 7 March 2026 (EST); clocks go forward on Sunday the 8th.
+    saturday = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+    assert window.next_opening(saturday) == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)  # 09:00 EDT
+    friday_late = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)  # 18:00 EST Friday
+    assert window.next_opening(friday_late) == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+    # And back in November: Monday 9 Nov 2026 09:00 EST is 14:00 UTC.
+    assert window.next_opening(datetime(2026, 11, 7, 15, 0, tzinfo=UTC)) == datetime(2026, 11, 9, 14, 0, tzinfo=UTC)
