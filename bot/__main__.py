@@ -1,4 +1,8 @@
-"""``python -m bot``: start the app (settings from the environment or ``.env``)."""
+"""``python -m bot``: start the app (settings from the environment or ``.env``).
+
+``python -m bot demo [--step] [--json DIR]`` plays a scripted day against a local Slack
+stand-in instead, reading no settings at all (see the ``demo`` package).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,13 @@ from pydantic import ValidationError
 from bot.config import Settings, describe_error
 
 
-def main() -> int:
-    """Validate settings (exit 2 with one clear line), then serve until stopped."""
+def main(argv: list[str] | None = None) -> int:
+    """Validate settings (exit 2 with one clear line), then serve until stopped; or run the demo."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["demo"]:
+        from demo import main as demo
+
+        return demo(args[1:])
     try:
         settings = Settings()  # type: ignore[call-arg]
     except ValidationError as error:

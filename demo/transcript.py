@@ -1,0 +1,252 @@
+"""What each person saw in Slack, step by step: collected from the stand-in, printed, saved as JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from demo.render import Json, render_blocks, render_text, render_view
+from slack_standin.driver import Response
+from slack_standin.server import Call, SlackStandIn, dm_channel
+
+WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the office, with a friendly name and a Slack-like user id."""
+
+    name: str
+    user_id: str
+    role: str = "employee"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One thing a person saw: a DM, its update, an ephemeral reply, a modal, their Home tab."""
+
+    person: Person
+    kind: str
+    label: str
+    lines: tuple[str, ...]
+    payload: Json
+    at: float
+    lock_screen: str = ""
+
+    def mentions(self, words: Iterable[str]) -> bool:
+        """Whether any of ``words`` (names, ids, a note) appears in what was shown or sent."""
+        shown = " ".join(" ".join((*self.lines, json.dumps(self.payload, ensure_ascii=False))).split())
+        return any(_contains(shown, word) for word in words)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Someone asked for a peer, with a note: whose name and note must stay between two people."""
+
+    requester: Person
+    note: str
+
+
+@dataclass
+class StepRecord:
+    """One step of the story: what happened, and what each person saw."""
+
+    number: int
+    title: str
+    narration: list[str] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+
+    def by_person(self) -> dict[Person, list[Seen]]:
+        """What each person saw in this step, people in the order they first saw something."""
+        grouped: dict[Person, list[Seen]] = {}
+        for item in self.seen:
+            grouped.setdefault(item.person, []).append(item)
+        return grouped
+
+
+class Recorder:
+    """Turns the stand-in's Web API calls and the app's replies into what each person saw."""
+
+    def __init__(self, slack: SlackStandIn, cast: Sequence[Person], trigger_owner: Mapping[str, str]) -> None:
+        self._slack = slack
+        self._people = {p.user_id: p for p in cast} | {dm_channel(p.user_id): p for p in cast}
+        self._names = {p.user_id: p.name for p in cast}
+        self._trigger_owner = trigger_owner
+        self._next_call = len(slack.calls)
+        self._pending: list[Seen] = []
+
+    def reply(self, user_id: str, what: str, response: Response) -> None:
+        """Record the app's direct answer to a command or a form (only the sender sees it)."""
+        body = response.json if response.text else None
+        if not isinstance(body, dict):
+            return
+        if body.get("response_action") == "errors":
+            kind, label = "errors", "The form shows errors"
+            lines = tuple(f"{block}: {error}" for block, error in body.get("errors", {}).items())
+        elif body.get("text") or body.get("blocks"):
+            kind, label = "reply", f"Only they can see this: the reply to {what}"
+            lines = self._lines(body)
+        else:
+            return
+        self._pending.append(Seen(self._person(user_id), kind, label, lines, body, time.monotonic()))
+
+    def collect(self) -> list[Seen]:
+        """Everything shown to someone since the last collect, oldest first."""
+        calls = self._slack.calls[self._next_call :]
+        self._next_call += len(calls)
+        seen = self._pending + [s for s in map(self._from_call, calls) if s is not None]
+        self._pending = []
+        return sorted(seen, key=lambda s: s.at)
+
+    def _from_call(self, call: Call) -> Seen | None:
+        p = call.params
+        if call.method in {"views.open", "views.push", "views.publish"}:
+            view = p.get("view") or {}
+            lines = tuple(render_view(view, self._names))
+            if call.method == "views.publish":
+                return Seen(self._person(p.get("user_id")), "home", "Their Home tab", lines, view, call.at)
+            who = self._trigger_owner.get(str(p.get("trigger_id")))
+            return Seen(self._person(who), "modal", "A modal opens", lines, _builder_view(view), call.at)
+        if call.method not in _MESSAGES:
+            return None  # auth.test, conversations.open, …: nothing anyone sees
+        kind, label = _MESSAGES[call.method]
+        text = str(p.get("text", ""))
+        payload = {"blocks": p["blocks"]} if p.get("blocks") else {"text": text}
+        if kind == "ephemeral":
+            who, lock_screen = p.get("user"), ""
+        else:
+            who, lock_screen, label = call.channel, text, f"{label} · lock screen: “{text}”"
+        return Seen(self._person(who), kind, label, self._lines(payload), payload, call.at, lock_screen)
+
+    def _lines(self, payload: Json) -> tuple[str, ...]:
+        if payload.get("blocks"):
+            return tuple(render_blocks(payload["blocks"], self._names))
+        return tuple(render_text(str(payload.get("text", "")), self._names))
+
+    def _person(self, who: Any) -> Person:
+        key = str(who)
+        return self._people.get(key) or Person(name=key, user_id=key, role="unknown")
+
+
+# Web API method → (kind, how the transcript introduces it), for messages people see.
+_MESSAGES = {
+    "chat.postMessage": ("message", "A new DM from the app"),
+    "chat.update": ("update", "An earlier DM is redrawn"),
+    "chat.postEphemeral": ("ephemeral", "Only they can see this"),
+}
+
+
+def _builder_view(view: Json) -> Json:
+    """A view as Block Kit Builder takes it (without what Slack adds when storing it)."""
+    return {k: v for k, v in view.items() if k not in {"id", "team_id", "state", "hash"}}
+
+
+def _contains(text: str, word: str) -> bool:
+    word = " ".join(word.split())
+    if not word:
+        return False
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+
+
+# Printing
+
+
+def heading(text: str, rule: str = "═") -> list[str]:
+    """A title with a rule under it."""
+    return ["", text, rule * len(text)]
+
+
+def person_heading(person: Person) -> str:
+    """``── What Jordan (USUP1) sees ──``."""
+    return f"── What {person.name} ({person.user_id}) sees ──"
+
+
+def step_lines(record: StepRecord, cast: Sequence[Person]) -> list[str]:
+    """One step of the transcript: heading, what happened, then each person's view."""
+    lines = heading(f"Step {record.number} — {record.title}")
+    lines += [wrap(f"  {line}", hang=7) for line in record.narration]
+    grouped = record.by_person()
+    for person, items in grouped.items():
+        lines += ["", person_heading(person)]
+        for item in items:
+            lines.append(wrap(f"  ▸ {item.label}"))
+            lines += [wrap(f"      {line}") if line else "" for line in item.lines]
+    quiet = [p.name for p in cast if p not in grouped]
+    lines += ["", "Nothing new for: " + (", ".join(quiet) if quiet else "nobody") + "."]
+    return lines
+
+
+def summary_lines(records: Sequence[StepRecord], asks: Sequence[Ask], cast: Sequence[Person]) -> list[str]:
+    """Who was ever shown a requester's name or note, and who never was; the lock-screen lines."""
+    lines = heading("Who saw what")
+    everything = [item for record in records for item in record.seen]
+    for ask in asks:
+        words = (ask.requester.name, ask.requester.user_id, ask.note)
+        shown_to = [
+            p
+            for p in cast
+            if p != ask.requester and any(item.person == p and item.mentions(words) for item in everything)
+        ]
+        never = [p for p in cast if p != ask.requester and p not in shown_to]
+        lines += [
+            wrap(f"{ask.requester.name} asked for a peer, with the note “{ask.note}”."),
+            wrap(f"  Shown {ask.requester.name}'s name or note: {_names(shown_to)}."),
+            wrap(f"  Never shown either: {_names(never)}."),
+        ]
+    lock_screens = sorted({item.lock_screen for item in everything if item.lock_screen})
+    if lock_screens:
+        lines.append(
+            wrap("Lock-screen lines of every DM: " + " / ".join(f"“{t}”" for t in lock_screens) + ".")
+        )
+    return lines
+
+
+def _names(people: Sequence[Person]) -> str:
+    return ", ".join(f"{p.name} ({p.role})" for p in people) if people else "nobody"
+
+
+def wrap(line: str, *, hang: int = 2) -> str:
+    """A long line folded at the transcript's width, continuation lines indented ``hang`` more."""
+    if len(line) <= WIDTH:
+        return line
+    indent = len(line) - len(line.lstrip(" ")) + hang
+    return "\n".join(
+        textwrap.wrap(
+            line,
+            width=WIDTH,
+            subsequent_indent=" " * indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )
+
+
+def write(out: TextIO, lines: Iterable[str]) -> None:
+    """Print lines and flush (so ``--step`` shows each step before pausing)."""
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+# Raw Block Kit
+
+
+def save_json(folder: Path, record: StepRecord) -> list[Path]:
+    """Write every message and view of a step as JSON, named by step, person and order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for person, items in record.by_person().items():
+        slug = re.sub(r"[^a-z0-9]+", "-", person.name.lower()).strip("-") or "someone"
+        for n, item in enumerate(items, 1):
+            path = folder / f"step{record.number:02d}-{slug}-{n}-{item.kind}.json"
+            path.write_text(json.dumps(item.payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            written.append(path)
+    return written
