@@ -142,10 +142,15 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
         parts = []
         if change.added:
             parts.append("Added " + ", ".join(f"<@{u}>" for u in change.added))
-        if change.updated:
-            parts.append("Updated " + ", ".join(f"<@{u}>" for u in change.updated))
+        if change.updated and trained_on is not None:
+            parts.append(
+                f"Recorded training on {trained_on:%Y-%m-%d} for "
+                + ", ".join(f"<@{u}>" for u in change.updated)
+            )
+        elif change.updated:
+            parts.append("Already on the roster: " + ", ".join(f"<@{u}>" for u in change.updated))
         if trained_on is None and change.added:
-            parts.append("No training date recorded: they get offers once one is (`trained YYYY-MM-DD`).")
+            parts.append("No training date recorded: they get offers once one is, with `trained YYYY-MM-DD`")
         return ". ".join(parts) + "."
     if action == "remove":
         services.roles.require_coordinator(user_id)

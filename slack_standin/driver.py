@@ -1,7 +1,7 @@
 """Driving an app the way Slack does: signed requests in Slack's real payload formats.
 
 Slash commands are form-encoded, interactivity is one ``payload=`` form field
-of JSON, Events API is a JSON envelope (see ../shared/slack-payloads/). Shared
+of JSON, Events API is a JSON envelope (modeled on the examples Slack and slack-bolt document). Shared
 by the tests, the demo and the benchmarks.
 """
 

@@ -119,4 +119,6 @@ def test_checkin_window_moves_a_weekend_checkin_to_monday_across_the_dst_change(
     friday_late = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)  # 18:00 EST Friday
     assert window.next_opening(friday_late) == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
     # And back in November: Monday 9 Nov 2026 09:00 EST is 14:00 UTC.
-    assert window.next_opening(datetime(2026, 11, 7, 15, 0, tzinfo=UTC)) == datetime(2026, 11, 9, 14, 0, tzinfo=UTC)
+    assert window.next_opening(datetime(2026, 11, 7, 15, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 9, 14, 0, tzinfo=UTC
+    )

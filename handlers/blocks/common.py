@@ -49,7 +49,7 @@ REFERRAL_LABELS: dict[Referral, str] = {
 
 NOT_COUNSELORS = (
     "Peer supporters are trained colleagues, not counselors. For professional help,"
-    " the Employee Assistance Program and the lines below are there for you."
+    " the Employee Assistance Program and these lines are there for you."
 )
 
 
