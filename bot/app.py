@@ -24,6 +24,7 @@ from bot.background import Background
 from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.deliveries import Deliveries, DeliveryPolicy
 from bot.durations import parse_duration, parse_plan
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
@@ -111,6 +112,14 @@ class PeerSupportApp:
             requests=requests,
             background=self.background,
         )
+        deliveries = Deliveries(
+            db=self.db,
+            clock=self.clock,
+            policy=DeliveryPolicy(
+                grace=parse_duration(settings.peer_checkin_grace),
+                rate_per_second=settings.peer_checkin_rate,
+            ),
+        )
         checkins = CheckinService(
             db=self.db,
             notifier=notifier,
@@ -118,6 +127,7 @@ class PeerSupportApp:
             clock=self.clock,
             roles=roles,
             requests=requests,
+            deliveries=deliveries,
             policy=CheckinPolicy(
                 plans={
                     IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
@@ -125,8 +135,6 @@ class PeerSupportApp:
                     IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
                 },
                 window=settings.peer_checkin_hours,
-                grace=parse_duration(settings.peer_checkin_grace),
-                rate_per_second=settings.peer_checkin_rate,
                 program_tz=hours.tz,
             ),
         )
@@ -134,6 +142,7 @@ class PeerSupportApp:
             requests=requests,
             roster=roster,
             checkins=checkins,
+            deliveries=deliveries,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -166,8 +175,8 @@ class PeerSupportApp:
         self.port = self._runner.addresses[0][1]
         self.jobs = Jobs(
             sweep=self.sweep,
-            deliver=checkins.deliver_due,
-            next_due=checkins.next_due_at,
+            deliver=deliveries.deliver_due,
+            next_due=deliveries.next_due_at,
             clock=self.clock,
             every_seconds=settings.peer_sweep_seconds,
             background=self.background,
@@ -189,6 +198,7 @@ class PeerSupportApp:
         assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
         await self.sweep()
+        await self.services.deliveries.recover()
         await self.services.checkins.recover()
         await self.jobs.run_deliveries()
 
@@ -201,7 +211,7 @@ class PeerSupportApp:
         """What the delivery job runs: send the check-ins and reminders that are due."""
         if self.services is None:
             return 0
-        return await self.services.checkins.deliver_due()
+        return await self.services.deliveries.deliver_due()
 
     async def _healthy(self) -> bool:
         return self.db is not None and await self.db.ping()
@@ -212,7 +222,7 @@ class PeerSupportApp:
             self.jobs.shutdown()
             self.jobs = None
         if self.services is not None:
-            self.services.checkins.request_stop()
+            self.services.deliveries.request_stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:

@@ -1,20 +1,18 @@
 """Follow-up after critical incidents, bereavements and illness: check-ins over weeks and months.
 
 Every check-in is a row with its due time and state; the database is the truth.
-The scheduler only asks "what is due now?" (see ``bot.jobs``). Sending claims the
-row first (due → sending, a conditional update), so each check-in goes out once
-even with two app instances on one database; a claim whose process died
-mid-send is marked unconfirmed, never sent a second time.
+The engine in ``bot.deliveries`` claims each due row and calls back here to send it,
+so each check-in goes out once even with two app instances on one database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.deliveries import Deliveries
 from bot.durations import parse_plan
 from bot.errors import (
     AlreadyAnswered,
@@ -56,8 +54,6 @@ log = logging.getLogger(__name__)
 
 NAME_MAX = 80
 PLACE_MAX = 120
-# Transient failures are retried with growing pauses, then given up with the reason recorded.
-MAX_ATTEMPTS = 6
 # What "I'd like to talk to a peer" asks about, by kind of incident.
 _TALK_AREA = {
     IncidentKind.CRITICAL_INCIDENT: Area.TRAUMA,
@@ -72,10 +68,7 @@ class CheckinPolicy:
 
     plans: dict[IncidentKind, list[timedelta]]
     window: str  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
-    grace: timedelta
-    rate_per_second: float
     program_tz: ZoneInfo
-    claim_lease: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -129,6 +122,7 @@ class CheckinService:
         clock: Clock,
         roles: Roles,
         requests: RequestService,
+        deliveries: Deliveries,
         policy: CheckinPolicy,
     ) -> None:
         self._db = db
@@ -139,11 +133,9 @@ class CheckinService:
         self._requests = requests
         self._policy = policy
         self._windows: dict[str, ServiceHours] = {}
-        self._stopping = False
-
-    def request_stop(self) -> None:
-        """Finish the message in hand and claim no more (the app is stopping)."""
-        self._stopping = True
+        deliveries.register(
+            [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
+        )
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
@@ -246,61 +238,7 @@ class CheckinService:
         except Exception as exc:  # noqa: BLE001 - the schedule stands even if this note fails
             log.warning("incident %s: summary to coordinator failed: %s", incident.id, type(exc).__name__)
 
-    # Delivering
-
-    async def deliver_due(self, *, limit: int = 500) -> int:
-        """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
-        now = self._clock.now()
-        async with self._db.transaction() as tx:
-            missed = await tx.schedule.miss_older_than(now - self._policy.grace)
-            due = await tx.schedule.due(now, limit)
-        if missed:
-            log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
-        sent = 0
-        for message in due:
-            if self._stopping:
-                break
-            if sent:
-                await asyncio.sleep(1 / self._policy.rate_per_second)
-            if await self._deliver(message):
-                sent += 1
-        return sent
-
-    async def _deliver(self, message: ScheduledMessage) -> bool:
-        now = self._clock.now()
-        async with self._db.transaction() as tx:
-            if not await tx.schedule.claim(message.id, now):
-                return False  # another worker (or instance) holds it
-        try:
-            ref = await self._send(message)
-        except DeliveryFailed as failure:
-            async with self._db.transaction() as tx:
-                await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
-            log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
-            return False
-        except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
-            attempts = message.attempts + 1
-            async with self._db.transaction() as tx:
-                if attempts >= MAX_ATTEMPTS:
-                    await tx.schedule.settle(
-                        message.id, ScheduledState.FAILED, now=now, reason=type(exc).__name__
-                    )
-                else:
-                    retry_at = self._clock.now() + timedelta(seconds=30 * 2**attempts)
-                    await tx.schedule.settle(message.id, ScheduledState.DUE, now=now, due_at=retry_at)
-            log.warning(
-                "scheduled message %s not delivered (%s), attempt %d",
-                message.id,
-                type(exc).__name__,
-                attempts,
-            )
-            return False
-        async with self._db.transaction() as tx:
-            await tx.schedule.settle(
-                message.id, ScheduledState.SENT, now=self._clock.now(), channel_id=ref.channel_id, ts=ref.ts
-            )
-        log.info("scheduled message %s sent", message.id)
-        return True
+    # Delivering (the engine in bot.deliveries claims each message and calls this)
 
     async def _send(self, message: ScheduledMessage) -> MessageRef:
         if message.kind == ScheduledKind.FOLLOW_UP:
@@ -445,21 +383,11 @@ class CheckinService:
     # Start-up
 
     async def recover(self) -> None:
-        """At start: settle claims abandoned mid-send, and finish incidents left preparing."""
-        async with self._db.transaction() as tx:
-            abandoned = await tx.schedule.abandon_stale_claims(self._clock.now() - self._policy.claim_lease)
+        """At start: finish incidents left preparing."""
+        async with self._db.read() as tx:
             preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
-        if abandoned:
-            log.warning(
-                "%d scheduled message(s) were mid-send when a process stopped: marked unconfirmed", abandoned
-            )
         for incident in preparing:
             await self.prepare(incident_id=incident.id)
-
-    async def next_due_at(self) -> datetime | None:
-        """When the next scheduled message falls due."""
-        async with self._db.read() as tx:
-            return await tx.schedule.next_due_at()
 
     # Internals
 

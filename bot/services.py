@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.background import Background
 from bot.checkins import CheckinService
+from bot.deliveries import Deliveries
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.roles import Roles
@@ -20,6 +21,7 @@ class Services:
     requests: RequestService
     roster: RosterService
     checkins: CheckinService
+    deliveries: Deliveries
     roles: Roles
     hours: ServiceHours
     background: Background

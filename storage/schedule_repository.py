@@ -241,12 +241,12 @@ class ScheduleRepository:
         )
         return cur.rowcount == 1
 
-    async def miss_older_than(self, cutoff: datetime) -> int:
-        """Mark as missed every due message that fell due before ``cutoff``."""
+    async def miss_older_than(self, cutoff: datetime, *, except_kinds: Iterable[ScheduledKind] = ()) -> int:
+        """Mark as missed every due message that fell due before ``cutoff``, but those of ``except_kinds``."""
         cur = await self._conn.execute(
             "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"
-            " WHERE state = ? AND due_at < ?",
-            (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff)),
+            " WHERE state = ? AND due_at < ? AND kind NOT IN (SELECT value FROM json_each(?))",
+            (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff), json.dumps(sorted(except_kinds))),
         )
         return cur.rowcount
 
