@@ -32,6 +32,8 @@ from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
+from bot.training import TrainingPolicy, TrainingReminders
+from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
@@ -91,7 +93,8 @@ class PeerSupportApp:
         notifier = SlackNotifier(
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
-        roles = Roles(settings.peer_coordinators)
+        roles = Roles(settings.peer_coordinators, db=self.db, clock=self.clock)
+        training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
         requests = RequestService(
             db=self.db,
             notifier=notifier,
@@ -102,6 +105,7 @@ class PeerSupportApp:
                 offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
                 capacity=settings.peer_supporter_capacity,
                 note_max_length=settings.peer_note_max_length,
+                training=training,
             ),
         )
         roster = RosterService(
@@ -111,6 +115,7 @@ class PeerSupportApp:
             roles=roles,
             requests=requests,
             background=self.background,
+            training=training,
         )
         deliveries = Deliveries(
             db=self.db,
@@ -138,11 +143,22 @@ class PeerSupportApp:
                 program_tz=hours.tz,
             ),
         )
+        reminders = TrainingReminders(
+            db=self.db,
+            clock=self.clock,
+            hours=hours,
+            notifier=notifier,
+            deliveries=deliveries,
+            policy=training,
+        )
+        volunteers = VolunteerService(db=self.db, clock=self.clock, roles=roles, notifier=notifier)
         self.services = Services(
             requests=requests,
             roster=roster,
             checkins=checkins,
             deliveries=deliveries,
+            volunteers=volunteers,
+            reminders=reminders,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -203,9 +219,10 @@ class PeerSupportApp:
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire due offers and route waiting requests."""
+        """What the periodic job runs: expire due offers, route waiting requests, find lapsing training."""
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.reminders.schedule_due()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

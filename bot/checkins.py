@@ -145,7 +145,7 @@ class CheckinService:
 
     async def register_incident(self, *, coordinator_id: str, form: IncidentForm) -> int:
         """Validate and store an incident (preparing); :meth:`prepare` schedules its check-ins."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         kind, name, occurred_on, plan, debrief_at, place, errors = self._validate(form)
         if errors:
             raise InvalidForm(errors)
@@ -332,7 +332,7 @@ class CheckinService:
 
     async def incidents(self, *, coordinator_id: str) -> list[IncidentProgress]:
         """Open incidents with their progress, as counts."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
             incidents = await tx.schedule.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
             return [
@@ -346,7 +346,7 @@ class CheckinService:
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
         async with self._db.transaction() as tx:
             closed = await tx.schedule.set_incident_state(

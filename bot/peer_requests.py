@@ -30,6 +30,7 @@ from bot.errors import (
 from bot.ports import Clock, EscalationCard, Notifier, OfferCard
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
+from bot.training import TrainingPolicy
 from storage.db import Database, Tx
 from storage.models import (
     ROUTABLE_STATES,
@@ -106,6 +107,7 @@ class RequestPolicy:
     offer_timeout: timedelta
     capacity: int
     note_max_length: int
+    training: TrainingPolicy
 
 
 class RequestService:
@@ -250,9 +252,11 @@ class RequestService:
         excluded = set(request.excluded_ids)
         if request.requester_id is not None:
             excluded.add(request.requester_id)
+        today = self._hours.today(now)
         query = {
             "request_id": request.id,
-            "today": self._hours.today(now),
+            "today": today,
+            "trained_after": self._policy.training.trained_after(today),
             "capacity": self._policy.capacity,
             "after_hours_only": not is_open,
         }
@@ -465,8 +469,9 @@ class RequestService:
 
         Records the offer and returns its id; :meth:`send_offer` delivers it.
         """
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
+        today = self._hours.today(now)
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
             if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
@@ -477,7 +482,8 @@ class RequestService:
             picks = await tx.roster.eligible(
                 request_id=request.id,
                 excluded_ids=excluded,
-                today=self._hours.today(now),
+                today=today,
+                trained_after=self._policy.training.trained_after(today),
                 capacity=_NO_CAPACITY_LIMIT,
                 after_hours_only=False,
                 limit=1,
@@ -632,7 +638,7 @@ class RequestService:
             urgency=Urgency(request.urgency),
             waiting_since=request.created_at,
         )
-        coordinators = self._roles.coordinators()
+        coordinators = await self._roles.all_coordinators()
         if not coordinators:
             log.error("request %s escalated but no coordinators are configured", request.id)
         await self._quietly(

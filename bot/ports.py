@@ -8,7 +8,7 @@ the requester and note only once that supporter has accepted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from storage.models import (
@@ -20,6 +20,7 @@ from storage.models import (
     OfferState,
     Referral,
     Urgency,
+    VolunteerState,
 )
 
 
@@ -186,4 +187,43 @@ class CheckinNotifier(Protocol):
 
     async def incident_ready(self, coordinator_id: str, summary: IncidentReady) -> None:
         """Tell the coordinator the incident is set up."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrainingReminderCard:
+    """A supporter's reminder that their training lapses soon, or has lapsed today."""
+
+    lapses_on: date
+    lapsed: bool
+
+
+@dataclass(frozen=True)
+class VolunteerCard:
+    """A coordinator's review of someone who offered to volunteer, in its current state."""
+
+    volunteer_id: int
+    user_id: str
+    note: str | None
+    state: VolunteerState
+    decided_by: str | None = None
+
+
+class RosterNotifier(Protocol):
+    """Sends the messages of the roster's lifecycle."""
+
+    async def send_volunteer_review(self, coordinator_id: str, card: VolunteerCard) -> MessageRef:
+        """DM a coordinator a volunteer to approve or decline."""
+        ...
+
+    async def update_volunteer_review(self, ref: MessageRef, card: VolunteerCard) -> None:
+        """Redraw a review once a coordinator decided."""
+        ...
+
+    async def volunteer_decided(self, user_id: str, *, approved: bool) -> None:
+        """Tell the volunteer what was decided."""
+        ...
+
+    async def send_training_reminder(self, user_id: str, card: TrainingReminderCard) -> MessageRef:
+        """DM a supporter that their training lapses soon, or has lapsed."""
         ...

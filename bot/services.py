@@ -12,6 +12,8 @@ from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
+from bot.training import TrainingReminders
+from bot.volunteers import VolunteerService
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Services:
     roster: RosterService
     checkins: CheckinService
     deliveries: Deliveries
+    volunteers: VolunteerService
+    reminders: TrainingReminders
     roles: Roles
     hours: ServiceHours
     background: Background

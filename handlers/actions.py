@@ -15,7 +15,7 @@ from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
-from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
+from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, VolunteerRef, decode
 from storage.models import CheckinAnswer
 
 
@@ -30,6 +30,8 @@ def register(app: AsyncApp) -> None:
     app.action(Action.OPEN_REQUEST)(on_open_request)
     for action in (Action.CHECKIN_OK, Action.CHECKIN_TALK, Action.CHECKIN_STOP):
         app.action(action)(on_checkin_answer)
+    for action in (Action.VOLUNTEER_APPROVE, Action.VOLUNTEER_DECLINE):
+        app.action(action)(on_volunteer_decision)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -103,7 +105,7 @@ async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, cl
     user_id = body["user"]["id"]
     try:
         ref = decode(RequestRef, _button_value(body))
-        services.roles.require_coordinator(user_id)
+        await services.roles.require_coordinator_role(user_id)
     except (DomainError, BadPayload) as error:
         _tell(services, client, body, user_message(error))
         return
@@ -143,6 +145,22 @@ async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
     ref = decode(CheckinRef, _button_value(body))
     answer = _ANSWERS[Action(body["actions"][0]["action_id"])]
     await services.checkins.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
+
+
+async def on_volunteer_decision(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator approves or declines a volunteer; every coordinator's copy is redrawn."""
+    await ack()
+    _later(services, client, body, _decide_volunteer(services, body), name="volunteer_decision")
+
+
+async def _decide_volunteer(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(VolunteerRef, _button_value(body))
+    approve = body["actions"][0]["action_id"] == Action.VOLUNTEER_APPROVE
+    await services.volunteers.decide(
+        coordinator_id=body["user"]["id"], volunteer_id=ref.volunteer_id, approve=approve
+    )
 
 
 def _later(

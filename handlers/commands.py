@@ -13,13 +13,14 @@ from bot.durations import format_plan
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import resources_text
-from handlers.blocks.home import help_text, roster_text
+from handlers.blocks.home import help_text
 from handlers.blocks.incidents import incident_modal, incidents_text
+from handlers.blocks.roster import coordinators_text, due_text, roster_text
 from handlers.errors import user_message
 from handlers.ids import Command
 from handlers.modals import open_request_modal, open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
-from storage.models import IncidentKind
+from storage.models import IncidentKind, TrainingKind
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, cl
             open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
             return
         if name == "incident" and len(args) == 1:
-            services.roles.require_coordinator(user_id)
+            await services.roles.require_coordinator_role(user_id)
             await ack()
             open_view(
                 services, client, trigger_id=command.get("trigger_id", ""), view=_incident_modal(services)
@@ -63,7 +64,7 @@ async def _help(services: Services, user_id: str, _: list[str]) -> str:
     supporter = await services.roster.get(user_id)
     return help_text(
         is_supporter=supporter is not None,
-        is_coordinator=services.roles.is_coordinator(user_id),
+        is_coordinator=await services.roles.has_coordinator_role(user_id),
         hours=services.hours.describe(),
     )
 
@@ -129,9 +130,9 @@ async def _afterhours(services: Services, user_id: str, args: list[str]) -> str:
 async def _roster(services: Services, user_id: str, args: list[str]) -> str:
     action = args[0].lower() if args else ""
     if action == "":
-        return roster_text(await services.roster.entries(coordinator_id=user_id))
+        entries = await services.roster.entries(coordinator_id=user_id)
+        return roster_text(entries, await services.volunteers.pending(coordinator_id=user_id))
     if action == "add":
-        services.roles.require_coordinator(user_id)
         tokens, trained_on = args[1:], None
         if len(tokens) >= 2 and tokens[-2].lower() == "trained":
             trained_on = parse_date(tokens[-1])
@@ -141,31 +142,115 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
         )
         parts = []
         if change.added:
-            parts.append("Added " + ", ".join(f"<@{u}>" for u in change.added))
+            parts.append("Added " + _names(change.added))
         if change.updated and trained_on is not None:
-            parts.append(
-                f"Recorded training on {trained_on:%Y-%m-%d} for "
-                + ", ".join(f"<@{u}>" for u in change.updated)
-            )
+            parts.append(f"Recorded training on {trained_on:%Y-%m-%d} for " + _names(change.updated))
         elif change.updated:
-            parts.append("Already on the roster: " + ", ".join(f"<@{u}>" for u in change.updated))
+            parts.append("Already on the roster: " + _names(change.updated))
         if trained_on is None and change.added:
             parts.append("No training date recorded: they get offers once one is, with `trained YYYY-MM-DD`")
         return ". ".join(parts) + "."
     if action == "remove":
-        services.roles.require_coordinator(user_id)
         change = await services.roster.remove(coordinator_id=user_id, user_ids=mentioned_users(args[1:]))
         parts = []
         if change.removed:
-            parts.append(
-                "Removed " + ", ".join(f"<@{u}>" for u in change.removed) + "; what they held goes to others"
-            )
+            parts.append("Removed " + _names(change.removed) + "; what they held goes to others")
         if change.not_found:
-            parts.append("Not on the roster: " + ", ".join(f"<@{u}>" for u in change.not_found))
+            parts.append("Not on the roster: " + _names(change.not_found))
+        return ". ".join(parts) + "."
+    if action in {"suspend", "resume"}:
+        suspend = action == "suspend"
+        change = await services.roster.suspend(
+            coordinator_id=user_id, user_ids=mentioned_users(args[1:]), suspended=suspend
+        )
+        parts = []
+        if change.updated and suspend:
+            parts.append(
+                "Suspended " + _names(change.updated) + ": no offers until `/peer roster resume`;"
+                " open offers were passed on, requests they hold stay with them"
+            )
+        elif change.updated:
+            parts.append("Resumed " + _names(change.updated) + ": offers can reach them again")
+        if change.not_found:
+            parts.append("Not on the roster: " + _names(change.not_found))
         return ". ".join(parts) + "."
     raise ArgumentError(
-        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]` or `/peer roster remove @user…`."
+        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]`, `/peer roster remove @user…`"
+        " or `/peer roster suspend|resume @user…`."
     )
+
+
+_TRAINING_USAGE = (
+    "Use `/peer training @user… basic|refresher YYYY-MM-DD`,"
+    " `/peer training @user… advanced YYYY-MM-DD name of the training` or `/peer training due`."
+)
+
+
+async def _training(services: Services, user_id: str, args: list[str]) -> str:
+    if [a.lower() for a in args] == ["due"]:
+        return due_text(await services.roster.due(coordinator_id=user_id))
+    people = [a for a in args if a.startswith("<@")]
+    rest = args[len(people) :]
+    if not people or len(rest) < 2 or rest[0].lower() not in set(TrainingKind):
+        raise ArgumentError(_TRAINING_USAGE)
+    kind = TrainingKind(rest[0].lower())
+    completed_on = parse_date(rest[1])
+    change = await services.roster.record_training(
+        coordinator_id=user_id,
+        user_ids=mentioned_users(people),
+        kind=kind,
+        completed_on=completed_on,
+        name=" ".join(rest[2:]),
+    )
+    parts = []
+    if change.updated:
+        what = " ".join(rest[2:]) if kind == TrainingKind.ADVANCED else _TRAINING_WORDS[kind]
+        parts.append(f"Recorded {what} on {completed_on:%Y-%m-%d} for " + _names(change.updated))
+    if change.not_found:
+        parts.append("Not on the roster: " + _names(change.not_found))
+    return ". ".join(parts) + "."
+
+
+_TRAINING_WORDS = {TrainingKind.BASIC: "the basic course", TrainingKind.REFRESHER: "a refresher"}
+
+
+async def _coordinators(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "":
+        await services.roles.require_coordinator_role(user_id)
+        coordinators = await services.roles.all_coordinators()
+        fixed = [u for u in coordinators if services.roles.from_settings(u)]
+        return coordinators_text(fixed, [u for u in coordinators if u not in fixed])
+    if action in {"add", "remove"}:
+        people = mentioned_users(args[1:])
+        if action == "add":
+            change = await services.roles.add_coordinators(coordinator_id=user_id, user_ids=people)
+            done, already = "Now coordinators: ", "Already coordinators: "
+        else:
+            change = await services.roles.remove_coordinators(coordinator_id=user_id, user_ids=people)
+            done, already = "No longer coordinators: ", "Not coordinators: "
+        parts = []
+        if change.changed:
+            parts.append(done + _names(change.changed))
+        if change.unchanged:
+            parts.append(already + _names(change.unchanged))
+        return ". ".join(parts) + "."
+    raise ArgumentError("Use `/peer coordinators`, `/peer coordinators add @user…` or `remove @user…`.")
+
+
+async def _volunteer(services: Services, user_id: str, args: list[str]) -> str:
+    volunteer = await services.volunteers.volunteer(user_id=user_id, note=" ".join(args))
+    services.background.spawn(
+        services.volunteers.ask_coordinators(volunteer_id=volunteer.id), name="ask_coordinators"
+    )
+    return (
+        "Thank you for offering to become a peer supporter. The coordinators will review it and"
+        " you'll hear back here. Peer supporters complete a basic course before taking requests."
+    )
+
+
+def _names(user_ids: list[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids)
 
 
 def _incident_modal(services: Services) -> dict:
@@ -196,4 +281,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "afterhours": _afterhours,
     "roster": _roster,
     "incident": _incident,
+    "training": _training,
+    "coordinators": _coordinators,
+    "volunteer": _volunteer,
 }

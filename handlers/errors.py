@@ -5,10 +5,16 @@ from __future__ import annotations
 from bot.errors import (
     AlreadyAccepted,
     AlreadyAnswered,
+    AlreadyDecided,
     AlreadyHasOpenRequest,
+    AlreadyOnRoster,
+    AlreadyVolunteered,
+    CoordinatorFromSettings,
     DateNotInFuture,
     DomainError,
     IncidentNotFound,
+    InvalidForm,
+    LastCoordinator,
     NoOpenRequest,
     NotAllowed,
     NotHeldByYou,
@@ -18,6 +24,8 @@ from bot.errors import (
     OfferNoLongerOpen,
     RequestNotWaiting,
     SupporterCannotTakeRequest,
+    Suspended,
+    VolunteerNotFound,
 )
 from handlers.payloads import BadPayload
 from storage.models import OfferState
@@ -74,4 +82,25 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "There is no open incident with that number. `/peer incident list` shows them."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
+        case InvalidForm(errors=errors):
+            return " ".join(errors.values())
+        case CoordinatorFromSettings(user_ids=user_ids):
+            names = ", ".join(f"<@{u}>" for u in user_ids)
+            return f"{names}: set in the PEER_COORDINATORS setting; change it there. Nothing was changed."
+        case LastCoordinator():
+            return "The program needs at least one coordinator, so nothing was changed."
+        case Suspended():
+            return (
+                "A coordinator has paused offers to you for now, so none will come until they resume"
+                " them. Please talk to a coordinator."
+            )
+        case AlreadyOnRoster():
+            return "You're already on the peer supporter roster. Thank you!"
+        case AlreadyVolunteered():
+            return "Your offer to volunteer is already with the coordinators. Thank you!"
+        case AlreadyDecided(decided_by=decided_by):
+            by = f" by <@{decided_by}>" if decided_by else ""
+            return f"This was already decided{by}, so nothing was changed."
+        case VolunteerNotFound():
+            return "That offer to volunteer no longer exists."
     return SOMETHING_WENT_WRONG

@@ -24,7 +24,7 @@ async def on_home_opened(event: dict[str, Any], services: Services, client: Asyn
     supporter = await services.roster.get(user_id)
     view = home_view(
         is_supporter=supporter is not None,
-        is_coordinator=services.roles.is_coordinator(user_id),
+        is_coordinator=await services.roles.has_coordinator_role(user_id),
         resources=services.resources,
     )
     services.background.spawn(client.views_publish(user_id=user_id, view=view), name="views_publish")

@@ -24,6 +24,8 @@ class Action(StrEnum):
     CHECKIN_OK = "checkin_ok"
     CHECKIN_TALK = "checkin_talk"
     CHECKIN_STOP = "checkin_stop"
+    VOLUNTEER_APPROVE = "volunteer_approve"
+    VOLUNTEER_DECLINE = "volunteer_decline"
 
 
 class Callback(StrEnum):

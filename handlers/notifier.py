@@ -10,9 +10,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryFailed
-from bot.ports import CheckinCard, DebriefCard, EscalationCard, FollowUpCard, IncidentReady, OfferCard
+from bot.ports import (
+    CheckinCard,
+    DebriefCard,
+    EscalationCard,
+    FollowUpCard,
+    IncidentReady,
+    OfferCard,
+    TrainingReminderCard,
+    VolunteerCard,
+)
 from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
+from handlers.blocks import roster as rosb
 from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
 from storage.models import ContactMode, MessageRef, Referral
 
@@ -45,12 +55,7 @@ class SlackNotifier:
 
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Redraw the offer in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=rb.offer_message(card, tz=self._tz),
-        )
+        await self._update(ref, rb.offer_message(card, tz=self._tz))
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None
@@ -103,12 +108,7 @@ class SlackNotifier:
 
     async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
         """Redraw an answered check-in in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=ib.checkin_message(card, resources=self._resources),
-        )
+        await self._update(ref, ib.checkin_message(card, resources=self._resources))
 
     async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
         """DM a debrief invitation."""
@@ -121,6 +121,25 @@ class SlackNotifier:
     async def incident_ready(self, coordinator_id: str, summary: IncidentReady) -> None:
         """Tell the coordinator the incident's check-ins are scheduled."""
         await self._post(coordinator_id, ib.incident_ready(summary, tz=self._tz))
+
+    async def send_volunteer_review(self, coordinator_id: str, card: VolunteerCard) -> MessageRef:
+        """DM a coordinator a volunteer to decide on."""
+        return await self._post(coordinator_id, rosb.volunteer_review(card))
+
+    async def update_volunteer_review(self, ref: MessageRef, card: VolunteerCard) -> None:
+        """Redraw a review with the decision."""
+        await self._update(ref, rosb.volunteer_review(card))
+
+    async def volunteer_decided(self, user_id: str, *, approved: bool) -> None:
+        """Tell the volunteer what was decided."""
+        await self._post(user_id, rosb.volunteer_decided(approved=approved))
+
+    async def send_training_reminder(self, user_id: str, card: TrainingReminderCard) -> MessageRef:
+        """DM a supporter about their training's lapse date."""
+        return await self._post(user_id, rosb.training_reminder(card))
+
+    async def _update(self, ref: MessageRef, blocks: list[dict]) -> None:
+        await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks)
 
     async def _post(self, user_id: str, blocks: list[dict]) -> MessageRef:
         try:

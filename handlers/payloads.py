@@ -38,6 +38,12 @@ class CheckinRef(Carried):
     message_id: int
 
 
+class VolunteerRef(Carried):
+    """Which offer to volunteer a button decides."""
+
+    volunteer_id: int
+
+
 class BadPayload(ValueError):
     """A carried value that does not parse (crafted, or from an older version)."""
 

@@ -12,6 +12,7 @@ import aiosqlite
 
 from storage.migrations import apply_migrations
 from storage.request_repository import RequestRepository
+from storage.roles_repository import RolesRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
 
@@ -41,6 +42,7 @@ class Tx:
         self.requests = RequestRepository(conn)
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
+        self.roles = RolesRepository(conn)
 
 
 class Database:

@@ -129,6 +129,62 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE peer_requests ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
         """,
     ),
+    (
+        "0003_program_roster",
+        """
+        -- The roster's lifecycle: trainings, suspension by a coordinator, people the bot cannot reach.
+        ALTER TABLE supporters ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE supporters ADD COLUMN unreachable TEXT;
+
+        -- Every training a supporter completed. supporters.trained_on is kept equal to the latest
+        -- basic course or refresher: the date their training counts from.
+        CREATE TABLE trainings (
+            id           INTEGER PRIMARY KEY,
+            user_id      TEXT NOT NULL REFERENCES supporters (user_id) ON DELETE CASCADE,
+            kind         TEXT NOT NULL,
+            name         TEXT NOT NULL DEFAULT '',
+            completed_on TEXT NOT NULL,
+            recorded_by  TEXT NOT NULL,
+            recorded_at  TEXT NOT NULL,
+            UNIQUE (user_id, kind, name, completed_on)
+        );
+        INSERT INTO trainings (user_id, kind, completed_on, recorded_by, recorded_at)
+            SELECT user_id, 'basic', trained_on, 'migration', added_at FROM supporters
+            WHERE trained_on IS NOT NULL;
+
+        -- Coordinators added in Slack, on top of PEER_COORDINATORS.
+        CREATE TABLE coordinators (
+            user_id  TEXT PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+
+        -- People who offered to become supporters, and what the coordinators decided.
+        CREATE TABLE volunteers (
+            id         INTEGER PRIMARY KEY,
+            user_id    TEXT NOT NULL,
+            note       TEXT,
+            state      TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT
+        );
+        CREATE UNIQUE INDEX volunteers_one_pending ON volunteers (user_id) WHERE state = 'pending';
+
+        -- Where each coordinator's review DM landed, so every copy is redrawn once one decides.
+        CREATE TABLE volunteer_reviews (
+            volunteer_id   INTEGER NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
+            coordinator_id TEXT NOT NULL,
+            channel_id     TEXT NOT NULL,
+            ts             TEXT NOT NULL,
+            PRIMARY KEY (volunteer_id, coordinator_id)
+        );
+
+        -- Scheduled messages computed by a sweep carry a key, so each is scheduled once ever.
+        ALTER TABLE scheduled_messages ADD COLUMN dedupe_key TEXT;
+        CREATE UNIQUE INDEX scheduled_dedupe ON scheduled_messages (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        """,
+    ),
 ]
 
 

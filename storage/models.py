@@ -164,6 +164,52 @@ class Supporter(_Record):
     rotation_seq: int
     added_at: datetime
     open_load: int = 0
+    suspended: bool = False  # paused by a coordinator; only a coordinator lifts it
+    unreachable: str | None = None  # why the bot cannot reach them (deactivated, DMs failing)
+
+
+class TrainingKind(StrEnum):
+    """What a supporter trained in: the basic course and refreshers keep them current."""
+
+    BASIC = "basic"
+    REFRESHER = "refresher"
+    ADVANCED = "advanced"  # e.g. group crisis intervention (CISM); named
+
+
+# The trainings that make a supporter's training current.
+CURRENCY_TRAININGS: frozenset[TrainingKind] = frozenset({TrainingKind.BASIC, TrainingKind.REFRESHER})
+
+
+class Training(_Record):
+    """One training a supporter completed."""
+
+    id: int
+    user_id: str
+    kind: TrainingKind
+    name: str
+    completed_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+class VolunteerState(StrEnum):
+    """What became of an offer to become a supporter."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class Volunteer(_Record):
+    """Someone who offered to become a peer supporter."""
+
+    id: int
+    user_id: str
+    note: str | None
+    state: VolunteerState
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class IncidentKind(StrEnum):
@@ -188,6 +234,7 @@ class ScheduledKind(StrEnum):
     CHECKIN = "checkin"
     DEBRIEF_INVITE = "debrief_invite"
     FOLLOW_UP = "follow_up"
+    TRAINING_REMINDER = "training_reminder"
 
 
 class ScheduledState(StrEnum):
@@ -249,3 +296,4 @@ class ScheduledMessage(_Record):
     channel_id: str | None
     message_ts: str | None
     reason: str | None
+    dedupe_key: str | None = None

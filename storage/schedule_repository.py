@@ -40,6 +40,7 @@ class NewScheduled:
     seq: int = 0
     state: ScheduledState = ScheduledState.DUE
     reason: str | None = None
+    dedupe_key: str | None = None  # scheduled at most once ever under this key
 
 
 class ScheduleRepository:
@@ -150,7 +151,7 @@ class ScheduleRepository:
         before = self._conn.total_changes
         await self._conn.executemany(
             "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
-            " due_at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " due_at, state, reason, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.kind,
@@ -161,6 +162,7 @@ class ScheduleRepository:
                     to_db(r.due_at),
                     r.state,
                     r.reason,
+                    r.dedupe_key,
                 )
                 for r in rows
             ],
@@ -311,4 +313,5 @@ def _scheduled(row: aiosqlite.Row) -> ScheduledMessage:
         channel_id=row["channel_id"],
         message_ts=row["message_ts"],
         reason=row["reason"],
+        dedupe_key=row["dedupe_key"],
     )

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from slack_sdk.models.views import View
 
-from bot.roster import RosterEntry
-from handlers.blocks.common import context, header, mention, resources_blocks, section
+from handlers.blocks.common import context, header, resources_blocks, section
 from handlers.ids import Action
 
 
@@ -59,6 +58,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
         "• `/peer status` see where your request is",
         "• `/peer cancel` withdraw your request",
         "• `/peer resources` EAP and crisis lines",
+        "• `/peer volunteer [a note]` offer to become a peer supporter",
     ]
     if is_supporter:
         lines += [
@@ -72,26 +72,12 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "*As a coordinator*",
             "• `/peer roster` supporters with training, availability and load",
             "• `/peer roster add @user… [trained YYYY-MM-DD]` add supporters or record training",
-            "• `/peer roster remove @user…` take supporters off the roster",
+            "• `/peer roster remove @user…` retire supporters from the roster",
+            "• `/peer roster suspend|resume @user…` pause or resume a supporter's offers",
+            "• `/peer training @user… basic|refresher YYYY-MM-DD` record training",
+            "• `/peer training @user… advanced YYYY-MM-DD name` record an advanced training (e.g. CISM)",
+            "• `/peer training due` who is lapsed or due a refresher",
+            "• `/peer coordinators [add|remove @user…]` the coordinators",
         ]
     lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
-    return "\n".join(lines)
-
-
-def roster_text(entries: Sequence[RosterEntry]) -> str:
-    """``/peer roster``: each supporter with training date, availability and open load."""
-    if not entries:
-        return "The roster is empty. Add supporters with `/peer roster add @user trained YYYY-MM-DD`."
-    lines = [f"*Peer supporters ({len(entries)})*"]
-    for entry in entries:
-        s = entry.supporter
-        trained = f"trained {s.trained_on:%Y-%m-%d}" if s.trained_on else "training not recorded"
-        if entry.available:
-            availability = "available"
-        elif s.away_until:
-            availability = f"away until {s.away_until:%Y-%m-%d}"
-        else:
-            availability = "away"
-        extras = " · after-hours" if s.after_hours else ""
-        lines.append(f"• {mention(s.user_id)}: {trained} · {availability} · open load {s.open_load}{extras}")
     return "\n".join(lines)
