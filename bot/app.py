@@ -20,12 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.announcements import AnnouncementService, EventPolicy
 from bot.background import Background
 from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.deliveries import Deliveries, DeliveryPolicy
-from bot.durations import parse_duration, parse_plan
+from bot.durations import parse_duration, parse_leads, parse_plan
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
@@ -38,7 +39,7 @@ from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import IncidentKind
+from storage.models import IncidentKind, ScheduledKind
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +124,15 @@ class PeerSupportApp:
             policy=DeliveryPolicy(
                 grace=parse_duration(settings.peer_checkin_grace),
                 rate_per_second=settings.peer_checkin_rate,
+                # An announcement still goes out after a long outage, unless its event has started.
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT}),
             ),
         )
+        directory = SlackDirectory(client)
         checkins = CheckinService(
             db=self.db,
             notifier=notifier,
-            directory=SlackDirectory(client),
+            directory=directory,
             clock=self.clock,
             roles=roles,
             requests=requests,
@@ -152,6 +156,15 @@ class PeerSupportApp:
             policy=training,
         )
         volunteers = VolunteerService(db=self.db, clock=self.clock, roles=roles, notifier=notifier)
+        announcements = AnnouncementService(
+            db=self.db,
+            clock=self.clock,
+            roles=roles,
+            notifier=notifier,
+            channels=directory,
+            deliveries=deliveries,
+            policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
+        )
         self.services = Services(
             requests=requests,
             roster=roster,
@@ -159,6 +172,7 @@ class PeerSupportApp:
             deliveries=deliveries,
             volunteers=volunteers,
             reminders=reminders,
+            announcements=announcements,
             roles=roles,
             hours=hours,
             background=self.background,

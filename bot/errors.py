@@ -128,3 +128,11 @@ class AlreadyDecided(DomainError):
 
 class VolunteerNotFound(DomainError):
     """No such offer to volunteer."""
+
+
+class EventNotFound(DomainError):
+    """No upcoming event with that number (it ended, was cancelled, or never existed)."""
+
+
+class EventStarted(DomainError):
+    """RSVPs close when the event starts."""

@@ -8,10 +8,12 @@ the requester and note only once that supporter has accepted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from storage.models import (
+    Announcement,
     Area,
     CheckinAnswer,
     ContactMode,
@@ -226,4 +228,42 @@ class RosterNotifier(Protocol):
 
     async def send_training_reminder(self, user_id: str, card: TrainingReminderCard) -> MessageRef:
         """DM a supporter that their training lapses soon, or has lapsed."""
+        ...
+
+
+class ChannelProblem(StrEnum):
+    """Why the bot cannot post in a channel."""
+
+    NOT_FOUND = "not_found"  # no such channel, or a private one the bot is not in
+    NOT_A_MEMBER = "not_a_member"
+    ARCHIVED = "archived"
+
+
+class ChannelAccess(Protocol):
+    """Whether the bot can post in a channel (asked before anything is announced there)."""
+
+    async def posting_problem(self, channel_id: str) -> ChannelProblem | None:
+        """What stops the bot posting there, or None if it can (or if Slack could not say in time)."""
+        ...
+
+
+class AnnouncementNotifier(Protocol):
+    """Posts the program's events in channels."""
+
+    async def post_announcement(self, event: Announcement) -> MessageRef:
+        """Post an event's announcement in its channel, with how many are going (never who) and RSVP."""
+        ...
+
+    async def update_announcement(self, ref: MessageRef, event: Announcement) -> None:
+        """Redraw an announcement (new count, edited, or cancelled)."""
+        ...
+
+    async def post_event_reminder(self, event: Announcement, *, lead: timedelta) -> MessageRef:
+        """Post a reminder in the event's channel, ``lead`` before it starts."""
+        ...
+
+    async def announcement_failed(
+        self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
+    ) -> None:
+        """Tell the coordinator an announcement could not be posted, and why."""
         ...

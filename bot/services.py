@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.checkins import CheckinService
 from bot.deliveries import Deliveries
@@ -26,6 +27,7 @@ class Services:
     deliveries: Deliveries
     volunteers: VolunteerService
     reminders: TrainingReminders
+    announcements: AnnouncementService
     roles: Roles
     hours: ServiceHours
     background: Background

@@ -11,11 +11,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
+from handlers.blocks.events import rsvp_text
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
-from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, VolunteerRef, decode
+from handlers.payloads import BadPayload, CheckinRef, EventRef, OfferRef, RequestRef, VolunteerRef, decode
 from storage.models import CheckinAnswer
 
 
@@ -32,6 +33,7 @@ def register(app: AsyncApp) -> None:
         app.action(action)(on_checkin_answer)
     for action in (Action.VOLUNTEER_APPROVE, Action.VOLUNTEER_DECLINE):
         app.action(action)(on_volunteer_decision)
+    app.action(Action.RSVP)(on_rsvp)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -161,6 +163,21 @@ async def _decide_volunteer(services: Services, body: dict[str, Any]) -> None:
     await services.volunteers.decide(
         coordinator_id=body["user"]["id"], volunteer_id=ref.volunteer_id, approve=approve
     )
+
+
+async def on_rsvp(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Toggle the clicker in or out of an event; they are told privately, the post's count is redrawn."""
+    await ack()
+    _later(services, client, body, _rsvp(services, client, body), name="rsvp")
+
+
+async def _rsvp(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    ref = decode(EventRef, _button_value(body))
+    result = await services.announcements.toggle_rsvp(
+        announcement_id=ref.announcement_id, user_id=body["user"]["id"]
+    )
+    await _ephemeral(client, body, rsvp_text(result))
+    await services.announcements.redraw(announcement_id=ref.announcement_id)
 
 
 def _later(

@@ -9,18 +9,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.durations import format_plan
 from bot.errors import DomainError
 from bot.services import Services
-from handlers.blocks.common import resources_text
+from handlers.blocks.common import escape, resources_text
+from handlers.blocks.events import events_text
 from handlers.blocks.home import help_text
-from handlers.blocks.incidents import incident_modal, incidents_text
+from handlers.blocks.incidents import incidents_text
 from handlers.blocks.roster import coordinators_text, due_text, roster_text
 from handlers.errors import user_message
 from handlers.ids import Command
-from handlers.modals import open_request_modal, open_view
+from handlers.modals import event_view, incident_view, open_request_modal, open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
-from storage.models import IncidentKind, TrainingKind
+from storage.models import TrainingKind
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,11 @@ async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, cl
             await ack()
             open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
             return
-        if name == "incident" and len(args) == 1:
-            await services.roles.require_coordinator_role(user_id)
+        opener = MODALS.get(name)
+        view = await opener(services, user_id, args[1:]) if opener else None
+        if view is not None:
             await ack()
-            open_view(
-                services, client, trigger_id=command.get("trigger_id", ""), view=_incident_modal(services)
-            )
+            open_view(services, client, trigger_id=command.get("trigger_id", ""), view=view)
             return
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None:
@@ -253,10 +252,50 @@ def _names(user_ids: list[str]) -> str:
     return ", ".join(f"<@{u}>" for u in user_ids)
 
 
-def _incident_modal(services: Services) -> dict:
-    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
-    today = services.hours.today(services.clock.now()).isoformat()
-    return incident_modal(plans=plans, today=today)
+async def _incident_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if args:
+        return None
+    await services.roles.require_coordinator_role(user_id)
+    return incident_view(services)
+
+
+async def _event_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if not args:
+        await services.roles.require_coordinator_role(user_id)
+        return event_view(services)
+    if len(args) == 2 and args[0].lower() == "edit" and args[1].lstrip("#").isdigit():
+        event = await services.announcements.for_edit(
+            coordinator_id=user_id, announcement_id=int(args[1].lstrip("#"))
+        )
+        return event_view(services, event)
+    return None
+
+
+# Subcommands that open a modal (the form is returned; None means "not a form, answer in text").
+MODALS: dict[str, Callable[[Services, str, list[str]], Awaitable[dict | None]]] = {
+    "incident": _incident_form,
+    "event": _event_form,
+}
+
+
+async def _event(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "list" and len(args) == 1:
+        listings = await services.announcements.listing(coordinator_id=user_id)
+        return events_text(listings, tz=services.hours.tz)
+    if action == "cancel" and len(args) == 2 and args[1].lstrip("#").isdigit():
+        event_id = int(args[1].lstrip("#"))
+        event = await services.announcements.cancel(coordinator_id=user_id, announcement_id=event_id)
+        services.background.spawn(
+            services.announcements.redraw(announcement_id=event_id), name="redraw_event"
+        )
+        return (
+            f"*{escape(event.title)}* (#{event_id}) is cancelled: its post says so and no reminders"
+            " will go out."
+        )
+    raise ArgumentError(
+        "Use `/peer event`, `/peer event list`, `/peer event edit N` or `/peer event cancel N`."
+    )
 
 
 async def _incident(services: Services, user_id: str, args: list[str]) -> str:
@@ -284,4 +323,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "training": _training,
     "coordinators": _coordinators,
     "volunteer": _volunteer,
+    "event": _event,
 }

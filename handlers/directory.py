@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import Profile
+from bot.ports import ChannelProblem, Profile
+
+log = logging.getLogger(__name__)
 
 _PAGE = 200
+# Asked before a modal is answered (Slack waits 3 s for it): an answer later than this is no answer.
+_CHANNEL_CHECK_SECONDS = 1.5
 
 
 class SlackDirectory:
@@ -44,3 +53,25 @@ class SlackDirectory:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor:
                 return members
+
+    async def posting_problem(self, channel_id: str) -> ChannelProblem | None:
+        """What stops the bot posting in a channel (``conversations.info``); None if nothing, or no answer."""
+        try:
+            response = await asyncio.wait_for(
+                self._client.conversations_info(channel=channel_id), timeout=_CHANNEL_CHECK_SECONDS
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") == "channel_not_found":
+                return ChannelProblem.NOT_FOUND
+            log.warning("channel check failed: %s", exc.response.get("error"))
+            return None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            # Slack slow or unreachable: let it through; a failed post is reported to the coordinator.
+            log.warning("channel check failed: %s", type(exc).__name__)
+            return None
+        channel = response.get("channel") or {}
+        if channel.get("is_archived"):
+            return ChannelProblem.ARCHIVED
+        if not channel.get("is_member"):
+            return ChannelProblem.NOT_A_MEMBER
+        return None

@@ -12,6 +12,8 @@ from bot.errors import (
     CoordinatorFromSettings,
     DateNotInFuture,
     DomainError,
+    EventNotFound,
+    EventStarted,
     IncidentNotFound,
     InvalidForm,
     LastCoordinator,
@@ -101,6 +103,10 @@ def user_message(error: DomainError | BadPayload) -> str:
         case AlreadyDecided(decided_by=decided_by):
             by = f" by <@{decided_by}>" if decided_by else ""
             return f"This was already decided{by}, so nothing was changed."
+        case EventNotFound():
+            return "There is no upcoming event with that number. `/peer event list` shows them."
+        case EventStarted():
+            return "This event has already started, so RSVPs are closed."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
     return SOMETHING_WENT_WRONG

@@ -26,6 +26,7 @@ class Action(StrEnum):
     CHECKIN_STOP = "checkin_stop"
     VOLUNTEER_APPROVE = "volunteer_approve"
     VOLUNTEER_DECLINE = "volunteer_decline"
+    RSVP = "event_rsvp"
 
 
 class Callback(StrEnum):
@@ -35,6 +36,8 @@ class Callback(StrEnum):
     CLOSE = "peer_request_close"
     HAND_TO = "peer_escalation_hand_to"
     INCIDENT = "peer_incident"
+    EVENT = "peer_event"
+    EVENT_EDIT = "peer_event_edit"
 
 
 class Block(StrEnum):
@@ -59,3 +62,11 @@ class Block(StrEnum):
     DEBRIEF_DATE = "debrief_date"
     DEBRIEF_TIME = "debrief_time"
     DEBRIEF_PLACE = "debrief_place"
+    EVENT_TITLE = "event_title"
+    EVENT_KIND = "event_kind"
+    EVENT_DATE = "event_date"
+    EVENT_START = "event_start"
+    EVENT_END = "event_end"
+    EVENT_PLACE = "event_place"
+    EVENT_DESCRIPTION = "event_description"
+    EVENT_CHANNEL = "event_channel"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
@@ -20,13 +20,14 @@ from bot.ports import (
     TrainingReminderCard,
     VolunteerCard,
 )
+from handlers.blocks import events as eb
 from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
 from handlers.blocks import roster as rosb
-from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
-from storage.models import ContactMode, MessageRef, Referral
+from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from storage.models import Announcement, ContactMode, MessageRef, Referral
 
-# Slack errors that mean "this person cannot get a DM from us": skip them, don't retry.
+# Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
 UNDELIVERABLE = frozenset(
     {
         "user_not_found",
@@ -36,6 +37,7 @@ UNDELIVERABLE = frozenset(
         "messages_tab_disabled",
         "is_archived",
         "user_disabled",
+        "not_in_channel",
     }
 )
 
@@ -138,12 +140,34 @@ class SlackNotifier:
         """DM a supporter about their training's lapse date."""
         return await self._post(user_id, rosb.training_reminder(card))
 
-    async def _update(self, ref: MessageRef, blocks: list[dict]) -> None:
-        await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks)
+    async def post_announcement(self, event: Announcement) -> MessageRef:
+        """Post an event's announcement in its channel."""
+        blocks = eb.announcement_message(event, tz=self._tz)
+        return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
 
-    async def _post(self, user_id: str, blocks: list[dict]) -> MessageRef:
+    async def update_announcement(self, ref: MessageRef, event: Announcement) -> None:
+        """Redraw an event's announcement."""
+        await self._update(ref, eb.announcement_message(event, tz=self._tz), text=ANNOUNCEMENT_TEXT)
+
+    async def post_event_reminder(self, event: Announcement, *, lead: timedelta) -> MessageRef:
+        """Post a reminder in the event's channel."""
+        blocks = eb.event_reminder(event, lead=lead, tz=self._tz)
+        return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
+
+    async def announcement_failed(
+        self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
+    ) -> None:
+        """Tell the coordinator the announcement could not be posted."""
+        blocks = eb.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
+        await self._post(coordinator_id, blocks)
+
+    async def _update(self, ref: MessageRef, blocks: list[dict], *, text: str = UPDATED_TEXT) -> None:
+        await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
+
+    async def _post(self, channel: str, blocks: list[dict], *, text: str = NEUTRAL_TEXT) -> MessageRef:
+        """Post to a person's DM (their user id) or a channel; undeliverable ones raise DeliveryFailed."""
         try:
-            response = await self._client.chat_postMessage(channel=user_id, text=NEUTRAL_TEXT, blocks=blocks)
+            response = await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
             if error in UNDELIVERABLE:

@@ -56,6 +56,8 @@ def _value(element: dict[str, Any]) -> Any:
         return list(element.get("selected_users") or [])
     if kind == "channels_select":
         return element.get("selected_channel")
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
     if kind == "datepicker":
         return element.get("selected_date")
     if kind == "timepicker":

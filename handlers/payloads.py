@@ -44,6 +44,12 @@ class VolunteerRef(Carried):
     volunteer_id: int
 
 
+class EventRef(Carried):
+    """Which event a button or modal acts on."""
+
+    announcement_id: int
+
+
 class BadPayload(ValueError):
     """A carried value that does not parse (crafted, or from an older version)."""
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.announcements import EventForm
 from bot.checkins import IncidentForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
@@ -14,7 +15,7 @@ from bot.services import Services
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
-from handlers.payloads import BadPayload, RequestRef, decode
+from handlers.payloads import BadPayload, EventRef, RequestRef, decode
 from storage.models import Referral
 
 # Domain form fields → the modal blocks that show their errors.
@@ -37,12 +38,25 @@ _INCIDENT_FIELDS = {
 }
 
 
+_EVENT_FIELDS = {
+    "title": Block.EVENT_TITLE,
+    "kind": Block.EVENT_KIND,
+    "date": Block.EVENT_DATE,
+    "end": Block.EVENT_END,
+    "place": Block.EVENT_PLACE,
+    "description": Block.EVENT_DESCRIPTION,
+    "channel": Block.EVENT_CHANNEL,
+}
+
+
 def register(app: AsyncApp) -> None:
     """Bind every modal."""
     app.view(Callback.REQUEST)(on_request_submitted)
     app.view(Callback.CLOSE)(on_close_submitted)
     app.view(Callback.HAND_TO)(on_hand_to_submitted)
     app.view(Callback.INCIDENT)(on_incident_submitted)
+    app.view(Callback.EVENT)(on_event_submitted)
+    app.view(Callback.EVENT_EDIT)(on_event_edit_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -164,3 +178,54 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         return
     await ack()
     services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
+
+
+def _event_form(view: dict[str, Any]) -> EventForm:
+    values = flatten_state(view)
+    return EventForm(
+        title=values.get(Block.EVENT_TITLE),
+        kind=values.get(Block.EVENT_KIND),
+        day=values.get(Block.EVENT_DATE),
+        start=values.get(Block.EVENT_START),
+        end=values.get(Block.EVENT_END),
+        place=values.get(Block.EVENT_PLACE),
+        description=values.get(Block.EVENT_DESCRIPTION),
+        channel_id=values.get(Block.EVENT_CHANNEL),
+    )
+
+
+async def on_event_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the event (the channel checked first) before answering Slack; post it after."""
+    try:
+        await services.announcements.announce(
+            coordinator_id=body["user"]["id"], form=_event_form(body["view"])
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_EVENT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={Block.EVENT_TITLE: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.announcements.publish(), name="publish_event")
+
+
+async def on_event_edit_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Save an edited event; its post is redrawn after."""
+    try:
+        ref = decode(EventRef, body["view"].get("private_metadata"))
+        await services.announcements.edit(
+            coordinator_id=body["user"]["id"],
+            announcement_id=ref.announcement_id,
+            form=_event_form(body["view"]),
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_EVENT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.EVENT_TITLE: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(
+        services.announcements.redraw(announcement_id=ref.announcement_id), name="redraw_event"
+    )

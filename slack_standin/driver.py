@@ -286,6 +286,8 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
             entry = {"type": kind, "selected_users": list(value or [])}
         elif kind == "channels_select":
             entry = {"type": kind, "selected_channel": value}
+        elif kind == "conversations_select":
+            entry = {"type": kind, "selected_conversation": value}
         elif kind == "datepicker":
             entry = {"type": kind, "selected_date": value}
         elif kind == "timepicker":

@@ -89,6 +89,7 @@ class SlackStandIn:
         # The workspace's people (users.list) and channels (conversations.members).
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[str]] = {}
+        self.archived: set[str] = set()
         # Faults to answer with, per method, in order: (HTTP status, Slack error, Retry-After).
         self.faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
@@ -135,6 +136,14 @@ class SlackStandIn:
                 "deleted": deleted,
                 "is_bot": False,
             }
+
+    def add_channel(self, channel_id: str, *members: str, bot: bool = True) -> None:
+        """A channel with these members (and the bot, unless ``bot`` is False: it must be invited)."""
+        self.channels[channel_id] = [*members, *([self.bot_user_id] if bot else [])]
+
+    def channel_posts(self, channel_id: str) -> list[Message]:
+        """The messages currently in a channel, oldest first."""
+        return [m for (channel, _), m in self.messages.items() if channel == channel_id]
 
     def inject(self, method: str, *faults: Fault) -> None:
         """Answer the next calls of ``method`` with these faults, one each, before answering normally."""
@@ -290,6 +299,14 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     channel, error = s._resolve_channel(str(p.get("channel", "")))
     if error or channel is None:
         return _fail(error or "channel_not_found")
+    if channel[0] in "CG":
+        # Like Slack without chat:write.public: only channels the bot is in.
+        if channel not in s.channels:
+            return _fail("channel_not_found")
+        if channel in s.archived:
+            return _fail("is_archived")
+        if s.bot_user_id not in s.channels[channel]:
+            return _fail("not_in_channel")
     if not p.get("text") and not p.get("blocks"):
         return _fail("no_text")
     ts = s._next_ts()
@@ -384,9 +401,27 @@ def _conversations_members(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]
     return _ok(members=members, response_metadata={"next_cursor": cursor})
 
 
+def _conversations_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    channel = str(p.get("channel", ""))
+    members = s.channels.get(channel)
+    # A private channel the bot is not in is invisible to it, as in Slack.
+    if members is None or (channel.startswith("G") and s.bot_user_id not in members):
+        return _fail("channel_not_found")
+    return _ok(
+        channel={
+            "id": channel,
+            "is_channel": channel.startswith("C"),
+            "is_private": channel.startswith("G"),
+            "is_archived": channel in s.archived,
+            "is_member": s.bot_user_id in members,
+        }
+    )
+
+
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
     "users.list": _users_list,
     "conversations.members": _conversations_members,
+    "conversations.info": _conversations_info,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,

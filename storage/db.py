@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.announcement_repository import AnnouncementRepository
 from storage.migrations import apply_migrations
 from storage.request_repository import RequestRepository
 from storage.roles_repository import RolesRepository
@@ -43,6 +44,7 @@ class Tx:
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
         self.roles = RolesRepository(conn)
+        self.announcements = AnnouncementRepository(conn)
 
 
 class Database:

@@ -185,6 +185,41 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE UNIQUE INDEX scheduled_dedupe ON scheduled_messages (dedupe_key) WHERE dedupe_key IS NOT NULL;
         """,
     ),
+    (
+        "0004_program_events",
+        """
+        -- Events the program announces in a channel: trainings, speakers, gatherings.
+        CREATE TABLE announcements (
+            id          INTEGER PRIMARY KEY,
+            title       TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            starts_at   TEXT NOT NULL,
+            ends_at     TEXT,
+            place       TEXT NOT NULL,
+            description TEXT,
+            channel_id  TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            -- Bumped whenever the start moves: reminders are keyed by it, so they are scheduled anew.
+            revision    INTEGER NOT NULL DEFAULT 0,
+            edits       INTEGER NOT NULL DEFAULT 0,
+            created_by  TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE INDEX announcements_upcoming ON announcements (state, starts_at);
+
+        CREATE TABLE rsvps (
+            announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+            user_id         TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (announcement_id, user_id)
+        );
+
+        -- The announcement's post and its reminders are scheduled messages to its channel.
+        ALTER TABLE scheduled_messages ADD COLUMN announcement_id INTEGER REFERENCES announcements (id);
+        CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state);
+        """,
+    ),
 ]
 
 

@@ -235,6 +235,8 @@ class ScheduledKind(StrEnum):
     DEBRIEF_INVITE = "debrief_invite"
     FOLLOW_UP = "follow_up"
     TRAINING_REMINDER = "training_reminder"
+    ANNOUNCEMENT = "announcement"  # an event's post in its channel, due at once
+    EVENT_REMINDER = "event_reminder"  # posted to the event's channel before it starts
 
 
 class ScheduledState(StrEnum):
@@ -297,3 +299,55 @@ class ScheduledMessage(_Record):
     message_ts: str | None
     reason: str | None
     dedupe_key: str | None = None
+    announcement_id: int | None = None
+
+
+class AnnouncementKind(StrEnum):
+    """What kind of event the program announces."""
+
+    TRAINING = "training"
+    GUEST_SPEAKER = "guest_speaker"
+    HOLIDAY_GATHERING = "holiday_gathering"  # for those who find the holidays hard
+    LUNCH_AND_LEARN = "lunch_and_learn"
+    SOCIAL = "social"
+    GRIEF_GATHERING = "grief_gathering"
+    DEBRIEF = "debrief"
+    OTHER = "other"
+
+
+# Kinds where coming says something about a person: everyone, coordinators too, sees only a count.
+SENSITIVE_KINDS: frozenset[AnnouncementKind] = frozenset(
+    {AnnouncementKind.HOLIDAY_GATHERING, AnnouncementKind.GRIEF_GATHERING, AnnouncementKind.DEBRIEF}
+)
+
+
+class AnnouncementState(StrEnum):
+    """An announced event's life."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Announcement(_Record):
+    """An event announced in a channel, with how many are going."""
+
+    id: int
+    title: str
+    kind: AnnouncementKind
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str
+    description: str | None
+    channel_id: str
+    state: AnnouncementState
+    revision: int  # bumped when the start moves
+    edits: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    going: int = 0
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether who is going must never be shown, not even to coordinators."""
+        return self.kind in SENSITIVE_KINDS

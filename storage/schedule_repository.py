@@ -41,6 +41,7 @@ class NewScheduled:
     state: ScheduledState = ScheduledState.DUE
     reason: str | None = None
     dedupe_key: str | None = None  # scheduled at most once ever under this key
+    announcement_id: int | None = None
 
 
 class ScheduleRepository:
@@ -151,7 +152,7 @@ class ScheduleRepository:
         before = self._conn.total_changes
         await self._conn.executemany(
             "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
-            " due_at, state, reason, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " due_at, state, reason, dedupe_key, announcement_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.kind,
@@ -163,6 +164,7 @@ class ScheduleRepository:
                     r.state,
                     r.reason,
                     r.dedupe_key,
+                    r.announcement_id,
                 )
                 for r in rows
             ],
@@ -314,4 +316,5 @@ def _scheduled(row: aiosqlite.Row) -> ScheduledMessage:
         message_ts=row["message_ts"],
         reason=row["reason"],
         dedupe_key=row["dedupe_key"],
+        announcement_id=row["announcement_id"],
     )

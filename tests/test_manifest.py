@@ -27,6 +27,8 @@ SCOPE_OF_METHOD: dict[str, tuple[str, ...]] = {
     "users_list": ("users:read",),
     # Members of public and of private channels.
     "conversations_members": ("channels:read", "groups:read"),
+    # Whether the bot is in a channel it is asked to announce an event in (public and private).
+    "conversations_info": ("channels:read", "groups:read"),
 }
 
 

@@ -78,6 +78,8 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "• `/peer training @user… advanced YYYY-MM-DD name` record an advanced training (e.g. CISM)",
             "• `/peer training due` who is lapsed or due a refresher",
             "• `/peer coordinators [add|remove @user…]` the coordinators",
+            "• `/peer event` announce an event in a channel, with RSVP and reminders",
+            "• `/peer event list` upcoming events and who is going; `/peer event edit|cancel N`",
         ]
     lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
     return "\n".join(lines)
