@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.deliveries import Deliveries
 from bot.errors import DeliveryFailed, EventNotFound, EventStarted, InvalidForm
-from bot.ports import AnnouncementNotifier, ChannelAccess, ChannelProblem, Clock
+from bot.ports import AnnouncementNotifier, ChannelAccess, ChannelProblem, Clock, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from storage.announcement_repository import EventFields
 from storage.db import Database
@@ -105,6 +105,7 @@ class AnnouncementService:
         channels: ChannelAccess,
         deliveries: Deliveries,
         policy: EventPolicy,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -113,6 +114,7 @@ class AnnouncementService:
         self._channels = channels
         self._deliveries = deliveries
         self._policy = policy
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
         # One redraw of a post at a time, reading the count inside: the last redraw shows the truth.
         self._redraw_locks: dict[int, asyncio.Lock] = {}
         deliveries.register([ScheduledKind.ANNOUNCEMENT], self._send_post)
@@ -149,6 +151,7 @@ class AnnouncementService:
                 [post, *self._reminders(event_id, form.channel_id, 0, fields.starts_at)]
             )
         log.info("event %s announced", event_id)
+        self._homes.changed(coordinator_id, coordinators=True)
         return event_id
 
     async def publish(self) -> None:
@@ -167,6 +170,7 @@ class AnnouncementService:
             event = await tx.announcements.get(announcement_id)
             if event is None or event.state != AnnouncementState.SCHEDULED:
                 raise EventNotFound()
+            attendees = await tx.announcements.attendees(announcement_id)
             moved = fields.starts_at != event.starts_at
             await tx.announcements.update(announcement_id, fields, new_revision=moved, now=now)
             if moved:
@@ -175,6 +179,7 @@ class AnnouncementService:
                     self._reminders(announcement_id, event.channel_id, event.revision + 1, fields.starts_at)
                 )
         log.info("event %s edited%s", announcement_id, "; reminders rescheduled" if moved else "")
+        self._homes.changed(*attendees, coordinators=True)
 
     async def cancel(self, *, coordinator_id: str, announcement_id: int) -> Announcement:
         """Cancel an event: reminders (and a post not yet out) are dropped."""
@@ -186,8 +191,10 @@ class AnnouncementService:
                 announcement_id, [ScheduledKind.EVENT_REMINDER, ScheduledKind.ANNOUNCEMENT]
             )
             event = await tx.announcements.get(announcement_id)
+            attendees = await tx.announcements.attendees(announcement_id)
         assert event is not None
         log.info("event %s cancelled; %d scheduled post(s) dropped", announcement_id, dropped)
+        self._homes.changed(*attendees, coordinators=True)
         return event
 
     async def for_edit(self, *, coordinator_id: str, announcement_id: int) -> Announcement:
@@ -231,6 +238,7 @@ class AnnouncementService:
                 raise EventStarted()
             going = await tx.announcements.toggle_rsvp(announcement_id, user_id, now=self._clock.now())
             count = (await tx.announcements.get(announcement_id) or event).going
+        self._homes.changed(user_id, coordinators=True)
         return RsvpResult(going=going, count=count, title=event.title)
 
     async def redraw(self, *, announcement_id: int) -> None:

@@ -27,12 +27,14 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.deliveries import Deliveries, DeliveryPolicy
 from bot.durations import parse_duration, parse_leads, parse_plan
+from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
+from bot.stats import StatsService
 from bot.training import TrainingPolicy, TrainingReminders
 from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
@@ -89,98 +91,9 @@ class PeerSupportApp:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)
-        hours = settings.service_hours()
         client = build_client(settings)
-        notifier = SlackNotifier(
-            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
-        )
-        roles = Roles(settings.peer_coordinators, db=self.db, clock=self.clock)
-        training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
-        requests = RequestService(
-            db=self.db,
-            notifier=notifier,
-            clock=self.clock,
-            hours=hours,
-            roles=roles,
-            policy=RequestPolicy(
-                offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
-                capacity=settings.peer_supporter_capacity,
-                note_max_length=settings.peer_note_max_length,
-                training=training,
-            ),
-        )
-        roster = RosterService(
-            db=self.db,
-            clock=self.clock,
-            hours=hours,
-            roles=roles,
-            requests=requests,
-            background=self.background,
-            training=training,
-        )
-        deliveries = Deliveries(
-            db=self.db,
-            clock=self.clock,
-            policy=DeliveryPolicy(
-                grace=parse_duration(settings.peer_checkin_grace),
-                rate_per_second=settings.peer_checkin_rate,
-                # An announcement still goes out after a long outage, unless its event has started.
-                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT}),
-            ),
-        )
-        directory = SlackDirectory(client)
-        checkins = CheckinService(
-            db=self.db,
-            notifier=notifier,
-            directory=directory,
-            clock=self.clock,
-            roles=roles,
-            requests=requests,
-            deliveries=deliveries,
-            policy=CheckinPolicy(
-                plans={
-                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
-                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
-                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
-                },
-                window=settings.peer_checkin_hours,
-                program_tz=hours.tz,
-            ),
-        )
-        reminders = TrainingReminders(
-            db=self.db,
-            clock=self.clock,
-            hours=hours,
-            notifier=notifier,
-            deliveries=deliveries,
-            policy=training,
-        )
-        volunteers = VolunteerService(db=self.db, clock=self.clock, roles=roles, notifier=notifier)
-        announcements = AnnouncementService(
-            db=self.db,
-            clock=self.clock,
-            roles=roles,
-            notifier=notifier,
-            channels=directory,
-            deliveries=deliveries,
-            policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
-        )
-        self.services = Services(
-            requests=requests,
-            roster=roster,
-            checkins=checkins,
-            deliveries=deliveries,
-            volunteers=volunteers,
-            reminders=reminders,
-            announcements=announcements,
-            roles=roles,
-            hours=hours,
-            background=self.background,
-            resources=tuple(settings.peer_resources),
-            note_max_length=settings.peer_note_max_length,
-            clock=self.clock,
-            min_count=settings.peer_min_count,
-        )
+        self.services = self._build_services(client)
+        deliveries = self.services.deliveries
         secret = settings.slack_signing_secret
         self.bolt = AsyncApp(
             client=client,
@@ -216,6 +129,124 @@ class PeerSupportApp:
         self.background.spawn(self._recover(), name="recover")
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
 
+    def _build_services(self, client: AsyncWebClient) -> Services:
+        """Every domain service, wired to Slack through the notifier and the directory."""
+        settings, db, clock = self.settings, self.db, self.clock
+        assert db is not None
+        hours = settings.service_hours()
+        notifier = SlackNotifier(
+            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
+        )
+        directory = SlackDirectory(client)
+        # Services report what changed on people's Home tabs; the Home service, built last, publishes.
+        homes = HomeRefresher(self.background)
+        roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
+        training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
+        requests = RequestService(
+            db=db,
+            notifier=notifier,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            policy=RequestPolicy(
+                offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
+                capacity=settings.peer_supporter_capacity,
+                note_max_length=settings.peer_note_max_length,
+                training=training,
+            ),
+            homes=homes,
+        )
+        roster = RosterService(
+            db=db,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            requests=requests,
+            background=self.background,
+            training=training,
+            directory=directory,
+            homes=homes,
+        )
+        deliveries = Deliveries(
+            db=db,
+            clock=clock,
+            policy=DeliveryPolicy(
+                grace=parse_duration(settings.peer_checkin_grace),
+                rate_per_second=settings.peer_checkin_rate,
+                # An announcement still goes out after a long outage, unless its event has started.
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT}),
+            ),
+        )
+        checkins = CheckinService(
+            db=db,
+            notifier=notifier,
+            directory=directory,
+            clock=clock,
+            roles=roles,
+            requests=requests,
+            deliveries=deliveries,
+            policy=CheckinPolicy(
+                plans={
+                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
+                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
+                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
+                },
+                window=settings.peer_checkin_hours,
+                program_tz=hours.tz,
+            ),
+        )
+        reminders = TrainingReminders(
+            db=db,
+            clock=clock,
+            hours=hours,
+            notifier=notifier,
+            deliveries=deliveries,
+            policy=training,
+            homes=homes,
+        )
+        volunteers = VolunteerService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
+        announcements = AnnouncementService(
+            db=db,
+            clock=clock,
+            roles=roles,
+            notifier=notifier,
+            channels=directory,
+            deliveries=deliveries,
+            policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
+            homes=homes,
+        )
+        home = HomeService(
+            db=db,
+            roles=roles,
+            requests=requests,
+            roster=roster,
+            volunteers=volunteers,
+            announcements=announcements,
+            publisher=notifier,
+            clock=clock,
+        )
+        homes.bind(home.refresh, roles.all_coordinators)
+        return Services(
+            requests=requests,
+            roster=roster,
+            checkins=checkins,
+            deliveries=deliveries,
+            volunteers=volunteers,
+            reminders=reminders,
+            announcements=announcements,
+            homes=home,
+            stats=StatsService(
+                db=db, clock=clock, hours=hours, roles=roles, min_count=settings.peer_min_count
+            ),
+            roles=roles,
+            hours=hours,
+            background=self.background,
+            resources=tuple(settings.peer_resources),
+            note_max_length=settings.peer_note_max_length,
+            clock=clock,
+            min_count=settings.peer_min_count,
+        )
+
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -237,6 +268,7 @@ class PeerSupportApp:
         if self.services is not None:
             await self.services.requests.sweep()
             await self.services.reminders.schedule_due()
+            await self.services.roster.check_reachable()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

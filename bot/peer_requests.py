@@ -27,7 +27,7 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
-from bot.ports import Clock, EscalationCard, Notifier, OfferCard
+from bot.ports import Clock, EscalationCard, HomeRefresh, NoHomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.training import TrainingPolicy
@@ -88,6 +88,9 @@ class _Outbox:
     new_offers: list[Offer] = field(default_factory=list)
     redraw: list[Offer] = field(default_factory=list)
     escalated: PeerRequest | None = None
+    # Whose Home tab shows something that changed (and whether coordinators' counts did).
+    homes: set[str | None] = field(default_factory=set)
+    coordinators: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class RequestService:
         hours: ServiceHours,
         roles: Roles,
         policy: RequestPolicy,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
         self._notifier = notifier
@@ -129,6 +133,7 @@ class RequestService:
         self._hours = hours
         self._roles = roles
         self._policy = policy
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
 
     # Making a request
 
@@ -179,6 +184,7 @@ class RequestService:
                 incident_id=form.incident_id,
             )
         log.info("request %s created", request.id)
+        self._homes.changed(requester_id, coordinators=True)
         return request
 
     async def start(self, *, request_id: int) -> RouteResult:
@@ -232,6 +238,9 @@ class RequestService:
                 outbox.new_offers.append(offer)
             if request.state != RequestState.OFFERED:
                 await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+                # The requester's Home and the coordinators' counts show the state.
+                outbox.homes.add(request.requester_id)
+                outbox.coordinators = True
             log.info("request %s offered to %d supporter(s)", request.id, len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
@@ -243,6 +252,8 @@ class RequestService:
             return RouteResult.STILL_ESCALATED
         await tx.requests.transition(request.id, RequestState.ESCALATED, now=now)
         outbox.escalated = request
+        outbox.homes.add(request.requester_id)
+        outbox.coordinators = True
         log.warning("request %s escalated: no eligible supporter", request.id)
         return RouteResult.ESCALATED
 
@@ -315,6 +326,9 @@ class RequestService:
             outbox.redraw.append(offer)
             request = await tx.requests.get(offer.request_id)
             assert request is not None
+        if assigned:
+            outbox.homes.update({request.requester_id, user_id})
+            outbox.coordinators = True
         await self._flush(outbox)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
@@ -380,7 +394,7 @@ class RequestService:
         async with self._db.transaction() as tx:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
         log.info("request %s handed back", request_id)
-        await self._flush(_Outbox(redraw=[offer]))
+        await self._flush(_Outbox(redraw=[offer], homes={user_id}))
         await self.route(request_id=request_id)
 
     async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
@@ -404,13 +418,19 @@ class RequestService:
             request = await tx.requests.get(request_id)
             assert request is not None
         log.info("request %s closed", request_id)
-        await self._flush(_Outbox(redraw=offers))
+        await self._flush(_Outbox(redraw=offers, homes={user_id, request.requester_id}, coordinators=True))
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_closed(request.requester_id, referral=referral),
                 "request_closed",
                 request_id,
             )
+
+    async def held_by(self, *, supporter_id: str) -> list[PeerRequest]:
+        """The requests a supporter holds now (theirs to see in full)."""
+        async with self._db.read() as tx:
+            held = [await tx.requests.get(i) for i in await tx.requests.assigned_to(supporter_id)]
+        return [r for r in held if r is not None]
 
     async def held_request(self, *, request_id: int, user_id: str) -> PeerRequest:
         """The request if ``user_id`` holds it, else :class:`NotHeldByYou`."""
@@ -453,7 +473,7 @@ class RequestService:
                     only_from=[OfferState.OPEN, OfferState.ACCEPTED],
                 )
         log.info("request %s cancelled", request.id)
-        await self._flush(_Outbox(redraw=live))
+        await self._flush(_Outbox(redraw=live, homes={requester_id, request.assignee_id}, coordinators=True))
         if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
             await self._quietly(
                 self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
@@ -500,6 +520,7 @@ class RequestService:
             await tx.roster.take_turn(supporter_id)
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
         log.info("request %s handed on by a coordinator", request_id)
+        self._homes.changed(request.requester_id, coordinators=True)
         return offer.id
 
     async def send_offer(self, *, offer_id: int) -> None:
@@ -522,7 +543,7 @@ class RequestService:
             if hand_back:
                 for request_id in await tx.requests.assigned_to(supporter_id):
                     held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
-        await self._flush(_Outbox(redraw=offers + held))
+        await self._flush(_Outbox(redraw=offers + held, homes={supporter_id}, coordinators=True))
         for request_id in sorted({o.request_id for o in offers + held}):
             await self.route(request_id=request_id)
 
@@ -580,6 +601,8 @@ class RequestService:
             await self._redraw(offer.id)
         if outbox.escalated is not None:
             await self._escalate(outbox.escalated)
+        if outbox.homes or outbox.coordinators:
+            self._homes.changed(*outbox.homes, coordinators=outbox.coordinators)
 
     async def _deliver(self, offer: Offer) -> None:
         card = await self._card(offer.id)
@@ -591,6 +614,10 @@ class RequestService:
             log.warning("offer %s undeliverable (%s)", offer.id, failure.reason)
             async with self._db.transaction() as tx:
                 await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+                # Flagged for the coordinators, and left out of the rotation until reachable again.
+                flagged = await tx.roster.set_unreachable(offer.supporter_id, failure.reason)
+            if flagged:
+                self._homes.changed(coordinators=True)
             await self.route(request_id=offer.request_id)
             return
         async with self._db.transaction() as tx:

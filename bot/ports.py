@@ -26,6 +26,21 @@ from storage.models import (
 )
 
 
+class HomeRefresh(Protocol):
+    """What services call, after they commit, when something a Home tab shows has changed."""
+
+    def changed(self, *user_ids: str | None, coordinators: bool = False) -> None:
+        """These people's Homes (and every coordinator's, if asked) need redrawing; never blocks."""
+        ...
+
+
+class NoHomeRefresh:
+    """A :class:`HomeRefresh` that does nothing (for services used without Home tabs)."""
+
+    def changed(self, *user_ids: str | None, coordinators: bool = False) -> None:
+        """Nothing to redraw."""
+
+
 class Clock(Protocol):
     """A source of the current time (aware, UTC)."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.errors import CoordinatorFromSettings, LastCoordinator, NotAllowed
-from bot.ports import Clock
+from bot.ports import Clock, HomeRefresh, NoHomeRefresh
 from storage.db import Database
 
 
@@ -29,10 +29,13 @@ class CoordinatorChange:
 class Roles:
     """The coordinator role: checked on every coordinator action, by command or button."""
 
-    def __init__(self, coordinators: Iterable[str], *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, coordinators: Iterable[str], *, db: Database, clock: Clock, homes: HomeRefresh | None = None
+    ) -> None:
         self._from_settings = frozenset(coordinators)
         self._db = db
         self._clock = clock
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
 
     async def has_coordinator_role(self, user_id: str) -> bool:
         """Whether the user holds the coordinator role now."""
@@ -67,6 +70,7 @@ class Roles:
                     user_id, added_by=coordinator_id, now=self._clock.now()
                 )
                 (changed if new else unchanged).append(user_id)
+        self._homes.changed(*changed)
         return CoordinatorChange(changed=changed, unchanged=unchanged)
 
     async def remove_coordinators(self, *, coordinator_id: str, user_ids: Iterable[str]) -> CoordinatorChange:
@@ -83,4 +87,5 @@ class Roles:
                 (changed if await tx.roles.remove_coordinator(user_id) else unchanged).append(user_id)
             if not self._from_settings and not await tx.roles.coordinators():
                 raise LastCoordinator()  # rolls the removal back
+        self._homes.changed(*changed)
         return CoordinatorChange(changed=changed, unchanged=unchanged)

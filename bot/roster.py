@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.background import Background
 from bot.errors import DateNotInFuture, InvalidForm, NotOnRoster, Suspended
 from bot.peer_requests import RequestService
-from bot.ports import Clock
+from bot.ports import Clock, Directory, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.training import TrainingPolicy, TrainingState
@@ -20,6 +20,9 @@ from storage.models import Supporter, Training, TrainingKind
 log = logging.getLogger(__name__)
 
 TRAINING_NAME_MAX = 80
+# How often the roster is checked for deactivated Slack accounts, and the flag they get.
+REACH_CHECK_EVERY = timedelta(hours=6)
+DEACTIVATED = "deactivated"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class RosterService:
         requests: RequestService,
         background: Background,
         training: TrainingPolicy,
+        directory: Directory,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
         self._background = background
@@ -76,6 +81,9 @@ class RosterService:
         self._roles = roles
         self._requests = requests
         self._training = training
+        self._directory = directory
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
+        self._last_reach_check: datetime | None = None
 
     async def add(
         self, *, coordinator_id: str, user_ids: Iterable[str], trained_on: date | None
@@ -99,6 +107,7 @@ class RosterService:
                     )
                 (added if is_new else updated).append(user_id)
         log.info("roster: %d added, %d updated", len(added), len(updated))
+        self._homes.changed(*added, *updated, coordinators=True)
         self._retry_waiting()
         return RosterChange(added=added, updated=updated, removed=[], not_found=[])
 
@@ -133,6 +142,7 @@ class RosterService:
                 )
                 (updated if recorded else not_found).append(user_id)
         log.info("roster: %s training recorded for %d supporter(s)", kind, len(updated))
+        self._homes.changed(*updated, coordinators=True)
         self._retry_waiting()
         return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
 
@@ -148,6 +158,7 @@ class RosterService:
             for user_id in dict.fromkeys(user_ids):
                 (removed if await tx.roster.remove(user_id) else not_found).append(user_id)
         log.info("roster: %d removed", len(removed))
+        self._homes.changed(*removed, coordinators=True)
         for user_id in removed:
             # What they held or were offered goes back to the rotation; nothing is stranded.
             self._background.spawn(
@@ -164,7 +175,11 @@ class RosterService:
         async with self._db.transaction() as tx:
             for user_id in dict.fromkeys(user_ids):
                 (updated if await tx.roster.set_suspended(user_id, suspended) else not_found).append(user_id)
+                if not suspended:
+                    # A coordinator resuming someone vouches they can be reached again.
+                    await tx.roster.set_unreachable(user_id, None)
         log.info("roster: %d %s", len(updated), "suspended" if suspended else "resumed")
+        self._homes.changed(*updated, coordinators=True)
         if suspended:
             for user_id in updated:
                 self._background.spawn(
@@ -208,6 +223,7 @@ class RosterService:
         async with self._db.transaction() as tx:
             if not await tx.roster.set_away(user_id, until=until):
                 raise NotOnRoster()
+        self._homes.changed(user_id, coordinators=True)
         self._background.spawn(
             self._requests.release_supporter(supporter_id=user_id, hand_back=False),
             name="release_away_supporter",
@@ -224,6 +240,7 @@ class RosterService:
             # Saying they are back shows they are reachable again.
             await tx.roster.set_unreachable(user_id, None)
             supporter = await tx.roster.get(user_id)
+        self._homes.changed(user_id, coordinators=True)
         if supporter is not None and supporter.suspended:
             raise Suspended()
         self._retry_waiting()
@@ -234,6 +251,36 @@ class RosterService:
             if not await tx.roster.set_after_hours(user_id, enabled):
                 raise NotOnRoster()
         if enabled:
+            self._retry_waiting()
+
+    async def check_reachable(self, *, every: timedelta = REACH_CHECK_EVERY) -> None:
+        """Flag supporters whose Slack account was deactivated, before a request fails over to them.
+
+        Looked up in bulk (``users.list``) at most every ``every``; an account found active
+        again is cleared of that flag.
+        """
+        now = self._clock.now()
+        if self._last_reach_check is not None and now - self._last_reach_check < every:
+            return
+        async with self._db.read() as tx:
+            supporters = await tx.roster.all()
+        if not supporters:
+            return
+        self._last_reach_check = now
+        profiles = await self._directory.profiles({s.user_id for s in supporters})
+        changed = False
+        async with self._db.transaction() as tx:
+            for s in supporters:
+                profile = profiles.get(s.user_id)
+                if profile is None:
+                    continue  # not in the answer: nothing learned
+                if not profile.active:
+                    changed |= await tx.roster.set_unreachable(s.user_id, DEACTIVATED)
+                elif s.unreachable == DEACTIVATED:
+                    changed |= await tx.roster.set_unreachable(s.user_id, None)
+        if changed:
+            log.info("roster: reachability of supporters changed")
+            self._homes.changed(coordinators=True)
             self._retry_waiting()
 
     def _entry(self, supporter: Supporter, trainings: list[Training]) -> RosterEntry:

@@ -8,11 +8,13 @@ from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.checkins import CheckinService
 from bot.deliveries import Deliveries
+from bot.home import HomeService
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
+from bot.stats import StatsService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 
@@ -28,6 +30,8 @@ class Services:
     volunteers: VolunteerService
     reminders: TrainingReminders
     announcements: AnnouncementService
+    homes: HomeService
+    stats: StatsService
     roles: Roles
     hours: ServiceHours
     background: Background

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.deliveries import Deliveries
 from bot.errors import DeliveryFailed
-from bot.ports import Clock, RosterNotifier, TrainingReminderCard
+from bot.ports import Clock, HomeRefresh, NoHomeRefresh, RosterNotifier, TrainingReminderCard
 from bot.service_hours import ServiceHours
 from storage.db import Database
 from storage.models import MessageRef, ScheduledKind, ScheduledMessage, Supporter
@@ -95,12 +95,14 @@ class TrainingReminders:
         notifier: RosterNotifier,
         deliveries: Deliveries,
         policy: TrainingPolicy,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._hours = hours
         self._notifier = notifier
         self._policy = policy
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
         deliveries.register([ScheduledKind.TRAINING_REMINDER], self._send)
 
     async def schedule_due(self) -> int:
@@ -125,6 +127,8 @@ class TrainingReminders:
             added = await tx.schedule.schedule(rows)
         if added:
             log.info("%d training reminder(s) scheduled", added)
+            # Someone's training just became due or lapsed: their Home and the roster glance show it.
+            self._homes.changed(*(r.recipient_id for r in rows), coordinators=True)
         return added
 
     def _stage(self, lapses: date, today: date) -> ReminderStage | None:

@@ -18,7 +18,7 @@ from bot.errors import (
     InvalidForm,
     VolunteerNotFound,
 )
-from bot.ports import Clock, RosterNotifier, VolunteerCard
+from bot.ports import Clock, HomeRefresh, NoHomeRefresh, RosterNotifier, VolunteerCard
 from bot.roles import Roles
 from storage.db import Database
 from storage.models import Volunteer, VolunteerState
@@ -31,11 +31,20 @@ NOTE_MAX = 500
 class VolunteerService:
     """Offers to volunteer and the coordinators' decisions on them."""
 
-    def __init__(self, *, db: Database, clock: Clock, roles: Roles, notifier: RosterNotifier) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        roles: Roles,
+        notifier: RosterNotifier,
+        homes: HomeRefresh | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._roles = roles
         self._notifier = notifier
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
 
     async def volunteer(self, *, user_id: str, note: str | None) -> Volunteer:
         """Record an offer to volunteer; :meth:`ask_coordinators` sends it for review."""
@@ -49,6 +58,7 @@ class VolunteerService:
         if volunteer is None:
             raise AlreadyVolunteered()
         log.info("volunteer %s recorded", volunteer.id)
+        self._homes.changed(user_id, coordinators=True)
         return volunteer
 
     async def ask_coordinators(self, *, volunteer_id: int) -> None:
@@ -84,6 +94,7 @@ class VolunteerService:
             refs = await tx.roles.reviews(volunteer_id)
         assert decided is not None
         log.info("volunteer %s %s", volunteer_id, target)
+        self._homes.changed(decided.user_id, coordinators=True)
         card = _card(decided)
         for ref in refs:
             await _quietly(self._notifier.update_volunteer_review(ref, card), "update_volunteer_review")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
+from bot.errors import DomainError, NotOnRoster
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
 from handlers.blocks.events import rsvp_text
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
+from handlers.blocks.roster import away_modal, log_contact_modal
+from handlers.blocks.stats import stats_modal
 from handlers.errors import user_message
 from handlers.ids import Action
-from handlers.modals import open_request_modal, open_view
+from handlers.modals import event_view, incident_view, open_request_modal, open_view
 from handlers.payloads import BadPayload, CheckinRef, EventRef, OfferRef, RequestRef, VolunteerRef, decode
 from storage.models import CheckinAnswer
 
@@ -34,6 +36,15 @@ def register(app: AsyncApp) -> None:
     for action in (Action.VOLUNTEER_APPROVE, Action.VOLUNTEER_DECLINE):
         app.action(action)(on_volunteer_decision)
     app.action(Action.RSVP)(on_rsvp)
+    app.action(Action.CANCEL_REQUEST)(on_cancel_request)
+    app.action(Action.PAUSE_OFFERS)(on_pause_offers)
+    app.action(Action.LOG_CONTACT)(on_log_contact)
+    app.action(Action.VOLUNTEER)(on_volunteer)
+    app.action(Action.HOME_INCIDENT)(on_home_incident)
+    app.action(Action.HOME_EVENT)(on_home_event)
+    app.action(Action.HOME_STATS)(on_home_stats)
+    app.action(Action.EVENT_EDIT)(on_event_edit)
+    app.action(Action.EVENT_CANCEL)(on_event_cancel)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -176,8 +187,136 @@ async def _rsvp(services: Services, client: AsyncWebClient, body: dict[str, Any]
     result = await services.announcements.toggle_rsvp(
         announcement_id=ref.announcement_id, user_id=body["user"]["id"]
     )
-    await _ephemeral(client, body, rsvp_text(result))
+    if _where(body)[0]:  # clicked in the channel (on the Home tab, the Home itself shows it)
+        await _ephemeral(client, body, rsvp_text(result))
     await services.announcements.redraw(announcement_id=ref.announcement_id)
+
+
+async def on_cancel_request(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's Withdraw: the clicker's own open request (never anyone else's)."""
+    await ack()
+    _later(services, client, body, _cancel_own(services, body), name="cancel_request")
+
+
+async def _cancel_own(services: Services, body: dict[str, Any]) -> None:
+    await services.requests.cancel(requester_id=body["user"]["id"])
+
+
+async def on_pause_offers(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A supporter opens the modal to pause offers."""
+    await ack()
+    await _open(services, client, body, _supporter_view(services, body, away_modal))
+
+
+async def on_log_contact(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A supporter opens the modal to log a contact that happened outside the bot."""
+    await ack()
+    today = services.hours.today(services.clock.now()).isoformat()
+    await _open(
+        services, client, body, _supporter_view(services, body, lambda: log_contact_modal(today=today))
+    )
+
+
+async def _supporter_view(services: Services, body: dict[str, Any], build: Callable[[], dict]) -> dict:
+    if await services.roster.get(body["user"]["id"]) is None:
+        raise NotOnRoster()
+    return build()
+
+
+async def on_volunteer(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's Volunteer, as ``/peer volunteer``; the Home then says it is with the coordinators."""
+    await ack()
+    _later(services, client, body, _volunteer(services, body), name="volunteer")
+
+
+async def _volunteer(services: Services, body: dict[str, Any]) -> None:
+    volunteer = await services.volunteers.volunteer(user_id=body["user"]["id"], note=None)
+    await services.volunteers.ask_coordinators(volunteer_id=volunteer.id)
+
+
+async def on_home_incident(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's Home button: the incident modal."""
+    await ack()
+    await _open(services, client, body, _coordinator_view(services, body, lambda: incident_view(services)))
+
+
+async def on_home_event(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's Home button: the event modal."""
+    await ack()
+    await _open(services, client, body, _coordinator_view(services, body, lambda: event_view(services)))
+
+
+async def _coordinator_view(services: Services, body: dict[str, Any], build: Callable[[], dict]) -> dict:
+    await services.roles.require_coordinator_role(body["user"]["id"])
+    return build()
+
+
+async def on_home_stats(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's Home button: the statistics, counts only."""
+    await ack()
+    await _open(services, client, body, _stats_view(services, body))
+
+
+async def _stats_view(services: Services, body: dict[str, Any]) -> dict:
+    return stats_modal(await services.stats.summary(coordinator_id=body["user"]["id"]))
+
+
+async def on_event_edit(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator edits an upcoming event from their Home."""
+    await ack()
+    await _open(services, client, body, _edit_view(services, body))
+
+
+async def _edit_view(services: Services, body: dict[str, Any]) -> dict:
+    ref = decode(EventRef, _button_value(body))
+    event = await services.announcements.for_edit(
+        coordinator_id=body["user"]["id"], announcement_id=ref.announcement_id
+    )
+    return event_view(services, event)
+
+
+async def on_event_cancel(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator cancels an upcoming event from their Home; the post says so."""
+    await ack()
+    _later(services, client, body, _cancel_event(services, body), name="cancel_event")
+
+
+async def _cancel_event(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(EventRef, _button_value(body))
+    await services.announcements.cancel(
+        coordinator_id=body["user"]["id"], announcement_id=ref.announcement_id
+    )
+    await services.announcements.redraw(announcement_id=ref.announcement_id)
+
+
+async def _open(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], view: Awaitable[dict]
+) -> None:
+    """Open a modal once ``view`` is built; a refusal (role, payload) is told instead."""
+    try:
+        built = await view
+    except (DomainError, BadPayload) as error:
+        _tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=built)
 
 
 def _later(
@@ -199,9 +338,14 @@ def _tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text
 
 
 async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell only the clicker: in the channel of the message, or in a small modal on the Home tab."""
     channel, _ = _where(body)
     if channel:
         await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    elif body.get("trigger_id"):
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=notice_modal(title="Peer support", text=text)
+        )
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -27,6 +27,15 @@ class Action(StrEnum):
     VOLUNTEER_APPROVE = "volunteer_approve"
     VOLUNTEER_DECLINE = "volunteer_decline"
     RSVP = "event_rsvp"
+    CANCEL_REQUEST = "home_cancel_request"
+    PAUSE_OFFERS = "home_pause_offers"
+    LOG_CONTACT = "home_log_contact"
+    VOLUNTEER = "home_volunteer"
+    HOME_INCIDENT = "home_incident"
+    HOME_EVENT = "home_event"
+    HOME_STATS = "home_stats"
+    EVENT_EDIT = "event_edit"
+    EVENT_CANCEL = "event_cancel"
 
 
 class Callback(StrEnum):
@@ -38,6 +47,8 @@ class Callback(StrEnum):
     INCIDENT = "peer_incident"
     EVENT = "peer_event"
     EVENT_EDIT = "peer_event_edit"
+    AWAY = "peer_away"
+    LOG_CONTACT = "peer_log_contact"
 
 
 class Block(StrEnum):
@@ -70,3 +81,8 @@ class Block(StrEnum):
     EVENT_PLACE = "event_place"
     EVENT_DESCRIPTION = "event_description"
     EVENT_CHANNEL = "event_channel"
+    AWAY_UNTIL = "away_until"
+    CONTACT_DATE = "contact_date"
+    CONTACT_MINUTES = "contact_minutes"
+    CONTACT_AREA = "contact_area"
+    CONTACT_REFERRAL = "contact_referral"

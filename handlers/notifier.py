@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryFailed
+from bot.home import HomeSnapshot
 from bot.ports import (
     CheckinCard,
     DebriefCard,
@@ -25,6 +26,7 @@ from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
 from handlers.blocks import roster as rosb
 from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.blocks.home import home_view
 from storage.models import Announcement, ContactMode, MessageRef, Referral
 
 # Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
@@ -160,6 +162,11 @@ class SlackNotifier:
         """Tell the coordinator the announcement could not be posted."""
         blocks = eb.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
         await self._post(coordinator_id, blocks)
+
+    async def publish_home(self, user_id: str, snapshot: HomeSnapshot) -> None:
+        """Publish a person's Home tab."""
+        view = home_view(snapshot, resources=self._resources, tz=self._tz)
+        await self._client.views_publish(user_id=user_id, view=view)
 
     async def _update(self, ref: MessageRef, blocks: list[dict], *, text: str = UPDATED_TEXT) -> None:
         await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)

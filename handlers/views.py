@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -12,6 +12,7 @@ from bot.checkins import IncidentForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
+from bot.stats import ContactForm
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
@@ -57,6 +58,8 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.INCIDENT)(on_incident_submitted)
     app.view(Callback.EVENT)(on_event_submitted)
     app.view(Callback.EVENT_EDIT)(on_event_edit_submitted)
+    app.view(Callback.AWAY)(on_away_submitted)
+    app.view(Callback.LOG_CONTACT)(on_log_contact_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -229,3 +232,45 @@ async def on_event_edit_submitted(ack: AsyncAck, body: dict[str, Any], services:
     services.background.spawn(
         services.announcements.redraw(announcement_id=ref.announcement_id), name="redraw_event"
     )
+
+
+async def on_away_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A supporter pauses offers from their Home, until a date or until they come back."""
+    until = flatten_state(body["view"]).get(Block.AWAY_UNTIL)
+    try:
+        await services.roster.set_away(
+            user_id=body["user"]["id"], until=date.fromisoformat(until) if until else None
+        )
+    except (DomainError, ValueError) as error:
+        text = user_message(error) if isinstance(error, DomainError) else "Please pick a date."
+        await ack(response_action="errors", errors={Block.AWAY_UNTIL: text})
+        return
+    await ack()
+
+
+_CONTACT_FIELDS = {
+    "minutes": Block.CONTACT_MINUTES,
+    "area": Block.CONTACT_AREA,
+    "referral": Block.CONTACT_REFERRAL,
+    "date": Block.CONTACT_DATE,
+}
+
+
+async def on_log_contact_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A supporter logs a contact: counted for the statistics, never who with."""
+    values = flatten_state(body["view"])
+    form = ContactForm(
+        minutes=values.get(Block.CONTACT_MINUTES),
+        area=values.get(Block.CONTACT_AREA),
+        referral=values.get(Block.CONTACT_REFERRAL),
+        day=values.get(Block.CONTACT_DATE),
+    )
+    try:
+        await services.stats.log_contact(supporter_id=body["user"]["id"], form=form)
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_CONTACT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack()

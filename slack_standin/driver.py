@@ -138,12 +138,19 @@ class SlackDriver:
         }
         return await self._block_action(user_id, blocks, action_id, container, where)
 
-    async def home_click(self, user_id: str, action_id: str) -> Response:
-        """Click a button on the user's published Home tab."""
-        view = self.slack.home_views[user_id]
-        container = {"type": "view", "view_id": f"VH{user_id}"}
-        where = {"view": {**view, "id": f"VH{user_id}", "state": {"values": {}}}}
-        return await self._block_action(user_id, view["blocks"], action_id, container, where)
+    async def home_click(
+        self, user_id: str, action_id: str, *, block_id: str | None = None, home_of: str | None = None
+    ) -> Response:
+        """Click a button on the user's published Home tab (in block ``block_id``, if given).
+
+        ``home_of`` clicks a button copied from someone else's Home: a crafted payload.
+        """
+        owner = home_of or user_id
+        view = self.slack.home_views[owner]
+        blocks = [b for b in view["blocks"] if block_id is None or b.get("block_id") == block_id]
+        container = {"type": "view", "view_id": f"VH{owner}"}
+        where = {"view": {**view, "id": f"VH{owner}", "state": {"values": {}}}}
+        return await self._block_action(user_id, blocks, action_id, container, where)
 
     async def _block_action(
         self,

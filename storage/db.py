@@ -16,6 +16,7 @@ from storage.request_repository import RequestRepository
 from storage.roles_repository import RolesRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
+from storage.stats_repository import StatsRepository
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Tx:
         self.schedule = ScheduleRepository(conn)
         self.roles = RolesRepository(conn)
         self.announcements = AnnouncementRepository(conn)
+        self.stats = StatsRepository(conn)
 
 
 class Database:

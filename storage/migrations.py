@@ -220,6 +220,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state);
         """,
     ),
+    (
+        "0005_program_home_and_contacts",
+        """
+        -- Who has opened the Home tab: only their Homes are redrawn when something changes.
+        CREATE TABLE home_viewers (
+            user_id   TEXT PRIMARY KEY,
+            opened_at TEXT NOT NULL
+        );
+
+        -- Conversations a supporter had outside the bot, logged for the statistics: never who with.
+        CREATE TABLE logged_contacts (
+            id           INTEGER PRIMARY KEY,
+            supporter_id TEXT NOT NULL,
+            area         TEXT NOT NULL,
+            minutes      INTEGER NOT NULL,
+            referral     TEXT NOT NULL,
+            happened_on  TEXT NOT NULL,
+            logged_at    TEXT NOT NULL
+        );
+        CREATE INDEX logged_contacts_day ON logged_contacts (happened_on);
+        """,
+    ),
 ]
 
 

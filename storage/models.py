@@ -351,3 +351,16 @@ class Announcement(_Record):
     def sensitive(self) -> bool:
         """Whether who is going must never be shown, not even to coordinators."""
         return self.kind in SENSITIVE_KINDS
+
+
+class Tally(_Record):
+    """The program's anonymous numbers over a period: counts and minutes, never who."""
+
+    requests: int = 0  # made
+    closed: int = 0
+    minutes: int = 0  # closed requests and logged contacts
+    referrals: int = 0  # to the EAP or other professional help
+    contacts: int = 0  # conversations logged outside the bot
+    by_area: dict[Area, int] = {}
+    events: int = 0  # held (not cancelled)
+    rsvps: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import aiosqlite
@@ -41,6 +42,24 @@ class RolesRepository:
         """Remove a coordinator added in Slack; True if they were one."""
         cur = await self._conn.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,))
         return cur.rowcount == 1
+
+    # Home tabs
+
+    async def home_opened(self, user_id: str, *, now: datetime) -> None:
+        """Remember that the person has opened the Home tab (when they last did)."""
+        await self._conn.execute(
+            "INSERT INTO home_viewers (user_id, opened_at) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at",
+            (user_id, to_db(now)),
+        )
+
+    async def home_viewers(self, user_ids: list[str]) -> set[str]:
+        """Which of these people have opened the Home tab."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM home_viewers WHERE user_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(user_ids)),),
+        )
+        return {row["user_id"] for row in await cur.fetchall()}
 
     # Volunteers
 

@@ -71,13 +71,7 @@ def request_modal(*, note_max_length: int) -> dict:
             " professional help too. *In crisis right now?* Call or text 988, or call 911"
             " if you are in danger."
         ),
-        InputBlock(
-            block_id=B.AREA,
-            label="What would you like to talk about?",
-            element=StaticSelectElement(
-                action_id=B.AREA, placeholder="Choose one", options=_options(AREA_LABELS)
-            ),
-        ),
+        area_input(B.AREA, label="What would you like to talk about?"),
         InputBlock(
             block_id=B.URGENCY,
             label="How soon?",
@@ -347,6 +341,39 @@ def hand_to_modal(*, request_id: int) -> dict:
     ).to_dict()
 
 
+def minutes_input(block_id: B) -> InputBlock:
+    """Minutes spent with a colleague (closing a request, or logging a contact)."""
+    return InputBlock(
+        block_id=block_id,
+        label="Minutes spent",
+        element=PlainTextInputElement(action_id=block_id, placeholder="e.g. 45"),
+    )
+
+
+def referral_input(block_id: B) -> InputBlock:
+    """The referral made, if any (closing a request, or logging a contact)."""
+    return InputBlock(
+        block_id=block_id,
+        label="Referral made",
+        element=RadioButtonsElement(
+            action_id=block_id,
+            options=_options(REFERRAL_LABELS),
+            initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
+        ),
+    )
+
+
+def area_input(block_id: B, *, label: str) -> InputBlock:
+    """What a conversation is about."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(
+            action_id=block_id, placeholder="Choose one", options=_options(AREA_LABELS)
+        ),
+    )
+
+
 def close_modal(*, request_id: int) -> dict:
     """The supporter records the time spent and any referral."""
     return View(
@@ -358,20 +385,8 @@ def close_modal(*, request_id: int) -> dict:
         close="Not yet",
         blocks=[
             context("Recorded without names, for the program's statistics."),
-            InputBlock(
-                block_id=B.MINUTES,
-                label="Minutes spent",
-                element=PlainTextInputElement(action_id=B.MINUTES, placeholder="e.g. 45"),
-            ),
-            InputBlock(
-                block_id=B.REFERRAL,
-                label="Referral made",
-                element=RadioButtonsElement(
-                    action_id=B.REFERRAL,
-                    options=_options(REFERRAL_LABELS),
-                    initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
-                ),
-            ),
+            minutes_input(B.MINUTES),
+            referral_input(B.REFERRAL),
             InputBlock(
                 block_id=B.FOLLOW_UP_DAYS,
                 label="Remind me to check back in (days)",

@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DatePickerElement,
+    InputBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
 
 from bot.ports import TrainingReminderCard, VolunteerCard
 from bot.roster import RosterEntry
 from bot.training import TrainingState
 from handlers.blocks.common import context, header, mention, section
-from handlers.ids import Action
+from handlers.blocks.requests import area_input, minutes_input, referral_input
+from handlers.ids import Action, Callback
+from handlers.ids import Block as B
 from handlers.payloads import VolunteerRef
 from storage.models import Volunteer, VolunteerState
 
@@ -148,3 +159,46 @@ def training_reminder(card: TrainingReminderCard) -> list[dict]:
             " with a coordinator; after that date requests won't be offered to you until it's recorded."
         )
     return [section(text).to_dict(), context("Thank you for being there for your colleagues.").to_dict()]
+
+
+def away_modal() -> dict:
+    """A supporter pauses offers, until a date or until they say otherwise."""
+    return View(
+        type="modal",
+        callback_id=Callback.AWAY,
+        title="Pause offers",
+        submit="Pause",
+        close="Cancel",
+        blocks=[
+            section("No new requests are offered to you while you're away; open offers move on to others."),
+            InputBlock(
+                block_id=B.AWAY_UNTIL,
+                label="Until",
+                optional=True,
+                hint="Leave empty to pause until you come back with one click.",
+                element=DatePickerElement(action_id=B.AWAY_UNTIL),
+            ),
+        ],
+    ).to_dict()
+
+
+def log_contact_modal(*, today: str) -> dict:
+    """A supporter logs a conversation that happened outside the bot: counted, never who with."""
+    return View(
+        type="modal",
+        callback_id=Callback.LOG_CONTACT,
+        title="Log a contact",
+        submit="Log",
+        close="Cancel",
+        blocks=[
+            context("For the program's statistics only: no names are asked or kept."),
+            InputBlock(
+                block_id=B.CONTACT_DATE,
+                label="When",
+                element=DatePickerElement(action_id=B.CONTACT_DATE, initial_date=today),
+            ),
+            minutes_input(B.CONTACT_MINUTES),
+            area_input(B.CONTACT_AREA, label="What it was about"),
+            referral_input(B.CONTACT_REFERRAL),
+        ],
+    ).to_dict()
