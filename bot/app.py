@@ -24,6 +24,7 @@ from bot.announcements import AnnouncementService, EventPolicy
 from bot.background import Background
 from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
+from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries, DeliveryPolicy
 from bot.durations import parse_duration, parse_leads, parse_plan
@@ -215,6 +216,7 @@ class PeerSupportApp:
             policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
             homes=homes,
         )
+        concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
         home = HomeService(
             db=db,
             roles=roles,
@@ -222,6 +224,7 @@ class PeerSupportApp:
             roster=roster,
             volunteers=volunteers,
             announcements=announcements,
+            concerns=concerns,
             publisher=notifier,
             clock=clock,
         )
@@ -235,6 +238,7 @@ class PeerSupportApp:
             reminders=reminders,
             announcements=announcements,
             homes=home,
+            concerns=concerns,
             stats=StatsService(
                 db=db, clock=clock, hours=hours, roles=roles, min_count=settings.peer_min_count
             ),

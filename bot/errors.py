@@ -136,3 +136,15 @@ class EventNotFound(DomainError):
 
 class EventStarted(DomainError):
     """RSVPs close when the event starts."""
+
+
+class ConcernNotFound(DomainError):
+    """No such concern."""
+
+
+class ConcernHandled(DomainError):
+    """Another coordinator already acted on this concern."""
+
+    def __init__(self, handled_by: str | None) -> None:
+        super().__init__("already handled")
+        self.handled_by = handled_by

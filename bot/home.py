@@ -21,6 +21,7 @@ from typing import Protocol
 
 from bot.announcements import AnnouncementService
 from bot.background import Background
+from bot.concerns import ConcernService
 from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
 from bot.roles import Roles
@@ -66,6 +67,7 @@ class CoordinatorHome:
     waiting: int  # pending or being offered
     escalated: int
     held: int
+    concerns: int  # raised about colleagues, not yet acted on
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class HomeService:
         roster: RosterService,
         volunteers: VolunteerService,
         announcements: AnnouncementService,
+        concerns: ConcernService,
         publisher: HomePublisher,
         clock: Clock,
     ) -> None:
@@ -111,6 +114,7 @@ class HomeService:
         self._roster = roster
         self._volunteers = volunteers
         self._announcements = announcements
+        self._concerns = concerns
         self._publisher = publisher
 
     async def snapshot(self, user_id: str) -> HomeSnapshot:
@@ -159,6 +163,7 @@ class HomeService:
             waiting=counts.get(RequestState.PENDING, 0) + counts.get(RequestState.OFFERED, 0),
             escalated=counts.get(RequestState.ESCALATED, 0),
             held=counts.get(RequestState.ASSIGNED, 0),
+            concerns=await self._concerns.open_count(),
         )
 
 

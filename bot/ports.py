@@ -16,6 +16,7 @@ from storage.models import (
     Announcement,
     Area,
     CheckinAnswer,
+    Concern,
     ContactMode,
     IncidentKind,
     MessageRef,
@@ -281,4 +282,26 @@ class AnnouncementNotifier(Protocol):
         self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
     ) -> None:
         """Tell the coordinator an announcement could not be posted, and why."""
+        ...
+
+
+class ConcernNotifier(Protocol):
+    """Sends the messages of a concern raised about a colleague; never to that colleague."""
+
+    async def send_concern_alert(self, coordinator_id: str, concern: Concern) -> MessageRef:
+        """DM a coordinator the concern, with ways to act on it."""
+        ...
+
+    async def update_concern_alert(self, ref: MessageRef, concern: Concern) -> None:
+        """Redraw a coordinator's copy once one of them acted."""
+        ...
+
+    async def concern_thanks(self, raiser_id: str) -> None:
+        """Thank the person who raised it, with resources."""
+        ...
+
+    async def ask_supporter_to_reach_out(
+        self, supporter_id: str, *, subject_id: str, coordinator_id: str
+    ) -> None:
+        """Ask a supporter to check in gently with the colleague (never saying who raised it)."""
         ...

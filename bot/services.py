@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.checkins import CheckinService
+from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
 from bot.home import HomeService
 from bot.peer_requests import RequestService
@@ -31,6 +32,7 @@ class Services:
     reminders: TrainingReminders
     announcements: AnnouncementService
     homes: HomeService
+    concerns: ConcernService
     stats: StatsService
     roles: Roles
     hours: ServiceHours

@@ -8,8 +8,8 @@ volunteer joins the roster untrained: offers start once their basic course is re
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 
+from bot.background import quietly
 from bot.errors import (
     AlreadyDecided,
     AlreadyOnRoster,
@@ -26,6 +26,7 @@ from storage.models import Volunteer, VolunteerState
 log = logging.getLogger(__name__)
 
 NOTE_MAX = 500
+TOPIC = "volunteer"  # of the coordinators' copies of the review DM
 
 
 class VolunteerService:
@@ -75,7 +76,7 @@ class VolunteerService:
                 log.warning("volunteer %s: a review DM failed (%s)", volunteer_id, failure.reason)
                 continue
             async with self._db.transaction() as tx:
-                await tx.roles.add_review(volunteer_id, coordinator_id, ref)
+                await tx.roles.add_copy(TOPIC, volunteer_id, coordinator_id, ref)
 
     async def decide(self, *, coordinator_id: str, volunteer_id: int, approve: bool) -> Volunteer:
         """Approve (the volunteer joins the roster, untrained) or decline; the first decision wins."""
@@ -91,14 +92,14 @@ class VolunteerService:
             if approve:
                 await tx.roster.add(volunteer.user_id, now=now)
             decided = await tx.roles.get_volunteer(volunteer_id)
-            refs = await tx.roles.reviews(volunteer_id)
+            refs = await tx.roles.copies(TOPIC, volunteer_id)
         assert decided is not None
         log.info("volunteer %s %s", volunteer_id, target)
         self._homes.changed(decided.user_id, coordinators=True)
         card = _card(decided)
         for ref in refs:
-            await _quietly(self._notifier.update_volunteer_review(ref, card), "update_volunteer_review")
-        await _quietly(
+            await quietly(self._notifier.update_volunteer_review(ref, card), "update_volunteer_review")
+        await quietly(
             self._notifier.volunteer_decided(decided.user_id, approved=approve), "volunteer_decided"
         )
         return decided
@@ -123,11 +124,3 @@ def _card(volunteer: Volunteer) -> VolunteerCard:
         state=VolunteerState(volunteer.state),
         decided_by=volunteer.decided_by,
     )
-
-
-async def _quietly(work: Awaitable[object], what: str) -> None:
-    # A message that fails to go out never undoes the decision.
-    try:
-        await work
-    except Exception as exc:  # noqa: BLE001
-        log.warning("%s failed: %s", what, type(exc).__name__)

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError, NotOnRoster
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
+from handlers.blocks.concerns import concern_hand_to_modal, concern_modal
 from handlers.blocks.events import rsvp_text
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
 from handlers.blocks.roster import away_modal, log_contact_modal
@@ -18,7 +19,16 @@ from handlers.blocks.stats import stats_modal
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import event_view, incident_view, open_request_modal, open_view
-from handlers.payloads import BadPayload, CheckinRef, EventRef, OfferRef, RequestRef, VolunteerRef, decode
+from handlers.payloads import (
+    BadPayload,
+    CheckinRef,
+    ConcernRef,
+    EventRef,
+    OfferRef,
+    RequestRef,
+    VolunteerRef,
+    decode,
+)
 from storage.models import CheckinAnswer
 
 
@@ -45,6 +55,9 @@ def register(app: AsyncApp) -> None:
     app.action(Action.HOME_STATS)(on_home_stats)
     app.action(Action.EVENT_EDIT)(on_event_edit)
     app.action(Action.EVENT_CANCEL)(on_event_cancel)
+    app.action(Action.OPEN_CONCERN)(on_open_concern)
+    app.action(Action.CONCERN_TAKE)(on_concern_take)
+    app.action(Action.CONCERN_HAND_TO)(on_concern_hand_to)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -305,6 +318,41 @@ async def _cancel_event(services: Services, body: dict[str, Any]) -> None:
         coordinator_id=body["user"]["id"], announcement_id=ref.announcement_id
     )
     await services.announcements.redraw(announcement_id=ref.announcement_id)
+
+
+async def on_open_concern(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's "Worried about a colleague?": the concern modal."""
+    await ack()
+    open_view(services, client, trigger_id=body["trigger_id"], view=concern_modal())
+
+
+async def on_concern_take(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator will reach out; every coordinator's copy says so."""
+    await ack()
+    _later(services, client, body, _take_concern(services, body), name="concern_take")
+
+
+async def _take_concern(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(ConcernRef, _button_value(body))
+    await services.concerns.take(coordinator_id=body["user"]["id"], concern_id=ref.concern_id)
+
+
+async def on_concern_hand_to(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator opens the modal to ask a supporter to reach out."""
+    await ack()
+    await _open(services, client, body, _concern_hand_to_view(services, body))
+
+
+async def _concern_hand_to_view(services: Services, body: dict[str, Any]) -> dict:
+    ref = decode(ConcernRef, _button_value(body))
+    await services.roles.require_coordinator_role(body["user"]["id"])
+    return concern_hand_to_modal(concern_id=ref.concern_id)
 
 
 async def _open(

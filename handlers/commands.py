@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import escape, resources_text
+from handlers.blocks.concerns import concern_modal
 from handlers.blocks.events import events_text
 from handlers.blocks.home import help_text
 from handlers.blocks.incidents import incidents_text
@@ -271,10 +272,16 @@ async def _event_form(services: Services, user_id: str, args: list[str]) -> dict
     return None
 
 
+async def _concern_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    subject = mentioned_users(args)[0] if args else None
+    return concern_modal(subject_id=subject)
+
+
 # Subcommands that open a modal (the form is returned; None means "not a form, answer in text").
 MODALS: dict[str, Callable[[Services, str, list[str]], Awaitable[dict | None]]] = {
     "incident": _incident_form,
     "event": _event_form,
+    "concern": _concern_form,
 }
 
 

@@ -9,6 +9,8 @@ from bot.errors import (
     AlreadyHasOpenRequest,
     AlreadyOnRoster,
     AlreadyVolunteered,
+    ConcernHandled,
+    ConcernNotFound,
     CoordinatorFromSettings,
     DateNotInFuture,
     DomainError,
@@ -107,6 +109,11 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "There is no upcoming event with that number. `/peer event list` shows them."
         case EventStarted():
             return "This event has already started, so RSVPs are closed."
+        case ConcernHandled(handled_by=handled_by):
+            by = f" by <@{handled_by}>" if handled_by else ""
+            return f"This concern was already taken care of{by}, so nothing was changed."
+        case ConcernNotFound():
+            return "That concern no longer exists."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
     return SOMETHING_WENT_WRONG

@@ -36,6 +36,9 @@ class Action(StrEnum):
     HOME_STATS = "home_stats"
     EVENT_EDIT = "event_edit"
     EVENT_CANCEL = "event_cancel"
+    OPEN_CONCERN = "home_open_concern"
+    CONCERN_TAKE = "concern_take"
+    CONCERN_HAND_TO = "concern_hand_to"
 
 
 class Callback(StrEnum):
@@ -49,6 +52,8 @@ class Callback(StrEnum):
     EVENT_EDIT = "peer_event_edit"
     AWAY = "peer_away"
     LOG_CONTACT = "peer_log_contact"
+    CONCERN = "peer_concern"
+    CONCERN_HAND_TO = "peer_concern_hand_to"
 
 
 class Block(StrEnum):
@@ -86,3 +91,7 @@ class Block(StrEnum):
     CONTACT_MINUTES = "contact_minutes"
     CONTACT_AREA = "contact_area"
     CONTACT_REFERRAL = "contact_referral"
+    CONCERN_SUBJECT = "concern_subject"
+    CONCERN_NOTE = "concern_note"
+    CONCERN_CONTACT_ME = "concern_contact_me"
+    CONCERN_SUPPORTER = "concern_supporter"

@@ -21,13 +21,14 @@ from bot.ports import (
     TrainingReminderCard,
     VolunteerCard,
 )
+from handlers.blocks import concerns as cb
 from handlers.blocks import events as eb
 from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
 from handlers.blocks import roster as rosb
 from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
 from handlers.blocks.home import home_view
-from storage.models import Announcement, ContactMode, MessageRef, Referral
+from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral
 
 # Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
 UNDELIVERABLE = frozenset(
@@ -162,6 +163,26 @@ class SlackNotifier:
         """Tell the coordinator the announcement could not be posted."""
         blocks = eb.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
         await self._post(coordinator_id, blocks)
+
+    async def send_concern_alert(self, coordinator_id: str, concern: Concern) -> MessageRef:
+        """DM a coordinator a concern about a colleague."""
+        return await self._post(coordinator_id, cb.concern_alert(concern))
+
+    async def update_concern_alert(self, ref: MessageRef, concern: Concern) -> None:
+        """Redraw a coordinator's copy of a concern."""
+        await self._update(ref, cb.concern_alert(concern))
+
+    async def concern_thanks(self, raiser_id: str) -> None:
+        """Thank the person who raised a concern."""
+        await self._post(raiser_id, cb.concern_thanks(resources=self._resources))
+
+    async def ask_supporter_to_reach_out(
+        self, supporter_id: str, *, subject_id: str, coordinator_id: str
+    ) -> None:
+        """Ask a supporter to check in with a colleague."""
+        await self._post(
+            supporter_id, cb.reach_out_request(subject_id=subject_id, coordinator_id=coordinator_id)
+        )
 
     async def publish_home(self, user_id: str, snapshot: HomeSnapshot) -> None:
         """Publish a person's Home tab."""

@@ -58,6 +58,8 @@ def _value(element: dict[str, Any]) -> Any:
         return element.get("selected_channel")
     if kind == "conversations_select":
         return element.get("selected_conversation")
+    if kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or [] if isinstance(o, dict)]
     if kind == "datepicker":
         return element.get("selected_date")
     if kind == "timepicker":

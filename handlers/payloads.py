@@ -50,6 +50,12 @@ class EventRef(Carried):
     announcement_id: int
 
 
+class ConcernRef(Carried):
+    """Which concern a button or modal acts on."""
+
+    concern_id: int
+
+
 class BadPayload(ValueError):
     """A carried value that does not parse (crafted, or from an older version)."""
 

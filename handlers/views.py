@@ -9,14 +9,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.announcements import EventForm
 from bot.checkins import IncidentForm
+from bot.concerns import ConcernForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
 from bot.stats import ContactForm
+from handlers.blocks.concerns import CONTACT_ME
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
-from handlers.payloads import BadPayload, EventRef, RequestRef, decode
+from handlers.payloads import BadPayload, ConcernRef, EventRef, RequestRef, decode
 from storage.models import Referral
 
 # Domain form fields → the modal blocks that show their errors.
@@ -60,6 +62,8 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.EVENT_EDIT)(on_event_edit_submitted)
     app.view(Callback.AWAY)(on_away_submitted)
     app.view(Callback.LOG_CONTACT)(on_log_contact_submitted)
+    app.view(Callback.CONCERN)(on_concern_submitted)
+    app.view(Callback.CONCERN_HAND_TO)(on_concern_hand_to_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -272,5 +276,44 @@ async def on_log_contact_submitted(ack: AsyncAck, body: dict[str, Any], services
         return
     except DomainError as error:
         await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack()
+
+
+_CONCERN_FIELDS = {"subject": Block.CONCERN_SUBJECT, "note": Block.CONCERN_NOTE}
+
+
+async def on_concern_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the concern before answering Slack; the coordinators are told after."""
+    values = flatten_state(body["view"])
+    form = ConcernForm(
+        subject_id=values.get(Block.CONCERN_SUBJECT),
+        note=values.get(Block.CONCERN_NOTE),
+        contact_me=CONTACT_ME in (values.get(Block.CONCERN_CONTACT_ME) or []),
+    )
+    raiser_id = body["user"]["id"]
+    try:
+        concern_id = await services.concerns.raise_concern(raiser_id=raiser_id, form=form)
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_CONCERN_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    await ack()
+    services.background.spawn(
+        services.concerns.alert(concern_id=concern_id, raiser_id=raiser_id), name="alert"
+    )
+
+
+async def on_concern_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A coordinator asks a supporter to reach out to the colleague."""
+    supporter_id = flatten_state(body["view"]).get(Block.CONCERN_SUPPORTER)
+    try:
+        ref = decode(ConcernRef, body["view"].get("private_metadata"))
+        if not supporter_id:
+            raise InvalidForm({"supporter": "Please choose a supporter."})
+        await services.concerns.hand_to(
+            coordinator_id=body["user"]["id"], concern_id=ref.concern_id, supporter_id=supporter_id
+        )
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.CONCERN_SUPPORTER: user_message(error)})
         return
     await ack()

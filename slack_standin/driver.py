@@ -295,6 +295,9 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
             entry = {"type": kind, "selected_channel": value}
         elif kind == "conversations_select":
             entry = {"type": kind, "selected_conversation": value}
+        elif kind == "checkboxes":
+            chosen = [o for o in element["options"] if o["value"] in (value or [])]
+            entry = {"type": kind, "selected_options": chosen}
         elif kind == "datepicker":
             entry = {"type": kind, "selected_date": value}
         elif kind == "timepicker":

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.announcement_repository import AnnouncementRepository
+from storage.concern_repository import ConcernRepository
 from storage.migrations import apply_migrations
 from storage.request_repository import RequestRepository
 from storage.roles_repository import RolesRepository
@@ -47,6 +48,7 @@ class Tx:
         self.roles = RolesRepository(conn)
         self.announcements = AnnouncementRepository(conn)
         self.stats = StatsRepository(conn)
+        self.concerns = ConcernRepository(conn)
 
 
 class Database:

@@ -171,13 +171,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE UNIQUE INDEX volunteers_one_pending ON volunteers (user_id) WHERE state = 'pending';
 
-        -- Where each coordinator's review DM landed, so every copy is redrawn once one decides.
-        CREATE TABLE volunteer_reviews (
-            volunteer_id   INTEGER NOT NULL REFERENCES volunteers (id) ON DELETE CASCADE,
+        -- Where each coordinator's copy of a DM about a volunteer (or a concern) landed, so every
+        -- copy is redrawn once one coordinator acts.
+        CREATE TABLE coordinator_copies (
+            topic          TEXT NOT NULL,
+            topic_id       INTEGER NOT NULL,
             coordinator_id TEXT NOT NULL,
             channel_id     TEXT NOT NULL,
             ts             TEXT NOT NULL,
-            PRIMARY KEY (volunteer_id, coordinator_id)
+            PRIMARY KEY (topic, topic_id, coordinator_id)
         );
 
         -- Scheduled messages computed by a sweep carry a key, so each is scheduled once ever.
@@ -240,6 +242,25 @@ MIGRATIONS: list[tuple[str, str]] = [
             logged_at    TEXT NOT NULL
         );
         CREATE INDEX logged_contacts_day ON logged_contacts (happened_on);
+        """,
+    ),
+    (
+        "0006_program_concerns",
+        """
+        -- Someone is worried about a colleague. Who raised it is kept only if they agreed to be
+        -- contacted; the colleague is never told.
+        CREATE TABLE concerns (
+            id           INTEGER PRIMARY KEY,
+            subject_id   TEXT NOT NULL,
+            raised_by    TEXT,
+            note         TEXT,
+            state        TEXT NOT NULL,
+            handled_by   TEXT,
+            supporter_id TEXT,
+            created_at   TEXT NOT NULL,
+            handled_at   TEXT
+        );
+        CREATE INDEX concerns_state ON concerns (state);
         """,
     ),
 ]

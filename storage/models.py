@@ -364,3 +364,25 @@ class Tally(_Record):
     by_area: dict[Area, int] = {}
     events: int = 0  # held (not cancelled)
     rsvps: int = 0
+
+
+class ConcernState(StrEnum):
+    """What became of a concern raised about a colleague."""
+
+    OPEN = "open"  # no coordinator has acted yet
+    TAKEN = "taken"  # a coordinator is reaching out
+    HANDED = "handed"  # a coordinator asked a supporter to reach out
+
+
+class Concern(_Record):
+    """Someone is worried about a colleague; the colleague is never told who."""
+
+    id: int
+    subject_id: str
+    raised_by: str | None  # only if they agreed to be contacted
+    note: str | None
+    state: ConcernState
+    handled_by: str | None
+    supporter_id: str | None
+    created_at: datetime
+    handled_at: datetime | None

@@ -105,19 +105,22 @@ class RolesRepository:
         )
         return cur.rowcount == 1
 
-    async def add_review(self, volunteer_id: int, coordinator_id: str, ref: MessageRef) -> None:
-        """Remember where a coordinator's review DM landed."""
+    # Coordinators' copies of one DM
+
+    async def add_copy(self, topic: str, topic_id: int, coordinator_id: str, ref: MessageRef) -> None:
+        """Remember where a coordinator's copy of a DM about ``topic`` (volunteer, concern) landed."""
         await self._conn.execute(
-            "INSERT OR REPLACE INTO volunteer_reviews (volunteer_id, coordinator_id, channel_id, ts)"
-            " VALUES (?, ?, ?, ?)",
-            (volunteer_id, coordinator_id, ref.channel_id, ref.ts),
+            "INSERT OR REPLACE INTO coordinator_copies (topic, topic_id, coordinator_id, channel_id, ts)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (topic, topic_id, coordinator_id, ref.channel_id, ref.ts),
         )
 
-    async def reviews(self, volunteer_id: int) -> list[MessageRef]:
-        """Where every coordinator's review DM of a volunteer landed."""
+    async def copies(self, topic: str, topic_id: int) -> list[MessageRef]:
+        """Where every coordinator's copy of a DM about ``topic`` landed."""
         cur = await self._conn.execute(
-            "SELECT channel_id, ts FROM volunteer_reviews WHERE volunteer_id = ? ORDER BY coordinator_id",
-            (volunteer_id,),
+            "SELECT channel_id, ts FROM coordinator_copies WHERE topic = ? AND topic_id = ?"
+            " ORDER BY coordinator_id",
+            (topic, topic_id),
         )
         return [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
 

@@ -59,7 +59,10 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
         ),
         ActionsBlock(
             block_id="home_actions",
-            elements=[_button(Action.OPEN_REQUEST, "Talk to a peer", "open", style="primary")],
+            elements=[
+                _button(Action.OPEN_REQUEST, "Talk to a peer", "open", style="primary"),
+                _button(Action.OPEN_CONCERN, "Worried about a colleague?"),
+            ],
         ),
         context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
     ]
@@ -196,6 +199,8 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
         f"*Requests:* {part.waiting} waiting for a supporter · {part.escalated} escalated"
         f" · {part.held} with a supporter"
     )
+    if part.concerns:
+        lines.append(f"*Concerns about colleagues nobody has taken yet:* {part.concerns} (see your DMs)")
     return [
         DividerBlock(),
         header("Coordinator"),
