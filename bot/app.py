@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.announcements import AnnouncementService, EventPolicy
 from bot.background import Background
+from bot.care import CareService
 from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
 from bot.concerns import ConcernService
@@ -216,6 +217,14 @@ class PeerSupportApp:
             policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
             homes=homes,
         )
+        care = CareService(
+            db=db,
+            clock=clock,
+            notifier=notifier,
+            checkins=checkins,
+            requests=requests,
+            deliveries=deliveries,
+        )
         concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
         home = HomeService(
             db=db,
@@ -239,6 +248,7 @@ class PeerSupportApp:
             announcements=announcements,
             homes=home,
             concerns=concerns,
+            care=care,
             stats=StatsService(
                 db=db, clock=clock, hours=hours, roles=roles, min_count=settings.peer_min_count
             ),

@@ -364,6 +364,21 @@ class CheckinService:
 
     async def schedule_follow_up(self, *, request_id: int, supporter_id: str, after: timedelta) -> None:
         """Remind a supporter to check back in, ``after`` from now (inside their working hours)."""
+        await self.schedule_for_supporter(
+            kind=ScheduledKind.FOLLOW_UP, request_id=request_id, supporter_id=supporter_id, after=after
+        )
+        log.info("follow-up for request %s scheduled", request_id)
+
+    async def schedule_for_supporter(
+        self,
+        *,
+        kind: ScheduledKind,
+        request_id: int,
+        supporter_id: str,
+        after: timedelta,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Schedule a DM to a supporter about a request, ``after`` from now, inside their working hours."""
         profiles = await self._directory.profiles({supporter_id})
         profile = profiles.get(supporter_id)
         due = self._window(profile.tz if profile else None).next_opening(self._clock.now() + after)
@@ -371,14 +386,14 @@ class CheckinService:
             await tx.schedule.schedule(
                 [
                     NewScheduled(
-                        kind=ScheduledKind.FOLLOW_UP,
+                        kind=kind,
                         recipient_id=supporter_id,
                         due_at=due,
                         request_id=request_id,
+                        dedupe_key=dedupe_key,
                     )
                 ]
             )
-        log.info("follow-up for request %s scheduled", request_id)
 
     # Start-up
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from storage.models import (
     Announcement,
     Area,
+    CareAnswer,
     CheckinAnswer,
     Concern,
     ContactMode,
@@ -304,4 +305,25 @@ class ConcernNotifier(Protocol):
         self, supporter_id: str, *, subject_id: str, coordinator_id: str
     ) -> None:
         """Ask a supporter to check in gently with the colleague (never saying who raised it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CareCard:
+    """A check-in with a supporter after a heavy conversation (nothing about that conversation)."""
+
+    message_id: int
+    answer: CareAnswer | None = None
+    request_made: bool | None = None  # after "talk": a request was made, or one was already open
+
+
+class CareNotifier(Protocol):
+    """Sends the program's check-ins with its supporters."""
+
+    async def send_care_checkin(self, supporter_id: str, card: CareCard) -> MessageRef:
+        """DM the check-in."""
+        ...
+
+    async def update_care_checkin(self, ref: MessageRef, card: CareCard) -> None:
+        """Redraw it once answered."""
         ...

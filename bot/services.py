@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.announcements import AnnouncementService
 from bot.background import Background
+from bot.care import CareService
 from bot.checkins import CheckinService
 from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
@@ -33,6 +34,7 @@ class Services:
     announcements: AnnouncementService
     homes: HomeService
     concerns: ConcernService
+    care: CareService
     stats: StatsService
     roles: Roles
     hours: ServiceHours

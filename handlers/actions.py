@@ -29,7 +29,7 @@ from handlers.payloads import (
     VolunteerRef,
     decode,
 )
-from storage.models import CheckinAnswer
+from storage.models import CareAnswer, CheckinAnswer
 
 
 def register(app: AsyncApp) -> None:
@@ -58,6 +58,8 @@ def register(app: AsyncApp) -> None:
     app.action(Action.OPEN_CONCERN)(on_open_concern)
     app.action(Action.CONCERN_TAKE)(on_concern_take)
     app.action(Action.CONCERN_HAND_TO)(on_concern_hand_to)
+    for action in (Action.CARE_OK, Action.CARE_TALK):
+        app.action(action)(on_care_answer)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -365,6 +367,20 @@ async def _open(
         _tell(services, client, body, user_message(error))
         return
     open_view(services, client, trigger_id=body["trigger_id"], view=built)
+
+
+async def on_care_answer(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A supporter answers the program's check-in on them; the message is redrawn in place."""
+    await ack()
+    _later(services, client, body, _answer_care(services, body), name="care_answer")
+
+
+async def _answer_care(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(CheckinRef, _button_value(body))
+    answer = CareAnswer.TALK if body["actions"][0]["action_id"] == Action.CARE_TALK else CareAnswer.OK
+    await services.care.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
 
 
 def _later(

@@ -39,6 +39,8 @@ class Action(StrEnum):
     OPEN_CONCERN = "home_open_concern"
     CONCERN_TAKE = "concern_take"
     CONCERN_HAND_TO = "concern_hand_to"
+    CARE_OK = "care_ok"
+    CARE_TALK = "care_talk"
 
 
 class Callback(StrEnum):
@@ -69,6 +71,7 @@ class Block(StrEnum):
     REFERRAL = "referral"
     SUPPORTER = "supporter"
     FOLLOW_UP_DAYS = "follow_up_days"
+    HEAVY = "heavy"
     INCIDENT_KIND = "incident_kind"
     INCIDENT_NAME = "incident_name"
     INCIDENT_DATE = "incident_date"

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DeliveryFailed
 from bot.home import HomeSnapshot
 from bot.ports import (
+    CareCard,
     CheckinCard,
     DebriefCard,
     EscalationCard,
@@ -26,6 +27,7 @@ from handlers.blocks import events as eb
 from handlers.blocks import incidents as ib
 from handlers.blocks import requests as rb
 from handlers.blocks import roster as rosb
+from handlers.blocks.care import care_checkin
 from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
 from handlers.blocks.home import home_view
 from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral
@@ -183,6 +185,14 @@ class SlackNotifier:
         await self._post(
             supporter_id, cb.reach_out_request(subject_id=subject_id, coordinator_id=coordinator_id)
         )
+
+    async def send_care_checkin(self, supporter_id: str, card: CareCard) -> MessageRef:
+        """DM a supporter the program's check-in after a heavy conversation."""
+        return await self._post(supporter_id, care_checkin(card, resources=self._resources))
+
+    async def update_care_checkin(self, ref: MessageRef, card: CareCard) -> None:
+        """Redraw the check-in once answered."""
+        await self._update(ref, care_checkin(card, resources=self._resources))
 
     async def publish_home(self, user_id: str, snapshot: HomeSnapshot) -> None:
         """Publish a person's Home tab."""

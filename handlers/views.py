@@ -15,6 +15,7 @@ from bot.peer_requests import RequestForm
 from bot.services import Services
 from bot.stats import ContactForm
 from handlers.blocks.concerns import CONTACT_ME
+from handlers.blocks.requests import HEAVY
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
@@ -103,6 +104,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
     except ValueError:
         errors[Block.REFERRAL] = "Please choose one of the options."
     follow_up_days = _whole_number(values.get(Block.FOLLOW_UP_DAYS), empty=0)
+    heavy = HEAVY in (values.get(Block.HEAVY) or [])
     if not 0 <= follow_up_days <= _MAX_FOLLOW_UP_DAYS:
         errors[Block.FOLLOW_UP_DAYS] = (
             f"Please enter whole days, from 1 to {_MAX_FOLLOW_UP_DAYS}, or leave it empty."
@@ -117,14 +119,23 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         return
     await ack()
     services.background.spawn(
-        _close(services, ref.request_id, user_id, minutes, referral, follow_up_days), name="close_request"
+        _close(services, ref.request_id, user_id, minutes, referral, follow_up_days, heavy),
+        name="close_request",
     )
 
 
 async def _close(
-    services: Services, request_id: int, user_id: str, minutes: int, referral: Referral, follow_up_days: int
+    services: Services,
+    request_id: int,
+    user_id: str,
+    minutes: int,
+    referral: Referral,
+    follow_up_days: int,
+    heavy: bool,
 ) -> None:
     await services.requests.close(request_id=request_id, user_id=user_id, minutes=minutes, referral=referral)
+    if heavy:
+        await services.care.heavy(request_id=request_id, supporter_id=user_id)
     if follow_up_days:
         await services.checkins.schedule_follow_up(
             request_id=request_id, supporter_id=user_id, after=timedelta(days=follow_up_days)

@@ -237,6 +237,7 @@ class ScheduledKind(StrEnum):
     TRAINING_REMINDER = "training_reminder"
     ANNOUNCEMENT = "announcement"  # an event's post in its channel, due at once
     EVENT_REMINDER = "event_reminder"  # posted to the event's channel before it starts
+    CARE_CHECKIN = "care_checkin"  # to a supporter, a day after a request they marked heavy
 
 
 class ScheduledState(StrEnum):
@@ -251,6 +252,13 @@ class ScheduledState(StrEnum):
     SKIPPED = "skipped"  # the person is deactivated or unknown to Slack
     FAILED = "failed"  # Slack kept failing; given up with a recorded reason
     UNCONFIRMED = "unconfirmed"  # the process died mid-send; never sent twice
+
+
+class CareAnswer(StrEnum):
+    """A supporter's answer when the program checks in on them."""
+
+    OK = "ok"
+    TALK = "talk"
 
 
 class CheckinAnswer(StrEnum):

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ConfirmObject,
     InputBlock,
     Option,
@@ -41,6 +42,7 @@ from handlers.ids import Block as B
 from handlers.payloads import OfferRef, RequestRef
 from storage.models import ContactMode, OfferState, Referral, Urgency
 
+HEAVY = "heavy"
 CONFIDENTIALITY = (
     "*Who sees what.* Your request goes to one peer supporter at a time. Supporters first see"
     " only the topic, how soon, and how you'd like to be contacted; your name and your note"
@@ -387,6 +389,15 @@ def close_modal(*, request_id: int) -> dict:
             context("Recorded without names, for the program's statistics."),
             minutes_input(B.MINUTES),
             referral_input(B.REFERRAL),
+            InputBlock(
+                block_id=B.HEAVY,
+                label="How was it for you?",
+                optional=True,
+                hint="Nobody is told. A day later the program checks in on you, with a peer if you like.",
+                element=CheckboxesElement(
+                    action_id=B.HEAVY, options=[Option(value=HEAVY, label="This one was heavy for me")]
+                ),
+            ),
             InputBlock(
                 block_id=B.FOLLOW_UP_DAYS,
                 label="Remind me to check back in (days)",
