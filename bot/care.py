@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot.background import quietly
 from bot.checkins import CheckinService
 from bot.deliveries import Deliveries
-from bot.errors import AlreadyAnswered, AlreadyHasOpenRequest, DeliveryFailed, NotYourCheckin
+from bot.errors import AlreadyAnswered, DeliveryFailed, NotYourCheckin
 from bot.peer_requests import RequestForm, RequestService
 from bot.ports import CareCard, CareNotifier, Clock
 from storage.db import Database
@@ -85,22 +85,14 @@ class CareService:
         if answer == CareAnswer.TALK:
             # Never the same pair: the colleague they supported is never offered their request.
             excluded = frozenset({supported.requester_id} if supported and supported.requester_id else set())
-            request_made = await self._ask_for_peer(user_id, excluded)
+            form = RequestForm(
+                area=Area.TRAUMA, urgency=Urgency.THIS_WEEK, contact=ContactMode.SLACK, excluded_ids=excluded
+            )
+            request_made = await self._requests.ask_for_peer(requester_id=user_id, form=form)
         if message.channel_id and message.message_ts:
             ref = MessageRef(channel_id=message.channel_id, ts=message.message_ts)
             card = CareCard(message_id=message.id, answer=answer, request_made=request_made)
             await quietly(self._notifier.update_care_checkin(ref, card), "update_care_checkin")
-
-    async def _ask_for_peer(self, user_id: str, excluded: frozenset[str]) -> bool:
-        form = RequestForm(
-            area=Area.TRAUMA, urgency=Urgency.THIS_WEEK, contact=ContactMode.SLACK, excluded_ids=excluded
-        )
-        try:
-            request = await self._requests.submit(requester_id=user_id, form=form)
-        except AlreadyHasOpenRequest:
-            return False
-        await self._requests.start(request_id=request.id)
-        return True
 
     async def _send(self, message: ScheduledMessage) -> MessageRef:
         async with self._db.read() as tx:

@@ -16,7 +16,6 @@ from bot.deliveries import Deliveries
 from bot.durations import parse_plan
 from bot.errors import (
     AlreadyAnswered,
-    AlreadyHasOpenRequest,
     DeliveryFailed,
     IncidentNotFound,
     InvalidForm,
@@ -321,12 +320,7 @@ class CheckinService:
             contact=ContactMode.SLACK,
             incident_id=incident.id,
         )
-        try:
-            request = await self._requests.submit(requester_id=user_id, form=form)
-        except AlreadyHasOpenRequest:
-            return False
-        await self._requests.start(request_id=request.id)
-        return True
+        return await self._requests.ask_for_peer(requester_id=user_id, form=form)
 
     # Coordinators
 

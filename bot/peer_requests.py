@@ -204,6 +204,15 @@ class RequestService:
         )
         return await self.route(request_id=request_id)
 
+    async def ask_for_peer(self, *, requester_id: str, form: RequestForm) -> bool:
+        """Make and route a request from a button ("I'd like to talk to a peer"); False if one is open."""
+        try:
+            request = await self.submit(requester_id=requester_id, form=form)
+        except AlreadyHasOpenRequest:
+            return False
+        await self.start(request_id=request.id)
+        return True
+
     # Routing
 
     async def route(self, *, request_id: int) -> RouteResult:
