@@ -114,6 +114,14 @@ async def test_non_coordinators_cannot_act_on_a_concern_even_with_a_crafted_butt
         await rig.settle()
         assert "only program coordinators" in rig.slack.calls_of("chat.postEphemeral")[-1].params["text"]
     assert not rig.slack.calls_of("views.open")[1:], "no hand-to modal opened"
+    # A crafted submission of the coordinators' hand-to modal.
+    await add_supporters(rig, "USUP1")
+    await rig.click(COORDINATOR, alert, "concern_hand_to")
+    await rig.settle()
+    crafted = await rig.submit(WORRIED, rig.last_view("peer_concern_hand_to"), {"concern_supporter": "USUP1"})
+    assert "only program coordinators" in crafted.json["errors"]["concern_supporter"]
+    await rig.settle()
+    assert not rig.slack.dms("USUP1")
     assert has_button(rig.slack.message(alert.channel, alert.ts).blocks, "concern_take")
 
 
