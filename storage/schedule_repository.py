@@ -43,6 +43,19 @@ class NewScheduled:
     dedupe_key: str | None = None  # scheduled at most once ever under this key
     announcement_id: int | None = None
 
+    @property
+    def key(self) -> str:
+        """The key that makes scheduling idempotent: the given one, else kind, recipient, subject and seq.
+
+        The table's UNIQUE (kind, recipient_id, incident_id, request_id, seq) never fires for a row
+        with a NULL in it (SQLite treats NULLs as distinct), and every row has one: this key does.
+        """
+        if self.dedupe_key is not None:
+            return self.dedupe_key
+        return (
+            f"{self.kind}:{self.recipient_id}:{self.incident_id or '-'}:{self.request_id or '-'}:{self.seq}"
+        )
+
 
 class ScheduleRepository:
     """Reads and conditional writes of incidents and scheduled messages."""
@@ -163,7 +176,7 @@ class ScheduleRepository:
                     to_db(r.due_at),
                     r.state,
                     r.reason,
-                    r.dedupe_key,
+                    r.key,
                     r.announcement_id,
                 )
                 for r in rows
