@@ -175,8 +175,9 @@ class PeerSupportApp:
             policy=DeliveryPolicy(
                 grace=parse_duration(settings.peer_checkin_grace),
                 rate_per_second=settings.peer_checkin_rate,
-                # An announcement still goes out after a long outage, unless its event has started.
-                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT}),
+                # After a long outage these still go out if their sender finds they apply: an
+                # announcement until its event starts, a training reminder while its stage holds.
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER}),
             ),
         )
         checkins = CheckinService(

@@ -252,3 +252,15 @@ async def test_a_crafted_approve_button_from_a_non_coordinator_changes_nothing(r
     assert "only program coordinators" in rig.slack.calls_of("chat.postEphemeral")[-1].params["text"]
     assert await rig.app.services.roster.get("UVOL1") is None
     assert has_button(rig.slack.message(review.channel, review.ts).blocks, "volunteer_approve")
+
+
+async def test_a_training_reminder_due_during_a_long_outage_still_goes_out(start_app) -> None:
+    rig = await start_app(peer_checkin_rate=1000, peer_service_hours="08:00-18:00")
+    await add_supporters(rig, "USUP1", trained="2026-01-15")
+    rig.clock.set(datetime(2026, 12, 19, 20, tzinfo=UTC))  # Saturday evening: due Monday 08:00
+    await rig.app.sweep()
+    await rig.app.stop()
+    rig.clock.set(datetime(2026, 12, 23, 10, tzinfo=UTC))  # back two days after it fell due
+    rig = await start_app(peer_checkin_rate=1000, peer_service_hours="08:00-18:00")
+    [reminder] = rig.slack.dms("USUP1")
+    assert "lapses on 2027-01-15" in text_of(reminder.blocks)
