@@ -31,6 +31,7 @@ from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
+from bot.tracking import TrackingService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
@@ -130,10 +131,19 @@ class PeerSupportApp:
                 program_tz=hours.tz,
             ),
         )
+        tracking = TrackingService(
+            db=self.db,
+            clock=self.clock,
+            roles=roles,
+            hours=hours,
+            min_count=settings.peer_min_count,
+            retention=timedelta(days=settings.peer_retention_days),
+        )
         self.services = Services(
             requests=requests,
             roster=roster,
             checkins=checkins,
+            tracking=tracking,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -193,9 +203,10 @@ class PeerSupportApp:
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire due offers and route waiting requests."""
+        """What the periodic job runs: expire offers, route waiting requests, purge what expired."""
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.tracking.purge()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

@@ -171,6 +171,12 @@ class CheckinService:
                 member_ids=form.user_ids,
                 now=self._clock.now(),
             )
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident created",
+                detail=f"#{incident_id} {name} ({kind.value}), {len(plan)} check-ins each",
+                now=self._clock.now(),
+            )
         log.info("incident %s registered", incident_id)
         return incident_id
 
@@ -419,6 +425,12 @@ class CheckinService:
             if not closed:
                 raise IncidentNotFound()
             cancelled = await tx.schedule.cancel_due(incident_id=incident_id)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident closed",
+                detail=f"#{incident_id}, {cancelled} check-ins cancelled",
+                now=now,
+            )
         log.info("incident %s closed; %d check-ins cancelled", incident_id, cancelled)
         return cancelled
 

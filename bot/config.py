@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     peer_checkin_hours: str = "09:00-17:00"
     peer_checkin_grace: str = "1d"
     peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
-    peer_min_count: int = Field(default=3, ge=1)
+    peer_min_count: int = Field(default=3, ge=2)
+    peer_retention_days: int = Field(default=30, ge=0, le=3650)
     log_level: str = "INFO"
 
     @field_validator("peer_coordinators", mode="before")

@@ -92,3 +92,7 @@ class AlreadyAnswered(DomainError):
 
 class IncidentNotFound(DomainError):
     """No open incident with that number."""
+
+
+class InvalidPeriod(DomainError):
+    """A reporting period that could not be read; the message says why."""

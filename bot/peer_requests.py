@@ -13,8 +13,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
 
+from bot.choices import choice
 from bot.errors import (
     AlreadyAccepted,
     AlreadyHasOpenRequest,
@@ -34,6 +34,7 @@ from storage.db import Database, Tx
 from storage.models import (
     ROUTABLE_STATES,
     Area,
+    ContactChannel,
     ContactMode,
     MessageRef,
     Offer,
@@ -46,7 +47,6 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
-_E = TypeVar("_E", bound=StrEnum)
 
 # "As soon as possible" goes to this many supporters at once; the first Accept wins.
 ASAP_FANOUT = 3
@@ -239,7 +239,8 @@ class RequestService:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
-        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now)
+        first_time = {"escalated_at": now} if request.escalated_at is None else {}
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=first_time)
         outbox.escalated = request
         log.warning("request %s escalated: no eligible supporter", request.id)
         return RouteResult.ESCALATED
@@ -399,6 +400,17 @@ class RequestService:
                 )
             request = await tx.requests.get(request_id)
             assert request is not None
+            # The anonymous trace the program keeps: no requester, no request id.
+            await tx.tracking.add_contact(
+                occurred_on=self._hours.today(now),
+                minutes=minutes,
+                channel=ContactChannel.CHECKIN if request.incident_id else ContactChannel.REQUEST,
+                referral=referral,
+                supporter_id=user_id,
+                areas=[Area(request.area)],
+                incident_id=request.incident_id,
+                now=now,
+            )
         log.info("request %s closed", request_id)
         await self._flush(_Outbox(redraw=offers))
         if request.requester_id is not None:
@@ -493,6 +505,12 @@ class RequestService:
             )
             await tx.roster.take_turn(supporter_id)
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="escalation handed on",
+                detail=f"request #{request_id} offered to <@{supporter_id}>",
+                now=now,
+            )
         log.info("request %s handed on by a coordinator", request_id)
         return offer.id
 
@@ -657,9 +675,9 @@ class RequestService:
         self, form: RequestForm
     ) -> tuple[Area | None, Urgency | None, ContactMode | None, dict[str, str]]:
         errors: dict[str, str] = {}
-        area = _choice(Area, form.area)
-        urgency = _choice(Urgency, form.urgency)
-        contact = _choice(ContactMode, form.contact)
+        area = choice(Area, form.area)
+        urgency = choice(Urgency, form.urgency)
+        contact = choice(ContactMode, form.contact)
         if area is None:
             errors["area"] = "Please choose what this is about."
         if urgency is None:
@@ -667,10 +685,3 @@ class RequestService:
         if contact is None:
             errors["contact"] = "Please choose how you'd like to be contacted."
         return area, urgency, contact, errors
-
-
-def _choice(enum: type[_E], value: str | None) -> _E | None:
-    try:
-        return enum(value) if value is not None else None
-    except ValueError:
-        return None

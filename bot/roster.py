@@ -68,6 +68,13 @@ class RosterService:
             for user_id in dict.fromkeys(user_ids):
                 is_new = await tx.roster.add(user_id, trained_on=trained_on, now=self._clock.now())
                 (added if is_new else updated).append(user_id)
+                trained = f" trained {trained_on:%Y-%m-%d}" if trained_on else ""
+                await tx.tracking.audit(
+                    actor_id=coordinator_id,
+                    action="roster add" if is_new else "roster update",
+                    detail=f"<@{user_id}>{trained}",
+                    now=self._clock.now(),
+                )
         log.info("roster: %d added, %d updated", len(added), len(updated))
         self._retry_waiting()
         return RosterChange(added=added, updated=updated, removed=[], not_found=[])
@@ -79,7 +86,16 @@ class RosterService:
         not_found: list[str] = []
         async with self._db.transaction() as tx:
             for user_id in dict.fromkeys(user_ids):
-                (removed if await tx.roster.remove(user_id) else not_found).append(user_id)
+                if await tx.roster.remove(user_id):
+                    removed.append(user_id)
+                    await tx.tracking.audit(
+                        actor_id=coordinator_id,
+                        action="roster remove",
+                        detail=f"<@{user_id}>",
+                        now=self._clock.now(),
+                    )
+                else:
+                    not_found.append(user_id)
         log.info("roster: %d removed", len(removed))
         for user_id in removed:
             # What they held or were offered goes back to the rotation; nothing is stranded.

@@ -11,6 +11,7 @@ from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
+from bot.tracking import TrackingService
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Services:
     requests: RequestService
     roster: RosterService
     checkins: CheckinService
+    tracking: TrackingService
     roles: Roles
     hours: ServiceHours
     background: Background

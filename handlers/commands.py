@@ -6,18 +6,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.durations import format_plan
-from bot.errors import DomainError
+from bot.errors import DomainError, NotOnRoster
+from bot.periods import Period
+from bot.reports import chart_png, csv_bytes
 from bot.services import Services
 from handlers.blocks.common import resources_text
 from handlers.blocks.home import help_text, roster_text
 from handlers.blocks.incidents import incident_modal, incidents_text
+from handlers.blocks.requests import request_modal
+from handlers.blocks.tracking import audit_text, log_contact_modal, stats_blocks
 from handlers.errors import user_message
 from handlers.ids import Command
-from handlers.modals import open_request_modal, open_view
+from handlers.modals import open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
 from storage.models import IncidentKind
 
@@ -31,23 +35,25 @@ def register(app: AsyncApp) -> None:
     app.command(Command.PEER)(on_peer)
 
 
-async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+async def on_peer(
+    ack: AsyncAck, command: dict[str, Any], services: Services, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
     """Dispatch ``/peer [subcommand …]``; unknown subcommands get help."""
     user_id = command["user_id"]
     args = (command.get("text") or "").split()
     name = args[0].lower() if args else ""
     try:
-        if not name:
-            await services.requests.ensure_can_request(requester_id=user_id)
+        if name in MODALS and len(args) <= 1:
+            view = await MODALS[name](services, user_id)
             await ack()
-            open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
+            open_view(services, client, trigger_id=command.get("trigger_id", ""), view=view)
             return
-        if name == "incident" and len(args) == 1:
+        if name in REPORTS:
+            # Checked before the ack, so a refusal is immediate; the report itself comes after it.
             services.roles.require_coordinator(user_id)
-            await ack()
-            open_view(
-                services, client, trigger_id=command.get("trigger_id", ""), view=_incident_modal(services)
-            )
+            period = services.tracking.period(" ".join(args[1:]))
+            await ack(text="Gathering the numbers…", response_type="ephemeral")
+            services.background.spawn(REPORTS[name](services, client, respond, user_id, period), name=name)
             return
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None:
@@ -57,6 +63,27 @@ async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, cl
     except (DomainError, ArgumentError) as error:
         text = str(error) if isinstance(error, ArgumentError) else user_message(error)
     await ack(text=text, response_type="ephemeral")
+
+
+async def _request_view(services: Services, user_id: str) -> dict:
+    await services.requests.ensure_can_request(requester_id=user_id)
+    return request_modal(note_max_length=services.note_max_length)
+
+
+async def _incident_view(services: Services, user_id: str) -> dict:
+    services.roles.require_coordinator(user_id)
+    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
+    return incident_modal(plans=plans, today=_today(services))
+
+
+async def _log_view(services: Services, user_id: str) -> dict:
+    if await services.roster.get(user_id) is None:
+        raise NotOnRoster()
+    return log_contact_modal(today=_today(services))
+
+
+def _today(services: Services) -> str:
+    return services.hours.today(services.clock.now()).isoformat()
 
 
 async def _help(services: Services, user_id: str, _: list[str]) -> str:
@@ -168,12 +195,6 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
     )
 
 
-def _incident_modal(services: Services) -> dict:
-    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
-    today = services.hours.today(services.clock.now()).isoformat()
-    return incident_modal(plans=plans, today=today)
-
-
 async def _incident(services: Services, user_id: str, args: list[str]) -> str:
     action = args[0].lower() if args else ""
     if action == "list":
@@ -186,6 +207,52 @@ async def _incident(services: Services, user_id: str, args: list[str]) -> str:
     raise ArgumentError("Use `/peer incident`, `/peer incident list` or `/peer incident close N`.")
 
 
+async def _stats(
+    services: Services, _client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+) -> None:
+    report = await services.tracking.stats(coordinator_id=user_id, period=period)
+    await respond(text="Peer support statistics", blocks=stats_blocks(report), response_type="ephemeral")
+
+
+async def _export(
+    services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+) -> None:
+    report = await services.tracking.monthly_areas(coordinator_id=user_id, period=period)
+    name = f"peer-support-{period.start:%Y-%m}-to-{period.end:%Y-%m-%d}"
+    dm = await client.conversations_open(users=user_id)
+    await client.files_upload_v2(
+        channel=dm["channel"]["id"],
+        initial_comment=f"Peer support contacts, {period.label} (aggregates only, small counts suppressed).",
+        file_uploads=[
+            {
+                "file": csv_bytes(report),
+                "filename": f"{name}.csv",
+                "title": f"Contacts by month and area ({period.label})",
+            },
+            {
+                "file": chart_png(report),
+                "filename": f"{name}.png",
+                "title": f"Contacts per month ({period.label})",
+            },
+        ],
+    )
+    await services.tracking.export_recorded(coordinator_id=user_id, period=period)
+    await respond(text="The CSV and the chart are in your DM with the app.", response_type="ephemeral")
+
+
+async def _audit(services: Services, user_id: str, _: list[str]) -> str:
+    return audit_text(await services.tracking.audit_log(coordinator_id=user_id))
+
+
+MODALS: dict[str, Callable[[Services, str], Awaitable[dict]]] = {
+    "": _request_view,
+    "incident": _incident_view,
+    "log": _log_view,
+}
+REPORTS: dict[str, Callable[[Services, AsyncWebClient, AsyncRespond, str, Period], Awaitable[None]]] = {
+    "stats": _stats,
+    "export": _export,
+}
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "resources": _resources,
@@ -196,4 +263,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "afterhours": _afterhours,
     "roster": _roster,
     "incident": _incident,
+    "audit": _audit,
 }

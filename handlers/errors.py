@@ -9,6 +9,7 @@ from bot.errors import (
     DateNotInFuture,
     DomainError,
     IncidentNotFound,
+    InvalidPeriod,
     NoOpenRequest,
     NotAllowed,
     NotHeldByYou,
@@ -72,6 +73,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You've already answered this check-in. Thank you."
         case IncidentNotFound():
             return "There is no open incident with that number. `/peer incident list` shows them."
+        case InvalidPeriod():
+            return f"I couldn't read that period: {error}."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
     return SOMETHING_WENT_WRONG

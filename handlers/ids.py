@@ -33,6 +33,7 @@ class Callback(StrEnum):
     CLOSE = "peer_request_close"
     HAND_TO = "peer_escalation_hand_to"
     INCIDENT = "peer_incident"
+    LOG_CONTACT = "peer_log_contact"
 
 
 class Block(StrEnum):
@@ -57,3 +58,8 @@ class Block(StrEnum):
     DEBRIEF_DATE = "debrief_date"
     DEBRIEF_TIME = "debrief_time"
     DEBRIEF_PLACE = "debrief_place"
+    CONTACT_DATE = "contact_date"
+    CONTACT_MINUTES = "contact_minutes"
+    CONTACT_AREAS = "contact_areas"
+    CONTACT_CHANNEL = "contact_channel"
+    CONTACT_REFERRAL = "contact_referral"

@@ -54,6 +54,8 @@ def _value(element: dict[str, Any]) -> Any:
         return element.get("selected_user")
     if kind == "multi_users_select":
         return list(element.get("selected_users") or [])
+    if kind in {"checkboxes", "multi_static_select"}:
+        return [o.get("value") for o in element.get("selected_options") or [] if isinstance(o, dict)]
     if kind == "channels_select":
         return element.get("selected_channel")
     if kind == "datepicker":

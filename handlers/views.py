@@ -11,6 +11,7 @@ from bot.checkins import IncidentForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
+from bot.tracking import ContactForm
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
@@ -43,6 +44,7 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.CLOSE)(on_close_submitted)
     app.view(Callback.HAND_TO)(on_hand_to_submitted)
     app.view(Callback.INCIDENT)(on_incident_submitted)
+    app.view(Callback.LOG_CONTACT)(on_contact_logged)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -164,3 +166,33 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         return
     await ack()
     services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
+
+
+_CONTACT_FIELDS = {
+    "occurred_on": Block.CONTACT_DATE,
+    "minutes": Block.CONTACT_MINUTES,
+    "areas": Block.CONTACT_AREAS,
+    "channel": Block.CONTACT_CHANNEL,
+    "referral": Block.CONTACT_REFERRAL,
+}
+
+
+async def on_contact_logged(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Record an anonymous contact a supporter had outside the bot."""
+    values = flatten_state(body["view"])
+    form = ContactForm(
+        occurred_on=values.get(Block.CONTACT_DATE),
+        minutes=values.get(Block.CONTACT_MINUTES),
+        areas=tuple(values.get(Block.CONTACT_AREAS) or ()),
+        channel=values.get(Block.CONTACT_CHANNEL),
+        referral=values.get(Block.CONTACT_REFERRAL),
+    )
+    try:
+        await services.tracking.log_contact(supporter_id=body["user"]["id"], form=form)
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_CONTACT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack()

@@ -91,6 +91,8 @@ class SlackStandIn:
         self.channels: dict[str, list[str]] = {}
         # Faults to answer with, per method, in order: (HTTP status, Slack error, Retry-After).
         self.faults: dict[str, list[Fault]] = {}
+        # Files uploaded with files.getUploadURLExternal → upload → files.completeUploadExternal.
+        self.files: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -103,6 +105,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -192,6 +195,14 @@ class SlackStandIn:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
 
     # The server
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="unknown upload")
+        file["content"] = await request.read()
+        self._changed.set()
+        return web.Response(text="OK - " + str(len(file["content"])))
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.response_url_posts.append(await request.json())
@@ -384,7 +395,33 @@ def _conversations_members(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]
     return _ok(members=members, response_metadata={"next_cursor": cursor})
 
 
+def _get_upload_url(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    if not p.get("filename") or not str(p.get("length", "")).isdigit():
+        return _fail("invalid_arguments")
+    file_id = f"F{len(s.files) + 1:08d}"
+    s.files[file_id] = {"id": file_id, "filename": p["filename"], "length": int(p["length"]), "content": None}
+    return _ok(upload_url=f"{s.root_url}/upload/{file_id}", file_id=file_id)
+
+
+def _complete_upload(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    files = p.get("files")
+    if isinstance(files, str):
+        files = json.loads(files)
+    done = []
+    for item in files or []:
+        file = s.files.get(item.get("id"))
+        if file is None or file["content"] is None or len(file["content"]) != file["length"]:
+            return _fail("file_upload_not_complete")
+        file.update(title=item.get("title"), channel=p.get("channel_id"), comment=p.get("initial_comment"))
+        done.append({"id": file["id"], "title": item.get("title")})
+    if not done:
+        return _fail("invalid_arguments")
+    return _ok(files=done)
+
+
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "files.getUploadURLExternal": _get_upload_url,
+    "files.completeUploadExternal": _complete_upload,
     "users.list": _users_list,
     "conversations.members": _conversations_members,
     "auth.test": _auth_test,

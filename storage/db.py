@@ -14,6 +14,7 @@ from storage.migrations import apply_migrations
 from storage.request_repository import RequestRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
+from storage.tracking_repository import TrackingRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Tx:
         self.requests = RequestRepository(conn)
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
+        self.tracking = TrackingRepository(conn)
 
 
 class Database:
@@ -114,6 +116,12 @@ class Database:
         conn = self._require()
         async with self._lock:
             yield Tx(conn)
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the database file and truncate it, so purged pages leave no copy behind."""
+        conn = self._require()
+        async with self._lock:
+            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""

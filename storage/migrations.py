@@ -129,6 +129,42 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE peer_requests ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
         """,
     ),
+    (
+        "0003_tracking",
+        """
+        -- Anonymous by construction: no requester, no request id, nothing that links to a person
+        -- but the supporter, whose volunteered hours are recognised.
+        CREATE TABLE contacts (
+            id           INTEGER PRIMARY KEY,
+            occurred_on  TEXT NOT NULL,
+            minutes      INTEGER NOT NULL,
+            channel      TEXT NOT NULL,
+            referral     TEXT NOT NULL,
+            supporter_id TEXT NOT NULL,
+            incident_id  INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+            recorded_at  TEXT NOT NULL
+        );
+        CREATE INDEX contacts_occurred ON contacts (occurred_on);
+        CREATE TABLE contact_areas (
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            area       TEXT NOT NULL,
+            PRIMARY KEY (contact_id, area)
+        );
+
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            action   TEXT NOT NULL,
+            detail   TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+
+        ALTER TABLE peer_requests ADD COLUMN escalated_at TEXT;
+        ALTER TABLE peer_requests ADD COLUMN purged_at TEXT;
+        CREATE INDEX peer_requests_created ON peer_requests (created_at);
+        """,
+    ),
 ]
 
 

@@ -129,6 +129,8 @@ class PeerRequest(_Record):
     referral: Referral | None = None
     excluded_ids: frozenset[str] = frozenset()
     incident_id: int | None = None
+    escalated_at: datetime | None = None
+    purged_at: datetime | None = None
 
 
 class Offer(_Record):
@@ -249,3 +251,35 @@ class ScheduledMessage(_Record):
     channel_id: str | None
     message_ts: str | None
     reason: str | None
+
+
+class ContactChannel(StrEnum):
+    """How a contact happened."""
+
+    REQUEST = "request"
+    WALK_IN = "walk_in"
+    PHONE = "phone"
+    CHECKIN = "checkin_follow_up"
+
+
+class Contact(_Record):
+    """An anonymous contact record: never a requester, never a request id."""
+
+    id: int
+    occurred_on: date
+    minutes: int
+    channel: ContactChannel
+    referral: Referral
+    supporter_id: str
+    areas: tuple[Area, ...]
+    incident_id: int | None = None
+
+
+class AuditEntry(_Record):
+    """One coordinator action: who did what, when (never request content)."""
+
+    id: int
+    at: datetime
+    actor_id: str
+    action: str
+    detail: str

@@ -250,6 +250,8 @@ def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
         referral=row["referral"],
         excluded_ids=excluded,
         incident_id=row["incident_id"],
+        escalated_at=from_db(row["escalated_at"]),
+        purged_at=from_db(row["purged_at"]),
     )
 
 

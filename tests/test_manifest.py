@@ -25,6 +25,7 @@ SCOPE_OF_METHOD: dict[str, tuple[str, ...]] = {
     "conversations_open": ("im:write",),
     "users_info": ("users:read",),
     "users_list": ("users:read",),
+    "files_upload_v2": ("files:write",),
     # Members of public and of private channels.
     "conversations_members": ("channels:read", "groups:read"),
 }
