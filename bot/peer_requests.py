@@ -284,12 +284,16 @@ class RequestService:
 
     # Answers to offers
 
-    async def accept(self, *, offer_id: int, user_id: str) -> PeerRequest:
-        """Assign the request to the supporter who accepted; first Accept wins."""
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+        """Assign the request to the supporter who accepted; first Accept wins.
+
+        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
+        before it was recorded, the click supplies it, so the DM is still redrawn.
+        """
         now = self._clock.now()
         outbox = _Outbox()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state == OfferState.ACCEPTED:
                 raise AlreadyAccepted()
             if offer.state != OfferState.OPEN:
@@ -313,6 +317,7 @@ class RequestService:
             request = await tx.requests.get(offer.request_id)
             assert request is not None
         await self._flush(outbox)
+        await self._redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
@@ -326,17 +331,18 @@ class RequestService:
             )
         return request
 
-    async def pass_offer(self, *, offer_id: int, user_id: str) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state != OfferState.OPEN:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
         log.info("request %s passed by one supporter", offer.request_id)
         await self._flush(_Outbox(redraw=[offer]))
+        await self._redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
 
     async def expire_due(self) -> int:
@@ -557,10 +563,14 @@ class RequestService:
 
     # Internals
 
-    async def _own_offer(self, tx: Tx, offer_id: int, user_id: str) -> Offer:
+    async def _own_offer(
+        self, tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None
+    ) -> Offer:
         offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.supporter_id != user_id:
             raise NotYourOffer()
+        if offer.message_ts is None and clicked is not None:
+            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
         return offer
 
     async def _give_up(
@@ -611,6 +621,15 @@ class RequestService:
         current = await self._card(offer.id)
         if current is not None and current.state != OfferState.OPEN:
             await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
+
+    async def _redraw_duplicate(self, offer: Offer, clicked: MessageRef | None) -> None:
+        """A crash between sending an offer and recording it can leave two DMs of one offer
+        (the lost one and the resent one); the one clicked is redrawn as well."""
+        if clicked is None or offer.message_ts in (None, clicked.ts):
+            return
+        card = await self._card(offer.id)
+        if card is not None:
+            await self._quietly(self._notifier.update_offer(clicked, card), "update_offer", offer.request_id)
 
     async def _redraw(self, offer_id: int) -> None:
         async with self._db.read() as tx:

@@ -16,7 +16,7 @@ from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
 from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
-from storage.models import CheckinAnswer
+from storage.models import CheckinAnswer, MessageRef
 
 
 def register(app: AsyncApp) -> None:
@@ -40,7 +40,9 @@ async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, cli
 
 async def _accept(services: Services, body: dict[str, Any]) -> None:
     offer = decode(OfferRef, _button_value(body))
-    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    await services.requests.accept(
+        offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=_clicked(body)
+    )
 
 
 async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -51,7 +53,9 @@ async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, clien
 
 async def _pass(services: Services, body: dict[str, Any]) -> None:
     offer = decode(OfferRef, _button_value(body))
-    await services.requests.pass_offer(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    await services.requests.pass_offer(
+        offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=_clicked(body)
+    )
 
 
 async def on_hand_back(
@@ -173,6 +177,11 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     return channel, container.get("message_ts")
+
+
+def _clicked(body: dict[str, Any]) -> MessageRef | None:
+    channel, ts = _where(body)
+    return MessageRef(channel_id=channel, ts=ts) if channel and ts else None
 
 
 def _button_value(body: dict[str, Any]) -> str | None:

@@ -60,6 +60,8 @@ class SlackDriver:
         self.url = url
         self.signing_secret = signing_secret
         self._triggers = itertools.count(1)
+        # The trigger id of each person's latest slash command, to find the modal it opened.
+        self.last_trigger: dict[str, str] = {}
 
     async def post(
         self,
@@ -99,6 +101,7 @@ class SlackDriver:
             "response_url": self.slack.response_url("cmd"),
             "trigger_id": self.trigger(),
         }
+        self.last_trigger[user_id] = form["trigger_id"]
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     async def interact(self, payload: dict[str, Any]) -> Response:
@@ -235,6 +238,11 @@ class SlackDriver:
         }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return await self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+
+    def view_opened_for(self, user_id: str) -> dict[str, Any] | None:
+        """The modal opened in answer to the person's latest slash command, if it has opened."""
+        view_id = self.slack.view_by_trigger.get(self.last_trigger.get(user_id, ""))
+        return None if view_id is None else self.slack.views[view_id]
 
     def trigger(self) -> str:
         """A fresh trigger id."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from storage.models import (
     OPEN_REQUEST_STATES,
@@ -16,13 +14,14 @@ from storage.models import (
     RequestState,
     sources_of,
 )
+from storage.sql import Connection
 from storage.timefmt import from_db, to_db
 
 
 class RequestRepository:
     """Reads and conditional writes of requests and offers on one connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def create(
@@ -42,7 +41,7 @@ class RequestRepository:
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
             " preferred_supporter_id, note, state, created_at, updated_at, incident_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester_id,
                 area,
@@ -56,10 +55,11 @@ class RequestRepository:
                 incident_id,
             ),
         )
-        request_id = cur.lastrowid
-        assert request_id is not None
+        row = await cur.fetchone()
+        assert row is not None
+        request_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT OR IGNORE INTO request_exclusions (request_id, user_id) VALUES (?, ?)",
+            "INSERT INTO request_exclusions (request_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(request_id, uid) for uid in excluded_ids],
         )
         request = await self.get(request_id)
@@ -149,12 +149,12 @@ class RequestRepository:
         """Record an open offer (before its DM is sent, so a crash cannot lose it)."""
         cur = await self._conn.execute(
             "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
         )
-        offer_id = cur.lastrowid
-        assert offer_id is not None
-        offer = await self.get_offer(offer_id)
+        row = await cur.fetchone()
+        assert row is not None
+        offer = await self.get_offer(int(row["id"]))
         assert offer is not None
         return offer
 
@@ -231,7 +231,7 @@ class RequestRepository:
         return [_offer(row) for row in await cur.fetchall()]
 
 
-def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
+def _request(row: Mapping[str, Any], excluded: frozenset[str]) -> PeerRequest:
     return PeerRequest(
         id=row["id"],
         requester_id=row["requester_id"],
@@ -255,7 +255,7 @@ def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
     )
 
 
-def _offer(row: aiosqlite.Row) -> Offer:
+def _offer(row: Mapping[str, Any]) -> Offer:
     return Offer(
         id=row["id"],
         request_id=row["request_id"],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import OfferState, RequestState, Supporter
+from storage.sql import Connection, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
 # Open load = requests held + offers still open: an open offer may become a held request.
@@ -22,7 +21,7 @@ _AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
 class RosterRepository:
     """Reads and writes of the supporters table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, user_id: str, *, trained_on: date | None, now: datetime) -> bool:
@@ -82,12 +81,14 @@ class RosterRepository:
         sees it again). Ordered by the rotation, so the index walk stops at
         ``limit``: the cost does not grow with the number of past requests.
         """
+        excluded = sorted(set(excluded_ids))
+        not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
             f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
             " WHERE s.trained_on IS NOT NULL"
             f" AND {_AVAILABLE}"
             " AND (? = 0 OR s.after_hours = 1)"
-            " AND s.user_id NOT IN (SELECT value FROM json_each(?))"
+            f"{not_excluded}"
             " AND NOT EXISTS (SELECT 1 FROM offers o2"
             "  WHERE o2.request_id = ? AND o2.supporter_id = s.user_id)"
             f" AND {_OPEN_LOAD} < ?"
@@ -97,7 +98,7 @@ class RosterRepository:
             OfferState.OPEN,
             today.isoformat(),
             int(after_hours_only),
-            json.dumps(sorted(excluded_ids)),
+            *excluded,
             request_id,
             RequestState.ASSIGNED,
             OfferState.OPEN,
@@ -116,7 +117,6 @@ class RosterRepository:
         cur = await self._conn.execute("UPDATE rotation SET seq = seq + 1 WHERE id = 1 RETURNING seq")
         row = await cur.fetchone()
         assert row is not None
-        await cur.close()
         await self._conn.execute(
             "UPDATE supporters SET rotation_seq = ? WHERE user_id = ?", (row["seq"], user_id)
         )
@@ -161,7 +161,6 @@ class RosterRepository:
             (user_id,),
         )
         row = await cur.fetchone()
-        await cur.close()
         return 0 if row is None else int(row["expired_streak"])
 
     async def reset_expiries(self, user_id: str) -> None:
@@ -169,7 +168,7 @@ class RosterRepository:
         await self._conn.execute("UPDATE supporters SET expired_streak = 0 WHERE user_id = ?", (user_id,))
 
 
-def _supporter(row: aiosqlite.Row) -> Supporter:
+def _supporter(row: Mapping[str, Any]) -> Supporter:
     added_at = from_db(row["added_at"])
     assert added_at is not None
     return Supporter(

@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from storage.models import (
     Area,
     AuditEntry,
@@ -18,6 +16,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
+from storage.sql import Connection
 from storage.timefmt import from_db, to_db
 
 
@@ -44,7 +43,7 @@ class IncidentCheckins:
 class TrackingRepository:
     """Anonymous tracking: contacts, audit entries, aggregates, and the purge."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add_contact(
@@ -62,13 +61,14 @@ class TrackingRepository:
         """Record an anonymous contact; returns its id."""
         cur = await self._conn.execute(
             "INSERT INTO contacts (occurred_on, minutes, channel, referral, supporter_id, incident_id,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (occurred_on.isoformat(), minutes, channel, referral, supporter_id, incident_id, to_db(now)),
         )
-        contact_id = cur.lastrowid
-        assert contact_id is not None
+        row = await cur.fetchone()
+        assert row is not None
+        contact_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT OR IGNORE INTO contact_areas (contact_id, area) VALUES (?, ?)",
+            "INSERT INTO contact_areas (contact_id, area) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(contact_id, str(area)) for area in areas],
         )
         return contact_id
@@ -99,9 +99,10 @@ class TrackingRepository:
     async def request_counts(self, start: datetime, end: datetime) -> RequestCounts:
         """Requests made in [start, end) by outcome."""
         cur = await self._conn.execute(
-            "SELECT COUNT(*) AS made, COALESCE(SUM(assigned_at IS NOT NULL), 0) AS accepted,"
-            " COALESCE(SUM(escalated_at IS NOT NULL), 0) AS escalated,"
-            " COALESCE(SUM(state = ?), 0) AS cancelled"
+            "SELECT COUNT(*) AS made,"
+            " COALESCE(SUM(CASE WHEN assigned_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS accepted,"
+            " COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
+            " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) AS cancelled"
             " FROM peer_requests WHERE created_at >= ? AND created_at < ?",
             (RequestState.CANCELLED, to_db(start), to_db(end)),
         )
@@ -114,11 +115,14 @@ class TrackingRepository:
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from request to first acceptance, for requests made in [start, end)."""
         cur = await self._conn.execute(
-            "SELECT (julianday(assigned_at) - julianday(created_at)) * 86400.0 AS s FROM peer_requests"
+            "SELECT created_at, assigned_at FROM peer_requests"
             " WHERE created_at >= ? AND created_at < ? AND assigned_at IS NOT NULL",
             (to_db(start), to_db(end)),
         )
-        return [float(row["s"]) for row in await cur.fetchall()]
+        return [
+            (from_db(r["assigned_at"]) - from_db(r["created_at"])).total_seconds()  # type: ignore[operator]
+            for r in await cur.fetchall()
+        ]
 
     async def contact_totals(self, start: date, end: date) -> tuple[int, int]:
         """(contacts, minutes) with ``start <= occurred_on < end``."""
@@ -173,10 +177,11 @@ class TrackingRepository:
     async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
         """Check-ins sent in [start, end) and how many were answered, per incident."""
         cur = await self._conn.execute(
-            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent, COALESCE(SUM(s.state = ?), 0) AS answered"
+            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent,"
+            " COALESCE(SUM(CASE WHEN s.state = ? THEN 1 ELSE 0 END), 0) AS answered"
             " FROM scheduled_messages s JOIN incidents i ON i.id = s.incident_id"
             " WHERE s.kind = ? AND s.sent_at >= ? AND s.sent_at < ? AND s.state IN (?, ?)"
-            " GROUP BY i.id ORDER BY i.id",
+            " GROUP BY i.id, i.name ORDER BY i.id",
             (
                 ScheduledState.ANSWERED,
                 ScheduledKind.CHECKIN,
