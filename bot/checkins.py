@@ -228,11 +228,13 @@ class CheckinService:
                 )
             )
         async with self._db.transaction() as tx:
-            await tx.schedule.add_members(incident.id, members)
-            await tx.schedule.schedule(rows)
+            # Claim the incident first: two instances recovering it at once schedule it once.
             ready = await tx.schedule.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
+            if ready:
+                await tx.schedule.add_members(incident.id, members)
+                await tx.schedule.schedule(rows)
         if not ready:
             return
         checkins = [r for r in rows if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE]

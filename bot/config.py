@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         return self.slack_app_token is not None
 
 
+class DatabaseSettings(BaseSettings):
+    """Only what ``python -m bot migrate`` needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./peer-support.db"
+
+
 def describe_error(error: ValidationError) -> str:
     """One line naming what is missing or invalid, for the operator."""
     missing = [_env_name(e["loc"]) for e in error.errors() if e["type"] == "missing"]

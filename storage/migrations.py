@@ -170,6 +170,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX peer_requests_created ON peer_requests (created_at);
         """,
     ),
+    (
+        "0004_scheduled_messages_unique",
+        """
+        -- NULLs are distinct in a UNIQUE constraint, so the one in 0002 never caught a repeated
+        -- check-in (request_id is NULL there). This index does, on both backends.
+        CREATE UNIQUE INDEX scheduled_messages_once ON scheduled_messages
+            (kind, recipient_id, COALESCE(incident_id, 0), COALESCE(request_id, 0), seq)
+        """,
+    ),
 ]
 
 

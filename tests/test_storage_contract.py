@@ -1,0 +1,144 @@
+"""Repository contract: the same behaviour on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage.db import Database
+from storage.models import OfferState, RequestState, ScheduledKind, ScheduledState
+from storage.schedule_repository import NewScheduled
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(database_url)
+    yield database
+    await database.close()
+
+
+async def new_request(db: Database, requester: str = "UREQ1") -> int:
+    async with db.transaction() as tx:
+        request = await tx.requests.create(
+            requester_id=requester,
+            area="grief",
+            urgency="this_week",
+            contact="slack",
+            preferred_supporter_id=None,
+            note="n",
+            excluded_ids=["UX", "UX"],
+            now=NOW,
+        )
+    return request.id
+
+
+async def test_transitions_follow_the_state_machine(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        assert not await tx.requests.transition(request_id, RequestState.CLOSED, now=NOW)
+        assert await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+        assert await tx.requests.transition(request_id, RequestState.CANCELLED, now=NOW)
+        assert not await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+        request = await tx.requests.get(request_id)
+    assert request is not None and request.state == RequestState.CANCELLED
+    assert request.excluded_ids == frozenset({"UX"})
+
+
+async def test_racing_accepts_have_exactly_one_winner(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+
+    async def accept(supporter: str) -> bool:
+        async with db.transaction() as tx:
+            return await tx.requests.transition(
+                request_id,
+                RequestState.ASSIGNED,
+                now=NOW,
+                only_from=[RequestState.OFFERED],
+                fields={"assignee_id": supporter, "assigned_at": NOW},
+            )
+
+    results = await asyncio.gather(*(accept(f"USUP{n}") for n in range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+
+
+async def test_a_supporter_is_offered_a_request_at_most_once(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        await tx.requests.add_offer(request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW)
+    with pytest.raises(Exception) as raised:
+        async with db.transaction() as tx:
+            await tx.requests.add_offer(request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW)
+    assert "unique" in str(raised.value).lower()
+    async with db.read() as tx:
+        assert len(await tx.requests.offers_of(request_id)) == 1
+
+
+async def test_offer_states_move_once(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        offer = await tx.requests.add_offer(
+            request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW
+        )
+        assert await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=NOW)
+        assert not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=NOW)
+
+
+async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(db: Database) -> None:
+    rows = [
+        NewScheduled(kind=ScheduledKind.FOLLOW_UP, recipient_id="USUP1", due_at=NOW, request_id=None, seq=n)
+        for n in range(250)
+    ]
+    async with db.transaction() as tx:
+        incident = await tx.schedule.create_incident(
+            kind="critical_incident",  # type: ignore[arg-type]
+            name="x",
+            occurred_on=NOW.date(),
+            offsets=[60],
+            channel_id=None,
+            debrief_at=None,
+            debrief_place=None,
+            created_by="UCOORD1",
+            member_ids=["UA"],
+            now=NOW,
+        )
+        checkins = [
+            NewScheduled(
+                kind=ScheduledKind.CHECKIN, recipient_id="UA", due_at=NOW, incident_id=incident, seq=n
+            )
+            for n in range(1, 4)
+        ]
+        assert await tx.schedule.schedule(checkins) == 3
+        assert await tx.schedule.schedule(checkins) == 0  # the same check-ins again: nothing new
+        assert await tx.schedule.schedule(rows) == 250
+        due = await tx.schedule.due(NOW + timedelta(seconds=1), 1000)
+    assert len(due) == 253
+
+    async def claim(message_id: int) -> bool:
+        async with db.transaction() as tx:
+            return await tx.schedule.claim(message_id, NOW)
+
+    results = await asyncio.gather(*(claim(due[0].id) for _ in range(6)))
+    assert results.count(True) == 1
+    async with db.transaction() as tx:
+        assert await tx.schedule.settle(due[0].id, ScheduledState.SENT, now=NOW, channel_id="D1", ts="1.1")
+        sent = await tx.schedule.get(due[0].id)
+    assert sent is not None and sent.state == ScheduledState.SENT and sent.sent_at == NOW
+
+
+async def test_the_rotation_counter_only_moves_forward(db: Database) -> None:
+    async with db.transaction() as tx:
+        for user in ("USUP1", "USUP2"):
+            await tx.roster.add(user, trained_on=NOW.date(), now=NOW)
+        await tx.roster.take_turn("USUP1")
+        await tx.roster.take_turn("USUP2")
+        await tx.roster.take_turn("USUP1")
+        roster = await tx.roster.all()
+    assert [s.user_id for s in roster] == ["USUP2", "USUP1"]
+    assert roster[1].rotation_seq > roster[0].rotation_seq
