@@ -28,6 +28,7 @@ from bot.durations import parse_duration, parse_plan
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
@@ -91,6 +92,7 @@ class PeerSupportApp:
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
         roles = Roles(settings.peer_coordinators)
+        directory = SlackDirectory(client)
         requests = RequestService(
             db=self.db,
             notifier=notifier,
@@ -114,7 +116,7 @@ class PeerSupportApp:
         checkins = CheckinService(
             db=self.db,
             notifier=notifier,
-            directory=SlackDirectory(client),
+            directory=directory,
             clock=self.clock,
             roles=roles,
             requests=requests,
@@ -130,10 +132,19 @@ class PeerSupportApp:
                 program_tz=hours.tz,
             ),
         )
+        relay = RelayService(
+            db=self.db,
+            notifier=notifier,
+            directory=directory,
+            clock=self.clock,
+            requests=requests,
+            background=self.background,
+        )
         self.services = Services(
             requests=requests,
             roster=roster,
             checkins=checkins,
+            relay=relay,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -188,14 +199,16 @@ class PeerSupportApp:
     async def _recover(self) -> None:
         assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
+        await self.services.relay.recover()
         await self.sweep()
         await self.services.checkins.recover()
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire due offers and route waiting requests."""
+        """What the periodic job runs: expire due offers, route waiting requests, forget old event ids."""
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.relay.sweep()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

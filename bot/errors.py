@@ -92,3 +92,11 @@ class AlreadyAnswered(DomainError):
 
 class IncidentNotFound(DomainError):
     """No open incident with that number."""
+
+
+class NotYourConversation(DomainError):
+    """A click on a relayed conversation by someone who is not in it."""
+
+
+class ConversationEnded(DomainError):
+    """The relayed conversation has ended; nothing more is passed on."""

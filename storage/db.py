@@ -11,6 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.migrations import apply_migrations
+from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
@@ -41,6 +42,7 @@ class Tx:
         self.requests = RequestRepository(conn)
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
+        self.relay = RelayRepository(conn)
 
 
 class Database:
