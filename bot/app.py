@@ -28,6 +28,7 @@ from bot.durations import parse_duration, parse_plan
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
@@ -92,6 +93,7 @@ class PeerSupportApp:
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
         roles = Roles(settings.peer_coordinators)
+        directory = SlackDirectory(client)
         requests = RequestService(
             db=self.db,
             notifier=notifier,
@@ -115,7 +117,7 @@ class PeerSupportApp:
         checkins = CheckinService(
             db=self.db,
             notifier=notifier,
-            directory=SlackDirectory(client),
+            directory=directory,
             clock=self.clock,
             roles=roles,
             requests=requests,
@@ -139,11 +141,20 @@ class PeerSupportApp:
             min_count=settings.peer_min_count,
             retention=timedelta(days=settings.peer_retention_days),
         )
+        relay = RelayService(
+            db=self.db,
+            notifier=notifier,
+            directory=directory,
+            clock=self.clock,
+            requests=requests,
+            background=self.background,
+        )
         self.services = Services(
             requests=requests,
             roster=roster,
             checkins=checkins,
             tracking=tracking,
+            relay=relay,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -198,6 +209,7 @@ class PeerSupportApp:
     async def _recover(self) -> None:
         assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
+        await self.services.relay.recover()
         await self.sweep()
         await self.services.checkins.recover()
         await self.jobs.run_deliveries()
@@ -206,6 +218,7 @@ class PeerSupportApp:
         """What the periodic job runs: expire offers, route waiting requests, purge what expired."""
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.relay.sweep()
             await self.services.tracking.purge()
 
     async def deliver_due(self) -> int:

@@ -316,8 +316,9 @@ class CheckinService:
             if message.request_id is not None:
                 async with self._db.read() as tx:
                     request = await tx.requests.get(message.request_id)
-                # Identity only if this supporter held the request (and it has not been purged).
-                if request is not None and request.assignee_id == message.recipient_id:
+                # Identity only if this supporter held the request (and it has not been purged),
+                # and never for an anonymous request whose requester kept their name private.
+                if request is not None and request.assignee_id == message.recipient_id and request.named:
                     requester = request.requester_id
             card = FollowUpCard(request_id=message.request_id or 0, requester_id=requester)
             return await self._notifier.send_follow_up(message.recipient_id, card)

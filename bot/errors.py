@@ -96,3 +96,11 @@ class IncidentNotFound(DomainError):
 
 class InvalidPeriod(DomainError):
     """A reporting period that could not be read; the message says why."""
+
+
+class NotYourConversation(DomainError):
+    """A click on a relayed conversation by someone who is not in it."""
+
+
+class ConversationEnded(DomainError):
+    """The relayed conversation has ended; nothing more is passed on."""

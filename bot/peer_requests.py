@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.choices import choice
 from bot.errors import (
@@ -36,6 +37,7 @@ from storage.models import (
     Area,
     ContactChannel,
     ContactMode,
+    ConversationEnd,
     MessageRef,
     Offer,
     OfferState,
@@ -56,6 +58,14 @@ EXPIRIES_BEFORE_AWAY = 3
 _NO_CAPACITY_LIMIT = 1_000_000
 
 
+async def quietly(work: Awaitable[object], what: str, request_id: int) -> None:
+    """Send a notification; a failure is logged (ids only) and never undoes a decision."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
+        log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
+
+
 @dataclass(frozen=True)
 class RequestForm:
     """What the requester filled in, before validation."""
@@ -67,6 +77,7 @@ class RequestForm:
     excluded_ids: frozenset[str] = frozenset()
     note: str | None = None
     incident_id: int | None = None  # asked from a check-in after this incident
+    anonymous: bool = False  # talk through the app's relay, without the supporter seeing who
 
 
 class RouteResult(StrEnum):
@@ -95,8 +106,21 @@ class RequestStatus:
 
     request_id: int
     state: RequestState
-    assignee_id: str | None
+    assignee_id: str | None  # never for an anonymous request: the relay shows a label instead
     created_at: datetime
+    anonymous: bool = False
+
+
+class ConversationHooks(Protocol):
+    """What the relay of anonymous requests hears of a request's life (see ``bot.relay``)."""
+
+    async def request_assigned(self, *, request_id: int) -> None:
+        """An anonymous request was accepted: open its conversation."""
+        ...
+
+    async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        """The supporter no longer holds the request: end their conversation, if any."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -127,6 +151,11 @@ class RequestService:
         self._hours = hours
         self._roles = roles
         self._policy = policy
+        self._hooks: ConversationHooks | None = None
+
+    def attach_conversations(self, hooks: ConversationHooks) -> None:
+        """Let the relay hear when anonymous requests are assigned and released."""
+        self._hooks = hooks
 
     # Making a request
 
@@ -150,6 +179,11 @@ class RequestService:
             errors["preferred_supporter"] = "You also listed this person as someone to avoid."
         elif preferred == requester_id:
             errors["preferred_supporter"] = "Please choose someone other than yourself."
+        if form.anonymous and contact not in (None, ContactMode.SLACK):
+            errors["contact"] = (
+                "An anonymous conversation happens in Slack, through this app. Choose"
+                ' "Slack message", or untick "Keep my name private".'
+            )
         now = self._clock.now()
         async with self._db.transaction() as tx:
             if preferred is not None and "preferred_supporter" not in errors:
@@ -175,6 +209,7 @@ class RequestService:
                 excluded_ids=form.excluded_ids - {requester_id},
                 now=now,
                 incident_id=form.incident_id,
+                anonymous=form.anonymous,
             )
         log.info("request %s created", request.id)
         return request
@@ -189,7 +224,7 @@ class RequestService:
         opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
         await self._quietly(
             self._notifier.request_received(
-                request.requester_id, request_id=request.id, next_opening=opening
+                request.requester_id, request_id=request.id, next_opening=opening, anonymous=request.anonymous
             ),
             "request_received",
             request.id,
@@ -321,7 +356,13 @@ class RequestService:
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
-        if request.requester_id is not None:
+        if request.anonymous:
+            # Neither learns who the other is: the relay opens their conversation instead.
+            if self._hooks is not None:
+                await self._quietly(
+                    self._hooks.request_assigned(request_id=request.id), "open_conversation", request.id
+                )
+        elif request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_assigned(
                     request.requester_id, supporter_id=user_id, contact=request.contact
@@ -384,6 +425,7 @@ class RequestService:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
         log.info("request %s handed back", request_id)
         await self._flush(_Outbox(redraw=[offer]))
+        await self._released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
 
     async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
@@ -419,6 +461,7 @@ class RequestService:
             )
         log.info("request %s closed", request_id)
         await self._flush(_Outbox(redraw=offers))
+        await self._released(request_id, user_id, ConversationEnd.CLOSED)
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_closed(request.requester_id, referral=referral),
@@ -445,8 +488,9 @@ class RequestService:
         return RequestStatus(
             request_id=request.id,
             state=request.state,
-            assignee_id=request.assignee_id,
+            assignee_id=None if request.anonymous else request.assignee_id,
             created_at=request.created_at,
+            anonymous=request.anonymous,
         )
 
     async def cancel(self, *, requester_id: str) -> int:
@@ -474,6 +518,7 @@ class RequestService:
                 "request_withdrawn",
                 request.id,
             )
+            await self._released(request.id, request.assignee_id, ConversationEnd.CANCELLED)
         return request.id
 
     # Coordinators
@@ -527,6 +572,12 @@ class RequestService:
         if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
             await self._flush(_Outbox(new_offers=[offer]))
 
+    async def redraw_held(self, *, request_id: int) -> None:
+        """Redraw the held offer of a request (after an anonymous requester shared their name)."""
+        async with self._db.read() as tx:
+            held = await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+        await self._flush(_Outbox(redraw=held))
+
     # Supporters leaving the rotation
 
     async def release_supporter(self, *, supporter_id: str, hand_back: bool) -> None:
@@ -541,6 +592,8 @@ class RequestService:
                 for request_id in await tx.requests.assigned_to(supporter_id):
                     held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
         await self._flush(_Outbox(redraw=offers + held))
+        for offer in held:
+            await self._released(offer.request_id, supporter_id, ConversationEnd.HANDED_BACK)
         for request_id in sorted({o.request_id for o in offers + held}):
             await self.route(request_id=request_id)
 
@@ -562,6 +615,14 @@ class RequestService:
         await self.retry_waiting()
 
     # Internals
+
+    async def _released(self, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        if self._hooks is not None:
+            await self._quietly(
+                self._hooks.request_released(request_id=request_id, supporter_id=supporter_id, why=why),
+                "end_conversation",
+                request_id,
+            )
 
     async def _own_offer(
         self, tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None
@@ -642,7 +703,11 @@ class RequestService:
             await self._quietly(self._notifier.update_offer(ref, card), "update_offer", offer.request_id)
 
     async def _card(self, offer_id: int) -> OfferCard | None:
-        """The offer as its supporter may see it now: identity only while they hold it."""
+        """The offer as its supporter may see it now: identity only while they hold it.
+
+        An anonymous request never carries the requester, not even to its holder, until
+        the requester shares their name.
+        """
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
             request = None if offer is None else await tx.requests.get(offer.request_id)
@@ -657,9 +722,10 @@ class RequestService:
             urgency=Urgency(request.urgency),
             contact=ContactMode(request.contact),
             expires_at=offer.expires_at,
-            requester_id=request.requester_id if holds else None,
+            requester_id=request.requester_id if holds and request.named else None,
             note=request.note if holds else None,
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
+            anonymous=not request.named,
         )
 
     async def _escalate(self, request: PeerRequest) -> None:
@@ -682,13 +748,7 @@ class RequestService:
                 request.id,
             )
 
-    @staticmethod
-    async def _quietly(work: Awaitable[object], what: str, request_id: int) -> None:
-        """Send a notification; a failure is logged (ids only) and never undoes a decision."""
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
-            log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
+    _quietly = staticmethod(quietly)
 
     def _validate_choices(
         self, form: RequestForm

@@ -8,6 +8,7 @@ from bot.background import Background
 from bot.checkins import CheckinService
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
@@ -22,6 +23,7 @@ class Services:
     roster: RosterService
     checkins: CheckinService
     tracking: TrackingService
+    relay: RelayService
     roles: Roles
     hours: ServiceHours
     background: Background

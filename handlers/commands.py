@@ -107,6 +107,11 @@ async def _status(services: Services, user_id: str, _: list[str]) -> str:
         return (
             f"Your request #{status.request_id} is with <@{status.assignee_id}>, who will reach out to you."
         )
+    if status.anonymous and status.state == "assigned":
+        return (
+            f"Your request #{status.request_id} is with a peer supporter. Write to them in the thread of"
+            ' "Your anonymous conversation" in your messages with this app.'
+        )
     if status.state == "escalated":
         return (
             f"Your request #{status.request_id} is waiting: no supporter is free right now, and the"

@@ -6,6 +6,7 @@ from bot.errors import (
     AlreadyAccepted,
     AlreadyAnswered,
     AlreadyHasOpenRequest,
+    ConversationEnded,
     DateNotInFuture,
     DomainError,
     IncidentNotFound,
@@ -15,6 +16,7 @@ from bot.errors import (
     NotHeldByYou,
     NotOnRoster,
     NotYourCheckin,
+    NotYourConversation,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
@@ -75,6 +77,10 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "There is no open incident with that number. `/peer incident list` shows them."
         case InvalidPeriod():
             return f"I couldn't read that period: {error}."
+        case NotYourConversation():
+            return "This conversation isn't yours, so nothing was changed."
+        case ConversationEnded():
+            return "This conversation has ended. Type `/peer` to ask for a peer again."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
     return SOMETHING_WENT_WRONG

@@ -24,6 +24,9 @@ class Action(StrEnum):
     CHECKIN_OK = "checkin_ok"
     CHECKIN_TALK = "checkin_talk"
     CHECKIN_STOP = "checkin_stop"
+    RELAY_REVEAL = "relay_reveal"
+    RELAY_END = "relay_end"
+    RELAY_RENAME = "relay_rename"
 
 
 class Callback(StrEnum):
@@ -34,6 +37,7 @@ class Callback(StrEnum):
     HAND_TO = "peer_escalation_hand_to"
     INCIDENT = "peer_incident"
     LOG_CONTACT = "peer_log_contact"
+    RELAY_RENAME = "peer_relay_rename"
 
 
 class Block(StrEnum):
@@ -45,6 +49,8 @@ class Block(StrEnum):
     PREFERRED = "preferred_supporter"
     EXCLUDED = "excluded"
     NOTE = "note"
+    ANONYMOUS = "anonymous"
+    LABEL = "label"
     MINUTES = "minutes"
     REFERRAL = "referral"
     SUPPORTER = "supporter"

@@ -10,8 +10,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryFailed
-from bot.ports import CheckinCard, DebriefCard, EscalationCard, FollowUpCard, IncidentReady, OfferCard
+from bot.ports import (
+    CheckinCard,
+    DebriefCard,
+    EscalationCard,
+    FollowUpCard,
+    IncidentReady,
+    OfferCard,
+    RelayedText,
+    ThreadCard,
+    ThreadNote,
+)
 from handlers.blocks import incidents as ib
+from handlers.blocks import relay as relay_blocks
 from handlers.blocks import requests as rb
 from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
 from storage.models import ContactMode, MessageRef, Referral
@@ -45,15 +56,10 @@ class SlackNotifier:
 
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Redraw the offer in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=rb.offer_message(card, tz=self._tz),
-        )
+        await self._update(ref, rb.offer_message(card, tz=self._tz))
 
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> None:
         """Confirm a request to the requester."""
         blocks = rb.request_received(
@@ -62,6 +68,7 @@ class SlackNotifier:
             hours=self._hours,
             tz=self._tz,
             resources=self._resources,
+            anonymous=anonymous,
         )
         await self._post(requester_id, blocks)
 
@@ -103,12 +110,7 @@ class SlackNotifier:
 
     async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
         """Redraw an answered check-in in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=ib.checkin_message(card, resources=self._resources),
-        )
+        await self._update(ref, ib.checkin_message(card, resources=self._resources))
 
     async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
         """DM a debrief invitation."""
@@ -122,9 +124,46 @@ class SlackNotifier:
         """Tell the coordinator the incident's check-ins are scheduled."""
         await self._post(coordinator_id, ib.incident_ready(summary, tz=self._tz))
 
-    async def _post(self, user_id: str, blocks: list[dict]) -> MessageRef:
+    # Relayed conversations (anonymous requests)
+
+    async def open_thread(self, user_id: str, card: ThreadCard) -> MessageRef:
+        """Post a conversation's thread root in the person's DM."""
+        return await self._post(user_id, relay_blocks.thread_root(card))
+
+    async def update_thread(self, ref: MessageRef, card: ThreadCard) -> None:
+        """Redraw a thread root in place."""
+        await self._update(ref, relay_blocks.thread_root(card))
+
+    async def relay(self, root: MessageRef, message: RelayedText) -> MessageRef:
+        """Post a copy in the thread; the lock screen shows only the neutral line, never the text."""
+        return await self._post(root.channel_id, relay_blocks.relayed_message(message), thread_ts=root.ts)
+
+    async def update_relayed(self, ref: MessageRef, message: RelayedText) -> None:
+        """Replace a copy after its original was edited."""
+        await self._update(ref, relay_blocks.relayed_message(message))
+
+    async def delete_relayed(self, ref: MessageRef) -> None:
+        """Delete a copy; one already gone is fine."""
         try:
-            response = await self._client.chat_postMessage(channel=user_id, text=NEUTRAL_TEXT, blocks=blocks)
+            await self._client.chat_delete(channel=ref.channel_id, ts=ref.ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+
+    async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
+        """Post a short note in a thread, or in the DM itself."""
+        await self._post(
+            channel_id, relay_blocks.relay_note(note, resources=self._resources), thread_ts=thread_ts
+        )
+
+    async def _update(self, ref: MessageRef, blocks: list[dict]) -> None:
+        await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks)
+
+    async def _post(self, user_id: str, blocks: list[dict], *, thread_ts: str | None = None) -> MessageRef:
+        try:
+            response = await self._client.chat_postMessage(
+                channel=user_id, text=NEUTRAL_TEXT, blocks=blocks, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
             if error in UNDELIVERABLE:

@@ -12,10 +12,11 @@ from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
 from bot.tracking import ContactForm
+from handlers.blocks.requests import ANONYMOUS_CHOICE
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
-from handlers.payloads import BadPayload, RequestRef, decode
+from handlers.payloads import BadPayload, ConversationRef, RequestRef, decode
 from storage.models import Referral
 
 # Domain form fields → the modal blocks that show their errors.
@@ -45,6 +46,7 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.HAND_TO)(on_hand_to_submitted)
     app.view(Callback.INCIDENT)(on_incident_submitted)
     app.view(Callback.LOG_CONTACT)(on_contact_logged)
+    app.view(Callback.RELAY_RENAME)(on_rename_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -57,6 +59,7 @@ async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         preferred_supporter_id=values.get(Block.PREFERRED) or None,
         excluded_ids=frozenset(values.get(Block.EXCLUDED) or []),
         note=values.get(Block.NOTE),
+        anonymous=ANONYMOUS_CHOICE in (values.get(Block.ANONYMOUS) or []),
     )
     try:
         request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
@@ -194,5 +197,22 @@ async def on_contact_logged(ack: AsyncAck, body: dict[str, Any], services: Servi
         return
     except DomainError as error:
         await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack()
+
+
+async def on_rename_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """The supporter saves the name the anonymous colleague sees."""
+    label = flatten_state(body["view"]).get(Block.LABEL) or ""
+    try:
+        ref = decode(ConversationRef, body["view"].get("private_metadata"))
+        await services.relay.rename(
+            conversation_id=ref.conversation_id, user_id=body["user"]["id"], label=label
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={Block.LABEL: invalid.errors["label"]})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.LABEL: user_message(error)})
         return
     await ack()

@@ -62,6 +62,7 @@ class SlackDriver:
         self._triggers = itertools.count(1)
         # The trigger id of each person's latest slash command, to find the modal it opened.
         self.last_trigger: dict[str, str] = {}
+        self._event_ids = itertools.count(1)
 
     async def post(
         self,
@@ -216,9 +217,10 @@ class SlackDriver:
         return await self.interact(payload)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str = "Ev111", retry: int | None = None
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
     ) -> Response:
-        """Deliver an Events API event (optionally as Slack's retry number ``retry``)."""
+        """Deliver an Events API event (optionally as Slack's retry number ``retry`` of ``event_id``)."""
+        event_id = event_id or self.event_id()
         envelope = {
             "token": "verification_token",
             "team_id": TEAM["id"],
@@ -247,6 +249,106 @@ class SlackDriver:
     def trigger(self) -> str:
         """A fresh trigger id."""
         return f"{next(self._triggers)}.{int(time.time())}.trigger"
+
+    def event_id(self) -> str:
+        """A fresh Events API event id."""
+        return f"Ev{next(self._event_ids):08d}"
+
+    # People writing in their DM with the app (the ``message.im`` events)
+
+    async def write(
+        self, user_id: str, text: str, *, thread: Message | None = None, files: bool = False
+    ) -> tuple[Response, Message]:
+        """A person writes in their DM with the app (in ``thread``, a message there): Slack keeps it
+        and sends the ``message.im`` event."""
+        message = self.slack.user_writes(user_id, text, thread_ts=thread.ts if thread else None)
+        return await self.event(posted_event(message, files=files)), message
+
+    async def edit(self, message: Message, text: str) -> Response:
+        """The author edits their message."""
+        previous = message.text
+        message.text = text
+        return await self.event(edited_event(message, previous, edited_ts=self.slack._next_ts()))
+
+    async def delete(self, message: Message) -> Response:
+        """The author deletes their message."""
+        self.slack.messages.pop((message.channel, message.ts), None)
+        return await self.event(deleted_event(message, deleted_at=self.slack._next_ts()))
+
+
+def _message_fields(message: Message) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "type": "message",
+        "user": message.user,
+        "text": message.text,
+        "ts": message.ts,
+        "team": TEAM["id"],
+        "client_msg_id": f"c0ffee00-0000-4000-8000-{message.ts.replace('.', '')[-12:]:0>12}",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": "rt",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": message.text}]}
+                ],
+            }
+        ],
+    }
+    if message.thread_ts:
+        fields["thread_ts"] = message.thread_ts
+    return fields
+
+
+def posted_event(message: Message, *, files: bool = False, bot_id: str | None = None) -> dict[str, Any]:
+    """Slack's ``message`` event (``message.im``) for a message in a DM with the app."""
+    event = {
+        **_message_fields(message),
+        "channel": message.channel,
+        "event_ts": message.ts,
+        "channel_type": "im",
+    }
+    if message.thread_ts:
+        event["parent_user_id"] = "UBOTPEER"
+    if files:
+        event["subtype"] = "file_share"
+        event["upload"] = False
+        event["files"] = [{"id": "F0SCAN", "name": "scan.pdf", "mimetype": "application/pdf"}]
+    if bot_id is not None:  # the app's own message, as Slack echoes it back
+        event.pop("client_msg_id")
+        event.update(bot_id=bot_id, app_id="A111", bot_profile={"id": bot_id, "name": "Peer Support"})
+    return event
+
+
+def edited_event(message: Message, previous_text: str, *, edited_ts: str) -> dict[str, Any]:
+    """Slack's ``message_changed`` event after the author edited a message."""
+    now = _message_fields(message)
+    now["edited"] = {"user": message.user, "ts": edited_ts}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": message.channel,
+        "channel_type": "im",
+        "ts": edited_ts,
+        "event_ts": edited_ts,
+        "message": now,
+        "previous_message": {**_message_fields(message), "text": previous_text},
+    }
+
+
+def deleted_event(message: Message, *, deleted_at: str) -> dict[str, Any]:
+    """Slack's ``message_deleted`` event after the author deleted a message."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": message.channel,
+        "channel_type": "im",
+        "ts": deleted_at,
+        "event_ts": deleted_at,
+        "deleted_ts": message.ts,
+        "previous_message": _message_fields(message),
+    }
 
 
 def _user(user_id: str) -> dict[str, str]:

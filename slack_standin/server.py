@@ -45,6 +45,8 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    user: str | None = None  # who wrote it; None for the app's own messages
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class SlackStandIn:
         self.home_views: dict[str, dict[str, Any]] = {}
         self.view_by_trigger: dict[str, str] = {}
         self.response_url_posts: list[dict[str, Any]] = []
+        # Messages deleted with chat.delete, as they stood when deleted.
+        self.deleted: list[Message] = []
         # People Slack does not know, or who cannot get DMs (Slack's error code for each).
         self.undeliverable: dict[str, str] = {}
         # Methods whose answers are held back until released (a Slack that hangs).
@@ -128,16 +132,28 @@ class SlackStandIn:
         """A ``response_url`` that lands here."""
         return f"{self.root_url}/response/{name}"
 
-    def add_users(self, *user_ids: str, tz: str = "America/New_York", deleted: bool = False) -> None:
+    def add_users(
+        self,
+        *user_ids: str,
+        tz: str = "America/New_York",
+        deleted: bool = False,
+        first_name: str | None = None,
+    ) -> None:
         """Put people in the workspace directory."""
         for user_id in user_ids:
+            first = first_name or "Person"
             self.users[user_id] = {
                 "id": user_id,
                 "name": user_id.lower(),
-                "real_name": f"Person {user_id}",
+                "real_name": f"{first} {user_id}",
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": False,
+                "profile": {
+                    "first_name": first_name or "",
+                    "real_name": f"{first} {user_id}",
+                    "display_name": user_id.lower(),
+                },
             }
 
     def inject(self, method: str, *faults: Fault) -> None:
@@ -180,6 +196,20 @@ class SlackStandIn:
     def message(self, channel: str, ts: str) -> Message:
         """One message as it stands now."""
         return self.messages[(channel, ts)]
+
+    def thread(self, root: Message) -> list[Message]:
+        """The replies under a message, oldest first."""
+        replies = [m for (channel, _), m in self.messages.items() if channel == root.channel]
+        return sorted((m for m in replies if m.thread_ts == root.ts and m.ts != root.ts), key=_ts_order)
+
+    def user_writes(self, user_id: str, text: str, *, thread_ts: str | None = None) -> Message:
+        """A person writes in their DM with the app (Slack stores it; the driver sends the event)."""
+        channel = dm_channel(user_id)
+        message = Message(
+            channel=channel, ts=self._next_ts(), text=text, blocks=[], thread_ts=thread_ts, user=user_id
+        )
+        self.messages[(channel, message.ts)] = message
+        return message
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked on every call); returns its value."""
@@ -306,8 +336,27 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
         return _fail("no_text")
     ts = s._next_ts()
     blocks = list(p.get("blocks") or [])
-    s.messages[(channel, ts)] = Message(channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks)
+    thread_ts = str(p["thread_ts"]) if p.get("thread_ts") else None
+    s.messages[(channel, ts)] = Message(
+        channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks, thread_ts=thread_ts
+    )
     return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
+
+
+def _ts_order(message: Message) -> tuple[int, int]:
+    seconds, _, serial = message.ts.partition(".")
+    return int(seconds), int(serial or 0)
+
+
+def _delete(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    key = (str(p.get("channel", "")), str(p.get("ts", "")))
+    message = s.messages.get(key)
+    if message is None:
+        return _fail("message_not_found")
+    if message.user is not None:
+        return _fail("cant_delete_message")  # a bot token deletes only the bot's own messages
+    s.deleted.append(s.messages.pop(key))
+    return _ok(channel=key[0], ts=key[1])
 
 
 def _update(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
@@ -374,6 +423,9 @@ def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     user = str(p.get("user", ""))
     if not user or user in s.undeliverable:
         return _fail("user_not_found")
+    known = s.users.get(user)
+    if known is not None:
+        return _ok(user=known)
     return _ok(user={"id": user, "name": user.lower(), "real_name": f"Person {user}", "deleted": False})
 
 
@@ -429,6 +481,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,
+    "chat.delete": _delete,
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views_open,
     "views.update": lambda s, p: _ok(view=p.get("view")),

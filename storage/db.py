@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiosqlite
 
+from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
@@ -52,6 +53,7 @@ class Tx:
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
         self.tracking = TrackingRepository(conn)
+        self.relay = RelayRepository(conn)
 
 
 class Database:

@@ -179,6 +179,53 @@ MIGRATIONS: list[tuple[str, str]] = [
             (kind, recipient_id, COALESCE(incident_id, 0), COALESCE(request_id, 0), seq)
         """,
     ),
+    (
+        "0005_anonymous_relay",
+        """
+        ALTER TABLE peer_requests ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE peer_requests ADD COLUMN revealed_at TEXT;
+
+        -- An anonymous request's conversation with the supporter who accepted it: where the
+        -- two threads live (one in each person's DM with the app). Never any text.
+        CREATE TABLE relay_conversations (
+            id                INTEGER PRIMARY KEY,
+            request_id        INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            supporter_id      TEXT NOT NULL,
+            supporter_label   TEXT NOT NULL,
+            requester_channel TEXT,
+            requester_root_ts TEXT,
+            supporter_channel TEXT,
+            supporter_root_ts TEXT,
+            opened_at         TEXT NOT NULL,
+            ended_at          TEXT,
+            ended_by          TEXT,
+            UNIQUE (request_id, supporter_id)
+        );
+        CREATE UNIQUE INDEX relay_requester_thread
+            ON relay_conversations (requester_channel, requester_root_ts);
+        CREATE UNIQUE INDEX relay_supporter_thread
+            ON relay_conversations (supporter_channel, supporter_root_ts);
+
+        -- Which copy stands for which original, so edits and deletions can follow it.
+        -- Timestamps only: relayed text is never stored. A row with no copy_ts is a claim
+        -- (the copy is being posted), so a message is never relayed twice.
+        CREATE TABLE relay_messages (
+            conversation_id INTEGER NOT NULL REFERENCES relay_conversations (id) ON DELETE CASCADE,
+            side            TEXT NOT NULL,
+            source_ts       TEXT NOT NULL,
+            copy_ts         TEXT,
+            PRIMARY KEY (conversation_id, side, source_ts)
+        );
+
+        -- Events API deliveries already taken (Slack redelivers what it thinks was not
+        -- acknowledged); kept a day, far longer than Slack's retries.
+        CREATE TABLE processed_events (
+            event_id    TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX processed_events_received ON processed_events (received_at);
+        """,
+    ),
 ]
 
 

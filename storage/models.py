@@ -131,6 +131,15 @@ class PeerRequest(_Record):
     incident_id: int | None = None
     escalated_at: datetime | None = None
     purged_at: datetime | None = None
+    # Anonymous requests are talked through a relayed conversation; the supporter learns
+    # who asked only if the requester reveals it (``revealed_at``).
+    anonymous: bool = False
+    revealed_at: datetime | None = None
+
+    @property
+    def named(self) -> bool:
+        """Whether the supporter who holds this request may see who asked."""
+        return not self.anonymous or self.revealed_at is not None
 
 
 class Offer(_Record):
@@ -283,3 +292,52 @@ class AuditEntry(_Record):
     actor_id: str
     action: str
     detail: str
+
+
+class Side(StrEnum):
+    """The two people in a relayed conversation."""
+
+    REQUESTER = "requester"
+    SUPPORTER = "supporter"
+
+    @property
+    def other(self) -> Side:
+        """The other side."""
+        return Side.SUPPORTER if self is Side.REQUESTER else Side.REQUESTER
+
+
+class ConversationEnd(StrEnum):
+    """Why a relayed conversation ended."""
+
+    REQUESTER = "requester"  # the requester ended it
+    SUPPORTER = "supporter"  # the supporter ended it
+    CLOSED = "closed"  # the supporter closed the request
+    CANCELLED = "cancelled"  # the requester withdrew the request
+    HANDED_BACK = "handed_back"  # the supporter handed it back, or left the roster
+
+
+class RelayConversation(_Record):
+    """An anonymous request's relayed conversation with one supporter: two thread roots, never text."""
+
+    id: int
+    request_id: int
+    supporter_id: str
+    supporter_label: str
+    requester_root: MessageRef | None
+    supporter_root: MessageRef | None
+    opened_at: datetime
+    ended_at: datetime | None = None
+    ended_by: ConversationEnd | None = None
+
+    def root(self, side: Side) -> MessageRef | None:
+        """The thread root in ``side``'s DM with the app."""
+        return self.requester_root if side == Side.REQUESTER else self.supporter_root
+
+
+class RelayLink(_Record):
+    """Which relayed copy stands for which original message: timestamps only."""
+
+    conversation_id: int
+    side: Side  # who wrote the original
+    source_ts: str
+    copy_ts: str | None  # None while the copy is being posted

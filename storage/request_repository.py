@@ -36,12 +36,13 @@ class RequestRepository:
         excluded_ids: Iterable[str],
         now: datetime,
         incident_id: int | None = None,
+        anonymous: bool = False,
     ) -> PeerRequest:
         """Store a new request in the pending state."""
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
-            " preferred_supporter_id, note, state, created_at, updated_at, incident_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester_id,
                 area,
@@ -53,6 +54,7 @@ class RequestRepository:
                 to_db(now),
                 to_db(now),
                 incident_id,
+                int(anonymous),
             ),
         )
         row = await cur.fetchone()
@@ -120,6 +122,15 @@ class RequestRepository:
         cur = await self._conn.execute(
             f"UPDATE peer_requests SET {assignments} WHERE {where}",  # noqa: S608 - column names are ours
             params,
+        )
+        return cur.rowcount == 1
+
+    async def reveal(self, request_id: int, *, now: datetime) -> bool:
+        """Record that an anonymous request's requester shared their name; True the first time only."""
+        cur = await self._conn.execute(
+            "UPDATE peer_requests SET revealed_at = ?, updated_at = ?"
+            " WHERE id = ? AND anonymous = 1 AND revealed_at IS NULL",
+            (to_db(now), to_db(now), request_id),
         )
         return cur.rowcount == 1
 
@@ -252,6 +263,8 @@ def _request(row: Mapping[str, Any], excluded: frozenset[str]) -> PeerRequest:
         incident_id=row["incident_id"],
         escalated_at=from_db(row["escalated_at"]),
         purged_at=from_db(row["purged_at"]),
+        anonymous=bool(row["anonymous"]),
+        revealed_at=from_db(row["revealed_at"]),
     )
 
 

@@ -201,7 +201,8 @@ class TrackingRepository:
     async def purge_requests(self, *, ended_before: datetime, now: datetime) -> list[int]:
         """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
 
-        Requester, note, preferred supporter, exclusions and the DM message references go;
+        Requester, note, preferred supporter, exclusions, the DM message references and any
+        relayed conversation's thread locations go;
         what is left (area, urgency, times, states) feeds the statistics and names nobody.
         """
         cur = await self._conn.execute(
@@ -216,6 +217,8 @@ class TrackingRepository:
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
+            # A relayed conversation's thread locations name both people's DMs (its links cascade).
+            await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
             await self._conn.execute(
                 "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
                 (request_id, OfferState.OPEN),

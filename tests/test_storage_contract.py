@@ -142,3 +142,17 @@ async def test_the_rotation_counter_only_moves_forward(db: Database) -> None:
         roster = await tx.roster.all()
     assert [s.user_id for s in roster] == ["USUP2", "USUP1"]
     assert roster[1].rotation_seq > roster[0].rotation_seq
+
+
+async def test_the_purge_forgets_who_asked_and_their_relayed_threads(db: Database) -> None:
+    request_id = await new_request(db, requester="USECRET")
+    async with db.transaction() as tx:
+        await tx.relay.open(request_id=request_id, supporter_id="USUP1", label="Sam", now=NOW)
+        await tx.requests.transition(request_id, RequestState.CANCELLED, now=NOW, fields={"closed_at": NOW})
+        assert await tx.tracking.purge_requests(ended_before=NOW, now=NOW) == [request_id]
+        request = await tx.requests.get(request_id)
+        relayed = await (await tx.conn.execute("SELECT COUNT(*) AS n FROM relay_conversations")).fetchone()
+        assert await tx.tracking.purge_requests(ended_before=NOW, now=NOW) == []  # once
+    assert request is not None and request.requester_id is None and request.note is None
+    assert request.excluded_ids == frozenset() and request.purged_at == NOW
+    assert relayed is not None and relayed["n"] == 0
