@@ -98,6 +98,8 @@ class _Outbox:
     new_offers: list[Offer] = field(default_factory=list)
     redraw: list[Offer] = field(default_factory=list)
     escalated: PeerRequest | None = None
+    # A request that was escalated and no longer waits: its alerts are redrawn ("offered"/"withdrawn").
+    resolved: tuple[PeerRequest, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,8 @@ class RequestService:
                 outbox.new_offers.append(offer)
             if request.state != RequestState.OFFERED:
                 await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+            if request.state == RequestState.ESCALATED:
+                outbox.resolved = (request, "offered")
             log.info("request %s offered to %d supporter(s)", request.id, len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
@@ -511,7 +515,8 @@ class RequestService:
                     only_from=[OfferState.OPEN, OfferState.ACCEPTED],
                 )
         log.info("request %s cancelled", request.id)
-        await self._flush(_Outbox(redraw=live))
+        resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
+        await self._flush(_Outbox(redraw=live, resolved=resolved))
         if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
             await self._quietly(
                 self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
@@ -569,8 +574,13 @@ class RequestService:
         """Deliver a recorded offer's DM (if it is still open and unsent)."""
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
-        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
-            await self._flush(_Outbox(new_offers=[offer]))
+            request = None if offer is None else await tx.requests.get(offer.request_id)
+        if offer is None or request is None:
+            return
+        outbox = _Outbox(resolved=(request, "offered"))
+        if offer.state == OfferState.OPEN and offer.message_ts is None:
+            outbox.new_offers.append(offer)
+        await self._flush(outbox)
 
     async def redraw_held(self, *, request_id: int) -> None:
         """Redraw the held offer of a request (after an anonymous requester shared their name)."""
@@ -663,6 +673,8 @@ class RequestService:
             await self._redraw(offer.id)
         if outbox.escalated is not None:
             await self._escalate(outbox.escalated)
+        if outbox.resolved is not None:
+            await self._resolve_alerts(*outbox.resolved)
 
     async def _deliver(self, offer: Offer) -> None:
         card = await self._card(offer.id)
@@ -728,23 +740,42 @@ class RequestService:
             anonymous=not request.named,
         )
 
-    async def _escalate(self, request: PeerRequest) -> None:
-        card = EscalationCard(
+    @staticmethod
+    def _alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
+        return EscalationCard(
             request_id=request.id,
             area=Area(request.area),
             urgency=Urgency(request.urgency),
             waiting_since=request.created_at,
+            resolution=resolution,
         )
+
+    async def _escalate(self, request: PeerRequest) -> None:
         coordinators = self._roles.coordinators()
         if not coordinators:
             log.error("request %s escalated but no coordinators are configured", request.id)
-        await self._quietly(
-            self._notifier.alert_coordinators(coordinators, card), "alert_coordinators", request.id
-        )
+        try:
+            refs = await self._notifier.alert_coordinators(coordinators, self._alert_card(request))
+        except Exception as exc:  # noqa: BLE001 - a failed alert never undoes the escalation
+            log.warning("alert_coordinators for request %s failed: %s", request.id, type(exc).__name__)
+            refs = []
+        if refs:
+            async with self._db.transaction() as tx:
+                await tx.requests.add_alerts(request.id, refs)
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_escalated(request.requester_id),
                 "request_escalated",
+                request.id,
+            )
+
+    async def _resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
+        async with self._db.transaction() as tx:
+            refs = await tx.requests.take_alerts(request.id)
+        if refs:
+            await self._quietly(
+                self._notifier.resolve_alerts(refs, self._alert_card(request, resolution)),
+                "resolve_alerts",
                 request.id,
             )
 

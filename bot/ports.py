@@ -61,6 +61,8 @@ class EscalationCard:
     area: Area
     urgency: Urgency
     waiting_since: datetime
+    # Set once the request no longer waits: "offered" or "withdrawn".
+    resolution: str | None = None
 
 
 class Notifier(Protocol):
@@ -88,8 +90,12 @@ class Notifier(Protocol):
         """Tell the requester nobody is free yet and coordinators were alerted."""
         ...
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
-        """Tell coordinators a request is waiting, without identity."""
+    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
+        """Tell coordinators a request is waiting, without identity; returns where the alerts landed."""
+        ...
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw coordinators' alerts once the request no longer waits."""
         ...
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:

@@ -80,17 +80,26 @@ class SlackNotifier:
         """Tell the requester nobody is free yet."""
         await self._post(requester_id, rb.request_escalated(resources=self._resources))
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
+    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
         """DM every coordinator; one unreachable coordinator does not stop the others."""
         blocks = rb.escalation_alert(card, tz=self._tz)
-        failures = 0
+        refs: list[MessageRef] = []
         for coordinator_id in coordinator_ids:
             try:
-                await self._post(coordinator_id, blocks)
+                refs.append(await self._post(coordinator_id, blocks))
             except DeliveryFailed:
-                failures += 1
-        if coordinator_ids and failures == len(coordinator_ids):
+                continue
+        if coordinator_ids and not refs:
             raise DeliveryFailed("no coordinator reachable")
+        return refs
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw each alert in place, without its button."""
+        blocks = rb.escalation_alert(card, tz=self._tz)
+        for ref in refs:
+            await self._client.chat_update(
+                channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks
+            )
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
         """Tell the requester the request was closed."""

@@ -226,6 +226,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX processed_events_received ON processed_events (received_at);
         """,
     ),
+    (
+        "0006_escalation_alerts",
+        """
+        -- Where each coordinator's "a request is waiting" DM landed, so it can be redrawn
+        -- once the request is no longer waiting.
+        CREATE TABLE escalation_alerts (
+            request_id INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            channel_id TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            PRIMARY KEY (channel_id, message_ts)
+        );
+        CREATE INDEX escalation_alerts_request ON escalation_alerts (request_id)
+        """,
+    ),
 ]
 
 

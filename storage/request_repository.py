@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.models import (
     OPEN_REQUEST_STATES,
+    MessageRef,
     Offer,
     OfferState,
     PeerRequest,
@@ -232,6 +233,22 @@ class RequestRepository:
             (OfferState.OPEN, to_db(now)),
         )
         return [_offer(row) for row in await cur.fetchall()]
+
+    async def add_alerts(self, request_id: int, refs: Iterable[MessageRef]) -> None:
+        """Remember where coordinators' alerts about a waiting request landed."""
+        await self._conn.executemany(
+            "INSERT INTO escalation_alerts (request_id, channel_id, message_ts) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(request_id, r.channel_id, r.ts) for r in refs],
+        )
+
+    async def take_alerts(self, request_id: int) -> list[MessageRef]:
+        """The alerts about a request, forgotten as they are returned (each is redrawn once)."""
+        cur = await self._conn.execute(
+            "DELETE FROM escalation_alerts WHERE request_id = ? RETURNING channel_id, message_ts",
+            (request_id,),
+        )
+        return [MessageRef(channel_id=r["channel_id"], ts=r["message_ts"]) for r in await cur.fetchall()]
 
     async def unsent_open_offers(self) -> list[Offer]:
         """Open offers whose DM was never recorded as sent (a crash between the two)."""

@@ -352,13 +352,24 @@ def request_withdrawn(*, request_id: int) -> list[dict]:
 
 
 def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict]:
-    """Coordinators learn a request is waiting: area and urgency only."""
-    blocks: list[Block] = [
+    """Coordinators learn a request is waiting (area and urgency only), and later that it no longer is."""
+    facts = (
+        f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+        f"*Waiting since:* {when(card.waiting_since, tz)}"
+    )
+    if card.resolution is not None:
+        outcome = {
+            "offered": "has been offered to a supporter",
+            "withdrawn": "was withdrawn by the person who made it",
+        }.get(card.resolution, "is no longer waiting")
+        blocks: list[Block] = [
+            section(f"Request #{card.request_id} is no longer waiting: it {outcome}. No action is needed."),
+            context(facts.replace("\n", " · ")),
+        ]
+        return [b.to_dict() for b in blocks]
+    blocks = [
         header("A peer support request is waiting"),
-        section(
-            f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
-            f"*Waiting since:* {when(card.waiting_since, tz)}"
-        ),
+        section(facts),
         context(
             f"Request #{card.request_id}. No available supporter could take it. It will be"
             " offered to the next supporter who becomes available, or you can hand it to"
