@@ -10,6 +10,7 @@ import logging
 import signal
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -54,11 +55,16 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets."""
+def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets.
+
+    One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
+    session to the per-request clients it makes.
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
+        session=session,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -81,6 +87,7 @@ class PeerSupportApp:
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self.jobs: Jobs | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
@@ -88,7 +95,8 @@ class PeerSupportApp:
         settings = self.settings
         self.db = await Database.open(settings.database_url)
         hours = settings.service_hours()
-        client = build_client(settings)
+        self._session = aiohttp.ClientSession()
+        client = build_client(settings, self._session)
         notifier = SlackNotifier(
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
@@ -216,6 +224,8 @@ class PeerSupportApp:
 
     async def sweep(self) -> None:
         """What the periodic job runs: expire offers, route waiting requests, purge what expired."""
+        if self.db is not None:
+            await self.db.checkpoint_passive()
         if self.services is not None:
             await self.services.requests.sweep()
             await self.services.relay.sweep()
@@ -245,6 +255,9 @@ class PeerSupportApp:
         if drain:
             await self.background.drain()
         await self.background.cancel_all()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self.db is not None:
             await self.db.close()
             self.db = None

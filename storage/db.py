@@ -98,6 +98,9 @@ class Database:
         """After a purge: make sure removed rows leave no copy behind."""
         raise NotImplementedError
 
+    async def checkpoint_passive(self) -> None:
+        """Routine housekeeping of the write-ahead log, if the backend has one."""
+
     async def close(self) -> None:
         """Close (idempotent)."""
         raise NotImplementedError
@@ -132,6 +135,9 @@ class SqliteDatabase(Database):
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints are run by the sweep (see checkpoint_passive), not inside a request's
+            # transaction; the automatic one stays as a backstop, far above a sweep's worth of pages.
+            await conn.execute("PRAGMA wal_autocheckpoint=20000")
             # Deleted confidential data must not linger in free pages.
             await conn.execute("PRAGMA secure_delete=ON")
         except BaseException:
@@ -175,6 +181,12 @@ class SqliteDatabase(Database):
         conn = self._require()
         async with self._lock:
             yield Tx(SqliteConnection(conn))
+
+    async def checkpoint_passive(self) -> None:
+        """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
+        conn = self._require()
+        async with self._lock:
+            await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it, so purged pages leave no copy behind."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -61,8 +62,9 @@ def _options(labels: dict) -> list[Option]:
     return [Option(value=str(key), label=text) for key, text in labels.items()]
 
 
+@functools.lru_cache(maxsize=8)
 def request_modal(*, note_max_length: int) -> dict:
-    """The modal in which someone asks to talk to a peer."""
+    """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it)."""
     blocks: list[Block] = [
         section(
             "Ask to talk with a trained colleague. It's private, and it's okay to ask"
