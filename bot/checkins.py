@@ -174,7 +174,7 @@ class CheckinService:
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="incident created",
-                detail=f"#{incident_id} {name} ({kind.value}), {len(plan)} check-ins each",
+                detail=f"#{incident_id} {name} ({kind.value.replace('_', ' ')}), {len(plan)} check-ins each",
                 now=self._clock.now(),
             )
         log.info("incident %s registered", incident_id)

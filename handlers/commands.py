@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -223,7 +224,7 @@ async def _export(
     services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
 ) -> None:
     report = await services.tracking.monthly_areas(coordinator_id=user_id, period=period)
-    name = f"peer-support-{period.start:%Y-%m}-to-{period.end:%Y-%m-%d}"
+    name = f"peer-support-{period.start:%Y-%m-%d}-to-{period.end - timedelta(days=1):%Y-%m-%d}"
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
@@ -246,7 +247,7 @@ async def _export(
 
 
 async def _audit(services: Services, user_id: str, _: list[str]) -> str:
-    return audit_text(await services.tracking.audit_log(coordinator_id=user_id))
+    return audit_text(await services.tracking.audit_log(coordinator_id=user_id), tz=services.hours.tz)
 
 
 MODALS: dict[str, Callable[[Services, str], Awaitable[dict]]] = {

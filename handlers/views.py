@@ -12,7 +12,7 @@ from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
 from bot.tracking import ContactForm
-from handlers.blocks.requests import ANONYMOUS_CHOICE
+from handlers.blocks.requests import ANONYMOUS_CHOICE, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
@@ -198,7 +198,13 @@ async def on_contact_logged(ack: AsyncAck, body: dict[str, Any], services: Servi
     except DomainError as error:
         await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
         return
-    await ack()
+    await ack(
+        response_action="update",
+        view=notice_modal(
+            title="Contact logged",
+            text="Thank you. The contact is recorded without the other person's name, and your time counts.",
+        ),
+    )
 
 
 async def on_rename_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:

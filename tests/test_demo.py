@@ -263,7 +263,7 @@ def test_statistics_export_and_audit_show_numbers_and_no_names(transcript: str) 
     assert re.search(r"File peer-support-[\w-]+\.png: “Contacts per month", dana)
     assert "2026-12,0,fewer than 3,fewer than 3,0,0,0,fewer than 3" in dana
     assert "The CSV and the chart are in your DM with the app." in dana
-    assert "Coordinator actions (latest first)" in dana and "@Dana · incident created: #1" in dana
+    assert "Coordinator actions (latest first" in dana and "@Dana · incident created: #1" in dana
 
 
 def test_the_coordinator_never_sees_a_requester_or_a_note(transcript: str) -> None:

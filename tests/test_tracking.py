@@ -203,7 +203,9 @@ async def test_supporters_log_contacts_by_hand(start_app) -> None:
         "contact_referral": "counselor",
     }
     for _ in range(3):
-        assert (await rig.submit("USUP1", view, good)).text == ""
+        logged = await rig.submit("USUP1", view, good)
+        assert logged.json["response_action"] == "update"
+        assert "Contact logged" in logged.json["view"]["title"]["text"]
     text = await stats_text(rig)
     assert "*Contacts:* 3" in text and "2.5 h" in text
     assert "Case or trauma exposure: 3" in text and "Grief or loss: 3" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -137,12 +138,13 @@ def log_contact_modal(*, today: str) -> dict:
     ).to_dict()
 
 
-def audit_text(entries: Sequence[AuditEntry]) -> str:
-    """``/peer audit``: the latest coordinator actions."""
+def audit_text(entries: Sequence[AuditEntry], *, tz: ZoneInfo) -> str:
+    """``/peer audit``: the latest coordinator actions, in the program's time zone."""
     if not entries:
         return "The audit log is empty."
-    lines = ["*Coordinator actions (latest first)*"]
+    lines = [f"*Coordinator actions (latest first, {tz.key} time)*"]
     lines += [
-        f"• {e.at:%Y-%m-%d %H:%M} UTC · {mention(e.actor_id)} · {e.action}: {e.detail}" for e in entries
+        f"• {e.at.astimezone(tz):%Y-%m-%d %H:%M} · {mention(e.actor_id)} · {e.action}: {e.detail}"
+        for e in entries
     ]
     return "\n".join(lines)
