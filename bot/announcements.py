@@ -150,9 +150,19 @@ class AnnouncementService:
             await tx.schedule.schedule(
                 [post, *self._reminders(event_id, form.channel_id, 0, fields.starts_at)]
             )
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="event created",
+                detail=self._audit_detail(event_id, fields.title, fields.starts_at),
+                now=now,
+            )
         log.info("event %s announced", event_id)
         self._homes.changed(coordinator_id, coordinators=True)
         return event_id
+
+    def _audit_detail(self, event_id: int, title: str, starts_at: datetime) -> str:
+        """What the audit log says of an event: its number, title and start (never who is going)."""
+        return f"#{event_id} {title}, starts {starts_at.astimezone(self._policy.tz):%Y-%m-%d %H:%M}"
 
     async def publish(self) -> None:
         """Post what is due now (a new announcement) without waiting for the next scheduler run."""
@@ -178,6 +188,12 @@ class AnnouncementService:
                 await tx.schedule.schedule(
                     self._reminders(announcement_id, event.channel_id, event.revision + 1, fields.starts_at)
                 )
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="event edited",
+                detail=self._audit_detail(announcement_id, fields.title, fields.starts_at),
+                now=now,
+            )
         log.info("event %s edited%s", announcement_id, "; reminders rescheduled" if moved else "")
         self._homes.changed(*attendees, coordinators=True)
 
@@ -192,7 +208,13 @@ class AnnouncementService:
             )
             event = await tx.announcements.get(announcement_id)
             attendees = await tx.announcements.attendees(announcement_id)
-        assert event is not None
+            assert event is not None
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="event cancelled",
+                detail=self._audit_detail(announcement_id, event.title, event.starts_at),
+                now=self._clock.now(),
+            )
         log.info("event %s cancelled; %d scheduled post(s) dropped", announcement_id, dropped)
         self._homes.changed(*attendees, coordinators=True)
         return event

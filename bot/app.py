@@ -10,6 +10,7 @@ import logging
 import signal
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -33,10 +34,11 @@ from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
-from bot.stats import StatsService
+from bot.tracking import TrackingService
 from bot.training import TrainingPolicy, TrainingReminders
 from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
@@ -60,11 +62,16 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets."""
+def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets.
+
+    One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
+    session to the per-request clients it makes.
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
+        session=session,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -87,13 +94,15 @@ class PeerSupportApp:
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self.jobs: Jobs | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)
-        client = build_client(settings)
+        self._session = aiohttp.ClientSession()
+        client = build_client(settings, self._session)
         self.services = self._build_services(client)
         deliveries = self.services.deliveries
         secret = settings.slack_signing_secret
@@ -239,6 +248,22 @@ class PeerSupportApp:
             clock=clock,
         )
         homes.bind(home.refresh, roles.all_coordinators)
+        tracking = TrackingService(
+            db=db,
+            clock=clock,
+            roles=roles,
+            hours=hours,
+            min_count=settings.peer_min_count,
+            retention=timedelta(days=settings.peer_retention_days),
+        )
+        relay = RelayService(
+            db=db,
+            notifier=notifier,
+            directory=directory,
+            clock=clock,
+            requests=requests,
+            background=self.background,
+        )
         return Services(
             requests=requests,
             roster=roster,
@@ -250,9 +275,8 @@ class PeerSupportApp:
             homes=home,
             concerns=concerns,
             care=care,
-            stats=StatsService(
-                db=db, clock=clock, hours=hours, roles=roles, min_count=settings.peer_min_count
-            ),
+            tracking=tracking,
+            relay=relay,
             roles=roles,
             hours=hours,
             background=self.background,
@@ -273,17 +297,22 @@ class PeerSupportApp:
     async def _recover(self) -> None:
         assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
+        await self.services.relay.recover()
         await self.sweep()
         await self.services.deliveries.recover()
         await self.services.checkins.recover()
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire due offers, route waiting requests, find lapsing training."""
+        """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
+        if self.db is not None:
+            await self.db.checkpoint_passive()
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.relay.sweep()
             await self.services.reminders.schedule_due()
             await self.services.roster.check_reachable()
+            await self.services.tracking.purge()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""
@@ -309,6 +338,9 @@ class PeerSupportApp:
         if drain:
             await self.background.drain()
         await self.background.cancel_all()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self.db is not None:
             await self.db.close()
             self.db = None

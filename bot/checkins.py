@@ -162,6 +162,12 @@ class CheckinService:
                 member_ids=form.user_ids,
                 now=self._clock.now(),
             )
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident created",
+                detail=f"#{incident_id} {name} ({kind.value.replace('_', ' ')}), {len(plan)} check-ins each",
+                now=self._clock.now(),
+            )
         log.info("incident %s registered", incident_id)
         return incident_id
 
@@ -213,11 +219,13 @@ class CheckinService:
                 )
             )
         async with self._db.transaction() as tx:
-            await tx.schedule.add_members(incident.id, members)
-            await tx.schedule.schedule(rows)
+            # Claim the incident first: two instances recovering it at once schedule it once.
             ready = await tx.schedule.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
+            if ready:
+                await tx.schedule.add_members(incident.id, members)
+                await tx.schedule.schedule(rows)
         if not ready:
             return
         checkins = [r for r in rows if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE]
@@ -245,8 +253,9 @@ class CheckinService:
             if message.request_id is not None:
                 async with self._db.read() as tx:
                     request = await tx.requests.get(message.request_id)
-                # Identity only if this supporter held the request (and it has not been purged).
-                if request is not None and request.assignee_id == message.recipient_id:
+                # Identity only if this supporter held the request (and it has not been purged),
+                # and never for an anonymous request whose requester kept their name private.
+                if request is not None and request.assignee_id == message.recipient_id and request.named:
                     requester = request.requester_id
             card = FollowUpCard(request_id=message.request_id or 0, requester_id=requester)
             return await self._notifier.send_follow_up(message.recipient_id, card)
@@ -351,6 +360,12 @@ class CheckinService:
             if not closed:
                 raise IncidentNotFound()
             cancelled = await tx.schedule.cancel_due(incident_id=incident_id)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident closed",
+                detail=f"#{incident_id}, {cancelled} check-ins cancelled",
+                now=now,
+            )
         log.info("incident %s closed; %d check-ins cancelled", incident_id, cancelled)
         return cancelled
 

@@ -137,6 +137,13 @@ class ConcernService:
                 concern_id, target, by=coordinator_id, supporter_id=supporter_id, now=self._clock.now()
             ):
                 raise ConcernHandled(concern.handled_by)
+            # Only the concern's number: never who it is about, who raised it, or the note.
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="concern taken" if supporter_id is None else "concern handed to a supporter",
+                detail=f"#{concern_id}" + (f" to <@{supporter_id}>" if supporter_id else ""),
+                now=self._clock.now(),
+            )
             handled = await tx.concerns.get(concern_id)
             refs = await tx.roles.copies(TOPIC, concern_id)
         assert handled is not None

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     peer_checkin_hours: str = "09:00-17:00"
     peer_checkin_grace: str = "1d"
     peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
-    peer_min_count: int = Field(default=3, ge=1)
+    peer_min_count: int = Field(default=3, ge=2)
+    peer_retention_days: int = Field(default=30, ge=0, le=3650)
     peer_training_valid_days: int = Field(default=365, ge=1, le=3650)
     peer_event_reminders: str = "1d,1h"
     log_level: str = "INFO"
@@ -98,6 +99,14 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Whether to run over Socket Mode instead of HTTP."""
         return self.slack_app_token is not None
+
+
+class DatabaseSettings(BaseSettings):
+    """Only what ``python -m bot migrate`` needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./peer-support.db"
 
 
 def describe_error(error: ValidationError) -> str:

@@ -148,3 +148,15 @@ class ConcernHandled(DomainError):
     def __init__(self, handled_by: str | None) -> None:
         super().__init__("already handled")
         self.handled_by = handled_by
+
+
+class InvalidPeriod(DomainError):
+    """A reporting period that could not be read; the message says why."""
+
+
+class NotYourConversation(DomainError):
+    """A click on a relayed conversation by someone who is not in it."""
+
+
+class ConversationEnded(DomainError):
+    """The relayed conversation has ended; nothing more is passed on."""

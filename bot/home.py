@@ -156,7 +156,9 @@ class HomeService:
     async def _coordinator(self, user_id: str) -> CoordinatorHome:
         entries = await self._roster.entries(coordinator_id=user_id)
         async with self._db.read() as tx:
-            counts = await tx.stats.waiting()
+            counts = await tx.requests.count_by_state(
+                [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED, RequestState.ASSIGNED]
+            )
         return CoordinatorHome(
             roster=glance(entries),
             volunteers=await self._volunteers.pending(coordinator_id=user_id),

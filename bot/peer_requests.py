@@ -13,8 +13,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol
 
+from bot.choices import choice
 from bot.errors import (
     AlreadyAccepted,
     AlreadyHasOpenRequest,
@@ -35,7 +36,9 @@ from storage.db import Database, Tx
 from storage.models import (
     ROUTABLE_STATES,
     Area,
+    ContactChannel,
     ContactMode,
+    ConversationEnd,
     MessageRef,
     Offer,
     OfferState,
@@ -47,7 +50,6 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
-_E = TypeVar("_E", bound=StrEnum)
 
 # "As soon as possible" goes to this many supporters at once; the first Accept wins.
 ASAP_FANOUT = 3
@@ -55,6 +57,14 @@ ASAP_FANOUT = 3
 EXPIRIES_BEFORE_AWAY = 3
 # A coordinator's hand-off ignores capacity: they arranged it with the supporter.
 _NO_CAPACITY_LIMIT = 1_000_000
+
+
+async def quietly(work: Awaitable[object], what: str, request_id: int) -> None:
+    """Send a notification; a failure is logged (ids only) and never undoes a decision."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
+        log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class RequestForm:
     excluded_ids: frozenset[str] = frozenset()
     note: str | None = None
     incident_id: int | None = None  # asked from a check-in after this incident
+    anonymous: bool = False  # talk through the app's relay, without the supporter seeing who
 
 
 class RouteResult(StrEnum):
@@ -91,6 +102,8 @@ class _Outbox:
     # Whose Home tab shows something that changed (and whether coordinators' counts did).
     homes: set[str | None] = field(default_factory=set)
     coordinators: bool = False
+    # A request that was escalated and no longer waits: its alerts are redrawn ("offered"/"withdrawn").
+    resolved: tuple[PeerRequest, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +112,21 @@ class RequestStatus:
 
     request_id: int
     state: RequestState
-    assignee_id: str | None
+    assignee_id: str | None  # never for an anonymous request: the relay shows a label instead
     created_at: datetime
+    anonymous: bool = False
+
+
+class ConversationHooks(Protocol):
+    """What the relay of anonymous requests hears of a request's life (see ``bot.relay``)."""
+
+    async def request_assigned(self, *, request_id: int) -> None:
+        """An anonymous request was accepted: open its conversation."""
+        ...
+
+    async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        """The supporter no longer holds the request: end their conversation, if any."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -134,6 +160,11 @@ class RequestService:
         self._roles = roles
         self._policy = policy
         self._homes: HomeRefresh = homes or NoHomeRefresh()
+        self._hooks: ConversationHooks | None = None
+
+    def attach_conversations(self, hooks: ConversationHooks) -> None:
+        """Let the relay hear when anonymous requests are assigned and released."""
+        self._hooks = hooks
 
     # Making a request
 
@@ -157,6 +188,11 @@ class RequestService:
             errors["preferred_supporter"] = "You also listed this person as someone to avoid."
         elif preferred == requester_id:
             errors["preferred_supporter"] = "Please choose someone other than yourself."
+        if form.anonymous and contact not in (None, ContactMode.SLACK):
+            errors["contact"] = (
+                "An anonymous conversation happens in Slack, through this app. Choose"
+                ' "Slack message", or untick "Keep my name private".'
+            )
         now = self._clock.now()
         async with self._db.transaction() as tx:
             if preferred is not None and "preferred_supporter" not in errors:
@@ -182,6 +218,7 @@ class RequestService:
                 excluded_ids=form.excluded_ids - {requester_id},
                 now=now,
                 incident_id=form.incident_id,
+                anonymous=form.anonymous,
             )
         log.info("request %s created", request.id)
         self._homes.changed(requester_id, coordinators=True)
@@ -197,7 +234,7 @@ class RequestService:
         opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
         await self._quietly(
             self._notifier.request_received(
-                request.requester_id, request_id=request.id, next_opening=opening
+                request.requester_id, request_id=request.id, next_opening=opening, anonymous=request.anonymous
             ),
             "request_received",
             request.id,
@@ -250,6 +287,8 @@ class RequestService:
                 # The requester's Home and the coordinators' counts show the state.
                 outbox.homes.add(request.requester_id)
                 outbox.coordinators = True
+            if request.state == RequestState.ESCALATED:
+                outbox.resolved = (request, "offered")
             log.info("request %s offered to %d supporter(s)", request.id, len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
@@ -259,7 +298,8 @@ class RequestService:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
-        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now)
+        first_time = {"escalated_at": now} if request.escalated_at is None else {}
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=first_time)
         outbox.escalated = request
         outbox.homes.add(request.requester_id)
         outbox.coordinators = True
@@ -307,12 +347,16 @@ class RequestService:
 
     # Answers to offers
 
-    async def accept(self, *, offer_id: int, user_id: str) -> PeerRequest:
-        """Assign the request to the supporter who accepted; first Accept wins."""
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+        """Assign the request to the supporter who accepted; first Accept wins.
+
+        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
+        before it was recorded, the click supplies it, so the DM is still redrawn.
+        """
         now = self._clock.now()
         outbox = _Outbox()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state == OfferState.ACCEPTED:
                 raise AlreadyAccepted()
             if offer.state != OfferState.OPEN:
@@ -339,10 +383,17 @@ class RequestService:
             outbox.homes.update({request.requester_id, user_id})
             outbox.coordinators = True
         await self._flush(outbox)
+        await self._redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
-        if request.requester_id is not None:
+        if request.anonymous:
+            # Neither learns who the other is: the relay opens their conversation instead.
+            if self._hooks is not None:
+                await self._quietly(
+                    self._hooks.request_assigned(request_id=request.id), "open_conversation", request.id
+                )
+        elif request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_assigned(
                     request.requester_id, supporter_id=user_id, contact=request.contact
@@ -352,17 +403,18 @@ class RequestService:
             )
         return request
 
-    async def pass_offer(self, *, offer_id: int, user_id: str) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state != OfferState.OPEN:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
         log.info("request %s passed by one supporter", offer.request_id)
         await self._flush(_Outbox(redraw=[offer]))
+        await self._redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
 
     async def expire_due(self) -> int:
@@ -404,6 +456,7 @@ class RequestService:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
         log.info("request %s handed back", request_id)
         await self._flush(_Outbox(redraw=[offer], homes={user_id}))
+        await self._released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
 
     async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
@@ -426,8 +479,20 @@ class RequestService:
                 )
             request = await tx.requests.get(request_id)
             assert request is not None
+            # The anonymous trace the program keeps: no requester, no request id.
+            await tx.tracking.add_contact(
+                occurred_on=self._hours.today(now),
+                minutes=minutes,
+                channel=ContactChannel.CHECKIN if request.incident_id else ContactChannel.REQUEST,
+                referral=referral,
+                supporter_id=user_id,
+                areas=[Area(request.area)],
+                incident_id=request.incident_id,
+                now=now,
+            )
         log.info("request %s closed", request_id)
         await self._flush(_Outbox(redraw=offers, homes={user_id, request.requester_id}, coordinators=True))
+        await self._released(request_id, user_id, ConversationEnd.CLOSED)
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_closed(request.requester_id, referral=referral),
@@ -460,8 +525,9 @@ class RequestService:
         return RequestStatus(
             request_id=request.id,
             state=request.state,
-            assignee_id=request.assignee_id,
+            assignee_id=None if request.anonymous else request.assignee_id,
             created_at=request.created_at,
+            anonymous=request.anonymous,
         )
 
     async def cancel(self, *, requester_id: str) -> int:
@@ -482,13 +548,16 @@ class RequestService:
                     only_from=[OfferState.OPEN, OfferState.ACCEPTED],
                 )
         log.info("request %s cancelled", request.id)
-        await self._flush(_Outbox(redraw=live, homes={requester_id, request.assignee_id}, coordinators=True))
+        resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
+        homes = {requester_id, request.assignee_id}
+        await self._flush(_Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved))
         if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
             await self._quietly(
                 self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
                 "request_withdrawn",
                 request.id,
             )
+            await self._released(request.id, request.assignee_id, ConversationEnd.CANCELLED)
         return request.id
 
     # Coordinators
@@ -528,6 +597,12 @@ class RequestService:
             )
             await tx.roster.take_turn(supporter_id)
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="escalation handed on",
+                detail=f"request #{request_id} offered to <@{supporter_id}>",
+                now=now,
+            )
         log.info("request %s handed on by a coordinator", request_id)
         self._homes.changed(request.requester_id, coordinators=True)
         return offer.id
@@ -536,8 +611,19 @@ class RequestService:
         """Deliver a recorded offer's DM (if it is still open and unsent)."""
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
-        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
-            await self._flush(_Outbox(new_offers=[offer]))
+            request = None if offer is None else await tx.requests.get(offer.request_id)
+        if offer is None or request is None:
+            return
+        outbox = _Outbox(resolved=(request, "offered"))
+        if offer.state == OfferState.OPEN and offer.message_ts is None:
+            outbox.new_offers.append(offer)
+        await self._flush(outbox)
+
+    async def redraw_held(self, *, request_id: int) -> None:
+        """Redraw the held offer of a request (after an anonymous requester shared their name)."""
+        async with self._db.read() as tx:
+            held = await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+        await self._flush(_Outbox(redraw=held))
 
     # Supporters leaving the rotation
 
@@ -553,6 +639,8 @@ class RequestService:
                 for request_id in await tx.requests.assigned_to(supporter_id):
                     held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
         await self._flush(_Outbox(redraw=offers + held, homes={supporter_id}, coordinators=True))
+        for offer in held:
+            await self._released(offer.request_id, supporter_id, ConversationEnd.HANDED_BACK)
         for request_id in sorted({o.request_id for o in offers + held}):
             await self.route(request_id=request_id)
 
@@ -575,10 +663,22 @@ class RequestService:
 
     # Internals
 
-    async def _own_offer(self, tx: Tx, offer_id: int, user_id: str) -> Offer:
+    async def _released(self, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        if self._hooks is not None:
+            await self._quietly(
+                self._hooks.request_released(request_id=request_id, supporter_id=supporter_id, why=why),
+                "end_conversation",
+                request_id,
+            )
+
+    async def _own_offer(
+        self, tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None
+    ) -> Offer:
         offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.supporter_id != user_id:
             raise NotYourOffer()
+        if offer.message_ts is None and clicked is not None:
+            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
         return offer
 
     async def _give_up(
@@ -612,6 +712,8 @@ class RequestService:
             await self._escalate(outbox.escalated)
         if outbox.homes or outbox.coordinators:
             self._homes.changed(*outbox.homes, coordinators=outbox.coordinators)
+        if outbox.resolved is not None:
+            await self._resolve_alerts(*outbox.resolved)
 
     async def _deliver(self, offer: Offer) -> None:
         card = await self._card(offer.id)
@@ -636,6 +738,15 @@ class RequestService:
         if current is not None and current.state != OfferState.OPEN:
             await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
 
+    async def _redraw_duplicate(self, offer: Offer, clicked: MessageRef | None) -> None:
+        """A crash between sending an offer and recording it can leave two DMs of one offer
+        (the lost one and the resent one); the one clicked is redrawn as well."""
+        if clicked is None or offer.message_ts in (None, clicked.ts):
+            return
+        card = await self._card(offer.id)
+        if card is not None:
+            await self._quietly(self._notifier.update_offer(clicked, card), "update_offer", offer.request_id)
+
     async def _redraw(self, offer_id: int) -> None:
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
@@ -647,7 +758,11 @@ class RequestService:
             await self._quietly(self._notifier.update_offer(ref, card), "update_offer", offer.request_id)
 
     async def _card(self, offer_id: int) -> OfferCard | None:
-        """The offer as its supporter may see it now: identity only while they hold it."""
+        """The offer as its supporter may see it now: identity only while they hold it.
+
+        An anonymous request never carries the requester, not even to its holder, until
+        the requester shares their name.
+        """
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
             request = None if offer is None else await tx.requests.get(offer.request_id)
@@ -662,24 +777,34 @@ class RequestService:
             urgency=Urgency(request.urgency),
             contact=ContactMode(request.contact),
             expires_at=offer.expires_at,
-            requester_id=request.requester_id if holds else None,
+            requester_id=request.requester_id if holds and request.named else None,
             note=request.note if holds else None,
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
+            anonymous=not request.named,
         )
 
-    async def _escalate(self, request: PeerRequest) -> None:
-        card = EscalationCard(
+    @staticmethod
+    def _alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
+        return EscalationCard(
             request_id=request.id,
             area=Area(request.area),
             urgency=Urgency(request.urgency),
             waiting_since=request.created_at,
+            resolution=resolution,
         )
+
+    async def _escalate(self, request: PeerRequest) -> None:
         coordinators = await self._roles.all_coordinators()
         if not coordinators:
             log.error("request %s escalated but no coordinators are configured", request.id)
-        await self._quietly(
-            self._notifier.alert_coordinators(coordinators, card), "alert_coordinators", request.id
-        )
+        try:
+            refs = await self._notifier.alert_coordinators(coordinators, self._alert_card(request))
+        except Exception as exc:  # noqa: BLE001 - a failed alert never undoes the escalation
+            log.warning("alert_coordinators for request %s failed: %s", request.id, type(exc).__name__)
+            refs = []
+        if refs:
+            async with self._db.transaction() as tx:
+                await tx.requests.add_alerts(request.id, refs)
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_escalated(request.requester_id),
@@ -687,21 +812,25 @@ class RequestService:
                 request.id,
             )
 
-    @staticmethod
-    async def _quietly(work: Awaitable[object], what: str, request_id: int) -> None:
-        """Send a notification; a failure is logged (ids only) and never undoes a decision."""
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
-            log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
+    async def _resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
+        async with self._db.transaction() as tx:
+            refs = await tx.requests.take_alerts(request.id)
+        if refs:
+            await self._quietly(
+                self._notifier.resolve_alerts(refs, self._alert_card(request, resolution)),
+                "resolve_alerts",
+                request.id,
+            )
+
+    _quietly = staticmethod(quietly)
 
     def _validate_choices(
         self, form: RequestForm
     ) -> tuple[Area | None, Urgency | None, ContactMode | None, dict[str, str]]:
         errors: dict[str, str] = {}
-        area = _choice(Area, form.area)
-        urgency = _choice(Urgency, form.urgency)
-        contact = _choice(ContactMode, form.contact)
+        area = choice(Area, form.area)
+        urgency = choice(Urgency, form.urgency)
+        contact = choice(ContactMode, form.contact)
         if area is None:
             errors["area"] = "Please choose what this is about."
         if urgency is None:
@@ -709,10 +838,3 @@ class RequestService:
         if contact is None:
             errors["contact"] = "Please choose how you'd like to be contacted."
         return area, urgency, contact, errors
-
-
-def _choice(enum: type[_E], value: str | None) -> _E | None:
-    try:
-        return enum(value) if value is not None else None
-    except ValueError:
-        return None

@@ -7,7 +7,7 @@ the requester and note only once that supporter has accepted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -19,10 +19,12 @@ from storage.models import (
     CheckinAnswer,
     Concern,
     ContactMode,
+    ConversationEnd,
     IncidentKind,
     MessageRef,
     OfferState,
     Referral,
+    Side,
     Urgency,
     VolunteerState,
 )
@@ -66,6 +68,8 @@ class OfferCard:
     requester_id: str | None = None
     note: str | None = None
     minutes: int | None = None
+    # The requester asked to stay anonymous and has not shared their name: never a requester_id.
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class EscalationCard:
     area: Area
     urgency: Urgency
     waiting_since: datetime
+    # Set once the request no longer waits: "offered" or "withdrawn".
+    resolution: str | None = None
 
 
 class Notifier(Protocol):
@@ -90,7 +96,7 @@ class Notifier(Protocol):
         ...
 
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> None:
         """Tell the requester what happens next (``next_opening`` when outside hours)."""
         ...
@@ -103,8 +109,12 @@ class Notifier(Protocol):
         """Tell the requester nobody is free yet and coordinators were alerted."""
         ...
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
-        """Tell coordinators a request is waiting, without identity."""
+    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
+        """Tell coordinators a request is waiting, without identity; returns where the alerts landed."""
+        ...
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw coordinators' alerts once the request no longer waits."""
         ...
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
@@ -138,6 +148,10 @@ class Directory(Protocol):
 
     async def channel_members(self, channel_id: str) -> list[str]:
         """Everyone in a channel."""
+        ...
+
+    async def first_name(self, user_id: str) -> str | None:
+        """How a person is called, by first name (None if the directory does not say)."""
         ...
 
 
@@ -326,4 +340,84 @@ class CareNotifier(Protocol):
 
     async def update_care_checkin(self, ref: MessageRef, card: CareCard) -> None:
         """Redraw it once answered."""
+        ...
+
+
+@dataclass(frozen=True)
+class ThreadCard:
+    """The root of one side's thread in a relayed conversation, in its current state."""
+
+    conversation_id: int
+    request_id: int
+    side: Side  # whose DM it is in
+    supporter_label: str
+    ended_by: ConversationEnd | None = None
+    # Only on the supporter's side, and only once the requester chose to share their name.
+    requester_id: str | None = None
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class RelayedText:
+    """A copy of one person's message, as the other person sees it."""
+
+    sender: Side
+    supporter_label: str
+    text: str = field(repr=False)  # never in a repr, so never in a log line or traceback
+    # Set only once the requester has shared their name.
+    requester_id: str | None = None
+    edited: bool = False
+
+
+class NoteKind(StrEnum):
+    """Short notes the app adds to a conversation's thread (or a DM outside one)."""
+
+    FILES_NOT_RELAYED = "files_not_relayed"
+    NOT_DELIVERED = "not_delivered"  # Slack would not take the copy; please send again
+    HAS_ENDED = "has_ended"  # a message after the end: not relayed, with resources
+    YOU_ENDED = "you_ended"
+    OTHER_ENDED = "other_ended"
+    HANDED_ON = "handed_on"  # to the requester: the supporter handed the request back
+    REVEALED = "revealed"  # to the supporter: who it is
+    YOU_REVEALED = "you_revealed"  # to the requester
+    RENAMED = "renamed"  # to the requester: the supporter is now shown by another name
+    OUTSIDE_THREAD = "outside_thread"  # a message next to, not in, an open conversation's thread
+    HELP = "help"  # a DM to the app that belongs to no conversation
+
+
+@dataclass(frozen=True)
+class ThreadNote:
+    """One note, worded for the side that gets it."""
+
+    kind: NoteKind
+    side: Side
+    supporter_label: str = ""
+    requester_id: str | None = None  # REVEALED only
+
+
+class ConversationNotifier(Protocol):
+    """Posts the threads of relayed conversations and the copies in them."""
+
+    async def open_thread(self, user_id: str, card: ThreadCard) -> MessageRef:
+        """Post a thread root in a person's DM with the app; returns where it landed."""
+        ...
+
+    async def update_thread(self, ref: MessageRef, card: ThreadCard) -> None:
+        """Redraw a thread root."""
+        ...
+
+    async def relay(self, root: MessageRef, message: RelayedText) -> MessageRef:
+        """Post a copy in the thread under ``root``; returns where it landed."""
+        ...
+
+    async def update_relayed(self, ref: MessageRef, message: RelayedText) -> None:
+        """Replace a copy after its original was edited."""
+        ...
+
+    async def delete_relayed(self, ref: MessageRef) -> None:
+        """Delete a copy after its original was deleted (a copy already gone is fine)."""
+        ...
+
+    async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
+        """Post a short note in a thread (or, without ``thread_ts``, in the DM itself)."""
         ...

@@ -70,6 +70,13 @@ class Roles:
                     user_id, added_by=coordinator_id, now=self._clock.now()
                 )
                 (changed if new else unchanged).append(user_id)
+                if new:
+                    await tx.tracking.audit(
+                        actor_id=coordinator_id,
+                        action="coordinator added",
+                        detail=f"<@{user_id}>",
+                        now=self._clock.now(),
+                    )
         self._homes.changed(*changed)
         return CoordinatorChange(changed=changed, unchanged=unchanged)
 
@@ -84,7 +91,16 @@ class Roles:
         unchanged: list[str] = []
         async with self._db.transaction() as tx:
             for user_id in wanted:
-                (changed if await tx.roles.remove_coordinator(user_id) else unchanged).append(user_id)
+                if not await tx.roles.remove_coordinator(user_id):
+                    unchanged.append(user_id)
+                    continue
+                changed.append(user_id)
+                await tx.tracking.audit(
+                    actor_id=coordinator_id,
+                    action="coordinator removed",
+                    detail=f"<@{user_id}>",
+                    now=self._clock.now(),
+                )
             if not self._from_settings and not await tx.roles.coordinators():
                 raise LastCoordinator()  # rolls the removal back
         self._homes.changed(*changed)

@@ -106,6 +106,13 @@ class RosterService:
                         now=self._clock.now(),
                     )
                 (added if is_new else updated).append(user_id)
+                trained = f" trained {trained_on:%Y-%m-%d}" if trained_on else ""
+                await tx.tracking.audit(
+                    actor_id=coordinator_id,
+                    action="roster add" if is_new else "roster update",
+                    detail=f"<@{user_id}>{trained}",
+                    now=self._clock.now(),
+                )
         log.info("roster: %d added, %d updated", len(added), len(updated))
         self._homes.changed(*added, *updated, coordinators=True)
         self._retry_waiting()
@@ -141,6 +148,14 @@ class RosterService:
                     now=self._clock.now(),
                 )
                 (updated if recorded else not_found).append(user_id)
+                if recorded:
+                    named = f" {name}" if kind == TrainingKind.ADVANCED else ""
+                    await tx.tracking.audit(
+                        actor_id=coordinator_id,
+                        action="training recorded",
+                        detail=f"<@{user_id}> {kind}{named} completed {completed_on:%Y-%m-%d}",
+                        now=self._clock.now(),
+                    )
         log.info("roster: %s training recorded for %d supporter(s)", kind, len(updated))
         self._homes.changed(*updated, coordinators=True)
         self._retry_waiting()
@@ -156,7 +171,16 @@ class RosterService:
         not_found: list[str] = []
         async with self._db.transaction() as tx:
             for user_id in dict.fromkeys(user_ids):
-                (removed if await tx.roster.remove(user_id) else not_found).append(user_id)
+                if await tx.roster.remove(user_id):
+                    removed.append(user_id)
+                    await tx.tracking.audit(
+                        actor_id=coordinator_id,
+                        action="roster remove",
+                        detail=f"<@{user_id}>",
+                        now=self._clock.now(),
+                    )
+                else:
+                    not_found.append(user_id)
         log.info("roster: %d removed", len(removed))
         self._homes.changed(*removed, coordinators=True)
         for user_id in removed:
@@ -174,7 +198,16 @@ class RosterService:
         not_found: list[str] = []
         async with self._db.transaction() as tx:
             for user_id in dict.fromkeys(user_ids):
-                (updated if await tx.roster.set_suspended(user_id, suspended) else not_found).append(user_id)
+                if not await tx.roster.set_suspended(user_id, suspended):
+                    not_found.append(user_id)
+                    continue
+                updated.append(user_id)
+                await tx.tracking.audit(
+                    actor_id=coordinator_id,
+                    action="supporter suspended" if suspended else "supporter resumed",
+                    detail=f"<@{user_id}>",
+                    now=self._clock.now(),
+                )
                 if not suspended:
                     # A coordinator resuming someone vouches they can be reached again.
                     await tx.roster.set_unreachable(user_id, None)

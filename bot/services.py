@@ -13,10 +13,11 @@ from bot.deliveries import Deliveries
 from bot.home import HomeService
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
-from bot.stats import StatsService
+from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 
@@ -35,7 +36,8 @@ class Services:
     homes: HomeService
     concerns: ConcernService
     care: CareService
-    stats: StatsService
+    tracking: TrackingService
+    relay: RelayService
     roles: Roles
     hours: ServiceHours
     background: Background

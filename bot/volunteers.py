@@ -91,6 +91,12 @@ class VolunteerService:
                 raise AlreadyDecided(volunteer.decided_by)
             if approve:
                 await tx.roster.add(volunteer.user_id, now=now)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="volunteer approved" if approve else "volunteer declined",
+                detail=f"<@{volunteer.user_id}>",  # never their note
+                now=now,
+            )
             decided = await tx.roles.get_volunteer(volunteer_id)
             refs = await tx.roles.copies(TOPIC, volunteer_id)
         assert decided is not None

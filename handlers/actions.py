@@ -10,12 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
+from handlers.blocks.relay import rename_modal
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
-from handlers.clicks import button_value, later, tell, where
+from handlers.clicks import button_value, clicked, later, tell, where
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
-from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
+from handlers.payloads import BadPayload, CheckinRef, ConversationRef, OfferRef, RequestRef, decode
 from storage.models import CheckinAnswer
 
 
@@ -30,6 +31,9 @@ def register(app: AsyncApp) -> None:
     app.action(Action.OPEN_REQUEST)(on_open_request)
     for action in (Action.CHECKIN_OK, Action.CHECKIN_TALK, Action.CHECKIN_STOP):
         app.action(action)(on_checkin_answer)
+    for action in (Action.RELAY_REVEAL, Action.RELAY_END):
+        app.action(action)(on_conversation_button)
+    app.action(Action.RELAY_RENAME)(on_rename)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -40,7 +44,7 @@ async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, cli
 
 async def _accept(services: Services, body: dict[str, Any]) -> None:
     offer = decode(OfferRef, button_value(body))
-    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body))
 
 
 async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -51,7 +55,9 @@ async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, clien
 
 async def _pass(services: Services, body: dict[str, Any]) -> None:
     offer = decode(OfferRef, button_value(body))
-    await services.requests.pass_offer(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    await services.requests.pass_offer(
+        offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body)
+    )
 
 
 async def on_hand_back(
@@ -72,11 +78,12 @@ async def on_close(ack: AsyncAck, body: dict[str, Any], services: Services, clie
     await ack()
     try:
         ref = decode(RequestRef, button_value(body))
-        await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
+        request = await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
     except (DomainError, BadPayload) as error:
         tell(services, client, body, user_message(error))
         return
-    open_view(services, client, trigger_id=body["trigger_id"], view=close_modal(request_id=ref.request_id))
+    view = close_modal(request_id=ref.request_id, follow_up=request.named)
+    open_view(services, client, trigger_id=body["trigger_id"], view=view)
 
 
 async def on_available_again(
@@ -143,3 +150,34 @@ async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
     ref = decode(CheckinRef, button_value(body))
     answer = _ANSWERS[Action(body["actions"][0]["action_id"])]
     await services.checkins.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
+
+
+async def on_conversation_button(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """An anonymous conversation's buttons: the requester reveals their name, or either side ends it."""
+    await ack()
+    later(services, client, body, _conversation_button(services, body), name="conversation_button")
+
+
+async def _conversation_button(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(ConversationRef, button_value(body))
+    act = (
+        services.relay.reveal
+        if body["actions"][0]["action_id"] == Action.RELAY_REVEAL
+        else services.relay.end
+    )
+    await act(conversation_id=ref.conversation_id, user_id=body["user"]["id"])
+
+
+async def on_rename(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """The supporter opens the modal to choose the name the anonymous colleague sees."""
+    await ack()
+    try:
+        ref = decode(ConversationRef, button_value(body))
+        label = await services.relay.label(conversation_id=ref.conversation_id, user_id=body["user"]["id"])
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    view = rename_modal(conversation_id=ref.conversation_id, label=label)
+    open_view(services, client, trigger_id=body["trigger_id"], view=view)

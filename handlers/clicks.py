@@ -13,6 +13,7 @@ from handlers.blocks.requests import notice_modal
 from handlers.errors import user_message
 from handlers.modals import open_view
 from handlers.payloads import BadPayload
+from storage.models import MessageRef
 
 
 async def open_built(
@@ -62,6 +63,12 @@ def where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     return channel, container.get("message_ts")
+
+
+def clicked(body: dict[str, Any]) -> MessageRef | None:
+    """The message a button was clicked in, if it was clicked in one."""
+    channel, ts = where(body)
+    return MessageRef(channel_id=channel, ts=ts) if channel and ts else None
 
 
 def button_value(body: dict[str, Any]) -> str | None:

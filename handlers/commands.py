@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
+from bot.errors import DomainError, NotOnRoster
+from bot.periods import Period
+from bot.reports import chart_png, csv_bytes
 from bot.services import Services
 from handlers.blocks.common import escape, resources_text
 from handlers.blocks.concerns import concern_modal
 from handlers.blocks.events import events_text
 from handlers.blocks.home import help_text
 from handlers.blocks.incidents import incidents_text
+from handlers.blocks.requests import request_modal
 from handlers.blocks.roster import coordinators_text, due_text, roster_text
+from handlers.blocks.tracking import audit_text, log_contact_modal, stats_blocks
 from handlers.errors import user_message
 from handlers.ids import Command
-from handlers.modals import event_view, incident_view, open_request_modal, open_view
+from handlers.modals import event_view, incident_view, open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
 from storage.models import TrainingKind
 
@@ -33,22 +38,26 @@ def register(app: AsyncApp) -> None:
     app.command(Command.PEER)(on_peer)
 
 
-async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+async def on_peer(
+    ack: AsyncAck, command: dict[str, Any], services: Services, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
     """Dispatch ``/peer [subcommand …]``; unknown subcommands get help."""
     user_id = command["user_id"]
     args = (command.get("text") or "").split()
     name = args[0].lower() if args else ""
     try:
-        if not name:
-            await services.requests.ensure_can_request(requester_id=user_id)
-            await ack()
-            open_request_modal(services, client, trigger_id=command.get("trigger_id", ""))
-            return
         opener = MODALS.get(name)
         view = await opener(services, user_id, args[1:]) if opener else None
         if view is not None:
             await ack()
             open_view(services, client, trigger_id=command.get("trigger_id", ""), view=view)
+            return
+        if name in REPORTS:
+            # Checked before the ack, so a refusal is immediate; the report itself comes after it.
+            await services.roles.require_coordinator_role(user_id)
+            period = services.tracking.period(" ".join(args[1:]))
+            await ack(text="Gathering the numbers…", response_type="ephemeral")
+            services.background.spawn(REPORTS[name](services, client, respond, user_id, period), name=name)
             return
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None:
@@ -58,6 +67,19 @@ async def on_peer(ack: AsyncAck, command: dict[str, Any], services: Services, cl
     except (DomainError, ArgumentError) as error:
         text = str(error) if isinstance(error, ArgumentError) else user_message(error)
     await ack(text=text, response_type="ephemeral")
+
+
+async def _request_form(services: Services, user_id: str, _: list[str]) -> dict:
+    await services.requests.ensure_can_request(requester_id=user_id)
+    return request_modal(note_max_length=services.note_max_length)
+
+
+async def _log_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if args:
+        return None
+    if await services.roster.get(user_id) is None:
+        raise NotOnRoster()
+    return log_contact_modal(today=services.hours.today(services.clock.now()).isoformat())
 
 
 async def _help(services: Services, user_id: str, _: list[str]) -> str:
@@ -80,6 +102,11 @@ async def _status(services: Services, user_id: str, _: list[str]) -> str:
     if status.assignee_id:
         return (
             f"Your request #{status.request_id} is with <@{status.assignee_id}>, who will reach out to you."
+        )
+    if status.anonymous and status.state == "assigned":
+        return (
+            f"Your request #{status.request_id} is with a peer supporter. Write to them in the thread of"
+            ' "Your anonymous conversation" in your messages with this app.'
         )
     if status.state == "escalated":
         return (
@@ -133,6 +160,7 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
         entries = await services.roster.entries(coordinator_id=user_id)
         return roster_text(entries, await services.volunteers.pending(coordinator_id=user_id))
     if action == "add":
+        await services.roles.require_coordinator_role(user_id)  # refused before the arguments are read
         tokens, trained_on = args[1:], None
         if len(tokens) >= 2 and tokens[-2].lower() == "trained":
             trained_on = parse_date(tokens[-1])
@@ -151,6 +179,7 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
             parts.append("No training date recorded: they get offers once one is, with `trained YYYY-MM-DD`")
         return ". ".join(parts) + "."
     if action == "remove":
+        await services.roles.require_coordinator_role(user_id)
         change = await services.roster.remove(coordinator_id=user_id, user_ids=mentioned_users(args[1:]))
         parts = []
         if change.removed:
@@ -279,9 +308,11 @@ async def _concern_form(services: Services, user_id: str, args: list[str]) -> di
 
 # Subcommands that open a modal (the form is returned; None means "not a form, answer in text").
 MODALS: dict[str, Callable[[Services, str, list[str]], Awaitable[dict | None]]] = {
+    "": _request_form,
     "incident": _incident_form,
     "event": _event_form,
     "concern": _concern_form,
+    "log": _log_form,
 }
 
 
@@ -317,6 +348,47 @@ async def _incident(services: Services, user_id: str, args: list[str]) -> str:
     raise ArgumentError("Use `/peer incident`, `/peer incident list` or `/peer incident close N`.")
 
 
+async def _stats(
+    services: Services, _client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+) -> None:
+    report = await services.tracking.stats(coordinator_id=user_id, period=period)
+    await respond(text="Peer support statistics", blocks=stats_blocks(report), response_type="ephemeral")
+
+
+async def _export(
+    services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+) -> None:
+    report = await services.tracking.monthly_areas(coordinator_id=user_id, period=period)
+    name = f"peer-support-{period.start:%Y-%m-%d}-to-{period.end - timedelta(days=1):%Y-%m-%d}"
+    dm = await client.conversations_open(users=user_id)
+    await client.files_upload_v2(
+        channel=dm["channel"]["id"],
+        initial_comment=f"Peer support contacts, {period.label} (aggregates only, small counts suppressed).",
+        file_uploads=[
+            {
+                "file": csv_bytes(report),
+                "filename": f"{name}.csv",
+                "title": f"Contacts by month and area ({period.label})",
+            },
+            {
+                "file": chart_png(report),
+                "filename": f"{name}.png",
+                "title": f"Contacts per month ({period.label})",
+            },
+        ],
+    )
+    await services.tracking.export_recorded(coordinator_id=user_id, period=period)
+    await respond(text="The CSV and the chart are in your DM with the app.", response_type="ephemeral")
+
+
+async def _audit(services: Services, user_id: str, _: list[str]) -> str:
+    return audit_text(await services.tracking.audit_log(coordinator_id=user_id), tz=services.hours.tz)
+
+
+REPORTS: dict[str, Callable[[Services, AsyncWebClient, AsyncRespond, str, Period], Awaitable[None]]] = {
+    "stats": _stats,
+    "export": _export,
+}
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "resources": _resources,
@@ -331,4 +403,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "coordinators": _coordinators,
     "volunteer": _volunteer,
     "event": _event,
+    "audit": _audit,
 }

@@ -19,7 +19,10 @@ _CHANNEL_CHECK_SECONDS = 1.5
 
 
 class SlackDirectory:
-    """Looks people up in bulk with ``users.list`` (tier 2), never one ``users.info`` per person."""
+    """Looks people up in bulk with ``users.list`` (tier 2), never one ``users.info`` per affected person.
+
+    ``users.info`` serves only a supporter's first name, once per anonymous conversation.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
@@ -40,6 +43,17 @@ class SlackDirectory:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or len(found) == len(user_ids):
                 return found
+
+    async def first_name(self, user_id: str) -> str | None:
+        """A person's first name from their profile (``users.info``: once per conversation)."""
+        response = await self._client.users_info(user=user_id)
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        real_name = str(profile.get("real_name") or user.get("real_name") or "")
+        for candidate in (profile.get("first_name"), real_name.split(" ")[0], profile.get("display_name")):
+            if isinstance(candidate, str) and candidate.strip():
+                return candidate.strip()
+        return None
 
     async def channel_members(self, channel_id: str) -> list[str]:
         """Everyone in a channel."""

@@ -11,6 +11,7 @@ from bot.errors import (
     AlreadyVolunteered,
     ConcernHandled,
     ConcernNotFound,
+    ConversationEnded,
     CoordinatorFromSettings,
     DateNotInFuture,
     DomainError,
@@ -18,12 +19,14 @@ from bot.errors import (
     EventStarted,
     IncidentNotFound,
     InvalidForm,
+    InvalidPeriod,
     LastCoordinator,
     NoOpenRequest,
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
     NotYourCheckin,
+    NotYourConversation,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
@@ -84,6 +87,12 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You've already answered this check-in. Thank you."
         case IncidentNotFound():
             return "There is no open incident with that number. `/peer incident list` shows them."
+        case InvalidPeriod():
+            return f"I couldn't read that period: {error}."
+        case NotYourConversation():
+            return "This conversation isn't yours, so nothing was changed."
+        case ConversationEnded():
+            return "This conversation has ended. Type `/peer` to ask for a peer again."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
         case InvalidForm(errors=errors):

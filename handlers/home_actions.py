@@ -11,12 +11,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import NotOnRoster
 from bot.services import Services
 from handlers.blocks.concerns import concern_modal
-from handlers.blocks.roster import away_modal, log_contact_modal
-from handlers.blocks.stats import stats_modal
+from handlers.blocks.roster import away_modal
+from handlers.blocks.tracking import log_contact_modal, stats_modal
 from handlers.clicks import button_value, later, open_built
 from handlers.ids import Action
 from handlers.modals import event_view, incident_view, open_view
 from handlers.payloads import EventRef, decode
+
+# The Home's Statistics button shows what `/peer stats` shows by default.
+HOME_STATS_PERIOD = ""
 
 
 def register(app: AsyncApp) -> None:
@@ -115,7 +118,8 @@ async def on_home_stats(
 
 
 async def _stats_view(services: Services, body: dict[str, Any]) -> dict:
-    return stats_modal(await services.stats.summary(coordinator_id=body["user"]["id"]))
+    period = services.tracking.period(HOME_STATS_PERIOD)
+    return stats_modal(await services.tracking.stats(coordinator_id=body["user"]["id"], period=period))
 
 
 async def on_event_edit(

@@ -41,6 +41,9 @@ class Action(StrEnum):
     CONCERN_HAND_TO = "concern_hand_to"
     CARE_OK = "care_ok"
     CARE_TALK = "care_talk"
+    RELAY_REVEAL = "relay_reveal"
+    RELAY_END = "relay_end"
+    RELAY_RENAME = "relay_rename"
 
 
 class Callback(StrEnum):
@@ -56,6 +59,7 @@ class Callback(StrEnum):
     LOG_CONTACT = "peer_log_contact"
     CONCERN = "peer_concern"
     CONCERN_HAND_TO = "peer_concern_hand_to"
+    RELAY_RENAME = "peer_relay_rename"
 
 
 class Block(StrEnum):
@@ -67,6 +71,8 @@ class Block(StrEnum):
     PREFERRED = "preferred_supporter"
     EXCLUDED = "excluded"
     NOTE = "note"
+    ANONYMOUS = "anonymous"
+    LABEL = "label"
     MINUTES = "minutes"
     REFERRAL = "referral"
     SUPPORTER = "supporter"
@@ -90,11 +96,12 @@ class Block(StrEnum):
     EVENT_DESCRIPTION = "event_description"
     EVENT_CHANNEL = "event_channel"
     AWAY_UNTIL = "away_until"
-    CONTACT_DATE = "contact_date"
-    CONTACT_MINUTES = "contact_minutes"
-    CONTACT_AREA = "contact_area"
-    CONTACT_REFERRAL = "contact_referral"
     CONCERN_SUBJECT = "concern_subject"
     CONCERN_NOTE = "concern_note"
     CONCERN_CONTACT_ME = "concern_contact_me"
     CONCERN_SUPPORTER = "concern_supporter"
+    CONTACT_DATE = "contact_date"
+    CONTACT_MINUTES = "contact_minutes"
+    CONTACT_AREAS = "contact_areas"
+    CONTACT_CHANNEL = "contact_channel"
+    CONTACT_REFERRAL = "contact_referral"

@@ -19,12 +19,16 @@ from bot.ports import (
     FollowUpCard,
     IncidentReady,
     OfferCard,
+    RelayedText,
+    ThreadCard,
+    ThreadNote,
     TrainingReminderCard,
     VolunteerCard,
 )
 from handlers.blocks import concerns as cb
 from handlers.blocks import events as eb
 from handlers.blocks import incidents as ib
+from handlers.blocks import relay as relay_blocks
 from handlers.blocks import requests as rb
 from handlers.blocks import roster as rosb
 from handlers.blocks.care import care_checkin
@@ -65,7 +69,7 @@ class SlackNotifier:
         await self._update(ref, rb.offer_message(card, tz=self._tz))
 
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> None:
         """Confirm a request to the requester."""
         blocks = rb.request_received(
@@ -74,6 +78,7 @@ class SlackNotifier:
             hours=self._hours,
             tz=self._tz,
             resources=self._resources,
+            anonymous=anonymous,
         )
         await self._post(requester_id, blocks)
 
@@ -85,17 +90,26 @@ class SlackNotifier:
         """Tell the requester nobody is free yet."""
         await self._post(requester_id, rb.request_escalated(resources=self._resources))
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
+    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
         """DM every coordinator; one unreachable coordinator does not stop the others."""
         blocks = rb.escalation_alert(card, tz=self._tz)
-        failures = 0
+        refs: list[MessageRef] = []
         for coordinator_id in coordinator_ids:
             try:
-                await self._post(coordinator_id, blocks)
+                refs.append(await self._post(coordinator_id, blocks))
             except DeliveryFailed:
-                failures += 1
-        if coordinator_ids and failures == len(coordinator_ids):
+                continue
+        if coordinator_ids and not refs:
             raise DeliveryFailed("no coordinator reachable")
+        return refs
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw each alert in place, without its button."""
+        blocks = rb.escalation_alert(card, tz=self._tz)
+        for ref in refs:
+            await self._client.chat_update(
+                channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks
+            )
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
         """Tell the requester the request was closed."""
@@ -199,13 +213,54 @@ class SlackNotifier:
         view = home_view(snapshot, resources=self._resources, tz=self._tz)
         await self._client.views_publish(user_id=user_id, view=view)
 
+    # Relayed conversations (anonymous requests)
+
+    async def open_thread(self, user_id: str, card: ThreadCard) -> MessageRef:
+        """Post a conversation's thread root in the person's DM."""
+        return await self._post(user_id, relay_blocks.thread_root(card))
+
+    async def update_thread(self, ref: MessageRef, card: ThreadCard) -> None:
+        """Redraw a thread root in place."""
+        await self._update(ref, relay_blocks.thread_root(card))
+
+    async def relay(self, root: MessageRef, message: RelayedText) -> MessageRef:
+        """Post a copy in the thread; the lock screen shows only the neutral line, never the text."""
+        return await self._post(root.channel_id, relay_blocks.relayed_message(message), thread_ts=root.ts)
+
+    async def update_relayed(self, ref: MessageRef, message: RelayedText) -> None:
+        """Replace a copy after its original was edited."""
+        await self._update(ref, relay_blocks.relayed_message(message))
+
+    async def delete_relayed(self, ref: MessageRef) -> None:
+        """Delete a copy; one already gone is fine."""
+        try:
+            await self._client.chat_delete(channel=ref.channel_id, ts=ref.ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+
+    async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
+        """Post a short note in a thread, or in the DM itself."""
+        await self._post(
+            channel_id, relay_blocks.relay_note(note, resources=self._resources), thread_ts=thread_ts
+        )
+
     async def _update(self, ref: MessageRef, blocks: list[dict], *, text: str = UPDATED_TEXT) -> None:
         await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
 
-    async def _post(self, channel: str, blocks: list[dict], *, text: str = NEUTRAL_TEXT) -> MessageRef:
+    async def _post(
+        self,
+        channel: str,
+        blocks: list[dict],
+        *,
+        text: str = NEUTRAL_TEXT,
+        thread_ts: str | None = None,
+    ) -> MessageRef:
         """Post to a person's DM (their user id) or a channel; undeliverable ones raise DeliveryFailed."""
         try:
-            response = await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            response = await self._client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
             if error in UNDELIVERABLE:

@@ -29,6 +29,12 @@ class RequestRef(Carried):
     request_id: int
 
 
+class ConversationRef(Carried):
+    """Which relayed conversation a button or modal acts on."""
+
+    conversation_id: int
+
+
 _T = TypeVar("_T", bound=Carried)
 
 

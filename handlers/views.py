@@ -13,13 +13,13 @@ from bot.concerns import ConcernForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
-from bot.stats import ContactForm
+from bot.tracking import ContactForm
 from handlers.blocks.concerns import CONTACT_ME
-from handlers.blocks.requests import HEAVY
+from handlers.blocks.requests import ANONYMOUS_CHOICE, HEAVY, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
-from handlers.payloads import BadPayload, ConcernRef, EventRef, RequestRef, decode
+from handlers.payloads import BadPayload, ConcernRef, ConversationRef, EventRef, RequestRef, decode
 from storage.models import Referral
 
 # Domain form fields → the modal blocks that show their errors.
@@ -62,9 +62,10 @@ def register(app: AsyncApp) -> None:
     app.view(Callback.EVENT)(on_event_submitted)
     app.view(Callback.EVENT_EDIT)(on_event_edit_submitted)
     app.view(Callback.AWAY)(on_away_submitted)
-    app.view(Callback.LOG_CONTACT)(on_log_contact_submitted)
     app.view(Callback.CONCERN)(on_concern_submitted)
     app.view(Callback.CONCERN_HAND_TO)(on_concern_hand_to_submitted)
+    app.view(Callback.LOG_CONTACT)(on_contact_logged)
+    app.view(Callback.RELAY_RENAME)(on_rename_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -77,6 +78,7 @@ async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         preferred_supporter_id=values.get(Block.PREFERRED) or None,
         excluded_ids=frozenset(values.get(Block.EXCLUDED) or []),
         note=values.get(Block.NOTE),
+        anonymous=ANONYMOUS_CHOICE in (values.get(Block.ANONYMOUS) or []),
     )
     try:
         request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
@@ -264,29 +266,54 @@ async def on_away_submitted(ack: AsyncAck, body: dict[str, Any], services: Servi
 
 
 _CONTACT_FIELDS = {
+    "occurred_on": Block.CONTACT_DATE,
     "minutes": Block.CONTACT_MINUTES,
-    "area": Block.CONTACT_AREA,
+    "areas": Block.CONTACT_AREAS,
+    "channel": Block.CONTACT_CHANNEL,
     "referral": Block.CONTACT_REFERRAL,
-    "date": Block.CONTACT_DATE,
 }
 
 
-async def on_log_contact_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
-    """A supporter logs a contact: counted for the statistics, never who with."""
+async def on_contact_logged(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Record an anonymous contact a supporter had outside the bot."""
     values = flatten_state(body["view"])
     form = ContactForm(
+        occurred_on=values.get(Block.CONTACT_DATE),
         minutes=values.get(Block.CONTACT_MINUTES),
-        area=values.get(Block.CONTACT_AREA),
+        areas=tuple(values.get(Block.CONTACT_AREAS) or ()),
+        channel=values.get(Block.CONTACT_CHANNEL),
         referral=values.get(Block.CONTACT_REFERRAL),
-        day=values.get(Block.CONTACT_DATE),
     )
     try:
-        await services.stats.log_contact(supporter_id=body["user"]["id"], form=form)
+        await services.tracking.log_contact(supporter_id=body["user"]["id"], form=form)
     except InvalidForm as invalid:
         await ack(response_action="errors", errors={_CONTACT_FIELDS[f]: m for f, m in invalid.errors.items()})
         return
     except DomainError as error:
         await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack(
+        response_action="update",
+        view=notice_modal(
+            title="Contact logged",
+            text="Thank you. The contact is recorded without the other person's name, and your time counts.",
+        ),
+    )
+
+
+async def on_rename_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """The supporter saves the name the anonymous colleague sees."""
+    label = flatten_state(body["view"]).get(Block.LABEL) or ""
+    try:
+        ref = decode(ConversationRef, body["view"].get("private_metadata"))
+        await services.relay.rename(
+            conversation_id=ref.conversation_id, user_id=body["user"]["id"], label=label
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={Block.LABEL: invalid.errors["label"]})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.LABEL: user_message(error)})
         return
     await ack()
 

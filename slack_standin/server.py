@@ -45,6 +45,8 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    user: str | None = None  # who wrote it; None for the app's own messages
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ class SlackStandIn:
         self.messages: dict[tuple[str, str], Message] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        self.view_by_trigger: dict[str, str] = {}
         self.response_url_posts: list[dict[str, Any]] = []
+        # Messages deleted with chat.delete, as they stood when deleted.
+        self.deleted: list[Message] = []
         # People Slack does not know, or who cannot get DMs (Slack's error code for each).
         self.undeliverable: dict[str, str] = {}
         # Methods whose answers are held back until released (a Slack that hangs).
@@ -92,6 +97,8 @@ class SlackStandIn:
         self.archived: set[str] = set()
         # Faults to answer with, per method, in order: (HTTP status, Slack error, Retry-After).
         self.faults: dict[str, list[Fault]] = {}
+        # Files uploaded with files.getUploadURLExternal → upload → files.completeUploadExternal.
+        self.files: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -104,6 +111,7 @@ class SlackStandIn:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -125,16 +133,28 @@ class SlackStandIn:
         """A ``response_url`` that lands here."""
         return f"{self.root_url}/response/{name}"
 
-    def add_users(self, *user_ids: str, tz: str = "America/New_York", deleted: bool = False) -> None:
+    def add_users(
+        self,
+        *user_ids: str,
+        tz: str = "America/New_York",
+        deleted: bool = False,
+        first_name: str | None = None,
+    ) -> None:
         """Put people in the workspace directory."""
         for user_id in user_ids:
+            first = first_name or "Person"
             self.users[user_id] = {
                 "id": user_id,
                 "name": user_id.lower(),
-                "real_name": f"Person {user_id}",
+                "real_name": f"{first} {user_id}",
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": False,
+                "profile": {
+                    "first_name": first_name or "",
+                    "real_name": f"{first} {user_id}",
+                    "display_name": user_id.lower(),
+                },
             }
 
     def add_channel(self, channel_id: str, *members: str, bot: bool = True) -> None:
@@ -186,6 +206,20 @@ class SlackStandIn:
         """One message as it stands now."""
         return self.messages[(channel, ts)]
 
+    def thread(self, root: Message) -> list[Message]:
+        """The replies under a message, oldest first."""
+        replies = [m for (channel, _), m in self.messages.items() if channel == root.channel]
+        return sorted((m for m in replies if m.thread_ts == root.ts and m.ts != root.ts), key=_ts_order)
+
+    def user_writes(self, user_id: str, text: str, *, thread_ts: str | None = None) -> Message:
+        """A person writes in their DM with the app (Slack stores it; the driver sends the event)."""
+        channel = dm_channel(user_id)
+        message = Message(
+            channel=channel, ts=self._next_ts(), text=text, blocks=[], thread_ts=thread_ts, user=user_id
+        )
+        self.messages[(channel, message.ts)] = message
+        return message
+
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked on every call); returns its value."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -201,6 +235,14 @@ class SlackStandIn:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
 
     # The server
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="unknown upload")
+        file["content"] = await request.read()
+        self._changed.set()
+        return web.Response(text="OK - " + str(len(file["content"])))
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self.response_url_posts.append(await request.json())
@@ -311,8 +353,27 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
         return _fail("no_text")
     ts = s._next_ts()
     blocks = list(p.get("blocks") or [])
-    s.messages[(channel, ts)] = Message(channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks)
+    thread_ts = str(p["thread_ts"]) if p.get("thread_ts") else None
+    s.messages[(channel, ts)] = Message(
+        channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks, thread_ts=thread_ts
+    )
     return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
+
+
+def _ts_order(message: Message) -> tuple[int, int]:
+    seconds, _, serial = message.ts.partition(".")
+    return int(seconds), int(serial or 0)
+
+
+def _delete(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    key = (str(p.get("channel", "")), str(p.get("ts", "")))
+    message = s.messages.get(key)
+    if message is None:
+        return _fail("message_not_found")
+    if message.user is not None:
+        return _fail("cant_delete_message")  # a bot token deletes only the bot's own messages
+    s.deleted.append(s.messages.pop(key))
+    return _ok(channel=key[0], ts=key[1])
 
 
 def _update(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
@@ -351,6 +412,7 @@ def _views_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
         "hash": f"{time.time():.0f}.h",
     }
     s.views[view_id] = stored
+    s.view_by_trigger[str(p["trigger_id"])] = view_id
     return _ok(view=stored)
 
 
@@ -378,6 +440,9 @@ def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     user = str(p.get("user", ""))
     if not user or user in s.undeliverable:
         return _fail("user_not_found")
+    known = s.users.get(user)
+    if known is not None:
+        return _ok(user=known)
     return _ok(user={"id": user, "name": user.lower(), "real_name": f"Person {user}", "deleted": False})
 
 
@@ -418,13 +483,40 @@ def _conversations_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _get_upload_url(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    if not p.get("filename") or not str(p.get("length", "")).isdigit():
+        return _fail("invalid_arguments")
+    file_id = f"F{len(s.files) + 1:08d}"
+    s.files[file_id] = {"id": file_id, "filename": p["filename"], "length": int(p["length"]), "content": None}
+    return _ok(upload_url=f"{s.root_url}/upload/{file_id}", file_id=file_id)
+
+
+def _complete_upload(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    files = p.get("files")
+    if isinstance(files, str):
+        files = json.loads(files)
+    done = []
+    for item in files or []:
+        file = s.files.get(item.get("id"))
+        if file is None or file["content"] is None or len(file["content"]) != file["length"]:
+            return _fail("file_upload_not_complete")
+        file.update(title=item.get("title"), channel=p.get("channel_id"), comment=p.get("initial_comment"))
+        done.append({"id": file["id"], "title": item.get("title")})
+    if not done:
+        return _fail("invalid_arguments")
+    return _ok(files=done)
+
+
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "files.getUploadURLExternal": _get_upload_url,
+    "files.completeUploadExternal": _complete_upload,
     "users.list": _users_list,
     "conversations.members": _conversations_members,
     "conversations.info": _conversations_info,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,
+    "chat.delete": _delete,
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views_open,
     "views.update": lambda s, p: _ok(view=p.get("view")),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from storage.models import (
     Announcement,
@@ -17,6 +15,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
+from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
 _WITH_GOING = (
@@ -39,14 +38,15 @@ class EventFields:
 class AnnouncementRepository:
     """Reads and conditional writes of announcements and RSVPs."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def create(self, fields: EventFields, *, channel_id: str, created_by: str, now: datetime) -> int:
         """Store a scheduled event; returns its id."""
         cur = await self._conn.execute(
             "INSERT INTO announcements (title, kind, starts_at, ends_at, place, description, channel_id,"
-            " state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " state, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 *_fields(fields),
                 channel_id,
@@ -56,8 +56,9 @@ class AnnouncementRepository:
                 to_db(now),
             ),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row["id"])
 
     async def update(
         self, announcement_id: int, fields: EventFields, *, new_revision: bool, now: datetime
@@ -117,10 +118,12 @@ class AnnouncementRepository:
 
     async def going_to(self, user_id: str, announcement_ids: list[int]) -> set[int]:
         """Which of these events the person is going to."""
+        if not announcement_ids:
+            return set()
         cur = await self._conn.execute(
-            "SELECT announcement_id FROM rsvps WHERE user_id = ?"
-            " AND announcement_id IN (SELECT value FROM json_each(?))",
-            (user_id, _json_ids(announcement_ids)),
+            "SELECT announcement_id FROM rsvps WHERE user_id = ?"  # noqa: S608
+            f" AND announcement_id IN ({placeholders(len(announcement_ids))})",
+            (user_id, *announcement_ids),
         )
         return {row["announcement_id"] for row in await cur.fetchall()}
 
@@ -136,16 +139,14 @@ class AnnouncementRepository:
 
     async def cancel_due(self, announcement_id: int, kinds: list[ScheduledKind]) -> int:
         """Cancel the event's messages of ``kinds`` that are still due."""
+        if not kinds:
+            return 0
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ? WHERE announcement_id = ? AND state = ?"
-            " AND kind IN (SELECT value FROM json_each(?))",
-            (ScheduledState.CANCELLED, announcement_id, ScheduledState.DUE, _json_ids(kinds)),
+            "UPDATE scheduled_messages SET state = ? WHERE announcement_id = ? AND state = ?"  # noqa: S608
+            f" AND kind IN ({placeholders(len(kinds))})",
+            (ScheduledState.CANCELLED, announcement_id, ScheduledState.DUE, *kinds),
         )
         return cur.rowcount
-
-
-def _json_ids(values: list[Any]) -> str:
-    return json.dumps(list(values))
 
 
 def _fields(fields: EventFields) -> tuple[Any, ...]:
@@ -159,7 +160,7 @@ def _fields(fields: EventFields) -> tuple[Any, ...]:
     )
 
 
-def _announcement(row: aiosqlite.Row) -> Announcement:
+def _announcement(row: Mapping[str, Any]) -> Announcement:
     starts_at, created_at, updated_at = (from_db(row[c]) for c in ("starts_at", "created_at", "updated_at"))
     assert starts_at is not None and created_at is not None and updated_at is not None
     return Announcement(
@@ -177,5 +178,5 @@ def _announcement(row: aiosqlite.Row) -> Announcement:
         created_by=row["created_by"],
         created_at=created_at,
         updated_at=updated_at,
-        going=row["going"],
+        going=int(row["going"]),
     )

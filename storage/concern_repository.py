@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import Concern, ConcernState
+from storage.sql import Connection
 from storage.timefmt import from_db, to_db
 
 
 class ConcernRepository:
     """Reads and conditional writes of concerns."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def create(self, *, subject_id: str, raised_by: str | None, note: str | None, now: datetime) -> int:
         """Store an open concern; returns its id."""
         cur = await self._conn.execute(
-            "INSERT INTO concerns (subject_id, raised_by, note, state, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO concerns (subject_id, raised_by, note, state, created_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (subject_id, raised_by, note, ConcernState.OPEN, to_db(now)),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row["id"])
 
     async def get(self, concern_id: int) -> Concern | None:
         """One concern."""
@@ -51,7 +54,7 @@ class ConcernRepository:
         return 0 if row is None else int(row["n"])
 
 
-def _concern(row: aiosqlite.Row) -> Concern:
+def _concern(row: Mapping[str, Any]) -> Concern:
     created_at = from_db(row["created_at"])
     assert created_at is not None
     return Concern(

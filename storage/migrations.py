@@ -5,7 +5,12 @@ Never edit a step that has shipped; add a new one.
 
 from __future__ import annotations
 
-import aiosqlite
+import contextlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -130,7 +135,113 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0003_program_roster",
+        "0003_tracking",
+        """
+        -- Anonymous by construction: no requester, no request id, nothing that links to a person
+        -- but the supporter, whose volunteered hours are recognised.
+        CREATE TABLE contacts (
+            id           INTEGER PRIMARY KEY,
+            occurred_on  TEXT NOT NULL,
+            minutes      INTEGER NOT NULL,
+            channel      TEXT NOT NULL,
+            referral     TEXT NOT NULL,
+            supporter_id TEXT NOT NULL,
+            incident_id  INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+            recorded_at  TEXT NOT NULL
+        );
+        CREATE INDEX contacts_occurred ON contacts (occurred_on);
+        CREATE TABLE contact_areas (
+            contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+            area       TEXT NOT NULL,
+            PRIMARY KEY (contact_id, area)
+        );
+
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            action   TEXT NOT NULL,
+            detail   TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+
+        ALTER TABLE peer_requests ADD COLUMN escalated_at TEXT;
+        ALTER TABLE peer_requests ADD COLUMN purged_at TEXT;
+        CREATE INDEX peer_requests_created ON peer_requests (created_at);
+        """,
+    ),
+    (
+        "0004_scheduled_messages_unique",
+        """
+        -- NULLs are distinct in a UNIQUE constraint, so the one in 0002 never caught a repeated
+        -- check-in (request_id is NULL there). This index does, on both backends.
+        CREATE UNIQUE INDEX scheduled_messages_once ON scheduled_messages
+            (kind, recipient_id, COALESCE(incident_id, 0), COALESCE(request_id, 0), seq)
+        """,
+    ),
+    (
+        "0005_anonymous_relay",
+        """
+        ALTER TABLE peer_requests ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE peer_requests ADD COLUMN revealed_at TEXT;
+
+        -- An anonymous request's conversation with the supporter who accepted it: where the
+        -- two threads live (one in each person's DM with the app). Never any text.
+        CREATE TABLE relay_conversations (
+            id                INTEGER PRIMARY KEY,
+            request_id        INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            supporter_id      TEXT NOT NULL,
+            supporter_label   TEXT NOT NULL,
+            requester_channel TEXT,
+            requester_root_ts TEXT,
+            supporter_channel TEXT,
+            supporter_root_ts TEXT,
+            opened_at         TEXT NOT NULL,
+            ended_at          TEXT,
+            ended_by          TEXT,
+            UNIQUE (request_id, supporter_id)
+        );
+        CREATE UNIQUE INDEX relay_requester_thread
+            ON relay_conversations (requester_channel, requester_root_ts);
+        CREATE UNIQUE INDEX relay_supporter_thread
+            ON relay_conversations (supporter_channel, supporter_root_ts);
+
+        -- Which copy stands for which original, so edits and deletions can follow it.
+        -- Timestamps only: relayed text is never stored. A row with no copy_ts is a claim
+        -- (the copy is being posted), so a message is never relayed twice.
+        CREATE TABLE relay_messages (
+            conversation_id INTEGER NOT NULL REFERENCES relay_conversations (id) ON DELETE CASCADE,
+            side            TEXT NOT NULL,
+            source_ts       TEXT NOT NULL,
+            copy_ts         TEXT,
+            PRIMARY KEY (conversation_id, side, source_ts)
+        );
+
+        -- Events API deliveries already taken (Slack redelivers what it thinks was not
+        -- acknowledged); kept a day, far longer than Slack's retries.
+        CREATE TABLE processed_events (
+            event_id    TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX processed_events_received ON processed_events (received_at);
+        """,
+    ),
+    (
+        "0006_escalation_alerts",
+        """
+        -- Where each coordinator's "a request is waiting" DM landed, so it can be redrawn
+        -- once the request is no longer waiting.
+        CREATE TABLE escalation_alerts (
+            request_id INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            channel_id TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            PRIMARY KEY (channel_id, message_ts)
+        );
+        CREATE INDEX escalation_alerts_request ON escalation_alerts (request_id)
+        """,
+    ),
+    (
+        "0007_program_roster",
         """
         -- The roster's lifecycle: trainings, suspension by a coordinator, people the bot cannot reach.
         ALTER TABLE supporters ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
@@ -182,13 +293,21 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (topic, topic_id, coordinator_id)
         );
 
-        -- Scheduled messages computed by a sweep carry a key, so each is scheduled once ever.
+        -- Every scheduled message carries an idempotency key, so each is scheduled once ever. The
+        -- rows already there get the key the code derives (kind, recipient, incident, request, seq):
+        -- 0004's index guaranteed those are unique. That index goes: it left out the event a reminder
+        -- is about, so two events' reminders to one channel would collide; the key covers it.
         ALTER TABLE scheduled_messages ADD COLUMN dedupe_key TEXT;
+        UPDATE scheduled_messages SET dedupe_key = kind || ':' || recipient_id
+            || ':' || COALESCE(CAST(incident_id AS TEXT), '-')
+            || ':' || COALESCE(CAST(request_id AS TEXT), '-')
+            || ':' || CAST(seq AS TEXT);
         CREATE UNIQUE INDEX scheduled_dedupe ON scheduled_messages (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        DROP INDEX scheduled_messages_once
         """,
     ),
     (
-        "0004_program_events",
+        "0008_program_events",
         """
         -- Events the program announces in a channel: trainings, speakers, gatherings.
         CREATE TABLE announcements (
@@ -219,33 +338,22 @@ MIGRATIONS: list[tuple[str, str]] = [
 
         -- The announcement's post and its reminders are scheduled messages to its channel.
         ALTER TABLE scheduled_messages ADD COLUMN announcement_id INTEGER REFERENCES announcements (id);
-        CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state);
+        CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state)
         """,
     ),
     (
-        "0005_program_home_and_contacts",
+        "0009_program_home",
         """
         -- Who has opened the Home tab: only their Homes are redrawn when something changes.
+        -- (Contacts logged from the Home go to 0003's contacts table, like /peer log.)
         CREATE TABLE home_viewers (
             user_id   TEXT PRIMARY KEY,
             opened_at TEXT NOT NULL
-        );
-
-        -- Conversations a supporter had outside the bot, logged for the statistics: never who with.
-        CREATE TABLE logged_contacts (
-            id           INTEGER PRIMARY KEY,
-            supporter_id TEXT NOT NULL,
-            area         TEXT NOT NULL,
-            minutes      INTEGER NOT NULL,
-            referral     TEXT NOT NULL,
-            happened_on  TEXT NOT NULL,
-            logged_at    TEXT NOT NULL
-        );
-        CREATE INDEX logged_contacts_day ON logged_contacts (happened_on);
+        )
         """,
     ),
     (
-        "0006_program_concerns",
+        "0010_program_concerns",
         """
         -- Someone is worried about a colleague. Who raised it is kept only if they agreed to be
         -- contacted; the colleague is never told.
@@ -260,36 +368,44 @@ MIGRATIONS: list[tuple[str, str]] = [
             created_at   TEXT NOT NULL,
             handled_at   TEXT
         );
-        CREATE INDEX concerns_state ON concerns (state);
+        CREATE INDEX concerns_state ON concerns (state)
         """,
     ),
 ]
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied."""
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT"
-        " NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-    )
-    applied: list[str] = []
-    for name, sql in MIGRATIONS:
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = await conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
-            if await cur.fetchone() is None:
-                for statement in _statements(sql):
-                    await conn.execute(statement)
-                await conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+async def apply_migrations(db: Database) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied.
+
+    The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
+    the auto-numbered primary key, is translated here.
+    """
+    lock = db.migration_lock() if hasattr(db, "migration_lock") else contextlib.nullcontext()
+    async with lock:
+        async with db.transaction() as tx:
+            await tx.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        applied: list[str] = []
+        for name, sql in MIGRATIONS:
+            async with db.transaction() as tx:
+                done = await tx.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
+                if await done.fetchone() is not None:
+                    continue
+                for statement in _statements(sql, db.dialect):
+                    await tx.conn.execute(statement)
+                await tx.conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                    (name, datetime.now(UTC).isoformat()),
+                )
                 applied.append(name)
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
     return applied
 
 
-def _statements(sql: str) -> list[str]:
+def _statements(sql: str, dialect: str) -> list[str]:
     # Migrations hold no semicolons inside literals, so a plain split is enough.
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    if dialect == "postgresql":
+        body = body.replace("INTEGER PRIMARY KEY", "INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
     return [s.strip() for s in body.split(";") if s.strip()]

@@ -129,6 +129,17 @@ class PeerRequest(_Record):
     referral: Referral | None = None
     excluded_ids: frozenset[str] = frozenset()
     incident_id: int | None = None
+    escalated_at: datetime | None = None
+    purged_at: datetime | None = None
+    # Anonymous requests are talked through a relayed conversation; the supporter learns
+    # who asked only if the requester reveals it (``revealed_at``).
+    anonymous: bool = False
+    revealed_at: datetime | None = None
+
+    @property
+    def named(self) -> bool:
+        """Whether the supporter who holds this request may see who asked."""
+        return not self.anonymous or self.revealed_at is not None
 
 
 class Offer(_Record):
@@ -361,19 +372,6 @@ class Announcement(_Record):
         return self.kind in SENSITIVE_KINDS
 
 
-class Tally(_Record):
-    """The program's anonymous numbers over a period: counts and minutes, never who."""
-
-    requests: int = 0  # made
-    closed: int = 0
-    minutes: int = 0  # closed requests and logged contacts
-    referrals: int = 0  # to the EAP or other professional help
-    contacts: int = 0  # conversations logged outside the bot
-    by_area: dict[Area, int] = {}
-    events: int = 0  # held (not cancelled)
-    rsvps: int = 0
-
-
 class ConcernState(StrEnum):
     """What became of a concern raised about a colleague."""
 
@@ -394,3 +392,84 @@ class Concern(_Record):
     supporter_id: str | None
     created_at: datetime
     handled_at: datetime | None
+
+
+class ContactChannel(StrEnum):
+    """How a contact happened."""
+
+    REQUEST = "request"
+    WALK_IN = "walk_in"
+    PHONE = "phone"
+    CHECKIN = "checkin_follow_up"
+
+
+class Contact(_Record):
+    """An anonymous contact record: never a requester, never a request id."""
+
+    id: int
+    occurred_on: date
+    minutes: int
+    channel: ContactChannel
+    referral: Referral
+    supporter_id: str
+    areas: tuple[Area, ...]
+    incident_id: int | None = None
+
+
+class AuditEntry(_Record):
+    """One coordinator action: who did what, when (never request content)."""
+
+    id: int
+    at: datetime
+    actor_id: str
+    action: str
+    detail: str
+
+
+class Side(StrEnum):
+    """The two people in a relayed conversation."""
+
+    REQUESTER = "requester"
+    SUPPORTER = "supporter"
+
+    @property
+    def other(self) -> Side:
+        """The other side."""
+        return Side.SUPPORTER if self is Side.REQUESTER else Side.REQUESTER
+
+
+class ConversationEnd(StrEnum):
+    """Why a relayed conversation ended."""
+
+    REQUESTER = "requester"  # the requester ended it
+    SUPPORTER = "supporter"  # the supporter ended it
+    CLOSED = "closed"  # the supporter closed the request
+    CANCELLED = "cancelled"  # the requester withdrew the request
+    HANDED_BACK = "handed_back"  # the supporter handed it back, or left the roster
+
+
+class RelayConversation(_Record):
+    """An anonymous request's relayed conversation with one supporter: two thread roots, never text."""
+
+    id: int
+    request_id: int
+    supporter_id: str
+    supporter_label: str
+    requester_root: MessageRef | None
+    supporter_root: MessageRef | None
+    opened_at: datetime
+    ended_at: datetime | None = None
+    ended_by: ConversationEnd | None = None
+
+    def root(self, side: Side) -> MessageRef | None:
+        """The thread root in ``side``'s DM with the app."""
+        return self.requester_root if side == Side.REQUESTER else self.supporter_root
+
+
+class RelayLink(_Record):
+    """Which relayed copy stands for which original message: timestamps only."""
+
+    conversation_id: int
+    side: Side  # who wrote the original
+    source_ts: str
+    copy_ts: str | None  # None while the copy is being posted

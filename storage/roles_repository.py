@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from datetime import datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import MessageRef, Volunteer, VolunteerState
+from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
 
 class RolesRepository:
     """Reads and conditional writes of coordinators and volunteers."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # Coordinators
@@ -55,9 +55,12 @@ class RolesRepository:
 
     async def home_viewers(self, user_ids: list[str]) -> set[str]:
         """Which of these people have opened the Home tab."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return set()
         cur = await self._conn.execute(
-            "SELECT user_id FROM home_viewers WHERE user_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(user_ids)),),
+            f"SELECT user_id FROM home_viewers WHERE user_id IN ({placeholders(len(wanted))})",  # noqa: S608
+            wanted,
         )
         return {row["user_id"] for row in await cur.fetchall()}
 
@@ -67,12 +70,11 @@ class RolesRepository:
         """Record an offer to volunteer; None if this person already has one pending."""
         cur = await self._conn.execute(
             "INSERT INTO volunteers (user_id, note, state, created_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT DO NOTHING RETURNING *",
             (user_id, note, VolunteerState.PENDING, to_db(now)),
         )
-        if cur.rowcount != 1 or cur.lastrowid is None:
-            return None
-        return await self.get_volunteer(cur.lastrowid)
+        row = await cur.fetchone()
+        return None if row is None else _volunteer(row)
 
     async def get_volunteer(self, volunteer_id: int) -> Volunteer | None:
         """One volunteer."""
@@ -110,8 +112,9 @@ class RolesRepository:
     async def add_copy(self, topic: str, topic_id: int, coordinator_id: str, ref: MessageRef) -> None:
         """Remember where a coordinator's copy of a DM about ``topic`` (volunteer, concern) landed."""
         await self._conn.execute(
-            "INSERT OR REPLACE INTO coordinator_copies (topic, topic_id, coordinator_id, channel_id, ts)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO coordinator_copies (topic, topic_id, coordinator_id, channel_id, ts)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, topic_id, coordinator_id)"
+            " DO UPDATE SET channel_id = excluded.channel_id, ts = excluded.ts",
             (topic, topic_id, coordinator_id, ref.channel_id, ref.ts),
         )
 
@@ -125,7 +128,7 @@ class RolesRepository:
         return [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
 
 
-def _volunteer(row: aiosqlite.Row) -> Volunteer:
+def _volunteer(row: Mapping[str, Any]) -> Volunteer:
     created_at = from_db(row["created_at"])
     assert created_at is not None
     return Volunteer(

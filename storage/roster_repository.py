@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-
-import aiosqlite
+from typing import Any
 
 from storage.models import CURRENCY_TRAININGS, OfferState, RequestState, Supporter, Training, TrainingKind
+from storage.sql import Connection, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
 # Open load = requests held + offers still open: an open offer may become a held request.
@@ -22,7 +21,7 @@ _AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
 class RosterRepository:
     """Reads and writes of the supporters table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, user_id: str, *, now: datetime) -> bool:
@@ -55,15 +54,16 @@ class RosterRepository:
         if await self.get(user_id) is None:
             return False
         await self._conn.execute(
-            "INSERT OR IGNORE INTO trainings (user_id, kind, name, completed_on, recorded_by, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO trainings (user_id, kind, name, completed_on, recorded_by, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (user_id, kind, name, completed_on.isoformat(), recorded_by, to_db(now)),
         )
+        kinds = sorted(CURRENCY_TRAININGS)
         await self._conn.execute(
-            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"
-            "  WHERE t.user_id = supporters.user_id AND t.kind IN (SELECT value FROM json_each(?)))"
+            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"  # noqa: S608
+            f"  WHERE t.user_id = supporters.user_id AND t.kind IN ({placeholders(len(kinds))}))"
             " WHERE user_id = ?",
-            (json.dumps(sorted(CURRENCY_TRAININGS)), user_id),
+            (*kinds, user_id),
         )
         return True
 
@@ -72,8 +72,11 @@ class RosterRepository:
         sql = "SELECT * FROM trainings"
         params: list[object] = []
         if user_ids is not None:
-            sql += " WHERE user_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(user_ids)))
+            wanted = sorted(set(user_ids))
+            if not wanted:
+                return []
+            sql += f" WHERE user_id IN ({placeholders(len(wanted))})"
+            params.extend(wanted)
         cur = await self._conn.execute(sql + " ORDER BY completed_on, id", params)
         return [_training(row) for row in await cur.fetchall()]
 
@@ -86,10 +89,17 @@ class RosterRepository:
 
     async def set_unreachable(self, user_id: str, reason: str | None) -> bool:
         """Flag (or clear) that the bot cannot reach a supporter; True if the flag changed."""
-        cur = await self._conn.execute(
-            "UPDATE supporters SET unreachable = ? WHERE user_id = ? AND unreachable IS NOT ?",
-            (reason, user_id, reason),
-        )
+        if reason is None:
+            cur = await self._conn.execute(
+                "UPDATE supporters SET unreachable = NULL WHERE user_id = ? AND unreachable IS NOT NULL",
+                (user_id,),
+            )
+        else:
+            cur = await self._conn.execute(
+                "UPDATE supporters SET unreachable = ? WHERE user_id = ?"
+                " AND (unreachable IS NULL OR unreachable <> ?)",
+                (reason, user_id, reason),
+            )
         return cur.rowcount == 1
 
     async def get(self, user_id: str) -> Supporter | None:
@@ -130,13 +140,15 @@ class RosterRepository:
         again). Ordered by the rotation, so the index walk stops at ``limit``:
         the cost does not grow with the number of past requests.
         """
+        excluded = sorted(set(excluded_ids))
+        not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
             f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
             " WHERE s.trained_on IS NOT NULL AND s.trained_on > ?"
             " AND s.suspended = 0 AND s.unreachable IS NULL"
             f" AND {_AVAILABLE}"
             " AND (? = 0 OR s.after_hours = 1)"
-            " AND s.user_id NOT IN (SELECT value FROM json_each(?))"
+            f"{not_excluded}"
             " AND NOT EXISTS (SELECT 1 FROM offers o2"
             "  WHERE o2.request_id = ? AND o2.supporter_id = s.user_id)"
             f" AND {_OPEN_LOAD} < ?"
@@ -147,7 +159,7 @@ class RosterRepository:
             trained_after.isoformat(),
             today.isoformat(),
             int(after_hours_only),
-            json.dumps(sorted(excluded_ids)),
+            *excluded,
             request_id,
             RequestState.ASSIGNED,
             OfferState.OPEN,
@@ -166,7 +178,6 @@ class RosterRepository:
         cur = await self._conn.execute("UPDATE rotation SET seq = seq + 1 WHERE id = 1 RETURNING seq")
         row = await cur.fetchone()
         assert row is not None
-        await cur.close()
         await self._conn.execute(
             "UPDATE supporters SET rotation_seq = ? WHERE user_id = ?", (row["seq"], user_id)
         )
@@ -211,7 +222,6 @@ class RosterRepository:
             (user_id,),
         )
         row = await cur.fetchone()
-        await cur.close()
         return 0 if row is None else int(row["expired_streak"])
 
     async def reset_expiries(self, user_id: str) -> None:
@@ -219,7 +229,7 @@ class RosterRepository:
         await self._conn.execute("UPDATE supporters SET expired_streak = 0 WHERE user_id = ?", (user_id,))
 
 
-def _supporter(row: aiosqlite.Row) -> Supporter:
+def _supporter(row: Mapping[str, Any]) -> Supporter:
     added_at = from_db(row["added_at"])
     assert added_at is not None
     return Supporter(
@@ -237,7 +247,7 @@ def _supporter(row: aiosqlite.Row) -> Supporter:
     )
 
 
-def _training(row: aiosqlite.Row) -> Training:
+def _training(row: Mapping[str, Any]) -> Training:
     completed_on = date_from_db(row["completed_on"])
     recorded_at = from_db(row["recorded_at"])
     assert completed_on is not None and recorded_at is not None

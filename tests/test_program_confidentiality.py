@@ -103,3 +103,34 @@ async def test_logs_name_ids_of_things_never_people_or_notes(
     for message in messages:
         assert NOTE not in message and CONCERN_NOTE not in message
         assert not USER_ID.search(message), message
+
+
+async def test_coordinator_actions_are_audited_without_who_asked_or_what_a_concern_says(start_app) -> None:
+    rig = await start_app(**SETTINGS)
+    await program_day(rig)
+    [alert] = [m for m in rig.slack.dms(COORDINATOR) if "concern_take" in str(m.blocks)]
+    await rig.click(COORDINATOR, alert, "concern_take")
+    await rig.command(COORDINATOR, "coordinators add <@UCO2|c>")
+    await rig.command(COORDINATOR, "coordinators remove <@UCO2|c>")
+    await rig.command(COORDINATOR, "roster suspend <@USUP2|s>")
+    await rig.command(COORDINATOR, "roster resume <@USUP2|s>")
+    await rig.command(COORDINATOR, "event cancel 1")
+    await rig.settle()
+
+    audit = (await rig.command(COORDINATOR, "audit")).json["text"]
+    for action in (
+        "roster add",
+        "volunteer approved",
+        "training recorded",
+        "event created",
+        "concern taken",
+        "coordinator added",
+        "coordinator removed",
+        "supporter suspended",
+        "supporter resumed",
+        "event cancelled",
+    ):
+        assert action in audit, action
+    # Who asked, their note, who a concern is about, who raised it and what it says: never.
+    for secret in ("UREQ1", NOTE, "UEMP3", "UEMP2", CONCERN_NOTE, "UEMP1"):
+        assert secret not in audit, secret

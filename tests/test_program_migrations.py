@@ -1,31 +1,57 @@
-"""The program's migrations upgrade a database that already holds a roster."""
+"""The program's migrations upgrade a database that already holds a roster and scheduled check-ins."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import UTC, datetime
 
-import aiosqlite
+import pytest
 
+from storage import migrations
 from storage.db import Database
-from storage.migrations import MIGRATIONS, _statements
+from storage.models import ScheduledKind
+from storage.schedule_repository import NewScheduled
+
+ADDED = "2026-01-01T00:00:00.000000+00:00"
+DUE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+# Main's steps, before the program existed.
+CORE = [step for step in migrations.MIGRATIONS if step[0] < "0007"]
 
 
-async def test_an_existing_roster_keeps_its_training_dates_as_basic_courses(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    async with aiosqlite.connect(path) as conn:
-        await conn.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-        for name, sql in MIGRATIONS[:2]:  # the core, before the program existed
-            for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
-        await conn.execute(
-            "INSERT INTO supporters (user_id, trained_on, added_at) VALUES"
-            " ('USUP1', '2026-01-15', '2026-01-01T00:00:00.000000+00:00'),"
-            " ('USUP2', NULL, '2026-01-01T00:00:00.000000+00:00')"
-        )
-        await conn.commit()
+async def _database_before_the_program(database_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(migrations, "MIGRATIONS", CORE)
+    db = await Database.open(database_url)
+    try:
+        async with db.transaction() as tx:
+            await tx.conn.execute(
+                "INSERT INTO supporters (user_id, trained_on, added_at) VALUES"
+                " ('USUP1', '2026-01-15', ?), ('USUP2', NULL, ?)",
+                (ADDED, ADDED),
+            )
+            result = await tx.conn.execute(
+                "INSERT INTO incidents (kind, name, occurred_on, state, offsets, created_by, created_at)"
+                " VALUES ('critical_incident', 'Courthouse', '2026-11-30', 'open', '[86400]', 'UCOORD', ?)"
+                " RETURNING id",
+                (ADDED,),
+            )
+            row = await result.fetchone()
+            assert row is not None
+            incident_id = int(row["id"])
+            await tx.conn.execute(
+                "INSERT INTO scheduled_messages (kind, recipient_id, incident_id, seq, due_at, state)"
+                " VALUES ('checkin', 'UAFF1', ?, 1, ?, 'due')",
+                (incident_id, DUE.isoformat()),
+            )
+    finally:
+        await db.close()
+    monkeypatch.undo()
+    return incident_id
 
-    db = await Database.open(f"sqlite:///{path}")
+
+async def test_an_existing_roster_keeps_its_training_dates_as_basic_courses(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _database_before_the_program(database_url, monkeypatch)
+    db = await Database.open(database_url)
     try:
         async with db.read() as tx:
             trainings = await tx.roster.trainings()
@@ -37,3 +63,29 @@ async def test_an_existing_roster_keeps_its_training_dates_as_basic_courses(tmp_
     ]
     assert supporters["USUP1"].trained_on is not None and not supporters["USUP1"].suspended
     assert supporters["USUP2"].trained_on is None and supporters["USUP2"].unreachable is None
+
+
+async def test_check_ins_scheduled_before_the_upgrade_are_still_scheduled_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident_id = await _database_before_the_program(database_url, monkeypatch)
+    db = await Database.open(database_url)
+    try:
+        again = NewScheduled(
+            kind=ScheduledKind.CHECKIN, recipient_id="UAFF1", due_at=DUE, incident_id=incident_id, seq=1
+        )
+        async with db.transaction() as tx:
+            # The row from before the upgrade got the key the code derives, so this is a repeat.
+            assert await tx.schedule.schedule([again]) == 0
+            # 0004's index is gone: rows it would have confused (same kind, recipient and seq,
+            # no incident or request) are told apart by their keys.
+            reminders = [
+                NewScheduled(
+                    kind=ScheduledKind.EVENT_REMINDER, recipient_id="CEVENTS", due_at=DUE, dedupe_key=key
+                )
+                for key in ("event:1:r0:3600", "event:2:r0:3600")
+            ]
+            assert await tx.schedule.schedule(reminders) == 2
+            assert await tx.schedule.schedule(reminders) == 0
+    finally:
+        await db.close()

@@ -94,6 +94,9 @@ def _own_request(status: RequestStatus | None) -> list[Block]:
         return []
     if status.assignee_id:
         where = f"is with {mention(status.assignee_id)}, who will reach out to you"
+    elif status.anonymous and status.state == RequestState.ASSIGNED:
+        # The requester sees the supporter as a first name or label, in the relayed thread only.
+        where = 'is with a peer supporter: write to them in the thread of "Your anonymous conversation"'
     elif status.state == RequestState.ESCALATED:
         where = (
             "is waiting: no supporter is free right now, and the coordinators were alerted"
@@ -150,12 +153,16 @@ def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
         )
     for request in part.held:
         ref = RequestRef(request_id=request.id).encode()
+        # Who asked only once the requester may be known: never for one who stayed anonymous.
+        named = request.named and request.requester_id is not None
+        who = mention(request.requester_id or "") if named else "a colleague (anonymous)"
+        how = "the app's relayed thread" if request.anonymous else CONTACT_LABELS[request.contact].lower()
         blocks.append(
             SectionBlock(
                 block_id=f"held_{request.id}",
                 text=MarkdownTextObject(
-                    text=f"*Request #{request.id}:* {mention(request.requester_id or '')} ·"
-                    f" {AREA_LABELS[request.area]} · by {CONTACT_LABELS[request.contact].lower()}"
+                    text=f"*Request #{request.id}:* {who} ·"
+                    f" {AREA_LABELS[request.area]} · by {how}"
                     f" · since {when(request.assigned_at or request.created_at, tz)}"
                 ),
                 accessory=_button(Action.CLOSE, "Close", ref),
@@ -265,6 +272,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
         "• `/peer cancel` withdraw your request",
         "• `/peer resources` EAP and crisis lines",
         "• `/peer volunteer [a note]` offer to become a peer supporter",
+        "• `/peer concern @user` tell the coordinators you're worried about a colleague (never them)",
     ]
     if is_supporter:
         lines += [
@@ -272,6 +280,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "• `/peer available` start receiving offers again",
             "• `/peer away` or `/peer away until YYYY-MM-DD` pause offers",
             "• `/peer afterhours on|off` also receive offers outside program hours",
+            "• `/peer log` log a contact that happened outside the bot (no names)",
         ]
     if is_coordinator:
         lines += [
@@ -286,6 +295,9 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "• `/peer coordinators [add|remove @user…]` the coordinators",
             "• `/peer event` announce an event in a channel, with RSVP and reminders",
             "• `/peer event list` upcoming events and who is going; `/peer event edit|cancel N`",
+            "• `/peer incident` register an incident; `/peer incident list|close N`",
+            "• `/peer stats [period]` statistics, small counts hidden; `/peer export [period]` CSV and chart",
+            "• `/peer audit` the latest coordinator actions",
         ]
     lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
     return "\n".join(lines)

@@ -20,7 +20,6 @@ from bot.ports import TrainingReminderCard, VolunteerCard
 from bot.roster import RosterEntry
 from bot.training import TrainingState
 from handlers.blocks.common import context, header, mention, section
-from handlers.blocks.requests import area_input, minutes_input, referral_input
 from handlers.ids import Action, Callback
 from handlers.ids import Block as B
 from handlers.payloads import VolunteerRef
@@ -178,27 +177,5 @@ def away_modal() -> dict:
                 hint="Leave empty to pause until you come back with one click.",
                 element=DatePickerElement(action_id=B.AWAY_UNTIL),
             ),
-        ],
-    ).to_dict()
-
-
-def log_contact_modal(*, today: str) -> dict:
-    """A supporter logs a conversation that happened outside the bot: counted, never who with."""
-    return View(
-        type="modal",
-        callback_id=Callback.LOG_CONTACT,
-        title="Log a contact",
-        submit="Log",
-        close="Cancel",
-        blocks=[
-            context("For the program's statistics only: no names are asked or kept."),
-            InputBlock(
-                block_id=B.CONTACT_DATE,
-                label="When",
-                element=DatePickerElement(action_id=B.CONTACT_DATE, initial_date=today),
-            ),
-            minutes_input(B.CONTACT_MINUTES),
-            area_input(B.CONTACT_AREA, label="What it was about"),
-            referral_input(B.CONTACT_REFERRAL),
         ],
     ).to_dict()

@@ -1,0 +1,76 @@
+"""Small-count suppression, so no published number can point at a person.
+
+Every count from 1 to K-1 is hidden ("fewer than K"). In a breakdown whose total
+is shown, hiding one cell is not enough: the total minus the others gives it back.
+So more cells are hidden (the smallest first) until at least two are hidden and
+together they hold at least K; if that cannot be done, the total goes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Hidden(StrEnum):
+    """Why a number is not shown."""
+
+    SMALL = "small"  # between 1 and K-1
+    COMPLEMENTARY = "complementary"  # hidden so a small one cannot be worked out
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A number as it may be published."""
+
+    value: int | None
+    hidden: Hidden | None = None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A suppressed breakdown and its total."""
+
+    cells: dict[str, Cell]
+    total: Cell
+
+
+def single(value: int, k: int) -> Cell:
+    """One count on its own."""
+    return Cell(None, Hidden.SMALL) if 0 < value < k else Cell(value)
+
+
+def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
+    """Suppress a breakdown, with complementary suppression against its total."""
+    total = sum(counts.values())
+    if 0 < total < k:
+        return Breakdown(
+            cells={key: Cell(None, Hidden.SMALL) if v else Cell(0) for key, v in counts.items()},
+            total=Cell(None, Hidden.SMALL),
+        )
+    small = {key for key, v in counts.items() if 0 < v < k}
+    hidden = set(small)
+    total_hidden = False
+    while hidden and (len(hidden) == 1 or sum(counts[h] for h in hidden) < k):
+        candidates = sorted((v, key) for key, v in counts.items() if v > 0 and key not in hidden)
+        if not candidates:
+            total_hidden = True
+            break
+        hidden.add(candidates[0][1])
+    cells = {
+        key: (
+            Cell(None, Hidden.SMALL if key in small else Hidden.COMPLEMENTARY) if key in hidden else Cell(v)
+        )
+        for key, v in counts.items()
+    }
+    return Breakdown(cells=cells, total=Cell(None, Hidden.COMPLEMENTARY) if total_hidden else Cell(total))
+
+
+def describe(cell: Cell, k: int) -> str:
+    """A published number as words: the value, "fewer than K", or "suppressed"."""
+    if cell.hidden == Hidden.SMALL:
+        return f"fewer than {k}"
+    if cell.hidden == Hidden.COMPLEMENTARY:
+        return "suppressed"
+    return str(cell.value)

@@ -1,0 +1,226 @@
+"""Contacts, the audit log, statistics queries and the retention purge: their SQL lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from storage.models import (
+    Area,
+    AuditEntry,
+    ContactChannel,
+    OfferState,
+    Referral,
+    RequestState,
+    ScheduledKind,
+    ScheduledState,
+)
+from storage.sql import Connection
+from storage.timefmt import from_db, to_db
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    """Requests made in a period, by what became of them."""
+
+    made: int
+    accepted: int
+    escalated: int
+    cancelled: int
+
+
+@dataclass(frozen=True)
+class IncidentCheckins:
+    """Check-ins of one incident in a period."""
+
+    incident_id: int
+    name: str
+    sent: int
+    answered: int
+
+
+class TrackingRepository:
+    """Anonymous tracking: contacts, audit entries, aggregates, and the purge."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add_contact(
+        self,
+        *,
+        occurred_on: date,
+        minutes: int,
+        channel: ContactChannel,
+        referral: Referral,
+        supporter_id: str,
+        areas: Iterable[Area],
+        incident_id: int | None,
+        now: datetime,
+    ) -> int:
+        """Record an anonymous contact; returns its id."""
+        cur = await self._conn.execute(
+            "INSERT INTO contacts (occurred_on, minutes, channel, referral, supporter_id, incident_id,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (occurred_on.isoformat(), minutes, channel, referral, supporter_id, incident_id, to_db(now)),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        contact_id = int(row["id"])
+        await self._conn.executemany(
+            "INSERT INTO contact_areas (contact_id, area) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(contact_id, str(area)) for area in areas],
+        )
+        return contact_id
+
+    async def audit(self, *, actor_id: str, action: str, detail: str, now: datetime) -> None:
+        """Record a coordinator action."""
+        await self._conn.execute(
+            "INSERT INTO audit_log (at, actor_id, action, detail) VALUES (?, ?, ?, ?)",
+            (to_db(now), actor_id, action, detail),
+        )
+
+    async def audit_entries(self, limit: int) -> list[AuditEntry]:
+        """The latest audit entries, newest first."""
+        cur = await self._conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            AuditEntry(
+                id=row["id"],
+                at=from_db(row["at"]),  # type: ignore[arg-type]
+                actor_id=row["actor_id"],
+                action=row["action"],
+                detail=row["detail"],
+            )
+            for row in await cur.fetchall()
+        ]
+
+    # Aggregates (never rows about people)
+
+    async def request_counts(self, start: datetime, end: datetime) -> RequestCounts:
+        """Requests made in [start, end) by outcome."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS made,"
+            " COALESCE(SUM(CASE WHEN assigned_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS accepted,"
+            " COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
+            " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) AS cancelled"
+            " FROM peer_requests WHERE created_at >= ? AND created_at < ?",
+            (RequestState.CANCELLED, to_db(start), to_db(end)),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return RequestCounts(
+            made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
+        )
+
+    async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
+        """Seconds from request to first acceptance, for requests made in [start, end)."""
+        cur = await self._conn.execute(
+            "SELECT created_at, assigned_at FROM peer_requests"
+            " WHERE created_at >= ? AND created_at < ? AND assigned_at IS NOT NULL",
+            (to_db(start), to_db(end)),
+        )
+        return [
+            (from_db(r["assigned_at"]) - from_db(r["created_at"])).total_seconds()  # type: ignore[operator]
+            for r in await cur.fetchall()
+        ]
+
+    async def contact_totals(self, start: date, end: date) -> tuple[int, int]:
+        """(contacts, minutes) with ``start <= occurred_on < end``."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(minutes), 0) AS m FROM contacts"
+            " WHERE occurred_on >= ? AND occurred_on < ?",
+            (start.isoformat(), end.isoformat()),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row["n"]), int(row["m"])
+
+    async def contacts_by(self, column: str, start: date, end: date) -> dict[str, int]:
+        """Contacts counted by ``referral`` or ``channel``."""
+        if column not in {"referral", "channel"}:
+            raise ValueError(column)
+        cur = await self._conn.execute(
+            f"SELECT {column} AS k, COUNT(*) AS n FROM contacts"  # noqa: S608 - column checked above
+            f" WHERE occurred_on >= ? AND occurred_on < ? GROUP BY {column}",
+            (start.isoformat(), end.isoformat()),
+        )
+        return {row["k"]: row["n"] for row in await cur.fetchall()}
+
+    async def contacts_by_area(self, start: date, end: date) -> dict[str, int]:
+        """Contacts per area of need (a contact about two areas counts in both)."""
+        cur = await self._conn.execute(
+            "SELECT a.area AS k, COUNT(*) AS n FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
+            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY a.area",
+            (start.isoformat(), end.isoformat()),
+        )
+        return {row["k"]: row["n"] for row in await cur.fetchall()}
+
+    async def contacts_by_month_and_area(self, start: date, end: date) -> dict[tuple[str, str], int]:
+        """Contacts per (YYYY-MM, area)."""
+        cur = await self._conn.execute(
+            "SELECT substr(c.occurred_on, 1, 7) AS month, a.area AS area, COUNT(*) AS n"
+            " FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
+            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY month, a.area",
+            (start.isoformat(), end.isoformat()),
+        )
+        return {(row["month"], row["area"]): row["n"] for row in await cur.fetchall()}
+
+    async def supporter_minutes(self, start: date, end: date) -> dict[str, int]:
+        """Minutes per supporter: their volunteered time."""
+        cur = await self._conn.execute(
+            "SELECT supporter_id AS k, SUM(minutes) AS m FROM contacts"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY supporter_id",
+            (start.isoformat(), end.isoformat()),
+        )
+        return {row["k"]: int(row["m"]) for row in await cur.fetchall()}
+
+    async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
+        """Check-ins sent in [start, end) and how many were answered, per incident."""
+        cur = await self._conn.execute(
+            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent,"
+            " COALESCE(SUM(CASE WHEN s.state = ? THEN 1 ELSE 0 END), 0) AS answered"
+            " FROM scheduled_messages s JOIN incidents i ON i.id = s.incident_id"
+            " WHERE s.kind = ? AND s.sent_at >= ? AND s.sent_at < ? AND s.state IN (?, ?)"
+            " GROUP BY i.id, i.name ORDER BY i.id",
+            (
+                ScheduledState.ANSWERED,
+                ScheduledKind.CHECKIN,
+                to_db(start),
+                to_db(end),
+                ScheduledState.SENT,
+                ScheduledState.ANSWERED,
+            ),
+        )
+        return [
+            IncidentCheckins(incident_id=r["id"], name=r["name"], sent=r["sent"], answered=r["answered"])
+            for r in await cur.fetchall()
+        ]
+
+    # Retention
+
+    async def purge_requests(self, *, ended_before: datetime, now: datetime) -> list[int]:
+        """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
+
+        Requester, note, preferred supporter, exclusions, the DM message references and any
+        relayed conversation's thread locations go;
+        what is left (area, urgency, times, states) feeds the statistics and names nobody.
+        """
+        cur = await self._conn.execute(
+            "SELECT id FROM peer_requests WHERE state IN (?, ?) AND purged_at IS NULL AND closed_at <= ?",
+            (RequestState.CLOSED, RequestState.CANCELLED, to_db(ended_before)),
+        )
+        ids = [row["id"] for row in await cur.fetchall()]
+        for request_id in ids:
+            await self._conn.execute(
+                "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
+                " purged_at = ? WHERE id = ?",
+                (to_db(now), request_id),
+            )
+            await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
+            # A relayed conversation's thread locations name both people's DMs (its links cascade).
+            await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
+            await self._conn.execute(
+                "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
+                (request_id, OfferState.OPEN),
+            )
+        return ids
