@@ -23,6 +23,7 @@ class Sizes:
     routing_supporters: int
     routing_past: tuple[int, ...]
     routing_decisions: int
+    stats_contacts: int
     max_seconds: float  # a bound on any one server process's life
 
     def to_json(self) -> dict[str, Any]:
@@ -41,6 +42,7 @@ FULL = Sizes(
     routing_supporters=5000,
     routing_past=(10_000, 100_000),
     routing_decisions=200,
+    stats_contacts=1_000_000,
     max_seconds=1800,
 )
 QUICK = Sizes(
@@ -54,6 +56,7 @@ QUICK = Sizes(
     routing_supporters=200,
     routing_past=(1_000, 5_000),
     routing_decisions=20,
+    stats_contacts=20_000,
     max_seconds=300,
 )
 

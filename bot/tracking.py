@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -162,12 +163,16 @@ class TrackingService:
         async with self._db.read() as tx:
             counts = await tx.tracking.request_counts(start, end)
             waits = await tx.tracking.accept_seconds(start, end)
-            contacts, minutes = await tx.tracking.contact_totals(period.start, period.end)
+            groups = await tx.tracking.contact_groups(period.start, period.end)
             areas = await tx.tracking.contacts_by_area(period.start, period.end)
-            referrals = await tx.tracking.contacts_by("referral", period.start, period.end)
-            channels = await tx.tracking.contacts_by("channel", period.start, period.end)
-            per_supporter = await tx.tracking.supporter_minutes(period.start, period.end)
             checkins = await tx.tracking.checkins_by_incident(start, end)
+        contacts = sum(g.count for g in groups)
+        minutes = sum(g.minutes for g in groups)
+        referrals, channels, per_supporter = Counter[str](), Counter[str](), Counter[str]()
+        for g in groups:
+            referrals[g.referral] += g.count
+            channels[g.channel] += g.count
+            per_supporter[g.supporter_id] += g.minutes
         contacts_cell = single(contacts, k)
         return StatsReport(
             period=period,

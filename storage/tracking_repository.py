@@ -31,6 +31,17 @@ class RequestCounts:
 
 
 @dataclass(frozen=True)
+class ContactGroup:
+    """Contacts sharing a referral, a channel and a supporter, in a period."""
+
+    referral: str
+    channel: str
+    supporter_id: str
+    count: int
+    minutes: int
+
+
+@dataclass(frozen=True)
 class IncidentCheckins:
     """Check-ins of one incident in a period."""
 
@@ -68,8 +79,9 @@ class TrackingRepository:
         assert row is not None
         contact_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT INTO contact_areas (contact_id, area) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(contact_id, str(area)) for area in areas],
+            "INSERT INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(contact_id, str(area), occurred_on.isoformat()) for area in areas],
         )
         return contact_id
 
@@ -124,33 +136,32 @@ class TrackingRepository:
             for r in await cur.fetchall()
         ]
 
-    async def contact_totals(self, start: date, end: date) -> tuple[int, int]:
-        """(contacts, minutes) with ``start <= occurred_on < end``."""
-        cur = await self._conn.execute(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(minutes), 0) AS m FROM contacts"
-            " WHERE occurred_on >= ? AND occurred_on < ?",
-            (start.isoformat(), end.isoformat()),
-        )
-        row = await cur.fetchone()
-        assert row is not None
-        return int(row["n"]), int(row["m"])
+    async def contact_groups(self, start: date, end: date) -> list[ContactGroup]:
+        """Contacts with ``start <= occurred_on < end``, counted per referral, channel and supporter.
 
-    async def contacts_by(self, column: str, start: date, end: date) -> dict[str, int]:
-        """Contacts counted by ``referral`` or ``channel``."""
-        if column not in {"referral", "channel"}:
-            raise ValueError(column)
+        One index-only pass; every breakdown of the report is summed from these groups.
+        """
         cur = await self._conn.execute(
-            f"SELECT {column} AS k, COUNT(*) AS n FROM contacts"  # noqa: S608 - column checked above
-            f" WHERE occurred_on >= ? AND occurred_on < ? GROUP BY {column}",
+            "SELECT referral, channel, supporter_id, COUNT(*) AS n, SUM(minutes) AS m FROM contacts"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY referral, channel, supporter_id",
             (start.isoformat(), end.isoformat()),
         )
-        return {row["k"]: row["n"] for row in await cur.fetchall()}
+        return [
+            ContactGroup(
+                referral=r["referral"],
+                channel=r["channel"],
+                supporter_id=r["supporter_id"],
+                count=r["n"],
+                minutes=r["m"],
+            )
+            for r in await cur.fetchall()
+        ]
 
     async def contacts_by_area(self, start: date, end: date) -> dict[str, int]:
         """Contacts per area of need (a contact about two areas counts in both)."""
         cur = await self._conn.execute(
-            "SELECT a.area AS k, COUNT(*) AS n FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
-            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY a.area",
+            "SELECT area AS k, COUNT(*) AS n FROM contact_areas"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY area",
             (start.isoformat(), end.isoformat()),
         )
         return {row["k"]: row["n"] for row in await cur.fetchall()}
@@ -158,21 +169,11 @@ class TrackingRepository:
     async def contacts_by_month_and_area(self, start: date, end: date) -> dict[tuple[str, str], int]:
         """Contacts per (YYYY-MM, area)."""
         cur = await self._conn.execute(
-            "SELECT substr(c.occurred_on, 1, 7) AS month, a.area AS area, COUNT(*) AS n"
-            " FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
-            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY month, a.area",
+            "SELECT substr(occurred_on, 1, 7) AS month, area, COUNT(*) AS n FROM contact_areas"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY substr(occurred_on, 1, 7), area",
             (start.isoformat(), end.isoformat()),
         )
         return {(row["month"], row["area"]): row["n"] for row in await cur.fetchall()}
-
-    async def supporter_minutes(self, start: date, end: date) -> dict[str, int]:
-        """Minutes per supporter: their volunteered time."""
-        cur = await self._conn.execute(
-            "SELECT supporter_id AS k, SUM(minutes) AS m FROM contacts"
-            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY supporter_id",
-            (start.isoformat(), end.isoformat()),
-        )
-        return {row["k"]: int(row["m"]) for row in await cur.fetchall()}
 
     async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
         """Check-ins sent in [start, end) and how many were answered, per incident."""

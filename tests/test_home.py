@@ -127,8 +127,10 @@ async def test_a_supporter_sees_availability_their_requests_training_and_log_a_c
     assert rig.app.db is not None
     async with rig.app.db.read() as tx:
         month = (date(2026, 11, 1), date(2026, 12, 1))
-        assert await tx.tracking.contact_totals(*month) == (1, 25)
-        assert await tx.tracking.contacts_by("referral", *month) == {"eap": 1}
+        groups = await tx.tracking.contact_groups(*month)
+    assert [(g.count, g.minutes, g.referral, g.channel, g.supporter_id) for g in groups] == [
+        (1, 25, "eap", "walk_in", "USUP1")
+    ]
 
 
 async def test_a_coordinator_sees_the_roster_at_a_glance_and_counts_never_who(start_app) -> None:
