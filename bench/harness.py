@@ -24,6 +24,10 @@ class Sizes:
     routing_past: tuple[int, ...]
     routing_decisions: int
     stats_contacts: int
+    incident_people: int
+    checkin_rate: float  # the app's PEER_CHECKIN_RATE for the incident, messages a second
+    post_limits: str  # the stand-in's chat.postMessage limits: per channel, workspace (RATE/BURST)
+    peer_load_rate: float  # /peer commands a second (app idle, scheduling, delivering)
     max_seconds: float  # a bound on any one server process's life
 
     def to_json(self) -> dict[str, Any]:
@@ -43,6 +47,10 @@ FULL = Sizes(
     routing_past=(10_000, 100_000),
     routing_decisions=200,
     stats_contacts=1_000_000,
+    incident_people=2000,
+    checkin_rate=100,
+    post_limits="1/3,50/50",
+    peer_load_rate=100,
     max_seconds=1800,
 )
 QUICK = Sizes(
@@ -57,6 +65,10 @@ QUICK = Sizes(
     routing_past=(1_000, 5_000),
     routing_decisions=20,
     stats_contacts=20_000,
+    incident_people=100,
+    checkin_rate=100,
+    post_limits="1/3,50/30",
+    peer_load_rate=100,
     max_seconds=300,
 )
 

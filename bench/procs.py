@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,10 +76,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_bench_server(kind: str, workdir: Path, *, api_url: str = "", max_seconds: float) -> Server:
-    """Start ``python -m bench.serve KIND`` and wait for its READY line."""
+async def start_bench_server(
+    kind: str, workdir: Path, *, api_url: str = "", max_seconds: float, extra: Sequence[str] = ()
+) -> Server:
+    """Start ``python -m bench.serve KIND [EXTRA…]`` and wait for its READY line."""
     log = (workdir / f"{kind}.log").open("wb")
-    args = ["-m", "bench.serve", kind, "--max-seconds", str(max_seconds)]
+    args = ["-m", "bench.serve", kind, "--max-seconds", str(max_seconds), *extra]
     if api_url:
         args += ["--api-url", api_url]
     proc = await asyncio.create_subprocess_exec(
@@ -98,10 +101,10 @@ async def start_bench_server(kind: str, workdir: Path, *, api_url: str = "", max
     return Server(name=kind, proc=proc, port=port, info=info, log=log)
 
 
-async def start_app(workdir: Path, env: dict[str, str]) -> Server:
+async def start_app(workdir: Path, env: dict[str, str], *, log_name: str = "app.log") -> Server:
     """Start the real app, ``python -m bot``, on a free port; ready once /healthz answers 200."""
     port = free_port()
-    log = (workdir / "app.log").open("wb")
+    log = (workdir / log_name).open("wb")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -120,6 +123,6 @@ async def start_app(workdir: Path, env: dict[str, str]) -> Server:
             status, _ = await fetch(port, http_get(port, "/healthz"), timeout=1.0)
             if status == 200:
                 return server
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)  # start-up times are measured to this
     await server.stop()
     raise RuntimeError(f"the app did not become healthy; see {log.name}")

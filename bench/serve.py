@@ -1,7 +1,9 @@
 """``python -m bench.serve KIND``: one server of the benchmark in its own process.
 
 Kinds: ``standin`` (the Slack Web API stand-in, plus a control port that counts what
-arrived and streams offer DMs as they land), ``bolt`` (a bare slack-bolt AsyncApp that
+arrived, streams offer DMs as they land, loads a workspace directory and reports the
+check-ins it received; optionally enforcing Slack's rate limits on ``chat.postMessage``
+with 429 and ``Retry-After``), ``bolt`` (a bare slack-bolt AsyncApp that
 only acks, ``process_before_response=True`` like the app), ``bolt-polling`` (the same
 with Bolt's default, which polls for the ack every 10 ms) and ``http`` (a bare aiohttp
 handler). Prints one line ``READY {json}`` and serves on 127.0.0.1 until SIGTERM, or
@@ -14,9 +16,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import signal
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -24,7 +28,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_standin import Call, SlackStandIn
-from slack_standin.driver import SIGNING_SECRET, TOKEN, has_button
+from slack_standin.driver import SIGNING_SECRET, TOKEN, find_button, has_button
+from slack_standin.server import dm_channel
 
 EVENTS_PATH = "/slack/events"
 KINDS = ("standin", "bolt", "bolt-polling", "http")
@@ -58,6 +63,109 @@ def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Applicatio
     return bolt.web_app(path=EVENTS_PATH)
 
 
+@dataclass
+class Bucket:
+    """A token bucket: ``rate`` tokens a second, holding at most ``burst``."""
+
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    at: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst  # full at the start
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: one is there now)."""
+        if self.at is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        """Spend a token (after :meth:`wait` said there is one)."""
+        self.tokens -= 1
+
+
+def parse_limit(text: str) -> tuple[float, float]:
+    """``RATE/BURST`` (per second, tokens), e.g. ``1/3``."""
+    rate, _, burst = text.partition("/")
+    return float(rate), float(burst or rate)
+
+
+@dataclass
+class PostLimits:
+    """Slack's documented limits on ``chat.postMessage``, as token buckets.
+
+    About one message a second to any one channel (short bursts allowed), and a
+    workspace-wide cap ("several hundred a minute"). A post over either is answered
+    429 ``ratelimited`` with ``Retry-After`` in whole seconds, as Slack does, and is
+    neither stored nor recorded as a call.
+    """
+
+    per_channel: tuple[float, float]  # (rate, burst)
+    workspace: tuple[float, float]
+    channels: dict[str, Bucket] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=lambda: {"per_channel": 0, "workspace": 0})
+    workspace_bucket: Bucket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.workspace_bucket = Bucket(*self.workspace)
+
+    def admit(self, channel: str, now: float) -> int | None:
+        """None if the post may go through (its tokens are spent); else the Retry-After seconds."""
+        bucket = self.channels.get(channel)
+        if bucket is None:
+            bucket = self.channels[channel] = Bucket(*self.per_channel)
+        channel_wait, workspace_wait = bucket.wait(now), self.workspace_bucket.wait(now)
+        if channel_wait or workspace_wait:
+            self.counts["per_channel" if channel_wait >= workspace_wait else "workspace"] += 1
+            return max(1, math.ceil(max(channel_wait, workspace_wait)))
+        bucket.take()
+        self.workspace_bucket.take()
+        return None
+
+
+class LimitedStandIn(SlackStandIn):
+    """The stand-in, answering ``chat.postMessage`` over Slack's rate limits with 429.
+
+    Wraps the stand-in's request handler (the tests' stand-in stays as it is): a limited
+    post is answered before the stand-in sees it.
+    """
+
+    def __init__(self, *, token: str, limits: PostLimits | None) -> None:
+        super().__init__(token=token)
+        self.limits = limits
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self.limits is not None and request.match_info["method"] == "chat.postMessage":
+            if request.content_type == "application/json":
+                params = await request.json()
+            else:
+                params = dict(await request.post())
+            channel = str(params.get("channel", "")) if isinstance(params, dict) else ""
+            key = dm_channel(channel) if channel[:1] in {"U", "W"} else channel
+            retry_after = self.limits.admit(key, time.monotonic())
+            if retry_after is not None:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
+        return await super()._handle(request)
+
+
+def checkin_id(call: Call) -> int | None:
+    """The scheduled message id a check-in DM carries in its buttons (None if not a check-in)."""
+    if call.method != "chat.postMessage":
+        return None
+    try:
+        _, button = find_button(call.params.get("blocks") or [], "checkin_ok")
+    except AssertionError:
+        return None
+    return int(json.loads(button["value"])["message_id"])
+
+
 def is_offer(call: Call) -> bool:
     """Whether a Web API call is an offer DM (a message with the Accept button)."""
     return call.method == "chat.postMessage" and has_button(call.params.get("blocks") or [], "offer_accept")
@@ -66,10 +174,17 @@ def is_offer(call: Call) -> bool:
 class StandInControl:
     """Counts the stand-in's calls and streams offer DMs (``{"channel", "at"}``) to subscribers."""
 
-    def __init__(self, standin: SlackStandIn) -> None:
+    def __init__(self, standin: SlackStandIn, limits: PostLimits | None = None) -> None:
         self.standin = standin
+        self.limits = limits
         self.counts: dict[str, int] = {"calls": 0, "views.open": 0, "chat.postMessage": 0, "offers": 0}
         self._subscribers: set[web.WebSocketResponse] = set()
+        # Check-in DMs: arrival times in order, and how often each scheduled message id arrived.
+        self.checkin_arrivals: list[float] = []
+        self.checkin_ids: dict[int, int] = {}
+        self.checkin_channels: set[str] = set()
+        # Arrival times of the other posts, per channel parameter (e.g. a coordinator's DM).
+        self.posts: dict[str, list[float]] = {}
 
     def app(self) -> web.Application:
         """The control endpoints."""
@@ -77,6 +192,9 @@ class StandInControl:
         app.router.add_get("/counts", self._counts)
         app.router.add_get("/clock", self._clock)
         app.router.add_get("/offers", self._offers)
+        app.router.add_post("/directory", self._directory)
+        app.router.add_get("/checkins", self._checkins)
+        app.router.add_get("/posts", self._posts)
         return app
 
     async def watch(self, until: float) -> None:
@@ -91,6 +209,13 @@ class StandInControl:
                 self.counts["calls"] += 1
                 if call.method in self.counts:
                     self.counts[call.method] += 1
+                message_id = checkin_id(call)
+                if message_id is not None:
+                    self.checkin_arrivals.append(call.at)
+                    self.checkin_ids[message_id] = self.checkin_ids.get(message_id, 0) + 1
+                    self.checkin_channels.add(str(call.channel))
+                elif call.method == "chat.postMessage":
+                    self.posts.setdefault(str(call.channel), []).append(call.at)
                 if is_offer(call):
                     self.counts["offers"] += 1
                     message = json.dumps({"channel": call.channel, "at": call.at})
@@ -99,6 +224,37 @@ class StandInControl:
 
     async def _counts(self, _: web.Request) -> web.Response:
         return web.json_response(self.counts)
+
+    async def _directory(self, request: web.Request) -> web.Response:
+        """Load people (``users``, in ``tz``) and channels (``channels``: id → members, the bot added)."""
+        body = await request.json()
+        self.standin.add_users(*body.get("users", []), tz=body.get("tz", "America/New_York"))
+        for channel, members in (body.get("channels") or {}).items():
+            self.standin.add_channel(channel, *members)
+        return web.json_response({"users": len(self.standin.users), "channels": len(self.standin.channels)})
+
+    async def _checkins(self, request: web.Request) -> web.Response:
+        """Check-in DMs so far: how many, distinct, duplicated, to whom, when; and the 429s answered.
+
+        ``?since=K`` adds the arrival times of check-ins K, K+1, ….
+        """
+        arrivals = self.checkin_arrivals
+        answer: dict[str, Any] = {
+            "delivered": len(arrivals),
+            "messages": len(self.checkin_ids),
+            "duplicates": sum(n - 1 for n in self.checkin_ids.values()),
+            "recipients": len(self.checkin_channels),
+            "first_at": arrivals[0] if arrivals else None,
+            "last_at": arrivals[-1] if arrivals else None,
+            "ratelimited": dict(self.limits.counts) if self.limits else {},
+        }
+        if "since" in request.query:
+            answer["arrivals"] = arrivals[int(request.query["since"]) :]
+        return web.json_response(answer)
+
+    async def _posts(self, request: web.Request) -> web.Response:
+        """Arrival times of the posts (other than check-ins) to ``?channel=``."""
+        return web.json_response(self.posts.get(request.query.get("channel", ""), []))
 
     async def _clock(self, _: web.Request) -> web.Response:
         return web.json_response({"monotonic": time.monotonic()})
@@ -123,7 +279,7 @@ async def _serve_app(app: web.Application) -> tuple[web.AppRunner, int]:
     return runner, runner.addresses[0][1]
 
 
-async def serve(kind: str, *, api_url: str, max_seconds: float) -> None:
+async def serve(kind: str, *, api_url: str, max_seconds: float, limits: PostLimits | None = None) -> None:
     """Serve one kind of server until SIGTERM/SIGINT or ``max_seconds``."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -133,9 +289,9 @@ async def serve(kind: str, *, api_url: str, max_seconds: float) -> None:
     tasks: list[asyncio.Task[None]] = []
     ready: dict[str, Any] = {"kind": kind}
     if kind == "standin":
-        standin = SlackStandIn(token=TOKEN)
+        standin = LimitedStandIn(token=TOKEN, limits=limits)
         ready["url"] = await standin.start()
-        control = StandInControl(standin)
+        control = StandInControl(standin, limits)
         runner, ready["control_port"] = await _serve_app(control.app())
         runners.append(runner)
         tasks.append(loop.create_task(control.watch(time.monotonic() + max_seconds)))
@@ -160,8 +316,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--api-url", default="http://127.0.0.1:9/api/", help="the stand-in's Web API URL")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop after this long")
+    parser.add_argument(
+        "--post-limits",
+        metavar="CHANNEL,WORKSPACE",
+        help="standin: rate-limit chat.postMessage, each RATE/BURST per second (e.g. 1/3,10/20)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.kind, api_url=args.api_url, max_seconds=args.max_seconds))
+    limits = None
+    if args.post_limits:
+        channel, workspace = args.post_limits.split(",")
+        limits = PostLimits(per_channel=parse_limit(channel), workspace=parse_limit(workspace))
+    asyncio.run(serve(args.kind, api_url=args.api_url, max_seconds=args.max_seconds, limits=limits))
     return 0
 
 

@@ -64,6 +64,13 @@ class RequestBuilder(SlackDriver):
         await self.submit(user_id, self.view, {**FORM, "preferred_supporter": preferred, "excluded": []})
         return self._built
 
+    async def view_submission_bytes(
+        self, user_id: str, view: dict[str, Any], values: dict[str, Any]
+    ) -> bytes:
+        """Any modal ``view`` submitted by ``user_id`` with ``values`` (block id → value)."""
+        await self.submit(user_id, view, values)
+        return self._built
+
 
 def is_empty_ack(status: int, body: bytes) -> bool:
     """The ack of a modal submission or of ``/peer`` that opens the modal: 200 and no body."""

@@ -35,7 +35,16 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["machine"]["cores"] >= 1 and results["machine"]["python"].startswith("CPython")
     sections = {s["key"]: s for s in results["sections"]}
-    assert set(sections) == {"routing", "ack", "e2e", "memory", "stats"}
+    assert set(sections) == {
+        "routing",
+        "ack",
+        "e2e",
+        "memory",
+        "stats",
+        "scheduling",
+        "scheduling_ack",
+        "delivery",
+    }
     runs = results["sizes"]["runs"]
     for section in sections.values():
         for row in section["rows"]:
@@ -57,7 +66,18 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     assert {r["label"] for r in sections["memory"]["rows"]} >= {"app idle", "app after the runs"}
     # The statistics report was computed over the seeded contacts (some fall in each period).
     assert all(row["median"]["contacts"] > 0 for row in sections["stats"]["rows"])
-    assert len(results["targets"]) >= 9 and all(isinstance(t["met"], bool) for t in results["targets"])
+    # The incident: every check-in stored; every first one delivered once, none lost, through the rate limit.
+    people = results["sizes"]["incident_people"]
+    timings = {r["label"]: r["median"] for r in sections["scheduling"]["rows"]}
+    assert timings["schedule: submission → all check-ins stored"]["rows"] == people * 6
+    assert any(label.startswith("restart with") for label in timings)
+    assert {"rss_mib", "peak_rss_mib"} <= set(timings["app after scheduling and the first check-ins"])
+    acks = {r["label"] for r in sections["scheduling_ack"]["rows"]}
+    assert acks == {"/peer, app idle", "/peer, while scheduling", "/peer, while the first check-ins go out"}
+    [delivery] = sections["delivery"]["rows"]
+    assert delivery["median"]["delivered"] == people
+    assert delivery["lost"] == 0 and delivery["duplicates"] == 0
+    assert len(results["targets"]) >= 12 and all(isinstance(t["met"], bool) for t in results["targets"])
 
 
 def test_refuses_debug_builds_dev_mode_and_profilers() -> None:

@@ -2,8 +2,7 @@
 
 A scenario returns report sections (tables, with the issue's targets). Add a scenario by
 writing ``async def run(bench) -> list[Section]`` in a module here and naming it below;
-the command runs them in this order (``--only NAME`` picks some). Planned: incident
-check-in scheduling at scale (part 4).
+the command runs them in this order (``--only NAME`` picks some).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bench.harness import Bench
 from bench.report import Section
-from bench.scenarios import http, routing, stats
+from bench.scenarios import http, routing, scheduling, stats
 
 Scenario = Callable[[Bench], Awaitable[list[Section]]]
 
@@ -20,4 +19,5 @@ SCENARIOS: dict[str, Scenario] = {
     "routing": routing.run,
     "http": http.run,
     "stats": stats.run,
+    "scheduling": scheduling.run,
 }
