@@ -54,9 +54,9 @@ def build_web_app(
         try:
             text = body.decode("utf-8")
             kind = _check_shape(text, request.content_type)
+            bolt_request = _bolt_request(text, request)
         except (Malformed, UnicodeDecodeError):
             return web.json_response({"error": "malformed request"}, status=400)
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
@@ -77,6 +77,16 @@ def build_web_app(
     return app
 
 
+def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request; Bolt reads ids out of the body as it builds it, and a field of an
+    unexpected type (``"authorizations": true``, ``"view": "x"``) makes it raise: that is a
+    malformed body, not a server error."""
+    try:
+        return AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        raise Malformed(f"unreadable by Bolt: {type(exc).__name__}") from None
+
+
 def _signed(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     """Slack's v0 signature over the raw bytes (not a decoded string: any body can be checked)."""
     base = b"v0:" + timestamp.encode() + b":" + body
@@ -85,7 +95,9 @@ def _signed(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
 
 
 def _fresh(timestamp: str, now: float) -> bool:
-    if not timestamp.isdigit():
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and not too many of them
+    # (a thousand-digit "timestamp" overflows a float, and past 4300 digits int() refuses it).
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
         return False
     return abs(now - int(timestamp)) <= MAX_AGE_SECONDS
 
