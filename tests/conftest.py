@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.app import PeerSupportApp
 from bot.clock import ManualClock
@@ -19,6 +21,22 @@ from tests.rig import Rig, make_settings
 START = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 StartApp = Callable[..., Awaitable[Rig]]
+
+# Property tests: few examples, derandomized, in CI; HYPOTHESIS_PROFILE=deep for a long run.
+# Each property shares one app across its examples (that is the point: it must stay healthy).
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+settings.register_profile("deep", parent=settings.get_profile("ci"), max_examples=1000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
