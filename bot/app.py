@@ -58,7 +58,7 @@ def build_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - aiohttp takes float seconds
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
