@@ -127,6 +127,8 @@ class RequestService:
         self._hours = hours
         self._roles = roles
         self._policy = policy
+        # Offer DMs on their way from this process: the sweep never sends one a second time.
+        self._sending: set[int] = set()
 
     # Making a request
 
@@ -348,13 +350,20 @@ class RequestService:
         for offer in due:
             set_away = False
             async with self._db.transaction() as tx:
-                if not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=now):
+                current = await tx.requests.get_offer(offer.id)
+                # An offer whose DM never landed (Slack kept failing) is given up, and is not
+                # held against a supporter who never saw it.
+                delivered = current is not None and current.message_ts is not None
+                target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
+                if not await tx.requests.set_offer_state(offer.id, target, now=now):
                     continue  # answered, or expired by another sweep, in the meantime
-                streak = await tx.roster.record_expiry(offer.supporter_id)
-                if streak >= EXPIRIES_BEFORE_AWAY:
-                    set_away = await tx.roster.set_away(offer.supporter_id, until=None)
+                if delivered:
+                    streak = await tx.roster.record_expiry(offer.supporter_id)
+                    set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
+                        offer.supporter_id, until=None
+                    )
             expired += 1
-            log.info("offer %s for request %s expired", offer.id, offer.request_id)
+            log.info("offer %s for request %s %s", offer.id, offer.request_id, target)
             await self._flush(_Outbox(redraw=[offer]))
             if set_away:
                 log.info("a supporter was set to away after %d expiries", EXPIRIES_BEFORE_AWAY)
@@ -541,18 +550,24 @@ class RequestService:
     # Recovery and the periodic sweep
 
     async def recover(self) -> None:
-        """At start: send offers recorded but never sent (a crash between the two)."""
+        """Send offers recorded but not delivered: at start (a crash between the two) and every sweep
+        (Slack failed); until the offer's deadline, when :meth:`expire_due` gives it up.
+
+        At least once: a DM that landed just before a crash, or whose answer timed out, is sent again
+        (the same offer, so either copy answers it).
+        """
         async with self._db.read() as tx:
-            unsent = await tx.requests.unsent_open_offers()
+            unsent = [o for o in await tx.requests.unsent_open_offers() if o.id not in self._sending]
         if unsent:
-            log.info("resending %d offer(s) recorded before a restart", len(unsent))
+            log.info("sending %d offer(s) recorded but not delivered", len(unsent))
         await self._flush(_Outbox(new_offers=unsent))
 
     async def sweep(self) -> None:
-        """The periodic job: end lapsed aways, expire offers, and route waiting requests."""
+        """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
         async with self._db.transaction() as tx:
             await tx.roster.end_lapsed_aways(self._hours.today(self._clock.now()))
         await self.expire_due()
+        await self.recover()
         await self.retry_waiting()
 
     # Internals
@@ -595,22 +610,46 @@ class RequestService:
 
     async def _deliver(self, offer: Offer) -> None:
         card = await self._card(offer.id)
-        if card is None:
+        if card is None or offer.id in self._sending:
             return
+        self._sending.add(offer.id)
         try:
             ref = await self._notifier.send_offer(offer.supporter_id, card)
-        except DeliveryFailed as failure:
-            log.warning("offer %s undeliverable (%s)", offer.id, failure.reason)
             async with self._db.transaction() as tx:
-                await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
-            await self.route(request_id=offer.request_id)
+                await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        except DeliveryFailed as failure:
+            await self._unreachable(offer, failure.reason)
             return
-        async with self._db.transaction() as tx:
-            await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        except Exception as exc:  # noqa: BLE001 - Slack down, rate-limited or slow: the sweep sends it again
+            log.warning("offer %s not delivered yet: %s", offer.id, type(exc).__name__)
+            return
+        finally:
+            self._sending.discard(offer.id)
         # If the offer was answered or withdrawn while the DM was on its way, redraw it.
         current = await self._card(offer.id)
         if current is not None and current.state != OfferState.OPEN:
             await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
+
+    async def _unreachable(self, offer: Offer, reason: str) -> None:
+        """Slack will not DM this supporter: skip them, set them away, tell coordinators (not the request)."""
+        log.warning("offer %s undeliverable (%s)", offer.id, reason)
+        async with self._db.transaction() as tx:
+            await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+            supporter = await tx.roster.get(offer.supporter_id)
+            newly_away = supporter is not None and not supporter.away
+            if newly_away:
+                await tx.roster.set_away(offer.supporter_id, until=None)
+        if newly_away:
+            for coordinator_id in self._roles.coordinators():
+                await self._quietly(
+                    self._notifier.supporter_unreachable(
+                        coordinator_id, supporter_id=offer.supporter_id, reason=reason
+                    ),
+                    "supporter_unreachable",
+                    offer.request_id,
+                )
+            await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
+        await self.route(request_id=offer.request_id)
 
     async def _redraw(self, offer_id: int) -> None:
         async with self._db.read() as tx:

@@ -99,6 +99,10 @@ class Notifier(Protocol):
         """Tell a supporter they were set to away after offers expired, with a way back."""
         ...
 
+    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+        """Tell a coordinator that a supporter cannot get DMs and was set to away (no request named)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Profile:

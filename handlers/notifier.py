@@ -97,6 +97,10 @@ class SlackNotifier:
         """Tell a supporter they were set to away."""
         await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
 
+    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+        """Tell a coordinator a supporter cannot get DMs (the request is not named)."""
+        await self._post(coordinator_id, rb.supporter_unreachable(supporter_id=supporter_id, reason=reason))
+
     async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
         """DM a check-in."""
         return await self._post(recipient_id, ib.checkin_message(card, resources=self._resources))
