@@ -1,0 +1,157 @@
+"""Slack failing: rate limits, server errors, resets, slow answers, and people Slack will not DM.
+
+Offers are recorded before they are sent; one Slack did not take is sent again by every sweep
+until it lands (at least once: a DM whose answer was lost may land twice, as the same offer) or
+its deadline passes, when it is given up as undeliverable without counting against the
+supporter. A supporter Slack will not DM is skipped, set to away, and coordinators are told who
+(never which request). The request itself always moves on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from slack_standin import Fault
+from tests.flows import COORDINATOR, accept, add_supporters, ask
+from tests.rig import Rig, text_of
+
+UNREACHABLE = ["channel_not_found", "user_not_found", "account_inactive", "cannot_dm_bot"]
+COORDINATORS = [COORDINATOR, "UCOORD2"]
+
+
+def to(user_id: str) -> Any:
+    """A fault filter: calls that post to this person."""
+    return lambda params: params.get("channel") == user_id
+
+
+async def sweep(rig: Rig, times: int = 1) -> None:
+    for _ in range(times):
+        await rig.app.sweep()
+        await rig.settle()
+
+
+async def offer_states(rig: Rig, request_id: int) -> dict[str, str]:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        return {o.supporter_id: o.state for o in await tx.requests.offers_of(request_id)}
+
+
+def unreachable_alerts(rig: Rig, coordinator: str) -> list[str]:
+    texts = [text_of(m.blocks) for m in rig.slack.dms(coordinator)]
+    return [t for t in texts if "couldn't send a peer support offer" in t]
+
+
+@pytest.mark.parametrize("error", UNREACHABLE)
+async def test_a_supporter_slack_will_not_dm_is_skipped_set_away_and_flagged_without_the_request(
+    rig: Rig, error: str
+) -> None:
+    await add_supporters(rig, "USUP1", "USUP2")
+    rig.slack.undeliverable["USUP1"] = error
+
+    await ask(rig, "UREQ1", preferred="USUP1", area="grief", note="words only the holder may read")
+
+    assert await offer_states(rig, 1) == {"USUP1": "undeliverable", "USUP2": "open"}
+    assert len(rig.open_offers_to("USUP2")) == 1
+    supporter = await rig.app.services.roster.get("USUP1")  # type: ignore[union-attr]
+    assert supporter is not None and supporter.away
+    for coordinator in COORDINATORS:
+        [alert] = unreachable_alerts(rig, coordinator)
+        assert "<@USUP1>" in alert and error in alert
+        for secret in ("UREQ1", "words only", "Grief", "#1"):
+            assert secret not in alert, secret
+
+    # The next request goes straight to the reachable supporter; coordinators are not told again.
+    await ask(rig, "UREQ2")
+    assert await offer_states(rig, 2) == {"USUP2": "open"}
+    assert all(len(unreachable_alerts(rig, c)) == 1 for c in COORDINATORS)
+
+
+async def test_when_nobody_can_be_reached_the_request_is_escalated_not_lost(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1", "USUP2")
+    rig.slack.undeliverable.update(USUP1="account_inactive", USUP2="user_not_found")
+
+    await ask(rig, "UREQ1")
+
+    status = await rig.app.services.requests.status(requester_id="UREQ1")  # type: ignore[union-attr]
+    assert status is not None and status.state == "escalated"
+    for coordinator in COORDINATORS:
+        texts = [text_of(m.blocks) for m in rig.slack.dms(coordinator)]
+        assert any("A peer support request is waiting" in t for t in texts)
+        assert len(unreachable_alerts(rig, coordinator)) == 2
+
+
+async def test_an_offer_slack_refused_is_sent_again_by_the_sweep_and_lands_once(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")
+    rig.slack.inject("chat.postMessage", *[Fault(502, "bad_gateway", None)] * 2, match=to("USUP1"))
+
+    await ask(rig, "UREQ1")
+    assert not rig.offers_to("USUP1")
+    await sweep(rig)
+    assert not rig.offers_to("USUP1")
+    await sweep(rig, times=3)
+
+    assert len(rig.offers_to("USUP1")) == 1
+    held = await accept(rig, "USUP1")
+    assert "<@UREQ1>" in text_of(held.blocks)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(429, "ratelimited", retry_after=0),
+        Fault(503, "service_unavailable", retry_after=None),
+        Fault.connection_reset(),
+    ],
+    ids=["429 with Retry-After", "503", "connection reset"],
+)
+async def test_the_client_retries_rate_limits_server_errors_and_resets_itself(rig: Rig, fault: Fault) -> None:
+    await add_supporters(rig, "USUP1")
+    rig.slack.inject("chat.postMessage", fault, match=to("USUP1"))
+
+    await ask(rig, "UREQ1")
+
+    assert rig.slack.pending_faults("chat.postMessage") == 0
+    assert len([c for c in rig.slack.calls_of("chat.postMessage") if c.channel == "USUP1"]) == 2
+    assert len(rig.offers_to("USUP1")) == 1
+
+
+async def test_an_offer_that_never_lands_is_given_up_at_its_deadline_and_not_held_against_anyone(
+    rig: Rig,
+) -> None:
+    await add_supporters(rig, "USUP1", "USUP2")
+    rig.slack.inject("chat.postMessage", *[Fault(200, "internal_error", None)] * 50, match=to("USUP1"))
+    await ask(rig, "UREQ1", preferred="USUP1")
+    await sweep(rig, times=3)
+    assert await offer_states(rig, 1) == {"USUP1": "open"}
+
+    rig.clock.advance(timedelta(seconds=901))
+    await sweep(rig)
+
+    assert await offer_states(rig, 1) == {"USUP1": "undeliverable", "USUP2": "open"}
+    supporter = await rig.app.services.roster.get("USUP1")  # type: ignore[union-attr]
+    assert supporter is not None and supporter.expired_streak == 0 and not supporter.away
+    assert not rig.offers_to("USUP1")
+
+
+async def test_a_slow_answer_past_the_client_timeout_is_sent_again_as_the_same_offer(start_app) -> None:
+    rig = await start_app(slack_api_timeout=0.3)
+    await add_supporters(rig, "USUP1")
+    rig.slack.inject("chat.postMessage", Fault.slow(0.6), match=to("USUP1"))
+
+    await ask(rig, "UREQ1")
+    await rig.slack.wait_for(lambda: rig.offers_to("USUP1"))  # it landed; the app never heard
+    await sweep(rig)
+
+    # At least once: the supporter now has two copies of one offer, and either answers it. The
+    # copy the app knows of is redrawn; a second click on the other is told it is theirs already.
+    lost, known = rig.offers_to("USUP1")
+    assert lost.blocks == known.blocks
+    await rig.click("USUP1", lost, "offer_accept")
+    await rig.settle()
+    assert "<@UREQ1>" in text_of(known.blocks)
+    await rig.click("USUP1", lost, "offer_accept")
+    await rig.settle()
+    assert await offer_states(rig, 1) == {"USUP1": "accepted"}
+    assert "already accepted" in rig.slack.calls_of("chat.postEphemeral")[-1].params["text"]
