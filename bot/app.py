@@ -36,7 +36,7 @@ from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import IncidentKind
+from storage.models import REQUEST_NOTICES, IncidentKind
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class PeerSupportApp:
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
         roles = Roles(settings.peer_coordinators)
+        checkins: CheckinService  # built below; the request service sends its notices through it
         requests = RequestService(
             db=self.db,
             notifier=notifier,
@@ -103,6 +104,7 @@ class PeerSupportApp:
                 capacity=settings.peer_supporter_capacity,
                 note_max_length=settings.peer_note_max_length,
             ),
+            deliver_now=lambda message_ids: checkins.deliver_now(message_ids),
         )
         roster = RosterService(
             db=self.db,
@@ -131,6 +133,7 @@ class PeerSupportApp:
                 program_tz=hours.tz,
             ),
         )
+        checkins.register(REQUEST_NOTICES, requests.send_notice)
         tracking = TrackingService(
             db=self.db,
             clock=self.clock,

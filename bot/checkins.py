@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,6 +59,11 @@ NAME_MAX = 80
 PLACE_MAX = 120
 # Transient failures are retried with growing pauses, then given up with the reason recorded.
 MAX_ATTEMPTS = 6
+# Kinds that go out in bursts (everyone affected by an incident) and are paced to Slack's limits;
+# other kinds are one-off notices, sent as they come.
+_PACED = frozenset({ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP})
+
+Sender = Callable[[ScheduledMessage], Awaitable[MessageRef]]
 # What "I'd like to talk to a peer" asks about, by kind of incident.
 _TALK_AREA = {
     IncidentKind.CRITICAL_INCIDENT: Area.TRAUMA,
@@ -140,6 +146,14 @@ class CheckinService:
         self._policy = policy
         self._windows: dict[str, ServiceHours] = {}
         self._stopping = False
+        self._senders: dict[ScheduledKind, Sender] = {}
+
+    def register(self, kinds: Iterable[ScheduledKind], sender: Sender) -> None:
+        """Let another area send its own kinds of scheduled message through this engine."""
+        for kind in kinds:
+            if kind in self._senders or kind in _PACED:
+                raise ValueError(f"{kind} already has a sender")
+            self._senders[kind] = sender
 
     def request_stop(self) -> None:
         """Finish the message in hand and claim no more (the app is stopping)."""
@@ -266,11 +280,19 @@ class CheckinService:
         for message in due:
             if self._stopping:
                 break
-            if sent:
+            if sent and message.kind in _PACED:
                 await asyncio.sleep(1 / self._policy.rate_per_second)
             if await self._deliver(message):
                 sent += 1
         return sent
+
+    async def deliver_now(self, message_ids: Iterable[int]) -> None:
+        """Send these messages at once (just recorded with a decision); what fails is retried later."""
+        for message_id in message_ids:
+            async with self._db.read() as tx:
+                message = await tx.schedule.get(message_id)
+            if message is not None and message.state == ScheduledState.DUE:
+                await self._deliver(message)
 
     async def _deliver(self, message: ScheduledMessage) -> bool:
         now = self._clock.now()
@@ -309,6 +331,9 @@ class CheckinService:
         return True
 
     async def _send(self, message: ScheduledMessage) -> MessageRef:
+        sender = self._senders.get(ScheduledKind(message.kind))
+        if sender is not None:
+            return await sender(message)
         if message.kind == ScheduledKind.FOLLOW_UP:
             requester = None
             if message.request_id is not None:

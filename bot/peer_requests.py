@@ -4,12 +4,18 @@ Every state change is a conditional update inside one ``BEGIN IMMEDIATE``
 unit of work, so a double click, two racing clicks or two processes can
 never both win. Messages go out after the commit, and only from the caller
 that won; a failure to send never undoes a committed decision.
+
+What must reach people is recorded in the same unit of work as the decision:
+offers as offer rows (sent right after, and again by every sweep until their DM
+lands or their deadline passes), and the requester's notices (received,
+assigned, escalated) and coordinators' escalation alerts as scheduled messages,
+sent right after the commit and retried by the delivery engine.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,6 +38,8 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from storage.db import Database, Tx
 from storage.models import (
+    OPEN_REQUEST_STATES,
+    REQUEST_NOTICES,
     ROUTABLE_STATES,
     Area,
     ContactChannel,
@@ -42,9 +50,12 @@ from storage.models import (
     PeerRequest,
     Referral,
     RequestState,
+    ScheduledKind,
+    ScheduledMessage,
     Supporter,
     Urgency,
 )
+from storage.schedule_repository import NewScheduled
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +97,10 @@ class _Outbox:
 
     new_offers: list[Offer] = field(default_factory=list)
     redraw: list[Offer] = field(default_factory=list)
-    escalated: PeerRequest | None = None
+    notices_of: int | None = None  # a request whose recorded notices are due
+
+
+DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -120,8 +134,11 @@ class RequestService:
         hours: ServiceHours,
         roles: Roles,
         policy: RequestPolicy,
+        deliver_now: DeliverNow | None = None,
     ) -> None:
         self._db = db
+        # Sends recorded notices at once (the scheduled-message engine); else they wait for its next run.
+        self._deliver_now = deliver_now
         self._notifier = notifier
         self._clock = clock
         self._hours = hours
@@ -178,24 +195,13 @@ class RequestService:
                 now=now,
                 incident_id=form.incident_id,
             )
+            await self._record(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
         log.info("request %s created", request.id)
         return request
 
     async def start(self, *, request_id: int) -> RouteResult:
         """After a request is stored: tell the requester what happens next, then route it."""
-        async with self._db.read() as tx:
-            request = await tx.requests.get(request_id)
-        if request is None or request.requester_id is None:
-            return RouteResult.NOT_ROUTABLE
-        now = self._clock.now()
-        opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
-        await self._quietly(
-            self._notifier.request_received(
-                request.requester_id, request_id=request.id, next_opening=opening
-            ),
-            "request_received",
-            request.id,
-        )
+        await self._send_notices(request_id)
         return await self.route(request_id=request_id)
 
     # Routing
@@ -241,9 +247,18 @@ class RequestService:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
-        first_time = {"escalated_at": now} if request.escalated_at is None else {}
-        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=first_time)
-        outbox.escalated = request
+        first_time = request.escalated_at is None
+        fields = {"escalated_at": now} if first_time else {}
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=fields)
+        # Coordinators are alerted every time it comes back to them; the requester is told once.
+        coordinators = self._roles.coordinators()
+        if not coordinators:
+            log.error("request %s escalated but no coordinators are configured", request.id)
+        for coordinator_id in coordinators:
+            await self._record(tx, ScheduledKind.ESCALATION_ALERT, coordinator_id, request.id, now)
+        if first_time and request.requester_id is not None:
+            await self._record(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
+        outbox.notices_of = request.id
         log.warning("request %s escalated: no eligible supporter", request.id)
         return RouteResult.ESCALATED
 
@@ -303,29 +318,26 @@ class RequestService:
                 only_from=[RequestState.OFFERED],
                 fields={"assignee_id": user_id, "assigned_at": now},
             )
+            request = await tx.requests.get(offer.request_id)
+            assert request is not None
             if assigned:
                 await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now)
                 await tx.roster.reset_expiries(user_id)
                 for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
                     await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
                     outbox.redraw.append(other)
+                if request.requester_id is not None:
+                    await self._record(
+                        tx, ScheduledKind.REQUEST_ASSIGNED, request.requester_id, request.id, now
+                    )
+                outbox.notices_of = request.id
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
-            request = await tx.requests.get(offer.request_id)
-            assert request is not None
         await self._flush(outbox)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
-        if request.requester_id is not None:
-            await self._quietly(
-                self._notifier.request_assigned(
-                    request.requester_id, supporter_id=user_id, contact=request.contact
-                ),
-                "request_assigned",
-                request.id,
-            )
         return request
 
     async def pass_offer(self, *, offer_id: int, user_id: str) -> None:
@@ -605,8 +617,8 @@ class RequestService:
             await self._deliver(offer)
         for offer in outbox.redraw:
             await self._redraw(offer.id)
-        if outbox.escalated is not None:
-            await self._escalate(outbox.escalated)
+        if outbox.notices_of is not None:
+            await self._send_notices(outbox.notices_of)
 
     async def _deliver(self, offer: Offer) -> None:
         card = await self._card(offer.id)
@@ -682,25 +694,51 @@ class RequestService:
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
         )
 
-    async def _escalate(self, request: PeerRequest) -> None:
-        card = EscalationCard(
-            request_id=request.id,
-            area=Area(request.area),
-            urgency=Urgency(request.urgency),
-            waiting_since=request.created_at,
+    # A request's notices
+
+    @staticmethod
+    async def _record(tx: Tx, kind: ScheduledKind, recipient_id: str, request_id: int, now: datetime) -> None:
+        await tx.schedule.schedule(
+            [NewScheduled(kind=kind, recipient_id=recipient_id, request_id=request_id, due_at=now)]
         )
-        coordinators = self._roles.coordinators()
-        if not coordinators:
-            log.error("request %s escalated but no coordinators are configured", request.id)
-        await self._quietly(
-            self._notifier.alert_coordinators(coordinators, card), "alert_coordinators", request.id
-        )
-        if request.requester_id is not None:
-            await self._quietly(
-                self._notifier.request_escalated(request.requester_id),
-                "request_escalated",
-                request.id,
-            )
+
+    async def _send_notices(self, request_id: int) -> None:
+        if self._deliver_now is None:
+            return
+        async with self._db.read() as tx:
+            due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES)
+        await self._deliver_now(due)
+
+    async def send_notice(self, message: ScheduledMessage) -> MessageRef:
+        """Send one recorded notice as the request stands now; one that no longer applies is skipped."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(message.request_id or 0)
+        if request is None or request.requester_id is None:
+            raise DeliveryFailed("request gone or purged")
+        match message.kind:
+            case ScheduledKind.REQUEST_RECEIVED if request.state in OPEN_REQUEST_STATES:
+                now = self._clock.now()
+                opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
+                return await self._notifier.request_received(
+                    request.requester_id, request_id=request.id, next_opening=opening
+                )
+            case ScheduledKind.REQUEST_ASSIGNED if (
+                request.state == RequestState.ASSIGNED and request.assignee_id is not None
+            ):
+                return await self._notifier.request_assigned(
+                    request.requester_id, supporter_id=request.assignee_id, contact=request.contact
+                )
+            case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
+                return await self._notifier.request_escalated(request.requester_id)
+            case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
+                card = EscalationCard(
+                    request_id=request.id,
+                    area=Area(request.area),
+                    urgency=Urgency(request.urgency),
+                    waiting_since=request.created_at,
+                )
+                return await self._notifier.alert_coordinator(message.recipient_id, card)
+        raise DeliveryFailed(f"request is {request.state}")
 
     @staticmethod
     async def _quietly(work: Awaitable[object], what: str, request_id: int) -> None:

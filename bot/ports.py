@@ -71,20 +71,22 @@ class Notifier(Protocol):
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None
-    ) -> None:
+    ) -> MessageRef:
         """Tell the requester what happens next (``next_opening`` when outside hours)."""
         ...
 
-    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
+    async def request_assigned(
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+    ) -> MessageRef:
         """Tell the requester who will reach out."""
         ...
 
-    async def request_escalated(self, requester_id: str) -> None:
+    async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet and coordinators were alerted."""
         ...
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
-        """Tell coordinators a request is waiting, without identity."""
+    async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Tell a coordinator a request is waiting, without identity."""
         ...
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:

@@ -54,7 +54,7 @@ class SlackNotifier:
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None
-    ) -> None:
+    ) -> MessageRef:
         """Confirm a request to the requester."""
         blocks = rb.request_received(
             request_id=request_id,
@@ -63,27 +63,21 @@ class SlackNotifier:
             tz=self._tz,
             resources=self._resources,
         )
-        await self._post(requester_id, blocks)
+        return await self._post(requester_id, blocks)
 
-    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
+    async def request_assigned(
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+    ) -> MessageRef:
         """Tell the requester who will reach out."""
-        await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
+        return await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
 
-    async def request_escalated(self, requester_id: str) -> None:
+    async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet."""
-        await self._post(requester_id, rb.request_escalated(resources=self._resources))
+        return await self._post(requester_id, rb.request_escalated(resources=self._resources))
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
-        """DM every coordinator; one unreachable coordinator does not stop the others."""
-        blocks = rb.escalation_alert(card, tz=self._tz)
-        failures = 0
-        for coordinator_id in coordinator_ids:
-            try:
-                await self._post(coordinator_id, blocks)
-            except DeliveryFailed:
-                failures += 1
-        if coordinator_ids and failures == len(coordinator_ids):
-            raise DeliveryFailed("no coordinator reachable")
+    async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """DM one coordinator that a request is waiting (area and urgency only)."""
+        return await self._post(coordinator_id, rb.escalation_alert(card, tz=self._tz))
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
         """Tell the requester the request was closed."""

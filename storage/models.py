@@ -190,6 +190,21 @@ class ScheduledKind(StrEnum):
     CHECKIN = "checkin"
     DEBRIEF_INVITE = "debrief_invite"
     FOLLOW_UP = "follow_up"
+    # A request's notices, recorded in the transaction that decides them and sent right after it.
+    REQUEST_RECEIVED = "request_received"
+    REQUEST_ASSIGNED = "request_assigned"
+    REQUEST_ESCALATED = "request_escalated"
+    ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
+
+
+REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
+    {
+        ScheduledKind.REQUEST_RECEIVED,
+        ScheduledKind.REQUEST_ASSIGNED,
+        ScheduledKind.REQUEST_ESCALATED,
+        ScheduledKind.ESCALATION_ALERT,
+    }
+)
 
 
 class ScheduledState(StrEnum):

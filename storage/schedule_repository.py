@@ -148,24 +148,18 @@ class ScheduleRepository:
     async def schedule(self, rows: Iterable[NewScheduled]) -> int:
         """Insert scheduled messages (a repeated one is ignored); returns how many were new."""
         before = self._conn.total_changes
-        await self._conn.executemany(
-            "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
-            " due_at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r.kind,
-                    r.recipient_id,
-                    r.incident_id,
-                    r.request_id,
-                    r.seq,
-                    to_db(r.due_at),
-                    r.state,
-                    r.reason,
-                )
-                for r in rows
-            ],
-        )
+        await self._conn.executemany(_INSERT, [_values(r) for r in rows])
         return self._conn.total_changes - before
+
+    async def due_for_request(self, request_id: int, kinds: Iterable[ScheduledKind]) -> list[int]:
+        """Ids of a request's messages of ``kinds`` still due, oldest first."""
+        wanted = sorted(kinds)
+        cur = await self._conn.execute(
+            "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
+            f" AND kind IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
+            (request_id, ScheduledState.DUE, *wanted),
+        )
+        return [row["id"] for row in await cur.fetchall()]
 
     async def get(self, message_id: int) -> ScheduledMessage | None:
         """One scheduled message."""
@@ -268,6 +262,16 @@ class ScheduleRepository:
             params.append(recipient_id)
         cur = await self._conn.execute(sql, params)
         return cur.rowcount
+
+
+_INSERT = (
+    "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
+    " due_at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _values(r: NewScheduled) -> tuple:
+    return (r.kind, r.recipient_id, r.incident_id, r.request_id, r.seq, to_db(r.due_at), r.state, r.reason)
 
 
 def _incident(row: aiosqlite.Row) -> Incident:

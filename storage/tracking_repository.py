@@ -9,6 +9,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from storage.models import (
+    REQUEST_NOTICES,
     Area,
     AuditEntry,
     ContactChannel,
@@ -204,6 +205,7 @@ class TrackingRepository:
             (RequestState.CLOSED, RequestState.CANCELLED, to_db(ended_before)),
         )
         ids = [row["id"] for row in await cur.fetchall()]
+        kinds = sorted(REQUEST_NOTICES)
         for request_id in ids:
             await self._conn.execute(
                 "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
@@ -211,6 +213,12 @@ class TrackingRepository:
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
+            # Its notices were addressed to the requester: they go too.
+            await self._conn.execute(
+                "DELETE FROM scheduled_messages WHERE request_id = ?"
+                f" AND kind IN ({', '.join('?' * len(kinds))})",  # noqa: S608 - placeholders only
+                (request_id, *kinds),
+            )
             await self._conn.execute(
                 "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
                 (request_id, OfferState.OPEN),
