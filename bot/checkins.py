@@ -272,8 +272,15 @@ class CheckinService:
         """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
+            # Every run, not only at start: a claim younger than the lease at a restart would
+            # otherwise stay "sending" until the next restart.
+            abandoned = await tx.schedule.abandon_stale_claims(now - self._policy.claim_lease)
             missed = await tx.schedule.miss_older_than(now - self._policy.grace)
             due = await tx.schedule.due(now, limit)
+        if abandoned:
+            log.warning(
+                "%d scheduled message(s) were mid-send when a process stopped: unconfirmed", abandoned
+            )
         if missed:
             log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
         sent = 0
@@ -305,6 +312,14 @@ class CheckinService:
             async with self._db.transaction() as tx:
                 await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
             log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
+            return False
+        except TimeoutError:
+            # Slack may have posted it and been slow to say so: never risk sending it twice.
+            async with self._db.transaction() as tx:
+                await tx.schedule.settle(
+                    message.id, ScheduledState.UNCONFIRMED, now=now, reason="no answer from Slack in time"
+                )
+            log.warning("scheduled message %s unconfirmed: Slack did not answer in time", message.id)
             return False
         except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
             attempts = message.attempts + 1
