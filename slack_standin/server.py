@@ -29,6 +29,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    fault: Fault | None = None  # what the stand-in answered with instead of a plain answer
 
     @property
     def channel(self) -> str | None:
@@ -86,6 +87,7 @@ FAULT_KINDS: dict[str, Fault] = {
     "internal_error": Fault(status=500, error="internal_error", retry_after=None),
     "service_unavailable": Fault(status=503, error="service_unavailable", retry_after=None),
     "bad_gateway": Fault(status=502, error="bad_gateway", retry_after=None),
+    "fatal_error": Fault(status=200, error="fatal_error", retry_after=None),
     "reset": Fault.connection_reset(),
 }
 
@@ -264,7 +266,8 @@ class SlackStandIn:
         method = request.match_info["method"]
         params = await _params(request)
         headers = {k: v for k, v in request.headers.items()}
-        self.calls.append(Call(method=method, params=params, headers=headers))
+        call = Call(method=method, params=params, headers=headers)
+        self.calls.append(call)
         self._changed.set()
         if headers.get("Authorization") != f"Bearer {self.token}":
             return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
@@ -275,6 +278,7 @@ class SlackStandIn:
                 # The call never reached Slack: nothing is stored, the connection is cut.
                 raise web.HTTPServiceUnavailable()
         fault = self._next_fault(method, params)
+        call.fault = fault
         if fault is not None and fault.reset:
             assert request.transport is not None
             request.transport.abort()  # the client sees the connection drop, nothing was done

@@ -39,6 +39,38 @@ settings.register_profile("deep", parent=settings.get_profile("ci"), max_example
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="run the long reliability runs (200-request crash soak, more fault-plan seeds)",
+    )
+
+
+# Figures the reliability tests report; printed at the end of the run, whatever the capture.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> Callable[[str], None]:
+    """Report one line of figures."""
+    return FIGURES.append
+
+
+@pytest.fixture
+def soak(request: pytest.FixtureRequest) -> bool:
+    """Whether the long runs were asked for (``--soak``)."""
+    return bool(request.config.getoption("--soak"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackStandIn]:
     standin = SlackStandIn()
