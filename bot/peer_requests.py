@@ -65,6 +65,8 @@ ASAP_FANOUT = 3
 EXPIRIES_BEFORE_AWAY = 3
 # A coordinator's hand-off ignores capacity: they arranged it with the supporter.
 _NO_CAPACITY_LIMIT = 1_000_000
+# At start, offers answered this recently are redrawn, in case a crash cut off their redraw.
+REDRAW_AT_START = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -562,6 +564,18 @@ class RequestService:
     # Recovery and the periodic sweep
 
     async def recover(self) -> None:
+        """At start: send what a crash left unsent, and redraw offers answered in the last hour.
+
+        An answer's redraw (the held card with Close, a taken or expired offer) happens after the
+        commit; a crash in between left the card showing Accept and Pass, and the supporter who
+        accepted without a Close button. Redrawing what was answered recently heals that.
+        """
+        await self.resend_unsent()
+        async with self._db.read() as tx:
+            answered = await tx.requests.answered_offers_since(self._clock.now() - REDRAW_AT_START)
+        await self._flush(_Outbox(redraw=answered))
+
+    async def resend_unsent(self) -> None:
         """Send offers recorded but not delivered: at start (a crash between the two) and every sweep
         (Slack failed); until the offer's deadline, when :meth:`expire_due` gives it up.
 
@@ -579,7 +593,7 @@ class RequestService:
         async with self._db.transaction() as tx:
             await tx.roster.end_lapsed_aways(self._hours.today(self._clock.now()))
         await self.expire_due()
-        await self.recover()
+        await self.resend_unsent()
         await self.retry_waiting()
 
     # Internals

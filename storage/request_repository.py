@@ -230,6 +230,15 @@ class RequestRepository:
         )
         return [_offer(row) for row in await cur.fetchall()]
 
+    async def answered_offers_since(self, since: datetime) -> list[Offer]:
+        """Offers answered (or otherwise settled) since ``since`` whose DM can be redrawn."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE state != ? AND answered_at >= ? AND message_ts IS NOT NULL"
+            " ORDER BY id",
+            (OfferState.OPEN, to_db(since)),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
 
 def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
     return PeerRequest(
