@@ -127,6 +127,7 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.view_by_trigger: dict[str, str] = {}  # trigger_id → id of the view it opened
         self.home_views: dict[str, dict[str, Any]] = {}
         self.response_url_posts: list[dict[str, Any]] = []
         # People Slack does not know, or who cannot get DMs (Slack's error code for each).
@@ -415,6 +416,7 @@ def _views_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
         "hash": f"{time.time():.0f}.h",
     }
     s.views[view_id] = stored
+    s.view_by_trigger[str(p["trigger_id"])] = view_id
     return _ok(view=stored)
 
 

@@ -33,6 +33,7 @@ class Audit:
 
     requests: int = 0
     states: Counter = field(default_factory=Counter)
+    offers: Counter = field(default_factory=Counter)  # offers by final state (expired: timed out)
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     offer_cards_resent: int = 0  # one offer shown twice: at least once, by design
@@ -40,11 +41,14 @@ class Audit:
 
     def summary(self) -> str:
         """One line of figures."""
-        states = ", ".join(f"{k} {v}" for k, v in sorted(self.states.items()))
-        notices = ", ".join(f"{k} {v}" for k, v in sorted(self.notices.items()))
+
+        def counts(counter: Counter) -> str:
+            return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
+
         return (
-            f"{self.requests} requests ({states}); lost {len(self.lost)}, duplicated {len(self.duplicated)};"
-            f" offer cards shown twice {self.offer_cards_resent}; notices: {notices}"
+            f"{self.requests} requests ({counts(self.states)}); offers: {counts(self.offers)};"
+            f" lost {len(self.lost)}, duplicated {len(self.duplicated)};"
+            f" offer cards shown twice {self.offer_cards_resent}; notices: {counts(self.notices)}"
         )
 
 
@@ -76,6 +80,7 @@ def _requests(conn: sqlite3.Connection, result: Audit, acknowledged: set[str]) -
     result.lost += [f"{who}'s acknowledged request is missing" for who in acknowledged - set(per_requester)]
     for r in requests:
         offers = conn.execute("SELECT * FROM offers WHERE request_id = ?", (r["id"],)).fetchall()
+        result.offers.update(o["state"] for o in offers)
         held = [o for o in offers if o["state"] in ("accepted", "closed")]
         if len(held) > 1:
             result.duplicated.append(f"request {r['id']} has {len(held)} assignees")
