@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -44,6 +45,7 @@ def build_web_app(
 ) -> web.Application:
     """The aiohttp application serving Slack and the health check."""
     secret = signing_secret.encode()
+    seen = _SeenEvents()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -57,6 +59,9 @@ def build_web_app(
             bolt_request = _bolt_request(text, request)
         except (Malformed, UnicodeDecodeError):
             return web.json_response({"error": "malformed request"}, status=400)
+        if kind == "event_callback" and seen.again(bolt_request.body.get("event_id")):
+            # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): it acts once.
+            return web.Response(status=200)
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
@@ -75,6 +80,29 @@ def build_web_app(
     app.router.add_post(EVENTS_PATH, slack_events)
     app.router.add_get(HEALTH_PATH, health)
     return app
+
+
+class _SeenEvents:
+    """The ids of recent Events API deliveries, so a redelivery is acknowledged and not acted on.
+
+    Kept in memory (the newest few thousand): Slack retries within minutes, and the only event
+    the app handles (the Home tab opened) is harmless to act on again after a restart.
+    """
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def again(self, event_id: object) -> bool:
+        """True if this event id was seen before; remembers it otherwise."""
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        if event_id in self._ids:
+            return True
+        self._ids[event_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return False
 
 
 def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
