@@ -2,6 +2,7 @@
 
 ``python -m bot demo [--step] [--json DIR]`` plays a scripted day against a local Slack
 stand-in instead, reading no settings at all (see the ``demo`` package).
+``python -m bot migrate`` applies the schema migrations to ``DATABASE_URL`` and exits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_error
+from bot.config import DatabaseSettings, Settings, describe_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         from demo import main as demo
 
         return demo(args[1:])
+    if args[:1] == ["migrate"]:
+        return _migrate()
     try:
         settings = Settings()  # type: ignore[call-arg]
     except ValidationError as error:
@@ -32,6 +35,24 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
+    return 0
+
+
+def _migrate() -> int:
+    try:
+        database_url = DatabaseSettings().database_url
+    except ValidationError as error:
+        print(f"peer-support-bot: {describe_error(error)}", file=sys.stderr)
+        return 2
+    from storage.db import Database
+    from storage.migrations import MIGRATIONS
+
+    async def run() -> None:
+        db = await Database.open(database_url)  # opening applies what is missing
+        await db.close()
+
+    asyncio.run(run())
+    print(f"peer-support-bot: schema up to date ({MIGRATIONS[-1][0]})")
     return 0
 
 

@@ -10,6 +10,7 @@ import logging
 import signal
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -20,23 +21,31 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.announcements import AnnouncementService, EventPolicy
 from bot.background import Background
+from bot.care import CareService
 from bot.checkins import CheckinPolicy, CheckinService
 from bot.clock import SystemClock
+from bot.concerns import ConcernService
 from bot.config import Settings
-from bot.durations import parse_duration, parse_plan
+from bot.deliveries import Deliveries, DeliveryPolicy
+from bot.durations import parse_duration, parse_leads, parse_plan
+from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestPolicy, RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.tracking import TrackingService
+from bot.training import TrainingPolicy, TrainingReminders
+from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import REQUEST_NOTICES, IncidentKind
+from storage.models import REQUEST_NOTICES, IncidentKind, ScheduledKind
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +62,16 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def build_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets."""
+def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets.
+
+    One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
+    session to the per-request clients it makes.
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
+        session=session,
         timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - aiohttp takes float seconds
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -80,81 +94,18 @@ class PeerSupportApp:
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self.jobs: Jobs | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)
-        hours = settings.service_hours()
-        client = build_client(settings)
-        notifier = SlackNotifier(
-            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
-        )
-        roles = Roles(settings.peer_coordinators)
-        checkins: CheckinService  # built below; the request service sends its notices through it
-        requests = RequestService(
-            db=self.db,
-            notifier=notifier,
-            clock=self.clock,
-            hours=hours,
-            roles=roles,
-            policy=RequestPolicy(
-                offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
-                capacity=settings.peer_supporter_capacity,
-                note_max_length=settings.peer_note_max_length,
-            ),
-            deliver_now=lambda message_ids: checkins.deliver_now(message_ids),
-        )
-        roster = RosterService(
-            db=self.db,
-            clock=self.clock,
-            hours=hours,
-            roles=roles,
-            requests=requests,
-            background=self.background,
-        )
-        checkins = CheckinService(
-            db=self.db,
-            notifier=notifier,
-            directory=SlackDirectory(client),
-            clock=self.clock,
-            roles=roles,
-            requests=requests,
-            policy=CheckinPolicy(
-                plans={
-                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
-                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
-                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
-                },
-                window=settings.peer_checkin_hours,
-                grace=parse_duration(settings.peer_checkin_grace),
-                rate_per_second=settings.peer_checkin_rate,
-                program_tz=hours.tz,
-            ),
-        )
-        checkins.register(REQUEST_NOTICES, requests.send_notice)
-        tracking = TrackingService(
-            db=self.db,
-            clock=self.clock,
-            roles=roles,
-            hours=hours,
-            min_count=settings.peer_min_count,
-            retention=timedelta(days=settings.peer_retention_days),
-        )
-        self.services = Services(
-            requests=requests,
-            roster=roster,
-            checkins=checkins,
-            tracking=tracking,
-            roles=roles,
-            hours=hours,
-            background=self.background,
-            resources=tuple(settings.peer_resources),
-            note_max_length=settings.peer_note_max_length,
-            clock=self.clock,
-            min_count=settings.peer_min_count,
-        )
+        # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout))
+        client = build_client(settings, self._session)
+        self.services = self._build_services(client)
+        deliveries = self.services.deliveries
         secret = settings.slack_signing_secret
         self.bolt = AsyncApp(
             client=client,
@@ -179,8 +130,8 @@ class PeerSupportApp:
         self.port = self._runner.addresses[0][1]
         self.jobs = Jobs(
             sweep=self.sweep,
-            deliver=checkins.deliver_due,
-            next_due=checkins.next_due_at,
+            deliver=deliveries.deliver_due,
+            next_due=deliveries.next_due_at,
             clock=self.clock,
             every_seconds=settings.peer_sweep_seconds,
             background=self.background,
@@ -189,6 +140,157 @@ class PeerSupportApp:
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
+
+    def _build_services(self, client: AsyncWebClient) -> Services:
+        """Every domain service, wired to Slack through the notifier and the directory."""
+        settings, db, clock = self.settings, self.db, self.clock
+        assert db is not None
+        hours = settings.service_hours()
+        notifier = SlackNotifier(
+            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
+        )
+        directory = SlackDirectory(client)
+        # Services report what changed on people's Home tabs; the Home service, built last, publishes.
+        homes = HomeRefresher(self.background)
+        roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
+        training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
+        deliveries = Deliveries(
+            db=db,
+            clock=clock,
+            policy=DeliveryPolicy(
+                grace=parse_duration(settings.peer_checkin_grace),
+                rate_per_second=settings.peer_checkin_rate,
+                # After a long outage these still go out if their sender finds they apply: an
+                # announcement until its event starts, a training reminder while its stage holds.
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER}),
+                # A request's notices go out as decided, not paced behind a burst of check-ins.
+                unpaced=REQUEST_NOTICES,
+            ),
+        )
+        requests = RequestService(
+            db=db,
+            notifier=notifier,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            policy=RequestPolicy(
+                offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
+                capacity=settings.peer_supporter_capacity,
+                note_max_length=settings.peer_note_max_length,
+                training=training,
+            ),
+            homes=homes,
+            # Notices recorded with a decision are sent right after its commit.
+            deliver_now=deliveries.deliver_now,
+        )
+        deliveries.register(REQUEST_NOTICES, requests.send_notice)
+        roster = RosterService(
+            db=db,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            requests=requests,
+            background=self.background,
+            training=training,
+            directory=directory,
+            homes=homes,
+        )
+        checkins = CheckinService(
+            db=db,
+            notifier=notifier,
+            directory=directory,
+            clock=clock,
+            roles=roles,
+            requests=requests,
+            deliveries=deliveries,
+            policy=CheckinPolicy(
+                plans={
+                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
+                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
+                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
+                },
+                window=settings.peer_checkin_hours,
+                program_tz=hours.tz,
+            ),
+        )
+        reminders = TrainingReminders(
+            db=db,
+            clock=clock,
+            hours=hours,
+            notifier=notifier,
+            deliveries=deliveries,
+            policy=training,
+            homes=homes,
+        )
+        volunteers = VolunteerService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
+        announcements = AnnouncementService(
+            db=db,
+            clock=clock,
+            roles=roles,
+            notifier=notifier,
+            channels=directory,
+            deliveries=deliveries,
+            policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
+            homes=homes,
+        )
+        care = CareService(
+            db=db,
+            clock=clock,
+            notifier=notifier,
+            checkins=checkins,
+            requests=requests,
+            deliveries=deliveries,
+        )
+        concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
+        home = HomeService(
+            db=db,
+            roles=roles,
+            requests=requests,
+            roster=roster,
+            volunteers=volunteers,
+            announcements=announcements,
+            concerns=concerns,
+            publisher=notifier,
+            clock=clock,
+        )
+        homes.bind(home.refresh, roles.all_coordinators)
+        tracking = TrackingService(
+            db=db,
+            clock=clock,
+            roles=roles,
+            hours=hours,
+            min_count=settings.peer_min_count,
+            retention=timedelta(days=settings.peer_retention_days),
+        )
+        relay = RelayService(
+            db=db,
+            notifier=notifier,
+            directory=directory,
+            clock=clock,
+            requests=requests,
+            background=self.background,
+        )
+        return Services(
+            requests=requests,
+            roster=roster,
+            checkins=checkins,
+            deliveries=deliveries,
+            volunteers=volunteers,
+            reminders=reminders,
+            announcements=announcements,
+            homes=home,
+            concerns=concerns,
+            care=care,
+            tracking=tracking,
+            relay=relay,
+            roles=roles,
+            hours=hours,
+            background=self.background,
+            resources=tuple(settings.peer_resources),
+            note_max_length=settings.peer_note_max_length,
+            clock=clock,
+            min_count=settings.peer_min_count,
+        )
 
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -201,21 +303,28 @@ class PeerSupportApp:
     async def _recover(self) -> None:
         assert self.services is not None and self.jobs is not None
         await self.services.requests.recover()
+        await self.services.relay.recover()
         await self.sweep()
+        await self.services.deliveries.recover()
         await self.services.checkins.recover()
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire offers, route waiting requests, purge what expired."""
+        """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
+        if self.db is not None:
+            await self.db.checkpoint_passive()
         if self.services is not None:
             await self.services.requests.sweep()
+            await self.services.relay.sweep()
+            await self.services.reminders.schedule_due()
+            await self.services.roster.check_reachable()
             await self.services.tracking.purge()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""
         if self.services is None:
             return 0
-        return await self.services.checkins.deliver_due()
+        return await self.services.deliveries.deliver_due()
 
     async def _healthy(self) -> bool:
         return self.db is not None and await self.db.ping()
@@ -226,7 +335,7 @@ class PeerSupportApp:
             self.jobs.shutdown()
             self.jobs = None
         if self.services is not None:
-            self.services.checkins.request_stop()
+            self.services.deliveries.request_stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:
@@ -235,6 +344,9 @@ class PeerSupportApp:
         if drain:
             await self.background.drain()
         await self.background.cancel_all()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self.db is not None:
             await self.db.close()
             self.db = None

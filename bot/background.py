@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -45,3 +45,11 @@ class Background:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def quietly(work: Awaitable[object], what: str) -> None:
+    """Send a message whose failure must never undo what was decided: failures are logged (type only)."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
+        log.warning("%s failed: %s", what, type(exc).__name__)

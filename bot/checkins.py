@@ -1,25 +1,21 @@
 """Follow-up after critical incidents, bereavements and illness: check-ins over weeks and months.
 
 Every check-in is a row with its due time and state; the database is the truth.
-The scheduler only asks "what is due now?" (see ``bot.jobs``). Sending claims the
-row first (due → sending, a conditional update), so each check-in goes out once
-even with two app instances on one database; a claim whose process died
-mid-send is marked unconfirmed, never sent a second time.
+The engine in ``bot.deliveries`` claims each due row and calls back here to send it,
+so each check-in goes out once even with two app instances on one database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.deliveries import Deliveries
 from bot.durations import parse_plan
 from bot.errors import (
     AlreadyAnswered,
-    AlreadyHasOpenRequest,
     DeliveryFailed,
     IncidentNotFound,
     InvalidForm,
@@ -57,13 +53,6 @@ log = logging.getLogger(__name__)
 
 NAME_MAX = 80
 PLACE_MAX = 120
-# Transient failures are retried with growing pauses, then given up with the reason recorded.
-MAX_ATTEMPTS = 6
-# Kinds that go out in bursts (everyone affected by an incident) and are paced to Slack's limits;
-# other kinds are one-off notices, sent as they come.
-_PACED = frozenset({ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP})
-
-Sender = Callable[[ScheduledMessage], Awaitable[MessageRef]]
 # What "I'd like to talk to a peer" asks about, by kind of incident.
 _TALK_AREA = {
     IncidentKind.CRITICAL_INCIDENT: Area.TRAUMA,
@@ -78,10 +67,7 @@ class CheckinPolicy:
 
     plans: dict[IncidentKind, list[timedelta]]
     window: str  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
-    grace: timedelta
-    rate_per_second: float
     program_tz: ZoneInfo
-    claim_lease: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -135,6 +121,7 @@ class CheckinService:
         clock: Clock,
         roles: Roles,
         requests: RequestService,
+        deliveries: Deliveries,
         policy: CheckinPolicy,
     ) -> None:
         self._db = db
@@ -145,19 +132,9 @@ class CheckinService:
         self._requests = requests
         self._policy = policy
         self._windows: dict[str, ServiceHours] = {}
-        self._stopping = False
-        self._senders: dict[ScheduledKind, Sender] = {}
-
-    def register(self, kinds: Iterable[ScheduledKind], sender: Sender) -> None:
-        """Let another area send its own kinds of scheduled message through this engine."""
-        for kind in kinds:
-            if kind in self._senders or kind in _PACED:
-                raise ValueError(f"{kind} already has a sender")
-            self._senders[kind] = sender
-
-    def request_stop(self) -> None:
-        """Finish the message in hand and claim no more (the app is stopping)."""
-        self._stopping = True
+        deliveries.register(
+            [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
+        )
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
@@ -167,7 +144,7 @@ class CheckinService:
 
     async def register_incident(self, *, coordinator_id: str, form: IncidentForm) -> int:
         """Validate and store an incident (preparing); :meth:`prepare` schedules its check-ins."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         kind, name, occurred_on, plan, debrief_at, place, errors = self._validate(form)
         if errors:
             raise InvalidForm(errors)
@@ -188,7 +165,7 @@ class CheckinService:
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="incident created",
-                detail=f"#{incident_id} {name} ({kind.value}), {len(plan)} check-ins each",
+                detail=f"#{incident_id} {name} ({kind.value.replace('_', ' ')}), {len(plan)} check-ins each",
                 now=self._clock.now(),
             )
         log.info("incident %s registered", incident_id)
@@ -242,11 +219,13 @@ class CheckinService:
                 )
             )
         async with self._db.transaction() as tx:
-            await tx.schedule.add_members(incident.id, members)
-            await tx.schedule.schedule(rows)
+            # Claim the incident first: two instances recovering it at once schedule it once.
             ready = await tx.schedule.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
+            if ready:
+                await tx.schedule.add_members(incident.id, members)
+                await tx.schedule.schedule(rows)
         if not ready:
             return
         checkins = [r for r in rows if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE]
@@ -266,96 +245,17 @@ class CheckinService:
         except Exception as exc:  # noqa: BLE001 - the schedule stands even if this note fails
             log.warning("incident %s: summary to coordinator failed: %s", incident.id, type(exc).__name__)
 
-    # Delivering
-
-    async def deliver_due(self, *, limit: int = 500) -> int:
-        """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
-        now = self._clock.now()
-        async with self._db.transaction() as tx:
-            # Every run, not only at start: a claim younger than the lease at a restart would
-            # otherwise stay "sending" until the next restart.
-            abandoned = await tx.schedule.abandon_stale_claims(now - self._policy.claim_lease)
-            missed = await tx.schedule.miss_older_than(now - self._policy.grace)
-            due = await tx.schedule.due(now, limit)
-        if abandoned:
-            log.warning(
-                "%d scheduled message(s) were mid-send when a process stopped: unconfirmed", abandoned
-            )
-        if missed:
-            log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
-        sent = 0
-        for message in due:
-            if self._stopping:
-                break
-            if sent and message.kind in _PACED:
-                await asyncio.sleep(1 / self._policy.rate_per_second)
-            if await self._deliver(message):
-                sent += 1
-        return sent
-
-    async def deliver_now(self, message_ids: Iterable[int]) -> None:
-        """Send these messages at once (just recorded with a decision); what fails is retried later."""
-        for message_id in message_ids:
-            async with self._db.read() as tx:
-                message = await tx.schedule.get(message_id)
-            if message is not None and message.state == ScheduledState.DUE:
-                await self._deliver(message)
-
-    async def _deliver(self, message: ScheduledMessage) -> bool:
-        now = self._clock.now()
-        async with self._db.transaction() as tx:
-            if not await tx.schedule.claim(message.id, now):
-                return False  # another worker (or instance) holds it
-        try:
-            ref = await self._send(message)
-        except DeliveryFailed as failure:
-            async with self._db.transaction() as tx:
-                await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
-            log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
-            return False
-        except TimeoutError:
-            # Slack may have posted it and been slow to say so: never risk sending it twice.
-            async with self._db.transaction() as tx:
-                await tx.schedule.settle(
-                    message.id, ScheduledState.UNCONFIRMED, now=now, reason="no answer from Slack in time"
-                )
-            log.warning("scheduled message %s unconfirmed: Slack did not answer in time", message.id)
-            return False
-        except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
-            attempts = message.attempts + 1
-            async with self._db.transaction() as tx:
-                if attempts >= MAX_ATTEMPTS:
-                    await tx.schedule.settle(
-                        message.id, ScheduledState.FAILED, now=now, reason=type(exc).__name__
-                    )
-                else:
-                    retry_at = self._clock.now() + timedelta(seconds=30 * 2**attempts)
-                    await tx.schedule.settle(message.id, ScheduledState.DUE, now=now, due_at=retry_at)
-            log.warning(
-                "scheduled message %s not delivered (%s), attempt %d",
-                message.id,
-                type(exc).__name__,
-                attempts,
-            )
-            return False
-        async with self._db.transaction() as tx:
-            await tx.schedule.settle(
-                message.id, ScheduledState.SENT, now=self._clock.now(), channel_id=ref.channel_id, ts=ref.ts
-            )
-        log.info("scheduled message %s sent", message.id)
-        return True
+    # Delivering (the engine in bot.deliveries claims each message and calls this)
 
     async def _send(self, message: ScheduledMessage) -> MessageRef:
-        sender = self._senders.get(ScheduledKind(message.kind))
-        if sender is not None:
-            return await sender(message)
         if message.kind == ScheduledKind.FOLLOW_UP:
             requester = None
             if message.request_id is not None:
                 async with self._db.read() as tx:
                     request = await tx.requests.get(message.request_id)
-                # Identity only if this supporter held the request (and it has not been purged).
-                if request is not None and request.assignee_id == message.recipient_id:
+                # Identity only if this supporter held the request (and it has not been purged),
+                # and never for an anonymous request whose requester kept their name private.
+                if request is not None and request.assignee_id == message.recipient_id and request.named:
                     requester = request.requester_id
             card = FollowUpCard(request_id=message.request_id or 0, requester_id=requester)
             return await self._notifier.send_follow_up(message.recipient_id, card)
@@ -429,18 +329,13 @@ class CheckinService:
             contact=ContactMode.SLACK,
             incident_id=incident.id,
         )
-        try:
-            request = await self._requests.submit(requester_id=user_id, form=form)
-        except AlreadyHasOpenRequest:
-            return False
-        await self._requests.start(request_id=request.id)
-        return True
+        return await self._requests.ask_for_peer(requester_id=user_id, form=form)
 
     # Coordinators
 
     async def incidents(self, *, coordinator_id: str) -> list[IncidentProgress]:
         """Open incidents with their progress, as counts."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
             incidents = await tx.schedule.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
             return [
@@ -454,7 +349,7 @@ class CheckinService:
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
         async with self._db.transaction() as tx:
             closed = await tx.schedule.set_incident_state(
@@ -478,6 +373,21 @@ class CheckinService:
 
     async def schedule_follow_up(self, *, request_id: int, supporter_id: str, after: timedelta) -> None:
         """Remind a supporter to check back in, ``after`` from now (inside their working hours)."""
+        await self.schedule_for_supporter(
+            kind=ScheduledKind.FOLLOW_UP, request_id=request_id, supporter_id=supporter_id, after=after
+        )
+        log.info("follow-up for request %s scheduled", request_id)
+
+    async def schedule_for_supporter(
+        self,
+        *,
+        kind: ScheduledKind,
+        request_id: int,
+        supporter_id: str,
+        after: timedelta,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Schedule a DM to a supporter about a request, ``after`` from now, inside their working hours."""
         profiles = await self._directory.profiles({supporter_id})
         profile = profiles.get(supporter_id)
         due = self._window(profile.tz if profile else None).next_opening(self._clock.now() + after)
@@ -485,33 +395,23 @@ class CheckinService:
             await tx.schedule.schedule(
                 [
                     NewScheduled(
-                        kind=ScheduledKind.FOLLOW_UP,
+                        kind=kind,
                         recipient_id=supporter_id,
                         due_at=due,
                         request_id=request_id,
+                        dedupe_key=dedupe_key,
                     )
                 ]
             )
-        log.info("follow-up for request %s scheduled", request_id)
 
     # Start-up
 
     async def recover(self) -> None:
-        """At start: settle claims abandoned mid-send, and finish incidents left preparing."""
-        async with self._db.transaction() as tx:
-            abandoned = await tx.schedule.abandon_stale_claims(self._clock.now() - self._policy.claim_lease)
+        """At start: finish incidents left preparing."""
+        async with self._db.read() as tx:
             preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
-        if abandoned:
-            log.warning(
-                "%d scheduled message(s) were mid-send when a process stopped: marked unconfirmed", abandoned
-            )
         for incident in preparing:
             await self.prepare(incident_id=incident.id)
-
-    async def next_due_at(self) -> datetime | None:
-        """When the next scheduled message falls due."""
-        async with self._db.read() as tx:
-            return await tx.schedule.next_due_at()
 
     # Internals
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.durations import parse_duration, parse_plan
+from bot.durations import parse_duration, parse_leads, parse_plan
 from bot.service_hours import ServiceHours
 
 DEFAULT_RESOURCES = [
@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
     peer_min_count: int = Field(default=3, ge=2)
     peer_retention_days: int = Field(default=30, ge=0, le=3650)
+    peer_training_valid_days: int = Field(default=365, ge=1, le=3650)
+    peer_event_reminders: str = "1d,1h"
     log_level: str = "INFO"
 
     @field_validator("peer_coordinators", mode="before")
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
             "PEER_CHECKIN_OFFSETS_ILLNESS": lambda: parse_plan(self.peer_checkin_offsets_illness),
             "PEER_CHECKIN_HOURS": lambda: ServiceHours.parse(self.peer_checkin_hours, "UTC"),
             "PEER_CHECKIN_GRACE": lambda: parse_duration(self.peer_checkin_grace),
+            "PEER_EVENT_REMINDERS": lambda: parse_leads(self.peer_event_reminders),
         }
         for name, check in checks.items():
             try:
@@ -97,6 +100,14 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Whether to run over Socket Mode instead of HTTP."""
         return self.slack_app_token is not None
+
+
+class DatabaseSettings(BaseSettings):
+    """Only what ``python -m bot migrate`` needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./peer-support.db"
 
 
 def describe_error(error: ValidationError) -> str:

@@ -40,3 +40,31 @@ def format_plan(plan: list[timedelta]) -> str:
         unit = next(u for u in ("w", "d", "h", "m", "s") if seconds % _UNITS[u] == 0)
         out.append(f"{seconds // _UNITS[unit]}{unit}")
     return ",".join(out)
+
+
+def parse_leads(text: str, *, max_items: int = 5) -> list[timedelta]:
+    """How long before an event its reminders go out, e.g. ``1d,1h``: positive, distinct, longest first.
+
+    ``none`` (or nothing) means no reminders.
+    """
+    items = [part for part in text.replace(" ", "").lower().split(",") if part]
+    if items in ([], ["none"]):
+        return []
+    if len(items) > max_items:
+        raise ValueError(f"at most {max_items} reminders")
+    leads = [parse_duration(item) for item in items]
+    if any(d <= timedelta(0) for d in leads):
+        raise ValueError("every reminder must come some time before the start")
+    if len(set(leads)) != len(leads):
+        raise ValueError("the same reminder is listed twice")
+    return sorted(leads, reverse=True)
+
+
+def describe_lead(lead: timedelta) -> str:
+    """A lead time in words, e.g. ``1 day``, ``2 hours``, ``30 minutes``."""
+    seconds = int(lead.total_seconds())
+    for unit, size in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"  # pragma: no cover - every whole number of seconds matches "second"

@@ -94,5 +94,69 @@ class IncidentNotFound(DomainError):
     """No open incident with that number."""
 
 
+class CoordinatorFromSettings(DomainError):
+    """A coordinator named in PEER_COORDINATORS cannot be removed in Slack."""
+
+    def __init__(self, user_ids: list[str]) -> None:
+        super().__init__(f"{len(user_ids)} coordinator(s) from the settings")
+        self.user_ids = user_ids
+
+
+class LastCoordinator(DomainError):
+    """Removing these coordinators would leave the program without one."""
+
+
+class Suspended(DomainError):
+    """A coordinator paused this supporter's offers; only a coordinator can resume them."""
+
+
+class AlreadyOnRoster(DomainError):
+    """The person is already a peer supporter."""
+
+
+class AlreadyVolunteered(DomainError):
+    """The person's offer to volunteer is already waiting for a decision."""
+
+
+class AlreadyDecided(DomainError):
+    """Another coordinator already decided on this volunteer."""
+
+    def __init__(self, decided_by: str | None) -> None:
+        super().__init__("already decided")
+        self.decided_by = decided_by
+
+
+class VolunteerNotFound(DomainError):
+    """No such offer to volunteer."""
+
+
+class EventNotFound(DomainError):
+    """No upcoming event with that number (it ended, was cancelled, or never existed)."""
+
+
+class EventStarted(DomainError):
+    """RSVPs close when the event starts."""
+
+
+class ConcernNotFound(DomainError):
+    """No such concern."""
+
+
+class ConcernHandled(DomainError):
+    """Another coordinator already acted on this concern."""
+
+    def __init__(self, handled_by: str | None) -> None:
+        super().__init__("already handled")
+        self.handled_by = handled_by
+
+
 class InvalidPeriod(DomainError):
     """A reporting period that could not be read; the message says why."""
+
+
+class NotYourConversation(DomainError):
+    """A click on a relayed conversation by someone who is not in it."""
+
+
+class ConversationEnded(DomainError):
+    """The relayed conversation has ended; nothing more is passed on."""

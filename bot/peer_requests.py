@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.choices import choice
 from bot.errors import (
@@ -33,9 +34,10 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
-from bot.ports import Clock, EscalationCard, Notifier, OfferCard
+from bot.ports import Clock, EscalationCard, HomeRefresh, NoHomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
+from bot.training import TrainingPolicy
 from storage.db import Database, Tx
 from storage.models import (
     OPEN_REQUEST_STATES,
@@ -44,6 +46,7 @@ from storage.models import (
     Area,
     ContactChannel,
     ContactMode,
+    ConversationEnd,
     MessageRef,
     Offer,
     OfferState,
@@ -67,6 +70,16 @@ EXPIRIES_BEFORE_AWAY = 3
 _NO_CAPACITY_LIMIT = 1_000_000
 # At start, offers answered this recently are redrawn, in case a crash cut off their redraw.
 REDRAW_AT_START = timedelta(hours=1)
+# An offer DM claimed for sending this recently is left to its sender by other instances' sweeps.
+SEND_LEASE = timedelta(minutes=2)
+
+
+async def quietly(work: Awaitable[object], what: str, request_id: int) -> None:
+    """Send a notification; a failure is logged (ids only) and never undoes a decision."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
+        log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,7 @@ class RequestForm:
     excluded_ids: frozenset[str] = frozenset()
     note: str | None = None
     incident_id: int | None = None  # asked from a check-in after this incident
+    anonymous: bool = False  # talk through the app's relay, without the supporter seeing who
 
 
 class RouteResult(StrEnum):
@@ -99,6 +113,11 @@ class _Outbox:
 
     new_offers: list[Offer] = field(default_factory=list)
     redraw: list[Offer] = field(default_factory=list)
+    # Whose Home tab shows something that changed (and whether coordinators' counts did).
+    homes: set[str | None] = field(default_factory=set)
+    coordinators: bool = False
+    # A request that was escalated and no longer waits: its alerts are redrawn ("offered"/"withdrawn").
+    resolved: tuple[PeerRequest, str] | None = None
     notices_of: int | None = None  # a request whose recorded notices are due
 
 
@@ -111,8 +130,21 @@ class RequestStatus:
 
     request_id: int
     state: RequestState
-    assignee_id: str | None
+    assignee_id: str | None  # never for an anonymous request: the relay shows a label instead
     created_at: datetime
+    anonymous: bool = False
+
+
+class ConversationHooks(Protocol):
+    """What the relay of anonymous requests hears of a request's life (see ``bot.relay``)."""
+
+    async def request_assigned(self, *, request_id: int) -> None:
+        """An anonymous request was accepted: open its conversation."""
+        ...
+
+    async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        """The supporter no longer holds the request: end their conversation, if any."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -122,6 +154,7 @@ class RequestPolicy:
     offer_timeout: timedelta
     capacity: int
     note_max_length: int
+    training: TrainingPolicy
 
 
 class RequestService:
@@ -136,6 +169,7 @@ class RequestService:
         hours: ServiceHours,
         roles: Roles,
         policy: RequestPolicy,
+        homes: HomeRefresh | None = None,
         deliver_now: DeliverNow | None = None,
     ) -> None:
         self._db = db
@@ -148,6 +182,12 @@ class RequestService:
         self._policy = policy
         # Offer DMs on their way from this process: the sweep never sends one a second time.
         self._sending: set[int] = set()
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
+        self._hooks: ConversationHooks | None = None
+
+    def attach_conversations(self, hooks: ConversationHooks) -> None:
+        """Let the relay hear when anonymous requests are assigned and released."""
+        self._hooks = hooks
 
     # Making a request
 
@@ -171,6 +211,11 @@ class RequestService:
             errors["preferred_supporter"] = "You also listed this person as someone to avoid."
         elif preferred == requester_id:
             errors["preferred_supporter"] = "Please choose someone other than yourself."
+        if form.anonymous and contact not in (None, ContactMode.SLACK):
+            errors["contact"] = (
+                "An anonymous conversation happens in Slack, through this app. Choose"
+                ' "Slack message", or untick "Keep my name private".'
+            )
         now = self._clock.now()
         async with self._db.transaction() as tx:
             if preferred is not None and "preferred_supporter" not in errors:
@@ -196,15 +241,26 @@ class RequestService:
                 excluded_ids=form.excluded_ids - {requester_id},
                 now=now,
                 incident_id=form.incident_id,
+                anonymous=form.anonymous,
             )
             await self._record(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
         log.info("request %s created", request.id)
+        self._homes.changed(requester_id, coordinators=True)
         return request
 
     async def start(self, *, request_id: int) -> RouteResult:
         """After a request is stored: tell the requester what happens next, then route it."""
         await self._send_notices(request_id)
         return await self.route(request_id=request_id)
+
+    async def ask_for_peer(self, *, requester_id: str, form: RequestForm) -> bool:
+        """Make and route a request from a button ("I'd like to talk to a peer"); False if one is open."""
+        try:
+            request = await self.submit(requester_id=requester_id, form=form)
+        except AlreadyHasOpenRequest:
+            return False
+        await self.start(request_id=request.id)
+        return True
 
     # Routing
 
@@ -240,6 +296,11 @@ class RequestService:
                 outbox.new_offers.append(offer)
             if request.state != RequestState.OFFERED:
                 await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+                # The requester's Home and the coordinators' counts show the state.
+                outbox.homes.add(request.requester_id)
+                outbox.coordinators = True
+            if request.state == RequestState.ESCALATED:
+                outbox.resolved = (request, "offered")
             log.info("request %s offered to %d supporter(s)", request.id, len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
@@ -253,14 +314,27 @@ class RequestService:
         fields = {"escalated_at": now} if first_time else {}
         await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=fields)
         # Coordinators are alerted every time it comes back to them; the requester is told once.
-        coordinators = self._roles.coordinators()
+        coordinators = await self._roles.coordinators_in(tx)
         if not coordinators:
             log.error("request %s escalated but no coordinators are configured", request.id)
         for coordinator_id in coordinators:
-            await self._record(tx, ScheduledKind.ESCALATION_ALERT, coordinator_id, request.id, now)
+            # One alert each time it comes back: numbered, so a repeated decision records it once.
+            seq = await tx.schedule.count_for_request(
+                request.id, ScheduledKind.ESCALATION_ALERT, coordinator_id
+            )
+            await self._record(
+                tx,
+                ScheduledKind.ESCALATION_ALERT,
+                coordinator_id,
+                request.id,
+                now,
+                key=f"escalation_alert:{request.id}:{coordinator_id}:{seq}",
+            )
         if first_time and request.requester_id is not None:
             await self._record(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
         outbox.notices_of = request.id
+        outbox.homes.add(request.requester_id)
+        outbox.coordinators = True
         log.warning("request %s escalated: no eligible supporter", request.id)
         return RouteResult.ESCALATED
 
@@ -270,9 +344,11 @@ class RequestService:
         excluded = set(request.excluded_ids)
         if request.requester_id is not None:
             excluded.add(request.requester_id)
+        today = self._hours.today(now)
         query = {
             "request_id": request.id,
-            "today": self._hours.today(now),
+            "today": today,
+            "trained_after": self._policy.training.trained_after(today),
             "capacity": self._policy.capacity,
             "after_hours_only": not is_open,
         }
@@ -303,12 +379,16 @@ class RequestService:
 
     # Answers to offers
 
-    async def accept(self, *, offer_id: int, user_id: str) -> PeerRequest:
-        """Assign the request to the supporter who accepted; first Accept wins."""
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+        """Assign the request to the supporter who accepted; first Accept wins.
+
+        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
+        before it was recorded, the click supplies it, so the DM is still redrawn.
+        """
         now = self._clock.now()
         outbox = _Outbox()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state == OfferState.ACCEPTED:
                 raise AlreadyAccepted()
             if offer.state != OfferState.OPEN:
@@ -328,31 +408,47 @@ class RequestService:
                 for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
                     await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
                     outbox.redraw.append(other)
-                if request.requester_id is not None:
+                # An anonymous requester is not told who: the relay opens their conversation.
+                if request.requester_id is not None and not request.anonymous:
                     await self._record(
-                        tx, ScheduledKind.REQUEST_ASSIGNED, request.requester_id, request.id, now
+                        tx,
+                        ScheduledKind.REQUEST_ASSIGNED,
+                        request.requester_id,
+                        request.id,
+                        now,
+                        key=f"request_assigned:{request.id}:{offer.id}",
                     )
                 outbox.notices_of = request.id
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
+        if assigned:
+            outbox.homes.update({request.requester_id, user_id})
+            outbox.coordinators = True
         await self._flush(outbox)
+        await self._redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
+        if request.anonymous and self._hooks is not None:
+            # Neither learns who the other is: the relay opens their conversation instead.
+            await self._quietly(
+                self._hooks.request_assigned(request_id=request.id), "open_conversation", request.id
+            )
         return request
 
-    async def pass_offer(self, *, offer_id: int, user_id: str) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id)
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
             if offer.state != OfferState.OPEN:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
         log.info("request %s passed by one supporter", offer.request_id)
         await self._flush(_Outbox(redraw=[offer]))
+        await self._redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
 
     async def expire_due(self) -> int:
@@ -400,7 +496,8 @@ class RequestService:
         async with self._db.transaction() as tx:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
         log.info("request %s handed back", request_id)
-        await self._flush(_Outbox(redraw=[offer]))
+        await self._flush(_Outbox(redraw=[offer], homes={user_id}))
+        await self._released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
 
     async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
@@ -435,13 +532,20 @@ class RequestService:
                 now=now,
             )
         log.info("request %s closed", request_id)
-        await self._flush(_Outbox(redraw=offers))
+        await self._flush(_Outbox(redraw=offers, homes={user_id, request.requester_id}, coordinators=True))
+        await self._released(request_id, user_id, ConversationEnd.CLOSED)
         if request.requester_id is not None:
             await self._quietly(
                 self._notifier.request_closed(request.requester_id, referral=referral),
                 "request_closed",
                 request_id,
             )
+
+    async def held_by(self, *, supporter_id: str) -> list[PeerRequest]:
+        """The requests a supporter holds now (theirs to see in full)."""
+        async with self._db.read() as tx:
+            held = [await tx.requests.get(i) for i in await tx.requests.assigned_to(supporter_id)]
+        return [r for r in held if r is not None]
 
     async def held_request(self, *, request_id: int, user_id: str) -> PeerRequest:
         """The request if ``user_id`` holds it, else :class:`NotHeldByYou`."""
@@ -462,8 +566,9 @@ class RequestService:
         return RequestStatus(
             request_id=request.id,
             state=request.state,
-            assignee_id=request.assignee_id,
+            assignee_id=None if request.anonymous else request.assignee_id,
             created_at=request.created_at,
+            anonymous=request.anonymous,
         )
 
     async def cancel(self, *, requester_id: str) -> int:
@@ -484,13 +589,16 @@ class RequestService:
                     only_from=[OfferState.OPEN, OfferState.ACCEPTED],
                 )
         log.info("request %s cancelled", request.id)
-        await self._flush(_Outbox(redraw=live))
+        resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
+        homes = {requester_id, request.assignee_id}
+        await self._flush(_Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved))
         if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
             await self._quietly(
                 self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
                 "request_withdrawn",
                 request.id,
             )
+            await self._released(request.id, request.assignee_id, ConversationEnd.CANCELLED)
         return request.id
 
     # Coordinators
@@ -500,8 +608,9 @@ class RequestService:
 
         Records the offer and returns its id; :meth:`send_offer` delivers it.
         """
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
+        today = self._hours.today(now)
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
             if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
@@ -512,7 +621,8 @@ class RequestService:
             picks = await tx.roster.eligible(
                 request_id=request.id,
                 excluded_ids=excluded,
-                today=self._hours.today(now),
+                today=today,
+                trained_after=self._policy.training.trained_after(today),
                 capacity=_NO_CAPACITY_LIMIT,
                 after_hours_only=False,
                 limit=1,
@@ -535,14 +645,26 @@ class RequestService:
                 now=now,
             )
         log.info("request %s handed on by a coordinator", request_id)
+        self._homes.changed(request.requester_id, coordinators=True)
         return offer.id
 
     async def send_offer(self, *, offer_id: int) -> None:
         """Deliver a recorded offer's DM (if it is still open and unsent)."""
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
-        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
-            await self._flush(_Outbox(new_offers=[offer]))
+            request = None if offer is None else await tx.requests.get(offer.request_id)
+        if offer is None or request is None:
+            return
+        outbox = _Outbox(resolved=(request, "offered"))
+        if offer.state == OfferState.OPEN and offer.message_ts is None:
+            outbox.new_offers.append(offer)
+        await self._flush(outbox)
+
+    async def redraw_held(self, *, request_id: int) -> None:
+        """Redraw the held offer of a request (after an anonymous requester shared their name)."""
+        async with self._db.read() as tx:
+            held = await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+        await self._flush(_Outbox(redraw=held))
 
     # Supporters leaving the rotation
 
@@ -557,7 +679,9 @@ class RequestService:
             if hand_back:
                 for request_id in await tx.requests.assigned_to(supporter_id):
                     held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
-        await self._flush(_Outbox(redraw=offers + held))
+        await self._flush(_Outbox(redraw=offers + held, homes={supporter_id}, coordinators=True))
+        for offer in held:
+            await self._released(offer.request_id, supporter_id, ConversationEnd.HANDED_BACK)
         for request_id in sorted({o.request_id for o in offers + held}):
             await self.route(request_id=request_id)
 
@@ -570,23 +694,27 @@ class RequestService:
         commit; a crash in between left the card showing Accept and Pass, and the supporter who
         accepted without a Close button. Redrawing what was answered recently heals that.
         """
-        await self.resend_unsent()
+        # Whoever claimed these before the crash is gone (or, with several instances, may still be
+        # sending: at least once, the same offer).
+        await self.resend_unsent(claimed_too=True)
         async with self._db.read() as tx:
             answered = await tx.requests.answered_offers_since(self._clock.now() - REDRAW_AT_START)
         await self._flush(_Outbox(redraw=answered))
 
-    async def resend_unsent(self) -> None:
+    async def resend_unsent(self, *, claimed_too: bool = False) -> None:
         """Send offers recorded but not delivered: at start (a crash between the two) and every sweep
         (Slack failed); until the offer's deadline, when :meth:`expire_due` gives it up.
 
         At least once: a DM that landed just before a crash, or whose answer timed out, is sent again
-        (the same offer, so either copy answers it).
+        (the same offer, so either copy answers it). An offer another instance claimed for sending
+        less than :data:`SEND_LEASE` ago is left to it, unless ``claimed_too``.
         """
         async with self._db.read() as tx:
             unsent = [o for o in await tx.requests.unsent_open_offers() if o.id not in self._sending]
         if unsent:
             log.info("sending %d offer(s) recorded but not delivered", len(unsent))
-        await self._flush(_Outbox(new_offers=unsent))
+        for offer in unsent:
+            await self._deliver(offer, claimed_too=claimed_too)
 
     async def sweep(self) -> None:
         """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
@@ -598,10 +726,22 @@ class RequestService:
 
     # Internals
 
-    async def _own_offer(self, tx: Tx, offer_id: int, user_id: str) -> Offer:
+    async def _released(self, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        if self._hooks is not None:
+            await self._quietly(
+                self._hooks.request_released(request_id=request_id, supporter_id=supporter_id, why=why),
+                "end_conversation",
+                request_id,
+            )
+
+    async def _own_offer(
+        self, tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None
+    ) -> Offer:
         offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.supporter_id != user_id:
             raise NotYourOffer()
+        if offer.message_ts is None and clicked is not None:
+            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
         return offer
 
     async def _give_up(
@@ -631,13 +771,24 @@ class RequestService:
             await self._deliver(offer)
         for offer in outbox.redraw:
             await self._redraw(offer.id)
+        if outbox.homes or outbox.coordinators:
+            self._homes.changed(*outbox.homes, coordinators=outbox.coordinators)
+        if outbox.resolved is not None:
+            await self._resolve_alerts(*outbox.resolved)
         if outbox.notices_of is not None:
             await self._send_notices(outbox.notices_of)
 
-    async def _deliver(self, offer: Offer) -> None:
+    async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
         card = await self._card(offer.id)
         if card is None or offer.id in self._sending:
             return
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            claimed = await tx.requests.claim_offer_send(
+                offer.id, now, stale_before=None if claimed_too else now - SEND_LEASE
+            )
+        if not claimed:
+            return  # delivered, answered or withdrawn meanwhile, or on its way from another instance
         self._sending.add(offer.id)
         try:
             ref = await self._notifier.send_offer(offer.supporter_id, card)
@@ -648,6 +799,8 @@ class RequestService:
             return
         except Exception as exc:  # noqa: BLE001 - Slack down, rate-limited or slow: the sweep sends it again
             log.warning("offer %s not delivered yet: %s", offer.id, type(exc).__name__)
+            async with self._db.transaction() as tx:
+                await tx.requests.release_offer_send(offer.id)
             return
         finally:
             self._sending.discard(offer.id)
@@ -657,16 +810,19 @@ class RequestService:
             await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
 
     async def _unreachable(self, offer: Offer, reason: str) -> None:
-        """Slack will not DM this supporter: skip them, set them away, tell coordinators (not the request)."""
+        """Slack will not DM this supporter: flag them unreachable (left out of the rotation and shown
+        to coordinators on the Home tab) and away, tell coordinators once (never the request), and
+        move their offers on. ``/peer available`` clears both."""
         log.warning("offer %s undeliverable (%s)", offer.id, reason)
         async with self._db.transaction() as tx:
             await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+            flagged = await tx.roster.set_unreachable(offer.supporter_id, reason)
             supporter = await tx.roster.get(offer.supporter_id)
-            newly_away = supporter is not None and not supporter.away
-            if newly_away:
+            if supporter is not None and not supporter.away:
                 await tx.roster.set_away(offer.supporter_id, until=None)
-        if newly_away:
-            for coordinator_id in self._roles.coordinators():
+        if flagged:
+            self._homes.changed(offer.supporter_id, coordinators=True)
+            for coordinator_id in await self._roles.all_coordinators():
                 await self._quietly(
                     self._notifier.supporter_unreachable(
                         coordinator_id, supporter_id=offer.supporter_id, reason=reason
@@ -676,6 +832,15 @@ class RequestService:
                 )
             await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
         await self.route(request_id=offer.request_id)
+
+    async def _redraw_duplicate(self, offer: Offer, clicked: MessageRef | None) -> None:
+        """A crash between sending an offer and recording it can leave two DMs of one offer
+        (the lost one and the resent one); the one clicked is redrawn as well."""
+        if clicked is None or offer.message_ts in (None, clicked.ts):
+            return
+        card = await self._card(offer.id)
+        if card is not None:
+            await self._quietly(self._notifier.update_offer(clicked, card), "update_offer", offer.request_id)
 
     async def _redraw(self, offer_id: int) -> None:
         async with self._db.read() as tx:
@@ -688,7 +853,11 @@ class RequestService:
             await self._quietly(self._notifier.update_offer(ref, card), "update_offer", offer.request_id)
 
     async def _card(self, offer_id: int) -> OfferCard | None:
-        """The offer as its supporter may see it now: identity only while they hold it."""
+        """The offer as its supporter may see it now: identity only while they hold it.
+
+        An anonymous request never carries the requester, not even to its holder, until
+        the requester shares their name.
+        """
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
             request = None if offer is None else await tx.requests.get(offer.request_id)
@@ -703,17 +872,31 @@ class RequestService:
             urgency=Urgency(request.urgency),
             contact=ContactMode(request.contact),
             expires_at=offer.expires_at,
-            requester_id=request.requester_id if holds else None,
+            requester_id=request.requester_id if holds and request.named else None,
             note=request.note if holds else None,
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
+            anonymous=not request.named,
         )
 
     # A request's notices
 
     @staticmethod
-    async def _record(tx: Tx, kind: ScheduledKind, recipient_id: str, request_id: int, now: datetime) -> None:
+    async def _record(
+        tx: Tx,
+        kind: ScheduledKind,
+        recipient_id: str,
+        request_id: int,
+        now: datetime,
+        *,
+        key: str | None = None,
+    ) -> None:
+        """Record a notice with the decision; ``key`` when the same notice may be owed again later."""
         await tx.schedule.schedule(
-            [NewScheduled(kind=kind, recipient_id=recipient_id, request_id=request_id, due_at=now)]
+            [
+                NewScheduled(
+                    kind=kind, recipient_id=recipient_id, request_id=request_id, due_at=now, dedupe_key=key
+                )
+            ]
         )
 
     async def _send_notices(self, request_id: int) -> None:
@@ -734,10 +917,15 @@ class RequestService:
                 now = self._clock.now()
                 opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
                 return await self._notifier.request_received(
-                    request.requester_id, request_id=request.id, next_opening=opening
+                    request.requester_id,
+                    request_id=request.id,
+                    next_opening=opening,
+                    anonymous=request.anonymous,
                 )
             case ScheduledKind.REQUEST_ASSIGNED if (
-                request.state == RequestState.ASSIGNED and request.assignee_id is not None
+                request.state == RequestState.ASSIGNED
+                and request.assignee_id is not None
+                and not request.anonymous
             ):
                 return await self._notifier.request_assigned(
                     request.requester_id, supporter_id=request.assignee_id, contact=request.contact
@@ -745,22 +933,42 @@ class RequestService:
             case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
                 return await self._notifier.request_escalated(request.requester_id)
             case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
-                card = EscalationCard(
-                    request_id=request.id,
-                    area=Area(request.area),
-                    urgency=Urgency(request.urgency),
-                    waiting_since=request.created_at,
-                )
-                return await self._notifier.alert_coordinator(message.recipient_id, card)
+                return await self._send_alert(message.recipient_id, request)
         raise DeliveryFailed(f"request is {request.state}")
 
+    async def _send_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
+        """One coordinator's alert; where it landed is kept so it is redrawn once the request
+        no longer waits (at once, if that happened while it was on its way)."""
+        ref = await self._notifier.alert_coordinator(coordinator_id, self._alert_card(request))
+        async with self._db.transaction() as tx:
+            await tx.requests.add_alerts(request.id, [ref])
+            current = await tx.requests.get(request.id)
+        if current is not None and current.state != RequestState.ESCALATED:
+            resolution = "withdrawn" if current.state == RequestState.CANCELLED else "offered"
+            await self._resolve_alerts(current, resolution)
+        return ref
+
     @staticmethod
-    async def _quietly(work: Awaitable[object], what: str, request_id: int) -> None:
-        """Send a notification; a failure is logged (ids only) and never undoes a decision."""
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
-            log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)
+    def _alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
+        return EscalationCard(
+            request_id=request.id,
+            area=Area(request.area),
+            urgency=Urgency(request.urgency),
+            waiting_since=request.created_at,
+            resolution=resolution,
+        )
+
+    async def _resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
+        async with self._db.transaction() as tx:
+            refs = await tx.requests.take_alerts(request.id)
+        if refs:
+            await self._quietly(
+                self._notifier.resolve_alerts(refs, self._alert_card(request, resolution)),
+                "resolve_alerts",
+                request.id,
+            )
+
+    _quietly = staticmethod(quietly)
 
     def _validate_choices(
         self, form: RequestForm

@@ -7,20 +7,42 @@ the requester and note only once that supporter has accepted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from storage.models import (
+    Announcement,
     Area,
+    CareAnswer,
     CheckinAnswer,
+    Concern,
     ContactMode,
+    ConversationEnd,
     IncidentKind,
     MessageRef,
     OfferState,
     Referral,
+    Side,
     Urgency,
+    VolunteerState,
 )
+
+
+class HomeRefresh(Protocol):
+    """What services call, after they commit, when something a Home tab shows has changed."""
+
+    def changed(self, *user_ids: str | None, coordinators: bool = False) -> None:
+        """These people's Homes (and every coordinator's, if asked) need redrawing; never blocks."""
+        ...
+
+
+class NoHomeRefresh:
+    """A :class:`HomeRefresh` that does nothing (for services used without Home tabs)."""
+
+    def changed(self, *user_ids: str | None, coordinators: bool = False) -> None:
+        """Nothing to redraw."""
 
 
 class Clock(Protocol):
@@ -46,6 +68,8 @@ class OfferCard:
     requester_id: str | None = None
     note: str | None = None
     minutes: int | None = None
+    # The requester asked to stay anonymous and has not shared their name: never a requester_id.
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,8 @@ class EscalationCard:
     area: Area
     urgency: Urgency
     waiting_since: datetime
+    # Set once the request no longer waits: "offered" or "withdrawn".
+    resolution: str | None = None
 
 
 class Notifier(Protocol):
@@ -70,7 +96,7 @@ class Notifier(Protocol):
         ...
 
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> MessageRef:
         """Tell the requester what happens next (``next_opening`` when outside hours)."""
         ...
@@ -86,7 +112,11 @@ class Notifier(Protocol):
         ...
 
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
-        """Tell a coordinator a request is waiting, without identity."""
+        """Tell a coordinator a request is waiting, without identity; returns where it landed."""
+        ...
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw coordinators' alerts once the request no longer waits."""
         ...
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
@@ -124,6 +154,10 @@ class Directory(Protocol):
 
     async def channel_members(self, channel_id: str) -> list[str]:
         """Everyone in a channel."""
+        ...
+
+    async def first_name(self, user_id: str) -> str | None:
+        """How a person is called, by first name (None if the directory does not say)."""
         ...
 
 
@@ -192,4 +226,204 @@ class CheckinNotifier(Protocol):
 
     async def incident_ready(self, coordinator_id: str, summary: IncidentReady) -> None:
         """Tell the coordinator the incident is set up."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrainingReminderCard:
+    """A supporter's reminder that their training lapses soon, or has lapsed today."""
+
+    lapses_on: date
+    lapsed: bool
+
+
+@dataclass(frozen=True)
+class VolunteerCard:
+    """A coordinator's review of someone who offered to volunteer, in its current state."""
+
+    volunteer_id: int
+    user_id: str
+    note: str | None
+    state: VolunteerState
+    decided_by: str | None = None
+
+
+class RosterNotifier(Protocol):
+    """Sends the messages of the roster's lifecycle."""
+
+    async def send_volunteer_review(self, coordinator_id: str, card: VolunteerCard) -> MessageRef:
+        """DM a coordinator a volunteer to approve or decline."""
+        ...
+
+    async def update_volunteer_review(self, ref: MessageRef, card: VolunteerCard) -> None:
+        """Redraw a review once a coordinator decided."""
+        ...
+
+    async def volunteer_decided(self, user_id: str, *, approved: bool) -> None:
+        """Tell the volunteer what was decided."""
+        ...
+
+    async def send_training_reminder(self, user_id: str, card: TrainingReminderCard) -> MessageRef:
+        """DM a supporter that their training lapses soon, or has lapsed."""
+        ...
+
+
+class ChannelProblem(StrEnum):
+    """Why the bot cannot post in a channel."""
+
+    NOT_FOUND = "not_found"  # no such channel, or a private one the bot is not in
+    NOT_A_MEMBER = "not_a_member"
+    ARCHIVED = "archived"
+
+
+class ChannelAccess(Protocol):
+    """Whether the bot can post in a channel (asked before anything is announced there)."""
+
+    async def posting_problem(self, channel_id: str) -> ChannelProblem | None:
+        """What stops the bot posting there, or None if it can (or if Slack could not say in time)."""
+        ...
+
+
+class AnnouncementNotifier(Protocol):
+    """Posts the program's events in channels."""
+
+    async def post_announcement(self, event: Announcement) -> MessageRef:
+        """Post an event's announcement in its channel, with how many are going (never who) and RSVP."""
+        ...
+
+    async def update_announcement(self, ref: MessageRef, event: Announcement) -> None:
+        """Redraw an announcement (new count, edited, or cancelled)."""
+        ...
+
+    async def post_event_reminder(self, event: Announcement, *, lead: timedelta) -> MessageRef:
+        """Post a reminder in the event's channel, ``lead`` before it starts."""
+        ...
+
+    async def announcement_failed(
+        self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
+    ) -> None:
+        """Tell the coordinator an announcement could not be posted, and why."""
+        ...
+
+
+class ConcernNotifier(Protocol):
+    """Sends the messages of a concern raised about a colleague; never to that colleague."""
+
+    async def send_concern_alert(self, coordinator_id: str, concern: Concern) -> MessageRef:
+        """DM a coordinator the concern, with ways to act on it."""
+        ...
+
+    async def update_concern_alert(self, ref: MessageRef, concern: Concern) -> None:
+        """Redraw a coordinator's copy once one of them acted."""
+        ...
+
+    async def concern_thanks(self, raiser_id: str) -> None:
+        """Thank the person who raised it, with resources."""
+        ...
+
+    async def ask_supporter_to_reach_out(
+        self, supporter_id: str, *, subject_id: str, coordinator_id: str
+    ) -> None:
+        """Ask a supporter to check in gently with the colleague (never saying who raised it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CareCard:
+    """A check-in with a supporter after a heavy conversation (nothing about that conversation)."""
+
+    message_id: int
+    answer: CareAnswer | None = None
+    request_made: bool | None = None  # after "talk": a request was made, or one was already open
+
+
+class CareNotifier(Protocol):
+    """Sends the program's check-ins with its supporters."""
+
+    async def send_care_checkin(self, supporter_id: str, card: CareCard) -> MessageRef:
+        """DM the check-in."""
+        ...
+
+    async def update_care_checkin(self, ref: MessageRef, card: CareCard) -> None:
+        """Redraw it once answered."""
+        ...
+
+
+@dataclass(frozen=True)
+class ThreadCard:
+    """The root of one side's thread in a relayed conversation, in its current state."""
+
+    conversation_id: int
+    request_id: int
+    side: Side  # whose DM it is in
+    supporter_label: str
+    ended_by: ConversationEnd | None = None
+    # Only on the supporter's side, and only once the requester chose to share their name.
+    requester_id: str | None = None
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class RelayedText:
+    """A copy of one person's message, as the other person sees it."""
+
+    sender: Side
+    supporter_label: str
+    text: str = field(repr=False)  # never in a repr, so never in a log line or traceback
+    # Set only once the requester has shared their name.
+    requester_id: str | None = None
+    edited: bool = False
+
+
+class NoteKind(StrEnum):
+    """Short notes the app adds to a conversation's thread (or a DM outside one)."""
+
+    FILES_NOT_RELAYED = "files_not_relayed"
+    NOT_DELIVERED = "not_delivered"  # Slack would not take the copy; please send again
+    HAS_ENDED = "has_ended"  # a message after the end: not relayed, with resources
+    YOU_ENDED = "you_ended"
+    OTHER_ENDED = "other_ended"
+    HANDED_ON = "handed_on"  # to the requester: the supporter handed the request back
+    REVEALED = "revealed"  # to the supporter: who it is
+    YOU_REVEALED = "you_revealed"  # to the requester
+    RENAMED = "renamed"  # to the requester: the supporter is now shown by another name
+    OUTSIDE_THREAD = "outside_thread"  # a message next to, not in, an open conversation's thread
+    HELP = "help"  # a DM to the app that belongs to no conversation
+
+
+@dataclass(frozen=True)
+class ThreadNote:
+    """One note, worded for the side that gets it."""
+
+    kind: NoteKind
+    side: Side
+    supporter_label: str = ""
+    requester_id: str | None = None  # REVEALED only
+
+
+class ConversationNotifier(Protocol):
+    """Posts the threads of relayed conversations and the copies in them."""
+
+    async def open_thread(self, user_id: str, card: ThreadCard) -> MessageRef:
+        """Post a thread root in a person's DM with the app; returns where it landed."""
+        ...
+
+    async def update_thread(self, ref: MessageRef, card: ThreadCard) -> None:
+        """Redraw a thread root."""
+        ...
+
+    async def relay(self, root: MessageRef, message: RelayedText) -> MessageRef:
+        """Post a copy in the thread under ``root``; returns where it landed."""
+        ...
+
+    async def update_relayed(self, ref: MessageRef, message: RelayedText) -> None:
+        """Replace a copy after its original was edited."""
+        ...
+
+    async def delete_relayed(self, ref: MessageRef) -> None:
+        """Delete a copy after its original was deleted (a copy already gone is fine)."""
+        ...
+
+    async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
+        """Post a short note in a thread (or, without ``thread_ts``, in the DM itself)."""
         ...

@@ -1,22 +1,28 @@
-"""The roster of peer supporters: who is on it, trained, available, and after-hours."""
+"""The roster of peer supporters: selection, training, availability, suspension and retirement."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from bot.background import Background
-from bot.errors import DateNotInFuture, NotOnRoster
+from bot.errors import DateNotInFuture, InvalidForm, NotOnRoster, Suspended
 from bot.peer_requests import RequestService
-from bot.ports import Clock
+from bot.ports import Clock, Directory, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
+from bot.training import TrainingPolicy, TrainingState
 from storage.db import Database
-from storage.models import Supporter
+from storage.models import Supporter, Training, TrainingKind
 
 log = logging.getLogger(__name__)
+
+TRAINING_NAME_MAX = 80
+# How often the roster is checked for deactivated Slack accounts, and the flag they get.
+REACH_CHECK_EVERY = timedelta(hours=6)
+DEACTIVATED = "deactivated"
 
 
 @dataclass(frozen=True)
@@ -31,14 +37,29 @@ class RosterChange:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """One supporter as coordinators see them."""
+    """One supporter as coordinators (and they themselves) see them."""
 
     supporter: Supporter
     available: bool
+    training: TrainingState
+    lapses_on: date | None
+    trainings: list[Training] = field(default_factory=list)
+
+    @property
+    def advanced(self) -> list[Training]:
+        """Advanced trainings (e.g. CISM), oldest first."""
+        return [t for t in self.trainings if t.kind == TrainingKind.ADVANCED]
+
+    @property
+    def gets_offers(self) -> bool:
+        """Whether requests can be offered to them now (bar capacity and hours)."""
+        s = self.supporter
+        current = self.training in (TrainingState.CURRENT, TrainingState.DUE_SOON)
+        return current and self.available and not s.suspended and s.unreachable is None
 
 
 class RosterService:
-    """Coordinators manage the roster; supporters manage their own availability."""
+    """Coordinators manage the roster and its trainings; supporters manage their own availability."""
 
     def __init__(
         self,
@@ -49,6 +70,9 @@ class RosterService:
         roles: Roles,
         requests: RequestService,
         background: Background,
+        training: TrainingPolicy,
+        directory: Directory,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
         self._background = background
@@ -56,17 +80,31 @@ class RosterService:
         self._hours = hours
         self._roles = roles
         self._requests = requests
+        self._training = training
+        self._directory = directory
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
+        self._last_reach_check: datetime | None = None
 
     async def add(
         self, *, coordinator_id: str, user_ids: Iterable[str], trained_on: date | None
     ) -> RosterChange:
-        """Put people on the roster (or record their training date)."""
-        self._roles.require_coordinator(coordinator_id)
+        """Put people on the roster (or record their basic course)."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        self._check_training_date(trained_on)
         added: list[str] = []
         updated: list[str] = []
         async with self._db.transaction() as tx:
             for user_id in dict.fromkeys(user_ids):
-                is_new = await tx.roster.add(user_id, trained_on=trained_on, now=self._clock.now())
+                is_new = await tx.roster.add(user_id, now=self._clock.now())
+                if trained_on is not None:
+                    await tx.roster.record_training(
+                        user_id,
+                        kind=TrainingKind.BASIC,
+                        name="",
+                        completed_on=trained_on,
+                        recorded_by=coordinator_id,
+                        now=self._clock.now(),
+                    )
                 (added if is_new else updated).append(user_id)
                 trained = f" trained {trained_on:%Y-%m-%d}" if trained_on else ""
                 await tx.tracking.audit(
@@ -76,12 +114,59 @@ class RosterService:
                     now=self._clock.now(),
                 )
         log.info("roster: %d added, %d updated", len(added), len(updated))
+        self._homes.changed(*added, *updated, coordinators=True)
         self._retry_waiting()
         return RosterChange(added=added, updated=updated, removed=[], not_found=[])
 
+    async def record_training(
+        self,
+        *,
+        coordinator_id: str,
+        user_ids: Iterable[str],
+        kind: TrainingKind,
+        completed_on: date,
+        name: str = "",
+    ) -> RosterChange:
+        """Record a training for supporters; a basic course or refresher makes their training current."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        self._check_training_date(completed_on)
+        name = name.strip()
+        if kind == TrainingKind.ADVANCED and not name:
+            raise InvalidForm({"name": "Name the advanced training, e.g. CISM group crisis intervention."})
+        if len(name) > TRAINING_NAME_MAX:
+            raise InvalidForm({"name": f"Please keep the training's name to {TRAINING_NAME_MAX} characters."})
+        updated: list[str] = []
+        not_found: list[str] = []
+        async with self._db.transaction() as tx:
+            for user_id in dict.fromkeys(user_ids):
+                recorded = await tx.roster.record_training(
+                    user_id,
+                    kind=kind,
+                    name=name if kind == TrainingKind.ADVANCED else "",
+                    completed_on=completed_on,
+                    recorded_by=coordinator_id,
+                    now=self._clock.now(),
+                )
+                (updated if recorded else not_found).append(user_id)
+                if recorded:
+                    named = f" {name}" if kind == TrainingKind.ADVANCED else ""
+                    await tx.tracking.audit(
+                        actor_id=coordinator_id,
+                        action="training recorded",
+                        detail=f"<@{user_id}> {kind}{named} completed {completed_on:%Y-%m-%d}",
+                        now=self._clock.now(),
+                    )
+        log.info("roster: %s training recorded for %d supporter(s)", kind, len(updated))
+        self._homes.changed(*updated, coordinators=True)
+        self._retry_waiting()
+        return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
+
     async def remove(self, *, coordinator_id: str, user_ids: Iterable[str]) -> RosterChange:
-        """Take people off the roster; what they held goes back to the rotation."""
-        self._roles.require_coordinator(coordinator_id)
+        """Retire people from the roster; what they held goes back to the rotation.
+
+        The program's statistics (requests, minutes, referrals) keep their rows.
+        """
+        await self._roles.require_coordinator_role(coordinator_id)
         removed: list[str] = []
         not_found: list[str] = []
         async with self._db.transaction() as tx:
@@ -97,6 +182,7 @@ class RosterService:
                 else:
                     not_found.append(user_id)
         log.info("roster: %d removed", len(removed))
+        self._homes.changed(*removed, coordinators=True)
         for user_id in removed:
             # What they held or were offered goes back to the rotation; nothing is stranded.
             self._background.spawn(
@@ -105,13 +191,58 @@ class RosterService:
             )
         return RosterChange(added=[], updated=[], removed=removed, not_found=not_found)
 
+    async def suspend(self, *, coordinator_id: str, user_ids: Iterable[str], suspended: bool) -> RosterChange:
+        """Pause (or resume) offers to supporters; a pause passes their open offers on."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        updated: list[str] = []
+        not_found: list[str] = []
+        async with self._db.transaction() as tx:
+            for user_id in dict.fromkeys(user_ids):
+                if not await tx.roster.set_suspended(user_id, suspended):
+                    not_found.append(user_id)
+                    continue
+                updated.append(user_id)
+                await tx.tracking.audit(
+                    actor_id=coordinator_id,
+                    action="supporter suspended" if suspended else "supporter resumed",
+                    detail=f"<@{user_id}>",
+                    now=self._clock.now(),
+                )
+                if not suspended:
+                    # A coordinator resuming someone vouches they can be reached again.
+                    await tx.roster.set_unreachable(user_id, None)
+        log.info("roster: %d %s", len(updated), "suspended" if suspended else "resumed")
+        self._homes.changed(*updated, coordinators=True)
+        if suspended:
+            for user_id in updated:
+                self._background.spawn(
+                    self._requests.release_supporter(supporter_id=user_id, hand_back=False),
+                    name="release_suspended_supporter",
+                )
+        else:
+            self._retry_waiting()
+        return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
+
     async def entries(self, *, coordinator_id: str) -> list[RosterEntry]:
         """The roster with training, availability and open load (coordinators only)."""
-        self._roles.require_coordinator(coordinator_id)
-        today = self._hours.today(self._clock.now())
+        await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
             supporters = await tx.roster.all()
-        return [RosterEntry(supporter=s, available=_available(s, today)) for s in supporters]
+            trainings = await tx.roster.trainings()
+        return [self._entry(s, [t for t in trainings if t.user_id == s.user_id]) for s in supporters]
+
+    async def due(self, *, coordinator_id: str) -> list[RosterEntry]:
+        """Supporters whose training has lapsed or lapses soon, soonest first."""
+        entries = await self.entries(coordinator_id=coordinator_id)
+        due = [e for e in entries if e.training in (TrainingState.LAPSED, TrainingState.DUE_SOON)]
+        return sorted(due, key=lambda e: (e.lapses_on or date.min, e.supporter.user_id))
+
+    async def entry(self, user_id: str) -> RosterEntry | None:
+        """A supporter's own entry (their training status), if on the roster."""
+        async with self._db.read() as tx:
+            supporter = await tx.roster.get(user_id)
+            trainings = await tx.roster.trainings([user_id]) if supporter else []
+        return None if supporter is None else self._entry(supporter, trainings)
 
     async def get(self, user_id: str) -> Supporter | None:
         """The supporter, if on the roster."""
@@ -125,16 +256,26 @@ class RosterService:
         async with self._db.transaction() as tx:
             if not await tx.roster.set_away(user_id, until=until):
                 raise NotOnRoster()
+        self._homes.changed(user_id, coordinators=True)
         self._background.spawn(
             self._requests.release_supporter(supporter_id=user_id, hand_back=False),
             name="release_away_supporter",
         )
 
     async def set_available(self, *, user_id: str) -> None:
-        """Resume offers to a supporter; waiting requests are tried again at once."""
+        """Resume offers to a supporter; waiting requests are tried again at once.
+
+        Raises :class:`Suspended` (after clearing their own away) if a coordinator paused them.
+        """
         async with self._db.transaction() as tx:
             if not await tx.roster.set_available(user_id):
                 raise NotOnRoster()
+            # Saying they are back shows they are reachable again.
+            await tx.roster.set_unreachable(user_id, None)
+            supporter = await tx.roster.get(user_id)
+        self._homes.changed(user_id, coordinators=True)
+        if supporter is not None and supporter.suspended:
+            raise Suspended()
         self._retry_waiting()
 
     async def set_after_hours(self, *, user_id: str, enabled: bool) -> None:
@@ -144,6 +285,50 @@ class RosterService:
                 raise NotOnRoster()
         if enabled:
             self._retry_waiting()
+
+    async def check_reachable(self, *, every: timedelta = REACH_CHECK_EVERY) -> None:
+        """Flag supporters whose Slack account was deactivated, before a request fails over to them.
+
+        Looked up in bulk (``users.list``) at most every ``every``; an account found active
+        again is cleared of that flag.
+        """
+        now = self._clock.now()
+        if self._last_reach_check is not None and now - self._last_reach_check < every:
+            return
+        async with self._db.read() as tx:
+            supporters = await tx.roster.all()
+        if not supporters:
+            return
+        self._last_reach_check = now
+        profiles = await self._directory.profiles({s.user_id for s in supporters})
+        changed = False
+        async with self._db.transaction() as tx:
+            for s in supporters:
+                profile = profiles.get(s.user_id)
+                if profile is None:
+                    continue  # not in the answer: nothing learned
+                if not profile.active:
+                    changed |= await tx.roster.set_unreachable(s.user_id, DEACTIVATED)
+                elif s.unreachable == DEACTIVATED:
+                    changed |= await tx.roster.set_unreachable(s.user_id, None)
+        if changed:
+            log.info("roster: reachability of supporters changed")
+            self._homes.changed(coordinators=True)
+            self._retry_waiting()
+
+    def _entry(self, supporter: Supporter, trainings: list[Training]) -> RosterEntry:
+        today = self._hours.today(self._clock.now())
+        return RosterEntry(
+            supporter=supporter,
+            available=_available(supporter, today),
+            training=self._training.state(supporter.trained_on, today),
+            lapses_on=self._training.lapses_on(supporter.trained_on),
+            trainings=trainings,
+        )
+
+    def _check_training_date(self, completed_on: date | None) -> None:
+        if completed_on is not None and completed_on > self._hours.today(self._clock.now()):
+            raise InvalidForm({"date": "A training date can't be in the future."})
 
     def _retry_waiting(self) -> None:
         # Someone may have become eligible: waiting requests are tried again, after the reply.

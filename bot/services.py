@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.announcements import AnnouncementService
 from bot.background import Background
+from bot.care import CareService
 from bot.checkins import CheckinService
+from bot.concerns import ConcernService
+from bot.deliveries import Deliveries
+from bot.home import HomeService
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
 from bot.tracking import TrackingService
+from bot.training import TrainingReminders
+from bot.volunteers import VolunteerService
 
 
 @dataclass(frozen=True)
@@ -21,7 +29,15 @@ class Services:
     requests: RequestService
     roster: RosterService
     checkins: CheckinService
+    deliveries: Deliveries
+    volunteers: VolunteerService
+    reminders: TrainingReminders
+    announcements: AnnouncementService
+    homes: HomeService
+    concerns: ConcernService
+    care: CareService
     tracking: TrackingService
+    relay: RelayService
     roles: Roles
     hours: ServiceHours
     background: Background

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -156,18 +157,22 @@ class TrackingService:
 
     async def stats(self, *, coordinator_id: str, period: Period) -> StatsReport:
         """The period's statistics, suppressed (coordinators only)."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         k = self._k
         start, end = self._instants(period)
         async with self._db.read() as tx:
             counts = await tx.tracking.request_counts(start, end)
             waits = await tx.tracking.accept_seconds(start, end)
-            contacts, minutes = await tx.tracking.contact_totals(period.start, period.end)
+            groups = await tx.tracking.contact_groups(period.start, period.end)
             areas = await tx.tracking.contacts_by_area(period.start, period.end)
-            referrals = await tx.tracking.contacts_by("referral", period.start, period.end)
-            channels = await tx.tracking.contacts_by("channel", period.start, period.end)
-            per_supporter = await tx.tracking.supporter_minutes(period.start, period.end)
             checkins = await tx.tracking.checkins_by_incident(start, end)
+        contacts = sum(g.count for g in groups)
+        minutes = sum(g.minutes for g in groups)
+        referrals, channels, per_supporter = Counter[str](), Counter[str](), Counter[str]()
+        for g in groups:
+            referrals[g.referral] += g.count
+            channels[g.channel] += g.count
+            per_supporter[g.supporter_id] += g.minutes
         contacts_cell = single(contacts, k)
         return StatsReport(
             period=period,
@@ -191,7 +196,7 @@ class TrackingService:
 
     async def monthly_areas(self, *, coordinator_id: str, period: Period) -> MonthlyAreas:
         """Contacts per month and area for the export (coordinators only)."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
             cells = await tx.tracking.contacts_by_month_and_area(period.start, period.end)
         months = _months(period)
@@ -212,7 +217,7 @@ class TrackingService:
 
     async def audit_log(self, *, coordinator_id: str, limit: int = 25) -> list[AuditEntry]:
         """The latest coordinator actions (coordinators only)."""
-        self._roles.require_coordinator(coordinator_id)
+        await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
             return await tx.tracking.audit_entries(limit)
 

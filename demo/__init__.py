@@ -1,4 +1,4 @@
-"""``python -m bot demo``: the real app, a local Slack stand-in, and a scripted day in an office."""
+"""``python -m bot demo``: the real app, a local Slack stand-in, and two scripted days in an office."""
 
 from demo.run import main, run_demo
 

@@ -11,7 +11,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,15 @@ from bot.config import Settings
 from demo.render import Json, mrkdwn
 from demo.transcript import Ask, Person, Recorder, Seen
 from slack_standin import SlackStandIn
-from slack_standin.driver import SIGNING_SECRET, TOKEN, Response, SlackDriver, state_values
+from slack_standin.driver import (
+    SIGNING_SECRET,
+    TOKEN,
+    Response,
+    SlackDriver,
+    find_button,
+    state_values,
+    text_of,
+)
 from slack_standin.server import Message, dm_channel
 
 
@@ -65,6 +73,8 @@ def demo_settings(*, api_url: str, db_path: Path, coordinators: Sequence[str], t
         peer_timezone=timezone,
         # The demo moves the clock itself; the periodic sweep never fires while it runs.
         peer_sweep_seconds=3600,
+        # Check-ins go out as fast as the stand-in takes them: the demo never really waits.
+        peer_checkin_rate=1000,
         log_level="WARNING",
     )
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -126,6 +136,12 @@ class Office:
             raise DemoError(f"the script moves the clock backwards, to {hhmm}")
         self.clock.set(when)
 
+    def next_day(self, hhmm: str) -> None:
+        """Move the clock to ``HH:MM`` tomorrow (program time), and say so."""
+        tomorrow = self.today + timedelta(days=1)
+        self.clock.set(datetime.combine(tomorrow, time.fromisoformat(hhmm), tzinfo=self.tz))
+        self.say(f"The next day, {tomorrow:%A %-d %B}.")
+
     def say(self, text: str) -> None:
         """Narrate what happens (shown under the step's heading, stamped with the time)."""
         self.narration.append(f"{self.clock.now().astimezone(self.tz):%H:%M}  {text}")
@@ -136,9 +152,13 @@ class Office:
         """``who`` types ``/peer {text}`` in a channel."""
         typed = f"/peer {text}".strip()
         self.say(f"{who} types `{mrkdwn(typed, self.names)}`.")
+        answered_later = len(self.slack.response_url_posts)
         response = await self._act(who, self._driver.command(who.user_id, text))
         self._recorder.reply(who.user_id, f"`{mrkdwn(typed, self.names)}`", response)
         await self.settle()
+        # Slow answers (statistics) come after the reply, through the command's response_url.
+        for body in self.slack.response_url_posts[answered_later:]:
+            self._recorder.later_reply(who.user_id, f"`{mrkdwn(typed, self.names)}`", body)
 
     async def open_home(self, who: Person) -> None:
         """``who`` opens the app's Home tab."""
@@ -155,10 +175,31 @@ class Office:
         await self.settle()
 
     async def click(self, who: Person, message: Message, label: str, *, where: str = "") -> None:
-        """``who`` clicks the button labelled ``label`` on a DM."""
-        self.say(f"{who} clicks [ {label} ]{' ' + where if where else ''}.")
+        """``who`` clicks the button labelled ``label`` on a DM (and confirms, if Slack asks first)."""
         action_id = button_labelled(message.blocks, label)
+        confirm = _button(message.blocks, action_id).get("confirm")
+        confirmed = ""
+        if confirm:
+            title = mrkdwn(confirm["title"]["text"], self.names)
+            confirmed = f", then [ {confirm['confirm']['text']} ] when Slack asks “{title}”"
+        self.say(f"{who} clicks [ {label} ]{' ' + where if where else ''}{confirmed}.")
         await self._act(who, self._driver.click(who.user_id, message, action_id))
+        await self.settle()
+
+    async def write(self, who: Person, root: Message, text: str) -> None:
+        """``who`` replies in the thread under ``root`` in their DM with the app (a ``message.im`` event)."""
+        self.say(f"{who} replies in the thread of “{_title(root.blocks)}”: “{text}”")
+        await self._act(who, self._written(who, root, text))
+        await self.settle()
+
+    async def _written(self, who: Person, root: Message, text: str) -> Response:
+        response, _message = await self._driver.write(who.user_id, text, thread=root)
+        return response
+
+    async def deliver_due(self) -> None:
+        """The app's scheduler wakes up and sends the check-ins and invitations that are due."""
+        self.say("The app's scheduler sends what is due now.")
+        await self.app.deliver_due()
         await self.settle()
 
     async def click_home(self, who: Person, label: str) -> None:
@@ -217,6 +258,14 @@ class Office:
         """Whether any of ``who``'s DMs shows a button labelled ``label`` now."""
         return any(label in _labels(m.blocks) for m in self.slack.dms(who.user_id))
 
+    def shows_text(self, who: Person, text: str) -> bool:
+        """Whether any of ``who``'s DMs (thread replies included) shows ``text`` now."""
+        return any(text in text_of(m.blocks) for m in self.slack.dms(who.user_id))
+
+    def thread(self, root: Message) -> list[Message]:
+        """What the app posted under a thread root (the person's own messages left out)."""
+        return [m for m in self.slack.thread(root) if m.user is None]
+
     def open_offers(self, who: Person) -> list[Message]:
         """The offers ``who`` could still accept."""
         return [m for m in self.slack.dms(who.user_id) if "Accept" in _labels(m.blocks)]
@@ -242,6 +291,18 @@ def _labels(blocks: list[Json]) -> dict[str, str]:
     return labels
 
 
+def _button(blocks: list[Json], action_id: str) -> Json:
+    return find_button(blocks, action_id)[1]
+
+
+def _title(blocks: list[Json]) -> str:
+    """A message's header, to name it in the narration (``Your anonymous conversation``)."""
+    for block in blocks:
+        if block.get("type") == "header":
+            return str(block["text"]["text"])
+    return "the message"
+
+
 def button_labelled(blocks: list[Json], label: str) -> str:
     """The action id of the button a person would click by its label."""
     action_id = _labels(blocks).get(label)
@@ -264,6 +325,10 @@ def describe_values(view: Json, values: dict[str, Any], names: dict[str, str]) -
         elif "selected_user" in entry or "selected_users" in entry:
             people = entry.get("selected_users") or [entry.get("selected_user")]
             shown = ", ".join("@" + names.get(u, u) for u in people if u)
+        elif "selected_options" in entry:
+            shown = ", ".join(o["text"]["text"] for o in entry["selected_options"])
+        elif entry.get("selected_date") or entry.get("selected_time"):
+            shown = entry.get("selected_date") or entry.get("selected_time")
         else:
             shown = f"“{entry.get('value')}”" if entry.get("value") else ""
         if shown:
@@ -279,6 +344,10 @@ async def running_office(
     with tempfile.TemporaryDirectory(prefix="peer-support-demo-") as folder, quiet_logs():
         slack = SlackStandIn(token=TOKEN)
         await slack.start()
+        # The workspace directory: first names (shown in anonymous conversations) and time zones
+        # (check-ins land in working hours where each person is).
+        for person in cast:
+            slack.add_users(person.user_id, tz=timezone, first_name=person.name)
         clock = ManualClock(start)
         settings = demo_settings(
             api_url=slack.base_url,

@@ -101,7 +101,9 @@ def element(el: Json, names: Names) -> str:
         shown = text_of(initial.get("text"), names) if initial else placeholder or "Choose"
         return f"[ {shown} ▾ ]" + (" (several)" if kind.startswith("multi_") else "")
     if kind == "plain_text_input":
-        shown = el.get("initial_value") or placeholder or "____________"
+        # A placeholder is grey hint text in Slack, not a value: it reads as an example here.
+        example = placeholder if placeholder.lower().startswith("e.g.") else f"e.g. {placeholder}"
+        shown = el.get("initial_value") or (example if placeholder else "____________")
         return f"[ {shown} ]" + (" (several lines)" if el.get("multiline") else "")
     if kind == "overflow":
         return "[ ⋯ ] " + " / ".join(text_of(o.get("text"), names) for o in el.get("options", []))

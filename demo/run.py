@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -21,12 +22,13 @@ def intro_lines() -> list[str]:
     """What the reader is looking at, and who is who."""
     cast = " · ".join(f"{p.name} ({p.user_id}), {p.role}" for p in CAST)
     return [
-        *heading("Peer support: a scripted day in an office"),
+        *heading("Peer support: two scripted days in an office"),
         "The real app runs on 127.0.0.1 with a temporary SQLite file, against a local stand-in for",
-        "Slack's Web API: no tokens, no network. Each step says what people did, then what each",
-        "person saw in Slack (messages, modals, Home tabs, replies only they can see).",
+        "Slack's Web API: no tokens, no network, and a clock the script moves by hand. Each step says",
+        "what people did, then what each person saw in Slack (messages and thread replies, modals,",
+        "Home tabs, files, replies only they can see).",
         wrap(f"The cast: {cast}."),
-        f"The day: {START:%A %-d %B %Y}; program hours Monday to Friday 08:00-18:00 ({TIMEZONE}).",
+        f"It starts on {START:%A %-d %B %Y}; program hours Monday to Friday 08:00-18:00 ({TIMEZONE}).",
     ]
 
 
@@ -67,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo from the command line; 1 if the story went off script."""
     parser = argparse.ArgumentParser(
         prog="python -m bot demo",
-        description="Play a scripted day in an office against the real app and a local Slack stand-in.",
+        description="Play two scripted days in an office against the real app and a local Slack stand-in.",
     )
     parser.add_argument("--step", action="store_true", help="pause after each step (when run in a terminal)")
     parser.add_argument(
@@ -82,4 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DemoError as error:
         print(f"demo: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): the app and the stand-in were stopped on the
+        # way out; point stdout at nothing so the final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

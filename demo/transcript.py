@@ -7,7 +7,7 @@ import re
 import textwrap
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -48,12 +48,19 @@ class Seen:
         return any(_contains(shown, word) for word in words)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Ask:
-    """Someone asked for a peer, with a note: whose name and note must stay between two people."""
+    """Someone asked for a peer, with a note: whose name and note must stay between two people.
+
+    ``anonymous``: they ticked "Keep my name private", so even the supporter who accepts is not
+    shown who they are until ``revealed_at`` (the monotonic time they clicked "Reveal my name").
+    """
 
     requester: Person
     note: str
+    how: str = ""
+    anonymous: bool = False
+    revealed_at: float | None = None
 
 
 @dataclass
@@ -83,6 +90,9 @@ class Recorder:
         self._trigger_owner = trigger_owner
         self._next_call = len(slack.calls)
         self._pending: list[Seen] = []
+        # The step being recorded, and where each modal was first shown in full (to print it once).
+        self._step = 1
+        self._modals_shown: dict[tuple[str, ...], int] = {}
 
     def reply(self, user_id: str, what: str, response: Response) -> None:
         """Record the app's direct answer to a command or a form (only the sender sees it)."""
@@ -99,13 +109,32 @@ class Recorder:
             return
         self._pending.append(Seen(self._person(user_id), kind, label, lines, body, time.monotonic()))
 
+    def later_reply(self, user_id: str, what: str, body: Json) -> None:
+        """Record an answer the app sent later, through the command's ``response_url``."""
+        label = f"Only they can see this: the answer to {what}, a moment later"
+        self._pending.append(
+            Seen(self._person(user_id), "reply", label, self._lines(body), body, time.monotonic())
+        )
+
     def collect(self) -> list[Seen]:
-        """Everything shown to someone since the last collect, oldest first."""
+        """Everything shown to someone since the last collect, oldest first (one collect per step)."""
         calls = self._slack.calls[self._next_call :]
         self._next_call += len(calls)
         seen = self._pending + [s for s in map(self._from_call, calls) if s is not None]
         self._pending = []
-        return sorted(seen, key=lambda s: s.at)
+        seen = [self._once(s) for s in sorted(seen, key=lambda s: s.at)]
+        self._step += 1
+        return seen
+
+    def _once(self, item: Seen) -> Seen:
+        """A modal already shown in full in an earlier step is named, not printed again."""
+        if item.kind != "modal":
+            return item
+        first = self._modals_shown.setdefault(item.lines, self._step)
+        if first == self._step:
+            return item
+        shown = f"{item.lines[0]} (the same form as in step {first}, shown there in full)"
+        return replace(item, lines=(shown,))
 
     def _from_call(self, call: Call) -> Seen | None:
         p = call.params
@@ -116,16 +145,53 @@ class Recorder:
                 return Seen(self._person(p.get("user_id")), "home", "Their Home tab", lines, view, call.at)
             who = self._trigger_owner.get(str(p.get("trigger_id")))
             return Seen(self._person(who), "modal", "A modal opens", lines, _builder_view(view), call.at)
+        if call.method == "files.completeUploadExternal":
+            return self._files(call)
         if call.method not in _MESSAGES:
             return None  # auth.test, conversations.open, …: nothing anyone sees
         kind, label = _MESSAGES[call.method]
         text = str(p.get("text", ""))
         payload = {"blocks": p["blocks"]} if p.get("blocks") else {"text": text}
+        if p.get("thread_ts"):
+            kind, label = "thread", f"A new reply in the thread of “{self._thread_title(call)}”"
         if kind == "ephemeral":
             who, lock_screen = p.get("user"), ""
         else:
             who, lock_screen, label = call.channel, text, f"{label} · lock screen: “{text}”"
         return Seen(self._person(who), kind, label, self._lines(payload), payload, call.at, lock_screen)
+
+    def _thread_title(self, call: Call) -> str:
+        """The header of the message a thread hangs from, as its person sees it."""
+        channel = str(call.channel or "")
+        channel = dm_channel(channel) if channel[:1] in "UW" else channel
+        root = self._slack.messages.get((channel, str(call.params["thread_ts"])))
+        headers = [b for b in (root.blocks if root else []) if b.get("type") == "header"]
+        return str(headers[0]["text"]["text"]) if headers else "an earlier message"
+
+    def _files(self, call: Call) -> Seen:
+        """Files the app shared in someone's DM (``files.completeUploadExternal``)."""
+        p = call.params
+        listed = p.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed or []
+        lines = render_text(str(p.get("initial_comment") or ""), self._names)
+        shared = []
+        for item in listed:
+            stored = self._slack.files.get(str(item.get("id")), {})
+            name = str(stored.get("filename", item.get("id")))
+            content = stored.get("content") or b""
+            lines.append(f"File {name}: “{item.get('title', '')}”, {len(content):,} bytes")
+            if name.endswith(".csv"):
+                lines += [f"    {row}" for row in content.decode("utf-8").splitlines() if row]
+            shared.append({"filename": name, "title": item.get("title"), "bytes": len(content)})
+        payload = {"text": str(p.get("initial_comment") or ""), "files": shared}
+        return Seen(
+            self._person(p.get("channel_id")),
+            "files",
+            "Files shared in their DM",
+            tuple(lines),
+            payload,
+            call.at,
+        )
 
     def _lines(self, payload: Json) -> tuple[str, ...]:
         if payload.get("blocks"):
@@ -190,24 +256,65 @@ def summary_lines(records: Sequence[StepRecord], asks: Sequence[Ask], cast: Sequ
     lines = heading("Who saw what")
     everything = [item for record in records for item in record.seen]
     for ask in asks:
-        words = (ask.requester.name, ask.requester.user_id, ask.note)
-        shown_to = [
-            p
-            for p in cast
-            if p != ask.requester and any(item.person == p and item.mentions(words) for item in everything)
-        ]
-        never = [p for p in cast if p != ask.requester and p not in shown_to]
-        lines += [
-            wrap(f"{ask.requester.name} asked for a peer, with the note “{ask.note}”."),
-            wrap(f"  Shown {ask.requester.name}'s name or note: {_names(shown_to)}."),
-            wrap(f"  Never shown either: {_names(never)}."),
-        ]
+        lines += [wrap(line) for line in _ask_lines(ask, everything, cast)]
     lock_screens = sorted({item.lock_screen for item in everything if item.lock_screen})
     if lock_screens:
         lines.append(
             wrap("Lock-screen lines of every DM: " + " / ".join(f"“{t}”" for t in lock_screens) + ".")
         )
     return lines
+
+
+def _ask_lines(ask: Ask, everything: Sequence[Seen], cast: Sequence[Person]) -> list[str]:
+    """Who was shown one requester's name, and who their note, in the transcript's own words."""
+    requester = ask.requester
+    others = [p for p in cast if p != requester]
+    name_words = (requester.name, requester.user_id)
+
+    def shown(
+        words: Sequence[str], *, before: float | None = None, after: float | None = None
+    ) -> list[Person]:
+        return [
+            p
+            for p in others
+            if any(
+                item.person == p
+                and (before is None or item.at < before)
+                and (after is None or item.at >= after)
+                and item.mentions(words)
+                for item in everything
+            )
+        ]
+
+    how = f" {ask.how}" if ask.how else ""
+    if not ask.note:
+        name_to = shown(name_words)
+        return [
+            f"{requester.name} asked for a peer{how}, without a note.",
+            f"  Shown {requester.name}'s name: {_names(name_to)}.",
+            f"  Never shown it: {_names([p for p in others if p not in name_to])}.",
+        ]
+    if not ask.anonymous:
+        shown_to = shown((*name_words, ask.note))
+        return [
+            f"{requester.name} asked for a peer{how}, with the note “{ask.note}”.",
+            f"  Shown {requester.name}'s name or note: {_names(shown_to)}.",
+            f"  Never shown either: {_names([p for p in others if p not in shown_to])}.",
+        ]
+    note_to = shown((ask.note,))
+    name_before = shown(name_words, before=ask.revealed_at)
+    name = requester.name
+    lines = [
+        f"{name} asked for a peer{how} with “Keep my name private” ticked, and the note “{ask.note}”.",
+        f"  Shown {name}'s note: {_names(note_to)}.",
+        f"  Shown {name}'s name before {name} chose to share it: {_names(name_before)}.",
+    ]
+    name_after: list[Person] = []
+    if ask.revealed_at is not None:
+        name_after = shown(name_words, after=ask.revealed_at)
+        lines.append(f"  Shown {requester.name}'s name after sharing it: {_names(name_after)}.")
+    never = [p for p in others if p not in {*note_to, *name_before, *name_after}]
+    return [*lines, f"  Never shown either: {_names(never)}."]
 
 
 def _names(people: Sequence[Person]) -> str:

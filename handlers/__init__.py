@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.services import Services
-from handlers import actions, commands, events, middleware, views
+from handlers import actions, commands, events, home_actions, middleware, program_actions, views
 from handlers.errors import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ def register(app: AsyncApp, services: Services) -> None:
     middleware.register(app, services)
     commands.register(app)
     actions.register(app)
+    program_actions.register(app)
+    home_actions.register(app)
     views.register(app)
     events.register(app)
 

@@ -1,8 +1,7 @@
-"""Button clicks: answered at once, the work done right after the ack."""
+"""Button clicks on requests, offers and check-ins: answered at once, the work done right after the ack."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,16 +10,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
+from handlers.blocks.relay import rename_modal
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
+from handlers.clicks import button_value, clicked, later, tell, where
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
-from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
+from handlers.payloads import BadPayload, CheckinRef, ConversationRef, OfferRef, RequestRef, decode
 from storage.models import CheckinAnswer
 
 
 def register(app: AsyncApp) -> None:
-    """Bind every button."""
+    """Bind the buttons of requests, offers and check-ins."""
     app.action(Action.ACCEPT)(on_accept)
     app.action(Action.PASS)(on_pass)
     app.action(Action.CLOSE)(on_close)
@@ -30,28 +31,33 @@ def register(app: AsyncApp) -> None:
     app.action(Action.OPEN_REQUEST)(on_open_request)
     for action in (Action.CHECKIN_OK, Action.CHECKIN_TALK, Action.CHECKIN_STOP):
         app.action(action)(on_checkin_answer)
+    for action in (Action.RELAY_REVEAL, Action.RELAY_END):
+        app.action(action)(on_conversation_button)
+    app.action(Action.RELAY_RENAME)(on_rename)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Accept an offer: the first Accept wins; every other click is told it is not theirs."""
     await ack()
-    _later(services, client, body, _accept(services, body), name="accept")
+    later(services, client, body, _accept(services, body), name="accept")
 
 
 async def _accept(services: Services, body: dict[str, Any]) -> None:
-    offer = decode(OfferRef, _button_value(body))
-    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    offer = decode(OfferRef, button_value(body))
+    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body))
 
 
 async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Pass on an offer; it moves on and nobody is told who passed."""
     await ack()
-    _later(services, client, body, _pass(services, body), name="pass")
+    later(services, client, body, _pass(services, body), name="pass")
 
 
 async def _pass(services: Services, body: dict[str, Any]) -> None:
-    offer = decode(OfferRef, _button_value(body))
-    await services.requests.pass_offer(offer_id=offer.offer_id, user_id=body["user"]["id"])
+    offer = decode(OfferRef, button_value(body))
+    await services.requests.pass_offer(
+        offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body)
+    )
 
 
 async def on_hand_back(
@@ -59,11 +65,11 @@ async def on_hand_back(
 ) -> None:
     """Return a held request to the rotation."""
     await ack()
-    _later(services, client, body, _hand_back(services, body), name="hand_back")
+    later(services, client, body, _hand_back(services, body), name="hand_back")
 
 
 async def _hand_back(services: Services, body: dict[str, Any]) -> None:
-    ref = decode(RequestRef, _button_value(body))
+    ref = decode(RequestRef, button_value(body))
     await services.requests.hand_back(request_id=ref.request_id, user_id=body["user"]["id"])
 
 
@@ -71,12 +77,13 @@ async def on_close(ack: AsyncAck, body: dict[str, Any], services: Services, clie
     """Open the close modal for a request the clicker holds."""
     await ack()
     try:
-        ref = decode(RequestRef, _button_value(body))
-        await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
+        ref = decode(RequestRef, button_value(body))
+        request = await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
     except (DomainError, BadPayload) as error:
-        _tell(services, client, body, user_message(error))
+        tell(services, client, body, user_message(error))
         return
-    open_view(services, client, trigger_id=body["trigger_id"], view=close_modal(request_id=ref.request_id))
+    view = close_modal(request_id=ref.request_id, follow_up=request.named)
+    open_view(services, client, trigger_id=body["trigger_id"], view=view)
 
 
 async def on_available_again(
@@ -87,9 +94,9 @@ async def on_available_again(
     try:
         await services.roster.set_available(user_id=body["user"]["id"])
     except DomainError as error:
-        _tell(services, client, body, user_message(error))
+        tell(services, client, body, user_message(error))
         return
-    channel, ts = _where(body)
+    channel, ts = where(body)
     if channel and ts:
         blocks = [section("You're available again: new requests can be offered to you. Thank you.").to_dict()]
         services.background.spawn(
@@ -102,10 +109,10 @@ async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, cl
     await ack()
     user_id = body["user"]["id"]
     try:
-        ref = decode(RequestRef, _button_value(body))
-        services.roles.require_coordinator(user_id)
+        ref = decode(RequestRef, button_value(body))
+        await services.roles.require_coordinator_role(user_id)
     except (DomainError, BadPayload) as error:
-        _tell(services, client, body, user_message(error))
+        tell(services, client, body, user_message(error))
         return
     open_view(services, client, trigger_id=body["trigger_id"], view=hand_to_modal(request_id=ref.request_id))
 
@@ -136,45 +143,41 @@ async def on_checkin_answer(
 ) -> None:
     """One of a check-in's three answers; the message is redrawn in place."""
     await ack()
-    _later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
+    later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
 
 
 async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
-    ref = decode(CheckinRef, _button_value(body))
+    ref = decode(CheckinRef, button_value(body))
     answer = _ANSWERS[Action(body["actions"][0]["action_id"])]
     await services.checkins.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
 
 
-def _later(
-    services: Services, client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None], *, name: str
+async def on_conversation_button(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
 ) -> None:
-    """Run a service call after the ack; a domain refusal is told to the clicker only."""
-
-    async def run() -> None:
-        try:
-            await work
-        except (DomainError, BadPayload) as error:
-            await _ephemeral(client, body, user_message(error))
-
-    services.background.spawn(run(), name=name)
+    """An anonymous conversation's buttons: the requester reveals their name, or either side ends it."""
+    await ack()
+    later(services, client, body, _conversation_button(services, body), name="conversation_button")
 
 
-def _tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    services.background.spawn(_ephemeral(client, body, text), name="ephemeral")
+async def _conversation_button(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(ConversationRef, button_value(body))
+    act = (
+        services.relay.reveal
+        if body["actions"][0]["action_id"] == Action.RELAY_REVEAL
+        else services.relay.end
+    )
+    await act(conversation_id=ref.conversation_id, user_id=body["user"]["id"])
 
 
-async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    channel, _ = _where(body)
-    if channel:
-        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-
-
-def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, container.get("message_ts")
-
-
-def _button_value(body: dict[str, Any]) -> str | None:
-    actions = body.get("actions") or [{}]
-    return actions[0].get("value")
+async def on_rename(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """The supporter opens the modal to choose the name the anonymous colleague sees."""
+    await ack()
+    try:
+        ref = decode(ConversationRef, button_value(body))
+        label = await services.relay.label(conversation_id=ref.conversation_id, user_id=body["user"]["id"])
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    view = rename_modal(conversation_id=ref.conversation_id, label=label)
+    open_view(services, client, trigger_id=body["trigger_id"], view=view)

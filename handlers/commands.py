@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.durations import format_plan
 from bot.errors import DomainError, NotOnRoster
 from bot.periods import Period
 from bot.reports import chart_png, csv_bytes
 from bot.services import Services
-from handlers.blocks.common import resources_text
-from handlers.blocks.home import help_text, roster_text
-from handlers.blocks.incidents import incident_modal, incidents_text
+from handlers.blocks.common import escape, resources_text
+from handlers.blocks.concerns import concern_modal
+from handlers.blocks.events import events_text
+from handlers.blocks.home import help_text
+from handlers.blocks.incidents import incidents_text
 from handlers.blocks.requests import request_modal
+from handlers.blocks.roster import coordinators_text, due_text, roster_text
 from handlers.blocks.tracking import audit_text, log_contact_modal, stats_blocks
 from handlers.errors import user_message
 from handlers.ids import Command
-from handlers.modals import open_view
+from handlers.modals import event_view, incident_view, open_view
 from handlers.parsing import ArgumentError, mentioned_users, parse_date
-from storage.models import IncidentKind
+from storage.models import TrainingKind
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +46,15 @@ async def on_peer(
     args = (command.get("text") or "").split()
     name = args[0].lower() if args else ""
     try:
-        if name in MODALS and len(args) <= 1:
-            view = await MODALS[name](services, user_id)
+        opener = MODALS.get(name)
+        view = await opener(services, user_id, args[1:]) if opener else None
+        if view is not None:
             await ack()
             open_view(services, client, trigger_id=command.get("trigger_id", ""), view=view)
             return
         if name in REPORTS:
             # Checked before the ack, so a refusal is immediate; the report itself comes after it.
-            services.roles.require_coordinator(user_id)
+            await services.roles.require_coordinator_role(user_id)
             period = services.tracking.period(" ".join(args[1:]))
             await ack(text="Gathering the numbers…", response_type="ephemeral")
             services.background.spawn(REPORTS[name](services, client, respond, user_id, period), name=name)
@@ -65,32 +69,24 @@ async def on_peer(
     await ack(text=text, response_type="ephemeral")
 
 
-async def _request_view(services: Services, user_id: str) -> dict:
+async def _request_form(services: Services, user_id: str, _: list[str]) -> dict:
     await services.requests.ensure_can_request(requester_id=user_id)
     return request_modal(note_max_length=services.note_max_length)
 
 
-async def _incident_view(services: Services, user_id: str) -> dict:
-    services.roles.require_coordinator(user_id)
-    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
-    return incident_modal(plans=plans, today=_today(services))
-
-
-async def _log_view(services: Services, user_id: str) -> dict:
+async def _log_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if args:
+        return None
     if await services.roster.get(user_id) is None:
         raise NotOnRoster()
-    return log_contact_modal(today=_today(services))
-
-
-def _today(services: Services) -> str:
-    return services.hours.today(services.clock.now()).isoformat()
+    return log_contact_modal(today=services.hours.today(services.clock.now()).isoformat())
 
 
 async def _help(services: Services, user_id: str, _: list[str]) -> str:
     supporter = await services.roster.get(user_id)
     return help_text(
         is_supporter=supporter is not None,
-        is_coordinator=services.roles.is_coordinator(user_id),
+        is_coordinator=await services.roles.has_coordinator_role(user_id),
         hours=services.hours.describe(),
     )
 
@@ -106,6 +102,11 @@ async def _status(services: Services, user_id: str, _: list[str]) -> str:
     if status.assignee_id:
         return (
             f"Your request #{status.request_id} is with <@{status.assignee_id}>, who will reach out to you."
+        )
+    if status.anonymous and status.state == "assigned":
+        return (
+            f"Your request #{status.request_id} is with a peer supporter. Write to them in the thread of"
+            ' "Your anonymous conversation" in your messages with this app.'
         )
     if status.state == "escalated":
         return (
@@ -156,9 +157,10 @@ async def _afterhours(services: Services, user_id: str, args: list[str]) -> str:
 async def _roster(services: Services, user_id: str, args: list[str]) -> str:
     action = args[0].lower() if args else ""
     if action == "":
-        return roster_text(await services.roster.entries(coordinator_id=user_id))
+        entries = await services.roster.entries(coordinator_id=user_id)
+        return roster_text(entries, await services.volunteers.pending(coordinator_id=user_id))
     if action == "add":
-        services.roles.require_coordinator(user_id)
+        await services.roles.require_coordinator_role(user_id)  # refused before the arguments are read
         tokens, trained_on = args[1:], None
         if len(tokens) >= 2 and tokens[-2].lower() == "trained":
             trained_on = parse_date(tokens[-1])
@@ -168,30 +170,169 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
         )
         parts = []
         if change.added:
-            parts.append("Added " + ", ".join(f"<@{u}>" for u in change.added))
+            parts.append("Added " + _names(change.added))
         if change.updated and trained_on is not None:
-            parts.append(
-                f"Recorded training on {trained_on:%Y-%m-%d} for "
-                + ", ".join(f"<@{u}>" for u in change.updated)
-            )
+            parts.append(f"Recorded training on {trained_on:%Y-%m-%d} for " + _names(change.updated))
         elif change.updated:
-            parts.append("Already on the roster: " + ", ".join(f"<@{u}>" for u in change.updated))
+            parts.append("Already on the roster: " + _names(change.updated))
         if trained_on is None and change.added:
             parts.append("No training date recorded: they get offers once one is, with `trained YYYY-MM-DD`")
         return ". ".join(parts) + "."
     if action == "remove":
-        services.roles.require_coordinator(user_id)
+        await services.roles.require_coordinator_role(user_id)
         change = await services.roster.remove(coordinator_id=user_id, user_ids=mentioned_users(args[1:]))
         parts = []
         if change.removed:
-            parts.append(
-                "Removed " + ", ".join(f"<@{u}>" for u in change.removed) + "; what they held goes to others"
-            )
+            parts.append("Removed " + _names(change.removed) + "; what they held goes to others")
         if change.not_found:
-            parts.append("Not on the roster: " + ", ".join(f"<@{u}>" for u in change.not_found))
+            parts.append("Not on the roster: " + _names(change.not_found))
+        return ". ".join(parts) + "."
+    if action in {"suspend", "resume"}:
+        suspend = action == "suspend"
+        change = await services.roster.suspend(
+            coordinator_id=user_id, user_ids=mentioned_users(args[1:]), suspended=suspend
+        )
+        parts = []
+        if change.updated and suspend:
+            parts.append(
+                "Suspended " + _names(change.updated) + ": no offers until `/peer roster resume`;"
+                " open offers were passed on, requests they hold stay with them"
+            )
+        elif change.updated:
+            parts.append("Resumed " + _names(change.updated) + ": offers can reach them again")
+        if change.not_found:
+            parts.append("Not on the roster: " + _names(change.not_found))
         return ". ".join(parts) + "."
     raise ArgumentError(
-        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]` or `/peer roster remove @user…`."
+        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]`, `/peer roster remove @user…`"
+        " or `/peer roster suspend|resume @user…`."
+    )
+
+
+_TRAINING_USAGE = (
+    "Use `/peer training @user… basic|refresher YYYY-MM-DD`,"
+    " `/peer training @user… advanced YYYY-MM-DD name of the training` or `/peer training due`."
+)
+
+
+async def _training(services: Services, user_id: str, args: list[str]) -> str:
+    if [a.lower() for a in args] == ["due"]:
+        return due_text(await services.roster.due(coordinator_id=user_id))
+    people = [a for a in args if a.startswith("<@")]
+    rest = args[len(people) :]
+    if not people or len(rest) < 2 or rest[0].lower() not in set(TrainingKind):
+        raise ArgumentError(_TRAINING_USAGE)
+    kind = TrainingKind(rest[0].lower())
+    completed_on = parse_date(rest[1])
+    change = await services.roster.record_training(
+        coordinator_id=user_id,
+        user_ids=mentioned_users(people),
+        kind=kind,
+        completed_on=completed_on,
+        name=" ".join(rest[2:]),
+    )
+    parts = []
+    if change.updated:
+        what = " ".join(rest[2:]) if kind == TrainingKind.ADVANCED else _TRAINING_WORDS[kind]
+        parts.append(f"Recorded {what} on {completed_on:%Y-%m-%d} for " + _names(change.updated))
+    if change.not_found:
+        parts.append("Not on the roster: " + _names(change.not_found))
+    return ". ".join(parts) + "."
+
+
+_TRAINING_WORDS = {TrainingKind.BASIC: "the basic course", TrainingKind.REFRESHER: "a refresher"}
+
+
+async def _coordinators(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "":
+        await services.roles.require_coordinator_role(user_id)
+        coordinators = await services.roles.all_coordinators()
+        fixed = [u for u in coordinators if services.roles.from_settings(u)]
+        return coordinators_text(fixed, [u for u in coordinators if u not in fixed])
+    if action in {"add", "remove"}:
+        people = mentioned_users(args[1:])
+        if action == "add":
+            change = await services.roles.add_coordinators(coordinator_id=user_id, user_ids=people)
+            done, already = "Now coordinators: ", "Already coordinators: "
+        else:
+            change = await services.roles.remove_coordinators(coordinator_id=user_id, user_ids=people)
+            done, already = "No longer coordinators: ", "Not coordinators: "
+        parts = []
+        if change.changed:
+            parts.append(done + _names(change.changed))
+        if change.unchanged:
+            parts.append(already + _names(change.unchanged))
+        return ". ".join(parts) + "."
+    raise ArgumentError("Use `/peer coordinators`, `/peer coordinators add @user…` or `remove @user…`.")
+
+
+async def _volunteer(services: Services, user_id: str, args: list[str]) -> str:
+    volunteer = await services.volunteers.volunteer(user_id=user_id, note=" ".join(args))
+    services.background.spawn(
+        services.volunteers.ask_coordinators(volunteer_id=volunteer.id), name="ask_coordinators"
+    )
+    return (
+        "Thank you for offering to become a peer supporter. The coordinators will review it and"
+        " you'll hear back here. Peer supporters complete a basic course before taking requests."
+    )
+
+
+def _names(user_ids: list[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids)
+
+
+async def _incident_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if args:
+        return None
+    await services.roles.require_coordinator_role(user_id)
+    return incident_view(services)
+
+
+async def _event_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    if not args:
+        await services.roles.require_coordinator_role(user_id)
+        return event_view(services)
+    if len(args) == 2 and args[0].lower() == "edit" and args[1].lstrip("#").isdigit():
+        event = await services.announcements.for_edit(
+            coordinator_id=user_id, announcement_id=int(args[1].lstrip("#"))
+        )
+        return event_view(services, event)
+    return None
+
+
+async def _concern_form(services: Services, user_id: str, args: list[str]) -> dict | None:
+    subject = mentioned_users(args)[0] if args else None
+    return concern_modal(subject_id=subject)
+
+
+# Subcommands that open a modal (the form is returned; None means "not a form, answer in text").
+MODALS: dict[str, Callable[[Services, str, list[str]], Awaitable[dict | None]]] = {
+    "": _request_form,
+    "incident": _incident_form,
+    "event": _event_form,
+    "concern": _concern_form,
+    "log": _log_form,
+}
+
+
+async def _event(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    if action == "list" and len(args) == 1:
+        listings = await services.announcements.listing(coordinator_id=user_id)
+        return events_text(listings, tz=services.hours.tz)
+    if action == "cancel" and len(args) == 2 and args[1].lstrip("#").isdigit():
+        event_id = int(args[1].lstrip("#"))
+        event = await services.announcements.cancel(coordinator_id=user_id, announcement_id=event_id)
+        services.background.spawn(
+            services.announcements.redraw(announcement_id=event_id), name="redraw_event"
+        )
+        return (
+            f"*{escape(event.title)}* (#{event_id}) is cancelled: its post says so and no reminders"
+            " will go out."
+        )
+    raise ArgumentError(
+        "Use `/peer event`, `/peer event list`, `/peer event edit N` or `/peer event cancel N`."
     )
 
 
@@ -218,7 +359,7 @@ async def _export(
     services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
 ) -> None:
     report = await services.tracking.monthly_areas(coordinator_id=user_id, period=period)
-    name = f"peer-support-{period.start:%Y-%m}-to-{period.end:%Y-%m-%d}"
+    name = f"peer-support-{period.start:%Y-%m-%d}-to-{period.end - timedelta(days=1):%Y-%m-%d}"
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
@@ -241,14 +382,9 @@ async def _export(
 
 
 async def _audit(services: Services, user_id: str, _: list[str]) -> str:
-    return audit_text(await services.tracking.audit_log(coordinator_id=user_id))
+    return audit_text(await services.tracking.audit_log(coordinator_id=user_id), tz=services.hours.tz)
 
 
-MODALS: dict[str, Callable[[Services, str], Awaitable[dict]]] = {
-    "": _request_view,
-    "incident": _incident_view,
-    "log": _log_view,
-}
 REPORTS: dict[str, Callable[[Services, AsyncWebClient, AsyncRespond, str, Period], Awaitable[None]]] = {
     "stats": _stats,
     "export": _export,
@@ -263,5 +399,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "afterhours": _afterhours,
     "roster": _roster,
     "incident": _incident,
+    "training": _training,
+    "coordinators": _coordinators,
+    "volunteer": _volunteer,
+    "event": _event,
     "audit": _audit,
 }

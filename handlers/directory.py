@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import Profile
+from bot.ports import ChannelProblem, Profile
+
+log = logging.getLogger(__name__)
 
 _PAGE = 200
+# Asked before a modal is answered (Slack waits 3 s for it): an answer later than this is no answer.
+_CHANNEL_CHECK_SECONDS = 1.5
 
 
 class SlackDirectory:
-    """Looks people up in bulk with ``users.list`` (tier 2), never one ``users.info`` per person."""
+    """Looks people up in bulk with ``users.list`` (tier 2), never one ``users.info`` per affected person.
+
+    ``users.info`` serves only a supporter's first name, once per anonymous conversation.
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
@@ -32,6 +44,17 @@ class SlackDirectory:
             if not cursor or len(found) == len(user_ids):
                 return found
 
+    async def first_name(self, user_id: str) -> str | None:
+        """A person's first name from their profile (``users.info``: once per conversation)."""
+        response = await self._client.users_info(user=user_id)
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        real_name = str(profile.get("real_name") or user.get("real_name") or "")
+        for candidate in (profile.get("first_name"), real_name.split(" ")[0], profile.get("display_name")):
+            if isinstance(candidate, str) and candidate.strip():
+                return candidate.strip()
+        return None
+
     async def channel_members(self, channel_id: str) -> list[str]:
         """Everyone in a channel."""
         members: list[str] = []
@@ -44,3 +67,25 @@ class SlackDirectory:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor:
                 return members
+
+    async def posting_problem(self, channel_id: str) -> ChannelProblem | None:
+        """What stops the bot posting in a channel (``conversations.info``); None if nothing, or no answer."""
+        try:
+            response = await asyncio.wait_for(
+                self._client.conversations_info(channel=channel_id), timeout=_CHANNEL_CHECK_SECONDS
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") == "channel_not_found":
+                return ChannelProblem.NOT_FOUND
+            log.warning("channel check failed: %s", exc.response.get("error"))
+            return None
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            # Slack slow or unreachable: let it through; a failed post is reported to the coordinator.
+            log.warning("channel check failed: %s", type(exc).__name__)
+            return None
+        channel = response.get("channel") or {}
+        if channel.get("is_archived"):
+            return ChannelProblem.ARCHIVED
+        if not channel.get("is_member"):
+            return ChannelProblem.NOT_A_MEMBER
+        return None

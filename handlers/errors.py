@@ -5,20 +5,34 @@ from __future__ import annotations
 from bot.errors import (
     AlreadyAccepted,
     AlreadyAnswered,
+    AlreadyDecided,
     AlreadyHasOpenRequest,
+    AlreadyOnRoster,
+    AlreadyVolunteered,
+    ConcernHandled,
+    ConcernNotFound,
+    ConversationEnded,
+    CoordinatorFromSettings,
     DateNotInFuture,
     DomainError,
+    EventNotFound,
+    EventStarted,
     IncidentNotFound,
+    InvalidForm,
     InvalidPeriod,
+    LastCoordinator,
     NoOpenRequest,
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
     NotYourCheckin,
+    NotYourConversation,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
     SupporterCannotTakeRequest,
+    Suspended,
+    VolunteerNotFound,
 )
 from handlers.payloads import BadPayload
 from storage.models import OfferState
@@ -75,6 +89,40 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "There is no open incident with that number. `/peer incident list` shows them."
         case InvalidPeriod():
             return f"I couldn't read that period: {error}."
+        case NotYourConversation():
+            return "This conversation isn't yours, so nothing was changed."
+        case ConversationEnded():
+            return "This conversation has ended. Type `/peer` to ask for a peer again."
         case BadPayload():
             return "Sorry, that button could not be read. Nothing was changed."
+        case InvalidForm(errors=errors):
+            return " ".join(errors.values())
+        case CoordinatorFromSettings(user_ids=user_ids):
+            names = ", ".join(f"<@{u}>" for u in user_ids)
+            return f"{names}: set in the PEER_COORDINATORS setting; change it there. Nothing was changed."
+        case LastCoordinator():
+            return "The program needs at least one coordinator, so nothing was changed."
+        case Suspended():
+            return (
+                "A coordinator has paused offers to you for now, so none will come until they resume"
+                " them. Please talk to a coordinator."
+            )
+        case AlreadyOnRoster():
+            return "You're already on the peer supporter roster. Thank you!"
+        case AlreadyVolunteered():
+            return "Your offer to volunteer is already with the coordinators. Thank you!"
+        case AlreadyDecided(decided_by=decided_by):
+            by = f" by <@{decided_by}>" if decided_by else ""
+            return f"This was already decided{by}, so nothing was changed."
+        case EventNotFound():
+            return "There is no upcoming event with that number. `/peer event list` shows them."
+        case EventStarted():
+            return "This event has already started, so RSVPs are closed."
+        case ConcernHandled(handled_by=handled_by):
+            by = f" by <@{handled_by}>" if handled_by else ""
+            return f"This concern was already taken care of{by}, so nothing was changed."
+        case ConcernNotFound():
+            return "That concern no longer exists."
+        case VolunteerNotFound():
+            return "That offer to volunteer no longer exists."
     return SOMETHING_WENT_WRONG

@@ -61,6 +61,9 @@ def build_web_app(
             return web.json_response({"error": "malformed request"}, status=400)
         if kind == "event_callback" and seen.again(bolt_request.body.get("event_id")):
             # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): it acts once.
+            # (Behind this quick check, the relay also claims message events' ids in the database,
+            # so a redelivery to another instance, or after a restart, relays nothing twice.)
+            log.info("a redelivered event was acknowledged and not acted on again")
             return web.Response(status=200)
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
@@ -85,8 +88,9 @@ def build_web_app(
 class _SeenEvents:
     """The ids of recent Events API deliveries, so a redelivery is acknowledged and not acted on.
 
-    Kept in memory (the newest few thousand): Slack retries within minutes, and the only event
-    the app handles (the Home tab opened) is harmless to act on again after a restart.
+    Kept in memory (the newest few thousand): Slack retries within minutes. Opening the Home tab
+    is harmless to act on again after a restart; a relayed message's event id is also claimed in
+    the database by the relay, which holds across instances and restarts.
     """
 
     def __init__(self, capacity: int = 5000) -> None:

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryFailed
-from bot.ports import CheckinCard, DebriefCard, EscalationCard, FollowUpCard, IncidentReady, OfferCard
+from bot.home import HomeSnapshot
+from bot.ports import (
+    CareCard,
+    CheckinCard,
+    DebriefCard,
+    EscalationCard,
+    FollowUpCard,
+    IncidentReady,
+    OfferCard,
+    RelayedText,
+    ThreadCard,
+    ThreadNote,
+    TrainingReminderCard,
+    VolunteerCard,
+)
+from handlers.blocks import concerns as cb
+from handlers.blocks import events as eb
 from handlers.blocks import incidents as ib
+from handlers.blocks import relay as relay_blocks
 from handlers.blocks import requests as rb
-from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
-from storage.models import ContactMode, MessageRef, Referral
+from handlers.blocks import roster as rosb
+from handlers.blocks.care import care_checkin
+from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.blocks.home import home_view
+from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral
 
-# Slack errors that mean "this person cannot get a DM from us": skip them, don't retry.
+# Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
 UNDELIVERABLE = frozenset(
     {
         "user_not_found",
@@ -26,6 +46,7 @@ UNDELIVERABLE = frozenset(
         "messages_tab_disabled",
         "is_archived",
         "user_disabled",
+        "not_in_channel",
     }
 )
 
@@ -45,15 +66,10 @@ class SlackNotifier:
 
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Redraw the offer in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=rb.offer_message(card, tz=self._tz),
-        )
+        await self._update(ref, rb.offer_message(card, tz=self._tz))
 
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> MessageRef:
         """Confirm a request to the requester."""
         blocks = rb.request_received(
@@ -62,6 +78,7 @@ class SlackNotifier:
             hours=self._hours,
             tz=self._tz,
             resources=self._resources,
+            anonymous=anonymous,
         )
         return await self._post(requester_id, blocks)
 
@@ -78,6 +95,14 @@ class SlackNotifier:
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """DM one coordinator that a request is waiting (area and urgency only)."""
         return await self._post(coordinator_id, rb.escalation_alert(card, tz=self._tz))
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Redraw each alert in place, without its button."""
+        blocks = rb.escalation_alert(card, tz=self._tz)
+        for ref in refs:
+            await self._client.chat_update(
+                channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks
+            )
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
         """Tell the requester the request was closed."""
@@ -101,12 +126,7 @@ class SlackNotifier:
 
     async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
         """Redraw an answered check-in in place."""
-        await self._client.chat_update(
-            channel=ref.channel_id,
-            ts=ref.ts,
-            text=UPDATED_TEXT,
-            blocks=ib.checkin_message(card, resources=self._resources),
-        )
+        await self._update(ref, ib.checkin_message(card, resources=self._resources))
 
     async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
         """DM a debrief invitation."""
@@ -120,9 +140,124 @@ class SlackNotifier:
         """Tell the coordinator the incident's check-ins are scheduled."""
         await self._post(coordinator_id, ib.incident_ready(summary, tz=self._tz))
 
-    async def _post(self, user_id: str, blocks: list[dict]) -> MessageRef:
+    async def send_volunteer_review(self, coordinator_id: str, card: VolunteerCard) -> MessageRef:
+        """DM a coordinator a volunteer to decide on."""
+        return await self._post(coordinator_id, rosb.volunteer_review(card))
+
+    async def update_volunteer_review(self, ref: MessageRef, card: VolunteerCard) -> None:
+        """Redraw a review with the decision."""
+        await self._update(ref, rosb.volunteer_review(card))
+
+    async def volunteer_decided(self, user_id: str, *, approved: bool) -> None:
+        """Tell the volunteer what was decided."""
+        await self._post(user_id, rosb.volunteer_decided(approved=approved))
+
+    async def send_training_reminder(self, user_id: str, card: TrainingReminderCard) -> MessageRef:
+        """DM a supporter about their training's lapse date."""
+        return await self._post(user_id, rosb.training_reminder(card))
+
+    async def post_announcement(self, event: Announcement) -> MessageRef:
+        """Post an event's announcement in its channel."""
+        blocks = eb.announcement_message(event, tz=self._tz)
+        return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
+
+    async def update_announcement(self, ref: MessageRef, event: Announcement) -> None:
+        """Redraw an event's announcement."""
+        await self._update(ref, eb.announcement_message(event, tz=self._tz), text=ANNOUNCEMENT_TEXT)
+
+    async def post_event_reminder(self, event: Announcement, *, lead: timedelta) -> MessageRef:
+        """Post a reminder in the event's channel."""
+        blocks = eb.event_reminder(event, lead=lead, tz=self._tz)
+        return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
+
+    async def announcement_failed(
+        self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
+    ) -> None:
+        """Tell the coordinator the announcement could not be posted."""
+        blocks = eb.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
+        await self._post(coordinator_id, blocks)
+
+    async def send_concern_alert(self, coordinator_id: str, concern: Concern) -> MessageRef:
+        """DM a coordinator a concern about a colleague."""
+        return await self._post(coordinator_id, cb.concern_alert(concern))
+
+    async def update_concern_alert(self, ref: MessageRef, concern: Concern) -> None:
+        """Redraw a coordinator's copy of a concern."""
+        await self._update(ref, cb.concern_alert(concern))
+
+    async def concern_thanks(self, raiser_id: str) -> None:
+        """Thank the person who raised a concern."""
+        await self._post(raiser_id, cb.concern_thanks(resources=self._resources))
+
+    async def ask_supporter_to_reach_out(
+        self, supporter_id: str, *, subject_id: str, coordinator_id: str
+    ) -> None:
+        """Ask a supporter to check in with a colleague."""
+        await self._post(
+            supporter_id, cb.reach_out_request(subject_id=subject_id, coordinator_id=coordinator_id)
+        )
+
+    async def send_care_checkin(self, supporter_id: str, card: CareCard) -> MessageRef:
+        """DM a supporter the program's check-in after a heavy conversation."""
+        return await self._post(supporter_id, care_checkin(card, resources=self._resources))
+
+    async def update_care_checkin(self, ref: MessageRef, card: CareCard) -> None:
+        """Redraw the check-in once answered."""
+        await self._update(ref, care_checkin(card, resources=self._resources))
+
+    async def publish_home(self, user_id: str, snapshot: HomeSnapshot) -> None:
+        """Publish a person's Home tab."""
+        view = home_view(snapshot, resources=self._resources, tz=self._tz)
+        await self._client.views_publish(user_id=user_id, view=view)
+
+    # Relayed conversations (anonymous requests)
+
+    async def open_thread(self, user_id: str, card: ThreadCard) -> MessageRef:
+        """Post a conversation's thread root in the person's DM."""
+        return await self._post(user_id, relay_blocks.thread_root(card))
+
+    async def update_thread(self, ref: MessageRef, card: ThreadCard) -> None:
+        """Redraw a thread root in place."""
+        await self._update(ref, relay_blocks.thread_root(card))
+
+    async def relay(self, root: MessageRef, message: RelayedText) -> MessageRef:
+        """Post a copy in the thread; the lock screen shows only the neutral line, never the text."""
+        return await self._post(root.channel_id, relay_blocks.relayed_message(message), thread_ts=root.ts)
+
+    async def update_relayed(self, ref: MessageRef, message: RelayedText) -> None:
+        """Replace a copy after its original was edited."""
+        await self._update(ref, relay_blocks.relayed_message(message))
+
+    async def delete_relayed(self, ref: MessageRef) -> None:
+        """Delete a copy; one already gone is fine."""
         try:
-            response = await self._client.chat_postMessage(channel=user_id, text=NEUTRAL_TEXT, blocks=blocks)
+            await self._client.chat_delete(channel=ref.channel_id, ts=ref.ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+
+    async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
+        """Post a short note in a thread, or in the DM itself."""
+        await self._post(
+            channel_id, relay_blocks.relay_note(note, resources=self._resources), thread_ts=thread_ts
+        )
+
+    async def _update(self, ref: MessageRef, blocks: list[dict], *, text: str = UPDATED_TEXT) -> None:
+        await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
+
+    async def _post(
+        self,
+        channel: str,
+        blocks: list[dict],
+        *,
+        text: str = NEUTRAL_TEXT,
+        thread_ts: str | None = None,
+    ) -> MessageRef:
+        """Post to a person's DM (their user id) or a channel; undeliverable ones raise DeliveryFailed."""
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))
             if error in UNDELIVERABLE:

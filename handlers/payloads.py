@@ -29,6 +29,12 @@ class RequestRef(Carried):
     request_id: int
 
 
+class ConversationRef(Carried):
+    """Which relayed conversation a button or modal acts on."""
+
+    conversation_id: int
+
+
 _T = TypeVar("_T", bound=Carried)
 
 
@@ -36,6 +42,24 @@ class CheckinRef(Carried):
     """Which check-in a button answers."""
 
     message_id: int
+
+
+class VolunteerRef(Carried):
+    """Which offer to volunteer a button decides."""
+
+    volunteer_id: int
+
+
+class EventRef(Carried):
+    """Which event a button or modal acts on."""
+
+    announcement_id: int
+
+
+class ConcernRef(Carried):
+    """Which concern a button or modal acts on."""
+
+    concern_id: int
 
 
 class BadPayload(ValueError):

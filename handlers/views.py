@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.announcements import EventForm
 from bot.checkins import IncidentForm
+from bot.concerns import ConcernForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import RequestForm
 from bot.services import Services
 from bot.tracking import ContactForm
+from handlers.blocks.concerns import CONTACT_ME
+from handlers.blocks.requests import ANONYMOUS_CHOICE, HEAVY, notice_modal
 from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
-from handlers.payloads import BadPayload, RequestRef, decode
+from handlers.payloads import BadPayload, ConcernRef, ConversationRef, EventRef, RequestRef, decode
 from storage.models import Referral
 
 # Domain form fields → the modal blocks that show their errors.
@@ -38,13 +42,30 @@ _INCIDENT_FIELDS = {
 }
 
 
+_EVENT_FIELDS = {
+    "title": Block.EVENT_TITLE,
+    "kind": Block.EVENT_KIND,
+    "date": Block.EVENT_DATE,
+    "end": Block.EVENT_END,
+    "place": Block.EVENT_PLACE,
+    "description": Block.EVENT_DESCRIPTION,
+    "channel": Block.EVENT_CHANNEL,
+}
+
+
 def register(app: AsyncApp) -> None:
     """Bind every modal."""
     app.view(Callback.REQUEST)(on_request_submitted)
     app.view(Callback.CLOSE)(on_close_submitted)
     app.view(Callback.HAND_TO)(on_hand_to_submitted)
     app.view(Callback.INCIDENT)(on_incident_submitted)
+    app.view(Callback.EVENT)(on_event_submitted)
+    app.view(Callback.EVENT_EDIT)(on_event_edit_submitted)
+    app.view(Callback.AWAY)(on_away_submitted)
+    app.view(Callback.CONCERN)(on_concern_submitted)
+    app.view(Callback.CONCERN_HAND_TO)(on_concern_hand_to_submitted)
     app.view(Callback.LOG_CONTACT)(on_contact_logged)
+    app.view(Callback.RELAY_RENAME)(on_rename_submitted)
 
 
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -57,6 +78,7 @@ async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         preferred_supporter_id=values.get(Block.PREFERRED) or None,
         excluded_ids=frozenset(values.get(Block.EXCLUDED) or []),
         note=values.get(Block.NOTE),
+        anonymous=ANONYMOUS_CHOICE in (values.get(Block.ANONYMOUS) or []),
     )
     try:
         request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
@@ -84,6 +106,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
     except ValueError:
         errors[Block.REFERRAL] = "Please choose one of the options."
     follow_up_days = _whole_number(values.get(Block.FOLLOW_UP_DAYS), empty=0)
+    heavy = HEAVY in (values.get(Block.HEAVY) or [])
     if not 0 <= follow_up_days <= _MAX_FOLLOW_UP_DAYS:
         errors[Block.FOLLOW_UP_DAYS] = (
             f"Please enter whole days, from 1 to {_MAX_FOLLOW_UP_DAYS}, or leave it empty."
@@ -98,14 +121,23 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         return
     await ack()
     services.background.spawn(
-        _close(services, ref.request_id, user_id, minutes, referral, follow_up_days), name="close_request"
+        _close(services, ref.request_id, user_id, minutes, referral, follow_up_days, heavy),
+        name="close_request",
     )
 
 
 async def _close(
-    services: Services, request_id: int, user_id: str, minutes: int, referral: Referral, follow_up_days: int
+    services: Services,
+    request_id: int,
+    user_id: str,
+    minutes: int,
+    referral: Referral,
+    follow_up_days: int,
+    heavy: bool,
 ) -> None:
     await services.requests.close(request_id=request_id, user_id=user_id, minutes=minutes, referral=referral)
+    if heavy:
+        await services.care.heavy(request_id=request_id, supporter_id=user_id)
     if follow_up_days:
         await services.checkins.schedule_follow_up(
             request_id=request_id, supporter_id=user_id, after=timedelta(days=follow_up_days)
@@ -168,6 +200,71 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
     services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
 
 
+def _event_form(view: dict[str, Any]) -> EventForm:
+    values = flatten_state(view)
+    return EventForm(
+        title=values.get(Block.EVENT_TITLE),
+        kind=values.get(Block.EVENT_KIND),
+        day=values.get(Block.EVENT_DATE),
+        start=values.get(Block.EVENT_START),
+        end=values.get(Block.EVENT_END),
+        place=values.get(Block.EVENT_PLACE),
+        description=values.get(Block.EVENT_DESCRIPTION),
+        channel_id=values.get(Block.EVENT_CHANNEL),
+    )
+
+
+async def on_event_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the event (the channel checked first) before answering Slack; post it after."""
+    try:
+        await services.announcements.announce(
+            coordinator_id=body["user"]["id"], form=_event_form(body["view"])
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_EVENT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={Block.EVENT_TITLE: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.announcements.publish(), name="publish_event")
+
+
+async def on_event_edit_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Save an edited event; its post is redrawn after."""
+    try:
+        ref = decode(EventRef, body["view"].get("private_metadata"))
+        await services.announcements.edit(
+            coordinator_id=body["user"]["id"],
+            announcement_id=ref.announcement_id,
+            form=_event_form(body["view"]),
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_EVENT_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.EVENT_TITLE: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(
+        services.announcements.redraw(announcement_id=ref.announcement_id), name="redraw_event"
+    )
+
+
+async def on_away_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A supporter pauses offers from their Home, until a date or until they come back."""
+    until = flatten_state(body["view"]).get(Block.AWAY_UNTIL)
+    try:
+        await services.roster.set_away(
+            user_id=body["user"]["id"], until=date.fromisoformat(until) if until else None
+        )
+    except (DomainError, ValueError) as error:
+        text = user_message(error) if isinstance(error, DomainError) else "Please pick a date."
+        await ack(response_action="errors", errors={Block.AWAY_UNTIL: text})
+        return
+    await ack()
+
+
 _CONTACT_FIELDS = {
     "occurred_on": Block.CONTACT_DATE,
     "minutes": Block.CONTACT_MINUTES,
@@ -194,5 +291,67 @@ async def on_contact_logged(ack: AsyncAck, body: dict[str, Any], services: Servi
         return
     except DomainError as error:
         await ack(response_action="errors", errors={Block.CONTACT_MINUTES: user_message(error)})
+        return
+    await ack(
+        response_action="update",
+        view=notice_modal(
+            title="Contact logged",
+            text="Thank you. The contact is recorded without the other person's name, and your time counts.",
+        ),
+    )
+
+
+async def on_rename_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """The supporter saves the name the anonymous colleague sees."""
+    label = flatten_state(body["view"]).get(Block.LABEL) or ""
+    try:
+        ref = decode(ConversationRef, body["view"].get("private_metadata"))
+        await services.relay.rename(
+            conversation_id=ref.conversation_id, user_id=body["user"]["id"], label=label
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={Block.LABEL: invalid.errors["label"]})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.LABEL: user_message(error)})
+        return
+    await ack()
+
+
+_CONCERN_FIELDS = {"subject": Block.CONCERN_SUBJECT, "note": Block.CONCERN_NOTE}
+
+
+async def on_concern_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the concern before answering Slack; the coordinators are told after."""
+    values = flatten_state(body["view"])
+    form = ConcernForm(
+        subject_id=values.get(Block.CONCERN_SUBJECT),
+        note=values.get(Block.CONCERN_NOTE),
+        contact_me=CONTACT_ME in (values.get(Block.CONCERN_CONTACT_ME) or []),
+    )
+    raiser_id = body["user"]["id"]
+    try:
+        concern_id = await services.concerns.raise_concern(raiser_id=raiser_id, form=form)
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_CONCERN_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    await ack()
+    services.background.spawn(
+        services.concerns.alert(concern_id=concern_id, raiser_id=raiser_id), name="alert"
+    )
+
+
+async def on_concern_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A coordinator asks a supporter to reach out to the colleague."""
+    supporter_id = flatten_state(body["view"]).get(Block.CONCERN_SUPPORTER)
+    try:
+        ref = decode(ConcernRef, body["view"].get("private_metadata"))
+        if not supporter_id:
+            raise InvalidForm({"supporter": "Please choose a supporter."})
+        await services.concerns.hand_to(
+            coordinator_id=body["user"]["id"], concern_id=ref.concern_id, supporter_id=supporter_id
+        )
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={Block.CONCERN_SUPPORTER: user_message(error)})
         return
     await ack()

@@ -60,6 +60,9 @@ class SlackDriver:
         self.url = url
         self.signing_secret = signing_secret
         self._triggers = itertools.count(1)
+        # The trigger id of each person's latest slash command, to find the modal it opened.
+        self.last_trigger: dict[str, str] = {}
+        self._event_ids = itertools.count(1)
 
     async def post(
         self,
@@ -101,6 +104,7 @@ class SlackDriver:
             "response_url": self.slack.response_url("cmd"),
             "trigger_id": trigger_id or self.trigger(),
         }
+        self.last_trigger[user_id] = form["trigger_id"]
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     async def interact(self, payload: dict[str, Any]) -> Response:
@@ -140,12 +144,19 @@ class SlackDriver:
         }
         return await self._block_action(user_id, blocks, action_id, container, where)
 
-    async def home_click(self, user_id: str, action_id: str) -> Response:
-        """Click a button on the user's published Home tab."""
-        view = self.slack.home_views[user_id]
-        container = {"type": "view", "view_id": f"VH{user_id}"}
-        where = {"view": {**view, "id": f"VH{user_id}", "state": {"values": {}}}}
-        return await self._block_action(user_id, view["blocks"], action_id, container, where)
+    async def home_click(
+        self, user_id: str, action_id: str, *, block_id: str | None = None, home_of: str | None = None
+    ) -> Response:
+        """Click a button on the user's published Home tab (in block ``block_id``, if given).
+
+        ``home_of`` clicks a button copied from someone else's Home: a crafted payload.
+        """
+        owner = home_of or user_id
+        view = self.slack.home_views[owner]
+        blocks = [b for b in view["blocks"] if block_id is None or b.get("block_id") == block_id]
+        container = {"type": "view", "view_id": f"VH{owner}"}
+        where = {"view": {**view, "id": f"VH{owner}", "state": {"values": {}}}}
+        return await self._block_action(user_id, blocks, action_id, container, where)
 
     async def _block_action(
         self,
@@ -215,9 +226,10 @@ class SlackDriver:
         return await self.interact(payload)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str = "Ev111", retry: int | None = None
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
     ) -> Response:
-        """Deliver an Events API event (optionally as Slack's retry number ``retry``)."""
+        """Deliver an Events API event (optionally as Slack's retry number ``retry`` of ``event_id``)."""
+        event_id = event_id or self.event_id()
         envelope = {
             "token": "verification_token",
             "team_id": TEAM["id"],
@@ -238,9 +250,114 @@ class SlackDriver:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return await self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
 
+    def view_opened_for(self, user_id: str) -> dict[str, Any] | None:
+        """The modal opened in answer to the person's latest slash command, if it has opened."""
+        view_id = self.slack.view_by_trigger.get(self.last_trigger.get(user_id, ""))
+        return None if view_id is None else self.slack.views[view_id]
+
     def trigger(self) -> str:
         """A fresh trigger id."""
         return f"{next(self._triggers)}.{int(time.time())}.trigger"
+
+    def event_id(self) -> str:
+        """A fresh Events API event id."""
+        return f"Ev{next(self._event_ids):08d}"
+
+    # People writing in their DM with the app (the ``message.im`` events)
+
+    async def write(
+        self, user_id: str, text: str, *, thread: Message | None = None, files: bool = False
+    ) -> tuple[Response, Message]:
+        """A person writes in their DM with the app (in ``thread``, a message there): Slack keeps it
+        and sends the ``message.im`` event."""
+        message = self.slack.user_writes(user_id, text, thread_ts=thread.ts if thread else None)
+        return await self.event(posted_event(message, files=files)), message
+
+    async def edit(self, message: Message, text: str) -> Response:
+        """The author edits their message."""
+        previous = message.text
+        message.text = text
+        return await self.event(edited_event(message, previous, edited_ts=self.slack._next_ts()))
+
+    async def delete(self, message: Message) -> Response:
+        """The author deletes their message."""
+        self.slack.messages.pop((message.channel, message.ts), None)
+        return await self.event(deleted_event(message, deleted_at=self.slack._next_ts()))
+
+
+def _message_fields(message: Message) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "type": "message",
+        "user": message.user,
+        "text": message.text,
+        "ts": message.ts,
+        "team": TEAM["id"],
+        "client_msg_id": f"c0ffee00-0000-4000-8000-{message.ts.replace('.', '')[-12:]:0>12}",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": "rt",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": message.text}]}
+                ],
+            }
+        ],
+    }
+    if message.thread_ts:
+        fields["thread_ts"] = message.thread_ts
+    return fields
+
+
+def posted_event(message: Message, *, files: bool = False, bot_id: str | None = None) -> dict[str, Any]:
+    """Slack's ``message`` event (``message.im``) for a message in a DM with the app."""
+    event = {
+        **_message_fields(message),
+        "channel": message.channel,
+        "event_ts": message.ts,
+        "channel_type": "im",
+    }
+    if message.thread_ts:
+        event["parent_user_id"] = "UBOTPEER"
+    if files:
+        event["subtype"] = "file_share"
+        event["upload"] = False
+        event["files"] = [{"id": "F0SCAN", "name": "scan.pdf", "mimetype": "application/pdf"}]
+    if bot_id is not None:  # the app's own message, as Slack echoes it back
+        event.pop("client_msg_id")
+        event.update(bot_id=bot_id, app_id="A111", bot_profile={"id": bot_id, "name": "Peer Support"})
+    return event
+
+
+def edited_event(message: Message, previous_text: str, *, edited_ts: str) -> dict[str, Any]:
+    """Slack's ``message_changed`` event after the author edited a message."""
+    now = _message_fields(message)
+    now["edited"] = {"user": message.user, "ts": edited_ts}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": message.channel,
+        "channel_type": "im",
+        "ts": edited_ts,
+        "event_ts": edited_ts,
+        "message": now,
+        "previous_message": {**_message_fields(message), "text": previous_text},
+    }
+
+
+def deleted_event(message: Message, *, deleted_at: str) -> dict[str, Any]:
+    """Slack's ``message_deleted`` event after the author deleted a message."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": message.channel,
+        "channel_type": "im",
+        "ts": deleted_at,
+        "event_ts": deleted_at,
+        "deleted_ts": message.ts,
+        "previous_message": _message_fields(message),
+    }
 
 
 def _user(user_id: str) -> dict[str, str]:
@@ -291,6 +408,8 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
             entry = {"type": kind, "selected_options": chosen}
         elif kind == "channels_select":
             entry = {"type": kind, "selected_channel": value}
+        elif kind == "conversations_select":
+            entry = {"type": kind, "selected_conversation": value}
         elif kind == "datepicker":
             entry = {"type": kind, "selected_date": value}
         elif kind == "timepicker":

@@ -47,6 +47,8 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     history: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    user: str | None = None  # who wrote it; None for the app's own messages
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class SlackStandIn:
         self.view_by_trigger: dict[str, str] = {}  # trigger_id → id of the view it opened
         self.home_views: dict[str, dict[str, Any]] = {}
         self.response_url_posts: list[dict[str, Any]] = []
+        # Messages deleted with chat.delete, as they stood when deleted.
+        self.deleted: list[Message] = []
         # People Slack does not know, or who cannot get DMs (Slack's error code for each).
         self.undeliverable: dict[str, str] = {}
         # Methods whose answers are held back until released (a Slack that hangs).
@@ -137,6 +141,7 @@ class SlackStandIn:
         # The workspace's people (users.list) and channels (conversations.members).
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[str]] = {}
+        self.archived: set[str] = set()
         # Faults to answer with, per method, in order, each for the calls its filter accepts.
         self.faults: dict[str, list[tuple[Fault, Callable[[dict[str, Any]], bool]]]] = {}
         # Files uploaded with files.getUploadURLExternal → upload → files.completeUploadExternal.
@@ -175,17 +180,37 @@ class SlackStandIn:
         """A ``response_url`` that lands here."""
         return f"{self.root_url}/response/{name}"
 
-    def add_users(self, *user_ids: str, tz: str = "America/New_York", deleted: bool = False) -> None:
+    def add_users(
+        self,
+        *user_ids: str,
+        tz: str = "America/New_York",
+        deleted: bool = False,
+        first_name: str | None = None,
+    ) -> None:
         """Put people in the workspace directory."""
         for user_id in user_ids:
+            first = first_name or "Person"
             self.users[user_id] = {
                 "id": user_id,
                 "name": user_id.lower(),
-                "real_name": f"Person {user_id}",
+                "real_name": f"{first} {user_id}",
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": False,
+                "profile": {
+                    "first_name": first_name or "",
+                    "real_name": f"{first} {user_id}",
+                    "display_name": user_id.lower(),
+                },
             }
+
+    def add_channel(self, channel_id: str, *members: str, bot: bool = True) -> None:
+        """A channel with these members (and the bot, unless ``bot`` is False: it must be invited)."""
+        self.channels[channel_id] = [*members, *([self.bot_user_id] if bot else [])]
+
+    def channel_posts(self, channel_id: str) -> list[Message]:
+        """The messages currently in a channel, oldest first."""
+        return [m for (channel, _), m in self.messages.items() if channel == channel_id]
 
     def inject(
         self, method: str, *faults: Fault, match: Callable[[dict[str, Any]], bool] = lambda _: True
@@ -233,6 +258,20 @@ class SlackStandIn:
     def message(self, channel: str, ts: str) -> Message:
         """One message as it stands now."""
         return self.messages[(channel, ts)]
+
+    def thread(self, root: Message) -> list[Message]:
+        """The replies under a message, oldest first."""
+        replies = [m for (channel, _), m in self.messages.items() if channel == root.channel]
+        return sorted((m for m in replies if m.thread_ts == root.ts and m.ts != root.ts), key=_ts_order)
+
+    def user_writes(self, user_id: str, text: str, *, thread_ts: str | None = None) -> Message:
+        """A person writes in their DM with the app (Slack stores it; the driver sends the event)."""
+        channel = dm_channel(user_id)
+        message = Message(
+            channel=channel, ts=self._next_ts(), text=text, blocks=[], thread_ts=thread_ts, user=user_id
+        )
+        self.messages[(channel, message.ts)] = message
+        return message
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until ``predicate()`` is truthy (re-checked on every call); returns its value."""
@@ -372,12 +411,39 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     channel, error = s._resolve_channel(str(p.get("channel", "")))
     if error or channel is None:
         return _fail(error or "channel_not_found")
+    if channel[0] in "CG":
+        # Like Slack without chat:write.public: only channels the bot is in.
+        if channel not in s.channels:
+            return _fail("channel_not_found")
+        if channel in s.archived:
+            return _fail("is_archived")
+        if s.bot_user_id not in s.channels[channel]:
+            return _fail("not_in_channel")
     if not p.get("text") and not p.get("blocks"):
         return _fail("no_text")
     ts = s._next_ts()
     blocks = list(p.get("blocks") or [])
-    s.messages[(channel, ts)] = Message(channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks)
+    thread_ts = str(p["thread_ts"]) if p.get("thread_ts") else None
+    s.messages[(channel, ts)] = Message(
+        channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks, thread_ts=thread_ts
+    )
     return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
+
+
+def _ts_order(message: Message) -> tuple[int, int]:
+    seconds, _, serial = message.ts.partition(".")
+    return int(seconds), int(serial or 0)
+
+
+def _delete(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    key = (str(p.get("channel", "")), str(p.get("ts", "")))
+    message = s.messages.get(key)
+    if message is None:
+        return _fail("message_not_found")
+    if message.user is not None:
+        return _fail("cant_delete_message")  # a bot token deletes only the bot's own messages
+    s.deleted.append(s.messages.pop(key))
+    return _ok(channel=key[0], ts=key[1])
 
 
 def _update(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
@@ -444,6 +510,9 @@ def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     user = str(p.get("user", ""))
     if not user or user in s.undeliverable:
         return _fail("user_not_found")
+    known = s.users.get(user)
+    if known is not None:
+        return _ok(user=known)
     return _ok(user={"id": user, "name": user.lower(), "real_name": f"Person {user}", "deleted": False})
 
 
@@ -465,6 +534,23 @@ def _conversations_members(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]
         return _fail("channel_not_found")
     members, cursor = _page(s.channels[channel], p)
     return _ok(members=members, response_metadata={"next_cursor": cursor})
+
+
+def _conversations_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    channel = str(p.get("channel", ""))
+    members = s.channels.get(channel)
+    # A private channel the bot is not in is invisible to it, as in Slack.
+    if members is None or (channel.startswith("G") and s.bot_user_id not in members):
+        return _fail("channel_not_found")
+    return _ok(
+        channel={
+            "id": channel,
+            "is_channel": channel.startswith("C"),
+            "is_private": channel.startswith("G"),
+            "is_archived": channel in s.archived,
+            "is_member": s.bot_user_id in members,
+        }
+    )
 
 
 def _get_upload_url(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
@@ -496,9 +582,11 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "files.completeUploadExternal": _complete_upload,
     "users.list": _users_list,
     "conversations.members": _conversations_members,
+    "conversations.info": _conversations_info,
     "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.update": _update,
+    "chat.delete": _delete,
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views_open,
     "views.update": lambda s, p: _ok(view=p.get("view")),

@@ -1,4 +1,4 @@
-"""Opening the SQLite database and running units of work against it."""
+"""Opening the database (SQLite or PostgreSQL) and running units of work against it."""
 
 from __future__ import annotations
 
@@ -7,16 +7,29 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiosqlite
 
-from storage.migrations import apply_migrations
+from storage.announcement_repository import AnnouncementRepository
+from storage.concern_repository import ConcernRepository
+from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
+from storage.roles_repository import RolesRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
+from storage.sql import Connection, PostgresConnection, SqliteConnection
 from storage.tracking_repository import TrackingRepository
 
 log = logging.getLogger(__name__)
+
+# Every write unit of work on PostgreSQL takes this transaction-scoped advisory lock, so
+# writers are serialized across instances exactly as SQLite's BEGIN IMMEDIATE serializes them.
+_WRITE_LOCK = 746_163_001
+_MIGRATION_LOCK = 746_163_002
+# Tables whose rows the retention purge rewrites.
+_PURGED_TABLES = ("peer_requests", "request_exclusions", "offers")
 
 
 class UnsupportedDatabaseURL(ValueError):
@@ -27,7 +40,7 @@ def sqlite_path(database_url: str) -> str:
     """The file path inside a ``sqlite:///`` URL (``sqlite:///:memory:`` is refused)."""
     prefix = "sqlite:///"
     if not database_url.startswith(prefix):
-        raise UnsupportedDatabaseURL("only sqlite:/// URLs are supported")
+        raise UnsupportedDatabaseURL("use sqlite:///path or postgresql://user@host/db")
     path = database_url[len(prefix) :]
     if not path or path == ":memory:":
         raise UnsupportedDatabaseURL("a database file path is required")
@@ -37,15 +50,69 @@ def sqlite_path(database_url: str) -> str:
 class Tx:
     """The repositories bound to one connection for one unit of work."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.requests = RequestRepository(conn)
         self.roster = RosterRepository(conn)
         self.schedule = ScheduleRepository(conn)
         self.tracking = TrackingRepository(conn)
+        self.relay = RelayRepository(conn)
+        self.roles = RolesRepository(conn)
+        self.announcements = AnnouncementRepository(conn)
+        self.concerns = ConcernRepository(conn)
 
 
 class Database:
+    """A database the app runs units of work against; :meth:`open` picks the backend from the URL."""
+
+    dialect = ""
+
+    @staticmethod
+    async def open(database_url: str) -> Database:
+        """Open (creating if needed) and migrate the database at ``database_url``."""
+        from storage.migrations import apply_migrations
+
+        if database_url.startswith(("postgresql://", "postgres://")):
+            db: Database = await PostgresDatabase.connect(database_url)
+        else:
+            db = await SqliteDatabase.connect(database_url)
+        try:
+            await apply_migrations(db)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the database is open."""
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        """A write unit of work, committed on success, rolled back on error."""
+        raise NotImplementedError
+
+    def read(self) -> Any:
+        """A read-only unit of work."""
+        raise NotImplementedError
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query."""
+        raise NotImplementedError
+
+    async def checkpoint(self) -> None:
+        """After a purge: make sure removed rows leave no copy behind."""
+        raise NotImplementedError
+
+    async def checkpoint_passive(self) -> None:
+        """Routine housekeeping of the write-ahead log, if the backend has one."""
+
+    async def close(self) -> None:
+        """Close (idempotent)."""
+        raise NotImplementedError
+
+
+class SqliteDatabase(Database):
     """One SQLite connection, shared by the process, with serialized units of work.
 
     aiosqlite runs every call of a connection on one thread in order, so two
@@ -55,14 +122,16 @@ class Database:
     conditional updates, never on this lock.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, database_url: str) -> Database:
-        """Open (creating if needed) and migrate the database at ``database_url``."""
+    async def connect(cls, database_url: str) -> SqliteDatabase:
+        """Open the file with the PRAGMAs the app relies on."""
         db = cls(sqlite_path(database_url))
         Path(db.path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(db.path, isolation_level=None)
@@ -72,9 +141,11 @@ class Database:
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints are run by the sweep (see checkpoint_passive), not inside a request's
+            # transaction; the automatic one stays as a backstop, far above a sweep's worth of pages.
+            await conn.execute("PRAGMA wal_autocheckpoint=20000")
             # Deleted confidential data must not linger in free pages.
             await conn.execute("PRAGMA secure_delete=ON")
-            await apply_migrations(conn)
         except BaseException:
             await conn.close()
             raise
@@ -104,7 +175,7 @@ class Database:
         async with self._lock:
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(conn)
+                yield Tx(SqliteConnection(conn))
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
@@ -115,7 +186,13 @@ class Database:
         """A read-only unit of work (autocommit reads, serialized with the writers)."""
         conn = self._require()
         async with self._lock:
-            yield Tx(conn)
+            yield Tx(SqliteConnection(conn))
+
+    async def checkpoint_passive(self) -> None:
+        """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
+        conn = self._require()
+        async with self._lock:
+            await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate it, so purged pages leave no copy behind."""
@@ -134,3 +211,98 @@ class Database:
         if self._conn is None:
             raise RuntimeError("database is closed")
         return self._conn
+
+
+class PostgresDatabase(Database):
+    """A pool of asyncpg connections; writers serialize on an advisory lock across instances.
+
+    ``DATABASE_URL=postgresql://user@host:5432/db`` (``?schema=name`` keeps the app's tables
+    in their own schema, created if needed).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool: Any | None = pool
+
+    @classmethod
+    async def connect(cls, database_url: str) -> PostgresDatabase:
+        """Create the pool (and the schema, if one is named)."""
+        import asyncpg
+
+        dsn, schema = _split_schema(database_url)
+        settings = {"search_path": schema} if schema else None
+        if schema:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            finally:
+                await conn.close()
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, server_settings=settings)
+        return cls(pool)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the pool is open."""
+        return self._pool is not None
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query."""
+        if self._pool is None:
+            return False
+        try:
+            async with self._pool.acquire(timeout=2) as conn:
+                await conn.execute("SELECT 1")
+        except Exception:  # noqa: BLE001 - health checks report, never raise
+            return False
+        return True
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """A write unit of work under the writers' advisory lock."""
+        async with self._require().acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
+            yield Tx(PostgresConnection(conn))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only unit of work on a pooled connection."""
+        async with self._require().acquire() as conn:
+            yield Tx(PostgresConnection(conn))
+
+    @asynccontextmanager
+    async def migration_lock(self) -> AsyncIterator[None]:
+        """Held while migrating, so two instances starting together migrate once."""
+        async with self._require().acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+    async def checkpoint(self) -> None:
+        """VACUUM the purged tables so dead row versions are cleared for reuse."""
+        async with self._require().acquire() as conn:
+            await conn.execute(f"VACUUM {', '.join(_PURGED_TABLES)}")
+
+    async def close(self) -> None:
+        """Close the pool (idempotent)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _require(self) -> Any:
+        if self._pool is None:
+            raise RuntimeError("database is closed")
+        return self._pool
+
+
+def _split_schema(database_url: str) -> tuple[str, str | None]:
+    parts = urlsplit(database_url)
+    query = parse_qsl(parts.query)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not schema.replace("_", "").isalnum():
+        raise UnsupportedDatabaseURL("schema names may hold letters, digits and underscores only")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment)), schema

@@ -5,7 +5,12 @@ Never edit a step that has shipped; add a new one.
 
 from __future__ import annotations
 
-import aiosqlite
+import contextlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -165,33 +170,262 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX peer_requests_created ON peer_requests (created_at);
         """,
     ),
+    (
+        "0004_scheduled_messages_unique",
+        """
+        -- NULLs are distinct in a UNIQUE constraint, so the one in 0002 never caught a repeated
+        -- check-in (request_id is NULL there). This index does, on both backends.
+        CREATE UNIQUE INDEX scheduled_messages_once ON scheduled_messages
+            (kind, recipient_id, COALESCE(incident_id, 0), COALESCE(request_id, 0), seq)
+        """,
+    ),
+    (
+        "0005_anonymous_relay",
+        """
+        ALTER TABLE peer_requests ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE peer_requests ADD COLUMN revealed_at TEXT;
+
+        -- An anonymous request's conversation with the supporter who accepted it: where the
+        -- two threads live (one in each person's DM with the app). Never any text.
+        CREATE TABLE relay_conversations (
+            id                INTEGER PRIMARY KEY,
+            request_id        INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            supporter_id      TEXT NOT NULL,
+            supporter_label   TEXT NOT NULL,
+            requester_channel TEXT,
+            requester_root_ts TEXT,
+            supporter_channel TEXT,
+            supporter_root_ts TEXT,
+            opened_at         TEXT NOT NULL,
+            ended_at          TEXT,
+            ended_by          TEXT,
+            UNIQUE (request_id, supporter_id)
+        );
+        CREATE UNIQUE INDEX relay_requester_thread
+            ON relay_conversations (requester_channel, requester_root_ts);
+        CREATE UNIQUE INDEX relay_supporter_thread
+            ON relay_conversations (supporter_channel, supporter_root_ts);
+
+        -- Which copy stands for which original, so edits and deletions can follow it.
+        -- Timestamps only: relayed text is never stored. A row with no copy_ts is a claim
+        -- (the copy is being posted), so a message is never relayed twice.
+        CREATE TABLE relay_messages (
+            conversation_id INTEGER NOT NULL REFERENCES relay_conversations (id) ON DELETE CASCADE,
+            side            TEXT NOT NULL,
+            source_ts       TEXT NOT NULL,
+            copy_ts         TEXT,
+            PRIMARY KEY (conversation_id, side, source_ts)
+        );
+
+        -- Events API deliveries already taken (Slack redelivers what it thinks was not
+        -- acknowledged); kept a day, far longer than Slack's retries.
+        CREATE TABLE processed_events (
+            event_id    TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX processed_events_received ON processed_events (received_at);
+        """,
+    ),
+    (
+        "0006_escalation_alerts",
+        """
+        -- Where each coordinator's "a request is waiting" DM landed, so it can be redrawn
+        -- once the request is no longer waiting.
+        CREATE TABLE escalation_alerts (
+            request_id INTEGER NOT NULL REFERENCES peer_requests (id) ON DELETE CASCADE,
+            channel_id TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            PRIMARY KEY (channel_id, message_ts)
+        );
+        CREATE INDEX escalation_alerts_request ON escalation_alerts (request_id)
+        """,
+    ),
+    (
+        "0007_program_roster",
+        """
+        -- The roster's lifecycle: trainings, suspension by a coordinator, people the bot cannot reach.
+        ALTER TABLE supporters ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE supporters ADD COLUMN unreachable TEXT;
+
+        -- Every training a supporter completed. supporters.trained_on is kept equal to the latest
+        -- basic course or refresher: the date their training counts from.
+        CREATE TABLE trainings (
+            id           INTEGER PRIMARY KEY,
+            user_id      TEXT NOT NULL REFERENCES supporters (user_id) ON DELETE CASCADE,
+            kind         TEXT NOT NULL,
+            name         TEXT NOT NULL DEFAULT '',
+            completed_on TEXT NOT NULL,
+            recorded_by  TEXT NOT NULL,
+            recorded_at  TEXT NOT NULL,
+            UNIQUE (user_id, kind, name, completed_on)
+        );
+        INSERT INTO trainings (user_id, kind, completed_on, recorded_by, recorded_at)
+            SELECT user_id, 'basic', trained_on, 'migration', added_at FROM supporters
+            WHERE trained_on IS NOT NULL;
+
+        -- Coordinators added in Slack, on top of PEER_COORDINATORS.
+        CREATE TABLE coordinators (
+            user_id  TEXT PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+
+        -- People who offered to become supporters, and what the coordinators decided.
+        CREATE TABLE volunteers (
+            id         INTEGER PRIMARY KEY,
+            user_id    TEXT NOT NULL,
+            note       TEXT,
+            state      TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT
+        );
+        CREATE UNIQUE INDEX volunteers_one_pending ON volunteers (user_id) WHERE state = 'pending';
+
+        -- Where each coordinator's copy of a DM about a volunteer (or a concern) landed, so every
+        -- copy is redrawn once one coordinator acts.
+        CREATE TABLE coordinator_copies (
+            topic          TEXT NOT NULL,
+            topic_id       INTEGER NOT NULL,
+            coordinator_id TEXT NOT NULL,
+            channel_id     TEXT NOT NULL,
+            ts             TEXT NOT NULL,
+            PRIMARY KEY (topic, topic_id, coordinator_id)
+        );
+
+        -- Every scheduled message carries an idempotency key, so each is scheduled once ever. The
+        -- rows already there get the key the code derives (kind, recipient, incident, request, seq):
+        -- 0004's index guaranteed those are unique. That index goes: it left out the event a reminder
+        -- is about, so two events' reminders to one channel would collide; the key covers it.
+        ALTER TABLE scheduled_messages ADD COLUMN dedupe_key TEXT;
+        UPDATE scheduled_messages SET dedupe_key = kind || ':' || recipient_id
+            || ':' || COALESCE(CAST(incident_id AS TEXT), '-')
+            || ':' || COALESCE(CAST(request_id AS TEXT), '-')
+            || ':' || CAST(seq AS TEXT);
+        CREATE UNIQUE INDEX scheduled_dedupe ON scheduled_messages (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        DROP INDEX scheduled_messages_once
+        """,
+    ),
+    (
+        "0008_program_events",
+        """
+        -- Events the program announces in a channel: trainings, speakers, gatherings.
+        CREATE TABLE announcements (
+            id          INTEGER PRIMARY KEY,
+            title       TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            starts_at   TEXT NOT NULL,
+            ends_at     TEXT,
+            place       TEXT NOT NULL,
+            description TEXT,
+            channel_id  TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            -- Bumped whenever the start moves: reminders are keyed by it, so they are scheduled anew.
+            revision    INTEGER NOT NULL DEFAULT 0,
+            edits       INTEGER NOT NULL DEFAULT 0,
+            created_by  TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE INDEX announcements_upcoming ON announcements (state, starts_at);
+
+        CREATE TABLE rsvps (
+            announcement_id INTEGER NOT NULL REFERENCES announcements (id) ON DELETE CASCADE,
+            user_id         TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (announcement_id, user_id)
+        );
+
+        -- The announcement's post and its reminders are scheduled messages to its channel.
+        ALTER TABLE scheduled_messages ADD COLUMN announcement_id INTEGER REFERENCES announcements (id);
+        CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state)
+        """,
+    ),
+    (
+        "0009_program_home",
+        """
+        -- Who has opened the Home tab: only their Homes are redrawn when something changes.
+        -- (Contacts logged from the Home go to 0003's contacts table, like /peer log.)
+        CREATE TABLE home_viewers (
+            user_id   TEXT PRIMARY KEY,
+            opened_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        "0010_program_concerns",
+        """
+        -- Someone is worried about a colleague. Who raised it is kept only if they agreed to be
+        -- contacted; the colleague is never told.
+        CREATE TABLE concerns (
+            id           INTEGER PRIMARY KEY,
+            subject_id   TEXT NOT NULL,
+            raised_by    TEXT,
+            note         TEXT,
+            state        TEXT NOT NULL,
+            handled_by   TEXT,
+            supporter_id TEXT,
+            created_at   TEXT NOT NULL,
+            handled_at   TEXT
+        );
+        CREATE INDEX concerns_state ON concerns (state)
+        """,
+    ),
+    (
+        "0012_stats_indexes",
+        """
+        -- Statistics over a million contacts answer from indexes alone: the date travels with
+        -- each area row, and one covering index serves every breakdown of contacts.
+        ALTER TABLE contact_areas ADD COLUMN occurred_on TEXT;
+        UPDATE contact_areas SET occurred_on =
+            (SELECT c.occurred_on FROM contacts c WHERE c.id = contact_areas.contact_id);
+        CREATE INDEX contact_areas_occurred ON contact_areas (occurred_on, area);
+        CREATE INDEX contacts_stats ON contacts (occurred_on, referral, channel, supporter_id, minutes)
+        """,
+    ),
+    (
+        "0013_offer_send_claims",
+        """
+        -- An offer DM on its way: the sweep on every instance resends offers not yet delivered,
+        -- and skips one another instance claimed a moment ago (so it is not sent twice at once).
+        ALTER TABLE offers ADD COLUMN send_claimed_at TEXT
+        """,
+    ),
 ]
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied."""
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT"
-        " NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-    )
-    applied: list[str] = []
-    for name, sql in MIGRATIONS:
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            cur = await conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
-            if await cur.fetchone() is None:
-                for statement in _statements(sql):
-                    await conn.execute(statement)
-                await conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", (name,))
+async def apply_migrations(db: Database) -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied.
+
+    The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
+    the auto-numbered primary key, is translated here.
+    """
+    lock = db.migration_lock() if hasattr(db, "migration_lock") else contextlib.nullcontext()
+    async with lock:
+        async with db.transaction() as tx:
+            await tx.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        applied: list[str] = []
+        for name, sql in MIGRATIONS:
+            async with db.transaction() as tx:
+                done = await tx.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
+                if await done.fetchone() is not None:
+                    continue
+                for statement in _statements(sql, db.dialect):
+                    await tx.conn.execute(statement)
+                await tx.conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                    (name, datetime.now(UTC).isoformat()),
+                )
                 applied.append(name)
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
     return applied
 
 
-def _statements(sql: str) -> list[str]:
+def _statements(sql: str, dialect: str) -> list[str]:
     # Migrations hold no semicolons inside literals, so a plain split is enough.
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    if dialect == "postgresql":
+        body = body.replace("INTEGER PRIMARY KEY", "INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
     return [s.strip() for s in body.split(";") if s.strip()]

@@ -131,6 +131,15 @@ class PeerRequest(_Record):
     incident_id: int | None = None
     escalated_at: datetime | None = None
     purged_at: datetime | None = None
+    # Anonymous requests are talked through a relayed conversation; the supporter learns
+    # who asked only if the requester reveals it (``revealed_at``).
+    anonymous: bool = False
+    revealed_at: datetime | None = None
+
+    @property
+    def named(self) -> bool:
+        """Whether the supporter who holds this request may see who asked."""
+        return not self.anonymous or self.revealed_at is not None
 
 
 class Offer(_Record):
@@ -166,6 +175,52 @@ class Supporter(_Record):
     rotation_seq: int
     added_at: datetime
     open_load: int = 0
+    suspended: bool = False  # paused by a coordinator; only a coordinator lifts it
+    unreachable: str | None = None  # why the bot cannot reach them (deactivated, DMs failing)
+
+
+class TrainingKind(StrEnum):
+    """What a supporter trained in: the basic course and refreshers keep them current."""
+
+    BASIC = "basic"
+    REFRESHER = "refresher"
+    ADVANCED = "advanced"  # e.g. group crisis intervention (CISM); named
+
+
+# The trainings that make a supporter's training current.
+CURRENCY_TRAININGS: frozenset[TrainingKind] = frozenset({TrainingKind.BASIC, TrainingKind.REFRESHER})
+
+
+class Training(_Record):
+    """One training a supporter completed."""
+
+    id: int
+    user_id: str
+    kind: TrainingKind
+    name: str
+    completed_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+class VolunteerState(StrEnum):
+    """What became of an offer to become a supporter."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class Volunteer(_Record):
+    """Someone who offered to become a peer supporter."""
+
+    id: int
+    user_id: str
+    note: str | None
+    state: VolunteerState
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class IncidentKind(StrEnum):
@@ -190,6 +245,10 @@ class ScheduledKind(StrEnum):
     CHECKIN = "checkin"
     DEBRIEF_INVITE = "debrief_invite"
     FOLLOW_UP = "follow_up"
+    TRAINING_REMINDER = "training_reminder"
+    ANNOUNCEMENT = "announcement"  # an event's post in its channel, due at once
+    EVENT_REMINDER = "event_reminder"  # posted to the event's channel before it starts
+    CARE_CHECKIN = "care_checkin"  # to a supporter, a day after a request they marked heavy
     # A request's notices, recorded in the transaction that decides them and sent right after it.
     REQUEST_RECEIVED = "request_received"
     REQUEST_ASSIGNED = "request_assigned"
@@ -219,6 +278,13 @@ class ScheduledState(StrEnum):
     SKIPPED = "skipped"  # the person is deactivated or unknown to Slack
     FAILED = "failed"  # Slack kept failing; given up with a recorded reason
     UNCONFIRMED = "unconfirmed"  # the process died mid-send; never sent twice
+
+
+class CareAnswer(StrEnum):
+    """A supporter's answer when the program checks in on them."""
+
+    OK = "ok"
+    TALK = "talk"
 
 
 class CheckinAnswer(StrEnum):
@@ -266,6 +332,81 @@ class ScheduledMessage(_Record):
     channel_id: str | None
     message_ts: str | None
     reason: str | None
+    dedupe_key: str | None = None
+    announcement_id: int | None = None
+
+
+class AnnouncementKind(StrEnum):
+    """What kind of event the program announces."""
+
+    TRAINING = "training"
+    GUEST_SPEAKER = "guest_speaker"
+    HOLIDAY_GATHERING = "holiday_gathering"  # for those who find the holidays hard
+    LUNCH_AND_LEARN = "lunch_and_learn"
+    SOCIAL = "social"
+    GRIEF_GATHERING = "grief_gathering"
+    DEBRIEF = "debrief"
+    OTHER = "other"
+
+
+# Kinds where coming says something about a person: everyone, coordinators too, sees only a count.
+SENSITIVE_KINDS: frozenset[AnnouncementKind] = frozenset(
+    {AnnouncementKind.HOLIDAY_GATHERING, AnnouncementKind.GRIEF_GATHERING, AnnouncementKind.DEBRIEF}
+)
+
+
+class AnnouncementState(StrEnum):
+    """An announced event's life."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Announcement(_Record):
+    """An event announced in a channel, with how many are going."""
+
+    id: int
+    title: str
+    kind: AnnouncementKind
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str
+    description: str | None
+    channel_id: str
+    state: AnnouncementState
+    revision: int  # bumped when the start moves
+    edits: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    going: int = 0
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether who is going must never be shown, not even to coordinators."""
+        return self.kind in SENSITIVE_KINDS
+
+
+class ConcernState(StrEnum):
+    """What became of a concern raised about a colleague."""
+
+    OPEN = "open"  # no coordinator has acted yet
+    TAKEN = "taken"  # a coordinator is reaching out
+    HANDED = "handed"  # a coordinator asked a supporter to reach out
+
+
+class Concern(_Record):
+    """Someone is worried about a colleague; the colleague is never told who."""
+
+    id: int
+    subject_id: str
+    raised_by: str | None  # only if they agreed to be contacted
+    note: str | None
+    state: ConcernState
+    handled_by: str | None
+    supporter_id: str | None
+    created_at: datetime
+    handled_at: datetime | None
 
 
 class ContactChannel(StrEnum):
@@ -298,3 +439,52 @@ class AuditEntry(_Record):
     actor_id: str
     action: str
     detail: str
+
+
+class Side(StrEnum):
+    """The two people in a relayed conversation."""
+
+    REQUESTER = "requester"
+    SUPPORTER = "supporter"
+
+    @property
+    def other(self) -> Side:
+        """The other side."""
+        return Side.SUPPORTER if self is Side.REQUESTER else Side.REQUESTER
+
+
+class ConversationEnd(StrEnum):
+    """Why a relayed conversation ended."""
+
+    REQUESTER = "requester"  # the requester ended it
+    SUPPORTER = "supporter"  # the supporter ended it
+    CLOSED = "closed"  # the supporter closed the request
+    CANCELLED = "cancelled"  # the requester withdrew the request
+    HANDED_BACK = "handed_back"  # the supporter handed it back, or left the roster
+
+
+class RelayConversation(_Record):
+    """An anonymous request's relayed conversation with one supporter: two thread roots, never text."""
+
+    id: int
+    request_id: int
+    supporter_id: str
+    supporter_label: str
+    requester_root: MessageRef | None
+    supporter_root: MessageRef | None
+    opened_at: datetime
+    ended_at: datetime | None = None
+    ended_by: ConversationEnd | None = None
+
+    def root(self, side: Side) -> MessageRef | None:
+        """The thread root in ``side``'s DM with the app."""
+        return self.requester_root if side == Side.REQUESTER else self.supporter_root
+
+
+class RelayLink(_Record):
+    """Which relayed copy stands for which original message: timestamps only."""
+
+    conversation_id: int
+    side: Side  # who wrote the original
+    source_ts: str
+    copy_ts: str | None  # None while the copy is being posted

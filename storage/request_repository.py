@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.models import (
     OPEN_REQUEST_STATES,
+    MessageRef,
     Offer,
     OfferState,
     PeerRequest,
     RequestState,
     sources_of,
 )
+from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
 
 class RequestRepository:
     """Reads and conditional writes of requests and offers on one connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def create(
@@ -37,12 +37,13 @@ class RequestRepository:
         excluded_ids: Iterable[str],
         now: datetime,
         incident_id: int | None = None,
+        anonymous: bool = False,
     ) -> PeerRequest:
         """Store a new request in the pending state."""
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
-            " preferred_supporter_id, note, state, created_at, updated_at, incident_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester_id,
                 area,
@@ -54,12 +55,14 @@ class RequestRepository:
                 to_db(now),
                 to_db(now),
                 incident_id,
+                int(anonymous),
             ),
         )
-        request_id = cur.lastrowid
-        assert request_id is not None
+        row = await cur.fetchone()
+        assert row is not None
+        request_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT OR IGNORE INTO request_exclusions (request_id, user_id) VALUES (?, ?)",
+            "INSERT INTO request_exclusions (request_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(request_id, uid) for uid in excluded_ids],
         )
         request = await self.get(request_id)
@@ -123,6 +126,15 @@ class RequestRepository:
         )
         return cur.rowcount == 1
 
+    async def reveal(self, request_id: int, *, now: datetime) -> bool:
+        """Record that an anonymous request's requester shared their name; True the first time only."""
+        cur = await self._conn.execute(
+            "UPDATE peer_requests SET revealed_at = ?, updated_at = ?"
+            " WHERE id = ? AND anonymous = 1 AND revealed_at IS NULL",
+            (to_db(now), to_db(now), request_id),
+        )
+        return cur.rowcount == 1
+
     async def ids_in_states(self, states: Iterable[RequestState]) -> list[int]:
         """Ids of requests in any of ``states``, oldest first."""
         wanted = sorted(states)
@@ -132,6 +144,16 @@ class RequestRepository:
             wanted,
         )
         return [row["id"] for row in await cur.fetchall()]
+
+    async def count_by_state(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
+        """How many requests are in each of ``states`` (counts only, never who)."""
+        wanted = sorted(states)
+        cur = await self._conn.execute(
+            f"SELECT state, COUNT(*) AS n FROM peer_requests WHERE state IN ({placeholders(len(wanted))})"  # noqa: S608
+            " GROUP BY state",
+            wanted,
+        )
+        return {RequestState(row["state"]): int(row["n"]) for row in await cur.fetchall()}
 
     async def assigned_to(self, supporter_id: str) -> list[int]:
         """Ids of the requests a supporter holds."""
@@ -149,12 +171,12 @@ class RequestRepository:
         """Record an open offer (before its DM is sent, so a crash cannot lose it)."""
         cur = await self._conn.execute(
             "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
         )
-        offer_id = cur.lastrowid
-        assert offer_id is not None
-        offer = await self.get_offer(offer_id)
+        row = await cur.fetchone()
+        assert row is not None
+        offer = await self.get_offer(int(row["id"]))
         assert offer is not None
         return offer
 
@@ -214,6 +236,21 @@ class RequestRepository:
             (channel_id, ts, offer_id),
         )
 
+    async def claim_offer_send(self, offer_id: int, now: datetime, *, stale_before: datetime | None) -> bool:
+        """Claim an open, undelivered offer for sending; False if it was delivered or answered, or
+        another sender claimed it after ``stale_before`` (``None``: take it whoever holds it)."""
+        sql = "UPDATE offers SET send_claimed_at = ? WHERE id = ? AND state = ? AND message_ts IS NULL"
+        params: list[object] = [to_db(now), offer_id, OfferState.OPEN]
+        if stale_before is not None:
+            sql += " AND (send_claimed_at IS NULL OR send_claimed_at < ?)"
+            params.append(to_db(stale_before))
+        cur = await self._conn.execute(sql, params)
+        return cur.rowcount == 1
+
+    async def release_offer_send(self, offer_id: int) -> None:
+        """The send failed: the next sweep, on any instance, may send it again at once."""
+        await self._conn.execute("UPDATE offers SET send_claimed_at = NULL WHERE id = ?", (offer_id,))
+
     async def due_offers(self, now: datetime) -> list[Offer]:
         """Open offers whose deadline has passed."""
         cur = await self._conn.execute(
@@ -221,6 +258,22 @@ class RequestRepository:
             (OfferState.OPEN, to_db(now)),
         )
         return [_offer(row) for row in await cur.fetchall()]
+
+    async def add_alerts(self, request_id: int, refs: Iterable[MessageRef]) -> None:
+        """Remember where coordinators' alerts about a waiting request landed."""
+        await self._conn.executemany(
+            "INSERT INTO escalation_alerts (request_id, channel_id, message_ts) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(request_id, r.channel_id, r.ts) for r in refs],
+        )
+
+    async def take_alerts(self, request_id: int) -> list[MessageRef]:
+        """The alerts about a request, forgotten as they are returned (each is redrawn once)."""
+        cur = await self._conn.execute(
+            "DELETE FROM escalation_alerts WHERE request_id = ? RETURNING channel_id, message_ts",
+            (request_id,),
+        )
+        return [MessageRef(channel_id=r["channel_id"], ts=r["message_ts"]) for r in await cur.fetchall()]
 
     async def unsent_open_offers(self) -> list[Offer]:
         """Open offers whose DM was never recorded as sent (a crash between the two)."""
@@ -240,7 +293,7 @@ class RequestRepository:
         return [_offer(row) for row in await cur.fetchall()]
 
 
-def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
+def _request(row: Mapping[str, Any], excluded: frozenset[str]) -> PeerRequest:
     return PeerRequest(
         id=row["id"],
         requester_id=row["requester_id"],
@@ -261,10 +314,12 @@ def _request(row: aiosqlite.Row, excluded: frozenset[str]) -> PeerRequest:
         incident_id=row["incident_id"],
         escalated_at=from_db(row["escalated_at"]),
         purged_at=from_db(row["purged_at"]),
+        anonymous=bool(row["anonymous"]),
+        revealed_at=from_db(row["revealed_at"]),
     )
 
 
-def _offer(row: aiosqlite.Row) -> Offer:
+def _offer(row: Mapping[str, Any]) -> Offer:
     return Offer(
         id=row["id"],
         request_id=row["request_id"],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
-import aiosqlite
-
-from storage.models import OfferState, RequestState, Supporter
+from storage.models import CURRENCY_TRAININGS, OfferState, RequestState, Supporter, Training, TrainingKind
+from storage.sql import Connection, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
 # Open load = requests held + offers still open: an open offer may become a held request.
@@ -22,28 +21,85 @@ _AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
 class RosterRepository:
     """Reads and writes of the supporters table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def add(self, user_id: str, *, trained_on: date | None, now: datetime) -> bool:
-        """Put a supporter on the roster (or update their training date); True if new."""
+    async def add(self, user_id: str, *, now: datetime) -> bool:
+        """Put a supporter on the roster (untrained until a training is recorded); True if new."""
         cur = await self._conn.execute(
-            "INSERT INTO supporters (user_id, trained_on, added_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (user_id) DO NOTHING",
-            (user_id, trained_on.isoformat() if trained_on else None, to_db(now)),
+            "INSERT INTO supporters (user_id, added_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+            (user_id, to_db(now)),
         )
-        if cur.rowcount == 1:
-            return True
-        if trained_on is not None:
-            await self._conn.execute(
-                "UPDATE supporters SET trained_on = ? WHERE user_id = ?",
-                (trained_on.isoformat(), user_id),
-            )
-        return False
+        return cur.rowcount == 1
 
     async def remove(self, user_id: str) -> bool:
-        """Take a supporter off the roster; True if they were on it."""
+        """Take a supporter off the roster (their trainings go with them); True if they were on it.
+
+        Requests and offers keep their rows, so the program's anonymous statistics stand.
+        """
         cur = await self._conn.execute("DELETE FROM supporters WHERE user_id = ?", (user_id,))
+        return cur.rowcount == 1
+
+    async def record_training(
+        self,
+        user_id: str,
+        *,
+        kind: TrainingKind,
+        name: str,
+        completed_on: date,
+        recorded_by: str,
+        now: datetime,
+    ) -> bool:
+        """Record a completed training; the supporter's current training date follows. False if not on it."""
+        if await self.get(user_id) is None:
+            return False
+        await self._conn.execute(
+            "INSERT INTO trainings (user_id, kind, name, completed_on, recorded_by, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (user_id, kind, name, completed_on.isoformat(), recorded_by, to_db(now)),
+        )
+        kinds = sorted(CURRENCY_TRAININGS)
+        await self._conn.execute(
+            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"  # noqa: S608
+            f"  WHERE t.user_id = supporters.user_id AND t.kind IN ({placeholders(len(kinds))}))"
+            " WHERE user_id = ?",
+            (*kinds, user_id),
+        )
+        return True
+
+    async def trainings(self, user_ids: Iterable[str] | None = None) -> list[Training]:
+        """Trainings (of these supporters, or of everyone), oldest first."""
+        sql = "SELECT * FROM trainings"
+        params: list[object] = []
+        if user_ids is not None:
+            wanted = sorted(set(user_ids))
+            if not wanted:
+                return []
+            sql += f" WHERE user_id IN ({placeholders(len(wanted))})"
+            params.extend(wanted)
+        cur = await self._conn.execute(sql + " ORDER BY completed_on, id", params)
+        return [_training(row) for row in await cur.fetchall()]
+
+    async def set_suspended(self, user_id: str, suspended: bool) -> bool:
+        """Pause (or resume) offers to a supporter, by a coordinator; True if on the roster."""
+        cur = await self._conn.execute(
+            "UPDATE supporters SET suspended = ? WHERE user_id = ?", (int(suspended), user_id)
+        )
+        return cur.rowcount == 1
+
+    async def set_unreachable(self, user_id: str, reason: str | None) -> bool:
+        """Flag (or clear) that the bot cannot reach a supporter; True if the flag changed."""
+        if reason is None:
+            cur = await self._conn.execute(
+                "UPDATE supporters SET unreachable = NULL WHERE user_id = ? AND unreachable IS NOT NULL",
+                (user_id,),
+            )
+        else:
+            cur = await self._conn.execute(
+                "UPDATE supporters SET unreachable = ? WHERE user_id = ?"
+                " AND (unreachable IS NULL OR unreachable <> ?)",
+                (reason, user_id, reason),
+            )
         return cur.rowcount == 1
 
     async def get(self, user_id: str) -> Supporter | None:
@@ -70,6 +126,7 @@ class RosterRepository:
         request_id: int,
         excluded_ids: Iterable[str],
         today: date,
+        trained_after: date,
         capacity: int,
         after_hours_only: bool,
         limit: int,
@@ -77,17 +134,21 @@ class RosterRepository:
     ) -> list[Supporter]:
         """The next supporters in the rotation who may be offered this request.
 
-        Trained, not away, under capacity, not excluded, and never offered this
-        request before (so nobody who passed, let it expire or handed it back
-        sees it again). Ordered by the rotation, so the index walk stops at
-        ``limit``: the cost does not grow with the number of past requests.
+        Trained after ``trained_after`` (so not lapsed), not suspended, reachable,
+        not away, under capacity, not excluded, and never offered this request
+        before (so nobody who passed, let it expire or handed it back sees it
+        again). Ordered by the rotation, so the index walk stops at ``limit``:
+        the cost does not grow with the number of past requests.
         """
+        excluded = sorted(set(excluded_ids))
+        not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
             f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
-            " WHERE s.trained_on IS NOT NULL"
+            " WHERE s.trained_on IS NOT NULL AND s.trained_on > ?"
+            " AND s.suspended = 0 AND s.unreachable IS NULL"
             f" AND {_AVAILABLE}"
             " AND (? = 0 OR s.after_hours = 1)"
-            " AND s.user_id NOT IN (SELECT value FROM json_each(?))"
+            f"{not_excluded}"
             " AND NOT EXISTS (SELECT 1 FROM offers o2"
             "  WHERE o2.request_id = ? AND o2.supporter_id = s.user_id)"
             f" AND {_OPEN_LOAD} < ?"
@@ -95,9 +156,10 @@ class RosterRepository:
         params: list[object] = [
             RequestState.ASSIGNED,
             OfferState.OPEN,
+            trained_after.isoformat(),
             today.isoformat(),
             int(after_hours_only),
-            json.dumps(sorted(excluded_ids)),
+            *excluded,
             request_id,
             RequestState.ASSIGNED,
             OfferState.OPEN,
@@ -116,7 +178,6 @@ class RosterRepository:
         cur = await self._conn.execute("UPDATE rotation SET seq = seq + 1 WHERE id = 1 RETURNING seq")
         row = await cur.fetchone()
         assert row is not None
-        await cur.close()
         await self._conn.execute(
             "UPDATE supporters SET rotation_seq = ? WHERE user_id = ?", (row["seq"], user_id)
         )
@@ -161,7 +222,6 @@ class RosterRepository:
             (user_id,),
         )
         row = await cur.fetchone()
-        await cur.close()
         return 0 if row is None else int(row["expired_streak"])
 
     async def reset_expiries(self, user_id: str) -> None:
@@ -169,7 +229,7 @@ class RosterRepository:
         await self._conn.execute("UPDATE supporters SET expired_streak = 0 WHERE user_id = ?", (user_id,))
 
 
-def _supporter(row: aiosqlite.Row) -> Supporter:
+def _supporter(row: Mapping[str, Any]) -> Supporter:
     added_at = from_db(row["added_at"])
     assert added_at is not None
     return Supporter(
@@ -182,4 +242,21 @@ def _supporter(row: aiosqlite.Row) -> Supporter:
         rotation_seq=row["rotation_seq"],
         added_at=added_at,
         open_load=row["open_load"],
+        suspended=bool(row["suspended"]),
+        unreachable=row["unreachable"],
+    )
+
+
+def _training(row: Mapping[str, Any]) -> Training:
+    completed_on = date_from_db(row["completed_on"])
+    recorded_at = from_db(row["recorded_at"])
+    assert completed_on is not None and recorded_at is not None
+    return Training(
+        id=row["id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        name=row["name"],
+        completed_on=completed_on,
+        recorded_by=row["recorded_by"],
+        recorded_at=recorded_at,
     )

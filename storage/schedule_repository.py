@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-
-import aiosqlite
 
 from storage.models import (
     CheckinAnswer,
@@ -19,8 +17,10 @@ from storage.models import (
     ScheduledMessage,
     ScheduledState,
 )
+from storage.sql import Connection, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
+_CHUNK = 90  # 10 parameters a row: under SQLite's oldest limit of 999
 _ANSWER_COLUMNS = {
     CheckinAnswer.OK: "answered_ok",
     CheckinAnswer.TALK: "answered_talk",
@@ -40,12 +40,27 @@ class NewScheduled:
     seq: int = 0
     state: ScheduledState = ScheduledState.DUE
     reason: str | None = None
+    dedupe_key: str | None = None  # scheduled at most once ever under this key
+    announcement_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The key that makes scheduling idempotent: the given one, else kind, recipient, subject and seq.
+
+        The table's UNIQUE (kind, recipient_id, incident_id, request_id, seq) never fires for a row
+        with a NULL in it (SQLite treats NULLs as distinct), and every row has one: this key does.
+        """
+        if self.dedupe_key is not None:
+            return self.dedupe_key
+        return (
+            f"{self.kind}:{self.recipient_id}:{self.incident_id or '-'}:{self.request_id or '-'}:{self.seq}"
+        )
 
 
 class ScheduleRepository:
     """Reads and conditional writes of incidents and scheduled messages."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # Incidents
@@ -67,7 +82,7 @@ class ScheduleRepository:
         """Store an incident (preparing) with the people picked so far; returns its id."""
         cur = await self._conn.execute(
             "INSERT INTO incidents (kind, name, occurred_on, state, offsets, channel_id, debrief_at,"
-            " debrief_place, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " debrief_place, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 name,
@@ -81,15 +96,16 @@ class ScheduleRepository:
                 to_db(now),
             ),
         )
-        incident_id = cur.lastrowid
-        assert incident_id is not None
+        row = await cur.fetchone()
+        assert row is not None
+        incident_id = int(row["id"])
         await self.add_members(incident_id, member_ids)
         return incident_id
 
     async def add_members(self, incident_id: int, user_ids: Iterable[str]) -> None:
         """Add affected people (idempotent)."""
         await self._conn.executemany(
-            "INSERT OR IGNORE INTO incident_members (incident_id, user_id) VALUES (?, ?)",
+            "INSERT INTO incident_members (incident_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(incident_id, u) for u in user_ids],
         )
 
@@ -147,19 +163,54 @@ class ScheduleRepository:
 
     async def schedule(self, rows: Iterable[NewScheduled]) -> int:
         """Insert scheduled messages (a repeated one is ignored); returns how many were new."""
-        before = self._conn.total_changes
-        await self._conn.executemany(_INSERT, [_values(r) for r in rows])
-        return self._conn.total_changes - before
+        values = [
+            (
+                r.kind,
+                r.recipient_id,
+                r.incident_id,
+                r.request_id,
+                r.seq,
+                to_db(r.due_at),
+                r.state,
+                r.reason,
+                r.key,
+                r.announcement_id,
+            )
+            for r in rows
+        ]
+        inserted = 0
+        # Multi-row inserts in chunks: one round trip per chunk, and RETURNING counts the new ones.
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            sql = (
+                "INSERT INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
+                " due_at, state, reason, dedupe_key, announcement_id) VALUES "
+                + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+                + " ON CONFLICT DO NOTHING RETURNING id"
+            )
+            result = await self._conn.execute(sql, [v for row in chunk for v in row])
+            inserted += len(await result.fetchall())
+        return inserted
 
     async def due_for_request(self, request_id: int, kinds: Iterable[ScheduledKind]) -> list[int]:
         """Ids of a request's messages of ``kinds`` still due, oldest first."""
         wanted = sorted(kinds)
         cur = await self._conn.execute(
             "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
-            f" AND kind IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
+            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
             (request_id, ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
+
+    async def count_for_request(self, request_id: int, kind: ScheduledKind, recipient_id: str) -> int:
+        """How many messages of ``kind`` a request has had for ``recipient_id`` (whatever their state)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM scheduled_messages"
+            " WHERE request_id = ? AND kind = ? AND recipient_id = ?",
+            (request_id, kind, recipient_id),
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
 
     async def get(self, message_id: int) -> ScheduledMessage | None:
         """One scheduled message."""
@@ -178,10 +229,10 @@ class ScheduleRepository:
     async def next_due_at(self) -> datetime | None:
         """When the next message falls due, if any."""
         cur = await self._conn.execute(
-            "SELECT MIN(due_at) AS at FROM scheduled_messages WHERE state = ?", (ScheduledState.DUE,)
+            "SELECT MIN(due_at) AS next_due FROM scheduled_messages WHERE state = ?", (ScheduledState.DUE,)
         )
         row = await cur.fetchone()
-        return None if row is None else from_db(row["at"])
+        return None if row is None else from_db(row["next_due"])
 
     async def claim(self, message_id: int, now: datetime) -> bool:
         """Claim a due message for sending; True for exactly one claimant."""
@@ -205,14 +256,13 @@ class ScheduleRepository:
     ) -> bool:
         """Finish a claimed send: sent (with where), given up (with why), or back to due (retry)."""
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,"
+            "UPDATE scheduled_messages SET state = ?, sent_at = COALESCE(?, sent_at),"
             " channel_id = COALESCE(?, channel_id), message_ts = COALESCE(?, message_ts),"
             " reason = COALESCE(?, reason), due_at = COALESCE(?, due_at), claimed_at = NULL"
             " WHERE id = ? AND state = ?",
             (
                 target,
-                target,
-                to_db(now),
+                to_db(now) if target == ScheduledState.SENT else None,
                 channel_id,
                 ts,
                 reason,
@@ -235,12 +285,14 @@ class ScheduleRepository:
         )
         return cur.rowcount == 1
 
-    async def miss_older_than(self, cutoff: datetime) -> int:
-        """Mark as missed every due message that fell due before ``cutoff``."""
+    async def miss_older_than(self, cutoff: datetime, *, except_kinds: Iterable[ScheduledKind] = ()) -> int:
+        """Mark as missed every due message that fell due before ``cutoff``, but those of ``except_kinds``."""
+        kept = sorted(set(except_kinds))
+        not_kept = f" AND kind NOT IN ({placeholders(len(kept))})" if kept else ""
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"
-            " WHERE state = ? AND due_at < ?",
-            (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff)),
+            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"  # noqa: S608
+            f" WHERE state = ? AND due_at < ?{not_kept}",
+            (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff), *kept),
         )
         return cur.rowcount
 
@@ -264,17 +316,7 @@ class ScheduleRepository:
         return cur.rowcount
 
 
-_INSERT = (
-    "INSERT OR IGNORE INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
-    " due_at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _values(r: NewScheduled) -> tuple:
-    return (r.kind, r.recipient_id, r.incident_id, r.request_id, r.seq, to_db(r.due_at), r.state, r.reason)
-
-
-def _incident(row: aiosqlite.Row) -> Incident:
+def _incident(row: Mapping[str, Any]) -> Incident:
     occurred_on = date_from_db(row["occurred_on"])
     created_at = from_db(row["created_at"])
     assert occurred_on is not None and created_at is not None
@@ -297,7 +339,7 @@ def _incident(row: aiosqlite.Row) -> Incident:
     )
 
 
-def _scheduled(row: aiosqlite.Row) -> ScheduledMessage:
+def _scheduled(row: Mapping[str, Any]) -> ScheduledMessage:
     due_at = from_db(row["due_at"])
     assert due_at is not None
     return ScheduledMessage(
@@ -315,4 +357,6 @@ def _scheduled(row: aiosqlite.Row) -> ScheduledMessage:
         channel_id=row["channel_id"],
         message_ts=row["message_ts"],
         reason=row["reason"],
+        dedupe_key=row["dedupe_key"],
+        announcement_id=row["announcement_id"],
     )

@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
 from storage.models import (
     REQUEST_NOTICES,
     Area,
@@ -19,6 +17,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
+from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -30,6 +29,17 @@ class RequestCounts:
     accepted: int
     escalated: int
     cancelled: int
+
+
+@dataclass(frozen=True)
+class ContactGroup:
+    """Contacts sharing a referral, a channel and a supporter, in a period."""
+
+    referral: str
+    channel: str
+    supporter_id: str
+    count: int
+    minutes: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class IncidentCheckins:
 class TrackingRepository:
     """Anonymous tracking: contacts, audit entries, aggregates, and the purge."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add_contact(
@@ -63,14 +73,16 @@ class TrackingRepository:
         """Record an anonymous contact; returns its id."""
         cur = await self._conn.execute(
             "INSERT INTO contacts (occurred_on, minutes, channel, referral, supporter_id, incident_id,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (occurred_on.isoformat(), minutes, channel, referral, supporter_id, incident_id, to_db(now)),
         )
-        contact_id = cur.lastrowid
-        assert contact_id is not None
+        row = await cur.fetchone()
+        assert row is not None
+        contact_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT OR IGNORE INTO contact_areas (contact_id, area) VALUES (?, ?)",
-            [(contact_id, str(area)) for area in areas],
+            "INSERT INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(contact_id, str(area), occurred_on.isoformat()) for area in areas],
         )
         return contact_id
 
@@ -100,9 +112,10 @@ class TrackingRepository:
     async def request_counts(self, start: datetime, end: datetime) -> RequestCounts:
         """Requests made in [start, end) by outcome."""
         cur = await self._conn.execute(
-            "SELECT COUNT(*) AS made, COALESCE(SUM(assigned_at IS NOT NULL), 0) AS accepted,"
-            " COALESCE(SUM(escalated_at IS NOT NULL), 0) AS escalated,"
-            " COALESCE(SUM(state = ?), 0) AS cancelled"
+            "SELECT COUNT(*) AS made,"
+            " COALESCE(SUM(CASE WHEN assigned_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS accepted,"
+            " COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
+            " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) AS cancelled"
             " FROM peer_requests WHERE created_at >= ? AND created_at < ?",
             (RequestState.CANCELLED, to_db(start), to_db(end)),
         )
@@ -115,39 +128,41 @@ class TrackingRepository:
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from request to first acceptance, for requests made in [start, end)."""
         cur = await self._conn.execute(
-            "SELECT (julianday(assigned_at) - julianday(created_at)) * 86400.0 AS s FROM peer_requests"
+            "SELECT created_at, assigned_at FROM peer_requests"
             " WHERE created_at >= ? AND created_at < ? AND assigned_at IS NOT NULL",
             (to_db(start), to_db(end)),
         )
-        return [float(row["s"]) for row in await cur.fetchall()]
+        return [
+            (from_db(r["assigned_at"]) - from_db(r["created_at"])).total_seconds()  # type: ignore[operator]
+            for r in await cur.fetchall()
+        ]
 
-    async def contact_totals(self, start: date, end: date) -> tuple[int, int]:
-        """(contacts, minutes) with ``start <= occurred_on < end``."""
+    async def contact_groups(self, start: date, end: date) -> list[ContactGroup]:
+        """Contacts with ``start <= occurred_on < end``, counted per referral, channel and supporter.
+
+        One index-only pass; every breakdown of the report is summed from these groups.
+        """
         cur = await self._conn.execute(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(minutes), 0) AS m FROM contacts"
-            " WHERE occurred_on >= ? AND occurred_on < ?",
+            "SELECT referral, channel, supporter_id, COUNT(*) AS n, SUM(minutes) AS m FROM contacts"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY referral, channel, supporter_id",
             (start.isoformat(), end.isoformat()),
         )
-        row = await cur.fetchone()
-        assert row is not None
-        return int(row["n"]), int(row["m"])
-
-    async def contacts_by(self, column: str, start: date, end: date) -> dict[str, int]:
-        """Contacts counted by ``referral`` or ``channel``."""
-        if column not in {"referral", "channel"}:
-            raise ValueError(column)
-        cur = await self._conn.execute(
-            f"SELECT {column} AS k, COUNT(*) AS n FROM contacts"  # noqa: S608 - column checked above
-            f" WHERE occurred_on >= ? AND occurred_on < ? GROUP BY {column}",
-            (start.isoformat(), end.isoformat()),
-        )
-        return {row["k"]: row["n"] for row in await cur.fetchall()}
+        return [
+            ContactGroup(
+                referral=r["referral"],
+                channel=r["channel"],
+                supporter_id=r["supporter_id"],
+                count=r["n"],
+                minutes=r["m"],
+            )
+            for r in await cur.fetchall()
+        ]
 
     async def contacts_by_area(self, start: date, end: date) -> dict[str, int]:
         """Contacts per area of need (a contact about two areas counts in both)."""
         cur = await self._conn.execute(
-            "SELECT a.area AS k, COUNT(*) AS n FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
-            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY a.area",
+            "SELECT area AS k, COUNT(*) AS n FROM contact_areas"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY area",
             (start.isoformat(), end.isoformat()),
         )
         return {row["k"]: row["n"] for row in await cur.fetchall()}
@@ -155,29 +170,20 @@ class TrackingRepository:
     async def contacts_by_month_and_area(self, start: date, end: date) -> dict[tuple[str, str], int]:
         """Contacts per (YYYY-MM, area)."""
         cur = await self._conn.execute(
-            "SELECT substr(c.occurred_on, 1, 7) AS month, a.area AS area, COUNT(*) AS n"
-            " FROM contact_areas a JOIN contacts c ON c.id = a.contact_id"
-            " WHERE c.occurred_on >= ? AND c.occurred_on < ? GROUP BY month, a.area",
+            "SELECT substr(occurred_on, 1, 7) AS month, area, COUNT(*) AS n FROM contact_areas"
+            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY substr(occurred_on, 1, 7), area",
             (start.isoformat(), end.isoformat()),
         )
         return {(row["month"], row["area"]): row["n"] for row in await cur.fetchall()}
 
-    async def supporter_minutes(self, start: date, end: date) -> dict[str, int]:
-        """Minutes per supporter: their volunteered time."""
-        cur = await self._conn.execute(
-            "SELECT supporter_id AS k, SUM(minutes) AS m FROM contacts"
-            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY supporter_id",
-            (start.isoformat(), end.isoformat()),
-        )
-        return {row["k"]: int(row["m"]) for row in await cur.fetchall()}
-
     async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
         """Check-ins sent in [start, end) and how many were answered, per incident."""
         cur = await self._conn.execute(
-            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent, COALESCE(SUM(s.state = ?), 0) AS answered"
+            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent,"
+            " COALESCE(SUM(CASE WHEN s.state = ? THEN 1 ELSE 0 END), 0) AS answered"
             " FROM scheduled_messages s JOIN incidents i ON i.id = s.incident_id"
             " WHERE s.kind = ? AND s.sent_at >= ? AND s.sent_at < ? AND s.state IN (?, ?)"
-            " GROUP BY i.id ORDER BY i.id",
+            " GROUP BY i.id, i.name ORDER BY i.id",
             (
                 ScheduledState.ANSWERED,
                 ScheduledKind.CHECKIN,
@@ -197,7 +203,8 @@ class TrackingRepository:
     async def purge_requests(self, *, ended_before: datetime, now: datetime) -> list[int]:
         """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
 
-        Requester, note, preferred supporter, exclusions and the DM message references go;
+        Requester, note, preferred supporter, exclusions, the DM message references and any
+        relayed conversation's thread locations go;
         what is left (area, urgency, times, states) feeds the statistics and names nobody.
         """
         cur = await self._conn.execute(
@@ -216,9 +223,11 @@ class TrackingRepository:
             # Its notices were addressed to the requester: they go too.
             await self._conn.execute(
                 "DELETE FROM scheduled_messages WHERE request_id = ?"
-                f" AND kind IN ({', '.join('?' * len(kinds))})",  # noqa: S608 - placeholders only
+                f" AND kind IN ({placeholders(len(kinds))})",  # noqa: S608 - placeholders only
                 (request_id, *kinds),
             )
+            # A relayed conversation's thread locations name both people's DMs (its links cascade).
+            await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
             await self._conn.execute(
                 "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
                 (request_id, OfferState.OPEN),

@@ -1,6 +1,7 @@
 """The end-of-run audit shared by the seeded fault plans and the crash soak.
 
-It reads the database file and what the Slack stand-in holds, and sorts what it finds into
+It reads the database (SQLite or PostgreSQL, through the app's storage) and what the Slack
+stand-in holds, and sorts what it finds into
 *lost* (a request acknowledged but gone, stuck in no proper state, an offer or notice that
 never went out and never will) and *duplicated* (two assignees, two offers of one request to
 one supporter, a requester or coordinator told the same thing twice). Both must be empty.
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from slack_standin import SlackStandIn
 from slack_standin.driver import text_of
+from storage.db import Database
+from storage.sql import Connection
 
 RECEIVED = "We got your request"
 ASSIGNED = "will reach out to you"
@@ -52,34 +55,41 @@ class Audit:
         )
 
 
-def audit(db_path: Path, slack: SlackStandIn, *, acknowledged: set[str], in_flight_ok: bool = False) -> Audit:
+async def audit(
+    db: Database, slack: SlackStandIn, *, acknowledged: set[str], in_flight_ok: bool = False
+) -> Audit:
     """Check every guarantee at the end of a run.
 
     ``acknowledged``: requesters whose submission the app answered with success. With
     ``in_flight_ok``, notices still claimed ("sending") by a killed process are not lost: they
     become unconfirmed once their lease passes.
     """
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
+    async with db.read() as tx:
         result = Audit()
-        _requests(conn, result, acknowledged)
-        _offers(conn, slack, result)
-        _notices(conn, slack, result, in_flight_ok)
+        await _requests(tx.conn, result, acknowledged)
+        await _offers(tx.conn, slack, result)
+        await _notices(tx.conn, slack, result, in_flight_ok)
         return result
-    finally:
-        conn.close()
 
 
-def _requests(conn: sqlite3.Connection, result: Audit, acknowledged: set[str]) -> None:
-    requests = conn.execute("SELECT * FROM peer_requests ORDER BY id").fetchall()
+async def _all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+    return await (await conn.execute(sql, params)).fetchall()
+
+
+async def _requests(conn: Connection, result: Audit, acknowledged: set[str]) -> None:
+    requests = await _all(conn, "SELECT * FROM peer_requests ORDER BY id")
     result.requests = len(requests)
     result.states.update(r["state"] for r in requests)
     per_requester = Counter(r["requester_id"] for r in requests)
     result.duplicated += [f"{who} has {n} requests" for who, n in per_requester.items() if n > 1]
     result.lost += [f"{who}'s acknowledged request is missing" for who in acknowledged - set(per_requester)]
     for r in requests:
-        offers = conn.execute("SELECT * FROM offers WHERE request_id = ?", (r["id"],)).fetchall()
+        offers = await _all(conn, "SELECT * FROM offers WHERE request_id = ?", (r["id"],))
+        alerted = await _all(
+            conn,
+            "SELECT 1 FROM scheduled_messages WHERE kind = 'escalation_alert' AND request_id = ?",
+            (r["id"],),
+        )
         result.offers.update(o["state"] for o in offers)
         held = [o for o in offers if o["state"] in ("accepted", "closed")]
         if len(held) > 1:
@@ -91,17 +101,16 @@ def _requests(conn: sqlite3.Connection, result: Audit, acknowledged: set[str]) -
                 result.lost.append(f"request {r['id']} is offered to nobody")
             case "pending":
                 result.lost.append(f"request {r['id']} is still pending")
-            case "escalated" if not conn.execute(
-                "SELECT 1 FROM scheduled_messages WHERE kind = 'escalation_alert' AND request_id = ?",
-                (r["id"],),
-            ).fetchone():
+            case "escalated" if not alerted:
                 result.lost.append(f"request {r['id']} escalated without an alert")
         unsent = [o["id"] for o in offers if o["state"] == "open" and o["message_ts"] is None]
         result.lost += [f"offer {o} was never delivered" for o in unsent]
 
 
-def _offers(conn: sqlite3.Connection, slack: SlackStandIn, result: Audit) -> None:
-    request_of = {row["id"]: row["request_id"] for row in conn.execute("SELECT id, request_id FROM offers")}
+async def _offers(conn: Connection, slack: SlackStandIn, result: Audit) -> None:
+    request_of = {
+        row["id"]: row["request_id"] for row in await _all(conn, "SELECT id, request_id FROM offers")
+    }
     cards: Counter = Counter()
     per_round: dict[tuple[str, int], set[int]] = {}
     for (channel, _), message in slack.messages.items():
@@ -127,12 +136,13 @@ def _offer_id(blocks: list[dict]) -> int | None:
     return None
 
 
-def _notices(conn: sqlite3.Connection, slack: SlackStandIn, result: Audit, in_flight_ok: bool) -> None:
+async def _notices(conn: Connection, slack: SlackStandIn, result: Audit, in_flight_ok: bool) -> None:
     marks = ",".join("?" * len(NOTICE_KINDS))
-    rows = conn.execute(
+    rows = await _all(
+        conn,
         f"SELECT * FROM scheduled_messages WHERE kind IN ({marks})",  # noqa: S608
         NOTICE_KINDS,
-    ).fetchall()
+    )
     result.notices.update(r["state"] for r in rows)
     for row in rows:
         if row["state"] == "due" or (row["state"] == "sending" and not in_flight_ok):
@@ -148,7 +158,7 @@ def _notices(conn: sqlite3.Connection, slack: SlackStandIn, result: Audit, in_fl
     # Every decision reached its person, or the reason it did not is recorded.
     settled_without_dm = {"unconfirmed", "skipped", "failed"} | ({"sending"} if in_flight_ok else set())
     excused = {(r["recipient_id"], r["kind"]) for r in rows if r["state"] in settled_without_dm}
-    for request in conn.execute("SELECT * FROM peer_requests WHERE requester_id IS NOT NULL"):
+    for request in await _all(conn, "SELECT * FROM peer_requests WHERE requester_id IS NOT NULL"):
         requester, said = (
             request["requester_id"],
             [text_of(m.blocks) for m in slack.dms(request["requester_id"])],

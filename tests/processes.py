@@ -25,12 +25,12 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """One app process; several in turn (restarts) may share a database file and a port."""
+    """One app process; several (at once, or in turn as restarts) may share a database and a port."""
 
     def __init__(
         self,
         slack: SlackStandIn,
-        db: Path,
+        database_url: str,
         log: Path,
         *,
         port: int | None = None,
@@ -44,7 +44,7 @@ class BotProcess:
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": f"sqlite:///{db}",
+            "DATABASE_URL": database_url,
             "PORT": str(self.port),
             "PEER_COORDINATORS": "UCOORD1",
             "PEER_SERVICE_HOURS": "any",

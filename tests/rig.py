@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,13 +24,13 @@ from slack_standin.driver import (  # noqa: F401 - re-exported for the tests
 from slack_standin.server import Message
 
 
-def make_settings(slack: SlackStandIn, db_path: Path, **overrides: Any) -> Settings:
+def make_settings(slack: SlackStandIn, database_url: str, **overrides: Any) -> Settings:
     """Settings for a test app pointed at the stand-in."""
     values: dict[str, Any] = {
         "slack_bot_token": TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": slack.base_url,
-        "database_url": f"sqlite:///{db_path}",
+        "database_url": database_url,
         "peer_coordinators": "UCOORD1,UCOORD2",
         "peer_service_hours": "any",
         "peer_sweep_seconds": 3600,

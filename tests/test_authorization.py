@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,12 +125,25 @@ def finds(sql: str, *params: Any) -> Check:
     return check
 
 
+def either(*checks: Check) -> Check:
+    async def check(rig: Rig, world: World, user: str, seen: Seen) -> bool:
+        return any([await c(rig, world, user, seen) for c in checks])
+
+    return check
+
+
+async def opens_a_view(_: Rig, __: World, ___: str, seen: Seen) -> bool:
+    """A view opened (one without a callback: it only shows something)."""
+    return len(seen.opened) == 1
+
+
 async def redrawn(_: Rig, __: World, ___: str, seen: Seen) -> bool:
     """The message the button was on was redrawn, and nothing was refused."""
     return seen.updated == 1 and not seen.notes
 
 
 NO_REQUEST = says("You don't have an open request")
+VOLUNTEERED = finds("SELECT 1 FROM volunteers WHERE user_id = ?", "{user}")
 REQUEST_VALUES = {"area": "grief", "urgency": "no_rush", "contact": "phone", "note": None}
 CONTACT_VALUES = {
     "contact_date": "2026-11-30",
@@ -194,6 +206,21 @@ MATRIX: dict[str, Case] = {
     "/peer stats": Case(command("stats"), says("Gathering the numbers"), (R, R, R, A)),
     "/peer export": Case(command("export"), says("Gathering the numbers"), (R, R, R, A)),
     "/peer audit": Case(command("audit"), says("roster add"), (R, R, R, A)),
+    "/peer coordinators": Case(command("coordinators"), says("(from PEER_COORDINATORS)"), (R, R, R, A)),
+    "/peer training due": Case(command("training due"), says("training lapses"), (R, R, R, A)),
+    "/peer training (record one)": Case(
+        command("training <@USUP|s> refresher 2026-11-01"),
+        finds("SELECT 1 FROM trainings WHERE user_id = 'USUP' AND completed_on = '2026-11-01'"),
+        (R, R, R, A),
+    ),
+    "/peer volunteer": Case(
+        command("volunteer"),
+        either(VOLUNTEERED, says("already on the peer supporter roster")),
+        (A, A, A, A),
+    ),
+    "/peer event": Case(command("event"), opens("peer_event"), (R, R, R, A)),
+    "/peer event list": Case(command("event list"), says("No upcoming events"), (R, R, R, A)),
+    "/peer concern": Case(command("concern"), opens("peer_concern"), (A, A, A, A)),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
         click(Action.ACCEPT, lambda w: {"offer_id": w.open_offer}),
@@ -226,6 +253,20 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A),
     ),
     "Talk to a peer (Home tab)": Case(click(Action.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
+    "Withdraw my request (Home tab, own request only)": Case(
+        click(Action.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)
+    ),
+    "Pause offers (Home tab)": Case(click(Action.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R)),
+    "Log a contact (Home tab)": Case(click(Action.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R)),
+    "Volunteer (Home tab)": Case(
+        click(Action.VOLUNTEER),
+        either(VOLUNTEERED, says("already on the peer supporter roster")),
+        (A, A, A, A),
+    ),
+    "Raise a concern (Home tab)": Case(click(Action.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A)),
+    "Log an incident (Home tab)": Case(click(Action.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)),
+    "Announce an event (Home tab)": Case(click(Action.HOME_EVENT), opens("peer_event"), (R, R, R, A)),
+    "Statistics (Home tab)": Case(click(Action.HOME_STATS), opens_a_view, (R, R, R, A)),
     "I'm doing okay (the employee's check-in)": Case(
         click(Action.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM incidents WHERE answered_ok = 1"),
@@ -279,9 +320,9 @@ MATRIX: dict[str, Case] = {
 }
 
 
-async def attempt(rig: Rig, db_path: Path, case: Case, world: World, user: str) -> Seen:
+async def attempt(rig: Rig, case: Case, world: World, user: str) -> Seen:
     """Do the action as ``user`` and gather what came of it."""
-    before = snapshot(db_path)
+    before = await snapshot(rig.app.db)
     calls = len(rig.slack.calls)
     response = await case.act.run(rig, world, user)
     await rig.settle()
@@ -294,8 +335,8 @@ async def attempt(rig: Rig, db_path: Path, case: Case, world: World, user: str) 
     told = [body.get("text", ""), *body.get("errors", {}).values(), *notes]
     return Seen(
         told="\n".join(told),
-        opened=[c.params["view"]["callback_id"] for c in new if c.method == "views.open"],
-        changed=snapshot(db_path) != before,
+        opened=[c.params["view"].get("callback_id") for c in new if c.method == "views.open"],
+        changed=await snapshot(rig.app.db) != before,
         updated=sum(1 for c in new if c.method == "chat.update" and c.channel == "D" + user[1:]),
         notes=notes,
     )
@@ -306,7 +347,7 @@ def refused(seen: Seen) -> bool:
 
 
 @pytest.mark.parametrize("name", list(MATRIX))
-async def test_authorization_matrix(start_app, db_path: Path, name: str) -> None:
+async def test_authorization_matrix(start_app, name: str) -> None:
     case = MATRIX[name]
     rig = await start_app(**WORLD_SETTINGS)
     world = await build_world(rig)
@@ -314,7 +355,7 @@ async def test_authorization_matrix(start_app, db_path: Path, name: str) -> None
     wrong: list[str] = []
     # Refused roles first: they must leave the world exactly as it was for the allowed ones.
     for (role, user), expected in sorted(roles, key=lambda r: r[1] != R):
-        seen = await attempt(rig, db_path, case, world, user)
+        seen = await attempt(rig, case, world, user)
         if expected == R and not refused(seen):
             wrong.append(f"{role}: expected refused, got told={seen.told!r} changed={seen.changed}")
         elif expected == A and (refused(seen) or not await case.allowed(rig, world, user, seen)):
@@ -322,10 +363,38 @@ async def test_authorization_matrix(start_app, db_path: Path, name: str) -> None
     assert not wrong, "\n".join(wrong)
 
 
+# Buttons and modals of the program's features (care check-ins, concerns, events, the anonymous
+# relay, volunteer review) that the world does not yet build the state for; each feature's own
+# tests check its permissions (tests/test_care.py, test_concerns.py, test_events.py,
+# test_anonymous_relay.py, test_roster_lifecycle.py, test_home.py).
+NOT_YET_IN_MATRIX = {
+    Action.CARE_OK,
+    Action.CARE_TALK,
+    Action.CONCERN_HAND_TO,
+    Action.CONCERN_TAKE,
+    Action.EVENT_CANCEL,
+    Action.EVENT_EDIT,
+    Action.RSVP,
+    Action.RELAY_END,
+    Action.RELAY_RENAME,
+    Action.RELAY_REVEAL,
+    Action.VOLUNTEER_APPROVE,
+    Action.VOLUNTEER_DECLINE,
+    Callback.AWAY,
+    Callback.CONCERN,
+    Callback.CONCERN_HAND_TO,
+    Callback.EVENT,
+    Callback.EVENT_EDIT,
+    Callback.RELAY_RENAME,
+}
+
+
 def test_the_matrix_covers_every_subcommand_button_and_modal() -> None:
     from handlers.commands import MODALS, REPORTS, SUBCOMMANDS
 
-    targets = {case.act.target for case in MATRIX.values()}
+    targets = {case.act.target for case in MATRIX.values()} | NOT_YET_IN_MATRIX
     assert {*MODALS, *REPORTS, *SUBCOMMANDS} <= targets
     assert set(Action) <= targets
     assert set(Callback) <= targets
+    # The gap is exact: a row added for one of these must take it off the list.
+    assert not NOT_YET_IN_MATRIX & {case.act.target for case in MATRIX.values()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+from bot.checkins import IncidentForm
 from slack_standin import Fault
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Rig, has_button, text_of
@@ -315,3 +317,21 @@ async def test_a_supporter_can_ask_to_be_reminded_to_check_back_in(start_app) ->
     await deliver_after(rig, timedelta(days=1))
     reminder = rig.slack.dms("USUP1")[-1]
     assert "check back in with <@UREQ1>" in text_of(reminder.blocks)
+
+
+async def test_preparing_an_incident_twice_at_once_schedules_each_checkin_once(start_app) -> None:
+    # Two instances starting together both finish an incident left preparing.
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    form = IncidentForm(
+        kind="critical_incident",
+        name="Courthouse shooting",
+        occurred_on="2026-11-29",
+        user_ids=frozenset(AFFECTED),
+    )
+    checkins = rig.app.services.checkins
+    incident_id = await checkins.register_incident(coordinator_id=COORDINATOR, form=form)
+    await asyncio.gather(checkins.prepare(incident_id=incident_id), checkins.prepare(incident_id=incident_id))
+    await deliver_after(rig, timedelta(days=1))
+    for user in AFFECTED:
+        assert len(checkins_to(rig, user)) == 1

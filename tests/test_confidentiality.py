@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.app import configure_logging
 from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
-from tests.flows import COORDINATOR, accept, add_supporters, ask, pass_offer
+from slack_standin.driver import posted_event
+from tests.conftest import sqlite_only
+from tests.flows import (
+    ANONYMOUS_NOTE,
+    COORDINATOR,
+    REQUESTER,
+    SUPPORTER,
+    accept,
+    add_supporters,
+    anonymous_conversation,
+    ask,
+    copies,
+    pass_offer,
+    say,
+    thread,
+)
 from tests.rig import Rig
 
 NOTE = "My sister's case is in our own unit and I can't sleep."
@@ -63,17 +81,87 @@ async def test_only_the_holder_and_the_requester_ever_see_the_note(rig: Rig) -> 
         assert NOTE not in str(call.params) and "UREQ" not in str(call.params)
 
 
-async def test_logs_name_request_ids_never_people_or_notes(
-    rig: Rig, caplog: pytest.LogCaptureFixture
-) -> None:
+async def logged(
+    rig: Rig, caplog: pytest.LogCaptureFixture, flow: Callable[[Rig], Awaitable[None]]
+) -> list[str]:
+    """Run ``flow`` logging at DEBUG, as the app configures it; returns the log messages."""
     configure_logging("DEBUG")  # even at DEBUG, library loggers stay quiet about bodies
     caplog.set_level(logging.DEBUG)
     try:
-        await busy_day(rig)
+        await flow(rig)
     finally:
         logging.getLogger().setLevel(logging.WARNING)
-    messages = [record.getMessage() for record in caplog.records]
+    return [record.getMessage() for record in caplog.records]
+
+
+async def test_logs_name_request_ids_never_people_or_notes(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    messages = await logged(rig, caplog, busy_day)
     assert any("request 1" in m for m in messages), "the flow logged nothing; the test would prove nothing"
     for message in messages:
         assert NOTE not in message
         assert not USER_ID.search(message), message
+
+
+# What the two sides of an anonymous conversation write: relayed, never stored or logged.
+RELAYED = (
+    "I keep seeing the photos from case 22-1187",
+    "My brother works nights at the jail",
+    "Edited: it was the Okafor autopsy",
+    "Have you slept at all this week?",
+    "Written after the end, never relayed",
+    "Written next to the thread, never relayed",
+)
+
+
+async def relayed_conversation(rig: Rig) -> None:
+    """An anonymous conversation exercising every relay path: both ways, edit, delete, file,
+    a retried event, the app's own echo, a message outside the thread, a reveal, the end."""
+    requester_root, supporter_root = await anonymous_conversation(rig)
+    first, second = await say(rig, REQUESTER, requester_root, RELAYED[0], RELAYED[1])
+    await rig.edit(first, RELAYED[2])
+    await rig.delete(second)
+    [answer] = await say(rig, SUPPORTER, supporter_root, RELAYED[3])
+    await rig.event(posted_event(answer), event_id="EvSAME")
+    await rig.event(posted_event(answer), event_id="EvSAME", retry=1)
+    echo = dataclasses.replace(thread(rig, supporter_root)[0], user=rig.slack.bot_user_id)
+    await rig.event(posted_event(echo, bot_id="B111"))
+    with_file = rig.slack.user_writes(REQUESTER, RELAYED[0], thread_ts=requester_root.ts)
+    await rig.event(posted_event(with_file, files=True))
+    await rig.write(REQUESTER, RELAYED[5])
+    await rig.click(REQUESTER, requester_root, "relay_reveal")
+    await rig.settle()
+    await rig.click(SUPPORTER, supporter_root, "relay_end")
+    await rig.settle()
+    await say(rig, REQUESTER, requester_root, RELAYED[4])
+    # The conversation really did carry the text, or the checks below would prove nothing.
+    relayed = " ".join(copies(rig, supporter_root) + copies(rig, requester_root))
+    assert RELAYED[2] in relayed and RELAYED[3] in relayed and RELAYED[4] not in relayed
+
+
+async def test_logs_never_hold_relayed_text_or_user_ids(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    messages = await logged(rig, caplog, relayed_conversation)
+    assert any("conversation of request 1 opened" in m for m in messages), "the relay logged nothing"
+    assert any("redelivered" in m for m in messages), "the retry was not seen"
+    for text in (*RELAYED, ANONYMOUS_NOTE):
+        assert text not in caplog.text
+    for message in messages:
+        assert not USER_ID.search(message), message
+
+
+@sqlite_only
+async def test_the_database_never_holds_relayed_text(rig: Rig, db_path: Path) -> None:
+    await relayed_conversation(rig)
+
+    def stored() -> bytes:
+        files = [db_path, *(db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-shm"))]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+
+    while_running = stored()
+    # The scan does see stored text: the requester's note is stored, by design.
+    assert ANONYMOUS_NOTE.encode() in while_running
+    await rig.app.stop()  # checkpoints the WAL into the database file
+    for snapshot in (while_running, stored()):
+        for text in RELAYED:
+            assert text.encode() not in snapshot

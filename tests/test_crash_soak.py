@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import sqlite3
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import aiohttp
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, Response, SlackDriver, has_button
 from slack_standin.server import Message
+from storage.db import Database
 from tests.audit import audit
 from tests.processes import BotProcess, free_port
 
@@ -181,41 +181,39 @@ class Office:
         return False
 
 
-def _still_open(db: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = conn.execute(
-            "SELECT r.id, r.state, o.supporter_id, o.state, o.message_ts FROM peer_requests r"
+async def _still_open(db: Database) -> list[tuple]:
+    async with db.read() as tx:
+        result = await tx.conn.execute(
+            "SELECT r.id, r.state, o.supporter_id, o.state AS offer_state, o.message_ts FROM peer_requests r"
             " LEFT JOIN offers o ON o.request_id = r.id WHERE r.state IN ('pending', 'offered', 'assigned')"
         )
-        return rows.fetchall()
-    finally:
-        conn.close()
+        return [tuple(row) for row in await result.fetchall()]
 
 
-def open_requests(db: Path) -> int:
+async def open_requests(db: Database) -> int:
     """Requests not yet closed, cancelled or escalated."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(
-            "SELECT COUNT(*) FROM peer_requests WHERE state IN ('pending', 'offered', 'assigned')"
-        ).fetchone()[0]
-    finally:
-        conn.close()
+    async with db.read() as tx:
+        result = await tx.conn.execute(
+            "SELECT COUNT(*) AS n FROM peer_requests WHERE state IN ('pending', 'offered', 'assigned')"
+        )
+        row = await result.fetchone()
+    assert row is not None
+    return int(row["n"])
 
 
 async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
-    tmp_path: Path, soak: bool, figures
+    tmp_path: Path, database_url: str, soak: bool, figures
 ) -> None:
     plan = SOAK if soak else CI
     seed = int(os.environ.get("SOAK_SEED", plan.seed))  # another seed, or a failing one replayed
     rng = random.Random(seed)
-    db, log = tmp_path / "soak.db", tmp_path / "soak.log"
+    log = tmp_path / "soak.log"
     slack = SlackStandIn(token=TOKEN)
     await slack.start()
     env = {"PEER_COORDINATORS": COORDINATORS, "PEER_OFFER_TIMEOUT": "10", "PEER_SUPPORTER_CAPACITY": "2"}
-    bot = BotProcess(slack, db, log, port=free_port(), env=env)
+    bot = BotProcess(slack, database_url, log, port=free_port(), env=env)
     await bot.start()
+    db = await Database.open(database_url)  # the test's own look at what the office left behind
     started = time.monotonic()
     stop = asyncio.Event()
     async with aiohttp.ClientSession() as session:
@@ -245,7 +243,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             await asyncio.gather(requesters(), killer())
             office.settling = True
             deadline = time.monotonic() + plan.settle_seconds
-            while open_requests(db) and time.monotonic() < deadline:
+            while await open_requests(db) and time.monotonic() < deadline:
                 await asyncio.sleep(0.25)
         finally:
             stop.set()
@@ -253,7 +251,12 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             await bot.stop()
             await slack.stop()
 
-    result = audit(db, slack, acknowledged=office.acknowledged, in_flight_ok=True)
+    try:
+        result = await audit(db, slack, acknowledged=office.acknowledged, in_flight_ok=True)
+        still_open = await open_requests(db)
+        stuck = await _still_open(db)
+    finally:
+        await db.close()
     figures(
         f"crash soak (seed {seed}): {result.requests} requests, {len(office.kills)} kills"
         f" (at {office.kills} s), {office.failed_calls} calls met a dead process,"
@@ -264,6 +267,6 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     assert office.acknowledged == {f"UREQ{n:03d}" for n in range(plan.requests)}
     assert not result.lost, result.lost
     assert not result.duplicated, result.duplicated
-    assert open_requests(db) == 0, f"the office never settled: {_still_open(db)}"
+    assert still_open == 0, f"the office never settled: {stuck}"
     text = log.read_text()
     assert "Traceback" not in text, text[text.index("Traceback") - 500 :][:3000]

@@ -111,3 +111,37 @@ async def test_the_real_process_serves_health_and_signed_slack_requests(tmp_path
         await asyncio.wait_for(proc.wait(), timeout=15)
         await slack.stop()
     assert proc.returncode == 0
+
+
+async def test_migrate_applies_the_schema_and_exits(tmp_path: Path) -> None:
+    from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+    url = f"{TEST_DATABASE_URL}?schema=t_migrate" if ON_POSTGRES else f"sqlite:///{tmp_path / 'm.db'}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=tmp_path,
+        env=bare_env(DATABASE_URL=url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert "schema up to date" in out.decode()
+    from storage.db import Database
+
+    db = await Database.open(url)
+    try:
+        async with db.read() as tx:
+            result = await tx.conn.execute("SELECT COUNT(*) AS n FROM schema_migrations")
+            row = await result.fetchone()
+        from storage.migrations import MIGRATIONS
+
+        assert row is not None and row["n"] == len(MIGRATIONS)
+    finally:
+        if ON_POSTGRES:
+            async with db.transaction() as tx:
+                await tx.conn.execute("DROP SCHEMA t_migrate CASCADE")
+        await db.close()

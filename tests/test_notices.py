@@ -21,6 +21,7 @@ RECEIVED = "We got your request"
 ASSIGNED = "will reach out to you"
 ESCALATED = "No peer supporter is free"
 ALERT = "A peer support request is waiting"
+RESOLVED = "is no longer waiting: it has been offered to a supporter"
 REFUSED = Fault(502, "bad_gateway", None)
 
 
@@ -148,7 +149,9 @@ async def test_the_requester_is_told_of_escalation_once_however_often_it_comes_b
     await pass_offer(rig, "USUP1")  # and it comes back to the coordinators
 
     assert told(rig, "UREQ1", ESCALATED) == 1
-    assert told(rig, COORDINATOR, ALERT) == 2
+    # Alerted each time: the first alert was redrawn once the request was offered, the second waits.
+    assert told(rig, COORDINATOR, ALERT) + told(rig, COORDINATOR, RESOLVED) == 2
+    assert (told(rig, COORDINATOR, ALERT), told(rig, COORDINATOR, RESOLVED)) == (1, 1)
 
 
 async def test_a_checkin_slack_answered_too_late_is_unconfirmed_never_sent_twice(start_app) -> None:

@@ -28,6 +28,7 @@ async def test_slash_peer_opens_the_request_modal_with_confidentiality_terms(rig
         "preferred_supporter",
         "excluded",
         "note",
+        "anonymous",
     }
 
 

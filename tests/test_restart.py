@@ -103,3 +103,19 @@ async def _submit(rig) -> None:
 
 def _form() -> dict[str, object]:
     return {"area": "work_stress", "urgency": "no_rush", "contact": "phone", "note": None}
+
+
+async def test_a_click_on_an_offer_whose_reference_a_crash_lost_still_redraws_it(start_app, slack) -> None:
+    rig = await start_app()
+    await add_supporters(rig, "USUP1")
+    slack.hold("chat.postMessage", lambda params: params.get("channel") == "USUP1")
+    await _submit(rig)
+    await slack.wait_for(lambda: [c for c in slack.calls_of("chat.postMessage") if c.channel == "USUP1"])
+    await rig.app.stop(drain=False)
+    slack.release("chat.postMessage")  # the DM lands, but the app died before recording where
+    first = await slack.wait_for(lambda: rig.offers_to("USUP1"))
+
+    rig = await start_app()
+    await rig.click("USUP1", first[0], "offer_accept")
+    await rig.settle()
+    assert "<@UREQ1>" in text_of(rig.slack.message(first[0].channel, first[0].ts).blocks)

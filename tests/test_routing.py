@@ -226,3 +226,23 @@ async def test_a_non_coordinator_cannot_open_the_hand_to_modal(rig: Rig) -> None
     await rig.settle()
     assert len(rig.slack.calls_of("views.open")) == opened
     assert "only program coordinators" in rig.slack.calls_of("chat.postEphemeral")[-1].params["text"]
+
+
+async def test_coordinators_alerts_are_redrawn_once_the_request_no_longer_waits(rig: Rig) -> None:
+    await ask(rig, "UREQ1")
+    alerts = {
+        c: next(m for m in rig.slack.dms(c) if "is waiting" in text_of(m.blocks))
+        for c in ("UCOORD1", "UCOORD2")
+    }
+    await add_supporters(rig, "USUP1")
+    for alert in alerts.values():
+        current = rig.slack.message(alert.channel, alert.ts)
+        assert "no longer waiting: it has been offered to a supporter" in text_of(current.blocks)
+        assert not has_button(current.blocks, "escalation_hand_to")
+        assert "UREQ1" not in text_of(current.blocks)
+
+    await ask(rig, "UREQ2", excluded=["USUP1"])
+    [alert] = [m for m in rig.slack.dms(COORDINATOR) if "is waiting" in text_of(m.blocks)]
+    await rig.command("UREQ2", "cancel")
+    await rig.settle()
+    assert "was withdrawn" in text_of(rig.slack.message(alert.channel, alert.ts).blocks)

@@ -9,15 +9,15 @@ HTTP; :func:`snapshot` reads the whole database to prove that a refused action c
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.checkins import IncidentForm
 from bot.peer_requests import RequestForm
+from storage.db import Database
 from storage.models import OfferState
+from storage.sql import Connection
 from tests.rig import Rig
 
 EMPLOYEE = "UEMP"
@@ -70,7 +70,7 @@ async def build_world(rig: Rig) -> World:
     )
     await services.checkins.prepare(incident_id=incident)
     rig.clock.advance(timedelta(days=1))
-    await services.checkins.deliver_due()
+    await services.deliveries.deliver_due()
     await services.roster.add(
         coordinator_id=COORDINATOR, user_ids=[SUPPORTER, ASSIGNED], trained_on=date(2026, 1, 15)
     )
@@ -122,56 +122,56 @@ async def offers_of(rig: Rig, request_id: int, state: OfferState | None = None) 
 _INCIDENTAL = {"supporters": {"rotation_seq"}, "rotation": {"seq"}}
 
 
-def snapshot(db_path: Path, *, except_owned_by: str | None = None) -> dict[str, list[tuple]]:
+async def snapshot(db: Database, *, except_owned_by: str | None = None) -> dict[str, list[tuple]]:
     """Every row of every table; with ``except_owned_by``, minus what that person may change.
 
     A person may change their own request (and its offers and notices), their own roster entry,
-    the contacts they logged, and their own scheduled messages; nothing else.
+    the contacts they logged, their own scheduled messages, and when they last opened their Home
+    tab; nothing else.
     """
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                " AND name != 'schema_migrations' ORDER BY name"
-            )
-        ]
+    tables_sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND name != 'schema_migrations' ORDER BY name"
+        if db.dialect == "sqlite"
+        else "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+        " AND table_type = 'BASE TABLE' AND table_name != 'schema_migrations' ORDER BY table_name"
+    )
+    async with db.read() as tx:
+        conn = tx.conn
+        tables = [row["name"] for row in await (await conn.execute(tables_sql)).fetchall()]
         result: dict[str, list[tuple]] = {}
         for table in tables:
-            cur = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - names from sqlite_master
-            columns = [d[0] for d in cur.description]
-            keep = [i for i, c in enumerate(columns) if c not in _INCIDENTAL.get(table, set())]
-            rows = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+            cur = await conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - names from the catalog
+            rows = [dict(row) for row in await cur.fetchall()]
             if except_owned_by is not None:
-                rows = [r for r in rows if not _owned(conn, table, r, except_owned_by)]
-            result[table] = sorted(tuple(r[columns[i]] for i in keep) for r in rows)
+                rows = [r for r in rows if not await _owned(conn, table, r, except_owned_by)]
+            incidental = _INCIDENTAL.get(table, set())
+            kept = [tuple(v for c, v in r.items() if c not in incidental) for r in rows]
+            result[table] = sorted(kept, key=repr)
         return result
-    finally:
-        conn.close()
 
 
-def _owned(conn: sqlite3.Connection, table: str, row: dict[str, Any], user: str) -> bool:
-    def own_request(request_id: Any) -> bool:
-        found = conn.execute("SELECT requester_id FROM peer_requests WHERE id = ?", (request_id,)).fetchone()
-        return found is not None and found[0] == user
+async def _owned(conn: Connection, table: str, row: dict[str, Any], user: str) -> bool:
+    async def one(sql: str, params: tuple) -> Any:
+        found = await (await conn.execute(sql, params)).fetchone()
+        return None if found is None else found[0]
+
+    async def own_request(request_id: Any) -> bool:
+        return await one("SELECT requester_id FROM peer_requests WHERE id = ?", (request_id,)) == user
 
     match table:
         case "peer_requests":
             return row["requester_id"] == user
         case "offers" | "request_exclusions":
-            return own_request(row["request_id"])
-        case "supporters":
+            return await own_request(row["request_id"])
+        case "supporters" | "home_viewers":
             return row["user_id"] == user
         case "contacts":
             return row["supporter_id"] == user
         case "contact_areas":
-            found = conn.execute(
-                "SELECT supporter_id FROM contacts WHERE id = ?", (row["contact_id"],)
-            ).fetchone()
-            return found is not None and found[0] == user
+            return await one("SELECT supporter_id FROM contacts WHERE id = ?", (row["contact_id"],)) == user
         case "scheduled_messages":
             return row["recipient_id"] == user or (
-                row["request_id"] is not None and own_request(row["request_id"])
+                row["request_id"] is not None and await own_request(row["request_id"])
             )
     return False

@@ -21,6 +21,8 @@ from storage.models import Area, ContactMode, Referral, Urgency
 # What a phone shows on its lock screen: never a name, a note or an area of need.
 NEUTRAL_TEXT = "You have a new peer support message"
 UPDATED_TEXT = "A peer support message was updated"
+# The fallback of posts in channels (event announcements and reminders): neutral as well.
+ANNOUNCEMENT_TEXT = "A peer support program announcement"
 
 AREA_LABELS: dict[Area, str] = {
     Area.WORK_STRESS: "Work stress",
@@ -66,6 +68,12 @@ def mention(user_id: str) -> str:
 def when(moment: datetime, tz: ZoneInfo) -> str:
     """A moment as the program's local time, e.g. ``Mon 30 Nov, 08:30``."""
     return moment.astimezone(tz).strftime("%a %-d %b, %H:%M")
+
+
+def slack_time(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment that Slack shows in each reader's own time zone (the program's time as fallback)."""
+    epoch = int(moment.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{when(moment, tz)}>"
 
 
 def header(text: str) -> HeaderBlock:

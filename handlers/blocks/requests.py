@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ConfirmObject,
     InputBlock,
     Option,
@@ -41,6 +43,10 @@ from handlers.ids import Block as B
 from handlers.payloads import OfferRef, RequestRef
 from storage.models import ContactMode, OfferState, Referral, Urgency
 
+HEAVY = "heavy"
+# The value of the "Keep my name private" checkbox, and how such a request is contacted.
+ANONYMOUS_CHOICE = "private"
+ANONYMOUS_CONTACT = "Anonymous conversation in Slack, through the app"
 CONFIDENTIALITY = (
     "*Who sees what.* Your request goes to one peer supporter at a time. Supporters first see"
     " only the topic, how soon, and how you'd like to be contacted; your name and your note"
@@ -57,8 +63,9 @@ def _options(labels: dict) -> list[Option]:
     return [Option(value=str(key), label=text) for key, text in labels.items()]
 
 
+@functools.lru_cache(maxsize=8)
 def request_modal(*, note_max_length: int) -> dict:
-    """The modal in which someone asks to talk to a peer."""
+    """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it)."""
     blocks: list[Block] = [
         section(
             "Ask to talk with a trained colleague. It's private, and it's okay to ask"
@@ -71,13 +78,7 @@ def request_modal(*, note_max_length: int) -> dict:
             " professional help too. *In crisis right now?* Call or text 988, or call 911"
             " if you are in danger."
         ),
-        InputBlock(
-            block_id=B.AREA,
-            label="What would you like to talk about?",
-            element=StaticSelectElement(
-                action_id=B.AREA, placeholder="Choose one", options=_options(AREA_LABELS)
-            ),
-        ),
+        area_input(B.AREA, label="What would you like to talk about?"),
         InputBlock(
             block_id=B.URGENCY,
             label="How soon?",
@@ -87,6 +88,26 @@ def request_modal(*, note_max_length: int) -> dict:
             block_id=B.CONTACT,
             label="How would you like to connect?",
             element=RadioButtonsElement(action_id=B.CONTACT, options=_options(CONTACT_LABELS)),
+        ),
+        InputBlock(
+            block_id=B.ANONYMOUS,
+            label="Anonymity",
+            optional=True,
+            hint=(
+                "You talk with the supporter in a thread here, through the app. They see you as"
+                ' "Anonymous colleague" until you choose to share your name. What you write can'
+                " still identify you."
+            ),
+            element=CheckboxesElement(
+                action_id=B.ANONYMOUS,
+                options=[
+                    Option(
+                        value=ANONYMOUS_CHOICE,
+                        label="Keep my name private",
+                        description='Choose "Slack message" above to use this.',
+                    )
+                ],
+            ),
         ),
         InputBlock(
             block_id=B.PREFERRED,
@@ -125,18 +146,24 @@ def request_modal(*, note_max_length: int) -> dict:
 def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict]:
     """A supporter's offer DM in its current state; identity only once they hold it."""
     ref = OfferRef(offer_id=card.offer_id).encode()
+    contact = ANONYMOUS_CONTACT if card.anonymous else CONTACT_LABELS[card.contact]
     facts = (
         f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
-        f"*Contact by:* {CONTACT_LABELS[card.contact]}"
+        f"*Contact by:* {contact}"
     )
     blocks: list[Block]
     if card.state == OfferState.OPEN:
+        shown = "Their note is shown" if card.anonymous else "Who asked, and their note, are shown"
         blocks = [
-            header("A colleague would like to talk"),
+            header(
+                "A colleague (anonymous) would like to talk"
+                if card.anonymous
+                else "A colleague would like to talk"
+            ),
             section(facts),
             context(
-                "Who asked, and their note, are shown only if you accept. If you can't take"
-                f" it, pass and it moves on; nobody is told. Open until {when(card.expires_at, tz)}."
+                f"{shown} only if you accept. If you can't take it, pass and it moves"
+                f" on; nobody is told. Open until {when(card.expires_at, tz)}."
             ),
             ActionsBlock(
                 block_id="offer",
@@ -146,19 +173,29 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict]:
                 ],
             ),
         ]
-    elif card.state == OfferState.ACCEPTED and card.requester_id is not None:
+    elif card.state == OfferState.ACCEPTED and (card.requester_id is not None or card.anonymous):
         request = RequestRef(request_id=card.request_id).encode()
+        # Anonymous wins over any requester id: the card never names who stayed anonymous.
+        who = (
+            "a colleague (anonymous)"
+            if card.anonymous or not card.requester_id
+            else mention(card.requester_id)
+        )
+        reach = (
+            f"Write to them {_how_soon(card.urgency)} in the thread of the anonymous conversation below."
+            if card.anonymous
+            else f"Please reach out {_how(card.contact)} {_how_soon(card.urgency)}."
+        )
         blocks = [
             header("You're supporting a colleague"),
-            section(f"*Who:* {mention(card.requester_id)}\n{facts}"),
+            section(f"*Who:* {who}\n{facts}"),
         ]
         if card.note:
             blocks.append(SectionBlock(text=PlainTextObject(text=f"Their note: {card.note}")))
         blocks += [
             context(
-                f"Please reach out {_how(card.contact)} {_how_soon(card.urgency)}. Keep what"
-                " they share confidential. You're not their counselor: if they need more,"
-                " offer the EAP or a crisis line."
+                f"{reach} Keep what they share confidential. You're not their counselor: if they"
+                " need more, offer the EAP or a crisis line."
             ),
             ActionsBlock(
                 block_id="held",
@@ -227,9 +264,15 @@ def request_received(
     hours: str,
     tz: ZoneInfo,
     resources: Sequence[str],
+    anonymous: bool = False,
 ) -> list[dict]:
     """The requester's confirmation: what happens next, confidentiality, resources."""
-    if next_opening is None:
+    if next_opening is None and anonymous:
+        next_step = (
+            "We're asking a trained peer supporter now, without your name. When one accepts, a"
+            " conversation with them opens here: you write in its thread, through the app."
+        )
+    elif next_opening is None:
         next_step = (
             "We're asking a trained peer supporter now. When one accepts, you'll get a message"
             " here saying who will reach out."
@@ -245,8 +288,13 @@ def request_received(
         header("We got your request"),
         section(next_step),
         context(
-            f"Request #{request_id}. Only you and the supporter who accepts will know you"
-            " asked. `/peer status` shows where it is; `/peer cancel` withdraws it."
+            f"Request #{request_id}. "
+            + (
+                "The supporter won't be told who you are unless you choose to share it."
+                if anonymous
+                else "Only you and the supporter who accepts will know you asked."
+            )
+            + " `/peer status` shows where it is; `/peer cancel` withdraws it."
         ),
         *resources_blocks(resources),
     ]
@@ -301,13 +349,24 @@ def request_withdrawn(*, request_id: int) -> list[dict]:
 
 
 def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict]:
-    """Coordinators learn a request is waiting: area and urgency only."""
-    blocks: list[Block] = [
+    """Coordinators learn a request is waiting (area and urgency only), and later that it no longer is."""
+    facts = (
+        f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+        f"*Waiting since:* {when(card.waiting_since, tz)}"
+    )
+    if card.resolution is not None:
+        outcome = {
+            "offered": "has been offered to a supporter",
+            "withdrawn": "was withdrawn by the person who made it",
+        }.get(card.resolution, "is no longer waiting")
+        blocks: list[Block] = [
+            section(f"Request #{card.request_id} is no longer waiting: it {outcome}. No action is needed."),
+            context(facts.replace("\n", " · ")),
+        ]
+        return [b.to_dict() for b in blocks]
+    blocks = [
         header("A peer support request is waiting"),
-        section(
-            f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
-            f"*Waiting since:* {when(card.waiting_since, tz)}"
-        ),
+        section(facts),
         context(
             f"Request #{card.request_id}. No available supporter could take it. It will be"
             " offered to the next supporter who becomes available, or you can hand it to"
@@ -347,8 +406,31 @@ def hand_to_modal(*, request_id: int) -> dict:
     ).to_dict()
 
 
-def close_modal(*, request_id: int) -> dict:
-    """The supporter records the time spent and any referral."""
+def area_input(block_id: B, *, label: str) -> InputBlock:
+    """What a conversation is about."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(
+            action_id=block_id, placeholder="Choose one", options=_options(AREA_LABELS)
+        ),
+    )
+
+
+def close_modal(*, request_id: int, follow_up: bool = True) -> dict:
+    """The supporter records the time spent and any referral (and may ask for a reminder).
+
+    No reminder for a colleague who stayed anonymous: the supporter could not reach them.
+    """
+    reminder: Block = InputBlock(
+        block_id=B.FOLLOW_UP_DAYS,
+        label="Remind me to check back in (days)",
+        optional=True,
+        hint="Optional. You'll get a DM then; nobody else is told.",
+        element=PlainTextInputElement(action_id=B.FOLLOW_UP_DAYS, placeholder="e.g. 7"),
+    )
+    if not follow_up:
+        reminder = context("The colleague stayed anonymous, so there is no reminder to check back in.")
     return View(
         type="modal",
         callback_id=Callback.CLOSE,
@@ -373,12 +455,15 @@ def close_modal(*, request_id: int) -> dict:
                 ),
             ),
             InputBlock(
-                block_id=B.FOLLOW_UP_DAYS,
-                label="Remind me to check back in (days)",
+                block_id=B.HEAVY,
+                label="How was it for you?",
                 optional=True,
-                hint="Optional. You'll get a DM then; nobody else is told.",
-                element=PlainTextInputElement(action_id=B.FOLLOW_UP_DAYS, placeholder="e.g. 7"),
+                hint="Nobody is told. A day later the program checks in on you, with a peer if you like.",
+                element=CheckboxesElement(
+                    action_id=B.HEAVY, options=[Option(value=HEAVY, label="This one was heavy for me")]
+                ),
             ),
+            reminder,
         ],
     ).to_dict()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -88,6 +89,16 @@ def stats_blocks(report: StatsReport) -> list[dict]:
     return [b.to_dict() for b in blocks]
 
 
+def stats_modal(report: StatsReport) -> dict:
+    """The same statistics as ``/peer stats``, in a modal that only shows (the Home's button)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Program statistics"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": stats_blocks(report),
+    }
+
+
 def log_contact_modal(*, today: str) -> dict:
     """A supporter logs a contact that happened outside the bot."""
     return View(
@@ -137,12 +148,13 @@ def log_contact_modal(*, today: str) -> dict:
     ).to_dict()
 
 
-def audit_text(entries: Sequence[AuditEntry]) -> str:
-    """``/peer audit``: the latest coordinator actions."""
+def audit_text(entries: Sequence[AuditEntry], *, tz: ZoneInfo) -> str:
+    """``/peer audit``: the latest coordinator actions, in the program's time zone."""
     if not entries:
         return "The audit log is empty."
-    lines = ["*Coordinator actions (latest first)*"]
+    lines = [f"*Coordinator actions (latest first, {tz.key} time)*"]
     lines += [
-        f"• {e.at:%Y-%m-%d %H:%M} UTC · {mention(e.actor_id)} · {e.action}: {e.detail}" for e in entries
+        f"• {e.at.astimezone(tz):%Y-%m-%d %H:%M} · {mention(e.actor_id)} · {e.action}: {e.detail}"
+        for e in entries
     ]
     return "\n".join(lines)

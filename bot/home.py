@@ -1,0 +1,228 @@
+"""The App Home: what each person sees there, by role, and keeping it fresh.
+
+Everyone sees a way to ask for a peer, their own open request, upcoming events and
+the resources. Supporters also see their availability, the requests they hold, a way
+to log a contact and their training. Coordinators also see the roster at a glance,
+how many requests wait (never who), upcoming events as counts, and their tools.
+
+The Home is published when it is opened, and again whenever something it shows
+changes for that person: services call :meth:`HomeRefresher.changed`, which coalesces
+bursts and publishes in the background, so no reply to Slack waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from bot.announcements import AnnouncementService
+from bot.background import Background
+from bot.concerns import ConcernService
+from bot.peer_requests import RequestService, RequestStatus
+from bot.ports import Clock
+from bot.roles import Roles
+from bot.roster import RosterEntry, RosterService
+from bot.training import TrainingState
+from bot.volunteers import VolunteerService
+from storage.db import Database
+from storage.models import Announcement, PeerRequest, RequestState, Supporter, Volunteer
+
+log = logging.getLogger(__name__)
+
+# Names listed on a coordinator's Home per group; the rest are counted ("and 4 more").
+LIST_MAX = 8
+
+
+@dataclass(frozen=True)
+class SupporterHome:
+    """A supporter's part of their Home."""
+
+    entry: RosterEntry
+    held: list[PeerRequest]  # requests they hold: the requester is theirs to know
+
+
+@dataclass(frozen=True)
+class RosterGlance:
+    """The roster as counts, with names only of supporters who need a coordinator's attention."""
+
+    active: int = 0  # would get offers now
+    away: int = 0
+    in_training: int = 0
+    suspended: int = 0
+    lapsed: list[Supporter] = field(default_factory=list)
+    due_soon: list[tuple[Supporter, date]] = field(default_factory=list)
+    unreachable: list[Supporter] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CoordinatorHome:
+    """A coordinator's part of their Home: counts, never who asked."""
+
+    roster: RosterGlance
+    volunteers: list[Volunteer]
+    waiting: int  # pending or being offered
+    escalated: int
+    held: int
+    concerns: int  # raised about colleagues, not yet acted on
+
+
+@dataclass(frozen=True)
+class HomeSnapshot:
+    """Everything one person's Home shows, by role."""
+
+    user_id: str
+    request: RequestStatus | None
+    events: list[Announcement]
+    going: set[int]
+    volunteering: bool  # their offer to volunteer waits for a decision
+    supporter: SupporterHome | None = None
+    coordinator: CoordinatorHome | None = None
+
+
+class HomePublisher(Protocol):
+    """Publishes a person's Home (the Slack side implements it with ``views.publish``)."""
+
+    async def publish_home(self, user_id: str, snapshot: HomeSnapshot) -> None:
+        """Show ``snapshot`` on the person's Home tab."""
+        ...
+
+
+class HomeService:
+    """Builds each person's Home from the program's state, showing only what their role may see."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        roles: Roles,
+        requests: RequestService,
+        roster: RosterService,
+        volunteers: VolunteerService,
+        announcements: AnnouncementService,
+        concerns: ConcernService,
+        publisher: HomePublisher,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._roles = roles
+        self._requests = requests
+        self._roster = roster
+        self._volunteers = volunteers
+        self._announcements = announcements
+        self._concerns = concerns
+        self._publisher = publisher
+
+    async def snapshot(self, user_id: str) -> HomeSnapshot:
+        """What this person's Home shows now."""
+        events, going = await self._announcements.upcoming(user_id=user_id)
+        entry = await self._roster.entry(user_id)
+        supporter = None
+        if entry is not None:
+            supporter = SupporterHome(entry=entry, held=await self._requests.held_by(supporter_id=user_id))
+        coordinator = None
+        if await self._roles.has_coordinator_role(user_id):
+            coordinator = await self._coordinator(user_id)
+        return HomeSnapshot(
+            user_id=user_id,
+            request=await self._requests.status(requester_id=user_id),
+            events=events,
+            going=going,
+            volunteering=await self._volunteers.pending_of(user_id) is not None,
+            supporter=supporter,
+            coordinator=coordinator,
+        )
+
+    async def opened(self, user_id: str) -> None:
+        """The person opened the Home tab: remember it, and publish the Home as it is now."""
+        async with self._db.transaction() as tx:
+            await tx.roles.home_opened(user_id, now=self._clock.now())
+        await self._publisher.publish_home(user_id, await self.snapshot(user_id))
+
+    async def refresh(self, user_ids: list[str]) -> None:
+        """Republish the Homes of those who have opened theirs (the others see it when they do)."""
+        async with self._db.read() as tx:
+            viewers = await tx.roles.home_viewers(user_ids)
+        for user_id in sorted(viewers):
+            try:
+                await self._publisher.publish_home(user_id, await self.snapshot(user_id))
+            except Exception as exc:  # noqa: BLE001 - a Home that fails to publish is redrawn when opened
+                log.warning("home refresh failed: %s", type(exc).__name__)
+
+    async def _coordinator(self, user_id: str) -> CoordinatorHome:
+        entries = await self._roster.entries(coordinator_id=user_id)
+        async with self._db.read() as tx:
+            counts = await tx.requests.count_by_state(
+                [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED, RequestState.ASSIGNED]
+            )
+        return CoordinatorHome(
+            roster=glance(entries),
+            volunteers=await self._volunteers.pending(coordinator_id=user_id),
+            waiting=counts.get(RequestState.PENDING, 0) + counts.get(RequestState.OFFERED, 0),
+            escalated=counts.get(RequestState.ESCALATED, 0),
+            held=counts.get(RequestState.ASSIGNED, 0),
+            concerns=await self._concerns.open_count(),
+        )
+
+
+def glance(entries: list[RosterEntry]) -> RosterGlance:
+    """The roster at a glance: counts, and who needs attention (lapsed, due, unreachable)."""
+    lapsed = [e.supporter for e in entries if e.training == TrainingState.LAPSED]
+    due = [
+        (e.supporter, e.lapses_on) for e in entries if e.training == TrainingState.DUE_SOON and e.lapses_on
+    ]
+    return RosterGlance(
+        active=sum(1 for e in entries if e.gets_offers),
+        away=sum(1 for e in entries if not e.available and not e.supporter.suspended),
+        in_training=sum(1 for e in entries if e.training == TrainingState.UNTRAINED),
+        suspended=sum(1 for e in entries if e.supporter.suspended),
+        lapsed=lapsed,
+        due_soon=due,
+        unreachable=[e.supporter for e in entries if e.supporter.unreachable],
+    )
+
+
+class HomeRefresher:
+    """Publishes the Homes of the people something changed for, in the background, coalescing bursts.
+
+    Services call :meth:`changed` right after they commit; a burst of changes for one
+    person publishes their Home once (or twice, if it changes again mid-publish).
+    """
+
+    def __init__(self, background: Background) -> None:
+        self._background = background
+        self._pending: set[str] = set()
+        self._coordinators = False
+        self._worker: asyncio.Task[None] | None = None
+        self._refresh: Callable[[list[str]], Awaitable[None]] | None = None
+        self._all_coordinators: Callable[[], Awaitable[list[str]]] | None = None
+
+    def bind(
+        self,
+        refresh: Callable[[list[str]], Awaitable[None]],
+        coordinators: Callable[[], Awaitable[list[str]]],
+    ) -> None:
+        """Connect to the Home service (built after the services that report changes)."""
+        self._refresh = refresh
+        self._all_coordinators = coordinators
+
+    def changed(self, *user_ids: str | None, coordinators: bool = False) -> None:
+        """What these people (and, if asked, every coordinator) see on their Home has changed."""
+        self._pending.update(u for u in user_ids if u)
+        self._coordinators = self._coordinators or coordinators
+        if self._refresh is not None and (self._worker is None or self._worker.done()):
+            self._worker = self._background.spawn(self._run(), name="refresh_homes")
+
+    async def _run(self) -> None:
+        assert self._refresh is not None and self._all_coordinators is not None
+        while self._pending or self._coordinators:
+            if self._coordinators:
+                self._coordinators = False
+                self._pending.update(await self._all_coordinators())
+            # Everything asked for so far goes in one round; changes meanwhile make another.
+            batch, self._pending = sorted(self._pending), set()
+            await self._refresh(batch)

@@ -1,0 +1,77 @@
+"""What every button handler shares: run the work after the ack, and tell the clicker privately."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError
+from bot.services import Services
+from handlers.blocks.requests import notice_modal
+from handlers.errors import user_message
+from handlers.modals import open_view
+from handlers.payloads import BadPayload
+from storage.models import MessageRef
+
+
+async def open_built(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], view: Awaitable[dict]
+) -> None:
+    """Open a modal once ``view`` is built; a refusal (role, payload) is told instead."""
+    try:
+        built = await view
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=built)
+
+
+def later(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None], *, name: str
+) -> None:
+    """Run a service call after the ack; a domain refusal is told to the clicker only."""
+
+    async def run() -> None:
+        try:
+            await work
+        except (DomainError, BadPayload) as error:
+            await ephemeral(client, body, user_message(error))
+
+    services.background.spawn(run(), name=name)
+
+
+def tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell the clicker something privately, after the ack."""
+    services.background.spawn(ephemeral(client, body, text), name="ephemeral")
+
+
+async def ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell only the clicker: in the channel of the message, or in a small modal on the Home tab."""
+    channel, _ = where(body)
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    elif body.get("trigger_id"):
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=notice_modal(title="Peer support", text=text)
+        )
+
+
+def where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The channel and message a button was clicked in (none on the Home tab)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts")
+
+
+def clicked(body: dict[str, Any]) -> MessageRef | None:
+    """The message a button was clicked in, if it was clicked in one."""
+    channel, ts = where(body)
+    return MessageRef(channel_id=channel, ts=ts) if channel and ts else None
+
+
+def button_value(body: dict[str, Any]) -> str | None:
+    """The clicked button's value (the carried payload)."""
+    actions = body.get("actions") or [{}]
+    return actions[0].get("value")

@@ -1,0 +1,70 @@
+"""Concerns raised about colleagues: the only place their SQL lives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from storage.models import Concern, ConcernState
+from storage.sql import Connection
+from storage.timefmt import from_db, to_db
+
+
+class ConcernRepository:
+    """Reads and conditional writes of concerns."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def create(self, *, subject_id: str, raised_by: str | None, note: str | None, now: datetime) -> int:
+        """Store an open concern; returns its id."""
+        cur = await self._conn.execute(
+            "INSERT INTO concerns (subject_id, raised_by, note, state, created_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
+            (subject_id, raised_by, note, ConcernState.OPEN, to_db(now)),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row["id"])
+
+    async def get(self, concern_id: int) -> Concern | None:
+        """One concern."""
+        cur = await self._conn.execute("SELECT * FROM concerns WHERE id = ?", (concern_id,))
+        row = await cur.fetchone()
+        return None if row is None else _concern(row)
+
+    async def handle(
+        self, concern_id: int, target: ConcernState, *, by: str, supporter_id: str | None, now: datetime
+    ) -> bool:
+        """Take an open concern (or hand it to a supporter); True for the one coordinator who did."""
+        cur = await self._conn.execute(
+            "UPDATE concerns SET state = ?, handled_by = ?, supporter_id = ?, handled_at = ?"
+            " WHERE id = ? AND state = ?",
+            (target, by, supporter_id, to_db(now), concern_id, ConcernState.OPEN),
+        )
+        return cur.rowcount == 1
+
+    async def open_count(self) -> int:
+        """How many concerns no coordinator has acted on yet."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM concerns WHERE state = ?", (ConcernState.OPEN,)
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
+
+def _concern(row: Mapping[str, Any]) -> Concern:
+    created_at = from_db(row["created_at"])
+    assert created_at is not None
+    return Concern(
+        id=row["id"],
+        subject_id=row["subject_id"],
+        raised_by=row["raised_by"],
+        note=row["note"],
+        state=row["state"],
+        handled_by=row["handled_by"],
+        supporter_id=row["supporter_id"],
+        created_at=created_at,
+        handled_at=from_db(row["handled_at"]),
+    )

@@ -1,0 +1,236 @@
+"""Repository contract: the same behaviour on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage.announcement_repository import EventFields
+from storage.db import Database
+from storage.models import (
+    AnnouncementKind,
+    MessageRef,
+    OfferState,
+    RequestState,
+    ScheduledKind,
+    ScheduledState,
+    TrainingKind,
+    VolunteerState,
+)
+from storage.schedule_repository import NewScheduled
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(database_url)
+    yield database
+    await database.close()
+
+
+async def new_request(db: Database, requester: str = "UREQ1") -> int:
+    async with db.transaction() as tx:
+        request = await tx.requests.create(
+            requester_id=requester,
+            area="grief",
+            urgency="this_week",
+            contact="slack",
+            preferred_supporter_id=None,
+            note="n",
+            excluded_ids=["UX", "UX"],
+            now=NOW,
+        )
+    return request.id
+
+
+async def test_transitions_follow_the_state_machine(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        assert not await tx.requests.transition(request_id, RequestState.CLOSED, now=NOW)
+        assert await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+        assert await tx.requests.transition(request_id, RequestState.CANCELLED, now=NOW)
+        assert not await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+        request = await tx.requests.get(request_id)
+    assert request is not None and request.state == RequestState.CANCELLED
+    assert request.excluded_ids == frozenset({"UX"})
+
+
+async def test_racing_accepts_have_exactly_one_winner(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+
+    async def accept(supporter: str) -> bool:
+        async with db.transaction() as tx:
+            return await tx.requests.transition(
+                request_id,
+                RequestState.ASSIGNED,
+                now=NOW,
+                only_from=[RequestState.OFFERED],
+                fields={"assignee_id": supporter, "assigned_at": NOW},
+            )
+
+    results = await asyncio.gather(*(accept(f"USUP{n}") for n in range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+
+
+async def test_a_supporter_is_offered_a_request_at_most_once(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        await tx.requests.add_offer(request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW)
+    with pytest.raises(Exception) as raised:
+        async with db.transaction() as tx:
+            await tx.requests.add_offer(request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW)
+    assert "unique" in str(raised.value).lower()
+    async with db.read() as tx:
+        assert len(await tx.requests.offers_of(request_id)) == 1
+
+
+async def test_offer_states_move_once(db: Database) -> None:
+    request_id = await new_request(db)
+    async with db.transaction() as tx:
+        offer = await tx.requests.add_offer(
+            request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW
+        )
+        assert await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=NOW)
+        assert not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=NOW)
+
+
+async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(db: Database) -> None:
+    rows = [
+        NewScheduled(kind=ScheduledKind.FOLLOW_UP, recipient_id="USUP1", due_at=NOW, request_id=None, seq=n)
+        for n in range(250)
+    ]
+    async with db.transaction() as tx:
+        incident = await tx.schedule.create_incident(
+            kind="critical_incident",  # type: ignore[arg-type]
+            name="x",
+            occurred_on=NOW.date(),
+            offsets=[60],
+            channel_id=None,
+            debrief_at=None,
+            debrief_place=None,
+            created_by="UCOORD1",
+            member_ids=["UA"],
+            now=NOW,
+        )
+        checkins = [
+            NewScheduled(
+                kind=ScheduledKind.CHECKIN, recipient_id="UA", due_at=NOW, incident_id=incident, seq=n
+            )
+            for n in range(1, 4)
+        ]
+        assert await tx.schedule.schedule(checkins) == 3
+        assert await tx.schedule.schedule(checkins) == 0  # the same check-ins again: nothing new
+        assert await tx.schedule.schedule(rows) == 250
+        due = await tx.schedule.due(NOW + timedelta(seconds=1), 1000)
+    assert len(due) == 253
+
+    async def claim(message_id: int) -> bool:
+        async with db.transaction() as tx:
+            return await tx.schedule.claim(message_id, NOW)
+
+    results = await asyncio.gather(*(claim(due[0].id) for _ in range(6)))
+    assert results.count(True) == 1
+    async with db.transaction() as tx:
+        assert await tx.schedule.settle(due[0].id, ScheduledState.SENT, now=NOW, channel_id="D1", ts="1.1")
+        sent = await tx.schedule.get(due[0].id)
+    assert sent is not None and sent.state == ScheduledState.SENT and sent.sent_at == NOW
+
+
+async def test_the_rotation_counter_only_moves_forward(db: Database) -> None:
+    async with db.transaction() as tx:
+        for user in ("USUP1", "USUP2"):
+            await tx.roster.add(user, now=NOW)
+            await tx.roster.record_training(
+                user, kind=TrainingKind.BASIC, name="", completed_on=NOW.date(), recorded_by="UC", now=NOW
+            )
+        await tx.roster.take_turn("USUP1")
+        await tx.roster.take_turn("USUP2")
+        await tx.roster.take_turn("USUP1")
+        roster = await tx.roster.all()
+    assert [s.user_id for s in roster] == ["USUP2", "USUP1"]
+    assert roster[1].rotation_seq > roster[0].rotation_seq
+
+
+async def test_the_purge_forgets_who_asked_and_their_relayed_threads(db: Database) -> None:
+    request_id = await new_request(db, requester="USECRET")
+    async with db.transaction() as tx:
+        await tx.relay.open(request_id=request_id, supporter_id="USUP1", label="Sam", now=NOW)
+        await tx.requests.transition(request_id, RequestState.CANCELLED, now=NOW, fields={"closed_at": NOW})
+        assert await tx.tracking.purge_requests(ended_before=NOW, now=NOW) == [request_id]
+        request = await tx.requests.get(request_id)
+        relayed = await (await tx.conn.execute("SELECT COUNT(*) AS n FROM relay_conversations")).fetchone()
+        assert await tx.tracking.purge_requests(ended_before=NOW, now=NOW) == []  # once
+    assert request is not None and request.requester_id is None and request.note is None
+    assert request.excluded_ids == frozenset() and request.purged_at == NOW
+    assert relayed is not None and relayed["n"] == 0
+
+
+async def test_the_programs_tables_behave_the_same(db: Database) -> None:
+    later = NOW + timedelta(days=1)
+    async with db.transaction() as tx:
+        # Training: the latest basic course or refresher is the supporter's training date.
+        await tx.roster.add("USUP1", now=NOW)
+        for kind, day in ((TrainingKind.BASIC, "2026-01-10"), (TrainingKind.REFRESHER, "2026-06-01")):
+            done = datetime.fromisoformat(day).date()
+            assert await tx.roster.record_training(
+                "USUP1", kind=kind, name="", completed_on=done, recorded_by="UC", now=NOW
+            )
+        assert not await tx.roster.record_training(
+            "UNOBODY", kind=TrainingKind.BASIC, name="", completed_on=NOW.date(), recorded_by="UC", now=NOW
+        )
+        assert len(await tx.roster.trainings(["USUP1"])) == 2 and await tx.roster.trainings([]) == []
+        # Unreachable: True only when the flag changes.
+        assert await tx.roster.set_unreachable("USUP1", "deactivated")
+        assert not await tx.roster.set_unreachable("USUP1", "deactivated")
+        assert await tx.roster.set_unreachable("USUP1", None)
+        assert not await tx.roster.set_unreachable("USUP1", None)
+        supporter = await tx.roster.get("USUP1")
+        # One pending offer to volunteer per person (a partial unique index).
+        first = await tx.roles.add_volunteer("UVOL", note=None, now=NOW)
+        assert first is not None and await tx.roles.add_volunteer("UVOL", note="again", now=NOW) is None
+        assert await tx.roles.decide_volunteer(first.id, VolunteerState.APPROVED, decided_by="UC", now=NOW)
+        assert await tx.roles.add_volunteer("UVOL", note="later", now=later) is not None
+        # A coordinator's copy is replaced, never doubled.
+        await tx.roles.add_copy("volunteer", first.id, "UC", MessageRef(channel_id="D1", ts="1.1"))
+        await tx.roles.add_copy("volunteer", first.id, "UC", MessageRef(channel_id="D1", ts="2.2"))
+        assert await tx.roles.copies("volunteer", first.id) == [MessageRef(channel_id="D1", ts="2.2")]
+        await tx.roles.home_opened("UA", now=NOW)
+        await tx.roles.home_opened("UA", now=later)
+        assert (
+            await tx.roles.home_viewers(["UA", "UB"]) == {"UA"} and await tx.roles.home_viewers([]) == set()
+        )
+        # Events: RSVPs toggle, counts follow, due reminders are cancelled by kind.
+        fields = EventFields(
+            title="Lunch",
+            kind=AnnouncementKind.SOCIAL,
+            starts_at=later,
+            ends_at=None,
+            place="Hall",
+            description=None,
+        )
+        event_id = await tx.announcements.create(fields, channel_id="CEV", created_by="UC", now=NOW)
+        assert await tx.announcements.toggle_rsvp(event_id, "UA", now=NOW)
+        assert await tx.announcements.going_to("UA", [event_id, event_id + 1]) == {event_id}
+        assert await tx.announcements.going_to("UA", []) == set()
+        reminder = NewScheduled(
+            kind=ScheduledKind.EVENT_REMINDER,
+            recipient_id="CEV",
+            due_at=NOW,
+            announcement_id=event_id,
+            dedupe_key=f"event:{event_id}:r0:3600",
+        )
+        assert await tx.schedule.schedule([reminder]) == 1
+        assert await tx.announcements.cancel_due(event_id, [ScheduledKind.EVENT_REMINDER]) == 1
+        assert await tx.announcements.cancel_due(event_id, []) == 0
+        event = await tx.announcements.get(event_id)
+        concern_id = await tx.concerns.create(subject_id="USUBJ", raised_by=None, note=None, now=NOW)
+        assert await tx.concerns.open_count() == 1
+    assert supporter is not None and supporter.trained_on is not None
+    assert supporter.trained_on.isoformat() == "2026-06-01" and supporter.unreachable is None
+    assert event is not None and event.going == 1 and concern_id > 0
