@@ -45,7 +45,7 @@ from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import IncidentKind, ScheduledKind
+from storage.models import REQUEST_NOTICES, IncidentKind, ScheduledKind
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def build_client(settings: Settings, session: aiohttp.ClientSession | None = Non
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=session,
-        timeout=10,
+        timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - aiohttp takes float seconds
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -101,7 +101,8 @@ class PeerSupportApp:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)
-        self._session = aiohttp.ClientSession()
+        # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout))
         client = build_client(settings, self._session)
         self.services = self._build_services(client)
         deliveries = self.services.deliveries
@@ -153,6 +154,19 @@ class PeerSupportApp:
         homes = HomeRefresher(self.background)
         roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
         training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
+        deliveries = Deliveries(
+            db=db,
+            clock=clock,
+            policy=DeliveryPolicy(
+                grace=parse_duration(settings.peer_checkin_grace),
+                rate_per_second=settings.peer_checkin_rate,
+                # After a long outage these still go out if their sender finds they apply: an
+                # announcement until its event starts, a training reminder while its stage holds.
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER}),
+                # A request's notices go out as decided, not paced behind a burst of check-ins.
+                unpaced=REQUEST_NOTICES,
+            ),
+        )
         requests = RequestService(
             db=db,
             notifier=notifier,
@@ -166,7 +180,10 @@ class PeerSupportApp:
                 training=training,
             ),
             homes=homes,
+            # Notices recorded with a decision are sent right after its commit.
+            deliver_now=deliveries.deliver_now,
         )
+        deliveries.register(REQUEST_NOTICES, requests.send_notice)
         roster = RosterService(
             db=db,
             clock=clock,
@@ -177,17 +194,6 @@ class PeerSupportApp:
             training=training,
             directory=directory,
             homes=homes,
-        )
-        deliveries = Deliveries(
-            db=db,
-            clock=clock,
-            policy=DeliveryPolicy(
-                grace=parse_duration(settings.peer_checkin_grace),
-                rate_per_second=settings.peer_checkin_rate,
-                # After a long outage these still go out if their sender finds they apply: an
-                # announcement until its event starts, a training reminder while its stage holds.
-                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER}),
-            ),
         )
         checkins = CheckinService(
             db=db,

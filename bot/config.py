@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()

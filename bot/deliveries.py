@@ -4,7 +4,12 @@ Every scheduled message is a row with its due time and state; the database is th
 truth. The scheduler only asks "what is due now?" (see ``bot.jobs``). Sending claims
 the row first (due → sending, a conditional update), so each message goes out once
 even with two app instances on one database; a claim whose process died mid-send is
-marked unconfirmed, never sent a second time.
+marked unconfirmed, never sent a second time (checked on every run, not only at start),
+and so is a send Slack answered too late (it may have posted it).
+
+A message recorded together with a decision (a requester's notice, a coordinator's
+alert) is handed to :meth:`Deliveries.deliver_now` right after the commit, and picked
+up by the next run if that fails or the process stops first.
 
 Each area registers a sender for its kinds of message; a sender builds the card from
 the current state of the database (so an edited event's reminder shows the new time)
@@ -41,6 +46,8 @@ class DeliveryPolicy:
     claim_lease: timedelta = timedelta(minutes=2)
     # Kinds never marked missed: their sender decides at send time whether they still apply.
     never_missed: frozenset[ScheduledKind] = frozenset()
+    # Kinds sent as they come (one-off notices); the others go out in bursts, paced to Slack's limits.
+    unpaced: frozenset[ScheduledKind] = frozenset()
 
 
 class Deliveries:
@@ -68,21 +75,36 @@ class Deliveries:
         """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
+            # Every run, not only at start: a claim younger than the lease at a restart would
+            # otherwise stay "sending" until the next restart.
+            abandoned = await tx.schedule.abandon_stale_claims(now - self._policy.claim_lease)
             missed = await tx.schedule.miss_older_than(
                 now - self._policy.grace, except_kinds=self._policy.never_missed
             )
             due = await tx.schedule.due(now, limit)
+        if abandoned:
+            log.warning(
+                "%d scheduled message(s) were mid-send when a process stopped: unconfirmed", abandoned
+            )
         if missed:
             log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
         sent = 0
         for message in due:
             if self._stopping:
                 break
-            if sent:
+            if sent and message.kind not in self._policy.unpaced:
                 await asyncio.sleep(1 / self._policy.rate_per_second)
             if await self._deliver(message):
                 sent += 1
         return sent
+
+    async def deliver_now(self, message_ids: Iterable[int]) -> None:
+        """Send these messages at once (just recorded with a decision); what fails is retried later."""
+        for message_id in message_ids:
+            async with self._db.read() as tx:
+                message = await tx.schedule.get(message_id)
+            if message is not None and message.state == ScheduledState.DUE:
+                await self._deliver(message)
 
     async def _deliver(self, message: ScheduledMessage) -> bool:
         now = self._clock.now()
@@ -98,6 +120,14 @@ class Deliveries:
             async with self._db.transaction() as tx:
                 await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
             log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
+            return False
+        except TimeoutError:
+            # Slack may have posted it and been slow to say so: never risk sending it twice.
+            async with self._db.transaction() as tx:
+                await tx.schedule.settle(
+                    message.id, ScheduledState.UNCONFIRMED, now=now, reason="no answer from Slack in time"
+                )
+            log.warning("scheduled message %s unconfirmed: Slack did not answer in time", message.id)
             return False
         except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
             attempts = message.attempts + 1

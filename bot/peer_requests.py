@@ -4,12 +4,18 @@ Every state change is a conditional update inside one ``BEGIN IMMEDIATE``
 unit of work, so a double click, two racing clicks or two processes can
 never both win. Messages go out after the commit, and only from the caller
 that won; a failure to send never undoes a committed decision.
+
+What must reach people is recorded in the same unit of work as the decision:
+offers as offer rows (sent right after, and again by every sweep until their DM
+lands or their deadline passes), and the requester's notices (received,
+assigned, escalated) and coordinators' escalation alerts as scheduled messages,
+sent right after the commit and retried by the delivery engine.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,6 +40,8 @@ from bot.service_hours import ServiceHours
 from bot.training import TrainingPolicy
 from storage.db import Database, Tx
 from storage.models import (
+    OPEN_REQUEST_STATES,
+    REQUEST_NOTICES,
     ROUTABLE_STATES,
     Area,
     ContactChannel,
@@ -45,9 +53,12 @@ from storage.models import (
     PeerRequest,
     Referral,
     RequestState,
+    ScheduledKind,
+    ScheduledMessage,
     Supporter,
     Urgency,
 )
+from storage.schedule_repository import NewScheduled
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,10 @@ ASAP_FANOUT = 3
 EXPIRIES_BEFORE_AWAY = 3
 # A coordinator's hand-off ignores capacity: they arranged it with the supporter.
 _NO_CAPACITY_LIMIT = 1_000_000
+# At start, offers answered this recently are redrawn, in case a crash cut off their redraw.
+REDRAW_AT_START = timedelta(hours=1)
+# An offer DM claimed for sending this recently is left to its sender by other instances' sweeps.
+SEND_LEASE = timedelta(minutes=2)
 
 
 async def quietly(work: Awaitable[object], what: str, request_id: int) -> None:
@@ -98,12 +113,15 @@ class _Outbox:
 
     new_offers: list[Offer] = field(default_factory=list)
     redraw: list[Offer] = field(default_factory=list)
-    escalated: PeerRequest | None = None
     # Whose Home tab shows something that changed (and whether coordinators' counts did).
     homes: set[str | None] = field(default_factory=set)
     coordinators: bool = False
     # A request that was escalated and no longer waits: its alerts are redrawn ("offered"/"withdrawn").
     resolved: tuple[PeerRequest, str] | None = None
+    notices_of: int | None = None  # a request whose recorded notices are due
+
+
+DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -152,13 +170,18 @@ class RequestService:
         roles: Roles,
         policy: RequestPolicy,
         homes: HomeRefresh | None = None,
+        deliver_now: DeliverNow | None = None,
     ) -> None:
         self._db = db
+        # Sends recorded notices at once (the scheduled-message engine); else they wait for its next run.
+        self._deliver_now = deliver_now
         self._notifier = notifier
         self._clock = clock
         self._hours = hours
         self._roles = roles
         self._policy = policy
+        # Offer DMs on their way from this process: the sweep never sends one a second time.
+        self._sending: set[int] = set()
         self._homes: HomeRefresh = homes or NoHomeRefresh()
         self._hooks: ConversationHooks | None = None
 
@@ -220,25 +243,14 @@ class RequestService:
                 incident_id=form.incident_id,
                 anonymous=form.anonymous,
             )
+            await self._record(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
         log.info("request %s created", request.id)
         self._homes.changed(requester_id, coordinators=True)
         return request
 
     async def start(self, *, request_id: int) -> RouteResult:
         """After a request is stored: tell the requester what happens next, then route it."""
-        async with self._db.read() as tx:
-            request = await tx.requests.get(request_id)
-        if request is None or request.requester_id is None:
-            return RouteResult.NOT_ROUTABLE
-        now = self._clock.now()
-        opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
-        await self._quietly(
-            self._notifier.request_received(
-                request.requester_id, request_id=request.id, next_opening=opening, anonymous=request.anonymous
-            ),
-            "request_received",
-            request.id,
-        )
+        await self._send_notices(request_id)
         return await self.route(request_id=request_id)
 
     async def ask_for_peer(self, *, requester_id: str, form: RequestForm) -> bool:
@@ -298,9 +310,29 @@ class RequestService:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
-        first_time = {"escalated_at": now} if request.escalated_at is None else {}
-        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=first_time)
-        outbox.escalated = request
+        first_time = request.escalated_at is None
+        fields = {"escalated_at": now} if first_time else {}
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=fields)
+        # Coordinators are alerted every time it comes back to them; the requester is told once.
+        coordinators = await self._roles.coordinators_in(tx)
+        if not coordinators:
+            log.error("request %s escalated but no coordinators are configured", request.id)
+        for coordinator_id in coordinators:
+            # One alert each time it comes back: numbered, so a repeated decision records it once.
+            seq = await tx.schedule.count_for_request(
+                request.id, ScheduledKind.ESCALATION_ALERT, coordinator_id
+            )
+            await self._record(
+                tx,
+                ScheduledKind.ESCALATION_ALERT,
+                coordinator_id,
+                request.id,
+                now,
+                key=f"escalation_alert:{request.id}:{coordinator_id}:{seq}",
+            )
+        if first_time and request.requester_id is not None:
+            await self._record(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
+        outbox.notices_of = request.id
         outbox.homes.add(request.requester_id)
         outbox.coordinators = True
         log.warning("request %s escalated: no eligible supporter", request.id)
@@ -368,17 +400,28 @@ class RequestService:
                 only_from=[RequestState.OFFERED],
                 fields={"assignee_id": user_id, "assigned_at": now},
             )
+            request = await tx.requests.get(offer.request_id)
+            assert request is not None
             if assigned:
                 await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now)
                 await tx.roster.reset_expiries(user_id)
                 for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
                     await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
                     outbox.redraw.append(other)
+                # An anonymous requester is not told who: the relay opens their conversation.
+                if request.requester_id is not None and not request.anonymous:
+                    await self._record(
+                        tx,
+                        ScheduledKind.REQUEST_ASSIGNED,
+                        request.requester_id,
+                        request.id,
+                        now,
+                        key=f"request_assigned:{request.id}:{offer.id}",
+                    )
+                outbox.notices_of = request.id
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
-            request = await tx.requests.get(offer.request_id)
-            assert request is not None
         if assigned:
             outbox.homes.update({request.requester_id, user_id})
             outbox.coordinators = True
@@ -387,19 +430,10 @@ class RequestService:
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
-        if request.anonymous:
+        if request.anonymous and self._hooks is not None:
             # Neither learns who the other is: the relay opens their conversation instead.
-            if self._hooks is not None:
-                await self._quietly(
-                    self._hooks.request_assigned(request_id=request.id), "open_conversation", request.id
-                )
-        elif request.requester_id is not None:
             await self._quietly(
-                self._notifier.request_assigned(
-                    request.requester_id, supporter_id=user_id, contact=request.contact
-                ),
-                "request_assigned",
-                request.id,
+                self._hooks.request_assigned(request_id=request.id), "open_conversation", request.id
             )
         return request
 
@@ -426,13 +460,20 @@ class RequestService:
         for offer in due:
             set_away = False
             async with self._db.transaction() as tx:
-                if not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=now):
+                current = await tx.requests.get_offer(offer.id)
+                # An offer whose DM never landed (Slack kept failing) is given up, and is not
+                # held against a supporter who never saw it.
+                delivered = current is not None and current.message_ts is not None
+                target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
+                if not await tx.requests.set_offer_state(offer.id, target, now=now):
                     continue  # answered, or expired by another sweep, in the meantime
-                streak = await tx.roster.record_expiry(offer.supporter_id)
-                if streak >= EXPIRIES_BEFORE_AWAY:
-                    set_away = await tx.roster.set_away(offer.supporter_id, until=None)
+                if delivered:
+                    streak = await tx.roster.record_expiry(offer.supporter_id)
+                    set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
+                        offer.supporter_id, until=None
+                    )
             expired += 1
-            log.info("offer %s for request %s expired", offer.id, offer.request_id)
+            log.info("offer %s for request %s %s", offer.id, offer.request_id, target)
             await self._flush(_Outbox(redraw=[offer]))
             if set_away:
                 log.info("a supporter was set to away after %d expiries", EXPIRIES_BEFORE_AWAY)
@@ -647,18 +688,40 @@ class RequestService:
     # Recovery and the periodic sweep
 
     async def recover(self) -> None:
-        """At start: send offers recorded but never sent (a crash between the two)."""
+        """At start: send what a crash left unsent, and redraw offers answered in the last hour.
+
+        An answer's redraw (the held card with Close, a taken or expired offer) happens after the
+        commit; a crash in between left the card showing Accept and Pass, and the supporter who
+        accepted without a Close button. Redrawing what was answered recently heals that.
+        """
+        # Whoever claimed these before the crash is gone (or, with several instances, may still be
+        # sending: at least once, the same offer).
+        await self.resend_unsent(claimed_too=True)
         async with self._db.read() as tx:
-            unsent = await tx.requests.unsent_open_offers()
+            answered = await tx.requests.answered_offers_since(self._clock.now() - REDRAW_AT_START)
+        await self._flush(_Outbox(redraw=answered))
+
+    async def resend_unsent(self, *, claimed_too: bool = False) -> None:
+        """Send offers recorded but not delivered: at start (a crash between the two) and every sweep
+        (Slack failed); until the offer's deadline, when :meth:`expire_due` gives it up.
+
+        At least once: a DM that landed just before a crash, or whose answer timed out, is sent again
+        (the same offer, so either copy answers it). An offer another instance claimed for sending
+        less than :data:`SEND_LEASE` ago is left to it, unless ``claimed_too``.
+        """
+        async with self._db.read() as tx:
+            unsent = [o for o in await tx.requests.unsent_open_offers() if o.id not in self._sending]
         if unsent:
-            log.info("resending %d offer(s) recorded before a restart", len(unsent))
-        await self._flush(_Outbox(new_offers=unsent))
+            log.info("sending %d offer(s) recorded but not delivered", len(unsent))
+        for offer in unsent:
+            await self._deliver(offer, claimed_too=claimed_too)
 
     async def sweep(self) -> None:
-        """The periodic job: end lapsed aways, expire offers, and route waiting requests."""
+        """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
         async with self._db.transaction() as tx:
             await tx.roster.end_lapsed_aways(self._hours.today(self._clock.now()))
         await self.expire_due()
+        await self.resend_unsent()
         await self.retry_waiting()
 
     # Internals
@@ -708,35 +771,67 @@ class RequestService:
             await self._deliver(offer)
         for offer in outbox.redraw:
             await self._redraw(offer.id)
-        if outbox.escalated is not None:
-            await self._escalate(outbox.escalated)
         if outbox.homes or outbox.coordinators:
             self._homes.changed(*outbox.homes, coordinators=outbox.coordinators)
         if outbox.resolved is not None:
             await self._resolve_alerts(*outbox.resolved)
+        if outbox.notices_of is not None:
+            await self._send_notices(outbox.notices_of)
 
-    async def _deliver(self, offer: Offer) -> None:
+    async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
         card = await self._card(offer.id)
-        if card is None:
+        if card is None or offer.id in self._sending:
             return
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            claimed = await tx.requests.claim_offer_send(
+                offer.id, now, stale_before=None if claimed_too else now - SEND_LEASE
+            )
+        if not claimed:
+            return  # delivered, answered or withdrawn meanwhile, or on its way from another instance
+        self._sending.add(offer.id)
         try:
             ref = await self._notifier.send_offer(offer.supporter_id, card)
-        except DeliveryFailed as failure:
-            log.warning("offer %s undeliverable (%s)", offer.id, failure.reason)
             async with self._db.transaction() as tx:
-                await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
-                # Flagged for the coordinators, and left out of the rotation until reachable again.
-                flagged = await tx.roster.set_unreachable(offer.supporter_id, failure.reason)
-            if flagged:
-                self._homes.changed(coordinators=True)
-            await self.route(request_id=offer.request_id)
+                await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        except DeliveryFailed as failure:
+            await self._unreachable(offer, failure.reason)
             return
-        async with self._db.transaction() as tx:
-            await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        except Exception as exc:  # noqa: BLE001 - Slack down, rate-limited or slow: the sweep sends it again
+            log.warning("offer %s not delivered yet: %s", offer.id, type(exc).__name__)
+            async with self._db.transaction() as tx:
+                await tx.requests.release_offer_send(offer.id)
+            return
+        finally:
+            self._sending.discard(offer.id)
         # If the offer was answered or withdrawn while the DM was on its way, redraw it.
         current = await self._card(offer.id)
         if current is not None and current.state != OfferState.OPEN:
             await self._quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
+
+    async def _unreachable(self, offer: Offer, reason: str) -> None:
+        """Slack will not DM this supporter: flag them unreachable (left out of the rotation and shown
+        to coordinators on the Home tab) and away, tell coordinators once (never the request), and
+        move their offers on. ``/peer available`` clears both."""
+        log.warning("offer %s undeliverable (%s)", offer.id, reason)
+        async with self._db.transaction() as tx:
+            await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+            flagged = await tx.roster.set_unreachable(offer.supporter_id, reason)
+            supporter = await tx.roster.get(offer.supporter_id)
+            if supporter is not None and not supporter.away:
+                await tx.roster.set_away(offer.supporter_id, until=None)
+        if flagged:
+            self._homes.changed(offer.supporter_id, coordinators=True)
+            for coordinator_id in await self._roles.all_coordinators():
+                await self._quietly(
+                    self._notifier.supporter_unreachable(
+                        coordinator_id, supporter_id=offer.supporter_id, reason=reason
+                    ),
+                    "supporter_unreachable",
+                    offer.request_id,
+                )
+            await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
+        await self.route(request_id=offer.request_id)
 
     async def _redraw_duplicate(self, offer: Offer, clicked: MessageRef | None) -> None:
         """A crash between sending an offer and recording it can leave two DMs of one offer
@@ -783,6 +878,76 @@ class RequestService:
             anonymous=not request.named,
         )
 
+    # A request's notices
+
+    @staticmethod
+    async def _record(
+        tx: Tx,
+        kind: ScheduledKind,
+        recipient_id: str,
+        request_id: int,
+        now: datetime,
+        *,
+        key: str | None = None,
+    ) -> None:
+        """Record a notice with the decision; ``key`` when the same notice may be owed again later."""
+        await tx.schedule.schedule(
+            [
+                NewScheduled(
+                    kind=kind, recipient_id=recipient_id, request_id=request_id, due_at=now, dedupe_key=key
+                )
+            ]
+        )
+
+    async def _send_notices(self, request_id: int) -> None:
+        if self._deliver_now is None:
+            return
+        async with self._db.read() as tx:
+            due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES)
+        await self._deliver_now(due)
+
+    async def send_notice(self, message: ScheduledMessage) -> MessageRef:
+        """Send one recorded notice as the request stands now; one that no longer applies is skipped."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(message.request_id or 0)
+        if request is None or request.requester_id is None:
+            raise DeliveryFailed("request gone or purged")
+        match message.kind:
+            case ScheduledKind.REQUEST_RECEIVED if request.state in OPEN_REQUEST_STATES:
+                now = self._clock.now()
+                opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
+                return await self._notifier.request_received(
+                    request.requester_id,
+                    request_id=request.id,
+                    next_opening=opening,
+                    anonymous=request.anonymous,
+                )
+            case ScheduledKind.REQUEST_ASSIGNED if (
+                request.state == RequestState.ASSIGNED
+                and request.assignee_id is not None
+                and not request.anonymous
+            ):
+                return await self._notifier.request_assigned(
+                    request.requester_id, supporter_id=request.assignee_id, contact=request.contact
+                )
+            case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
+                return await self._notifier.request_escalated(request.requester_id)
+            case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
+                return await self._send_alert(message.recipient_id, request)
+        raise DeliveryFailed(f"request is {request.state}")
+
+    async def _send_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
+        """One coordinator's alert; where it landed is kept so it is redrawn once the request
+        no longer waits (at once, if that happened while it was on its way)."""
+        ref = await self._notifier.alert_coordinator(coordinator_id, self._alert_card(request))
+        async with self._db.transaction() as tx:
+            await tx.requests.add_alerts(request.id, [ref])
+            current = await tx.requests.get(request.id)
+        if current is not None and current.state != RequestState.ESCALATED:
+            resolution = "withdrawn" if current.state == RequestState.CANCELLED else "offered"
+            await self._resolve_alerts(current, resolution)
+        return ref
+
     @staticmethod
     def _alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
         return EscalationCard(
@@ -792,25 +957,6 @@ class RequestService:
             waiting_since=request.created_at,
             resolution=resolution,
         )
-
-    async def _escalate(self, request: PeerRequest) -> None:
-        coordinators = await self._roles.all_coordinators()
-        if not coordinators:
-            log.error("request %s escalated but no coordinators are configured", request.id)
-        try:
-            refs = await self._notifier.alert_coordinators(coordinators, self._alert_card(request))
-        except Exception as exc:  # noqa: BLE001 - a failed alert never undoes the escalation
-            log.warning("alert_coordinators for request %s failed: %s", request.id, type(exc).__name__)
-            refs = []
-        if refs:
-            async with self._db.transaction() as tx:
-                await tx.requests.add_alerts(request.id, refs)
-        if request.requester_id is not None:
-            await self._quietly(
-                self._notifier.request_escalated(request.requester_id),
-                "request_escalated",
-                request.id,
-            )
 
     async def _resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
         async with self._db.transaction() as tx:

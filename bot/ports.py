@@ -97,20 +97,22 @@ class Notifier(Protocol):
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
-    ) -> None:
+    ) -> MessageRef:
         """Tell the requester what happens next (``next_opening`` when outside hours)."""
         ...
 
-    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
+    async def request_assigned(
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+    ) -> MessageRef:
         """Tell the requester who will reach out."""
         ...
 
-    async def request_escalated(self, requester_id: str) -> None:
+    async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet and coordinators were alerted."""
         ...
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
-        """Tell coordinators a request is waiting, without identity; returns where the alerts landed."""
+    async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Tell a coordinator a request is waiting, without identity; returns where it landed."""
         ...
 
     async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
@@ -127,6 +129,10 @@ class Notifier(Protocol):
 
     async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
         """Tell a supporter they were set to away after offers expired, with a way back."""
+        ...
+
+    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+        """Tell a coordinator that a supporter cannot get DMs and was set to away (no request named)."""
         ...
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.errors import CoordinatorFromSettings, LastCoordinator, NotAllowed
 from bot.ports import Clock, HomeRefresh, NoHomeRefresh
-from storage.db import Database
+from storage.db import Database, Tx
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class Roles:
         async with self._db.read() as tx:
             added = await tx.roles.coordinators()
         return sorted(self._from_settings | set(added))
+
+    async def coordinators_in(self, tx: Tx) -> list[str]:
+        """Every coordinator, read inside a unit of work already open (same order)."""
+        return sorted(self._from_settings | set(await tx.roles.coordinators()))
 
     def from_settings(self, user_id: str) -> bool:
         """Whether the role comes from ``PEER_COORDINATORS`` (and so cannot be removed in Slack)."""

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -44,6 +45,7 @@ def build_web_app(
 ) -> web.Application:
     """The aiohttp application serving Slack and the health check."""
     secret = signing_secret.encode()
+    seen = _SeenEvents()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -54,9 +56,15 @@ def build_web_app(
         try:
             text = body.decode("utf-8")
             kind = _check_shape(text, request.content_type)
+            bolt_request = _bolt_request(text, request)
         except (Malformed, UnicodeDecodeError):
             return web.json_response({"error": "malformed request"}, status=400)
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+        if kind == "event_callback" and seen.again(bolt_request.body.get("event_id")):
+            # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): it acts once.
+            # (Behind this quick check, the relay also claims message events' ids in the database,
+            # so a redelivery to another instance, or after a restart, relays nothing twice.)
+            log.info("a redelivered event was acknowledged and not acted on again")
+            return web.Response(status=200)
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
@@ -77,6 +85,40 @@ def build_web_app(
     return app
 
 
+class _SeenEvents:
+    """The ids of recent Events API deliveries, so a redelivery is acknowledged and not acted on.
+
+    Kept in memory (the newest few thousand): Slack retries within minutes. Opening the Home tab
+    is harmless to act on again after a restart; a relayed message's event id is also claimed in
+    the database by the relay, which holds across instances and restarts.
+    """
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+
+    def again(self, event_id: object) -> bool:
+        """True if this event id was seen before; remembers it otherwise."""
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        if event_id in self._ids:
+            return True
+        self._ids[event_id] = None
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return False
+
+
+def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request; Bolt reads ids out of the body as it builds it, and a field of an
+    unexpected type (``"authorizations": true``, ``"view": "x"``) makes it raise: that is a
+    malformed body, not a server error."""
+    try:
+        return AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        raise Malformed(f"unreadable by Bolt: {type(exc).__name__}") from None
+
+
 def _signed(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     """Slack's v0 signature over the raw bytes (not a decoded string: any body can be checked)."""
     base = b"v0:" + timestamp.encode() + b":" + body
@@ -85,7 +127,9 @@ def _signed(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
 
 
 def _fresh(timestamp: str, now: float) -> bool:
-    if not timestamp.isdigit():
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and not too many of them
+    # (a thousand-digit "timestamp" overflows a float, and past 4300 digits int() refuses it).
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15:
         return False
     return abs(now - int(timestamp)) <= MAX_AGE_SECONDS
 

@@ -70,7 +70,7 @@ class SlackNotifier:
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
-    ) -> None:
+    ) -> MessageRef:
         """Confirm a request to the requester."""
         blocks = rb.request_received(
             request_id=request_id,
@@ -80,28 +80,21 @@ class SlackNotifier:
             resources=self._resources,
             anonymous=anonymous,
         )
-        await self._post(requester_id, blocks)
+        return await self._post(requester_id, blocks)
 
-    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
+    async def request_assigned(
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+    ) -> MessageRef:
         """Tell the requester who will reach out."""
-        await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
+        return await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
 
-    async def request_escalated(self, requester_id: str) -> None:
+    async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet."""
-        await self._post(requester_id, rb.request_escalated(resources=self._resources))
+        return await self._post(requester_id, rb.request_escalated(resources=self._resources))
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> list[MessageRef]:
-        """DM every coordinator; one unreachable coordinator does not stop the others."""
-        blocks = rb.escalation_alert(card, tz=self._tz)
-        refs: list[MessageRef] = []
-        for coordinator_id in coordinator_ids:
-            try:
-                refs.append(await self._post(coordinator_id, blocks))
-            except DeliveryFailed:
-                continue
-        if coordinator_ids and not refs:
-            raise DeliveryFailed("no coordinator reachable")
-        return refs
+    async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """DM one coordinator that a request is waiting (area and urgency only)."""
+        return await self._post(coordinator_id, rb.escalation_alert(card, tz=self._tz))
 
     async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
         """Redraw each alert in place, without its button."""
@@ -122,6 +115,10 @@ class SlackNotifier:
     async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
         """Tell a supporter they were set to away."""
         await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
+
+    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+        """Tell a coordinator a supporter cannot get DMs (the request is not named)."""
+        await self._post(coordinator_id, rb.supporter_unreachable(supporter_id=supporter_id, reason=reason))
 
     async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
         """DM a check-in."""

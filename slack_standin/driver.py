@@ -85,8 +85,10 @@ class SlackDriver:
         async with self.session.post(self.url, data=body, headers=all_headers) as resp:
             return Response(status=resp.status, text=await resp.text())
 
-    async def command(self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL") -> Response:
-        """Type ``/peer {text}`` in a channel."""
+    async def command(
+        self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL", trigger_id: str | None = None
+    ) -> Response:
+        """Type ``/peer {text}`` in a channel (``trigger_id``: to find the modal it opens)."""
         form = {
             "token": "verification_token",
             "team_id": TEAM["id"],
@@ -100,7 +102,7 @@ class SlackDriver:
             "api_app_id": "A111",
             "is_enterprise_install": "false",
             "response_url": self.slack.response_url("cmd"),
-            "trigger_id": self.trigger(),
+            "trigger_id": trigger_id or self.trigger(),
         }
         self.last_trigger[user_id] = form["trigger_id"]
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")

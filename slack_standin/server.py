@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    fault: Fault | None = None  # what the stand-in answered with instead of a plain answer
 
     @property
     def channel(self) -> str | None:
@@ -51,11 +53,56 @@ class Message:
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected failure: an HTTP status, Slack's error code, and an optional Retry-After."""
+    """One injected failure: an HTTP status, Slack's error code, and an optional Retry-After.
+
+    ``Fault.slow(s)`` carries the call out, then answers ``s`` seconds late (a client that gave up
+    meanwhile never learns that it worked); ``Fault.reset()`` cuts the connection without
+    carrying anything out; ``Fault.none()`` answers normally (a gap in a plan).
+    """
 
     status: int = 429
     error: str = "ratelimited"
     retry_after: int | None = 1
+    delay: float = 0.0
+    reset: bool = False
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        """Do the call, answer late."""
+        return cls(status=200, error="", retry_after=None, delay=seconds)
+
+    @classmethod
+    def connection_reset(cls) -> Fault:
+        """Cut the connection; nothing is done."""
+        return cls(status=0, error="", retry_after=None, reset=True)
+
+    @classmethod
+    def none(cls) -> Fault:
+        """Answer normally."""
+        return cls(status=200, error="", retry_after=None)
+
+
+# The faults a seeded plan draws from, by name.
+FAULT_KINDS: dict[str, Fault] = {
+    "ok": Fault.none(),
+    "ratelimited": Fault(status=429, error="ratelimited", retry_after=0),
+    "internal_error": Fault(status=500, error="internal_error", retry_after=None),
+    "service_unavailable": Fault(status=503, error="service_unavailable", retry_after=None),
+    "bad_gateway": Fault(status=502, error="bad_gateway", retry_after=None),
+    "fatal_error": Fault(status=200, error="fatal_error", retry_after=None),
+    "reset": Fault.connection_reset(),
+}
+
+
+def fault_plan(seed: int, count: int, weights: dict[str, float], *, slow: float = 0.0) -> list[Fault]:
+    """``count`` faults drawn by ``seed`` from :data:`FAULT_KINDS` (and ``"slow"``) with ``weights``.
+
+    The same seed always gives the same plan, so a failing run can be replayed exactly.
+    """
+    rng = random.Random(seed)
+    kinds = sorted(weights)
+    drawn = rng.choices(kinds, weights=[weights[k] for k in kinds], k=count)
+    return [Fault.slow(slow) if kind == "slow" else FAULT_KINDS[kind] for kind in drawn]
 
 
 @dataclass
@@ -82,8 +129,8 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.view_by_trigger: dict[str, str] = {}  # trigger_id → id of the view it opened
         self.home_views: dict[str, dict[str, Any]] = {}
-        self.view_by_trigger: dict[str, str] = {}
         self.response_url_posts: list[dict[str, Any]] = []
         # Messages deleted with chat.delete, as they stood when deleted.
         self.deleted: list[Message] = []
@@ -95,8 +142,8 @@ class SlackStandIn:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[str]] = {}
         self.archived: set[str] = set()
-        # Faults to answer with, per method, in order: (HTTP status, Slack error, Retry-After).
-        self.faults: dict[str, list[Fault]] = {}
+        # Faults to answer with, per method, in order, each for the calls its filter accepts.
+        self.faults: dict[str, list[tuple[Fault, Callable[[dict[str, Any]], bool]]]] = {}
         # Files uploaded with files.getUploadURLExternal → upload → files.completeUploadExternal.
         self.files: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
@@ -165,9 +212,15 @@ class SlackStandIn:
         """The messages currently in a channel, oldest first."""
         return [m for (channel, _), m in self.messages.items() if channel == channel_id]
 
-    def inject(self, method: str, *faults: Fault) -> None:
-        """Answer the next calls of ``method`` with these faults, one each, before answering normally."""
-        self.faults.setdefault(method, []).extend(faults)
+    def inject(
+        self, method: str, *faults: Fault, match: Callable[[dict[str, Any]], bool] = lambda _: True
+    ) -> None:
+        """Answer the next calls of ``method`` (those ``match`` accepts) with these faults, one each."""
+        self.faults.setdefault(method, []).extend((fault, match) for fault in faults)
+
+    def pending_faults(self, method: str) -> int:
+        """How many injected faults of ``method`` are still to be answered."""
+        return len(self.faults.get(method, []))
 
     def hold(self, method: str, match: Callable[[dict[str, Any]], bool] = lambda _: True) -> None:
         """Record calls of ``method`` (those ``match`` accepts) but answer none until :meth:`release`."""
@@ -253,7 +306,8 @@ class SlackStandIn:
         method = request.match_info["method"]
         params = await _params(request)
         headers = {k: v for k, v in request.headers.items()}
-        self.calls.append(Call(method=method, params=params, headers=headers))
+        call = Call(method=method, params=params, headers=headers)
+        self.calls.append(call)
         self._changed.set()
         if headers.get("Authorization") != f"Bearer {self.token}":
             return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
@@ -263,9 +317,13 @@ class SlackStandIn:
             if gate.dropped:
                 # The call never reached Slack: nothing is stored, the connection is cut.
                 raise web.HTTPServiceUnavailable()
-        queued = self.faults.get(method)
-        if queued:
-            fault = queued.pop(0)
+        fault = self._next_fault(method, params)
+        call.fault = fault
+        if fault is not None and fault.reset:
+            assert request.transport is not None
+            request.transport.abort()  # the client sees the connection drop, nothing was done
+            raise web.HTTPServiceUnavailable()
+        if fault is not None and fault.error:
             headers_out = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
             return web.json_response(
                 {"ok": False, "error": fault.error}, status=fault.status, headers=headers_out
@@ -273,7 +331,19 @@ class SlackStandIn:
         handler = _METHODS.get(method)
         if handler is None:
             return _error("unknown_method", status=404)
-        return web.json_response(handler(self, params))
+        answer = handler(self, params)
+        self._changed.set()
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        return web.json_response(answer)
+
+    def _next_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        queued = self.faults.get(method, [])
+        for index, (fault, match) in enumerate(queued):
+            if match(params):
+                del queued[index]
+                return fault
+        return None
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"

@@ -383,6 +383,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX contacts_stats ON contacts (occurred_on, referral, channel, supporter_id, minutes)
         """,
     ),
+    (
+        "0013_offer_send_claims",
+        """
+        -- An offer DM on its way: the sweep on every instance resends offers not yet delivered,
+        -- and skips one another instance claimed a moment ago (so it is not sent twice at once).
+        ALTER TABLE offers ADD COLUMN send_claimed_at TEXT
+        """,
+    ),
 ]
 
 

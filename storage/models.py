@@ -249,6 +249,21 @@ class ScheduledKind(StrEnum):
     ANNOUNCEMENT = "announcement"  # an event's post in its channel, due at once
     EVENT_REMINDER = "event_reminder"  # posted to the event's channel before it starts
     CARE_CHECKIN = "care_checkin"  # to a supporter, a day after a request they marked heavy
+    # A request's notices, recorded in the transaction that decides them and sent right after it.
+    REQUEST_RECEIVED = "request_received"
+    REQUEST_ASSIGNED = "request_assigned"
+    REQUEST_ESCALATED = "request_escalated"
+    ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
+
+
+REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
+    {
+        ScheduledKind.REQUEST_RECEIVED,
+        ScheduledKind.REQUEST_ASSIGNED,
+        ScheduledKind.REQUEST_ESCALATED,
+        ScheduledKind.ESCALATION_ALERT,
+    }
+)
 
 
 class ScheduledState(StrEnum):

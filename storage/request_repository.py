@@ -236,6 +236,21 @@ class RequestRepository:
             (channel_id, ts, offer_id),
         )
 
+    async def claim_offer_send(self, offer_id: int, now: datetime, *, stale_before: datetime | None) -> bool:
+        """Claim an open, undelivered offer for sending; False if it was delivered or answered, or
+        another sender claimed it after ``stale_before`` (``None``: take it whoever holds it)."""
+        sql = "UPDATE offers SET send_claimed_at = ? WHERE id = ? AND state = ? AND message_ts IS NULL"
+        params: list[object] = [to_db(now), offer_id, OfferState.OPEN]
+        if stale_before is not None:
+            sql += " AND (send_claimed_at IS NULL OR send_claimed_at < ?)"
+            params.append(to_db(stale_before))
+        cur = await self._conn.execute(sql, params)
+        return cur.rowcount == 1
+
+    async def release_offer_send(self, offer_id: int) -> None:
+        """The send failed: the next sweep, on any instance, may send it again at once."""
+        await self._conn.execute("UPDATE offers SET send_claimed_at = NULL WHERE id = ?", (offer_id,))
+
     async def due_offers(self, now: datetime) -> list[Offer]:
         """Open offers whose deadline has passed."""
         cur = await self._conn.execute(
@@ -265,6 +280,15 @@ class RequestRepository:
         cur = await self._conn.execute(
             "SELECT * FROM offers WHERE state = ? AND message_ts IS NULL ORDER BY id",
             (OfferState.OPEN,),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
+    async def answered_offers_since(self, since: datetime) -> list[Offer]:
+        """Offers answered (or otherwise settled) since ``since`` whose DM can be redrawn."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE state != ? AND answered_at >= ? AND message_ts IS NOT NULL"
+            " ORDER BY id",
+            (OfferState.OPEN, to_db(since)),
         )
         return [_offer(row) for row in await cur.fetchall()]
 

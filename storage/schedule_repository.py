@@ -192,6 +192,26 @@ class ScheduleRepository:
             inserted += len(await result.fetchall())
         return inserted
 
+    async def due_for_request(self, request_id: int, kinds: Iterable[ScheduledKind]) -> list[int]:
+        """Ids of a request's messages of ``kinds`` still due, oldest first."""
+        wanted = sorted(kinds)
+        cur = await self._conn.execute(
+            "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
+            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            (request_id, ScheduledState.DUE, *wanted),
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
+    async def count_for_request(self, request_id: int, kind: ScheduledKind, recipient_id: str) -> int:
+        """How many messages of ``kind`` a request has had for ``recipient_id`` (whatever their state)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM scheduled_messages"
+            " WHERE request_id = ? AND kind = ? AND recipient_id = ?",
+            (request_id, kind, recipient_id),
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
     async def get(self, message_id: int) -> ScheduledMessage | None:
         """One scheduled message."""
         cur = await self._conn.execute("SELECT * FROM scheduled_messages WHERE id = ?", (message_id,))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from storage.models import (
+    REQUEST_NOTICES,
     Area,
     AuditEntry,
     ContactChannel,
@@ -16,7 +17,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
-from storage.sql import Connection
+from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -211,6 +212,7 @@ class TrackingRepository:
             (RequestState.CLOSED, RequestState.CANCELLED, to_db(ended_before)),
         )
         ids = [row["id"] for row in await cur.fetchall()]
+        kinds = sorted(REQUEST_NOTICES)
         for request_id in ids:
             await self._conn.execute(
                 "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
@@ -218,6 +220,12 @@ class TrackingRepository:
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
+            # Its notices were addressed to the requester: they go too.
+            await self._conn.execute(
+                "DELETE FROM scheduled_messages WHERE request_id = ?"
+                f" AND kind IN ({placeholders(len(kinds))})",  # noqa: S608 - placeholders only
+                (request_id, *kinds),
+            )
             # A relayed conversation's thread locations name both people's DMs (its links cascade).
             await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
             await self._conn.execute(

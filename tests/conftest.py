@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.app import PeerSupportApp
 from bot.clock import ManualClock
@@ -21,6 +22,54 @@ from tests.rig import Rig, make_settings
 START = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 StartApp = Callable[..., Awaitable[Rig]]
+
+# Property tests: few examples, derandomized, in CI; HYPOTHESIS_PROFILE=deep for a long run.
+# Each property shares one app across its examples (that is the point: it must stay healthy).
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+settings.register_profile("deep", parent=settings.get_profile("ci"), max_examples=1000, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        default=False,
+        help="run the long reliability runs (200-request crash soak, more fault-plan seeds)",
+    )
+
+
+# Figures the reliability tests report; printed at the end of the run, whatever the capture.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> Callable[[str], None]:
+    """Report one line of figures."""
+    return FIGURES.append
+
+
+@pytest.fixture
+def soak(request: pytest.FixtureRequest) -> bool:
+    """Whether the long runs were asked for (``--soak``)."""
+    return bool(request.config.getoption("--soak"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,67 +10,11 @@ import aiohttp
 import pytest
 
 from slack_standin import SlackStandIn
-from slack_standin.driver import SIGNING_SECRET, TOKEN, SlackDriver, has_button
+from slack_standin.driver import TOKEN, SlackDriver, has_button
+from tests.processes import BotProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 AFFECTED = ["UAFF1", "UAFF2", "UAFF3"]
 COORDINATOR = "UCOORD1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class BotProcess:
-    """``python -m bot`` as operators run it, against the stand-in."""
-
-    def __init__(self, slack: SlackStandIn, database_url: str, log: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": database_url,
-            "PORT": str(self.port),
-            "PEER_COORDINATORS": COORDINATOR,
-            "PEER_SERVICE_HOURS": "any",
-            "PEER_CHECKIN_OFFSETS": "2s,4s",
-            "PEER_CHECKIN_HOURS": "any",
-            "PEER_CHECKIN_RATE": "1000",
-            "PEER_SWEEP_SECONDS": "0.2",
-        }
-        self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=ROOT, env=self.env, stdout=out, stderr=out
-            )
-        async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the bot never became healthy:\n" + self.log.read_text())
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.proc.wait(), timeout=15)
 
 
 @pytest.fixture

@@ -52,19 +52,32 @@ class NullNotifier:
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Nothing to redraw."""
 
+    def _ref(self, user_id: str) -> MessageRef:
+        self._ts += 1
+        return MessageRef(channel_id="D" + user_id[1:], ts=f"1.{self._ts:06d}")
+
     async def request_received(
-        self, requester_id: str, *, request_id: int, next_opening: datetime | None
-    ) -> None:
-        """Nothing to send."""
+        self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
+    ) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
 
-    async def request_assigned(self, requester_id: str, *, supporter_id: str, contact: ContactMode) -> None:
-        """Nothing to send."""
+    async def request_assigned(
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+    ) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
 
-    async def request_escalated(self, requester_id: str) -> None:
-        """Nothing to send."""
+    async def request_escalated(self, requester_id: str) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
 
-    async def alert_coordinators(self, coordinator_ids: list[str], card: EscalationCard) -> None:
-        """Nothing to send."""
+    async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(coordinator_id)
+
+    async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
+        """Nothing to redraw."""
 
     async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
         """Nothing to send."""

@@ -491,6 +491,18 @@ def set_away_notice(*, expired_in_a_row: int) -> list[dict]:
     return [b.to_dict() for b in blocks]
 
 
+def supporter_unreachable(*, supporter_id: str, reason: str) -> list[dict]:
+    """Coordinators learn a supporter cannot get DMs from the app (no request is named)."""
+    return [
+        section(
+            f"I couldn't send a peer support offer to {mention(supporter_id)}: Slack answered"
+            f" `{reason[:60]}`. They're set to *away*, so new requests go to other supporters."
+            " Once their account can receive messages from the app again, they can type"
+            " `/peer available`."
+        ).to_dict()
+    ]
+
+
 def notice_modal(*, title: str, text: str) -> dict:
     """A modal that only says something (where no ephemeral reply is possible)."""
     return View(type="modal", title=title[:24], close="OK", blocks=[section(text)]).to_dict()
