@@ -12,7 +12,7 @@ from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
-from handlers.errors import user_message
+from handlers.errors import SOMETHING_WENT_WRONG, user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
 from handlers.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
@@ -155,6 +155,10 @@ def _later(
             await work
         except (DomainError, BadPayload) as error:
             await _ephemeral(client, body, user_message(error))
+        except Exception:
+            # Storage or Slack failed: the clicker is asked to try again; the failure is logged.
+            await _ephemeral(client, body, SOMETHING_WENT_WRONG)
+            raise
 
     services.background.spawn(run(), name=name)
 
