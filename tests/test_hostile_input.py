@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -206,6 +208,18 @@ def event_envelopes() -> st.SearchStrategy[dict[str, Any]]:
     )  # fmt: skip
 
 
+# What the app answered, over every generated request of this module (a figure of the run).
+ANSWERS: Counter[int] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_answers(figures) -> Iterator[None]:
+    yield
+    by_status = ", ".join(f"{status}: {n}" for status, n in sorted(ANSWERS.items()))
+    errors = sum(n for status, n in ANSWERS.items() if status >= 500)
+    figures(f"hostile input: {sum(ANSWERS.values())} generated requests ({by_status}); 5xx: {errors}")
+
+
 @pytest.fixture
 async def world_rig(start_app) -> tuple[Rig, World]:
     rig = await start_app(**WORLD_SETTINGS)
@@ -215,9 +229,11 @@ async def world_rig(start_app) -> tuple[Rig, World]:
 async def answered(rig: Rig, send: Any) -> Response:
     """The app's answer; a request it leaves hanging fails the test."""
     try:
-        return await asyncio.wait_for(send, timeout=HANG)
+        response = await asyncio.wait_for(send, timeout=HANG)
     except TimeoutError:
         pytest.fail("the app left a request hanging")
+    ANSWERS[response.status] += 1
+    return response
 
 
 async def assert_unharmed(rig: Rig, db_path: Path, before: dict, actor: str, response: Response) -> None:
