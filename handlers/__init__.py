@@ -34,7 +34,25 @@ def register(app: AsyncApp, services: Services) -> None:
                 status=200,
                 body={"response_type": "ephemeral", "text": SOMETHING_WENT_WRONG},
             )
+        if body.get("type") == "view_submission" and (block_id := _first_input(body)):
+            # An empty answer would close the modal as if it had worked: keep it open, say so.
+            return BoltResponse(
+                status=200, body={"response_action": "errors", "errors": {block_id: SOMETHING_WENT_WRONG}}
+            )
         return BoltResponse(status=200, body="")
+
+
+def _first_input(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    for block in blocks if isinstance(blocks, list) else []:
+        if (
+            isinstance(block, dict)
+            and block.get("type") == "input"
+            and isinstance(block.get("block_id"), str)
+        ):
+            return block["block_id"]
+    return None
 
 
 def _kind(body: dict[str, Any]) -> str:

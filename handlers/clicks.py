@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.blocks.requests import notice_modal
-from handlers.errors import user_message
+from handlers.errors import SOMETHING_WENT_WRONG, user_message
 from handlers.modals import open_view
 from handlers.payloads import BadPayload
 from storage.models import MessageRef
@@ -38,6 +38,10 @@ def later(
             await work
         except (DomainError, BadPayload) as error:
             await ephemeral(client, body, user_message(error))
+        except Exception:
+            # Storage or Slack failed: the clicker is asked to try again; the failure is logged.
+            await ephemeral(client, body, SOMETHING_WENT_WRONG)
+            raise
 
     services.background.spawn(run(), name=name)
 

@@ -77,7 +77,7 @@ def build_web_app(
     async def health(_: web.Request) -> web.Response:
         if await healthy():
             return web.json_response({"status": "ok", "storage": "ok"})
-        return web.json_response({"status": "unavailable", "storage": "closed"}, status=503)
+        return web.json_response({"status": "unavailable", "storage": "unavailable"}, status=503)
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(EVENTS_PATH, slack_events)

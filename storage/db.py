@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,20 @@ _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
 # Tables whose rows the retention purge rewrites.
 _PURGED_TABLES = ("peer_requests", "request_exclusions", "offers")
+
+
+# SQLite's primary result codes for storage that refuses writes (not a lock held by a peer).
+_STORAGE_REFUSED = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
 
 
 class UnsupportedDatabaseURL(ValueError):
@@ -128,6 +143,9 @@ class SqliteDatabase(Database):
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # Set when the storage refused a write (disk full, read-only, I/O error); cleared by the
+        # next write that succeeds. While set, the health check probes with a write of its own.
+        self.write_failure: str | None = None
 
     @classmethod
     async def connect(cls, database_url: str) -> SqliteDatabase:
@@ -158,28 +176,65 @@ class SqliteDatabase(Database):
         return self._conn is not None
 
     async def ping(self) -> bool:
-        """Whether the database answers a trivial query."""
+        """Whether the database answers; after a refused write, whether it takes writes again."""
         if self._conn is None:
             return False
         try:
             async with self._lock:
                 await self._conn.execute("SELECT 1")
+                if self.write_failure is not None:
+                    await self._probe_write(self._conn)
         except Exception:  # noqa: BLE001 - health checks report, never raise
             return False
         return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """A write unit of work: ``BEGIN IMMEDIATE``, committed on success, else rolled back."""
+        """A write unit of work: ``BEGIN IMMEDIATE``, committed on success, else rolled back.
+
+        Nothing is half-written: a failed statement or a failed COMMIT rolls the whole unit back.
+        """
         conn = self._require()
         async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield Tx(SqliteConnection(conn))
-            except BaseException:
-                await conn.execute("ROLLBACK")
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                await self._abandon(conn, exc)
                 raise
+            self._writes_work()
+
+    async def _abandon(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
+        """Roll back whatever is open (SQLite already has, after some failed COMMITs)."""
+        if conn.in_transaction:
+            try:
+                await conn.execute("ROLLBACK")
+            except sqlite3.Error as rollback:
+                log.error("rollback failed: %s", type(rollback).__name__)
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _STORAGE_REFUSED:
+            if self.write_failure is None:
+                log.error("the database refused a write: %s", getattr(exc, "sqlite_errorname", "error"))
+            self.write_failure = str(getattr(exc, "sqlite_errorname", "error"))
+
+    def _writes_work(self) -> None:
+        if self.write_failure is not None:
+            log.warning("the database takes writes again")
+            self.write_failure = None
+
+    async def _probe_write(self, conn: aiosqlite.Connection) -> None:
+        """Write the header's user_version back unchanged: a real write, touching no data."""
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        version = int(next(iter(rows))[0]) if rows else 0
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute(f"PRAGMA user_version = {version}")
             await conn.execute("COMMIT")
+        except BaseException as exc:
+            await self._abandon(conn, exc)
+            raise
+        self._writes_work()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

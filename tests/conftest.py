@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 FIGURES: list[str] = []
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def figures() -> Callable[[str], None]:
     """Report one line of figures."""
     return FIGURES.append

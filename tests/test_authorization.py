@@ -13,7 +13,8 @@ each allowed role then acts on the untouched world.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,6 +347,20 @@ def refused(seen: Seen) -> bool:
     return any(r in seen.told for r in REFUSALS) and not seen.changed and seen.opened in ([], ["peer_notice"])
 
 
+# Every attempt of the run, by (expected, as expected?): a figure of the run.
+OUTCOMES: Counter[tuple[str, bool]] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_outcomes(figures) -> Iterator[None]:
+    yield
+    wrong = sum(n for (_, ok), n in OUTCOMES.items() if not ok)
+    figures(
+        f"authorization: {len(MATRIX)} actions x {len(ROLES)} roles = {sum(OUTCOMES.values())} attempts,"
+        f" {OUTCOMES[(A, True)]} allowed and {OUTCOMES[(R, True)]} refused as expected; {wrong} wrong"
+    )
+
+
 @pytest.mark.parametrize("name", list(MATRIX))
 async def test_authorization_matrix(start_app, name: str) -> None:
     case = MATRIX[name]
@@ -356,10 +371,15 @@ async def test_authorization_matrix(start_app, name: str) -> None:
     # Refused roles first: they must leave the world exactly as it was for the allowed ones.
     for (role, user), expected in sorted(roles, key=lambda r: r[1] != R):
         seen = await attempt(rig, case, world, user)
-        if expected == R and not refused(seen):
-            wrong.append(f"{role}: expected refused, got told={seen.told!r} changed={seen.changed}")
-        elif expected == A and (refused(seen) or not await case.allowed(rig, world, user, seen)):
-            wrong.append(f"{role}: expected allowed, got told={seen.told!r} opened={seen.opened}")
+        if expected == R:
+            ok = refused(seen)
+            wrong += (
+                [] if ok else [f"{role}: expected refused, got told={seen.told!r} changed={seen.changed}"]
+            )
+        else:
+            ok = not refused(seen) and await case.allowed(rig, world, user, seen)
+            wrong += [] if ok else [f"{role}: expected allowed, got told={seen.told!r} opened={seen.opened}"]
+        OUTCOMES[(expected, ok)] += 1
     assert not wrong, "\n".join(wrong)
 
 
