@@ -319,6 +319,7 @@ class PeerSupportApp:
             await self.services.reminders.schedule_due()
             await self.services.roster.check_reachable()
             await self.services.tracking.purge()
+            await self.services.checkins.retry_stalled()
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

@@ -51,6 +51,9 @@ from storage.schedule_repository import NewScheduled
 
 log = logging.getLogger(__name__)
 
+# An incident still preparing this long after it was logged failed its lookups: the sweep retries it.
+STALLED_AFTER = timedelta(minutes=2)
+
 NAME_MAX = 80
 PLACE_MAX = 120
 # What "I'd like to talk to a peer" asks about, by kind of incident.
@@ -261,7 +264,7 @@ class CheckinService:
             return await self._notifier.send_follow_up(message.recipient_id, card)
         async with self._db.read() as tx:
             incident = await tx.schedule.get_incident(message.incident_id or 0)
-            people = len(await tx.schedule.members(message.incident_id or 0))
+            people = await tx.schedule.member_count(message.incident_id or 0)
         if incident is None:
             raise DeliveryFailed("incident gone")
         if message.kind == ScheduledKind.DEBRIEF_INVITE:
@@ -308,7 +311,7 @@ class CheckinService:
             if answer == CheckinAnswer.STOP:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
             incident = await tx.schedule.get_incident(message.incident_id)
-            people = len(await tx.schedule.members(message.incident_id))
+            people = await tx.schedule.member_count(message.incident_id)
         assert incident is not None
         log.info("check-in %s answered", message.id)
         request_made = None
@@ -341,7 +344,7 @@ class CheckinService:
             return [
                 IncidentProgress(
                     incident=i,
-                    people=len(await tx.schedule.members(i.id)),
+                    people=await tx.schedule.member_count(i.id),
                     counts=await tx.schedule.progress(i.id),
                 )
                 for i in incidents
@@ -408,10 +411,23 @@ class CheckinService:
 
     async def recover(self) -> None:
         """At start: finish incidents left preparing."""
+        await self.retry_stalled(older_than=timedelta(0))
+
+    async def retry_stalled(self, *, older_than: timedelta = STALLED_AFTER) -> None:
+        """Prepare again incidents still preparing after ``older_than`` (Slack failed the lookups).
+
+        Preparing is idempotent (rows carry dedupe keys; the incident is claimed once), so a
+        retry racing the first attempt schedules nothing twice.
+        """
+        cutoff = self._clock.now() - older_than
         async with self._db.read() as tx:
             preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
         for incident in preparing:
-            await self.prepare(incident_id=incident.id)
+            if incident.created_at <= cutoff:
+                try:
+                    await self.prepare(incident_id=incident.id)
+                except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+                    log.warning("incident %s: preparing failed again: %s", incident.id, type(exc).__name__)
 
     # Internals
 

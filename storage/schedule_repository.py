@@ -109,6 +109,14 @@ class ScheduleRepository:
             [(incident_id, u) for u in user_ids],
         )
 
+    async def member_count(self, incident_id: int) -> int:
+        """How many people an incident affects (a count: cheaper than the list on every send)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM incident_members WHERE incident_id = ?", (incident_id,)
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
     async def members(self, incident_id: int) -> list[str]:
         """The affected people of an incident."""
         cur = await self._conn.execute(

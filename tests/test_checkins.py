@@ -335,3 +335,22 @@ async def test_preparing_an_incident_twice_at_once_schedules_each_checkin_once(s
     await deliver_after(rig, timedelta(days=1))
     for user in AFFECTED:
         assert len(checkins_to(rig, user)) == 1
+
+
+async def test_an_incident_whose_lookups_failed_is_prepared_by_a_later_sweep(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    rig.slack.inject("users.list", *[Fault(status=503, error="service_unavailable", retry_after=None)] * 3)
+    submitted = await open_incident(rig)
+    assert submitted.text == ""
+    summaries = [m for m in rig.slack.dms(COORDINATOR) if "is set up" in text_of(m.blocks)]
+    assert not summaries, "prepared although Slack refused the lookups"
+    [progress] = await rig.app.services.checkins.incidents(coordinator_id=COORDINATOR)
+    assert progress.incident.state == "preparing"
+
+    rig.clock.advance(timedelta(minutes=3))
+    await rig.app.sweep()
+    await rig.settle()
+    assert "6 check-ins scheduled for 3 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
+    await deliver_after(rig, timedelta(days=1))
+    assert all(len(checkins_to(rig, u)) == 1 for u in AFFECTED)
