@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 # An incident still preparing this long after it was logged failed its lookups: the sweep retries it.
 STALLED_AFTER = timedelta(minutes=2)
+# Scheduled rows stored per write transaction when an incident is prepared.
+ROWS_PER_TRANSACTION = 900
 
 NAME_MAX = 80
 PLACE_MAX = 120
@@ -221,14 +223,24 @@ class CheckinService:
                     reason="deactivated or unknown",
                 )
             )
+        # The rows go in chunks, each its own short transaction: one transaction for a large
+        # incident would hold the write lock long enough for /peer to wait behind it. Every row
+        # carries a dedupe key, so a repeat, or another instance preparing the same incident,
+        # adds nothing; the incident is claimed last, so exactly one preparer reports it.
+        for start in range(0, len(rows), ROWS_PER_TRANSACTION):
+            async with self._db.transaction() as tx:
+                await tx.schedule.schedule(rows[start : start + ROWS_PER_TRANSACTION])
         async with self._db.transaction() as tx:
-            # Claim the incident first: two instances recovering it at once schedule it once.
             ready = await tx.schedule.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
             if ready:
                 await tx.schedule.add_members(incident.id, members)
-                await tx.schedule.schedule(rows)
+            else:
+                current = await tx.schedule.get_incident(incident.id)
+                if current is not None and current.state == IncidentState.CLOSED:
+                    # Closed while this preparer was storing rows: nothing of it may go out.
+                    await tx.schedule.cancel_due(incident_id=incident.id)
         if not ready:
             return
         checkins = [r for r in rows if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE]
