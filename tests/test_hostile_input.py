@@ -23,13 +23,25 @@ from hypothesis import strategies as st
 
 from handlers.ids import Action, Block, Callback
 from tests.rig import SIGNING_SECRET, Response, Rig, sign
-from tests.world import NOTES, REQUESTERS, ROLES, WORLD_SETTINGS, World, build_world, snapshot
+from tests.world import (
+    ADDED_COORDINATOR,
+    CONCERN_NOTE,
+    CONCERN_SUBJECT,
+    NOTES,
+    REQUESTERS,
+    ROLES,
+    VOLUNTEER,
+    WORLD_SETTINGS,
+    World,
+    build_world,
+    snapshot,
+)
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Slack gives up after three seconds; a request still unanswered after ten is a hang.
 HANG = 10.0
-SEEDED = {*ROLES.values(), *REQUESTERS, "UCOORD2"}
+SEEDED = {*ROLES.values(), *REQUESTERS, "UCOORD2", ADDED_COORDINATOR, VOLUNTEER, CONCERN_SUBJECT}
 
 # Who sends the hostile requests: an outsider, a requester with an open request, a supporter
 # who holds nothing, or anyone at all (never a coordinator or the supporter the world's offers
@@ -65,9 +77,20 @@ def _refs(world: World) -> st.SearchStrategy[str]:
     """Button values and private_metadata: real ids of other people's things, tampered ones, junk."""
     ids = st.sampled_from(
         [world.held_offer, world.open_offer, world.held_request, world.offered_request,
-         world.escalated_request, world.checkin, 0, -1, 2**63, 10**30]
+         world.escalated_request, world.checkin, world.care_checkin, world.conversation,
+         world.concern, world.event, world.volunteer, 0, -1, 2**63, 10**30]
     )  # fmt: skip
-    keys = st.sampled_from(["offer_id", "request_id", "message_id"])
+    keys = st.sampled_from(
+        [
+            "offer_id",
+            "request_id",
+            "message_id",
+            "conversation_id",
+            "concern_id",
+            "announcement_id",
+            "volunteer_id",
+        ]
+    )
     return st.one_of(
         st.builds(lambda k, i: json.dumps({k: i}), keys, ids),
         st.builds(lambda k, i: json.dumps({k: str(i), "extra": True}), keys, ids),
@@ -242,7 +265,9 @@ async def assert_unharmed(rig: Rig, before: dict, actor: str, response: Response
     assert (await rig.health()).status == 200
     assert await snapshot(rig.app.db, except_owned_by=actor) == before, "someone else's data changed"
     secrets = [
-        x for x in (*REQUESTERS, *NOTES) if x != actor and not (actor == REQUESTERS[1] and x == NOTES[1])
+        x
+        for x in (*REQUESTERS, *NOTES, CONCERN_SUBJECT, CONCERN_NOTE)
+        if x != actor and not (actor == REQUESTERS[1] and x == NOTES[1])
     ]
     seen = response.text + json.dumps([c.params for c in rig.slack.calls_for(actor)], default=str)
     assert not [s for s in secrets if s in seen], "the sender was shown someone else's request"
@@ -294,6 +319,20 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         Action.CHECKIN_STOP: [{"message_id": world.checkin}],
         Action.AVAILABLE_AGAIN: [{}],
         Action.OPEN_REQUEST: [{}],
+        # The program's: a supporter's care check-in, the relayed conversation, a concern, an
+        # event (RSVP is anyone's to make; editing and cancelling are not), a volunteer's offer.
+        Action.CARE_OK: [{"message_id": world.care_checkin}],
+        Action.CARE_TALK: [{"message_id": world.care_checkin}],
+        Action.RELAY_REVEAL: [{"conversation_id": world.conversation}],
+        Action.RELAY_END: [{"conversation_id": world.conversation}],
+        Action.RELAY_RENAME: [{"conversation_id": world.conversation}],
+        Action.CONCERN_TAKE: [{"concern_id": world.concern}],
+        Action.CONCERN_HAND_TO: [{"concern_id": world.concern}],
+        Action.RSVP: [{"announcement_id": world.event}],
+        Action.EVENT_EDIT: [{"announcement_id": world.event}],
+        Action.EVENT_CANCEL: [{"announcement_id": world.event}],
+        Action.VOLUNTEER_APPROVE: [{"volunteer_id": world.volunteer}],
+        Action.VOLUNTEER_DECLINE: [{"volunteer_id": world.volunteer}],
     }
     click = st.builds(
         lambda user, target: {
@@ -310,22 +349,35 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         Block.MINUTES: {"type": "plain_text_input", "value": "30"},
         Block.REFERRAL: {"type": "static_select", "selected_option": {"value": "none"}},
         Block.SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
+        Block.CONCERN_SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
+        Block.LABEL: {"type": "plain_text_input", "value": "Sam"},
+        Block.EVENT_TITLE: {"type": "plain_text_input", "value": "Renamed"},
+        Block.EVENT_KIND: {"type": "static_select", "selected_option": {"value": "social"}},
+        Block.EVENT_DATE: {"type": "datepicker", "selected_date": "2026-12-18"},
+        Block.EVENT_START: {"type": "timepicker", "selected_time": "09:00"},
+        Block.EVENT_PLACE: {"type": "plain_text_input", "value": "Elsewhere"},
     }
     submission = st.builds(
-        lambda user, callback, ref: {
+        lambda user, target: {
             "type": "view_submission",
             "user": {"id": user},
             "view": {
                 "id": "V1",
                 "type": "modal",
-                "callback_id": callback,
-                "private_metadata": json.dumps(ref),
+                "callback_id": target[0],
+                "private_metadata": json.dumps(target[1]),
                 "state": {"values": {block: {block: element} for block, element in values.items()}},
             },
         },
         actors,
-        st.sampled_from([Callback.CLOSE, Callback.HAND_TO]),
-        st.sampled_from(requests),
+        st.sampled_from(
+            [(c, r) for c in (Callback.CLOSE, Callback.HAND_TO) for r in requests]
+            + [
+                (Callback.CONCERN_HAND_TO, {"concern_id": world.concern}),
+                (Callback.EVENT_EDIT, {"announcement_id": world.event}),
+                (Callback.RELAY_RENAME, {"conversation_id": world.conversation}),
+            ]
+        ),
     )
     return st.one_of(click, submission)
 

@@ -1,10 +1,13 @@
 """A small office in a known state, for the abuse and authorization tests.
 
 Four roles, each a fixed person: an employee (who got a check-in after an incident), a peer
-supporter who holds nothing, the *assigned* supporter (who holds one request and has an open
-offer for another), and a coordinator. Three other people asked for a peer; one request is
-escalated. Everything is built through the services, so only the action under test goes over
-HTTP; :func:`snapshot` reads the whole database to prove that a refused action changed nothing.
+supporter who holds nothing, the *assigned* supporter (who holds one request, holds an anonymous
+one relayed through the bot, has an open offer for a third, and got the program's care
+check-in after closing a heavy one), and a coordinator. Other people asked for a peer; one
+request is escalated. The program around the requests is there too: a concern about a
+colleague, an announced event, and an offer to volunteer waiting for review. Everything is built
+through the services, so only the action under test goes over HTTP; :func:`snapshot` reads the
+whole database to prove that a refused action changed nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from bot.announcements import EventForm
 from bot.checkins import IncidentForm
+from bot.concerns import ConcernForm
 from bot.peer_requests import RequestForm
 from storage.db import Database
-from storage.models import OfferState
+from storage.models import OfferState, Referral
 from storage.sql import Connection
 from tests.rig import Rig
 
@@ -30,14 +35,25 @@ ROLES = {
     "assigned supporter": ASSIGNED,
     "coordinator": COORDINATOR,
 }
-# The people whose requests are in the world, and what only the holder may ever see.
-REQUESTERS = ("UREQA", "UREQB", "UREQC")
-NOTES = ("note-held-7f3a", "note-offered-9c2e", "note-escalated-4b1d")
+# The people whose requests are in the world, and what only the holder may ever see: the held,
+# offered and escalated requests, the anonymous one (relayed) and the heavy one (closed).
+REQUESTERS = ("UREQA", "UREQB", "UREQC", "UREQD", "UREQE")
+NOTES = ("note-held-7f3a", "note-offered-9c2e", "note-escalated-4b1d", "note-relayed-2d8e", "note-heavy-5a6c")
+ANONYMOUS_REQUESTER = REQUESTERS[3]
+# The colleague someone is worried about (a concern), and someone who offered to volunteer.
+CONCERN_SUBJECT = "UCOLL"
+CONCERN_NOTE = "concern-note-3e9b"
+VOLUNTEER = "UVOL"
+# A coordinator added in Slack (the others come from PEER_COORDINATORS), so one can be removed.
+ADDED_COORDINATOR = "UCOORD3"
+EVENT_CHANNEL = "CEVENTS"
 
 WORLD_SETTINGS: dict[str, Any] = {
     "peer_checkin_offsets": "1d,3d",
     "peer_checkin_hours": "any",
     "peer_checkin_rate": 1000,
+    # The assigned supporter holds two requests and is offered a third.
+    "peer_supporter_capacity": 3,
 }
 
 
@@ -52,13 +68,20 @@ class World:
     escalated_request: int  # UREQC's: nobody eligible (the supporter is excluded)
     incident: int
     checkin: int  # the check-in sent to the employee
+    relayed_request: int  # the anonymous requester's, held by the assigned supporter
+    conversation: int  # its relayed conversation
+    care_checkin: int  # the program's check-in on the assigned supporter, after a heavy close
+    concern: int  # about CONCERN_SUBJECT, raised without a name, not yet acted on
+    event: int  # an upcoming lunch-and-learn, announced in EVENT_CHANNEL
+    volunteer: int  # VOLUNTEER's offer, waiting for a coordinator
 
 
 async def build_world(rig: Rig) -> World:
-    """Bring the app to the world's state (service hours "any"; capacity 2)."""
+    """Bring the app to the world's state (service hours "any"; capacity 3)."""
     services = rig.app.services
     assert services is not None
     rig.slack.add_users(EMPLOYEE, COORDINATOR)
+    rig.slack.add_channel(EVENT_CHANNEL, COORDINATOR, EMPLOYEE, SUPPORTER, ASSIGNED)
     incident = await services.checkins.register_incident(
         coordinator_id=COORDINATOR,
         form=IncidentForm(
@@ -69,8 +92,6 @@ async def build_world(rig: Rig) -> World:
         ),
     )
     await services.checkins.prepare(incident_id=incident)
-    rig.clock.advance(timedelta(days=1))
-    await services.deliveries.deliver_due()
     await services.roster.add(
         coordinator_id=COORDINATOR, user_ids=[SUPPORTER, ASSIGNED], trained_on=date(2026, 1, 15)
     )
@@ -85,19 +106,67 @@ async def build_world(rig: Rig) -> World:
         await rig.settle()
         return request.id
 
-    held = await ask(REQUESTERS[0], NOTES[0], preferred_supporter_id=ASSIGNED)
-    [held_offer] = await offers_of(rig, held)
-    await services.requests.accept(offer_id=held_offer, user_id=ASSIGNED)
+    async def held_by_assigned(requester: str, note: str, **form: Any) -> tuple[int, int]:
+        request = await ask(requester, note, preferred_supporter_id=ASSIGNED, **form)
+        [offer] = await offers_of(rig, request)
+        await services.requests.accept(offer_id=offer, user_id=ASSIGNED)
+        await rig.settle()
+        return request, offer
+
+    # A heavy request, closed: the program checks in on the supporter a day later (with the
+    # employee's first check-in).
+    heavy, _ = await held_by_assigned(REQUESTERS[4], NOTES[4])
+    await services.requests.close(request_id=heavy, user_id=ASSIGNED, minutes=45, referral=Referral.EAP)
+    await services.care.heavy(request_id=heavy, supporter_id=ASSIGNED)
+    rig.clock.advance(timedelta(days=1))
+    await services.deliveries.deliver_due()
+    await rig.settle()
+
+    relayed, _ = await held_by_assigned(ANONYMOUS_REQUESTER, NOTES[3], anonymous=True)
+    held, held_offer = await held_by_assigned(REQUESTERS[0], NOTES[0])
     offered = await ask(REQUESTERS[1], NOTES[1], preferred_supporter_id=ASSIGNED)
     [open_offer] = await offers_of(rig, offered)
     escalated = await ask(REQUESTERS[2], NOTES[2], excluded_ids=frozenset({SUPPORTER}))
+
+    concern = await services.concerns.raise_concern(
+        raiser_id=SUPPORTER, form=ConcernForm(subject_id=CONCERN_SUBJECT, note=CONCERN_NOTE, contact_me=False)
+    )
+    await services.concerns.alert(concern_id=concern, raiser_id=SUPPORTER)
+    event = await services.announcements.announce(
+        coordinator_id=COORDINATOR,
+        form=EventForm(
+            title="Lunch and learn: what the EAP offers",
+            kind="lunch_and_learn",
+            day="2026-12-10",
+            start="12:00",
+            end="13:00",
+            place="Room 4B",
+            channel_id=EVENT_CHANNEL,
+        ),
+    )
+    await services.announcements.publish()
+    volunteer = await services.volunteers.volunteer(user_id=VOLUNTEER, note=None)
+    await services.volunteers.ask_coordinators(volunteer_id=volunteer.id)
+    await services.roles.add_coordinators(coordinator_id=COORDINATOR, user_ids=[ADDED_COORDINATOR])
     await rig.settle()
+
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
         state = (await tx.requests.get(escalated)).state  # type: ignore[union-attr]
-        checkins = await tx.conn.execute(
-            "SELECT id FROM scheduled_messages WHERE recipient_id = ? AND state = 'sent'", (EMPLOYEE,)
+
+        async def one(sql: str, *params: Any) -> int:
+            rows = [tuple(r) for r in await (await tx.conn.execute(sql, params)).fetchall()]
+            assert len(rows) == 1, (sql, rows)
+            return rows[0][0]
+
+        checkin = await one(
+            "SELECT id FROM scheduled_messages WHERE recipient_id = ? AND state = 'sent'", EMPLOYEE
         )
-        [(checkin,)] = [tuple(row) for row in await checkins.fetchall()]
+        care_checkin = await one(
+            "SELECT id FROM scheduled_messages WHERE recipient_id = ? AND kind = 'care_checkin'"
+            " AND state = 'sent'",
+            ASSIGNED,
+        )
+        conversation = await one("SELECT id FROM relay_conversations WHERE request_id = ?", relayed)
     assert state == "escalated", state
     return World(
         held_request=held,
@@ -107,6 +176,12 @@ async def build_world(rig: Rig) -> World:
         escalated_request=escalated,
         incident=incident,
         checkin=checkin,
+        relayed_request=relayed,
+        conversation=conversation,
+        care_checkin=care_checkin,
+        concern=concern,
+        event=event,
+        volunteer=volunteer.id,
     )
 
 
@@ -126,8 +201,8 @@ async def snapshot(db: Database, *, except_owned_by: str | None = None) -> dict[
     """Every row of every table; with ``except_owned_by``, minus what that person may change.
 
     A person may change their own request (and its offers and notices), their own roster entry,
-    the contacts they logged, their own scheduled messages, and when they last opened their Home
-    tab; nothing else.
+    the contacts they logged, their own scheduled messages, their own RSVPs, and when they last
+    opened their Home tab; nothing else.
     """
     tables_sql = (
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -170,6 +245,8 @@ async def _owned(conn: Connection, table: str, row: dict[str, Any], user: str) -
             return row["supporter_id"] == user
         case "contact_areas":
             return await one("SELECT supporter_id FROM contacts WHERE id = ?", (row["contact_id"],)) == user
+        case "rsvps":
+            return row["user_id"] == user
         case "scheduled_messages":
             return row["recipient_id"] == user or (
                 row["request_id"] is not None and await own_request(row["request_id"])
