@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.choices import choice
+from bot.concerns import TOPIC as CONCERN_TOPIC
 from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster
 from bot.periods import Period, parse_period
 from bot.ports import Clock
@@ -224,14 +225,21 @@ class TrackingService:
     # Retention
 
     async def purge(self) -> int:
-        """Forget what identified requests that ended more than the retention period ago."""
+        """Forget what identified people once the retention period has passed: requests that
+        ended, concerns a coordinator acted on, and who went to past events (the count stays).
+        Returns how many requests were purged."""
         now = self._clock.now()
+        cutoff = now - self._retention
         async with self._db.transaction() as tx:
-            purged = await tx.tracking.purge_requests(ended_before=now - self._retention, now=now)
-        if purged:
+            purged = await tx.tracking.purge_requests(ended_before=cutoff, now=now)
+            concerns = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
+            rsvps = await tx.announcements.purge_rsvps(ended_before=cutoff)
+        if purged or concerns or rsvps:
             # secure_delete zeroes freed space in the file; the checkpoint removes the WAL's copies.
             await self._db.checkpoint()
-            log.info("retention: purged %d request(s)", len(purged))
+            log.info(
+                "retention: purged %d request(s), %d concern(s), %d RSVP(s)", len(purged), concerns, rsvps
+            )
         return len(purged)
 
     def _instants(self, period: Period) -> tuple[datetime, datetime]:

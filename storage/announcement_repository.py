@@ -18,8 +18,10 @@ from storage.models import (
 from storage.sql import Connection, placeholders
 from storage.timefmt import from_db, to_db
 
+# Those going: the names still kept, plus the count kept when the names were purged.
 _WITH_GOING = (
-    "SELECT a.*, (SELECT COUNT(*) FROM rsvps r WHERE r.announcement_id = a.id) AS going FROM announcements a"
+    "SELECT a.*, COALESCE(a.purged_going, 0)"
+    " + (SELECT COUNT(*) FROM rsvps r WHERE r.announcement_id = a.id) AS going FROM announcements a"
 )
 
 
@@ -126,6 +128,24 @@ class AnnouncementRepository:
             (user_id, *announcement_ids),
         )
         return {row["announcement_id"] for row in await cur.fetchall()}
+
+    async def purge_rsvps(self, *, ended_before: datetime) -> int:
+        """Forget who went to events that ended before ``ended_before``, keeping how many; returns
+        how many names were forgotten."""
+        ended = "COALESCE(ends_at, starts_at) <= ?"
+        cur = await self._conn.execute(
+            "UPDATE announcements SET purged_going = COALESCE(purged_going, 0)"
+            " + (SELECT COUNT(*) FROM rsvps r WHERE r.announcement_id = announcements.id)"
+            f" WHERE {ended} AND EXISTS (SELECT 1 FROM rsvps r WHERE r.announcement_id = announcements.id)",  # noqa: S608
+            (to_db(ended_before),),
+        )
+        if cur.rowcount == 0:
+            return 0
+        cur = await self._conn.execute(
+            f"DELETE FROM rsvps WHERE announcement_id IN (SELECT id FROM announcements WHERE {ended})",  # noqa: S608
+            (to_db(ended_before),),
+        )
+        return cur.rowcount
 
     async def post_ref(self, announcement_id: int) -> MessageRef | None:
         """Where the event's announcement was posted, once it was."""

@@ -53,6 +53,19 @@ class ConcernRepository:
         row = await cur.fetchone()
         return 0 if row is None else int(row["n"])
 
+    async def purge_handled(self, *, handled_before: datetime, copies_topic: str) -> int:
+        """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
+        landed; returns how many. Open concerns stay: they are still someone's work."""
+        handled = "state != ? AND handled_at <= ?"
+        params = (ConcernState.OPEN, to_db(handled_before))
+        await self._conn.execute(
+            "DELETE FROM coordinator_copies WHERE topic = ?"  # noqa: S608 - fixed fragments only
+            f" AND topic_id IN (SELECT id FROM concerns WHERE {handled})",
+            (copies_topic, *params),
+        )
+        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {handled}", params)  # noqa: S608
+        return cur.rowcount
+
 
 def _concern(row: Mapping[str, Any]) -> Concern:
     created_at = from_db(row["created_at"])

@@ -391,6 +391,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE offers ADD COLUMN send_claimed_at TEXT
         """,
     ),
+    (
+        "0015_forgotten_rsvps",
+        """
+        -- Who said they were going is forgotten once an event is past the retention period; how
+        -- many went is kept here.
+        ALTER TABLE announcements ADD COLUMN purged_going INTEGER
+        """,
+    ),
 ]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from tests.conftest import sqlite_only
 from tests.flows import COORDINATOR, add_supporters
 from tests.rig import Rig, has_button, text_of
 from tests.test_home import open_home
+from tests.test_tracking import in_database
 
 OTHER_COORDINATOR = "UCOORD2"
 WORRIED = "UWORRIED"
@@ -134,3 +138,52 @@ async def test_the_home_offers_it_to_everyone_and_coordinators_see_how_many_wait
     await raise_concern(rig)
     shown = text_of(rig.slack.home_views[COORDINATOR]["blocks"])
     assert "nobody has taken yet:* 1" in shown and SUBJECT not in shown
+
+
+async def test_a_concern_is_forgotten_once_handled_and_past_the_retention_period(start_app) -> None:
+    rig = await start_app(peer_retention_days=30)
+    await raise_concern(rig, concern_contact_me=["contact_me"])
+    await raise_concern(rig, subject="USUBJ2")  # nobody acts on this one
+    [mine, _] = [a for a in alerts(rig, COORDINATOR)]
+    await rig.click(COORDINATOR, mine, "concern_take")
+    await rig.settle()
+
+    rig.clock.advance(timedelta(days=29))
+    await rig.app.sweep()
+    assert await _concern_rows(rig) == [(SUBJECT, WORRIED, NOTE), ("USUBJ2", None, NOTE)]
+
+    rig.clock.advance(timedelta(days=2))
+    await rig.app.sweep()
+    # The one still waiting for a coordinator stays; the handled one, and where its alerts landed, go.
+    assert await _concern_rows(rig) == [("USUBJ2", None, NOTE)]
+    assert await _copies_of_concerns(rig) == 2  # the open concern's two alerts
+    home = await open_home(rig, COORDINATOR)
+    assert "nobody has taken yet:* 1" in home
+    # The audit log still says a coordinator took concern #1, and nothing about it.
+    audit = (await rig.command(COORDINATOR, "audit")).json["text"]
+    assert "concern taken: #1" in audit and SUBJECT not in audit
+
+
+@sqlite_only
+async def test_a_purged_concern_is_gone_from_the_database_file(start_app, db_path: Path) -> None:
+    rig = await start_app(peer_retention_days=0)
+    await raise_concern(rig, concern_contact_me=["contact_me"])
+    [alert] = alerts(rig, COORDINATOR)
+    await rig.click(COORDINATOR, alert, "concern_take")
+    await rig.settle()
+    await rig.app.sweep()
+    for secret in (NOTE, "Hollis", SUBJECT, WORRIED):
+        assert not in_database(db_path, secret), secret
+
+
+async def _concern_rows(rig: Rig) -> list[tuple]:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT subject_id, raised_by, note FROM concerns ORDER BY id")
+        return [tuple(row) for row in await cur.fetchall()]
+
+
+async def _copies_of_concerns(rig: Rig) -> int:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT COUNT(*) FROM coordinator_copies WHERE topic = 'concern'")
+        row = await cur.fetchone()
+        return int(row[0])

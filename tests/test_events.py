@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from handlers.blocks.common import ANNOUNCEMENT_TEXT
 from slack_standin import Fault
+from tests.conftest import sqlite_only
 from tests.flows import COORDINATOR
 from tests.rig import Rig, has_button, text_of
+from tests.test_tracking import in_database
 
 CHANNEL = "CEVENTS"
 EVENT_SETTINGS = {"peer_checkin_rate": 1000}
@@ -242,3 +245,44 @@ async def test_non_coordinators_are_refused_every_event_action(start_app) -> Non
     await rig.settle()
     assert "Room 4B" in text_of(rig.slack.message(post.channel, post.ts).blocks)
     assert len(posts(rig)) == 1
+
+
+async def test_who_went_is_forgotten_after_the_retention_period_and_the_count_stays(start_app) -> None:
+    rig = await start_app(**EVENT_SETTINGS, peer_retention_days=30)
+    rig.slack.add_channel(CHANNEL, "UEMP1", "UEMP2", "UEMP3")
+    await announce(rig, event_kind="grief_gathering")  # Thu 3 Dec, 12:00 to 13:00
+    [post] = posts(rig)
+    for person in ("UEMP1", "UEMP2", "UEMP3"):
+        await rig.click(person, post, "event_rsvp")
+        await rig.settle()
+    event_end = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+
+    await at(rig, event_end + timedelta(days=29))
+    await rig.app.sweep()
+    assert await _rsvp_names(rig) == ["UEMP1", "UEMP2", "UEMP3"]
+
+    await at(rig, event_end + timedelta(days=30, minutes=1))
+    await rig.app.sweep()
+    assert await _rsvp_names(rig) == []
+    # How many went is kept: the post, drawn again, still says so.
+    await rig.app.services.announcements.redraw(announcement_id=1)
+    assert "*3 going*" in text_of(rig.slack.message(post.channel, post.ts).blocks)
+
+
+@sqlite_only
+async def test_forgotten_rsvps_are_gone_from_the_database_file(start_app, db_path: Path) -> None:
+    rig = await start_app(**EVENT_SETTINGS, peer_retention_days=0)
+    rig.slack.add_channel(CHANNEL, "UGOINGSECRET")
+    await announce(rig, event_kind="grief_gathering")
+    [post] = posts(rig)
+    await rig.click("UGOINGSECRET", post, "event_rsvp")
+    await rig.settle()
+    await at(rig, datetime(2026, 12, 3, 13, 1, tzinfo=UTC))
+    await rig.app.sweep()
+    assert not in_database(db_path, "UGOINGSECRET")
+
+
+async def _rsvp_names(rig: Rig) -> list[str]:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT user_id FROM rsvps ORDER BY user_id")
+        return [row[0] for row in await cur.fetchall()]

@@ -224,12 +224,12 @@ async def test_the_purge_really_forgets_and_the_stats_do_not_change(start_app, d
 
     rig.clock.advance(timedelta(days=29))
     await rig.app.sweep()
-    assert _in_database(db_path, "USECRETREQ"), "purged before the retention period"
+    assert in_database(db_path, "USECRETREQ"), "purged before the retention period"
 
     rig.clock.advance(timedelta(days=2))
     await rig.app.sweep()
     for secret in ("USECRETREQ", secret_note, "Marlow"):
-        assert not _in_database(db_path, secret), secret
+        assert not in_database(db_path, secret), secret
     after = await stats_text(rig, "2026-11")
     assert (
         before.split("Time volunteered")[0].split("No names.")[1]
@@ -243,8 +243,8 @@ async def test_retention_zero_purges_at_once(start_app, db_path: Path) -> None:
     await add_supporters(rig, *SUPPORTERS)
     await close_one(rig, "USECRETREQ", area="grief", referral="eap", note="the note")
     await rig.app.sweep()
-    assert not _in_database(db_path, "USECRETREQ")
-    assert not _in_database(db_path, "the note")
+    assert not in_database(db_path, "USECRETREQ")
+    assert not in_database(db_path, "the note")
 
 
 async def test_the_audit_log_records_who_did_what_but_no_request_content(start_app) -> None:
@@ -262,7 +262,8 @@ async def test_the_audit_log_records_who_did_what_but_no_request_content(start_a
     assert alert is not None
 
 
-def _in_database(db_path: Path, needle: str) -> bool:
+def in_database(db_path: Path, needle: str) -> bool:
+    """Whether ``needle`` is anywhere in the SQLite file or its WAL (as text or JSON-escaped)."""
     data = b""
     for suffix in ("", "-wal"):
         path = Path(str(db_path) + suffix)
