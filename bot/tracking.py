@@ -22,7 +22,7 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.suppression import Breakdown, Cell, breakdown, single
 from storage.db import Database
-from storage.models import Area, AuditEntry, ContactChannel, Referral
+from storage.models import AnnouncementKind, Area, AuditEntry, ContactChannel, Referral
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ class StatsReport:
     channels: Breakdown
     supporter_hours: list[tuple[str, float]]
     checkins: list[IncidentLine]
+    # Events that started in the period, per kind: how many were held (public), and how many
+    # said they were going (suppressed like any count of people).
+    events_held: dict[AnnouncementKind, int]
+    going: Breakdown
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,7 @@ class TrackingService:
             groups = await tx.tracking.contact_groups(period.start, period.end)
             areas = await tx.tracking.contacts_by_area(period.start, period.end)
             checkins = await tx.tracking.checkins_by_incident(start, end)
+            attendance = await tx.announcements.attendance(start, end)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
         referrals, channels, per_supporter = Counter[str](), Counter[str](), Counter[str]()
@@ -193,6 +198,8 @@ class TrackingService:
                 IncidentLine(name=c.name, sent=single(c.sent, k), answered=single(c.answered, k))
                 for c in checkins
             ],
+            events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
+            going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
         )
 
     async def monthly_areas(self, *, coordinator_id: str, period: Period) -> MonthlyAreas:

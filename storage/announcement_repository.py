@@ -129,6 +129,15 @@ class AnnouncementRepository:
         )
         return {row["announcement_id"] for row in await cur.fetchall()}
 
+    async def attendance(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        """Events that started in [start, end) and were not cancelled: kind → (held, going)."""
+        cur = await self._conn.execute(
+            f"SELECT e.kind AS kind, COUNT(*) AS held, SUM(e.going) AS going FROM ({_WITH_GOING}"  # noqa: S608
+            " WHERE a.state = ? AND a.starts_at >= ? AND a.starts_at < ?) e GROUP BY e.kind",
+            (AnnouncementState.SCHEDULED, to_db(start), to_db(end)),
+        )
+        return {row["kind"]: (int(row["held"]), int(row["going"])) for row in await cur.fetchall()}
+
     async def purge_rsvps(self, *, ended_before: datetime) -> int:
         """Forget who went to events that ended before ``ended_before``, keeping how many; returns
         how many names were forgotten."""

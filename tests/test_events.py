@@ -11,7 +11,7 @@ from slack_standin import Fault
 from tests.conftest import sqlite_only
 from tests.flows import COORDINATOR
 from tests.rig import Rig, has_button, text_of
-from tests.test_tracking import in_database
+from tests.test_tracking import in_database, stats_text
 
 CHANNEL = "CEVENTS"
 EVENT_SETTINGS = {"peer_checkin_rate": 1000}
@@ -286,3 +286,30 @@ async def _rsvp_names(rig: Rig) -> list[str]:
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
         cur = await tx.conn.execute("SELECT user_id FROM rsvps ORDER BY user_id")
         return [row[0] for row in await cur.fetchall()]
+
+
+async def test_stats_count_events_held_and_going_with_small_counts_hidden(start_app) -> None:
+    rig = await start_app(**EVENT_SETTINGS)
+    people = [f"UEMP{n}" for n in range(5)]
+    rig.slack.add_channel(CHANNEL, *people)
+    await announce(rig)  # a lunch and learn on Thu 3 Dec
+    await announce(rig, event_title="Refresher", event_kind="training", event_date="2026-12-04")
+    await announce(rig, event_title="Winter social", event_kind="social", event_date="2026-12-04")
+    await announce(rig, event_title="Called off", event_kind="social", event_date="2026-12-05")
+    lunch, training, social, called_off = posts(rig)
+    for post, going in ((lunch, 5), (training, 4), (social, 2), (called_off, 2)):
+        for person in people[:going]:
+            await rig.click(person, post, "event_rsvp")
+    await rig.settle()
+    await rig.command(COORDINATOR, "event cancel 4")
+    await rig.settle()
+
+    text = await stats_text(rig, "2026-12")
+    events = text.split("*Events*")[1].split("_Counts from")[0]
+    assert "Lunch and learn: 1 held, 5 going" in events
+    # Two going to the social is a small count; the next smallest is hidden too, so the total
+    # cannot give it back. The cancelled social is not counted.
+    assert "Social: 1 held, fewer than 3 going" in events
+    assert "Training: 1 held, suppressed going" in events
+    assert "Total going: 11" in events
+    assert "UEMP" not in text

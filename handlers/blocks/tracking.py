@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 from bot.suppression import Breakdown, describe
 from bot.tracking import StatsReport
 from handlers.blocks.common import AREA_LABELS, REFERRAL_LABELS, context, header, mention, section
+from handlers.blocks.events import KIND_LABELS as EVENT_KIND_LABELS
 from handlers.ids import Block as B
 from handlers.ids import Callback
 from storage.models import Area, AuditEntry, ContactChannel, Referral
@@ -80,6 +81,13 @@ def stats_blocks(report: StatsReport) -> list[dict]:
             for c in report.checkins
         )
         blocks.append(section("*Check-ins after incidents*\n" + rows))
+    if report.events_held:
+        rows = "\n".join(
+            f"• {EVENT_KIND_LABELS[kind]}: {held} held, {describe(report.going.cells[kind], k)} going"
+            for kind, held in sorted(report.events_held.items())
+        )
+        total = f"\n_Total going: {describe(report.going.total, k)}_"
+        blocks.append(section("*Events*\n" + rows + total))
     blocks.append(
         context(
             f"Counts from 1 to {k - 1} show as “fewer than {k}”; “suppressed” hides a number that would let"
