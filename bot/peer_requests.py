@@ -752,7 +752,8 @@ class RequestService:
             RequestState.PENDING,
             now=now,
             assignee_id=user_id,
-            fields={"assignee_id": None, "assigned_at": None},
+            # A name shared with this supporter is not shared with the next one.
+            fields={"assignee_id": None, "assigned_at": None, "revealed_at": None},
         )
         if not moved:
             raise NotHeldByYou()

@@ -398,7 +398,6 @@ class ThreadNote:
     kind: NoteKind
     side: Side
     supporter_label: str = ""
-    requester_id: str | None = None  # REVEALED only
 
 
 class ConversationNotifier(Protocol):

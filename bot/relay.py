@@ -106,14 +106,18 @@ class RelayService:
         await self._open(request_id, recovering=False)
 
     async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
-        """The supporter no longer holds the request (closed, withdrawn, handed back): end it."""
+        """The supporter no longer holds the request (closed, withdrawn, handed back): end the
+        conversation, and take the colleague's words out of the supporter's DM."""
         async with self._db.transaction() as tx:
             conversation = await tx.relay.of_supporter(request_id, supporter_id)
-            if conversation is None or not await tx.relay.end(conversation.id, by=why, now=self._clock.now()):
+            if conversation is None:
                 return
+            ended = await tx.relay.end(conversation.id, by=why, now=self._clock.now())
             conversation, request = await self._load(tx, conversation.id)
-        log.info("conversation of request %s ended (%s)", request_id, why)
-        await self._ended(conversation, request)
+        if ended:
+            log.info("conversation of request %s ended (%s)", request_id, why)
+            await self._ended(conversation, request)
+        await self._scrub(conversation)
 
     # Messages
 
@@ -240,7 +244,9 @@ class RelayService:
             conversation, request = await self._load(tx, conversation_id)
         log.info("request %s: the requester shared their name", request.id)
         await self._requests.redraw_held(request_id=request.id)
-        await self._note(conversation, Side.SUPPORTER, NoteKind.REVEALED, requester_id=request.requester_id)
+        # The name is on the cards (redrawn when the supporter no longer holds the request), never
+        # in a note that would stay in their DM.
+        await self._note(conversation, Side.SUPPORTER, NoteKind.REVEALED)
         await self._note(conversation, Side.REQUESTER, NoteKind.YOU_REVEALED)
         await self._redraw(conversation, request)
 
@@ -291,9 +297,17 @@ class RelayService:
             await self._open(request_id, recovering=True)
 
     async def sweep(self) -> None:
-        """Forget event claims older than any redelivery."""
+        """Forget event claims older than any redelivery; finish taking the colleague's words out
+        of the DMs of supporters who no longer hold their request (Slack failed, or a copy landed
+        just as the request was released)."""
         async with self._db.transaction() as tx:
             await tx.relay.forget_events(received_before=self._clock.now() - EVENT_MEMORY)
+            unscrubbed = await tx.relay.released_with_copies()
+        for conversation_id in unscrubbed:
+            async with self._db.read() as tx:
+                conversation = await tx.relay.get(conversation_id)
+            if conversation is not None:
+                await self._scrub(conversation)
 
     # Internals
 
@@ -348,6 +362,28 @@ class RelayService:
             await self._note(conversation, Side.REQUESTER, NoteKind.HANDED_ON)
         await self._redraw(conversation, request)
 
+    async def _scrub(self, conversation: RelayConversation) -> None:
+        """Delete the copies of the colleague's messages from the supporter's thread (only the
+        supporter who holds a request keeps what was shared); what fails is left to the sweep."""
+        root = conversation.root(Side.SUPPORTER)
+        async with self._db.read() as tx:
+            copies = await tx.relay.copies_of(conversation.id, Side.REQUESTER)
+        if root is None or not copies:
+            return
+        for source_ts, copy_ts in copies:
+            try:
+                await self._notifier.delete_relayed(MessageRef(channel_id=root.channel_id, ts=copy_ts))
+            except Exception as exc:  # noqa: BLE001 - Slack down: the next sweep tries again
+                log.warning(
+                    "removing copies of request %s from a supporter's DM failed: %s",
+                    conversation.request_id,
+                    type(exc).__name__,
+                )
+                return
+            async with self._db.transaction() as tx:
+                await tx.relay.forget_message(conversation.id, Side.REQUESTER, source_ts)
+        log.info("copies of request %s removed from the former supporter's DM", conversation.request_id)
+
     async def _redraw(self, conversation: RelayConversation, request: PeerRequest) -> None:
         for side in Side:
             root = conversation.root(side)
@@ -355,13 +391,11 @@ class RelayService:
                 card = _card(conversation, request, side)
                 await quietly(self._notifier.update_thread(root, card), "update_thread", request.id)
 
-    async def _note(
-        self, conversation: RelayConversation, side: Side, kind: NoteKind, *, requester_id: str | None = None
-    ) -> None:
+    async def _note(self, conversation: RelayConversation, side: Side, kind: NoteKind) -> None:
         root = conversation.root(side)
         if root is None:
             return
-        note = ThreadNote(kind, side, supporter_label=conversation.supporter_label, requester_id=requester_id)
+        note = ThreadNote(kind, side, supporter_label=conversation.supporter_label)
         await quietly(self._notifier.note(root.channel_id, root.ts, note), "note", conversation.request_id)
 
     @classmethod
@@ -391,13 +425,14 @@ _END_OF_STATE = {
 }
 
 
+def _held(conversation: RelayConversation, request: PeerRequest) -> bool:
+    """Whether the conversation's supporter still holds the request."""
+    return request.state == RequestState.ASSIGNED and request.assignee_id == conversation.supporter_id
+
+
 def _live(conversation: RelayConversation, request: PeerRequest) -> bool:
     """Whether messages are relayed: not ended, and the request still held by this supporter."""
-    return (
-        conversation.ended_at is None
-        and request.state == RequestState.ASSIGNED
-        and request.assignee_id == conversation.supporter_id
-    )
+    return conversation.ended_at is None and _held(conversation, request)
 
 
 def _person(side: Side, conversation: RelayConversation, request: PeerRequest) -> str | None:
@@ -434,7 +469,12 @@ def _card(conversation: RelayConversation, request: PeerRequest, side: Side) -> 
         side=side,
         supporter_label=conversation.supporter_label,
         ended_by=ended_by,
-        requester_id=request.requester_id if side == Side.SUPPORTER and request.named else None,
+        # Only to the supporter who holds the request, as long as they hold it.
+        requester_id=(
+            request.requester_id
+            if side == Side.SUPPORTER and request.named and _held(conversation, request)
+            else None
+        ),
         revealed=request.revealed_at is not None,
     )
 

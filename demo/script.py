@@ -209,7 +209,9 @@ async def the_colleague_shares_her_name_and_ends_the_conversation(office: Office
     asked.revealed_at = time.monotonic()
     await office.click(NOOR, noor, "Reveal my name", where="on “Your anonymous conversation”")
     office.expect(
-        f"<@{NOOR.user_id}>" in text_of(office.thread(alex)[-1].blocks), "Alex to be told who it is"
+        "shared their name" in text_of(office.thread(alex)[-1].blocks)
+        and f"<@{NOOR.user_id}>" in text_of(office.slack.message(alex.channel, alex.ts).blocks),
+        "Alex to be told who it is",
     )
     office.at("15:09")
     await office.write(ALEX, alex, "Thank you, Noor. I'll come by your office tomorrow at 9. Does that work?")

@@ -168,6 +168,28 @@ class RelayRepository:
             copy_ts=row["copy_ts"],
         )
 
+    async def copies_of(self, conversation_id: int, side: Side) -> list[tuple[str, str]]:
+        """(source ts, copy ts) of the messages ``side`` wrote whose copy was posted."""
+        cur = await self._conn.execute(
+            "SELECT source_ts, copy_ts FROM relay_messages WHERE conversation_id = ? AND side = ?"
+            " AND copy_ts IS NOT NULL ORDER BY source_ts",
+            (conversation_id, side),
+        )
+        return [(row["source_ts"], row["copy_ts"]) for row in await cur.fetchall()]
+
+    async def released_with_copies(self) -> list[int]:
+        """Conversations whose supporter no longer holds the request but still has copies of what
+        the requester wrote."""
+        cur = await self._conn.execute(
+            "SELECT DISTINCT c.id AS id FROM relay_conversations c"
+            " JOIN relay_messages m ON m.conversation_id = c.id"
+            " JOIN peer_requests r ON r.id = c.request_id"
+            " WHERE m.side = ? AND m.copy_ts IS NOT NULL"
+            " AND NOT (r.state = ? AND r.assignee_id = c.supporter_id) ORDER BY c.id",
+            (Side.REQUESTER, RequestState.ASSIGNED),
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
     async def forget_message(self, conversation_id: int, side: Side, source_ts: str) -> None:
         """Drop a link (its copy was deleted, or never got posted)."""
         await self._conn.execute(

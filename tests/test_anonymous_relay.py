@@ -6,6 +6,7 @@ import dataclasses
 import json
 from datetime import timedelta
 
+from slack_standin import Fault
 from slack_standin.driver import posted_event
 from tests.flows import (
     ANONYMOUS_NOTE,
@@ -192,8 +193,10 @@ async def test_revealing_the_name_tells_the_supporter_who_it_is(rig: Rig) -> Non
     await rig.click(REQUESTER, requester_root, "relay_reveal")
     await rig.settle()
 
+    # The name is on the cards, which are redrawn once the supporter no longer holds the
+    # request; the note that pings them does not carry it (it would stay in their DM).
     told = text_of(thread(rig, supporter_root)[-1].blocks)
-    assert f"<@{REQUESTER}>" in told and "shared their name" in told
+    assert "shared their name" in told and REQUESTER not in told
     assert f"<@{REQUESTER}>" in text_of(rig.slack.message(held.channel, held.ts).blocks)
     assert f"<@{REQUESTER}>" in text_of(rig.slack.message(supporter_root.channel, supporter_root.ts).blocks)
     redrawn = rig.slack.message(requester_root.channel, requester_root.ts)
@@ -255,10 +258,22 @@ async def test_a_hand_back_ends_the_conversation_and_the_next_supporter_gets_a_n
     rig.slack.add_users("USUP2", first_name="Riley")
     await add_supporters(rig, "USUP2")
     old_requester_root, old_supporter_root = await anonymous_conversation(rig)
+    await say(rig, REQUESTER, old_requester_root, "What I told the first one.")
+    await rig.click(REQUESTER, old_requester_root, "relay_reveal")
+    await rig.settle()
+    assert len(copies(rig, old_supporter_root)) == 1
     held = rig.offers_to(SUPPORTER)[-1]
     await rig.click(SUPPORTER, rig.slack.message(held.channel, held.ts), "request_hand_back")
     await rig.settle()
     assert "hand your request on" in text_of(thread(rig, old_requester_root)[-1].blocks)
+    # The first supporter no longer holds it: the colleague's words and name leave their DM.
+    assert copies(rig, old_supporter_root) == []
+    their_dm = json.dumps([m.blocks for m in rig.slack.dms(SUPPORTER)])
+    leaks = [m.blocks for m in rig.slack.dms(SUPPORTER) if REQUESTER in json.dumps(m.blocks)]
+    assert "What I told the first one." not in their_dm and not leaks, leaks
+    assert "messages were removed" in text_of(
+        rig.slack.message(old_supporter_root.channel, old_supporter_root.ts).blocks
+    )
 
     await accept(rig, "USUP2")
     new_requester_root, new_supporter_root = root(rig, REQUESTER), root(rig, "USUP2")
@@ -351,3 +366,20 @@ async def _count(rig: Rig, table: str) -> int:
         cur = await tx.conn.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - a test's own table names
         row = await cur.fetchone()
     return int(row[0])
+
+
+async def test_copies_slack_would_not_delete_are_removed_by_the_sweep(rig: Rig) -> None:
+    requester_root, supporter_root = await anonymous_conversation(rig)
+    await say(rig, REQUESTER, requester_root, "First.", "Second.")
+    # Enough 503s to outlast the client's own retries of the first delete.
+    rig.slack.inject("chat.delete", *[Fault(status=503, error="service_unavailable", retry_after=None)] * 3)
+    await rig.command(REQUESTER, "cancel")
+    await rig.settle()
+    assert len(copies(rig, supporter_root)) == 2, "Slack refused the delete"
+
+    await rig.app.sweep()
+    await rig.settle()
+    assert copies(rig, supporter_root) == []
+    deletes = len(rig.slack.calls_of("chat.delete"))
+    await rig.app.sweep()
+    assert len(rig.slack.calls_of("chat.delete")) == deletes, "nothing is left to delete"

@@ -174,7 +174,8 @@ def test_an_anonymous_request_is_talked_through_the_app_and_the_name_shared_only
     # Noor shares her name (Slack asks first), writes once more, and ends the conversation.
     assert "then [ Share my name ] when Slack asks “Share your name?”" in " ".join(transcript.split())
     alex_saw, noor_saw = seen(s, shared, "Alex"), seen(s, shared, "Noor")
-    assert "The colleague has shared their name with you: @Noor." in alex_saw and "Who: @Noor" in alex_saw
+    assert "The colleague has shared their name with you: it's at the top of this thread" in alex_saw
+    assert "Who: @Noor" in alex_saw and "The colleague shared their name: @Noor" in alex_saw
     assert "· @Noor Yes. Thank you." in alex_saw
     assert "Your name is now shown to Alex." in noor_saw and "· Alex Thank you, Noor." in noor_saw
     assert "The colleague ended this conversation." in alex_saw

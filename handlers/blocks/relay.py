@@ -43,6 +43,12 @@ _WHY: dict[ConversationEnd, dict[Side, str]] = {
         Side.SUPPORTER: "you handed the request back",
     },
 }
+# The supporter no longer holds the request: the colleague's words leave their DM.
+_RELEASED = {ConversationEnd.CLOSED, ConversationEnd.CANCELLED, ConversationEnd.HANDED_BACK}
+_REMOVED = (
+    "The colleague's messages were removed from this thread: only the supporter who holds a request"
+    " keeps what was shared."
+)
 _PEER_AGAIN = "If you'd like to talk again, type `/peer` at any time."
 _CLOSE_WHEN_READY = "Please close the request (*Close*, on the request message) when you're ready."
 
@@ -89,6 +95,8 @@ def thread_root(card: ThreadCard) -> list[dict]:
     if card.ended_by is not None:
         why = _WHY[card.ended_by][card.side].format(label=label)
         blocks.append(section(f"*This conversation has ended* ({why}). Nothing more is passed on."))
+        if card.side == Side.SUPPORTER and card.ended_by in _RELEASED:
+            blocks.append(context(_REMOVED))
         return to_dicts(blocks)
     buttons = [_end_button(conversation)]
     if card.side == Side.REQUESTER and not card.revealed:
@@ -182,8 +190,10 @@ def relay_note(note: ThreadNote, *, resources: Sequence[str]) -> list[dict]:
                 " here. They won't see this one."
             )
         case NoteKind.REVEALED:
-            who = mention(note.requester_id) if note.requester_id else "the colleague"
-            text = f"The colleague has shared their name with you: {who}. Please keep it confidential."
+            text = (
+                "The colleague has shared their name with you: it's at the top of this thread and on"
+                " the request. Please keep it confidential."
+            )
         case NoteKind.YOU_REVEALED:
             text = f"Your name is now shown to {label}."
         case NoteKind.RENAMED:
