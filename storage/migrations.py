@@ -391,6 +391,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE offers ADD COLUMN send_claimed_at TEXT
         """,
     ),
+    (
+        "0014_scheduled_subject",
+        """
+        -- Whom a notice is about when that is not its recipient: a coordinator's "a supporter can't
+        -- get DMs" names the supporter (Slack's reason is read from the roster when it is sent).
+        ALTER TABLE scheduled_messages ADD COLUMN subject_id TEXT
+        """,
+    ),
 ]
 
 
