@@ -45,7 +45,7 @@ from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import REQUEST_NOTICES, IncidentKind, ScheduledKind
+from storage.models import DECIDED_NOTICES, IncidentKind, ScheduledKind
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +161,12 @@ class PeerSupportApp:
                 grace=parse_duration(settings.peer_checkin_grace),
                 rate_per_second=settings.peer_checkin_rate,
                 # After a long outage these still go out if their sender finds they apply: an
-                # announcement until its event starts, a training reminder while its stage holds.
-                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER}),
-                # A request's notices go out as decided, not paced behind a burst of check-ins.
-                unpaced=REQUEST_NOTICES,
+                # announcement until its event starts, a training reminder while its stage holds,
+                # a notice while what it says is still true (the request closed, the supporter away).
+                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER})
+                | DECIDED_NOTICES,
+                # Notices go out as decided, not paced behind a burst of check-ins.
+                unpaced=DECIDED_NOTICES,
             ),
         )
         requests = RequestService(
@@ -183,7 +185,7 @@ class PeerSupportApp:
             # Notices recorded with a decision are sent right after its commit.
             deliver_now=deliveries.deliver_now,
         )
-        deliveries.register(REQUEST_NOTICES, requests.send_notice)
+        deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(
             db=db,
             clock=clock,

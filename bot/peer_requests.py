@@ -7,9 +7,10 @@ that won; a failure to send never undoes a committed decision.
 
 What must reach people is recorded in the same unit of work as the decision:
 offers as offer rows (sent right after, and again by every sweep until their DM
-lands or their deadline passes), and the requester's notices (received,
-assigned, escalated) and coordinators' escalation alerts as scheduled messages,
-sent right after the commit and retried by the delivery engine.
+lands or their deadline passes), and notices as scheduled messages, sent right
+after the commit and retried by the delivery engine: the requester's (received,
+assigned, escalated, closed), the holder's "withdrawn", coordinators' escalation
+alerts and "a supporter can't get DMs", and a supporter's "you were set to away".
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from storage.models import (
     OPEN_REQUEST_STATES,
     REQUEST_NOTICES,
     ROUTABLE_STATES,
+    SUPPORTER_NOTICES,
     Area,
     ContactChannel,
     ContactMode,
@@ -119,6 +121,7 @@ class _Outbox:
     # A request that was escalated and no longer waits: its alerts are redrawn ("offered"/"withdrawn").
     resolved: tuple[PeerRequest, str] | None = None
     notices_of: int | None = None  # a request whose recorded notices are due
+    notice_keys: list[str] = field(default_factory=list)  # notices about a supporter (no request)
 
 
 DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
@@ -459,6 +462,7 @@ class RequestService:
         expired = 0
         for offer in due:
             set_away = False
+            outbox = _Outbox(redraw=[offer])
             async with self._db.transaction() as tx:
                 current = await tx.requests.get_offer(offer.id)
                 # An offer whose DM never landed (Slack kept failing) is given up, and is not
@@ -472,18 +476,19 @@ class RequestService:
                     set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
                         offer.supporter_id, until=None
                     )
+                if set_away:
+                    # Keyed by the offer whose expiry decided it: set away again later, told again.
+                    key = f"supporter_set_away:offer:{offer.id}"
+                    await self._record(
+                        tx, ScheduledKind.SUPPORTER_SET_AWAY, offer.supporter_id, None, now, key=key
+                    )
+                    outbox.notice_keys.append(key)
             expired += 1
             log.info("offer %s for request %s %s", offer.id, offer.request_id, target)
-            await self._flush(_Outbox(redraw=[offer]))
             if set_away:
                 log.info("a supporter was set to away after %d expiries", EXPIRIES_BEFORE_AWAY)
-                await self._quietly(
-                    self._notifier.supporter_set_away(
-                        offer.supporter_id, expired_in_a_row=EXPIRIES_BEFORE_AWAY
-                    ),
-                    "supporter_set_away",
-                    offer.request_id,
-                )
+            await self._flush(outbox)
+            if set_away:
                 await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
             await self.route(request_id=offer.request_id)
         return expired
@@ -520,6 +525,8 @@ class RequestService:
                 )
             request = await tx.requests.get(request_id)
             assert request is not None
+            if request.requester_id is not None:
+                await self._record(tx, ScheduledKind.REQUEST_CLOSED, request.requester_id, request.id, now)
             # The anonymous trace the program keeps: no requester, no request id.
             await tx.tracking.add_contact(
                 occurred_on=self._hours.today(now),
@@ -534,12 +541,8 @@ class RequestService:
         log.info("request %s closed", request_id)
         await self._flush(_Outbox(redraw=offers, homes={user_id, request.requester_id}, coordinators=True))
         await self._released(request_id, user_id, ConversationEnd.CLOSED)
-        if request.requester_id is not None:
-            await self._quietly(
-                self._notifier.request_closed(request.requester_id, referral=referral),
-                "request_closed",
-                request_id,
-            )
+        # After the conversation's end (an anonymous requester sees it end first).
+        await self._send_notices(request_id)
 
     async def held_by(self, *, supporter_id: str) -> list[PeerRequest]:
         """The requests a supporter holds now (theirs to see in full)."""
@@ -588,16 +591,16 @@ class RequestService:
                     now=now,
                     only_from=[OfferState.OPEN, OfferState.ACCEPTED],
                 )
+            if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
+                # The holder is told; anyone with an open offer only sees it redrawn as withdrawn.
+                await self._record(tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now)
         log.info("request %s cancelled", request.id)
         resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
         homes = {requester_id, request.assignee_id}
-        await self._flush(_Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved))
+        await self._flush(
+            _Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved, notices_of=request.id)
+        )
         if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
-            await self._quietly(
-                self._notifier.request_withdrawn(request.assignee_id, request_id=request.id),
-                "request_withdrawn",
-                request.id,
-            )
             await self._released(request.id, request.assignee_id, ConversationEnd.CANCELLED)
         return request.id
 
@@ -778,6 +781,8 @@ class RequestService:
             await self._resolve_alerts(*outbox.resolved)
         if outbox.notices_of is not None:
             await self._send_notices(outbox.notices_of)
+        if outbox.notice_keys:
+            await self._send_keyed(outbox.notice_keys)
 
     async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
         card = await self._card(offer.id)
@@ -812,25 +817,36 @@ class RequestService:
 
     async def _unreachable(self, offer: Offer, reason: str) -> None:
         """Slack will not DM this supporter: flag them unreachable (left out of the rotation and shown
-        to coordinators on the Home tab) and away, tell coordinators once (never the request), and
-        move their offers on. ``/peer available`` clears both."""
+        to coordinators on the Home tab) and away, record a note for each coordinator (the supporter
+        and Slack's reason, never the request), and move their offers on. ``/peer available`` clears
+        both."""
         log.warning("offer %s undeliverable (%s)", offer.id, reason)
+        now = self._clock.now()
+        keys: list[str] = []
         async with self._db.transaction() as tx:
-            await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=self._clock.now())
+            await tx.requests.set_offer_state(offer.id, OfferState.UNDELIVERABLE, now=now)
             flagged = await tx.roster.set_unreachable(offer.supporter_id, reason)
             supporter = await tx.roster.get(offer.supporter_id)
             if supporter is not None and not supporter.away:
                 await tx.roster.set_away(offer.supporter_id, until=None)
+            if flagged:
+                # The note names the supporter (subject_id), never the request; keyed by the offer
+                # that found them unreachable, so being flagged again later is told again.
+                for coordinator_id in await self._roles.coordinators_in(tx):
+                    key = f"supporter_unreachable:offer:{offer.id}:{coordinator_id}"
+                    await self._record(
+                        tx,
+                        ScheduledKind.SUPPORTER_UNREACHABLE,
+                        coordinator_id,
+                        None,
+                        now,
+                        key=key,
+                        subject_id=offer.supporter_id,
+                    )
+                    keys.append(key)
         if flagged:
             self._homes.changed(offer.supporter_id, coordinators=True)
-            for coordinator_id in await self._roles.all_coordinators():
-                await self._quietly(
-                    self._notifier.supporter_unreachable(
-                        coordinator_id, supporter_id=offer.supporter_id, reason=reason
-                    ),
-                    "supporter_unreachable",
-                    offer.request_id,
-                )
+            await self._send_keyed(keys)
             await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
         await self.route(request_id=offer.request_id)
 
@@ -886,16 +902,22 @@ class RequestService:
         tx: Tx,
         kind: ScheduledKind,
         recipient_id: str,
-        request_id: int,
+        request_id: int | None,
         now: datetime,
         *,
         key: str | None = None,
+        subject_id: str | None = None,
     ) -> None:
         """Record a notice with the decision; ``key`` when the same notice may be owed again later."""
         await tx.schedule.schedule(
             [
                 NewScheduled(
-                    kind=kind, recipient_id=recipient_id, request_id=request_id, due_at=now, dedupe_key=key
+                    kind=kind,
+                    recipient_id=recipient_id,
+                    request_id=request_id,
+                    due_at=now,
+                    dedupe_key=key,
+                    subject_id=subject_id,
                 )
             ]
         )
@@ -907,8 +929,18 @@ class RequestService:
             due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES)
         await self._deliver_now(due)
 
+    async def _send_keyed(self, keys: list[str]) -> None:
+        """Send the notices just recorded under these keys (those about a supporter carry no request)."""
+        if self._deliver_now is None or not keys:
+            return
+        async with self._db.read() as tx:
+            due = await tx.schedule.due_with_keys(keys)
+        await self._deliver_now(due)
+
     async def send_notice(self, message: ScheduledMessage) -> MessageRef:
-        """Send one recorded notice as the request stands now; one that no longer applies is skipped."""
+        """Send one recorded notice as things stand now; one that no longer applies is skipped."""
+        if message.kind in SUPPORTER_NOTICES:
+            return await self._send_supporter_notice(message)
         async with self._db.read() as tx:
             request = await tx.requests.get(message.request_id or 0)
         if request is None or request.requester_id is None:
@@ -935,7 +967,36 @@ class RequestService:
                 return await self._notifier.request_escalated(request.requester_id)
             case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
                 return await self._send_alert(message.recipient_id, request)
+            case ScheduledKind.REQUEST_CLOSED if request.state == RequestState.CLOSED:
+                return await self._notifier.request_closed(
+                    request.requester_id, referral=request.referral or Referral.NONE
+                )
+            case ScheduledKind.REQUEST_WITHDRAWN if request.state == RequestState.CANCELLED:
+                return await self._notifier.request_withdrawn(message.recipient_id, request_id=request.id)
         raise DeliveryFailed(f"request is {request.state}")
+
+    async def _send_supporter_notice(self, message: ScheduledMessage) -> MessageRef:
+        """A supporter's "set to away", or a coordinator's "this supporter can't get DMs", if still true."""
+        unreachable = message.kind == ScheduledKind.SUPPORTER_UNREACHABLE
+        supporter_id = message.subject_id if unreachable else message.recipient_id
+        async with self._db.read() as tx:
+            supporter = None if supporter_id is None else await tx.roster.get(supporter_id)
+        if supporter is None:
+            raise DeliveryFailed("supporter is no longer on the roster")
+        if not unreachable:
+            if not supporter.away:
+                raise DeliveryFailed("supporter is no longer away")
+            return await self._notifier.supporter_set_away(
+                message.recipient_id, expired_in_a_row=EXPIRIES_BEFORE_AWAY
+            )
+        if supporter.unreachable is None:
+            raise DeliveryFailed("supporter is reachable again")
+        # Who is on the roster and why they can't be reached is for coordinators only.
+        if not await self._roles.has_coordinator_role(message.recipient_id):
+            raise DeliveryFailed("recipient is no longer a coordinator")
+        return await self._notifier.supporter_unreachable(
+            message.recipient_id, supporter_id=supporter.user_id, reason=supporter.unreachable
+        )
 
     async def _send_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
         """One coordinator's alert; where it landed is kept so it is redrawn once the request

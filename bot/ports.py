@@ -119,19 +119,21 @@ class Notifier(Protocol):
         """Redraw coordinators' alerts once the request no longer waits."""
         ...
 
-    async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
+    async def request_closed(self, requester_id: str, *, referral: Referral) -> MessageRef:
         """Tell the requester their request was closed, with resources."""
         ...
 
-    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> None:
+    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> MessageRef:
         """Tell the supporter holding a request that it was withdrawn."""
         ...
 
-    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
+    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> MessageRef:
         """Tell a supporter they were set to away after offers expired, with a way back."""
         ...
 
-    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+    async def supporter_unreachable(
+        self, coordinator_id: str, *, supporter_id: str, reason: str
+    ) -> MessageRef:
         """Tell a coordinator that a supporter cannot get DMs and was set to away (no request named)."""
         ...
 

@@ -104,21 +104,24 @@ class SlackNotifier:
                 channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks
             )
 
-    async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
+    async def request_closed(self, requester_id: str, *, referral: Referral) -> MessageRef:
         """Tell the requester the request was closed."""
-        await self._post(requester_id, rb.request_closed(resources=self._resources))
+        return await self._post(requester_id, rb.request_closed(resources=self._resources))
 
-    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> None:
+    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> MessageRef:
         """Tell the holder the request was withdrawn."""
-        await self._post(supporter_id, rb.request_withdrawn(request_id=request_id))
+        return await self._post(supporter_id, rb.request_withdrawn(request_id=request_id))
 
-    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
+    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> MessageRef:
         """Tell a supporter they were set to away."""
-        await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
+        return await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
 
-    async def supporter_unreachable(self, coordinator_id: str, *, supporter_id: str, reason: str) -> None:
+    async def supporter_unreachable(
+        self, coordinator_id: str, *, supporter_id: str, reason: str
+    ) -> MessageRef:
         """Tell a coordinator a supporter cannot get DMs (the request is not named)."""
-        await self._post(coordinator_id, rb.supporter_unreachable(supporter_id=supporter_id, reason=reason))
+        blocks = rb.supporter_unreachable(supporter_id=supporter_id, reason=reason)
+        return await self._post(coordinator_id, blocks)
 
     async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
         """DM a check-in."""

@@ -392,6 +392,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0014_scheduled_subject",
+        """
+        -- Whom a notice is about when that is not its recipient: a coordinator's "a supporter can't
+        -- get DMs" names the supporter (Slack's reason is read from the roster when it is sent).
+        ALTER TABLE scheduled_messages ADD COLUMN subject_id TEXT
+        """,
+    ),
+    (
         "0015_forgotten_rsvps",
         """
         -- Who said they were going is forgotten once an event is past the retention period; how

@@ -254,16 +254,31 @@ class ScheduledKind(StrEnum):
     REQUEST_ASSIGNED = "request_assigned"
     REQUEST_ESCALATED = "request_escalated"
     ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
+    REQUEST_CLOSED = "request_closed"  # to the requester; the referral is read from the request
+    REQUEST_WITHDRAWN = "request_withdrawn"  # to the supporter who held it when it was cancelled
+    # Notices about a supporter, recorded the same way; they carry no request.
+    SUPPORTER_SET_AWAY = "supporter_set_away"  # to the supporter, after offers expired in a row
+    SUPPORTER_UNREACHABLE = "supporter_unreachable"  # to each coordinator; the supporter is subject_id
 
 
+# A request's notices: addressed to its requester or about it, so the retention purge removes them.
 REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
     {
         ScheduledKind.REQUEST_RECEIVED,
         ScheduledKind.REQUEST_ASSIGNED,
         ScheduledKind.REQUEST_ESCALATED,
         ScheduledKind.ESCALATION_ALERT,
+        ScheduledKind.REQUEST_CLOSED,
+        ScheduledKind.REQUEST_WITHDRAWN,
     }
 )
+# Notices about a supporter: they name no request (the unreachable one names no requester either).
+SUPPORTER_NOTICES: frozenset[ScheduledKind] = frozenset(
+    {ScheduledKind.SUPPORTER_SET_AWAY, ScheduledKind.SUPPORTER_UNREACHABLE}
+)
+# Every notice recorded with a decision: sent as decided (not paced behind check-ins), and never
+# marked missed for being late, since its sender checks at send time whether it still applies.
+DECIDED_NOTICES: frozenset[ScheduledKind] = REQUEST_NOTICES | SUPPORTER_NOTICES
 
 
 class ScheduledState(StrEnum):
@@ -334,6 +349,7 @@ class ScheduledMessage(_Record):
     reason: str | None
     dedupe_key: str | None = None
     announcement_id: int | None = None
+    subject_id: str | None = None  # whom the message is about, when not its recipient
 
 
 class AnnouncementKind(StrEnum):

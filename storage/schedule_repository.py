@@ -20,7 +20,7 @@ from storage.models import (
 from storage.sql import Connection, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
-_CHUNK = 90  # 10 parameters a row: under SQLite's oldest limit of 999
+_CHUNK = 90  # 11 parameters a row: under SQLite's oldest limit of 999
 _ANSWER_COLUMNS = {
     CheckinAnswer.OK: "answered_ok",
     CheckinAnswer.TALK: "answered_talk",
@@ -42,6 +42,7 @@ class NewScheduled:
     reason: str | None = None
     dedupe_key: str | None = None  # scheduled at most once ever under this key
     announcement_id: int | None = None
+    subject_id: str | None = None  # whom it is about, when not the recipient
 
     @property
     def key(self) -> str:
@@ -183,6 +184,7 @@ class ScheduleRepository:
                 r.reason,
                 r.key,
                 r.announcement_id,
+                r.subject_id,
             )
             for r in rows
         ]
@@ -192,8 +194,8 @@ class ScheduleRepository:
             chunk = values[start : start + _CHUNK]
             sql = (
                 "INSERT INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
-                " due_at, state, reason, dedupe_key, announcement_id) VALUES "
-                + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+                " due_at, state, reason, dedupe_key, announcement_id, subject_id) VALUES "
+                + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
                 + " ON CONFLICT DO NOTHING RETURNING id"
             )
             result = await self._conn.execute(sql, [v for row in chunk for v in row])
@@ -207,6 +209,18 @@ class ScheduleRepository:
             "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
             f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
             (request_id, ScheduledState.DUE, *wanted),
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
+    async def due_with_keys(self, keys: Iterable[str]) -> list[int]:
+        """Ids of the messages scheduled under these dedupe keys that are still due, oldest first."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        cur = await self._conn.execute(
+            "SELECT id FROM scheduled_messages WHERE state = ?"
+            f" AND dedupe_key IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            (ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
 
@@ -367,4 +381,5 @@ def _scheduled(row: Mapping[str, Any]) -> ScheduledMessage:
         reason=row["reason"],
         dedupe_key=row["dedupe_key"],
         announcement_id=row["announcement_id"],
+        subject_id=row["subject_id"],
     )

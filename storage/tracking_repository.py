@@ -220,7 +220,8 @@ class TrackingRepository:
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
-            # Its notices were addressed to the requester: they go too.
+            # Its notices were addressed to the requester or are about the request (to its holder,
+            # to coordinators): they go too.
             await self._conn.execute(
                 "DELETE FROM scheduled_messages WHERE request_id = ?"
                 f" AND kind IN ({placeholders(len(kinds))})",  # noqa: S608 - placeholders only

@@ -3,8 +3,9 @@
 It reads the database (SQLite or PostgreSQL, through the app's storage) and what the Slack
 stand-in holds, and sorts what it finds into
 *lost* (a request acknowledged but gone, stuck in no proper state, an offer or notice that
-never went out and never will) and *duplicated* (two assignees, two offers of one request to
-one supporter, a requester or coordinator told the same thing twice). Both must be empty.
+never went out and never will, a decision whose notice was never recorded) and *duplicated*
+(two assignees, two offers of one request to one supporter, anyone told the same thing more
+often than it was decided). Both must be empty.
 Offers are sent at least once by design: the same offer shown twice is counted apart.
 """
 
@@ -26,8 +27,29 @@ RECEIVED = "We got your request"
 ASSIGNED = "will reach out to you"
 ESCALATED = "No peer supporter is free"
 ALERT = "A peer support request is waiting"
-NOTICE_KINDS = ("request_received", "request_assigned", "request_escalated", "escalation_alert")
+CLOSED = "has closed your request"
+WITHDRAWN = "which you accepted, was withdrawn"
+SET_AWAY = "expired without an answer, so you've been set to"
+UNREACHABLE = "couldn't send a peer support offer to"
+NOTICE_KINDS = (
+    "request_received",
+    "request_assigned",
+    "request_escalated",
+    "escalation_alert",
+    "request_closed",
+    "request_withdrawn",
+    "supporter_set_away",
+    "supporter_unreachable",
+)
 _REQUEST_NO = re.compile(r"Request #(\d+)")
+# The ending notices: the phrase that tells them apart, and what names their subject (if any).
+_TOLD: dict[str, tuple[str, re.Pattern[str] | None]] = {
+    "request_closed": (CLOSED, None),
+    "request_withdrawn": (WITHDRAWN, _REQUEST_NO),
+    "supporter_set_away": (SET_AWAY, None),
+    "supporter_unreachable": (UNREACHABLE, re.compile(UNREACHABLE + r" <@(\w+)>")),
+}
+EXPIRIES_BEFORE_AWAY = 3  # bot.peer_requests.EXPIRIES_BEFORE_AWAY
 
 
 @dataclass
@@ -179,3 +201,64 @@ async def _notices(conn: Connection, slack: SlackStandIn, result: Audit, in_flig
         for request_id, n in shown.items():
             if n > alerts_recorded[(coordinator, request_id)]:
                 result.duplicated.append(f"{coordinator} was alerted of request {request_id} {n} times")
+    await _decisions_recorded(conn, result, rows)
+    for kind in ("request_closed", "request_withdrawn", "supporter_set_away", "supporter_unreachable"):
+        _told_as_decided(slack, result, kind, [r for r in rows if r["kind"] == kind])
+
+
+async def _decisions_recorded(conn: Connection, result: Audit, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Decisions the database shows, each with its notice recorded in the same transaction.
+
+    A closed request owes its requester "closed"; one cancelled while held (it keeps its assignee)
+    owes the holder "withdrawn"; a supporter away with a run of expired offers was told why; a
+    supporter a send found unreachable was reported to coordinators (the directory check only flags
+    the roster, as "deactivated").
+    """
+    by_request = {(r["kind"], r["request_id"]): r["recipient_id"] for r in rows}
+    for request in await _all(conn, "SELECT * FROM peer_requests WHERE requester_id IS NOT NULL"):
+        if request["state"] == "closed":
+            kind, recipient = "request_closed", request["requester_id"]
+        elif request["state"] == "cancelled" and request["assignee_id"] is not None:
+            kind, recipient = "request_withdrawn", request["assignee_id"]
+        else:
+            continue
+        if by_request.get((kind, request["id"])) != recipient:
+            result.lost.append(f"request {request['id']} is {request['state']}: no {kind} was recorded")
+    told_away = {r["recipient_id"] for r in rows if r["kind"] == "supporter_set_away"}
+    reported = {r["subject_id"] for r in rows if r["kind"] == "supporter_unreachable"}
+    for s in await _all(conn, "SELECT * FROM supporters"):
+        if s["away"] and s["expired_streak"] >= EXPIRIES_BEFORE_AWAY and s["user_id"] not in told_away:
+            result.lost.append(f"{s['user_id']} was set away after expiries: nothing recorded")
+        if s["unreachable"] not in (None, "deactivated") and s["user_id"] not in reported:
+            result.lost.append(f"{s['user_id']} is unreachable: no coordinator's note was recorded")
+
+
+def _told_as_decided(
+    slack: SlackStandIn, result: Audit, kind: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each person told no more often than decided (duplicated), and at least as often as a send
+    was confirmed (lost). Told about what: the request (withdrawn), the supporter (unreachable)."""
+    phrase, about = _TOLD[kind]
+    recorded = Counter((r["recipient_id"], _subject(kind, r)) for r in rows)
+    sent = Counter((r["recipient_id"], _subject(kind, r)) for r in rows if r["state"] == "sent")
+    # Everyone the app has a DM with, not only those recorded: a message with no decision is a duplicate.
+    dm_users = {"U" + channel[1:] for channel, _ in slack.messages if channel.startswith("D")}
+    for recipient in dm_users | {r["recipient_id"] for r in rows}:
+        shown = Counter(
+            None if about is None else (m.group(1) if (m := about.search(text)) else "?")
+            for message in slack.dms(recipient)
+            if phrase in (text := text_of(message.blocks))
+        )
+        for subject in set(shown) | {s for who, s in recorded if who == recipient}:
+            if shown[subject] > recorded[(recipient, subject)]:
+                result.duplicated.append(f"{recipient} was told {kind} ({subject}) {shown[subject]} times")
+            elif shown[subject] < sent[(recipient, subject)]:
+                result.lost.append(f"{kind} to {recipient} ({subject}) marked sent but not in Slack")
+
+
+def _subject(kind: str, row: Mapping[str, Any]) -> str | None:
+    if kind == "request_withdrawn":
+        return str(row["request_id"])
+    if kind == "supporter_unreachable":
+        return row["subject_id"]
+    return None

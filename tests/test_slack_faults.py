@@ -227,8 +227,15 @@ async def test_a_seeded_fault_plan_loses_nothing_and_doubles_nothing(
     assert not result.duplicated, result.duplicated
     assert acknowledged == {f"UREQ{n:02d}" for n in range(8)}
     assert set(result.states) <= {"assigned", "escalated"}
-    # The unreachable supporter is recorded as away (the roster shows it); telling coordinators
-    # is best-effort, so under faults it may not arrive, but never twice.
+    # The unreachable supporter is recorded as away (the roster shows it), and each coordinator's
+    # note is recorded with that decision: told once, or settled with its reason (the audit checks
+    # which), never twice.
     supporter = await rig.app.services.roster.get(PLAN_UNREACHABLE)  # type: ignore[union-attr]
     assert supporter is not None and supporter.away
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute(
+            "SELECT recipient_id, state FROM scheduled_messages WHERE kind = 'supporter_unreachable'"
+        )
+        notes = {row["recipient_id"]: row["state"] for row in await cur.fetchall()}
+    assert set(notes) == set(COORDINATORS) and "due" not in notes.values(), notes
     assert all(len(unreachable_alerts(rig, c)) <= 1 for c in COORDINATORS)

@@ -79,14 +79,23 @@ class NullNotifier:
     async def resolve_alerts(self, refs: list[MessageRef], card: EscalationCard) -> None:
         """Nothing to redraw."""
 
-    async def request_closed(self, requester_id: str, *, referral: Referral) -> None:
-        """Nothing to send."""
+    async def request_closed(self, requester_id: str, *, referral: Referral) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
 
-    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> None:
-        """Nothing to send."""
+    async def request_withdrawn(self, supporter_id: str, *, request_id: int) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(supporter_id)
 
-    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> None:
-        """Nothing to send."""
+    async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(supporter_id)
+
+    async def supporter_unreachable(
+        self, coordinator_id: str, *, supporter_id: str, reason: str
+    ) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(coordinator_id)
 
 
 @dataclass(frozen=True)
