@@ -198,12 +198,16 @@ class SqliteDatabase(Database):
         async with self._lock:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
+                changes = conn.total_changes
                 yield Tx(SqliteConnection(conn))
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 await self._abandon(conn, exc)
                 raise
-            self._writes_work()
+            # A unit that changed nothing wrote nothing (a sweep finding no work commits even on a
+            # full disk): only one that did shows the storage takes writes again.
+            if conn.total_changes != changes:
+                self._writes_work()
 
     async def _abandon(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
         """Roll back whatever is open (SQLite already has, after some failed COMMITs)."""
