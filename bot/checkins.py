@@ -186,6 +186,8 @@ class CheckinService:
         if incident.channel_id:
             members.update(await self._directory.channel_members(incident.channel_id))
         profiles = await self._directory.profiles(members)
+        # Apps in the channel (this one included) are nobody to check in with, not people missed.
+        members = {u for u in members if not (u in profiles and profiles[u].bot)}
         reachable = sorted(u for u in members if u in profiles and profiles[u].active)
         skipped = sorted(members - set(reachable))
         rows: list[NewScheduled] = []

@@ -145,6 +145,7 @@ class Profile:
     user_id: str
     tz: str | None
     active: bool
+    bot: bool = False  # an app or Slackbot: in channels, but nobody to check in with
 
 
 class Directory(Protocol):

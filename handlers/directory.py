@@ -13,6 +13,8 @@ from bot.ports import ChannelProblem, Profile
 
 log = logging.getLogger(__name__)
 
+SLACKBOT = "USLACKBOT"  # a member of every channel, listed without ``is_bot``
+
 _PAGE = 200
 # Asked before a modal is answered (Slack waits 3 s for it): an answer later than this is no answer.
 _CHANNEL_CHECK_SECONDS = 1.5
@@ -38,8 +40,9 @@ class SlackDirectory:
             for member in response.get("members", []):
                 user_id = member.get("id")
                 if user_id in user_ids:
-                    active = not member.get("deleted") and not member.get("is_bot")
-                    found[user_id] = Profile(user_id=user_id, tz=member.get("tz"), active=active)
+                    bot = bool(member.get("is_bot")) or user_id == SLACKBOT
+                    active = not member.get("deleted") and not bot
+                    found[user_id] = Profile(user_id=user_id, tz=member.get("tz"), active=active, bot=bot)
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or len(found) == len(user_ids):
                 return found

@@ -151,6 +151,9 @@ class SlackStandIn:
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self.base_url = ""
+        # Like Slack, users.list includes the app's own bot user, and Slackbot (not marked a bot).
+        self.add_users(bot_user_id, is_bot=True, first_name="Peer support")
+        self.add_users("USLACKBOT", first_name="Slackbot")
 
     async def start(self) -> str:
         """Serve on a random port of 127.0.0.1; returns the Web API base URL."""
@@ -186,8 +189,9 @@ class SlackStandIn:
         tz: str = "America/New_York",
         deleted: bool = False,
         first_name: str | None = None,
+        is_bot: bool = False,
     ) -> None:
-        """Put people in the workspace directory."""
+        """Put people (or, with ``is_bot``, apps) in the workspace directory."""
         for user_id in user_ids:
             first = first_name or "Person"
             self.users[user_id] = {
@@ -196,7 +200,7 @@ class SlackStandIn:
                 "real_name": f"{first} {user_id}",
                 "tz": tz,
                 "deleted": deleted,
-                "is_bot": False,
+                "is_bot": is_bot,
                 "profile": {
                     "first_name": first_name or "",
                     "real_name": f"{first} {user_id}",

@@ -85,6 +85,25 @@ async def test_people_are_looked_up_in_bulk_not_one_by_one(start_app) -> None:
     assert "900 check-ins scheduled for 450 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
 
 
+async def test_apps_in_the_channel_are_not_people_who_could_not_be_reached(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    rig.slack.add_users("UOTHERAPP", is_bot=True)
+    rig.slack.add_users("UGONE", deleted=True)
+    rig.slack.add_channel("CUNIT", *AFFECTED, "UOTHERAPP", "USLACKBOT", "UGONE")  # and this app
+    await open_incident(rig, incident_people=[], incident_channel="CUNIT")
+    summary = text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
+    assert "6 check-ins scheduled for 3 people" in summary and "1 could not be reached" in summary
+    await deliver_after(rig, timedelta(days=1))
+    sent_to = {c.channel for c in rig.slack.calls_of("chat.postMessage")}
+    assert sent_to >= set(AFFECTED) and not sent_to & {
+        "UOTHERAPP",
+        "USLACKBOT",
+        rig.slack.bot_user_id,
+        "UGONE",
+    }
+
+
 async def test_answers_update_in_place_and_are_counted_once(start_app) -> None:
     rig = await start_app(**CHECKIN_SETTINGS)
     rig.slack.add_users(*AFFECTED)
