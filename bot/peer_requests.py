@@ -128,6 +128,15 @@ DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class ClosedRequest:
+    """A close as stored, for what is sent after it (see :meth:`RequestService.announce_close`)."""
+
+    request: PeerRequest
+    offers: list[Offer]
+    supporter_id: str
+
+
+@dataclass(frozen=True)
 class RequestStatus:
     """What a requester may see of their own request."""
 
@@ -507,6 +516,16 @@ class RequestService:
 
     async def close(self, *, request_id: int, user_id: str, minutes: int, referral: Referral) -> None:
         """Close a held request after the contact, recording time spent and referral."""
+        closed = await self.record_close(
+            request_id=request_id, user_id=user_id, minutes=minutes, referral=referral
+        )
+        await self.announce_close(closed)
+
+    async def record_close(
+        self, *, request_id: int, user_id: str, minutes: int, referral: Referral
+    ) -> ClosedRequest:
+        """Write the close (no Slack call): done before the close modal is answered, so a modal
+        that closed means a close that is stored. :meth:`announce_close` does the rest."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             closed = await tx.requests.transition(
@@ -539,10 +558,17 @@ class RequestService:
                 now=now,
             )
         log.info("request %s closed", request_id)
-        await self._flush(_Outbox(redraw=offers, homes={user_id, request.requester_id}, coordinators=True))
-        await self._released(request_id, user_id, ConversationEnd.CLOSED)
+        return ClosedRequest(request=request, offers=offers, supporter_id=user_id)
+
+    async def announce_close(self, closed: ClosedRequest) -> None:
+        """After a stored close: redraw the held card, end the conversation, tell the requester."""
+        request, user_id = closed.request, closed.supporter_id
+        await self._flush(
+            _Outbox(redraw=closed.offers, homes={user_id, request.requester_id}, coordinators=True)
+        )
+        await self._released(request.id, user_id, ConversationEnd.CLOSED)
         # After the conversation's end (an anonymous requester sees it end first).
-        await self._send_notices(request_id)
+        await self._send_notices(request.id)
 
     async def held_by(self, *, supporter_id: str) -> list[PeerRequest]:
         """The requests a supporter holds now (theirs to see in full)."""

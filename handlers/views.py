@@ -6,19 +6,17 @@ from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.announcements import EventForm
 from bot.checkins import IncidentForm
 from bot.concerns import ConcernForm
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
-from bot.peer_requests import RequestForm
+from bot.peer_requests import ClosedRequest, RequestForm
 from bot.services import Services
 from bot.tracking import ContactForm
-from handlers.blocks.common import NEUTRAL_TEXT, section
 from handlers.blocks.concerns import CONTACT_ME
 from handlers.blocks.requests import ANONYMOUS_CHOICE, HEAVY, notice_modal
-from handlers.errors import SOMETHING_WENT_WRONG, user_message
+from handlers.errors import user_message
 from handlers.ids import Block, Callback
 from handlers.parsing import flatten_state
 from handlers.payloads import BadPayload, ConcernRef, ConversationRef, EventRef, RequestRef, decode
@@ -95,9 +93,7 @@ async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
     services.background.spawn(services.requests.start(request_id=request.id), name="start_request")
 
 
-async def on_close_submitted(
-    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
-) -> None:
+async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Close a held request with the minutes spent and the referral made."""
     user_id = body["user"]["id"]
     values = flatten_state(body["view"])
@@ -123,34 +119,30 @@ async def on_close_submitted(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
+    # Written before the modal is answered: a modal that closed is a close that is stored, even if
+    # the process dies right after. Storage refusing it keeps the modal open (the error handler).
+    try:
+        closed = await services.requests.record_close(
+            request_id=ref.request_id, user_id=user_id, minutes=minutes, referral=referral
+        )
+    except DomainError as error:  # lost a race since the check (a second copy of the modal, say)
+        await ack(response_action="errors", errors={Block.MINUTES: user_message(error)})
+        return
     await ack()
     services.background.spawn(
-        _close(services, client, ref.request_id, user_id, minutes, referral, follow_up_days, heavy),
+        _after_close(services, closed, follow_up_days, heavy),
         name="close_request",
     )
 
 
-async def _close(
+async def _after_close(
     services: Services,
-    client: AsyncWebClient,
-    request_id: int,
-    user_id: str,
-    minutes: int,
-    referral: Referral,
+    closed: ClosedRequest,
     follow_up_days: int,
     heavy: bool,
 ) -> None:
-    try:
-        await services.requests.close(
-            request_id=request_id, user_id=user_id, minutes=minutes, referral=referral
-        )
-    except DomainError:
-        raise  # checked before the ack; a race lost since then changes nothing
-    except Exception:
-        # The modal already closed: the supporter is told in a DM that nothing was saved.
-        blocks = [section(SOMETHING_WENT_WRONG).to_dict()]
-        await client.chat_postMessage(channel=user_id, text=NEUTRAL_TEXT, blocks=blocks)
-        raise
+    await services.requests.announce_close(closed)
+    request_id, user_id = closed.request.id, closed.supporter_id
     if heavy:
         await services.care.heavy(request_id=request_id, supporter_id=user_id)
     if follow_up_days:

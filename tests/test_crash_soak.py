@@ -86,9 +86,21 @@ class Office:
                 await asyncio.sleep(0.2)
 
     async def _ask(self, requester: str) -> None:
-        for _ in range(60):
+        # Only attempts that found a process count: how long a restart takes is the machine's
+        # (an import under load takes seconds), not the app's. A hang (no answer in 5 s) counts.
+        attempts = 0
+        while attempts < 60:
             trigger = self.driver.trigger()
-            answer = await self.call(self.driver.command(requester, trigger_id=trigger))
+            try:
+                answer = await asyncio.wait_for(self.driver.command(requester, trigger_id=trigger), 5)
+            except aiohttp.ClientError:  # killed, or not back yet: ask again in a moment
+                self.failed_calls += 1
+                await asyncio.sleep(0.2)
+                continue
+            except TimeoutError:
+                self.failed_calls += 1
+                answer = None
+            attempts += 1
             if answer is not None and "already have an open request" in answer.text:
                 self.already_open += 1
                 self.acknowledged.add(requester)
