@@ -992,6 +992,9 @@ class RequestService:
             case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
                 return await self._notifier.request_escalated(request.requester_id)
             case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
+                # Even a request's area and urgency are for coordinators only.
+                if not await self._roles.has_coordinator_role(message.recipient_id):
+                    raise DeliveryFailed("recipient is no longer a coordinator")
                 return await self._send_alert(message.recipient_id, request)
             case ScheduledKind.REQUEST_CLOSED if request.state == RequestState.CLOSED:
                 return await self._notifier.request_closed(

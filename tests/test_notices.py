@@ -580,6 +580,20 @@ async def test_an_unreachable_note_is_skipped_for_someone_no_longer_a_coordinato
     )
 
 
+async def test_an_escalation_alert_is_skipped_for_someone_no_longer_a_coordinator(rig: Rig) -> None:
+    assert (await rig.command(COORDINATOR, "coordinators add <@UCOORD3|c>")).status == 200
+    rig.slack.inject("chat.postMessage", REFUSED, match=to("UCOORD3"))
+    await ask(rig, "UREQ1")  # nobody on the roster: escalated
+
+    assert (await rig.command(COORDINATOR, "coordinators remove <@UCOORD3|c>")).status == 200
+    await deliver_after(rig, timedelta(hours=1))
+
+    assert told(rig, "UCOORD3", ALERT) == 0 and told(rig, COORDINATOR, ALERT) == 1
+    assert ("UCOORD3", "skipped", "recipient is no longer a coordinator") in await states(
+        rig, "escalation_alert"
+    )
+
+
 # Being set away or found unreachable again later is told again, once each time.
 
 
