@@ -51,8 +51,10 @@ from storage.schedule_repository import NewScheduled
 
 log = logging.getLogger(__name__)
 
-# An incident still preparing this long after it was logged failed its lookups: the sweep retries it.
+# An incident still preparing this long after it was logged failed its lookups: the sweep retries it,
+# waiting twice as long after each failure (up to RETRY_AT_MOST), so an outage costs few lookups.
 STALLED_AFTER = timedelta(minutes=2)
+RETRY_AT_MOST = timedelta(hours=1)
 # Scheduled rows stored per write transaction when an incident is prepared.
 ROWS_PER_TRANSACTION = 900
 
@@ -137,6 +139,9 @@ class CheckinService:
         self._requests = requests
         self._policy = policy
         self._windows: dict[str, ServiceHours] = {}
+        # Per incident whose preparation failed: when to try again, and the pause after that.
+        # In memory: it only spaces out retries (the database decides who prepares).
+        self._backoff: dict[int, tuple[datetime, timedelta]] = {}
         deliveries.register(
             [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
         )
@@ -433,15 +438,26 @@ class CheckinService:
         Preparing is idempotent (rows carry dedupe keys; the incident is claimed once), so a
         retry racing the first attempt schedules nothing twice.
         """
-        cutoff = self._clock.now() - older_than
+        now = self._clock.now()
         async with self._db.read() as tx:
             preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
         for incident in preparing:
-            if incident.created_at <= cutoff:
-                try:
-                    await self.prepare(incident_id=incident.id)
-                except Exception as exc:  # noqa: BLE001 - the next sweep tries again
-                    log.warning("incident %s: preparing failed again: %s", incident.id, type(exc).__name__)
+            not_before, pause = self._backoff.get(incident.id, (incident.created_at + older_than, older_than))
+            if now < not_before:
+                continue
+            try:
+                await self.prepare(incident_id=incident.id)
+            except Exception as exc:  # noqa: BLE001 - a later sweep tries again
+                pause = min(max(pause, STALLED_AFTER) * 2, RETRY_AT_MOST)
+                self._backoff[incident.id] = (now + pause, pause)
+                log.warning(
+                    "incident %s: preparing failed again (%s); next try in %s",
+                    incident.id,
+                    type(exc).__name__,
+                    pause,
+                )
+            else:
+                self._backoff.pop(incident.id, None)
 
     # Internals
 

@@ -373,3 +373,29 @@ async def test_an_incident_whose_lookups_failed_is_prepared_by_a_later_sweep(sta
     assert "6 check-ins scheduled for 3 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
     await deliver_after(rig, timedelta(days=1))
     assert all(len(checkins_to(rig, u)) == 1 for u in AFFECTED)
+
+
+async def test_a_long_directory_outage_is_retried_less_and_less_often(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    # An error Slack answers at once (a 5xx would also be retried by the client, in real time).
+    outage = Fault(status=200, error="fatal_error", retry_after=None)
+    rig.slack.inject("users.list", *[outage] * 1000)
+    await open_incident(rig)
+    attempts = [len(rig.slack.calls_of("users.list"))]  # each attempt: one call and the client's retries
+
+    for _ in range(60):  # an hour of sweeps, one a minute
+        rig.clock.advance(timedelta(minutes=1))
+        await rig.app.sweep()
+        attempts.append(len(rig.slack.calls_of("users.list")))
+    per_attempt = attempts[0]
+    tried_at = [minute for minute in range(1, 61) if attempts[minute] > attempts[minute - 1]]
+    # After 2 minutes, then 4, 8, 16 and 32 minutes after each failure: not every minute.
+    assert tried_at == [2, 6, 14, 30], tried_at
+    assert attempts[-1] == per_attempt * 5
+
+    rig.slack.faults["users.list"].clear()  # Slack is back
+    rig.clock.advance(timedelta(hours=1))
+    await rig.app.sweep()
+    await rig.settle()
+    assert "6 check-ins scheduled for 3 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
