@@ -64,6 +64,9 @@ from storage.schedule_repository import NewScheduled
 
 log = logging.getLogger(__name__)
 
+# A card redrawn this many times in a row because its state kept changing is left to the next.
+REDRAWS_AT_MOST = 3
+
 # "As soon as possible" goes to this many supporters at once; the first Accept wins.
 ASAP_FANOUT = 3
 # Offers let expire in a row before a supporter is set to away.
@@ -886,14 +889,29 @@ class RequestService:
             await self._quietly(self._notifier.update_offer(clicked, card), "update_offer", offer.request_id)
 
     async def _redraw(self, offer_id: int) -> None:
+        """Draw the offer's card as it stands, and again if it changed meanwhile.
+
+        Two redraws of one card race (an accept's and a withdrawal's, on two tasks or two
+        instances): whichever reaches Slack last wins, even with an older state. Reading the
+        state again after each update, the last one to land always draws the newest state, so
+        a card never keeps showing who asked after the request was withdrawn.
+        """
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.channel_id is None or offer.message_ts is None:
             return
-        card = await self._card(offer_id)
-        if card is not None:
-            ref = MessageRef(channel_id=offer.channel_id, ts=offer.message_ts)
-            await self._quietly(self._notifier.update_offer(ref, card), "update_offer", offer.request_id)
+        ref = MessageRef(channel_id=offer.channel_id, ts=offer.message_ts)
+        drawn: OfferCard | None = None
+        for _ in range(REDRAWS_AT_MOST):
+            card = await self._card(offer_id)
+            if card is None or card == drawn:
+                return
+            try:
+                await self._notifier.update_offer(ref, card)
+            except Exception as exc:  # noqa: BLE001 - a redraw is healed at start; never fails the action
+                log.warning("update_offer for request %s failed: %s", offer.request_id, type(exc).__name__)
+                return
+            drawn = card
 
     async def _card(self, offer_id: int) -> OfferCard | None:
         """The offer as its supporter may see it now: identity only while they hold it.

@@ -126,3 +126,27 @@ async def test_stale_click_after_expiry_is_told_and_changes_nothing(rig: Rig) ->
 
 def _form(body: bytes) -> dict[str, list[str]]:
     return parse_qs(body.decode())
+
+
+async def test_an_accepts_redraw_reaching_slack_after_the_withdrawals_is_drawn_again(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")
+    await ask(rig, "UREQ1", note="a note only the holder may read")
+    offer = only_open_offer(rig, "USUP1")
+
+    def holding(params: dict) -> bool:
+        return "supporting a colleague" in json.dumps(params.get("blocks"))
+
+    # Slack is slow to take the accept's redraw; meanwhile the colleague withdraws, and that
+    # redraw lands first.
+    rig.slack.hold("chat.update", holding)
+    await rig.click("USUP1", offer, "offer_accept")
+    await rig.slack.wait_for(lambda: [c for c in rig.slack.calls_of("chat.update") if holding(c.params)])
+    await rig.command("UREQ1", "cancel")
+    await rig.slack.wait_for(
+        lambda: "withdrawn" in text_of(rig.slack.message(offer.channel, offer.ts).blocks)
+    )
+    rig.slack.release("chat.update")
+    await rig.settle()
+
+    final = text_of(rig.slack.message(offer.channel, offer.ts).blocks)
+    assert "withdrawn" in final and "<@UREQ1>" not in final and "a note only" not in final
