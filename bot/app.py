@@ -263,6 +263,7 @@ class PeerSupportApp:
             hours=hours,
             min_count=settings.peer_min_count,
             retention=timedelta(days=settings.peer_retention_days),
+            notifier=notifier,
         )
         relay = RelayService(
             db=db,

@@ -309,6 +309,14 @@ class AnnouncementNotifier(Protocol):
         ...
 
 
+class RetentionNotifier(Protocol):
+    """What the retention purge changes in Slack once it forgets something."""
+
+    async def forget_concern_alert(self, ref: MessageRef) -> None:
+        """Redraw a coordinator's copy of a concern without who or what, once it is forgotten."""
+        ...
+
+
 class ConcernNotifier(Protocol):
     """Sends the messages of a concern raised about a colleague; never to that colleague."""
 

@@ -13,11 +13,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot.background import quietly
 from bot.choices import choice
 from bot.concerns import TOPIC as CONCERN_TOPIC
 from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster
 from bot.periods import Period, parse_period
-from bot.ports import Clock
+from bot.ports import Clock, RetentionNotifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.suppression import Breakdown, Cell, breakdown, single
@@ -96,8 +97,10 @@ class TrackingService:
         hours: ServiceHours,
         min_count: int,
         retention: timedelta,
+        notifier: RetentionNotifier,
     ) -> None:
         self._db = db
+        self._notifier = notifier
         self._clock = clock
         self._roles = roles
         self._hours = hours
@@ -239,14 +242,20 @@ class TrackingService:
         cutoff = now - self._retention
         async with self._db.transaction() as tx:
             purged = await tx.tracking.purge_requests(ended_before=cutoff, now=now)
-            concerns = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
+            alerts = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
             rsvps = await tx.announcements.purge_rsvps(ended_before=cutoff)
-        if purged or concerns or rsvps:
+        if purged or alerts or rsvps:
             # secure_delete zeroes freed space in the file; the checkpoint removes the WAL's copies.
             await self._db.checkpoint()
             log.info(
-                "retention: purged %d request(s), %d concern(s), %d RSVP(s)", len(purged), concerns, rsvps
+                "retention: purged %d request(s), concerns alerted in %d DM(s), %d RSVP(s)",
+                len(purged),
+                len(alerts),
+                rsvps,
             )
+        # The coordinators' copies of a forgotten concern keep no name or note either.
+        for ref in alerts:
+            await quietly(self._notifier.forget_concern_alert(ref), "forget_concern_alert")
         return len(purged)
 
     def _instants(self, period: Period) -> tuple[datetime, datetime]:

@@ -188,6 +188,10 @@ class SlackNotifier:
         """Redraw a coordinator's copy of a concern."""
         await self._update(ref, cb.concern_alert(concern))
 
+    async def forget_concern_alert(self, ref: MessageRef) -> None:
+        """Redraw a coordinator's copy of a concern that was forgotten: no name, no note."""
+        await self._update(ref, cb.forgotten_concern_alert())
+
     async def concern_thanks(self, raiser_id: str) -> None:
         """Thank the person who raised a concern."""
         await self._post(raiser_id, cb.concern_thanks(resources=self._resources))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from storage.models import Concern, ConcernState
+from storage.models import Concern, ConcernState, MessageRef
 from storage.sql import Connection
 from storage.timefmt import from_db, to_db
 
@@ -53,18 +53,23 @@ class ConcernRepository:
         row = await cur.fetchone()
         return 0 if row is None else int(row["n"])
 
-    async def purge_handled(self, *, handled_before: datetime, copies_topic: str) -> int:
+    async def purge_handled(self, *, handled_before: datetime, copies_topic: str) -> list[MessageRef]:
         """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
-        landed; returns how many. Open concerns stay: they are still someone's work."""
+        landed; returns those places (to redraw without the details). Open concerns stay: they
+        are still someone's work."""
         handled = "state != ? AND handled_at <= ?"
         params = (ConcernState.OPEN, to_db(handled_before))
-        await self._conn.execute(
-            "DELETE FROM coordinator_copies WHERE topic = ?"  # noqa: S608 - fixed fragments only
-            f" AND topic_id IN (SELECT id FROM concerns WHERE {handled})",
+        copies = (
+            f"coordinator_copies WHERE topic = ? AND topic_id IN (SELECT id FROM concerns WHERE {handled})"
+        )
+        cur = await self._conn.execute(
+            f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",  # noqa: S608
             (copies_topic, *params),
         )
-        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {handled}", params)  # noqa: S608
-        return cur.rowcount
+        refs = [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
+        await self._conn.execute(f"DELETE FROM {copies}", (copies_topic, *params))  # noqa: S608
+        await self._conn.execute(f"DELETE FROM concerns WHERE {handled}", params)  # noqa: S608
+        return refs
 
 
 def _concern(row: Mapping[str, Any]) -> Concern:

@@ -144,7 +144,8 @@ async def test_a_concern_is_forgotten_once_handled_and_past_the_retention_period
     rig = await start_app(peer_retention_days=30)
     await raise_concern(rig, concern_contact_me=["contact_me"])
     await raise_concern(rig, subject="USUBJ2")  # nobody acts on this one
-    [mine, _] = [a for a in alerts(rig, COORDINATOR)]
+    sent = {c: alerts(rig, c) for c in (COORDINATOR, OTHER_COORDINATOR)}
+    [mine, _] = sent[COORDINATOR]
     await rig.click(COORDINATOR, mine, "concern_take")
     await rig.settle()
 
@@ -157,6 +158,12 @@ async def test_a_concern_is_forgotten_once_handled_and_past_the_retention_period
     # The one still waiting for a coordinator stays; the handled one, and where its alerts landed, go.
     assert await _concern_rows(rig) == [("USUBJ2", None, NOTE)]
     assert await _copies_of_concerns(rig) == 2  # the open concern's two alerts
+    # The coordinators' copies of the forgotten one no longer say who or what; the other's do.
+    for coordinator in (COORDINATOR, OTHER_COORDINATOR):
+        forgotten, waiting = [rig.slack.message(m.channel, m.ts) for m in sent[coordinator]]
+        assert f"<@{SUBJECT}>" not in text_of(forgotten.blocks) and NOTE not in text_of(forgotten.blocks)
+        assert "removed after the retention period" in text_of(forgotten.blocks)
+        assert "<@USUBJ2>" in text_of(waiting.blocks)
     home = await open_home(rig, COORDINATOR)
     assert "nobody has taken yet:* 1" in home
     # The audit log still says a coordinator took concern #1, and nothing about it.

@@ -21,7 +21,7 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.tracking import TrackingService
 from storage.db import Database
-from storage.models import Area, ContactChannel, Referral
+from storage.models import Area, ContactChannel, MessageRef, Referral
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 COORDINATOR = "UCOORD1"
@@ -67,6 +67,13 @@ async def seed(path: Path, contacts: int, rng: random.Random) -> None:
         conn.close()
 
 
+class _NoRetentionMessages:
+    """The statistics never purge: nothing to redraw."""
+
+    async def forget_concern_alert(self, ref: MessageRef) -> None:
+        raise AssertionError("the statistics benchmark does not purge")
+
+
 async def time_stats(path: Path, period: str, repeats: int) -> dict[str, float]:
     """Milliseconds for ``TrackingService.stats`` on a period, ``repeats`` times."""
     db = await Database.open(f"sqlite:///{path}")
@@ -79,6 +86,7 @@ async def time_stats(path: Path, period: str, repeats: int) -> dict[str, float]:
             hours=ServiceHours.parse("any", "UTC"),
             min_count=3,
             retention=timedelta(days=30),
+            notifier=_NoRetentionMessages(),
         )
         times = []
         for _ in range(repeats):

@@ -108,6 +108,18 @@ def concern_alert(concern: Concern) -> list[dict]:
     return [b.to_dict() for b in blocks]
 
 
+def forgotten_concern_alert() -> list[dict]:
+    """A coordinator's copy of a concern once the retention period has passed: nothing left in it."""
+    blocks: list[Block] = [
+        header("A concern about a colleague"),
+        section(
+            "A coordinator acted on this concern. Who it was about and the note were removed after"
+            " the retention period, here and in the app."
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
 def concern_thanks(*, resources: Sequence[str]) -> list[dict]:
     """The person who raised a concern is thanked."""
     blocks: list[Block] = [
