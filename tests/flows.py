@@ -73,6 +73,14 @@ async def accept(rig: Rig, supporter: str) -> Message:
     return rig.slack.message(offer.channel, offer.ts)
 
 
+async def open_close_modal(rig: Rig, supporter: str) -> dict[str, Any]:
+    """The supporter accepts their open offer and presses Close on it; returns the close modal."""
+    held = await accept(rig, supporter)
+    await rig.click(supporter, held, "request_close")
+    await rig.settle()
+    return rig.last_view("peer_request_close")
+
+
 async def pass_offer(rig: Rig, supporter: str) -> Message:
     """The supporter clicks Pass on their open offer."""
     offer = only_open_offer(rig, supporter)

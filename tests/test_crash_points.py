@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any
 
-from tests.flows import add_supporters, ask, only_open_offer
+from tests.flows import add_supporters, ask, only_open_offer, open_close_modal
 from tests.rig import has_button, text_of
 
 
@@ -33,12 +33,7 @@ async def test_a_close_the_modal_acknowledged_is_stored_even_if_the_process_dies
     rig = await start_app()
     await add_supporters(rig, "USUP1")
     await ask(rig, "UREQ1")
-    offer = only_open_offer(rig, "USUP1")
-    await rig.click("USUP1", offer, "offer_accept")
-    await rig.settle()
-    await rig.click("USUP1", rig.slack.message(offer.channel, offer.ts), "request_close")
-    await rig.settle()
-    close_modal = rig.last_view("peer_request_close")
+    close_modal = await open_close_modal(rig, "USUP1")
     # The process dies the moment it has answered Slack: nothing handed to the background runs.
     rig.app.background.spawn = _dies_at_the_ack  # type: ignore[method-assign]
 

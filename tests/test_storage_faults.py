@@ -23,7 +23,7 @@ from handlers.errors import SOMETHING_WENT_WRONG
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, SlackDriver
 from tests.conftest import sqlite_only
-from tests.flows import COORDINATOR, add_supporters, ask, only_open_offer
+from tests.flows import COORDINATOR, add_supporters, ask, only_open_offer, open_close_modal
 from tests.processes import BotProcess
 from tests.rig import Rig
 from tests.world import snapshot
@@ -81,12 +81,7 @@ async def test_closing_a_request_when_the_database_refuses_keeps_the_modal_open_
 ) -> None:
     await add_supporters(rig, "USUP1")
     await ask(rig, "UREQ1")
-    offer = only_open_offer(rig, "USUP1")
-    await rig.click("USUP1", offer, "offer_accept")
-    await rig.settle()
-    await rig.click("USUP1", rig.slack.message(offer.channel, offer.ts), "request_close")
-    await rig.settle()
-    close_modal = rig.last_view("peer_request_close")
+    close_modal = await open_close_modal(rig, "USUP1")
 
     await read_only(rig, True)
     # The close is written before the modal is answered: it stays open with the words.
