@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from bench.guard import refusal_reasons
 from bench.stats import percentile
+from tests.conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +22,7 @@ def positive(value: object) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="the benchmark makes its own SQLite files: once, in the SQLite pass")
 def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
