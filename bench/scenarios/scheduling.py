@@ -484,7 +484,8 @@ def sections(bench: Bench, runs: list[RunFigures]) -> list[Section]:
     timing.notes += [
         "The coordinator names a channel holding all the affected (the modal's other way to pick people);"
         f" the app pages through conversations.members and users.list ({people + 1:,} people in the"
-        " workspace), stores the check-ins in chunks of short transactions, then DMs the coordinator a summary."
+        " workspace), stores the check-ins in chunks of short transactions, then DMs the coordinator"
+        " a summary."
         " 'Stored': the bench polls the database file read-only every 2 ms for the first check-in row.",
         "Restart: the app is stopped (SIGTERM) after the first check-ins went out; with it down, every"
         " second check-in is moved to fall due a minute earlier, as after an outage; then the app is"
