@@ -20,8 +20,13 @@ from demo.run import run_demo
 from demo.script import INCIDENT, MARCUS_NOTE, NOOR_NOTE, PRIYA_NOTE, SCRIPT, Step
 from demo.transcript import Ask, Person, Seen, StepRecord, summary_lines
 from handlers.blocks.requests import request_modal
+from tests.conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[1]
+# The demo keeps its office in a SQLite file of its own whatever the test database: it runs once.
+pytestmark = pytest.mark.skipif(
+    ON_POSTGRES, reason="the demo runs on its own database: once, in the SQLite pass"
+)
 STEP = re.compile(r"^Step (\d+) — (.+)$")
 PERSON = re.compile(r"^── What (\w+) \((\w+)\) sees ──$")
 
