@@ -240,22 +240,22 @@ class TrackingService:
         Returns how many requests were purged."""
         now = self._clock.now()
         cutoff = now - self._retention
+        # The coordinators' copies of a concern about to be forgotten keep no name or note either:
+        # redrawn first, so a stop before the purge leaves them to be redrawn by the next one.
+        async with self._db.read() as tx:
+            alerts = await tx.concerns.handled_alerts(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
+        for ref in alerts:
+            await quietly(self._notifier.forget_concern_alert(ref), "forget_concern_alert")
         async with self._db.transaction() as tx:
             purged = await tx.tracking.purge_requests(ended_before=cutoff, now=now)
-            alerts = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
+            concerns = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
             rsvps = await tx.announcements.purge_rsvps(ended_before=cutoff)
-        if purged or alerts or rsvps:
+        if purged or concerns or rsvps:
             # secure_delete zeroes freed space in the file; the checkpoint removes the WAL's copies.
             await self._db.checkpoint()
             log.info(
-                "retention: purged %d request(s), concerns alerted in %d DM(s), %d RSVP(s)",
-                len(purged),
-                len(alerts),
-                rsvps,
+                "retention: purged %d request(s), %d concern(s), %d RSVP(s)", len(purged), concerns, rsvps
             )
-        # The coordinators' copies of a forgotten concern keep no name or note either.
-        for ref in alerts:
-            await quietly(self._notifier.forget_concern_alert(ref), "forget_concern_alert")
         return len(purged)
 
     def _instants(self, period: Period) -> tuple[datetime, datetime]:

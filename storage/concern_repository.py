@@ -53,23 +53,31 @@ class ConcernRepository:
         row = await cur.fetchone()
         return 0 if row is None else int(row["n"])
 
-    async def purge_handled(self, *, handled_before: datetime, copies_topic: str) -> list[MessageRef]:
-        """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
-        landed; returns those places (to redraw without the details). Open concerns stay: they
-        are still someone's work."""
-        handled = "state != ? AND handled_at <= ?"
-        params = (ConcernState.OPEN, to_db(handled_before))
-        copies = (
-            f"coordinator_copies WHERE topic = ? AND topic_id IN (SELECT id FROM concerns WHERE {handled})"
-        )
+    async def handled_alerts(self, *, handled_before: datetime, copies_topic: str) -> list[MessageRef]:
+        """Where the alerts of concerns a coordinator acted on before ``handled_before`` landed."""
+        copies, params = _handled_copies(handled_before, copies_topic)
         cur = await self._conn.execute(
             f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",  # noqa: S608
-            (copies_topic, *params),
+            params,
         )
-        refs = [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
-        await self._conn.execute(f"DELETE FROM {copies}", (copies_topic, *params))  # noqa: S608
-        await self._conn.execute(f"DELETE FROM concerns WHERE {handled}", params)  # noqa: S608
-        return refs
+        return [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
+
+    async def purge_handled(self, *, handled_before: datetime, copies_topic: str) -> int:
+        """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
+        landed; returns how many. Open concerns stay: they are still someone's work."""
+        copies, params = _handled_copies(handled_before, copies_topic)
+        await self._conn.execute(f"DELETE FROM {copies}", params)  # noqa: S608
+        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {_HANDLED}", params[1:])  # noqa: S608
+        return cur.rowcount
+
+
+_HANDLED = "state != ? AND handled_at <= ?"
+
+
+def _handled_copies(handled_before: datetime, topic: str) -> tuple[str, tuple[Any, ...]]:
+    """The coordinator copies of concerns handled before a time: the clause and its parameters."""
+    clause = f"coordinator_copies WHERE topic = ? AND topic_id IN (SELECT id FROM concerns WHERE {_HANDLED})"
+    return clause, (topic, ConcernState.OPEN, to_db(handled_before))
 
 
 def _concern(row: Mapping[str, Any]) -> Concern:
