@@ -407,6 +407,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE announcements ADD COLUMN purged_going INTEGER
         """,
     ),
+    (
+        "0016_published_quarters",
+        """
+        -- Statistics count each thing in the quarter it happened in the app (a contact when it was
+        -- recorded, an acceptance when it was accepted), so a published quarter never changes later.
+        ALTER TABLE contact_areas ADD COLUMN recorded_at TEXT;
+        UPDATE contact_areas SET recorded_at =
+            (SELECT c.recorded_at FROM contacts c WHERE c.id = contact_areas.contact_id);
+        CREATE INDEX contact_areas_recorded ON contact_areas (recorded_at, area);
+        CREATE INDEX contacts_recorded ON contacts (recorded_at, referral, channel, supporter_id, minutes)
+        """,
+    ),
 ]
 
 

@@ -50,16 +50,19 @@ async def seed(path: Path, contacts: int, rng: random.Random) -> None:
                     f"{day.isoformat()}T12:00:00.000000+00:00",
                 )
             )
-            area_rows.append((n, rng.choice(areas).value, day.isoformat()))
+            recorded = f"{day.isoformat()}T12:00:00.000000+00:00"
+            area_rows.append((n, rng.choice(areas).value, day.isoformat(), recorded))
             if n % 7 == 0:  # some contacts are about two areas
-                area_rows.append((n, rng.choice(areas).value, day.isoformat()))
+                area_rows.append((n, rng.choice(areas).value, day.isoformat(), recorded))
         conn.executemany(
             "INSERT INTO contacts (id, occurred_on, minutes, channel, referral, supporter_id, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)", area_rows
+            "INSERT OR IGNORE INTO contact_areas (contact_id, area, occurred_on, recorded_at)"
+            " VALUES (?, ?, ?, ?)",
+            area_rows,
         )
         conn.execute("ANALYZE")
         conn.commit()
