@@ -83,6 +83,32 @@ class StatsReport:
         return self.publication.period
 
 
+@dataclass(frozen=True)
+class AreasByQuarter:
+    """Contacts per closed quarter and area, as published (for the export)."""
+
+    publication: Publication
+    min_count: int
+    areas: list[Area]
+    rows: dict[str, Breakdown]  # by quarter label, in order
+
+    @property
+    def period(self) -> Period:
+        """The dates the export covers."""
+        return self.publication.period
+
+
+@dataclass(frozen=True)
+class RequestGlance:
+    """Open requests as a coordinator's Home shows them: as they stood at the start of the day,
+    small counts hidden, so the Home does not move when someone asks."""
+
+    as_of: datetime
+    waiting: Cell
+    escalated: Cell
+    held: Cell
+
+
 class TrackingService:
     """Contacts, statistics, exports, the audit log and the retention purge."""
 
@@ -208,6 +234,20 @@ class TrackingService:
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
+        )
+
+    async def request_glance(self) -> RequestGlance:
+        """Open requests at the start of today (program time zone), suppressed."""
+        today = self._hours.today(self._clock.now())
+        as_of, _ = self._instants(today, today)
+        async with self._db.read() as tx:
+            counts = await tx.requests.open_as_of(as_of)
+        k = self._k
+        return RequestGlance(
+            as_of=as_of,
+            waiting=single(counts.waiting, k),
+            escalated=single(counts.escalated, k),
+            held=single(counts.held, k),
         )
 
     async def your_minutes(self, supporter_id: str) -> int:
