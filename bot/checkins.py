@@ -160,7 +160,7 @@ class CheckinService:
             raise InvalidForm(errors)
         assert kind is not None and name is not None and occurred_on is not None and plan is not None
         async with self._db.transaction() as tx:
-            incident_id = await tx.schedule.create_incident(
+            incident_id = await tx.incidents.create_incident(
                 kind=kind,
                 name=name,
                 occurred_on=occurred_on,
@@ -184,8 +184,8 @@ class CheckinService:
     async def prepare(self, *, incident_id: int) -> None:
         """Resolve who is affected, look up their time zones in bulk, and schedule every check-in."""
         async with self._db.read() as tx:
-            incident = await tx.schedule.get_incident(incident_id)
-            members = set(await tx.schedule.members(incident_id)) if incident else set()
+            incident = await tx.incidents.get_incident(incident_id)
+            members = set(await tx.incidents.members(incident_id)) if incident else set()
         if incident is None or incident.state != IncidentState.PREPARING:
             return
         if incident.channel_id:
@@ -262,13 +262,13 @@ class CheckinService:
                 await tx.schedule.schedule(chunk)
             chunk = []
         async with self._db.transaction() as tx:
-            ready = await tx.schedule.set_incident_state(
+            ready = await tx.incidents.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
             if ready:
-                await tx.schedule.add_members(incident.id, members)
+                await tx.incidents.add_members(incident.id, members)
             else:
-                current = await tx.schedule.get_incident(incident.id)
+                current = await tx.incidents.get_incident(incident.id)
                 if current is not None and current.state == IncidentState.CLOSED:
                     # Closed while this preparer was storing rows: nothing of it may go out.
                     await tx.schedule.cancel_due(incident_id=incident.id)
@@ -305,8 +305,8 @@ class CheckinService:
             card = FollowUpCard(request_id=message.request_id or 0, requester_id=requester)
             return await self._notifier.send_follow_up(message.recipient_id, card)
         async with self._db.read() as tx:
-            incident = await tx.schedule.get_incident(message.incident_id or 0)
-            people = await tx.schedule.member_count(message.incident_id or 0)
+            incident = await tx.incidents.get_incident(message.incident_id or 0)
+            people = await tx.incidents.member_count(message.incident_id or 0)
         if incident is None:
             raise DeliveryFailed("incident gone")
         if message.kind == ScheduledKind.DEBRIEF_INVITE:
@@ -349,11 +349,11 @@ class CheckinService:
             ):
                 raise AlreadyAnswered()
             assert message.incident_id is not None
-            await tx.schedule.count_answer(message.incident_id, answer)
+            await tx.incidents.count_answer(message.incident_id, answer)
             if answer == CheckinAnswer.STOP:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
-            incident = await tx.schedule.get_incident(message.incident_id)
-            people = await tx.schedule.member_count(message.incident_id)
+            incident = await tx.incidents.get_incident(message.incident_id)
+            people = await tx.incidents.member_count(message.incident_id)
         assert incident is not None
         log.info("check-in %s answered", message.id)
         request_made = None
@@ -382,11 +382,11 @@ class CheckinService:
         """Open incidents with their progress, as counts."""
         await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.read() as tx:
-            incidents = await tx.schedule.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
+            incidents = await tx.incidents.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
             return [
                 IncidentProgress(
                     incident=i,
-                    people=await tx.schedule.member_count(i.id),
+                    people=await tx.incidents.member_count(i.id),
                     counts=await tx.schedule.progress(i.id),
                 )
                 for i in incidents
@@ -397,9 +397,9 @@ class CheckinService:
         await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            closed = await tx.schedule.set_incident_state(
+            closed = await tx.incidents.set_incident_state(
                 incident_id, IncidentState.CLOSED, only_from=IncidentState.OPEN, now=now
-            ) or await tx.schedule.set_incident_state(
+            ) or await tx.incidents.set_incident_state(
                 incident_id, IncidentState.CLOSED, only_from=IncidentState.PREPARING, now=now
             )
             if not closed:
@@ -463,7 +463,7 @@ class CheckinService:
         """
         now = self._clock.now()
         async with self._db.read() as tx:
-            preparing = await tx.schedule.incidents_in([IncidentState.PREPARING])
+            preparing = await tx.incidents.incidents_in([IncidentState.PREPARING])
         for incident in preparing:
             not_before, pause = self._backoff.get(incident.id, (incident.created_at + older_than, older_than))
             if now < not_before:

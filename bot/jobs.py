@@ -9,8 +9,9 @@ time, so check-ins go out on the minute rather than at the next interval.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -100,7 +101,7 @@ class Jobs:
     async def _tick_deliveries(self) -> None:
         self._start_once(DELIVERY_JOB_ID, self.run_deliveries)
 
-    def _start_once(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+    def _start_once(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if name in self._running:
             return  # the previous run is still going; it will pick up whatever is due
         self._running.add(name)

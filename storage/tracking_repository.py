@@ -99,7 +99,7 @@ class TrackingRepository:
         return [
             AuditEntry(
                 id=row["id"],
-                at=from_db(row["at"]),  # type: ignore[arg-type]
+                at=from_db(row["at"]),
                 actor_id=row["actor_id"],
                 action=row["action"],
                 detail=row["detail"],
