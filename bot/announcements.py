@@ -58,7 +58,7 @@ class EventPolicy:
     """Event settings."""
 
     tz: ZoneInfo  # the program's time zone: dates and times in the modal are read in it
-    reminder_leads: list[timedelta]  # PEER_EVENT_REMINDERS, longest first
+    reminder_leads: tuple[timedelta, ...]  # PEER_EVENT_REMINDERS, longest first
 
 
 @dataclass(frozen=True)

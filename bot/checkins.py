@@ -8,6 +8,7 @@ so each check-in goes out once even with two app instances on one database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,8 +73,8 @@ _TALK_AREA = {
 class CheckinPolicy:
     """Check-in settings."""
 
-    plans: dict[IncidentKind, list[timedelta]]
-    window: str  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
+    plans: Mapping[IncidentKind, tuple[timedelta, ...]]
+    window: ServiceHours  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
     program_tz: ZoneInfo
 
 
@@ -148,7 +149,7 @@ class CheckinService:
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
-        return self._policy.plans[kind]
+        return list(self._policy.plans[kind])
 
     # Registering an incident
 
@@ -489,9 +490,9 @@ class CheckinService:
         window = self._windows.get(key)
         if window is None:
             try:
-                window = ServiceHours.parse(self._policy.window, key)
+                window = self._policy.window.in_zone(ZoneInfo(key))
             except (ZoneInfoNotFoundError, ValueError):
-                window = ServiceHours.parse(self._policy.window, self._policy.program_tz.key)
+                window = self._policy.window.in_zone(self._policy.program_tz)
             self._windows[key] = window
         return window
 
