@@ -72,3 +72,34 @@ def test_the_import_rule_would_catch_a_violation(tmp_path: Path) -> None:
         "from slack_sdk.web.async_client import AsyncWebClient\nimport storage.db\n", encoding="utf-8"
     )
     assert {"slack_sdk.web.async_client", "storage.db"} <= imports_of(sneaky)
+
+
+INCIDENT_WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+incident(?:s|_members)\b")
+
+
+@pytest.mark.parametrize("path", modules("storage"), ids=rel)
+def test_incidents_are_written_only_by_their_repository(path: Path) -> None:
+    if rel(path) in {"storage/incident_repository.py", "storage/migrations.py"}:
+        return
+    assert not INCIDENT_WRITES.search(path.read_text(encoding="utf-8")), f"{rel(path)} writes incidents"
+
+
+def test_the_unit_of_work_is_typed_repository_by_repository() -> None:
+    import inspect
+    import typing
+
+    from storage.db import Database
+    from storage.unit_of_work import Tx
+
+    # Abstract, so a backend missing a unit of work fails at construction, not at first use.
+    assert inspect.isabstract(Database)
+    for name in ("transaction", "read"):
+        assert "Tx" in str(inspect.signature(getattr(Database, name)).return_annotation)
+    hints = typing.get_type_hints(Tx)
+    assert typing.Any not in hints.values()
+    assert all(hint.__module__.startswith("storage.") for name, hint in hints.items() if name != "conn")
+
+
+def test_the_incident_write_rule_would_catch_a_write() -> None:
+    assert INCIDENT_WRITES.search('"UPDATE incidents SET state = ? WHERE id = ?"')
+    assert not INCIDENT_WRITES.search('"SELECT * FROM scheduled_messages JOIN incidents i"')
