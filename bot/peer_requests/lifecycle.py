@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.choices import choice
 from bot.errors import AlreadyHasOpenRequest, InconsistentRecords, InvalidForm, NoOpenRequest, NotHeldByYou
-from bot.peer_requests import notices
+from bot.peer_requests.notices import record_notice
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import RequestPolicy
 from bot.ports import Clock, HomeRefresh
@@ -145,7 +145,7 @@ class Lifecycle:
                 incident_id=form.incident_id,
                 anonymous=form.anonymous,
             )
-            await notices.record(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
+            await record_notice(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
         log.info("request %s created", request.id)
         self._homes.changed(requester_id, coordinators=True)
         return request
@@ -185,9 +185,7 @@ class Lifecycle:
                 )
             if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
                 # The holder is told; anyone with an open offer only sees it redrawn as withdrawn.
-                await notices.record(
-                    tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now
-                )
+                await record_notice(tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now)
         log.info("request %s cancelled", request.id)
         resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
         homes = {requester_id, request.assignee_id}
@@ -239,7 +237,7 @@ class Lifecycle:
             if request is None:
                 raise InconsistentRecords(f"request {request_id} closed but not found")
             if request.requester_id is not None:
-                await notices.record(tx, ScheduledKind.REQUEST_CLOSED, request.requester_id, request.id, now)
+                await record_notice(tx, ScheduledKind.REQUEST_CLOSED, request.requester_id, request.id, now)
             # The anonymous trace the program keeps: no requester, no request id.
             await tx.tracking.add_contact(
                 occurred_on=self._hours.today(now),

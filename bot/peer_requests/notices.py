@@ -32,7 +32,7 @@ from storage.models import (
 from storage.schedule_repository import NewScheduled
 
 
-async def record(
+async def record_notice(
     tx: Tx,
     kind: ScheduledKind,
     recipient_id: str,

@@ -16,8 +16,7 @@ import logging
 from enum import StrEnum
 
 from bot.errors import DeliveryFailed
-from bot.peer_requests import notices
-from bot.peer_requests.notices import Notices
+from bot.peer_requests.notices import Notices, record_notice
 from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE, quietly
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
@@ -120,7 +119,7 @@ class OfferDms:
                 # that found them unreachable, so being flagged again later is told again.
                 for coordinator_id in await self._roles.coordinators_in(tx):
                     key = f"supporter_unreachable:offer:{offer.id}:{coordinator_id}"
-                    await notices.record(
+                    await record_notice(
                         tx,
                         ScheduledKind.SUPPORTER_UNREACHABLE,
                         coordinator_id,

@@ -14,6 +14,11 @@ possible" goes to :data:`ASAP_FANOUT` supporters at once.
 Each decision is a conditional update inside one unit of work; its messages go out after the commit
 (``outbox``). Offer DMs are sent by ``offers``, which reports a :class:`Delivery`; when a supporter
 turns out to be unreachable, this module withdraws their offers and routes the request on.
+
+Why this module runs past 400 lines: each of its operations ends by routing again (a pass, an
+expiry, a hand-back, a release, an unreachable supporter), so they share ``route`` and the
+after-commit step ``_flush``; kept in one class, that loop is visible in one file instead of
+being a call cycle between modules.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
-from bot.peer_requests import notices
+from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
@@ -162,7 +167,7 @@ class Routing:
             seq = await tx.schedule.count_for_request(
                 request.id, ScheduledKind.ESCALATION_ALERT, coordinator_id
             )
-            await notices.record(
+            await record_notice(
                 tx,
                 ScheduledKind.ESCALATION_ALERT,
                 coordinator_id,
@@ -171,7 +176,7 @@ class Routing:
                 key=f"escalation_alert:{request.id}:{coordinator_id}:{seq}",
             )
         if first_time and request.requester_id is not None:
-            await notices.record(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
+            await record_notice(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
 
     def _eligibility(
         self, request: PeerRequest, now: datetime, *, capacity: int, after_hours_only: bool
@@ -250,7 +255,7 @@ class Routing:
                     outbox.redraw.append(other)
                 # An anonymous requester is not told who: the relay opens their conversation.
                 if request.requester_id is not None and not request.anonymous:
-                    await notices.record(
+                    await record_notice(
                         tx,
                         ScheduledKind.REQUEST_ASSIGNED,
                         request.requester_id,
@@ -314,7 +319,7 @@ class Routing:
                 if set_away:
                     # Keyed by the offer whose expiry decided it: set away again later, told again.
                     key = f"supporter_set_away:offer:{offer.id}"
-                    await notices.record(
+                    await record_notice(
                         tx, ScheduledKind.SUPPORTER_SET_AWAY, offer.supporter_id, None, now, key=key
                     )
                     outbox.notice_keys.append(key)
