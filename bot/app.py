@@ -276,6 +276,7 @@ class PeerSupportApp:
         )
         return Services(
             requests=requests,
+            routing=requests.routing,
             roster=roster,
             checkins=checkins,
             deliveries=deliveries,
