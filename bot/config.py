@@ -82,6 +82,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("slack_signing_secret", "slack_app_token", mode="after")
+    @classmethod
+    def _blank_is_missing(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty secret would let anyone sign with an empty key: it counts as not set.
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @field_validator("peer_service_hours", mode="plain")
     @classmethod
     def _program_hours(cls, value: object, info: ValidationInfo) -> ServiceHours:
