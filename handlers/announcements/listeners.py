@@ -12,21 +12,10 @@ from bot.errors import DomainError, InvalidForm
 from bot.services import Services
 from handlers.announcements.blocks import event_modal, rsvp_text
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback, AnnouncementField
-from handlers.common.clicks import (
-    button_value,
-    coordinator_view,
-    ephemeral,
-    later,
-    open_built,
-    where,
-)
+from handlers.common.clicks import button_value, coordinator_view, ephemeral, later, open_built, where
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import (
-    BadPayload,
-    EventRef,
-    decode,
-)
+from handlers.common.payloads import BadPayload, EventRef, decode
 from storage.models import Announcement
 
 

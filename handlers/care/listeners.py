@@ -9,14 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from handlers.care.ids import CareAction
-from handlers.common.clicks import (
-    button_value,
-    later,
-)
-from handlers.common.payloads import (
-    CheckinRef,
-    decode,
-)
+from handlers.common.clicks import button_value, later
+from handlers.common.payloads import CheckinRef, decode
 from storage.models import CareAnswer
 
 

@@ -10,19 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.concerns import ConcernForm
 from bot.errors import DomainError, InvalidForm
 from bot.services import Services
-from handlers.common.clicks import (
-    button_value,
-    later,
-    open_built,
-)
+from handlers.common.clicks import button_value, later, open_built
 from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import (
-    BadPayload,
-    ConcernRef,
-    decode,
-)
+from handlers.common.payloads import BadPayload, ConcernRef, decode
 from handlers.concerns.blocks import CONTACT_ME, concern_hand_to_modal, concern_modal
 from handlers.concerns.ids import ConcernAction, ConcernCallback, ConcernField
 

@@ -11,18 +11,10 @@ from bot.checkins import IncidentForm
 from bot.durations import format_plan
 from bot.errors import DomainError, InvalidForm
 from bot.services import Services
-from handlers.common.clicks import (
-    button_value,
-    coordinator_view,
-    later,
-    open_built,
-)
+from handlers.common.clicks import button_value, coordinator_view, later, open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import (
-    CheckinRef,
-    decode,
-)
+from handlers.common.payloads import CheckinRef, decode
 from handlers.incidents.blocks import incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback, IncidentField
 from storage.models import CheckinAnswer, IncidentKind

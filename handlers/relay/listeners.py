@@ -9,19 +9,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError, InvalidForm
 from bot.services import Services
-from handlers.common.clicks import (
-    button_value,
-    later,
-    tell,
-)
+from handlers.common.clicks import button_value, later, tell
 from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import direct_message, flatten_state
-from handlers.common.payloads import (
-    BadPayload,
-    ConversationRef,
-    decode,
-)
+from handlers.common.payloads import BadPayload, ConversationRef, decode
 from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback, RelayField
 

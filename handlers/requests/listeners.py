@@ -12,21 +12,11 @@ from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import ClosedRequest, RequestForm
 from bot.services import Services
 from handlers.common.blocks import notice_modal
-from handlers.common.clicks import (
-    button_value,
-    clicked,
-    later,
-    tell,
-)
+from handlers.common.clicks import button_value, clicked, later, tell
 from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import (
-    BadPayload,
-    OfferRef,
-    RequestRef,
-    decode,
-)
+from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
 from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, request_modal
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral

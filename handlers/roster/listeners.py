@@ -11,20 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.common.blocks import UPDATED_TEXT, section
-from handlers.common.clicks import (
-    button_value,
-    later,
-    open_built,
-    supporter_view,
-    tell,
-    where,
-)
+from handlers.common.clicks import button_value, later, open_built, supporter_view, tell, where
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import (
-    VolunteerRef,
-    decode,
-)
+from handlers.common.payloads import VolunteerRef, decode
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback, RosterField
 

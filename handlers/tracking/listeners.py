@@ -11,10 +11,7 @@ from bot.errors import DomainError, InvalidForm
 from bot.services import Services
 from bot.tracking import ContactForm
 from handlers.common.blocks import notice_modal
-from handlers.common.clicks import (
-    open_built,
-    supporter_view,
-)
+from handlers.common.clicks import open_built, supporter_view
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.tracking.blocks import log_contact_modal, stats_modal
