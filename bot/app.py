@@ -106,7 +106,8 @@ class PeerSupportApp:
         client = build_client(settings, self._session)
         self.services = self._build_services(client)
         deliveries = self.services.deliveries
-        secret = settings.slack_signing_secret
+        # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
+        secret = None if settings.socket_mode else settings.slack_signing_secret
         self.bolt = AsyncApp(
             client=client,
             signing_secret=secret.get_secret_value() if secret else None,
@@ -118,7 +119,7 @@ class PeerSupportApp:
         handlers.register(self.bolt, self.services)
         web_app = build_web_app(
             self.bolt,
-            signing_secret=secret.get_secret_value() if secret else "",
+            signing_secret=secret.get_secret_value() if secret else None,
             healthy=self._healthy,
         )
         if settings.socket_mode:
@@ -275,6 +276,7 @@ class PeerSupportApp:
         )
         return Services(
             requests=requests,
+            routing=requests.routing,
             roster=roster,
             checkins=checkins,
             deliveries=deliveries,

@@ -107,7 +107,7 @@ class ConcernService:
         async with self._db.read() as tx:
             concern = await tx.concerns.get(concern_id)
             supporter = await tx.roster.get(supporter_id)
-        if concern is None:
+        if concern is None or concern.subject_id == coordinator_id:
             raise ConcernNotFound()
         if supporter is None or supporter.suspended or supporter_id == concern.subject_id:
             raise SupporterCannotTakeRequest()
@@ -120,10 +120,11 @@ class ConcernService:
         )
         return handled
 
-    async def open_count(self) -> int:
-        """Concerns no coordinator has acted on yet (for the coordinators' Home)."""
+    async def open_count(self, *, coordinator_id: str) -> int:
+        """Concerns no coordinator has acted on yet (for a coordinator's Home), never counting
+        those about that coordinator: the subject of a concern learns nothing of it."""
         async with self._db.read() as tx:
-            return await tx.concerns.open_count()
+            return await tx.concerns.open_count(not_about=coordinator_id)
 
     async def _handle(
         self, coordinator_id: str, concern_id: int, target: ConcernState, supporter_id: str | None
@@ -131,7 +132,9 @@ class ConcernService:
         await self._roles.require_coordinator_role(coordinator_id)
         async with self._db.transaction() as tx:
             concern = await tx.concerns.get(concern_id)
-            if concern is None:
+            # About the coordinator themselves: answered as if it did not exist (a crafted click
+            # must not let its subject see, take or silence it).
+            if concern is None or concern.subject_id == coordinator_id:
                 raise ConcernNotFound()
             if not await tx.concerns.handle(
                 concern_id, target, by=coordinator_id, supporter_id=supporter_id, now=self._clock.now()

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("slack_signing_secret", "slack_app_token", mode="after")
+    @classmethod
+    def _blank_is_missing(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty secret would let anyone sign with an empty key: it counts as not set.
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @model_validator(mode="after")
     def _check_mode_and_hours(self) -> Settings:
         if self.slack_app_token is None and self.slack_signing_secret is None:

@@ -165,7 +165,7 @@ class HomeService:
             waiting=counts.get(RequestState.PENDING, 0) + counts.get(RequestState.OFFERED, 0),
             escalated=counts.get(RequestState.ESCALATED, 0),
             held=counts.get(RequestState.ASSIGNED, 0),
-            concerns=await self._concerns.open_count(),
+            concerns=await self._concerns.open_count(coordinator_id=user_id),
         )
 
 

@@ -1,5 +1,8 @@
 """The HTTP front: ``POST /slack/events`` behind a strict gate, and ``GET /healthz``.
 
+In Socket Mode (no signing secret) only ``GET /healthz`` is served: Slack's requests come over
+the WebSocket, and nothing on the port may act on a request it cannot verify.
+
 Bolt parses a body before it verifies the signature, so a malformed body
 would become a 500. The gate verifies first (401 for anything not signed by
 Slack within five minutes) and checks the shape second (400), so Bolt only
@@ -40,12 +43,33 @@ class Malformed(ValueError):
 def build_web_app(
     bolt_app: AsyncApp,
     *,
-    signing_secret: str,
+    signing_secret: str | None,
     healthy: Callable[[], Awaitable[bool]],
     clock: Callable[[], float] = time.time,
 ) -> web.Application:
-    """The aiohttp application serving Slack and the health check."""
-    secret = signing_secret.encode()
+    """The aiohttp application serving Slack and the health check.
+
+    Without a signing secret (Socket Mode) the application serves the health check only.
+    """
+
+    async def health(_: web.Request) -> web.Response:
+        if await healthy():
+            return web.json_response({"status": "ok", "storage": "ok"})
+        return web.json_response({"status": "unavailable", "storage": "unavailable"}, status=503)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_get(HEALTH_PATH, health)
+    if signing_secret:
+        app.router.add_post(EVENTS_PATH, _slack_events(bolt_app, signing_secret.encode(), clock))
+    return app
+
+
+def _slack_events(
+    bolt_app: AsyncApp, secret: bytes, clock: Callable[[], float]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The gate in front of Bolt: signature and freshness first (401), shape second (400)."""
+    if not secret:
+        raise ValueError("no signing secret: requests cannot be verified")
     seen = _SeenEvents()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -75,15 +99,7 @@ def build_web_app(
             return web.Response(status=200)
         return await to_aiohttp_response(bolt_response)
 
-    async def health(_: web.Request) -> web.Response:
-        if await healthy():
-            return web.json_response({"status": "ok", "storage": "ok"})
-        return web.json_response({"status": "unavailable", "storage": "unavailable"}, status=503)
-
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_post(EVENTS_PATH, slack_events)
-    app.router.add_get(HEALTH_PATH, health)
-    return app
+    return slack_events
 
 
 class _SeenEvents:
@@ -122,6 +138,8 @@ def _bolt_request(text: str, request: web.Request) -> AsyncBoltRequest:
 
 def _signed(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     """Slack's v0 signature over the raw bytes (not a decoded string: any body can be checked)."""
+    if not secret:
+        return False  # never verify against an empty key: anyone could sign with it
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))

@@ -121,9 +121,17 @@ class SlackStandIn:
     """The Web API stand-in. ``await start()`` returns its base URL (ending in ``/api/``)."""
 
     def __init__(
-        self, *, token: str = "xoxb-test-token", bot_user_id: str = "UBOTPEER", team_id: str = "T111"
+        self,
+        *,
+        token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        bot_user_id: str = "UBOTPEER",
+        team_id: str = "T111",
     ) -> None:
         self.token = token
+        # Socket Mode: apps.connections.open takes the app-level token and hands out a WebSocket URL.
+        self.app_token = app_token
+        self.socket_connections = 0
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.calls: list[Call] = []
@@ -162,6 +170,7 @@ class SlackStandIn:
         app.router.add_get("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -301,6 +310,17 @@ class SlackStandIn:
         self._changed.set()
         return web.Response(text="OK - " + str(len(file["content"])))
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, then holds the connection (no envelopes are sent)."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket_connections += 1
+        self._changed.set()
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "standin"}})
+        async for _ in ws:
+            pass
+        return ws
+
     async def _response_url(self, request: web.Request) -> web.Response:
         self.response_url_posts.append(await request.json())
         self._changed.set()
@@ -313,7 +333,8 @@ class SlackStandIn:
         call = Call(method=method, params=params, headers=headers)
         self.calls.append(call)
         self._changed.set()
-        if headers.get("Authorization") != f"Bearer {self.token}":
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if headers.get("Authorization") != f"Bearer {token}":
             return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
         gate = self._gates.get(method)
         if gate is not None and gate.match(params):
@@ -409,6 +430,10 @@ def _auth_test(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
         bot_id="B111",
         is_enterprise_install=False,
     )
+
+
+def _connections_open(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
+    return _ok(url=s.root_url.replace("http://", "ws://") + "/socket")
 
 
 def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
@@ -588,6 +613,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.members": _conversations_members,
     "conversations.info": _conversations_info,
     "auth.test": _auth_test,
+    "apps.connections.open": _connections_open,
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.delete": _delete,

@@ -45,10 +45,11 @@ class ConcernRepository:
         )
         return cur.rowcount == 1
 
-    async def open_count(self) -> int:
-        """How many concerns no coordinator has acted on yet."""
+    async def open_count(self, *, not_about: str) -> int:
+        """How many concerns no coordinator has acted on yet, leaving out those about ``not_about``."""
         cur = await self._conn.execute(
-            "SELECT COUNT(*) AS n FROM concerns WHERE state = ?", (ConcernState.OPEN,)
+            "SELECT COUNT(*) AS n FROM concerns WHERE state = ? AND subject_id != ?",
+            (ConcernState.OPEN, not_about),
         )
         row = await cur.fetchone()
         return 0 if row is None else int(row["n"])

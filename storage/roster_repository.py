@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +17,22 @@ _OPEN_LOAD = (
     " + (SELECT COUNT(*) FROM offers o WHERE o.supporter_id = s.user_id AND o.state = ?))"
 )
 _AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
+
+
+@dataclass(frozen=True)
+class EligibilityQuery:
+    """Who may be offered one request: the question :meth:`RosterRepository.eligible` answers.
+
+    Built in one place, ``bot.peer_requests.routing``; the rotation order itself is the
+    ``ORDER BY`` of :meth:`RosterRepository.eligible`.
+    """
+
+    request_id: int
+    excluded_ids: frozenset[str]  # the requester and the people they asked not to see it
+    today: date  # an away that ended before today no longer counts
+    trained_after: date  # training completed on or before this date has lapsed
+    capacity: int  # open load (held requests + open offers) must stay below this
+    after_hours_only: bool  # outside service hours only after-hours supporters are asked
 
 
 class RosterRepository:
@@ -121,16 +138,7 @@ class RosterRepository:
         return [_supporter(row) for row in await cur.fetchall()]
 
     async def eligible(
-        self,
-        *,
-        request_id: int,
-        excluded_ids: Iterable[str],
-        today: date,
-        trained_after: date,
-        capacity: int,
-        after_hours_only: bool,
-        limit: int,
-        only: str | None = None,
+        self, query: EligibilityQuery, *, limit: int, only: str | None = None
     ) -> list[Supporter]:
         """The next supporters in the rotation who may be offered this request.
 
@@ -138,9 +146,10 @@ class RosterRepository:
         not away, under capacity, not excluded, and never offered this request
         before (so nobody who passed, let it expire or handed it back sees it
         again). Ordered by the rotation, so the index walk stops at ``limit``:
-        the cost does not grow with the number of past requests.
+        the cost does not grow with the number of past requests. ``only`` narrows it to one
+        supporter.
         """
-        excluded = sorted(set(excluded_ids))
+        excluded = sorted(query.excluded_ids)
         not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
             f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
@@ -156,14 +165,14 @@ class RosterRepository:
         params: list[object] = [
             RequestState.ASSIGNED,
             OfferState.OPEN,
-            trained_after.isoformat(),
-            today.isoformat(),
-            int(after_hours_only),
+            query.trained_after.isoformat(),
+            query.today.isoformat(),
+            int(query.after_hours_only),
             *excluded,
-            request_id,
+            query.request_id,
             RequestState.ASSIGNED,
             OfferState.OPEN,
-            capacity,
+            query.capacity,
         ]
         if only is not None:
             sql += " AND s.user_id = ?"

@@ -171,3 +171,36 @@ def test_the_block_id_rule_would_catch_a_literal(tmp_path: Path) -> None:
     sneaky = tmp_path / "sneaky.py"
     sneaky.write_text('A(block_id="x")\nB(block_id=f"x_{n}")\nC(block_id=Ids.X)\n', encoding="utf-8")
     assert _literal_block_ids(sneaky) == [1, 2]
+
+
+# The request service's parts, lowest first: each may import only the parts before it, so the old
+# cycle (route -> deliver -> unreachable -> release -> route) cannot come back as an import.
+REQUEST_PARTS = ["shared", "notices", "offers", "outbox", "routing", "lifecycle", "facade"]
+
+
+@pytest.mark.parametrize("part", REQUEST_PARTS)
+def test_request_parts_import_only_the_parts_below_them(part: str) -> None:
+    below = {f"bot.peer_requests.{p}" for p in REQUEST_PARTS[: REQUEST_PARTS.index(part)]}
+    siblings = {
+        m
+        for m in imports_of(ROOT / "bot" / "peer_requests" / f"{part}.py")
+        if m.startswith("bot.peer_requests")
+    }
+    # Parts name each other by module (never ``from bot.peer_requests import ...``, the re-exports).
+    assert siblings <= below
+
+
+def test_offer_dms_never_call_routing() -> None:
+    assert not any("routing" in m for m in imports_of(ROOT / "bot" / "peer_requests" / "offers.py"))
+
+
+def test_every_request_part_is_ranked() -> None:
+    found = {p.stem for p in (ROOT / "bot" / "peer_requests").glob("*.py")} - {"__init__"}
+    assert found == set(REQUEST_PARTS)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bot" / "peer_requests").glob("*.py")), ids=rel)
+def test_a_long_request_part_says_why_at_its_top(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if text.count("\n") > 400:
+        assert "past 400 lines" in (ast.get_docstring(ast.parse(text)) or "")

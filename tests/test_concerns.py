@@ -194,3 +194,34 @@ async def _copies_of_concerns(rig: Rig) -> int:
         cur = await tx.conn.execute("SELECT COUNT(*) FROM coordinator_copies WHERE topic = 'concern'")
         row = await cur.fetchone()
         return int(row[0])
+
+
+async def test_the_coordinator_a_concern_is_about_sees_nothing_of_it_and_cannot_take_it(rig: Rig) -> None:
+    # Issue 15, finding 4: the subject used to see "nobody has taken yet: 1" and could take
+    # (and so silence) the concern about themselves with a crafted click.
+    await open_home(rig, COORDINATOR)
+    await open_home(rig, OTHER_COORDINATOR)
+    await raise_concern(rig, subject=OTHER_COORDINATOR)
+    await rig.settle()
+    assert "nobody has taken yet:* 1" in text_of(rig.slack.home_views[COORDINATOR]["blocks"])
+    await open_home(rig, OTHER_COORDINATOR)
+    subject_home = text_of(rig.slack.home_views[OTHER_COORDINATOR]["blocks"])
+    assert "nobody has taken yet:* 1" not in subject_home and NOTE not in subject_home
+    [alert] = alerts(rig, COORDINATOR)
+    await add_supporters(rig, "USUP1")
+    for action in ("concern_take", "concern_hand_to"):
+        await rig.click(OTHER_COORDINATOR, alert, action)
+        await rig.settle()
+    crafted = await rig.submit(
+        OTHER_COORDINATOR, rig.last_view("peer_concern_hand_to"), {"concern_supporter": "USUP1"}
+    )
+    await rig.settle()
+    assert "no longer exists" in str(crafted.json) or "no longer exists" in rig.slack.calls_of(
+        "chat.postEphemeral"
+    )[-1].params["text"]
+    assert not rig.slack.dms("USUP1"), "the subject handed it away"
+    assert has_button(rig.slack.message(alert.channel, alert.ts).blocks, "concern_take"), "still open"
+    # The other coordinator can still act on it.
+    await rig.click(COORDINATOR, alert, "concern_take")
+    await rig.settle()
+    assert not has_button(rig.slack.message(alert.channel, alert.ts).blocks, "concern_take")

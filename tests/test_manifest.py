@@ -75,3 +75,16 @@ def test_subscribed_events_have_listeners() -> None:
     source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "handlers").rglob("listeners.py"))
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
         assert f'app.event("{LISTENER_OF_EVENT.get(event, event)}")' in source
+
+
+def test_the_readme_lists_exactly_the_manifest_scopes_each_with_a_reason() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("The app asks only for the bot scopes it uses", 1)[1].split("\n\n", 2)[1]
+    listed: dict[str, str] = {}
+    for line in section.splitlines():
+        if line.startswith("- `"):
+            names, _, reason = line[2:].partition("`: ")
+            for name in names.split(","):
+                listed[name.strip().strip("`")] = reason.strip()
+    assert set(listed) == set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert all(len(reason) > 10 for reason in listed.values()), listed
