@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -37,7 +38,8 @@ class SlackDirectory:
         cursor = ""
         while True:
             response = await self._client.users_list(limit=_PAGE, cursor=cursor or None)
-            for member in response.get("members", []):
+            members: list[dict[str, Any]] = response.get("members", [])
+            for member in members:
                 user_id = member.get("id")
                 if user_id in user_ids:
                     bot = bool(member.get("is_bot")) or user_id == SLACKBOT

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -25,7 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from handlers.errors import SOMETHING_WENT_WRONG
+from handlers.common.errors import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
@@ -167,13 +168,13 @@ def _check_shape(text: str, content_type: str) -> str:
             payload = _json_object(form["payload"][0])
             if not isinstance(payload.get("type"), str) or not isinstance(payload.get("user"), dict):
                 raise Malformed("interactivity payload without type or user")
-            return payload["type"]
+            return str(payload["type"])
         if form.get("command") and form.get("user_id"):
             return "slash_command"
     raise Malformed("not a Slack request")
 
 
-def _json_object(text: str) -> dict:
+def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:

@@ -105,6 +105,105 @@ def test_the_incident_write_rule_would_catch_a_write() -> None:
     assert not INCIDENT_WRITES.search('"SELECT * FROM scheduled_messages JOIN incidents i"')
 
 
+# --- handlers/ is sliced by feature: each feature's Slack code in its folder, shared code in common/.
+
+HANDLERS = ROOT / "handlers"
+FEATURE_DIRS = sorted(p.parent.name for p in HANDLERS.glob("*/__init__.py") if p.parent.name != "common")
+
+
+def test_every_feature_folder_is_registered() -> None:
+    from handlers import FEATURES
+
+    assert sorted(f.name for f in FEATURES) == FEATURE_DIRS
+
+
+@pytest.mark.parametrize("path", modules("handlers/common"), ids=rel)
+def test_common_never_imports_a_feature(path: Path) -> None:
+    bad = {m for m in imports_of(path) if m.startswith("handlers.") and not m.startswith("handlers.common")}
+    assert not bad
+
+
+@pytest.mark.parametrize("path", [p for d in FEATURE_DIRS for p in modules(f"handlers/{d}")], ids=rel)
+def test_features_do_not_import_each_others_listeners(path: Path) -> None:
+    own = path.relative_to(HANDLERS).parts[0]
+    others = [d for d in FEATURE_DIRS if d != own]
+    # A feature may use another's ids and blocks; its package (__init__), listeners and commands are its own.
+    forbidden = {f"handlers.{d}{tail}" for d in others for tail in ("", ".listeners", ".commands")}
+    assert not imports_of(path) & forbidden
+
+
+@pytest.mark.parametrize("feature", FEATURE_DIRS)
+def test_a_features_blocks_are_pure(feature: str) -> None:
+    path = HANDLERS / feature / "blocks.py"
+    bad = {
+        m for m in imports_of(path) if m.startswith(("slack_bolt", "bot.services", "handlers.common.clicks"))
+    }
+    assert not bad
+
+
+def _str_enums(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", None) == "StrEnum" for b in node.bases)
+    }
+
+
+def test_every_id_enum_is_listed_by_its_feature() -> None:
+    from handlers import FEATURES
+
+    for feature in FEATURES:
+        listed = {enum.__name__ for enum in feature.id_enums}
+        assert _str_enums(HANDLERS / feature.name / "ids.py") == listed, feature.name
+        assert all(enum.__module__ == f"handlers.{feature.name}.ids" for enum in feature.id_enums)
+    # Nothing else in handlers/ defines identifier enums (common/ids.py holds the command only).
+    others = {rel(p) for p in modules("handlers") if _str_enums(p)} - {
+        f"handlers/{d}/ids.py" for d in FEATURE_DIRS
+    }
+    assert others == {"handlers/common/ids.py"}
+
+
+def _duplicates(values: list[str]) -> set[str]:
+    return {v for v in values if values.count(v) > 1}
+
+
+def test_no_action_or_callback_id_or_subcommand_is_claimed_twice() -> None:
+    from handlers import FEATURES
+
+    actions = [str(a) for f in FEATURES for enum in f.actions for a in enum]
+    callbacks = [str(c) for f in FEATURES for enum in f.callbacks for c in enum]
+    # Within a feature a name may both open a form and answer in text (``/peer incident [list]``).
+    subcommands = [n for f in FEATURES for n in {*f.forms, *f.reports, *f.subcommands}]
+    assert not _duplicates(actions)
+    assert not _duplicates(callbacks)
+    assert not _duplicates(subcommands)
+
+
+def _literal_block_ids(path: Path) -> list[int]:
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.keyword) and node.arg == "block_id":
+            value = node.value
+            literal = isinstance(value, ast.Constant) or (
+                isinstance(value, ast.JoinedStr) and isinstance(value.values[0], ast.Constant)
+            )
+            if literal:
+                lines.append(value.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("path", modules("handlers"), ids=rel)
+def test_block_ids_come_from_an_enum(path: Path) -> None:
+    assert not _literal_block_ids(path)
+
+
+def test_the_block_id_rule_would_catch_a_literal(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text('A(block_id="x")\nB(block_id=f"x_{n}")\nC(block_id=Ids.X)\n', encoding="utf-8")
+    assert _literal_block_ids(sneaky) == [1, 2]
+
+
 # The request service's parts, lowest first: each may import only the parts before it, so the old
 # cycle (route -> deliver -> unreachable -> release -> route) cannot come back as an import.
 REQUEST_PARTS = ["shared", "notices", "offers", "outbox", "routing", "lifecycle", "facade"]

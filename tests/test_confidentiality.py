@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import configure_logging
-from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.common.blocks import NEUTRAL_TEXT, UPDATED_TEXT
 from slack_standin.driver import posted_event
 from tests.conftest import sqlite_only
 from tests.flows import (
