@@ -235,3 +235,10 @@ def test_a_long_request_part_says_why_at_its_top(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     if text.count("\n") > 400:
         assert "past 400 lines" in (ast.get_docstring(ast.parse(text)) or "")
+
+
+@pytest.mark.parametrize("path", modules("bot") + modules("handlers") + modules("storage"), ids=rel)
+def test_production_code_has_no_asserts(path: Path) -> None:
+    # `python -O` strips asserts: an invariant the code relies on raises a typed error instead.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]

@@ -49,4 +49,3 @@ class ConversationHooks(Protocol):
     async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
         """The supporter no longer holds the request: end their conversation, if any."""
         ...
-
