@@ -242,3 +242,13 @@ def test_production_code_has_no_asserts(path: Path) -> None:
     # `python -O` strips asserts: an invariant the code relies on raises a typed error instead.
     tree = ast.parse(path.read_text(encoding="utf-8"))
     assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
+def test_the_readme_says_where_things_are_and_every_path_it_names_exists() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`((?:bot|handlers|storage)/[\w/]+\.py)`", section)
+    assert len(named) >= 8
+    assert [path for path in named if not (ROOT / path).is_file()] == []
+    for question in ("round-robin", "offer DM", "check-in schedule", "statistics SQL"):
+        assert question in section
