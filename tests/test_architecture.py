@@ -230,8 +230,8 @@ def test_every_request_part_is_ranked() -> None:
     assert found == set(REQUEST_PARTS)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "bot" / "peer_requests").glob("*.py")), ids=rel)
-def test_a_long_request_part_says_why_at_its_top(path: Path) -> None:
+@pytest.mark.parametrize("path", modules("bot"), ids=rel)
+def test_a_long_domain_module_says_why_at_its_top(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     if text.count("\n") > 400:
         assert "past 400 lines" in (ast.get_docstring(ast.parse(text)) or "")
