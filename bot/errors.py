@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.models import OfferState
+from storage.sql import InconsistentRecords as InconsistentRecords  # the domain raises it too
 
 
 class DomainError(Exception):

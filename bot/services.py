@@ -12,6 +12,7 @@ from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
 from bot.home import HomeService
 from bot.peer_requests import RequestService
+from bot.peer_requests.routing import Routing
 from bot.ports import Clock
 from bot.relay import RelayService
 from bot.roles import Roles
@@ -27,6 +28,7 @@ class Services:
     """Everything a handler may call; injected into Bolt's context as ``services``."""
 
     requests: RequestService
+    routing: Routing  # the same one ``requests`` passes routing calls to
     roster: RosterService
     checkins: CheckinService
     deliveries: Deliveries

@@ -106,7 +106,7 @@ async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(d
         for n in range(250)
     ]
     async with db.transaction() as tx:
-        incident = await tx.schedule.create_incident(
+        incident = await tx.incidents.create_incident(
             kind="critical_incident",  # type: ignore[arg-type]
             name="x",
             occurred_on=NOW.date(),
@@ -230,7 +230,8 @@ async def test_the_programs_tables_behave_the_same(db: Database) -> None:
         assert await tx.announcements.cancel_due(event_id, []) == 0
         event = await tx.announcements.get(event_id)
         concern_id = await tx.concerns.create(subject_id="USUBJ", raised_by=None, note=None, now=NOW)
-        assert await tx.concerns.open_count() == 1
+        assert await tx.concerns.open_count(not_about="UC") == 1
+        assert await tx.concerns.open_count(not_about="USUBJ") == 0
     assert supporter is not None and supporter.trained_on is not None
     assert supporter.trained_on.isoformat() == "2026-06-01" and supporter.unreachable is None
     assert event is not None and event.going == 1 and concern_id > 0

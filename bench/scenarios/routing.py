@@ -28,6 +28,7 @@ from bot.service_hours import ServiceHours
 from bot.training import TrainingPolicy
 from storage.db import Database
 from storage.models import ContactMode, MessageRef, Referral
+from storage.roster_repository import EligibilityQuery
 from storage.timefmt import to_db
 
 # A Monday morning inside the default service hours (08:00-18:00, Monday to Friday).
@@ -240,15 +241,15 @@ async def decide(path: Path, *, decisions: int, run: int, rng: random.Random) ->
         for timed, kind, request in made:
             start = time.perf_counter()
             async with db.read() as tx:
-                picks = await tx.roster.eligible(
+                query = EligibilityQuery(
                     request_id=request.id,
-                    excluded_ids={request.requester_id, *request.excluded_ids},
+                    excluded_ids=frozenset({request.requester_id, *request.excluded_ids}),
                     today=today,
                     trained_after=TRAINING.trained_after(today),
                     capacity=CAPACITY,
                     after_hours_only=False,
-                    limit=1,
                 )
+                picks = await tx.roster.eligible(query, limit=1)
             middle = time.perf_counter()
             result = await requests.route(request_id=request.id)
             end = time.perf_counter()

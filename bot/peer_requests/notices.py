@@ -1,0 +1,194 @@
+"""What the requester, the holder and coordinators are told about a request, and a supporter's
+"you were set to away" and coordinators' "this supporter can't get DMs".
+
+Each notice is recorded in the same unit of work as the decision it reports (:meth:`Notices.record`)
+and sent right after the commit through the delivery engine, which retries a refused one and never
+sends one twice. When it is finally sent, :meth:`Notices.send_notice` checks that it still applies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.errors import DeliveryFailed
+from bot.failures import quietly
+from bot.peer_requests.shared import EXPIRIES_BEFORE_AWAY, DeliverNow
+from bot.ports import Clock, EscalationCard, Notifier
+from bot.roles import Roles
+from bot.service_hours import ServiceHours
+from storage.db import Database, Tx
+from storage.models import (
+    OPEN_REQUEST_STATES,
+    REQUEST_NOTICES,
+    SUPPORTER_NOTICES,
+    Area,
+    MessageRef,
+    PeerRequest,
+    Referral,
+    RequestState,
+    ScheduledKind,
+    ScheduledMessage,
+    Urgency,
+)
+from storage.schedule_repository import NewScheduled
+
+
+async def record_notice(
+    tx: Tx,
+    kind: ScheduledKind,
+    recipient_id: str,
+    request_id: int | None,
+    now: datetime,
+    *,
+    key: str | None = None,
+    subject_id: str | None = None,
+) -> None:
+    """Record a notice with the decision; ``key`` when the same notice may be owed again later."""
+    await tx.schedule.schedule(
+        [
+            NewScheduled(
+                kind=kind,
+                recipient_id=recipient_id,
+                request_id=request_id,
+                due_at=now,
+                dedupe_key=key,
+                subject_id=subject_id,
+            )
+        ]
+    )
+
+
+def alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
+    """A coordinator's alert about a waiting request: never who asked, nor their note."""
+    return EscalationCard(
+        request_id=request.id,
+        area=Area(request.area),
+        urgency=Urgency(request.urgency),
+        waiting_since=request.created_at,
+        resolution=resolution,
+    )
+
+
+class Notices:
+    """Sends recorded notices after their decision commits, and each one as things stand then."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        notifier: Notifier,
+        clock: Clock,
+        hours: ServiceHours,
+        roles: Roles,
+        deliver_now: DeliverNow | None = None,
+    ) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._clock = clock
+        self._hours = hours
+        self._roles = roles
+        # Sends recorded notices at once (the scheduled-message engine); else they wait for its next run.
+        self._deliver_now = deliver_now
+
+    async def send_for_request(self, request_id: int) -> None:
+        """Send the notices about this request recorded and not yet sent."""
+        if self._deliver_now is None:
+            return
+        async with self._db.read() as tx:
+            due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES)
+        await self._deliver_now(due)
+
+    async def send_keyed(self, keys: list[str]) -> None:
+        """Send the notices just recorded under these keys (those about a supporter carry no request)."""
+        if self._deliver_now is None or not keys:
+            return
+        async with self._db.read() as tx:
+            due = await tx.schedule.due_with_keys(keys)
+        await self._deliver_now(due)
+
+    async def send_notice(self, message: ScheduledMessage) -> MessageRef:
+        """Send one recorded notice as things stand now; one that no longer applies is skipped."""
+        if message.kind in SUPPORTER_NOTICES:
+            return await self._send_supporter_notice(message)
+        async with self._db.read() as tx:
+            request = await tx.requests.get(message.request_id or 0)
+        if request is None or request.requester_id is None:
+            raise DeliveryFailed("request gone or purged")
+        match message.kind:
+            case ScheduledKind.REQUEST_RECEIVED if request.state in OPEN_REQUEST_STATES:
+                now = self._clock.now()
+                opening = None if self._hours.is_open(now) else self._hours.next_opening(now)
+                return await self._notifier.request_received(
+                    request.requester_id,
+                    request_id=request.id,
+                    next_opening=opening,
+                    anonymous=request.anonymous,
+                )
+            case ScheduledKind.REQUEST_ASSIGNED if (
+                request.state == RequestState.ASSIGNED
+                and request.assignee_id is not None
+                and not request.anonymous
+            ):
+                return await self._notifier.request_assigned(
+                    request.requester_id, supporter_id=request.assignee_id, contact=request.contact
+                )
+            case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
+                return await self._notifier.request_escalated(request.requester_id)
+            case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:
+                # Even a request's area and urgency are for coordinators only.
+                if not await self._roles.has_coordinator_role(message.recipient_id):
+                    raise DeliveryFailed("recipient is no longer a coordinator")
+                return await self._send_alert(message.recipient_id, request)
+            case ScheduledKind.REQUEST_CLOSED if request.state == RequestState.CLOSED:
+                return await self._notifier.request_closed(
+                    request.requester_id, referral=request.referral or Referral.NONE
+                )
+            case ScheduledKind.REQUEST_WITHDRAWN if request.state == RequestState.CANCELLED:
+                return await self._notifier.request_withdrawn(message.recipient_id, request_id=request.id)
+        raise DeliveryFailed(f"request is {request.state}")
+
+    async def _send_supporter_notice(self, message: ScheduledMessage) -> MessageRef:
+        """A supporter's "set to away", or a coordinator's "this supporter can't get DMs", if still true."""
+        unreachable = message.kind == ScheduledKind.SUPPORTER_UNREACHABLE
+        supporter_id = message.subject_id if unreachable else message.recipient_id
+        async with self._db.read() as tx:
+            supporter = None if supporter_id is None else await tx.roster.get(supporter_id)
+        if supporter is None:
+            raise DeliveryFailed("supporter is no longer on the roster")
+        if not unreachable:
+            if not supporter.away:
+                raise DeliveryFailed("supporter is no longer away")
+            return await self._notifier.supporter_set_away(
+                message.recipient_id, expired_in_a_row=EXPIRIES_BEFORE_AWAY
+            )
+        if supporter.unreachable is None:
+            raise DeliveryFailed("supporter is reachable again")
+        # Who is on the roster and why they can't be reached is for coordinators only.
+        if not await self._roles.has_coordinator_role(message.recipient_id):
+            raise DeliveryFailed("recipient is no longer a coordinator")
+        return await self._notifier.supporter_unreachable(
+            message.recipient_id, supporter_id=supporter.user_id, reason=supporter.unreachable
+        )
+
+    async def _send_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
+        """One coordinator's alert; where it landed is kept so it is redrawn once the request
+        no longer waits (at once, if that happened while it was on its way)."""
+        ref = await self._notifier.alert_coordinator(coordinator_id, alert_card(request))
+        async with self._db.transaction() as tx:
+            await tx.requests.add_alerts(request.id, [ref])
+            current = await tx.requests.get(request.id)
+        if current is not None and current.state != RequestState.ESCALATED:
+            resolution = "withdrawn" if current.state == RequestState.CANCELLED else "offered"
+            await self.resolve_alerts(current, resolution)
+        return ref
+
+    async def resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
+        """Redraw coordinators' alerts about a request that no longer waits ("offered", "withdrawn")."""
+        async with self._db.transaction() as tx:
+            refs = await tx.requests.take_alerts(request.id)
+        if refs:
+            await quietly(
+                self._notifier.resolve_alerts(refs, alert_card(request, resolution)),
+                "resolve_alerts",
+                request.id,
+            )

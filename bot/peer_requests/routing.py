@@ -1,0 +1,484 @@
+"""Routing: who is offered a request next, and what moves it on (expiry, pass, accept, hand-to, release).
+
+The round-robin rule: the least recently offered eligible supporter goes next. Every supporter has a
+place in the rotation (``supporters.rotation_seq``); being offered a request, by the rotation or by a
+coordinator, moves them to the back (:meth:`storage.roster_repository.RosterRepository.take_turn`).
+The order itself is the ``ORDER BY s.rotation_seq, s.added_at, s.user_id`` of
+:meth:`storage.roster_repository.RosterRepository.eligible`; it is stored, so it survives restarts.
+Eligible means trained (not lapsed), on the roster, not suspended, reachable, not away, under
+capacity, not the requester, not excluded by the requester, never offered this request before, and,
+outside service hours, an after-hours supporter: one :class:`EligibilityQuery`, built here only
+(:meth:`Routing._eligibility`). A preferred supporter, if eligible, is asked first; "as soon as
+possible" goes to :data:`ASAP_FANOUT` supporters at once.
+
+Each decision is a conditional update inside one unit of work; its messages go out after the commit
+(``outbox``). Offer DMs are sent by ``offers``, which reports a :class:`Delivery`; when a supporter
+turns out to be unreachable, this module withdraws their offers and routes the request on.
+
+Why this module runs past 400 lines: each of its operations ends by routing again (a pass, an
+expiry, a hand-back, a release, an unreachable supporter), so they share ``route`` and the
+after-commit step ``_flush``; kept in one class, that loop is visible in one file instead of
+being a call cycle between modules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from enum import StrEnum
+
+from bot.errors import (
+    AlreadyAccepted,
+    InconsistentRecords,
+    NotHeldByYou,
+    NotYourOffer,
+    OfferNoLongerOpen,
+    RequestNotWaiting,
+    SupporterCannotTakeRequest,
+)
+from bot.peer_requests.notices import record_notice
+from bot.peer_requests.offers import Delivery, OfferDms
+from bot.peer_requests.outbox import Outbox, Outgoing
+from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
+from bot.ports import Clock
+from bot.roles import Roles
+from bot.service_hours import ServiceHours
+from storage.db import Database, Tx
+from storage.models import (
+    ROUTABLE_STATES,
+    ConversationEnd,
+    MessageRef,
+    Offer,
+    OfferState,
+    PeerRequest,
+    RequestState,
+    ScheduledKind,
+    Supporter,
+    Urgency,
+)
+from storage.roster_repository import EligibilityQuery
+
+log = logging.getLogger(__name__)
+
+# A coordinator's hand-off ignores capacity: they arranged it with the supporter.
+_NO_CAPACITY_LIMIT = 1_000_000
+
+
+class RouteResult(StrEnum):
+    """What one routing attempt did."""
+
+    OFFERED = "offered"
+    STILL_OFFERED = "still_offered"  # an open offer is still waiting for an answer
+    WAITING_FOR_HOURS = "waiting_for_hours"
+    ESCALATED = "escalated"
+    STILL_ESCALATED = "still_escalated"
+    NOT_ROUTABLE = "not_routable"
+
+
+class Routing:
+    """Offers requests round-robin and moves them on when an offer is answered or lapses."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        hours: ServiceHours,
+        roles: Roles,
+        policy: RequestPolicy,
+        offers: OfferDms,
+        outgoing: Outgoing,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._hours = hours
+        self._roles = roles
+        self._policy = policy
+        self._offers = offers
+        self._outgoing = outgoing
+
+    # Who is next
+
+    async def route(self, *, request_id: int) -> RouteResult:
+        """Offer the request to the next eligible supporter(s), or wait, or escalate."""
+        now = self._clock.now()
+        is_open = self._hours.is_open(now)
+        outbox = Outbox()
+        async with self._db.transaction() as tx:
+            result = await self._route_in(tx, request_id, now, is_open, outbox)
+        await self._flush(outbox)
+        return result
+
+    async def _route_in(
+        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: Outbox
+    ) -> RouteResult:
+        request = await tx.requests.get(request_id)
+        if request is None or request.state not in ROUTABLE_STATES:
+            return RouteResult.NOT_ROUTABLE
+        if await tx.requests.offers_of(request_id, [OfferState.OPEN]):
+            return RouteResult.STILL_OFFERED
+        wanted = ASAP_FANOUT if request.urgency == Urgency.ASAP else 1
+        query = self._eligibility(request, now, capacity=self._policy.capacity, after_hours_only=not is_open)
+        picks = await self._pick(tx, request, query, wanted)
+        if picks:
+            for supporter in picks:
+                offer = await tx.requests.add_offer(
+                    request_id=request.id,
+                    supporter_id=supporter.user_id,
+                    now=now,
+                    expires_at=self._deadline(now, supporter),
+                )
+                await tx.roster.take_turn(supporter.user_id)
+                outbox.new_offers.append(offer)
+            if request.state != RequestState.OFFERED:
+                await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+                # The requester's Home and the coordinators' counts show the state.
+                outbox.homes.add(request.requester_id)
+                outbox.coordinators = True
+            if request.state == RequestState.ESCALATED:
+                outbox.resolved = (request, "offered")
+            log.info("request %s offered to %d supporter(s)", request.id, len(picks))
+            return RouteResult.OFFERED
+        if not is_open and request.state != RequestState.ESCALATED:
+            if request.state == RequestState.OFFERED:
+                await tx.requests.transition(request.id, RequestState.PENDING, now=now)
+            log.info("request %s waits for service hours", request.id)
+            return RouteResult.WAITING_FOR_HOURS
+        if request.state == RequestState.ESCALATED:
+            return RouteResult.STILL_ESCALATED
+        await self._escalate(tx, request, now)
+        outbox.notices_of = request.id
+        outbox.homes.add(request.requester_id)
+        outbox.coordinators = True
+        log.warning("request %s escalated: no eligible supporter", request.id)
+        return RouteResult.ESCALATED
+
+    async def _escalate(self, tx: Tx, request: PeerRequest, now: datetime) -> None:
+        """Nobody can take it: coordinators are told each time it comes back to them, the requester once."""
+        first_time = request.escalated_at is None
+        fields = {"escalated_at": now} if first_time else {}
+        await tx.requests.transition(request.id, RequestState.ESCALATED, now=now, fields=fields)
+        coordinators = await self._roles.coordinators_in(tx)
+        if not coordinators:
+            log.error("request %s escalated but no coordinators are configured", request.id)
+        for coordinator_id in coordinators:
+            # One alert each time it comes back: numbered, so a repeated decision records it once.
+            seq = await tx.schedule.count_for_request(
+                request.id, ScheduledKind.ESCALATION_ALERT, coordinator_id
+            )
+            await record_notice(
+                tx,
+                ScheduledKind.ESCALATION_ALERT,
+                coordinator_id,
+                request.id,
+                now,
+                key=f"escalation_alert:{request.id}:{coordinator_id}:{seq}",
+            )
+        if first_time and request.requester_id is not None:
+            await record_notice(tx, ScheduledKind.REQUEST_ESCALATED, request.requester_id, request.id, now)
+
+    def _eligibility(
+        self, request: PeerRequest, now: datetime, *, capacity: int, after_hours_only: bool
+    ) -> EligibilityQuery:
+        """Who may be offered this request (see the module docstring); the one place it is built."""
+        excluded = set(request.excluded_ids)
+        if request.requester_id is not None:
+            excluded.add(request.requester_id)
+        today = self._hours.today(now)
+        return EligibilityQuery(
+            request_id=request.id,
+            excluded_ids=frozenset(excluded),
+            today=today,
+            trained_after=self._policy.training.trained_after(today),
+            capacity=capacity,
+            after_hours_only=after_hours_only,
+        )
+
+    @staticmethod
+    async def _pick(tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int) -> list[Supporter]:
+        """The preferred supporter first, if eligible; then the rotation, up to ``wanted``."""
+        picks: list[Supporter] = []
+        if request.preferred_supporter_id is not None:
+            picks = await tx.roster.eligible(query, limit=1, only=request.preferred_supporter_id)
+        if len(picks) < wanted:
+            rest = replace(query, excluded_ids=query.excluded_ids | {p.user_id for p in picks})
+            picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
+        return picks
+
+    def _deadline(self, now: datetime, supporter: Supporter) -> datetime:
+        # The clock of an offer runs only while the program is open for that supporter.
+        if supporter.after_hours:
+            return now + self._policy.offer_timeout
+        return self._hours.add_open_time(now, self._policy.offer_timeout)
+
+    async def retry_waiting(self) -> None:
+        """Route every request still waiting for a supporter (pending or escalated)."""
+        async with self._db.read() as tx:
+            waiting = await tx.requests.ids_in_states(
+                [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED]
+            )
+        for request_id in waiting:
+            await self.route(request_id=request_id)
+
+    # Answers to offers
+
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+        """Assign the request to the supporter who accepted; first Accept wins.
+
+        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
+        before it was recorded, the click supplies it, so the DM is still redrawn.
+        """
+        now = self._clock.now()
+        outbox = Outbox()
+        async with self._db.transaction() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            if offer.state == OfferState.ACCEPTED:
+                raise AlreadyAccepted()
+            if offer.state != OfferState.OPEN:
+                raise OfferNoLongerOpen(offer.state)
+            assigned = await tx.requests.transition(
+                offer.request_id,
+                RequestState.ASSIGNED,
+                now=now,
+                only_from=[RequestState.OFFERED],
+                fields={"assignee_id": user_id, "assigned_at": now},
+            )
+            request = await tx.requests.get(offer.request_id)
+            if request is None:
+                raise InconsistentRecords(f"offer {offer.id} of a request that is gone")
+            if assigned:
+                await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now)
+                await tx.roster.reset_expiries(user_id)
+                for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
+                    await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
+                    outbox.redraw.append(other)
+                # An anonymous requester is not told who: the relay opens their conversation.
+                if request.requester_id is not None and not request.anonymous:
+                    await record_notice(
+                        tx,
+                        ScheduledKind.REQUEST_ASSIGNED,
+                        request.requester_id,
+                        request.id,
+                        now,
+                        key=f"request_assigned:{request.id}:{offer.id}",
+                    )
+                outbox.notices_of = request.id
+            else:
+                await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
+            outbox.redraw.append(offer)
+        if assigned:
+            outbox.homes.update({request.requester_id, user_id})
+            outbox.coordinators = True
+        await self._flush(outbox)
+        await self._offers.redraw_duplicate(offer, clicked)
+        if not assigned:
+            raise OfferNoLongerOpen(OfferState.TAKEN)
+        log.info("request %s assigned", request.id)
+        if request.anonymous:
+            # Neither learns who the other is: the relay opens their conversation instead.
+            await self._outgoing.assigned(request.id)
+        return request
+
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
+        """Decline an offer; the request moves on to the next supporter."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            if offer.state != OfferState.OPEN:
+                raise OfferNoLongerOpen(offer.state)
+            await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
+            await tx.roster.reset_expiries(user_id)
+        log.info("request %s passed by one supporter", offer.request_id)
+        await self._flush(Outbox(redraw=[offer]))
+        await self._offers.redraw_duplicate(offer, clicked)
+        await self.route(request_id=offer.request_id)
+
+    async def expire_due(self) -> int:
+        """Expire every offer past its deadline and move its request on; returns how many."""
+        now = self._clock.now()
+        async with self._db.read() as tx:
+            due = await tx.requests.due_offers(now)
+        expired = 0
+        for offer in due:
+            set_away = False
+            outbox = Outbox(redraw=[offer])
+            async with self._db.transaction() as tx:
+                current = await tx.requests.get_offer(offer.id)
+                # An offer whose DM never landed (Slack kept failing) is given up, and is not
+                # held against a supporter who never saw it.
+                delivered = current is not None and current.message_ts is not None
+                target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
+                if not await tx.requests.set_offer_state(offer.id, target, now=now):
+                    continue  # answered, or expired by another sweep, in the meantime
+                if delivered:
+                    streak = await tx.roster.record_expiry(offer.supporter_id)
+                    set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
+                        offer.supporter_id, until=None
+                    )
+                if set_away:
+                    # Keyed by the offer whose expiry decided it: set away again later, told again.
+                    key = f"supporter_set_away:offer:{offer.id}"
+                    await record_notice(
+                        tx, ScheduledKind.SUPPORTER_SET_AWAY, offer.supporter_id, None, now, key=key
+                    )
+                    outbox.notice_keys.append(key)
+            expired += 1
+            log.info("offer %s for request %s %s", offer.id, offer.request_id, target)
+            if set_away:
+                log.info("a supporter was set to away after %d expiries", EXPIRIES_BEFORE_AWAY)
+            await self._flush(outbox)
+            if set_away:
+                await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
+            await self.route(request_id=offer.request_id)
+        return expired
+
+    # The holder hands back; a coordinator hands to
+
+    async def hand_back(self, *, request_id: int, user_id: str) -> None:
+        """Return a held request to the rotation (a conflict of interest, say)."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
+        log.info("request %s handed back", request_id)
+        await self._flush(Outbox(redraw=[offer], homes={user_id}))
+        await self._outgoing.released(request_id, user_id, ConversationEnd.HANDED_BACK)
+        await self.route(request_id=request_id)
+
+    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> int:
+        """A coordinator hands a waiting request to a named supporter, blind to who asked.
+
+        Records the offer and returns its id; :meth:`send_offer` delivers it.
+        """
+        await self._roles.require_coordinator_role(coordinator_id)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+                raise RequestNotWaiting()
+            query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
+            if not await tx.roster.eligible(query, limit=1, only=supporter_id):
+                raise SupporterCannotTakeRequest()
+            offer = await tx.requests.add_offer(
+                request_id=request.id,
+                supporter_id=supporter_id,
+                now=now,
+                expires_at=now + self._policy.offer_timeout,
+            )
+            await tx.roster.take_turn(supporter_id)
+            await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="escalation handed on",
+                detail=f"request #{request_id} offered to <@{supporter_id}>",
+                now=now,
+            )
+        log.info("request %s handed on by a coordinator", request_id)
+        await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
+        return offer.id
+
+    async def send_offer(self, *, offer_id: int) -> None:
+        """Deliver a recorded offer's DM (if it is still open and unsent)."""
+        async with self._db.read() as tx:
+            offer = await tx.requests.get_offer(offer_id)
+            request = None if offer is None else await tx.requests.get(offer.request_id)
+        if offer is None or request is None:
+            return
+        outbox = Outbox(resolved=(request, "offered"))
+        if offer.state == OfferState.OPEN and offer.message_ts is None:
+            outbox.new_offers.append(offer)
+        await self._flush(outbox)
+
+    # Supporters leaving the rotation
+
+    async def release_supporter(self, *, supporter_id: str, hand_back: bool) -> None:
+        """Withdraw a supporter's open offers (and, if asked, hand back what they hold)."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offers = await tx.requests.open_offers_of_supporter(supporter_id)
+            for offer in offers:
+                await tx.requests.set_offer_state(offer.id, OfferState.WITHDRAWN, now=now)
+            held: list[Offer] = []
+            if hand_back:
+                for request_id in await tx.requests.assigned_to(supporter_id):
+                    held.append(await self._give_up(tx, request_id, supporter_id, OfferState.WITHDRAWN, now))
+        await self._flush(Outbox(redraw=offers + held, homes={supporter_id}, coordinators=True))
+        for offer in held:
+            await self._outgoing.released(offer.request_id, supporter_id, ConversationEnd.HANDED_BACK)
+        for request_id in sorted({o.request_id for o in offers + held}):
+            await self.route(request_id=request_id)
+
+    # The periodic sweep
+
+    async def resend_unsent(self, *, claimed_too: bool = False) -> None:
+        """Send offers recorded but not delivered: at start (a crash between the two) and every sweep
+        (Slack failed); until the offer's deadline, when :meth:`expire_due` gives it up.
+
+        An offer another instance claimed for sending less than ``SEND_LEASE`` ago is left to it,
+        unless ``claimed_too``.
+        """
+        unsent = await self._offers.unsent()
+        if unsent:
+            log.info("sending %d offer(s) recorded but not delivered", len(unsent))
+        for offer in unsent:
+            await self._deliver(offer, claimed_too=claimed_too)
+
+    async def sweep(self) -> None:
+        """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
+        async with self._db.transaction() as tx:
+            await tx.roster.end_lapsed_aways(self._hours.today(self._clock.now()))
+        await self.expire_due()
+        await self.resend_unsent()
+        await self.retry_waiting()
+
+    # Internals
+
+    async def _flush(self, outbox: Outbox) -> None:
+        """After the commit: deliver new offers (acting on each outcome), then the rest of the outbox."""
+        new_offers, outbox.new_offers = outbox.new_offers, []
+        for offer in new_offers:
+            await self._deliver(offer)
+        await self._outgoing.send(outbox)
+
+    async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
+        """Send one offer's DM; if Slack will not DM its supporter, move the request (and theirs) on."""
+        outcome = await self._offers.deliver(offer, claimed_too=claimed_too)
+        if outcome == Delivery.UNREACHABLE:
+            await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
+        if outcome in (Delivery.UNREACHABLE, Delivery.UNDELIVERABLE):
+            await self.route(request_id=offer.request_id)
+
+    @staticmethod
+    async def _own_offer(tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> Offer:
+        offer = await tx.requests.get_offer(offer_id)
+        if offer is None or offer.supporter_id != user_id:
+            raise NotYourOffer()
+        if offer.message_ts is None and clicked is not None:
+            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
+        return offer
+
+    @staticmethod
+    async def _give_up(
+        tx: Tx, request_id: int, user_id: str, offer_state: OfferState, now: datetime
+    ) -> Offer:
+        """The holder lets go of a request: back to pending, their accepted offer ends in ``offer_state``."""
+        moved = await tx.requests.transition(
+            request_id,
+            RequestState.PENDING,
+            now=now,
+            assignee_id=user_id,
+            # A name shared with this supporter is not shared with the next one.
+            fields={"assignee_id": None, "assigned_at": None, "revealed_at": None},
+        )
+        if not moved:
+            raise NotHeldByYou()
+        accepted = [
+            o
+            for o in await tx.requests.offers_of(request_id, [OfferState.ACCEPTED])
+            if o.supporter_id == user_id
+        ]
+        if not accepted:
+            raise InconsistentRecords(f"request {request_id} was assigned without its accepted offer")
+        for offer in accepted:
+            await tx.requests.set_offer_state(offer.id, offer_state, now=now, only_from=[OfferState.ACCEPTED])
+        return accepted[0]

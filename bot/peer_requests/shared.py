@@ -1,0 +1,51 @@
+"""What every part of the request service shares: the program's settings, its constants, the
+hooks by which the relay of anonymous conversations hears of a request's life, and :func:`quietly`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from bot.training import TrainingPolicy
+from storage.models import ConversationEnd
+
+log = logging.getLogger(__name__)
+
+# "As soon as possible" goes to this many supporters at once; the first Accept wins.
+ASAP_FANOUT = 3
+# Offers let expire in a row before a supporter is set to away.
+EXPIRIES_BEFORE_AWAY = 3
+# A card redrawn this many times in a row because its state kept changing is left to the next.
+REDRAWS_AT_MOST = 3
+# At start, offers answered this recently are redrawn, in case a crash cut off their redraw.
+REDRAW_AT_START = timedelta(hours=1)
+# An offer DM claimed for sending this recently is left to its sender by other instances' sweeps.
+SEND_LEASE = timedelta(minutes=2)
+
+# Sends recorded notices at once (the scheduled-message engine), given their ids.
+DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RequestPolicy:
+    """The program's routing settings."""
+
+    offer_timeout: timedelta
+    capacity: int
+    note_max_length: int
+    training: TrainingPolicy
+
+
+class ConversationHooks(Protocol):
+    """What the relay of anonymous requests hears of a request's life (see ``bot.relay``)."""
+
+    async def request_assigned(self, *, request_id: int) -> None:
+        """An anonymous request was accepted: open its conversation."""
+        ...
+
+    async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
+        """The supporter no longer holds the request: end their conversation, if any."""
+        ...
