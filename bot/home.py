@@ -68,7 +68,8 @@ class CoordinatorHome:
     roster: RosterGlance
     volunteers: list[Volunteer]
     requests: RequestGlance  # as of the start of the day, small counts hidden
-    concerns: int  # raised about colleagues, not yet acted on
+    concerns: int
+    min_count: int  # raised about colleagues, not yet acted on
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class HomeService:
             roster=glance(entries),
             volunteers=await self._volunteers.pending(coordinator_id=user_id),
             requests=await self._tracking.request_glance(),
+            min_count=self._tracking.min_count,
             concerns=await self._concerns.open_count(coordinator_id=user_id),
         )
 

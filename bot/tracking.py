@@ -132,6 +132,11 @@ class TrackingService:
         self._k = min_count
         self._retention = retention
 
+    @property
+    def min_count(self) -> int:
+        """K: the smallest count published."""
+        return self._k
+
     # Contacts
 
     async def log_contact(self, *, supporter_id: str, form: ContactForm) -> int:
@@ -207,7 +212,7 @@ class TrackingService:
             waits = await tx.tracking.accept_seconds(start, end)
             groups = await tx.tracking.contact_groups(start, end)
             areas = await tx.tracking.contacts_by_area(start, end)
-            checkins = await tx.tracking.checkins_by_incident(start, end)
+            checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)

@@ -15,7 +15,6 @@ from storage.models import (
     Referral,
     RequestState,
     ScheduledKind,
-    ScheduledState,
 )
 from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
@@ -186,22 +185,23 @@ class TrackingRepository:
         row = await cur.fetchone()
         return int(row["m"]) if row is not None else 0
 
-    async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
-        """Check-ins sent in [start, end) and how many were answered, per incident."""
+    async def checkins_by_incident(
+        self, start: datetime, end: datetime, *, min_people: int
+    ) -> list[IncidentCheckins]:
+        """Per incident with at least ``min_people`` people: check-ins sent in [start, end), and
+        check-ins answered in [start, end) (each by its own time, so a closed quarter never moves).
+        Smaller plans are left out: one person's answer would show."""
+        s, e = _span(start, end)
         cur = await self._conn.execute(
-            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent,"
-            " COALESCE(SUM(CASE WHEN s.state = ? THEN 1 ELSE 0 END), 0) AS answered"
-            " FROM scheduled_messages s JOIN incidents i ON i.id = s.incident_id"
-            " WHERE s.kind = ? AND s.sent_at >= ? AND s.sent_at < ? AND s.state IN (?, ?)"
+            "SELECT i.id AS id, i.name AS name,"
+            " COALESCE(SUM(CASE WHEN m.sent_at >= ? AND m.sent_at < ? THEN 1 ELSE 0 END), 0) AS sent,"
+            " COALESCE(SUM(CASE WHEN m.answered_at >= ? AND m.answered_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS answered"
+            " FROM scheduled_messages m JOIN incidents i ON i.id = m.incident_id"
+            " WHERE m.kind = ? AND i.people >= ?"
+            " AND ((m.sent_at >= ? AND m.sent_at < ?) OR (m.answered_at >= ? AND m.answered_at < ?))"
             " GROUP BY i.id, i.name ORDER BY i.id",
-            (
-                ScheduledState.ANSWERED,
-                ScheduledKind.CHECKIN,
-                to_db(start),
-                to_db(end),
-                ScheduledState.SENT,
-                ScheduledState.ANSWERED,
-            ),
+            (s, e, s, e, ScheduledKind.CHECKIN, min_people, s, e, s, e),
         )
         return [
             IncidentCheckins(incident_id=r["id"], name=r["name"], sent=r["sent"], answered=r["answered"])

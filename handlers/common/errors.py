@@ -31,6 +31,7 @@ from bot.errors import (
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
+    NotPublished,
     NotYourCheckin,
     NotYourConversation,
     NotYourOffer,
@@ -96,6 +97,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You've already answered this check-in. Thank you."
         case IncidentNotFound():
             return "There is no open incident with that number. `/peer incident list` shows them."
+        case NotPublished():
+            return f"Not yet: {error}."
         case InvalidPeriod():
             return f"I couldn't read that period: {error}."
         case NotYourConversation():
