@@ -41,6 +41,7 @@ from handlers.home.ids import HomeBlockId
 from handlers.incidents.ids import IncidentAction
 from handlers.requests.ids import RequestAction
 from handlers.roster.ids import RosterAction
+from handlers.selfcheck.ids import SelfCheckAction
 from handlers.tracking.ids import TrackingAction
 from storage.models import RequestState
 
@@ -70,10 +71,12 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
             elements=[
                 _button(RequestAction.OPEN_REQUEST, "Talk to a peer", "open", style="primary"),
                 _button(ConcernAction.OPEN_CONCERN, "Worried about a colleague?"),
+                _button(SelfCheckAction.OPEN_SELF_CHECK, "How am I doing?"),
             ],
         ),
         context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
     ]
+    blocks.append(context("*How am I doing?* is a private five-question check: nothing of it is kept."))
     blocks += _own_request(snapshot.request)
     if snapshot.supporter is not None:
         blocks += _supporter_part(snapshot.supporter, tz)
@@ -286,6 +289,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
         "• `/peer status` see where your request is",
         "• `/peer cancel` withdraw your request",
         "• `/peer resources` EAP and crisis lines",
+        "• `/peer check` a private five-question self-check (nothing of it is kept)",
         "• `/peer volunteer [a note]` offer to become a peer supporter",
         "• `/peer concern @user` tell the coordinators you're worried about a colleague (never them)",
     ]
