@@ -33,6 +33,7 @@ from bot.jobs import Jobs
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
+from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
@@ -106,6 +107,7 @@ class PeerSupportApp:
         )
         client = build_client(settings, self._session)
         self.services = self._build_services(client)
+        await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
@@ -217,6 +219,9 @@ class PeerSupportApp:
             db=db, clock=clock, notifier=notifier, checkins=checkins, requests=requests, deliveries=deliveries
         )
         concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
+        resource_directory = ResourceService(
+            db=db, clock=clock, roles=roles, seed=settings.resource_seed(), homes=homes
+        )
         home = HomeService(
             db=db,
             roles=roles,
@@ -225,6 +230,7 @@ class PeerSupportApp:
             volunteers=volunteers,
             announcements=announcements,
             concerns=concerns,
+            directory=resource_directory,
             publisher=notifier,
             clock=clock,
         )
@@ -260,10 +266,13 @@ class PeerSupportApp:
             care=care,
             tracking=tracking,
             relay=relay,
+            directory=resource_directory,
             roles=roles,
             hours=hours,
             background=background,
             resources=tuple(settings.peer_resources),
+            coping=settings.coping_text(),
+            office_lines=settings.office_resource_lines(),
             note_max_length=settings.peer_note_max_length,
             clock=clock,
             min_count=settings.peer_min_count,

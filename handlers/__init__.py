@@ -16,6 +16,7 @@ from handlers import (
     incidents,
     relay,
     requests,
+    resources,
     roster,
     selfcheck,
     tracking,
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     care.FEATURE,
     tracking.FEATURE,
     selfcheck.FEATURE,
+    resources.FEATURE,
     home.FEATURE,
 )
 
