@@ -254,11 +254,12 @@ def parse_seed_entries(data: Sequence[Any]) -> tuple[Resource, ...]:
         except InvalidForm as invalid:
             reasons += [f"{field}: {message}" for field, message in invalid.errors.items()]
         else:
-            if entry.name.casefold() in seen:
-                reasons.append("the same name appears earlier in the file")
-            seen.add(entry.name.casefold())
             if not reasons:
                 entries.append(entry)
+        name_key = " ".join(str(item.get("name") or "").split()).casefold()
+        if name_key and name_key in seen:
+            reasons.append("the same name appears earlier in the file")
+        seen.add(name_key)
         if reasons:
             problems.append(f"{where}: " + "; ".join(reasons))
     if problems:

@@ -35,6 +35,8 @@ from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback
 from handlers.requests.blocks import close_modal, hand_to_modal, request_modal
 from handlers.requests.ids import RequestAction, RequestCallback
+from handlers.resources.blocks import resource_modal
+from handlers.resources.ids import ResourceAction, ResourceCallback
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
 from handlers.selfcheck.blocks import self_check_modal
@@ -367,6 +369,14 @@ MATRIX: dict[str, Case] = {
     "How am I doing? (Home tab)": Case(
         click(SelfCheckAction.OPEN_SELF_CHECK), opens("peer_self_check"), (A, A, A, A)
     ),
+    "Add a resource (coordinator's Home)": Case(
+        click(ResourceAction.RESOURCE_ADD), opens("peer_resource"), (R, R, R, A)
+    ),
+    "Edit a resource (coordinator's Home)": Case(
+        click(ResourceAction.RESOURCE_EDIT, lambda w: {"resource_id": w.resource}),
+        opens("peer_resource"),
+        (R, R, R, A),
+    ),
     "Log an incident (Home tab)": Case(
         click(IncidentAction.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)
     ),
@@ -517,6 +527,15 @@ MATRIX: dict[str, Case] = {
             {"concern_supporter": ASSIGNED},
         ),
         finds("SELECT 1 FROM concerns WHERE id = ? AND supporter_id = 'UASG'", lambda w: w.concern),
+        (R, R, R, A),
+    ),
+    "Resource modal (add)": Case(
+        submit(
+            ResourceCallback.RESOURCE,
+            lambda *_: resource_modal(),
+            {"resource_name": "Grief group", "resource_purpose": "Weekly", "resource_url": "https://g.example"},
+        ),
+        finds("SELECT 1 FROM resources WHERE name = 'Grief group'"),
         (R, R, R, A),
     ),
     "Self-check modal (the result, in the modal only)": Case(
