@@ -154,7 +154,11 @@ class PeerSupportApp:
         assert db is not None
         hours = settings.peer_service_hours
         notifier = SlackNotifier(
-            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
+            client,
+            tz=hours.tz,
+            hours=hours.describe(),
+            resources=settings.peer_resources,
+            coping=settings.coping_text(),
         )
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
