@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import date_from_db, from_db, to_db
 
 _ANSWER_COLUMNS = {
@@ -59,7 +59,8 @@ class IncidentRepository:
             ),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         incident_id = int(row["id"])
         await self.add_members(incident_id, member_ids)
         return incident_id
@@ -96,7 +97,7 @@ class IncidentRepository:
         """Incidents in any of ``states``, oldest first."""
         wanted = sorted(states)
         cur = await self._conn.execute(
-            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
+            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",
             wanted,
         )
         return [_incident(row) for row in await cur.fetchall()]
@@ -116,7 +117,7 @@ class IncidentRepository:
         """Add one answer to the incident's counts (who answered is not kept)."""
         column = _ANSWER_COLUMNS[answer]
         await self._conn.execute(
-            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",  # noqa: S608 - fixed column names
+            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",
             (incident_id,),
         )
 
@@ -124,7 +125,8 @@ class IncidentRepository:
 def _incident(row: Mapping[str, Any]) -> Incident:
     occurred_on = date_from_db(row["occurred_on"])
     created_at = from_db(row["created_at"])
-    assert occurred_on is not None and created_at is not None
+    if occurred_on is None or created_at is None:
+        raise InconsistentRecords("missing: occurred_on or created_at")
     return Incident(
         id=row["id"],
         kind=row["kind"],
