@@ -15,7 +15,7 @@ from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
 from bot.peer_requests import RequestPolicy
-from bot.resources import CRISIS_LINES, DEFAULT_COPING, SeedFileError, load_seed_file
+from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
 from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
 from bot.training import TrainingPolicy
@@ -31,7 +31,6 @@ DEFAULT_RESOURCES = [
     "*Confidential professional help* (counselors, the Employee Assistance Program, the Lawyer"
     " Assistance Program): type `/peer resources` for the office's directory.",
 ]
-assert len(CRISIS_LINES) == 3  # the three lines above
 
 
 class Settings(BaseSettings):

@@ -159,9 +159,8 @@ def validate(form: ResourceForm) -> Resource:
             errors["topics"] = f"Unknown topic “{word[:30]}”; topics are {known}."
         elif topic not in topics:
             topics.append(topic)
-    if errors:
+    if errors or name is None or purpose is None:
         raise InvalidForm(errors)
-    assert name is not None and purpose is not None
     return Resource(
         id=0,
         name=name,

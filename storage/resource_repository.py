@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Resource, ResourceTopic
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import to_db
 
 _COLUMNS = "name, purpose, phone, text_line, url, hours, cost, confidential"
@@ -29,7 +29,7 @@ class ResourceRepository:
                 (str(topic),),
             )
         )
-        cur = await self._conn.execute(f"SELECT * FROM resources{where} ORDER BY lower(name), id", params)  # noqa: S608
+        cur = await self._conn.execute(f"SELECT * FROM resources{where} ORDER BY lower(name), id", params)
         rows = await cur.fetchall()
         topics = await self._topics([int(r["id"]) for r in rows])
         return [_resource(r, topics.get(int(r["id"]), ())) for r in rows]
@@ -52,12 +52,13 @@ class ResourceRepository:
     async def add(self, entry: Resource, *, now: datetime) -> int:
         """Store a new entry with its topics; returns its id."""
         cur = await self._conn.execute(
-            f"INSERT INTO resources ({_COLUMNS}, created_at, updated_at)"  # noqa: S608
+            f"INSERT INTO resources ({_COLUMNS}, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (*_values(entry), to_db(now), to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         resource_id = int(row["id"])
         await self._set_topics(resource_id, entry.topics)
         return resource_id
@@ -98,7 +99,7 @@ class ResourceRepository:
         if not ids:
             return {}
         cur = await self._conn.execute(
-            f"SELECT resource_id, topic FROM resource_topics WHERE resource_id IN ({placeholders(len(ids))})"  # noqa: S608
+            f"SELECT resource_id, topic FROM resource_topics WHERE resource_id IN ({placeholders(len(ids))})"
             " ORDER BY topic",
             ids,
         )
