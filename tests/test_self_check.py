@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -118,6 +119,16 @@ async def test_the_result_replaces_the_modal_with_its_meaning_and_crisis_lines(
     assert f"Your score: {score} of 5" in shown
     assert says in shown
     assert "988" in shown and "741741" in shown and "911" in shown
+
+
+async def test_the_result_lists_the_offices_trauma_resources(start_app, tmp_path: Path) -> None:
+    seed = tmp_path / "resources.json"
+    therapist = {"name": "Dr. Rivera", "purpose": "Trauma therapy", "phone": "555-0100", "topics": ["trauma"]}
+    money = {"name": "Credit counseling", "purpose": "Debt advice", "phone": "555-0199", "topics": ["money"]}
+    seed.write_text(json.dumps([therapist, money]), encoding="utf-8")
+    rig = await start_app(peer_resources_file=str(seed))
+    shown = text_of((await take_check(rig, POSITIVE))["view"]["blocks"])
+    assert shown.index("988") < shown.index("Dr. Rivera") and "Credit counseling" not in shown
 
 
 async def test_missing_answers_get_inline_errors(rig: Rig) -> None:

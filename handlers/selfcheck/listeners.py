@@ -16,8 +16,10 @@ from bot.errors import InvalidForm
 from bot.services import Services
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
+from handlers.resources.blocks import resource_line
 from handlers.selfcheck.blocks import self_check_modal, self_check_result
 from handlers.selfcheck.ids import ITEM_FIELDS, SelfCheckAction, SelfCheckCallback, SelfCheckField
+from storage.models import ResourceTopic
 
 
 def register(app: AsyncApp) -> None:
@@ -48,4 +50,6 @@ async def on_self_check_submitted(ack: AsyncAck, body: dict[str, Any], services:
     except InvalidForm as invalid:
         await ack(response_action="errors", errors={_FIELDS[f]: m for f, m in invalid.errors.items()})
         return
-    await ack(response_action="update", view=self_check_result(result, resources=services.resources))
+    # The crisis lines and the office's trauma resources: a read, nothing written.
+    fitting = [resource_line(e) for e in await services.directory.directory(ResourceTopic.TRAUMA)]
+    await ack(response_action="update", view=self_check_result(result, resources=fitting))
