@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -28,6 +29,7 @@ from bot.clock import SystemClock
 from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
+from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestService
@@ -307,13 +309,24 @@ class PeerSupportApp:
         """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
         if self.db is not None:
             await self.db.checkpoint_passive()
-        if self.services is not None:
-            await self.services.requests.sweep()
-            await self.services.relay.sweep()
-            await self.services.reminders.schedule_due()
-            await self.services.roster.check_reachable()
-            await self.services.tracking.purge()
-            await self.services.checkins.retry_stalled()
+        if self.services is None:
+            return
+        s = self.services
+        parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+            ("routing", s.requests.sweep),
+            ("relay", s.relay.sweep),
+            ("training reminders", s.reminders.schedule_due),
+            ("reachability", s.roster.check_reachable),
+            ("retention", s.tracking.purge),
+            ("stalled check-ins", s.checkins.retry_stalled),
+        )
+        for name, part in parts:
+            # Each part on its own: one that fails (a bad row, Slack down) never stops the others,
+            # the purge above all.
+            try:
+                await part()
+            except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
+                log.error("sweep: %s failed: %s", name, failure(exc))
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""

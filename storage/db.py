@@ -30,7 +30,23 @@ log = logging.getLogger(__name__)
 _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
 # Tables whose rows the retention purge rewrites.
-_PURGED_TABLES = ("peer_requests", "request_exclusions", "offers")
+# Every table the retention purge deletes from or blanks columns of (PostgreSQL keeps dead row
+# versions, with the old values, until a VACUUM).
+_PURGED_TABLES = (
+    "peer_requests",
+    "request_exclusions",
+    "offers",
+    "scheduled_messages",
+    "relay_conversations",
+    "relay_messages",
+    "incidents",
+    "incident_members",
+    "concerns",
+    "coordinator_copies",
+    "rsvps",
+    "home_viewers",
+    "volunteers",
+)
 
 
 # SQLite's primary result codes for storage that refuses writes (not a lock held by a peer).

@@ -421,7 +421,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE incidents ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
         UPDATE incidents SET people =
             (SELECT COUNT(*) FROM incident_members m WHERE m.incident_id = incidents.id);
-        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT
+        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT;
+        -- When an incident's people and answers were forgotten (retention after its plan ended).
+        ALTER TABLE incidents ADD COLUMN purged_at TEXT
         """,
     ),
     (
