@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
         seconds=900
     )
+    # An "as soon as possible" request nobody accepted this long after it was made alerts the coordinators.
+    peer_urgent_alert_after: Annotated[
+        timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(hours=24))
+    ] = timedelta(minutes=10)
     peer_supporter_capacity: int = Field(default=2, ge=1)
     # Before the service hours, which are read in this zone.
     peer_timezone: Zone = ZoneInfo("UTC")
@@ -119,6 +123,7 @@ class Settings(BaseSettings):
         """Offer deadlines, supporter capacity and note length for requests."""
         return RequestPolicy(
             offer_timeout=self.peer_offer_timeout,
+            urgent_alert_after=self.peer_urgent_alert_after,
             capacity=self.peer_supporter_capacity,
             note_max_length=self.peer_note_max_length,
             training=self.training_policy(),

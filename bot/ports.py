@@ -80,8 +80,10 @@ class EscalationCard:
     area: Area
     urgency: Urgency
     waiting_since: datetime
-    # Set once the request no longer waits: "offered" or "withdrawn".
+    # Set once the request no longer waits: "offered", "accepted", "taken_on" or "withdrawn".
     resolution: str | None = None
+    # Set on the urgent-alert clock's alert: how long the urgent request has waited unaccepted.
+    urgent_waited: timedelta | None = None
 
 
 class Notifier(Protocol):

@@ -264,6 +264,8 @@ class Routing:
                         key=f"request_assigned:{request.id}:{offer.id}",
                     )
                 outbox.notices_of = request.id
+                # The urgent-alert clock's alerts, if any went out, say it no longer waits.
+                outbox.resolved = (request, "accepted")
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
@@ -354,7 +356,8 @@ class Routing:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
-            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+            # Offered too: an urgent request's alert comes while its offers are still out.
+            if request is None or request.state not in ROUTABLE_STATES:
                 raise RequestNotWaiting()
             query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
             if not await tx.roster.eligible(query, limit=1, only=supporter_id):

@@ -37,6 +37,9 @@ class RequestPolicy:
     capacity: int
     note_max_length: int
     training: TrainingPolicy
+    # An "as soon as possible" request nobody has accepted this long after it was made alerts the
+    # coordinators (once each); routing goes on meanwhile.
+    urgent_alert_after: timedelta = timedelta(minutes=10)
 
 
 class ConversationHooks(Protocol):

@@ -33,6 +33,7 @@ from handlers.common.blocks import (
     CONTACT_LABELS,
     REFERRAL_LABELS,
     URGENCY_LABELS,
+    coarse_wait,
     context,
     header,
     mention,
@@ -363,6 +364,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
     if card.resolution is not None:
         outcome = {
             "offered": "has been offered to a supporter",
+            "accepted": "was accepted by a supporter",
+            "taken_on": "was taken on by a coordinator",
             "withdrawn": "was withdrawn by the person who made it",
         }.get(card.resolution, "is no longer waiting")
         blocks: list[Block] = [
@@ -370,6 +373,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
             context(facts.replace("\n", " · ")),
         ]
         return [b.to_dict() for b in blocks]
+    if card.urgent_waited is not None:
+        return _urgent_alert(card, facts)
     blocks = [
         header("A peer support request is waiting"),
         section(facts),
@@ -386,6 +391,44 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
                     text="Offer to a supporter…",
                     value=RequestRef(request_id=card.request_id).encode(),
                 )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def _urgent_alert(card: EscalationCard, facts: str) -> list[dict[str, Any]]:
+    """The urgent-alert clock's alert: nobody has accepted an urgent request in time."""
+    assert card.urgent_waited is not None
+    ref = RequestRef(request_id=card.request_id).encode()
+    blocks: list[Block] = [
+        header("An urgent request is still waiting"),
+        section(
+            f"Someone asked to talk to a peer *as soon as possible* {coarse_wait(card.urgent_waited)}"
+            " ago, and no supporter has accepted yet.\n" + facts
+        ),
+        context(
+            f"Request #{card.request_id}. Supporters are still being asked meanwhile. Offer it to a"
+            " supporter you can reach, or take it on yourself as the person on call: only then are"
+            " you told who asked."
+        ),
+        ActionsBlock(
+            block_id=RequestBlockId.ESCALATION,
+            elements=[
+                ButtonElement(action_id=RequestAction.HAND_TO, text="Offer to a supporter…", value=ref),
+                ButtonElement(
+                    action_id=RequestAction.TAKE_ON,
+                    text="I'll take it",
+                    value=ref,
+                    style="primary",
+                    confirm=ConfirmObject(
+                        title="Take this request on?",
+                        text="You will hold it like a supporter who accepted: you'll see who asked and"
+                        " their note, and you're the one to reach out now.",
+                        confirm="I'll take it",
+                        deny="Cancel",
+                    ),
+                ),
             ],
         ),
     ]
