@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.deliveries import Deliveries
 from bot.errors import DeliveryFailed, EventNotFound, EventStarted, InvalidForm
+from bot.failures import failure
 from bot.ports import AnnouncementNotifier, ChannelAccess, ChannelProblem, Clock, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from storage.announcement_repository import EventFields
@@ -275,7 +276,7 @@ class AnnouncementService:
             try:
                 await self._notifier.update_announcement(ref, event)
             except Exception as exc:  # noqa: BLE001 - the change is recorded; the next redraw catches up
-                log.warning("event %s redraw failed: %s", announcement_id, type(exc).__name__)
+                log.warning("event %s redraw failed: %s", announcement_id, failure(exc))
 
     # Senders (called by the delivery engine)
 
@@ -283,13 +284,13 @@ class AnnouncementService:
         event = await self._current(message)
         try:
             return await self._notifier.post_announcement(event)
-        except DeliveryFailed as failure:
+        except DeliveryFailed as refused:
             try:
                 await self._notifier.announcement_failed(
-                    event.created_by, announcement_id=event.id, title=event.title, reason=failure.reason
+                    event.created_by, announcement_id=event.id, title=event.title, reason=refused.reason
                 )
             except Exception as exc:  # noqa: BLE001 - the skip is recorded either way
-                log.warning("event %s: failure notice failed: %s", event.id, type(exc).__name__)
+                log.warning("event %s: failure notice failed: %s", event.id, failure(exc))
             raise
 
     async def _send_reminder(self, message: ScheduledMessage) -> MessageRef:

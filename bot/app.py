@@ -96,7 +96,7 @@ class PeerSupportApp:
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
+    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)

@@ -22,6 +22,7 @@ from bot.errors import (
     InvalidForm,
     NotYourCheckin,
 )
+from bot.failures import failure
 from bot.peer_requests import RequestForm, RequestService
 from bot.ports import (
     CheckinCard,
@@ -289,7 +290,7 @@ class CheckinService:
         try:
             await self._notifier.incident_ready(incident.created_by, summary)
         except Exception as exc:  # noqa: BLE001 - the schedule stands even if this note fails
-            log.warning("incident %s: summary to coordinator failed: %s", incident.id, type(exc).__name__)
+            log.warning("incident %s: summary to coordinator failed: %s", incident.id, failure(exc))
 
     # Delivering (the engine in bot.deliveries claims each message and calls this)
 
@@ -366,7 +367,7 @@ class CheckinService:
             try:
                 await self._notifier.update_checkin(ref, card)
             except Exception as exc:  # noqa: BLE001 - the answer is recorded either way
-                log.warning("check-in %s redraw failed: %s", message.id, type(exc).__name__)
+                log.warning("check-in %s redraw failed: %s", message.id, failure(exc))
 
     async def _ask_for_peer(self, user_id: str, incident: Incident) -> bool:
         form = RequestForm(
@@ -477,7 +478,7 @@ class CheckinService:
                 log.warning(
                     "incident %s: preparing failed again (%s); next try in %s",
                     incident.id,
-                    type(exc).__name__,
+                    failure(exc),
                     pause,
                 )
             else:

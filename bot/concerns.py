@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.background import quietly
 from bot.errors import ConcernHandled, ConcernNotFound, InvalidForm, SupporterCannotTakeRequest
+from bot.failures import failure, quietly
 from bot.ports import Clock, ConcernNotifier, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from storage.db import Database
@@ -90,7 +90,7 @@ class ConcernService:
             try:
                 ref = await self._notifier.send_concern_alert(coordinator_id, concern)
             except Exception as exc:  # noqa: BLE001 - the other coordinators still get it
-                log.warning("concern %s: an alert failed: %s", concern_id, type(exc).__name__)
+                log.warning("concern %s: an alert failed: %s", concern_id, failure(exc))
                 continue
             async with self._db.transaction() as tx:
                 await tx.roles.add_copy(TOPIC, concern_id, coordinator_id, ref)

@@ -22,6 +22,7 @@ from typing import Protocol
 from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.concerns import ConcernService
+from bot.failures import failure
 from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
 from bot.roles import Roles
@@ -151,7 +152,7 @@ class HomeService:
             try:
                 await self._publisher.publish_home(user_id, await self.snapshot(user_id))
             except Exception as exc:  # noqa: BLE001 - a Home that fails to publish is redrawn when opened
-                log.warning("home refresh failed: %s", type(exc).__name__)
+                log.warning("home refresh failed: %s", failure(exc))
 
     async def _coordinator(self, user_id: str) -> CoordinatorHome:
         entries = await self._roster.entries(coordinator_id=user_id)

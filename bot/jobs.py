@@ -18,6 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.background import Background
+from bot.failures import failure
 from bot.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Jobs:
             await self._deliver()
             await self.arm()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
-            log.error("deliveries failed: %s", type(exc).__name__)
+            log.error("deliveries failed: %s", failure(exc))
 
     async def arm(self) -> None:
         """Keep one date job armed for the next due time (re-registered at every start)."""
@@ -90,7 +91,7 @@ class Jobs:
         try:
             await self._sweep()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
-            log.error("sweep failed: %s", type(exc).__name__)
+            log.error("sweep failed: %s", failure(exc))
 
     # The scheduler only starts the work: it runs as a tracked background task, so stopping
     # the app lets a run finish instead of cancelling it between a claim and its send.

@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.background import quietly
 from bot.choices import choice
 from bot.concerns import TOPIC as CONCERN_TOPIC
 from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster
+from bot.failures import quietly
 from bot.periods import Period, parse_period
 from bot.ports import Clock, RetentionNotifier
 from bot.roles import Roles

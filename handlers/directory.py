@@ -10,6 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.failures import failure
 from bot.ports import ChannelProblem, Profile
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class SlackDirectory:
             return None
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             # Slack slow or unreachable: let it through; a failed post is reported to the coordinator.
-            log.warning("channel check failed: %s", type(exc).__name__)
+            log.warning("channel check failed: %s", failure(exc))
             return None
         channel = response.get("channel") or {}
         if channel.get("is_archived"):

@@ -26,6 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.failures import failure
 from handlers.common.errors import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _slack_events(
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
-            log.error("dispatch failed (%s): %s", kind, type(exc).__name__)
+            log.error("dispatch failed (%s): %s", kind, failure(exc))
             if kind == "slash_command":
                 return web.json_response({"response_type": "ephemeral", "text": SOMETHING_WENT_WRONG})
             return web.Response(status=200)

@@ -58,7 +58,7 @@ class ConcernRepository:
         """Where the alerts of concerns a coordinator acted on before ``handled_before`` landed."""
         copies, params = _handled_copies(handled_before, copies_topic)
         cur = await self._conn.execute(
-            f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",  # noqa: S608
+            f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",
             params,
         )
         return [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
@@ -67,8 +67,8 @@ class ConcernRepository:
         """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
         landed; returns how many. Open concerns stay: they are still someone's work."""
         copies, params = _handled_copies(handled_before, copies_topic)
-        await self._conn.execute(f"DELETE FROM {copies}", params)  # noqa: S608
-        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {_HANDLED}", params[1:])  # noqa: S608
+        await self._conn.execute(f"DELETE FROM {copies}", params)
+        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {_HANDLED}", params[1:])
         return cur.rowcount
 
 

@@ -96,7 +96,7 @@ class IncidentRepository:
         """Incidents in any of ``states``, oldest first."""
         wanted = sorted(states)
         cur = await self._conn.execute(
-            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
+            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",
             wanted,
         )
         return [_incident(row) for row in await cur.fetchall()]
@@ -116,7 +116,7 @@ class IncidentRepository:
         """Add one answer to the incident's counts (who answered is not kept)."""
         column = _ANSWER_COLUMNS[answer]
         await self._conn.execute(
-            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",  # noqa: S608 - fixed column names
+            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",
             (incident_id,),
         )
 

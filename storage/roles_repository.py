@@ -59,7 +59,7 @@ class RolesRepository:
         if not wanted:
             return set()
         cur = await self._conn.execute(
-            f"SELECT user_id FROM home_viewers WHERE user_id IN ({placeholders(len(wanted))})",  # noqa: S608
+            f"SELECT user_id FROM home_viewers WHERE user_id IN ({placeholders(len(wanted))})",
             wanted,
         )
         return {row["user_id"] for row in await cur.fetchall()}

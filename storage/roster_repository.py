@@ -77,7 +77,7 @@ class RosterRepository:
         )
         kinds = sorted(CURRENCY_TRAININGS)
         await self._conn.execute(
-            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"  # noqa: S608
+            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"
             f"  WHERE t.user_id = supporters.user_id AND t.kind IN ({placeholders(len(kinds))}))"
             " WHERE user_id = ?",
             (*kinds, user_id),
@@ -122,7 +122,7 @@ class RosterRepository:
     async def get(self, user_id: str) -> Supporter | None:
         """One supporter with their open load, if on the roster."""
         cur = await self._conn.execute(
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s WHERE s.user_id = ?",  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s WHERE s.user_id = ?",
             (RequestState.ASSIGNED, OfferState.OPEN, user_id),
         )
         row = await cur.fetchone()
@@ -131,7 +131,7 @@ class RosterRepository:
     async def all(self) -> list[Supporter]:
         """The whole roster with open loads, in rotation order."""
         cur = await self._conn.execute(
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"
             " ORDER BY s.rotation_seq, s.added_at, s.user_id",
             (RequestState.ASSIGNED, OfferState.OPEN),
         )
@@ -152,7 +152,7 @@ class RosterRepository:
         excluded = sorted(query.excluded_ids)
         not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"
             " WHERE s.trained_on IS NOT NULL AND s.trained_on > ?"
             " AND s.suspended = 0 AND s.unreachable IS NULL"
             f" AND {_AVAILABLE}"

@@ -98,7 +98,7 @@ class ScheduleRepository:
         wanted = sorted(kinds)
         cur = await self._conn.execute(
             "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
-            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",
             (request_id, ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
@@ -110,7 +110,7 @@ class ScheduleRepository:
             return []
         cur = await self._conn.execute(
             "SELECT id FROM scheduled_messages WHERE state = ?"
-            f" AND dedupe_key IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            f" AND dedupe_key IN ({placeholders(len(wanted))}) ORDER BY id",
             (ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
@@ -193,7 +193,7 @@ class ScheduleRepository:
         sources = sorted(only_from)
         cur = await self._conn.execute(
             "UPDATE scheduled_messages SET state = ?"
-            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",  # noqa: S608
+            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
             (target, message_id, *sources),
         )
         return cur.rowcount == 1
@@ -203,7 +203,7 @@ class ScheduleRepository:
         kept = sorted(set(except_kinds))
         not_kept = f" AND kind NOT IN ({placeholders(len(kept))})" if kept else ""
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"  # noqa: S608
+            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"
             f" WHERE state = ? AND due_at < ?{not_kept}",
             (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff), *kept),
         )

@@ -224,7 +224,7 @@ class TrackingRepository:
             # to coordinators): they go too.
             await self._conn.execute(
                 "DELETE FROM scheduled_messages WHERE request_id = ?"
-                f" AND kind IN ({placeholders(len(kinds))})",  # noqa: S608 - placeholders only
+                f" AND kind IN ({placeholders(len(kinds))})",
                 (request_id, *kinds),
             )
             # A relayed conversation's thread locations name both people's DMs (its links cascade).

@@ -48,7 +48,7 @@ def told(rig: Rig, user: str, phrase: str) -> int:
     return sum(1 for m in rig.slack.dms(user) if phrase in text_of(m.blocks))
 
 
-def to(user_id: str):  # noqa: ANN201
+def to(user_id: str):
     return lambda params: params.get("channel") == user_id
 
 

@@ -16,8 +16,9 @@ import logging
 from enum import StrEnum
 
 from bot.errors import DeliveryFailed
+from bot.failures import failure, quietly
 from bot.peer_requests.notices import Notices, record_notice
-from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE, quietly
+from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
 from storage.db import Database
@@ -84,11 +85,11 @@ class OfferDms:
             ref = await self._notifier.send_offer(offer.supporter_id, card)
             async with self._db.transaction() as tx:
                 await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
-        except DeliveryFailed as failure:
-            flagged = await self._unreachable(offer, failure.reason)
+        except DeliveryFailed as refused:
+            flagged = await self._unreachable(offer, refused.reason)
             return Delivery.UNREACHABLE if flagged else Delivery.UNDELIVERABLE
         except Exception as exc:  # noqa: BLE001 - Slack down, rate-limited or slow: the sweep sends it again
-            log.warning("offer %s not delivered yet: %s", offer.id, type(exc).__name__)
+            log.warning("offer %s not delivered yet: %s", offer.id, failure(exc))
             async with self._db.transaction() as tx:
                 await tx.requests.release_offer_send(offer.id)
             return Delivery.RETRY
@@ -183,7 +184,7 @@ class OfferDms:
             try:
                 await self._notifier.update_offer(ref, card)
             except Exception as exc:  # noqa: BLE001 - a redraw is healed at start; never fails the action
-                log.warning("update_offer for request %s failed: %s", offer.request_id, type(exc).__name__)
+                log.warning("update_offer for request %s failed: %s", offer.request_id, failure(exc))
                 return
             drawn = card
 

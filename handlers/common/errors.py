@@ -41,6 +41,7 @@ from bot.errors import (
     Suspended,
     VolunteerNotFound,
 )
+from bot.failures import failure
 from handlers.common.payloads import BadPayload
 from storage.models import OfferState
 
@@ -145,7 +146,7 @@ def register(app: AsyncApp) -> None:
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         # The type only: exception messages from libraries can carry payload text.
-        log.error("listener failed (%s): %s", _kind(body), type(error).__name__)
+        log.error("listener failed (%s): %s", _kind(body), failure(error))
         if body.get("command"):
             return BoltResponse(
                 status=200,

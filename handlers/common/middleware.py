@@ -13,6 +13,6 @@ def register(app: AsyncApp, services: Services) -> None:
     """Every listener may declare a ``services`` argument."""
 
     @app.middleware
-    async def inject_services(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002
+    async def inject_services(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["services"] = services
         await next()
