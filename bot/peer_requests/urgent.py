@@ -19,10 +19,10 @@ import logging
 from datetime import datetime
 
 from bot.errors import CannotTakeOn, RequestNotWaiting
+from bot.failures import quietly
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
-from bot.peer_requests.shared import quietly
 from bot.ports import Clock, Notifier
 from bot.roles import Roles
 from storage.db import Database, Tx
