@@ -45,8 +45,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
-    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
-        seconds=900
+    # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
+    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
+    peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        minutes=5
+    )
+    peer_offer_timeout_no_rush: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        days=1
     )
     # An "as soon as possible" request nobody accepted this long after it was made alerts the coordinators.
     peer_urgent_alert_after: Annotated[
@@ -124,6 +129,8 @@ class Settings(BaseSettings):
         return RequestPolicy(
             offer_timeout=self.peer_offer_timeout,
             urgent_alert_after=self.peer_urgent_alert_after,
+            offer_timeout_asap=self.peer_offer_timeout_asap,
+            offer_timeout_no_rush=self.peer_offer_timeout_no_rush,
             capacity=self.peer_supporter_capacity,
             note_max_length=self.peer_note_max_length,
             training=self.training_policy(),

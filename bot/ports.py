@@ -70,6 +70,8 @@ class OfferCard:
     minutes: int | None = None
     # The requester asked to stay anonymous and has not shared their name: never a requester_id.
     anonymous: bool = False
+    # How long the request had waited when this offer was made (fixed, so redraws agree).
+    waited: timedelta | None = None
 
 
 @dataclass(frozen=True)

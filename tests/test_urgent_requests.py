@@ -216,3 +216,72 @@ async def test_a_withdrawn_urgent_request_redraws_its_alert(rig: Rig) -> None:
     await rig.command("UREQ1", "cancel")
     await rig.settle()
     assert "was withdrawn" in now_shown(rig, alert)
+
+
+# Offer time by urgency
+
+
+async def test_each_urgency_has_its_own_offer_time(start_app) -> None:
+    rig = await start_app(
+        peer_offer_timeout="4h", peer_offer_timeout_asap="5m", peer_offer_timeout_no_rush="1d"
+    )
+    await add_supporters(rig, "USUP1")
+    for requester, urgency, lasts in (
+        ("UREQ1", "asap", timedelta(minutes=5)),
+        ("UREQ2", "this_week", timedelta(hours=4)),
+        ("UREQ3", "no_rush", timedelta(days=1)),
+    ):
+        await ask(rig, requester, urgency=urgency)
+        offer = only_open_offer(rig, "USUP1")
+        await tick(rig, lasts - timedelta(seconds=1))
+        assert rig.open_offers_to("USUP1") == [offer], f"a {urgency} offer expired early"
+        await tick(rig, timedelta(seconds=2))
+        assert not rig.open_offers_to("USUP1"), f"a {urgency} offer outlived its time"
+        await rig.command(requester, "cancel")
+        await rig.settle()
+
+
+def test_offer_times_take_plain_seconds_and_suffixes_and_name_a_bad_one(slack) -> None:
+    import pydantic
+
+    from bot.config import describe_error
+    from tests.rig import make_settings
+
+    settings = make_settings(slack, "sqlite:///x.db", peer_offer_timeout="900", peer_offer_timeout_asap="2m")
+    assert settings.request_policy().offer_timeout_for("this_week") == timedelta(seconds=900)
+    assert settings.request_policy().offer_timeout_for("asap") == timedelta(minutes=2)
+    try:
+        make_settings(slack, "sqlite:///x.db", peer_offer_timeout_no_rush="soon")
+    except pydantic.ValidationError as error:
+        assert describe_error(error).startswith("invalid setting PEER_OFFER_TIMEOUT_NO_RUSH")
+    else:
+        raise AssertionError("a bad PEER_OFFER_TIMEOUT_NO_RUSH was accepted")
+
+
+async def test_the_offer_card_says_how_long_the_request_has_waited(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1", "USUP2")
+    await ask(rig, "UREQ1", urgency="this_week")
+    [first] = who_holds_offers(rig, ["USUP1", "USUP2"])
+    assert "Asked just now." in text_of(only_open_offer(rig, first).blocks)
+    await tick(rig, timedelta(minutes=15, seconds=1))  # expires; the next one is offered
+    [second] = who_holds_offers(rig, ["USUP1", "USUP2"])
+    assert "Asked 15 minutes before this offer." in text_of(only_open_offer(rig, second).blocks)
+
+
+async def test_only_missed_urgent_offers_set_a_supporter_away_and_they_are_told_why(start_app) -> None:
+    rig = await start_app(peer_supporter_capacity=10)
+    await add_supporters(rig, "USUP1")
+    for n in range(3):
+        await ask(rig, f"UREQ{n}", urgency="this_week")
+        await tick(rig, timedelta(seconds=901))
+    assert not any("set to *away*" in text_of(m.blocks) for m in rig.slack.dms("USUP1"))
+    await ask(rig, "UREQ8", urgency="this_week")
+    assert len(rig.open_offers_to("USUP1")) == 1, "not urgent, yet they were set away"
+    await rig.command("UREQ8", "cancel")
+    await rig.settle()
+
+    for n in range(3, 6):
+        await ask(rig, f"UREQ{n}", urgency="asap")
+        await tick(rig, timedelta(seconds=901))
+    notice = rig.slack.dms("USUP1")[-1]
+    assert "urgent" in text_of(notice.blocks) and "set to *away*" in text_of(notice.blocks)

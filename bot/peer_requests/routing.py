@@ -127,7 +127,7 @@ class Routing:
                     request_id=request.id,
                     supporter_id=supporter.user_id,
                     now=now,
-                    expires_at=self._deadline(now, supporter),
+                    expires_at=self._deadline(now, supporter, request),
                 )
                 await tx.roster.take_turn(supporter.user_id)
                 outbox.new_offers.append(offer)
@@ -206,11 +206,12 @@ class Routing:
             picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
         return picks
 
-    def _deadline(self, now: datetime, supporter: Supporter) -> datetime:
+    def _deadline(self, now: datetime, supporter: Supporter, request: PeerRequest) -> datetime:
         # The clock of an offer runs only while the program is open for that supporter.
+        timeout = self._policy.offer_timeout_for(request.urgency)
         if supporter.after_hours:
-            return now + self._policy.offer_timeout
-        return self._hours.add_open_time(now, self._policy.offer_timeout)
+            return now + timeout
+        return self._hours.add_open_time(now, timeout)
 
     async def retry_waiting(self) -> None:
         """Route every request still waiting for a supporter (pending or escalated)."""
@@ -313,7 +314,10 @@ class Routing:
                 target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
                 if not await tx.requests.set_offer_state(offer.id, target, now=now):
                     continue  # answered, or expired by another sweep, in the meantime
-                if delivered:
+                # Only urgent offers count towards away: missing a "this week" one for an afternoon
+                # in court is no sign of being unavailable.
+                request = await tx.requests.get(offer.request_id)
+                if delivered and request is not None and request.urgency == Urgency.ASAP:
                     streak = await tx.roster.record_expiry(offer.supporter_id)
                     set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
                         offer.supporter_id, until=None
@@ -366,7 +370,7 @@ class Routing:
                 request_id=request.id,
                 supporter_id=supporter_id,
                 now=now,
-                expires_at=now + self._policy.offer_timeout,
+                expires_at=now + self._policy.offer_timeout_for(request.urgency),
             )
             await tx.roster.take_turn(supporter_id)
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -167,7 +167,7 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
             ),
             section(facts),
             context(
-                f"{shown} only if you accept. If you can't take it, pass and it moves"
+                f"{_asked(card)}{shown} only if you accept. If you can't take it, pass and it moves"
                 f" on; nobody is told. Open until {when(card.expires_at, tz)}."
             ),
             ActionsBlock(
@@ -246,6 +246,15 @@ def _settled(card: OfferCard) -> str:
     if card.state == OfferState.CLOSED and card.minutes:
         text += f" ({card.minutes} min recorded)"
     return text
+
+
+def _asked(card: OfferCard) -> str:
+    """How long the request had waited when offered, coarsely (an urgent one waiting long shows it)."""
+    if card.waited is None:
+        return ""
+    if card.waited < timedelta(minutes=5):
+        return "Asked just now. "
+    return f"Asked {coarse_wait(card.waited)} before this offer. "
 
 
 def _how(contact: ContactMode) -> str:
