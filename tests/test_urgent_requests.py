@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import aiosqlite
-
 from slack_standin.server import Message
 from tests.flows import COORDINATOR, accept, add_supporters, ask, only_open_offer, who_holds_offers
 from tests.rig import Rig, has_button, text_of
@@ -40,12 +38,13 @@ async def urgent_request(rig: Rig, *supporters: str) -> None:
     await ask(rig, "UREQ1", area="grief", urgency="asap", note=NOTE)
 
 
-async def alert_rows(db_path: object) -> list[tuple[str, str]]:
-    async with aiosqlite.connect(str(db_path)) as conn:
-        cur = await conn.execute(
+async def alert_rows(rig: Rig) -> list[tuple[str, str]]:
+    """Each urgent alert recorded: its coordinator and state (the database's, SQLite or PostgreSQL)."""
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute(
             "SELECT recipient_id, state FROM scheduled_messages WHERE kind = 'urgent_alert' ORDER BY id"
         )
-        return [(r[0], r[1]) for r in await cur.fetchall()]
+        return [(row[0], row[1]) for row in await cur.fetchall()]
 
 
 async def test_an_urgent_request_nobody_accepts_alerts_each_coordinator_once_not_before(rig: Rig) -> None:
@@ -90,33 +89,33 @@ async def test_the_alert_is_redrawn_when_a_supporter_accepts(rig: Rig) -> None:
         assert first not in text_of(current.blocks) and "UREQ1" not in text_of(current.blocks)
 
 
-async def test_an_urgent_request_accepted_in_time_alerts_nobody(rig: Rig, db_path) -> None:
+async def test_an_urgent_request_accepted_in_time_alerts_nobody(rig: Rig) -> None:
     await urgent_request(rig, *SUPPORTERS)
     await tick(rig, timedelta(minutes=5))
     await accept(rig, who_holds_offers(rig, SUPPORTERS)[0])
     await tick(rig, timedelta(minutes=6))
     assert not any(urgent_alerts(rig, c) for c in COORDINATORS)
-    assert await alert_rows(db_path) == [(c, "skipped") for c in COORDINATORS]
+    assert await alert_rows(rig) == [(c, "skipped") for c in COORDINATORS]
 
 
-async def test_a_request_that_is_not_urgent_starts_no_clock(rig: Rig, db_path) -> None:
+async def test_a_request_that_is_not_urgent_starts_no_clock(rig: Rig) -> None:
     await add_supporters(rig, "USUP1")
     await ask(rig, "UREQ1", urgency="this_week")
     await tick(rig, timedelta(minutes=30))
-    assert await alert_rows(db_path) == []
+    assert await alert_rows(rig) == []
     assert not any(urgent_alerts(rig, c) for c in COORDINATORS)
 
 
-async def test_an_escalated_urgent_request_is_not_alerted_twice(rig: Rig, db_path) -> None:
+async def test_an_escalated_urgent_request_is_not_alerted_twice(rig: Rig) -> None:
     # Nobody on the roster: escalated at once, and the coordinators were alerted then.
     await ask(rig, "UREQ1", urgency="asap", note=NOTE)
     assert all(any("is waiting" in text_of(m.blocks) for m in rig.slack.dms(c)) for c in COORDINATORS)
     await tick(rig, timedelta(minutes=11))
     assert not any(urgent_alerts(rig, c) for c in COORDINATORS)
-    assert await alert_rows(db_path) == [(c, "skipped") for c in COORDINATORS]
+    assert await alert_rows(rig) == [(c, "skipped") for c in COORDINATORS]
 
 
-async def test_the_clock_survives_a_restart_and_fires_once(start_app, db_path) -> None:
+async def test_the_clock_survives_a_restart_and_fires_once(start_app) -> None:
     rig = await start_app()
     await urgent_request(rig, *SUPPORTERS)
     await tick(rig, timedelta(minutes=4))
@@ -130,7 +129,7 @@ async def test_the_clock_survives_a_restart_and_fires_once(start_app, db_path) -
     rig = await start_app()
     await tick(rig, timedelta(minutes=2))
     assert all(len(urgent_alerts(rig, c)) == 1 for c in COORDINATORS), "sent again after a restart"
-    assert await alert_rows(db_path) == [(c, "sent") for c in COORDINATORS]
+    assert await alert_rows(rig) == [(c, "sent") for c in COORDINATORS]
 
 
 async def test_two_instances_send_each_alert_once(start_app) -> None:
