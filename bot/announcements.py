@@ -35,6 +35,7 @@ from storage.models import (
     ScheduledMessage,
 )
 from storage.schedule_repository import NewScheduled
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ class AnnouncementService:
                 errors["channel"] = _CHANNEL_PROBLEMS[problem]
         if errors:
             raise InvalidForm(errors)
-        assert fields is not None and form.channel_id is not None
+        if fields is None or form.channel_id is None:
+            raise InconsistentRecords("missing: fields or form.channel_id")
         now = self._clock.now()
         async with self._db.transaction() as tx:
             event_id = await tx.announcements.create(
@@ -175,7 +177,8 @@ class AnnouncementService:
         fields, errors = self._validate(form)
         if errors:
             raise InvalidForm(errors)
-        assert fields is not None
+        if fields is None:
+            raise InconsistentRecords("missing: fields")
         now = self._clock.now()
         async with self._db.transaction() as tx:
             event = await tx.announcements.get(announcement_id)
@@ -209,7 +212,8 @@ class AnnouncementService:
             )
             event = await tx.announcements.get(announcement_id)
             attendees = await tx.announcements.attendees(announcement_id)
-            assert event is not None
+            if event is None:
+                raise InconsistentRecords("missing: event")
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="event cancelled",
@@ -360,7 +364,8 @@ class AnnouncementService:
                 errors["end"] = "The end must come after the start."
         if errors:
             return None, errors
-        assert title and place and kind and starts_at
+        if not title or not place or not kind or not starts_at:
+            raise InconsistentRecords("a validated event form lost a field")
         return EventFields(
             title=title, kind=kind, starts_at=starts_at, ends_at=ends_at, place=place, description=description
         ), errors

@@ -149,7 +149,8 @@ class PeerSupportApp:
         Only wiring: the settings build every policy (see :class:`bot.config.Settings`).
         """
         settings, db, clock, background = self.settings, self.db, self.clock, self.background
-        assert db is not None
+        if db is None:
+            raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
         notifier = SlackNotifier(
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
@@ -272,13 +273,15 @@ class PeerSupportApp:
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        assert self.bolt is not None and self.settings.slack_app_token is not None
+        if self.bolt is None or self.settings.slack_app_token is None:
+            raise RuntimeError("the app is not started")
         handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
         await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         self._socket_handler = handler
 
     async def _recover(self) -> None:
-        assert self.services is not None and self.jobs is not None
+        if self.services is None or self.jobs is None:
+            raise RuntimeError("the app is not started")
         await self.services.requests.recover()
         await self.services.relay.recover()
         await self.sweep()

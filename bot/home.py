@@ -219,7 +219,8 @@ class HomeRefresher:
             self._worker = self._background.spawn(self._run(), name="refresh_homes")
 
     async def _run(self) -> None:
-        assert self._refresh is not None and self._all_coordinators is not None
+        if self._refresh is None or self._all_coordinators is None:
+            raise RuntimeError("the Home refresher is not bound")
         while self._pending or self._coordinators:
             if self._coordinators:
                 self._coordinators = False

@@ -11,6 +11,10 @@ threads are and which copy stands for which original (timestamps). Slack
 redelivers an event it thinks was not acknowledged, and two app instances may
 share a database, so each event is claimed in the database (its ``event_id``)
 and each message again (its timestamp) before anything is posted.
+
+Why this module runs past 400 lines: the relay is one protocol (open both threads, claim each event,
+copy, follow edits and deletions, end, recover); its steps share the claims and the thread
+references, and reading them in one place is how one checks that no text is ever stored.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from bot.ports import Clock, HomeRefresh, NoHomeRefresh, RosterNotifier, Volunte
 from bot.roles import Roles
 from storage.db import Database
 from storage.models import Volunteer, VolunteerState
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class VolunteerService:
             )
             decided = await tx.roles.get_volunteer(volunteer_id)
             refs = await tx.roles.copies(TOPIC, volunteer_id)
-        assert decided is not None
+        if decided is None:
+            raise InconsistentRecords("missing: decided")
         log.info("volunteer %s %s", volunteer_id, target)
         self._homes.changed(decided.user_id, coordinators=True)
         card = _card(decided)

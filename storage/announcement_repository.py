@@ -15,7 +15,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 # Those going: the names still kept, plus the count kept when the names were purged.
@@ -59,7 +59,8 @@ class AnnouncementRepository:
             ),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return int(row["id"])
 
     async def update(
@@ -191,7 +192,8 @@ def _fields(fields: EventFields) -> tuple[Any, ...]:
 
 def _announcement(row: Mapping[str, Any]) -> Announcement:
     starts_at, created_at, updated_at = (from_db(row[c]) for c in ("starts_at", "created_at", "updated_at"))
-    assert starts_at is not None and created_at is not None and updated_at is not None
+    if starts_at is None or created_at is None or updated_at is None:
+        raise InconsistentRecords("an announcement row without its times")
     return Announcement(
         id=row["id"],
         title=row["title"],

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Concern, ConcernState, MessageRef
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
 
 
@@ -25,7 +25,8 @@ class ConcernRepository:
             (subject_id, raised_by, note, ConcernState.OPEN, to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return int(row["id"])
 
     async def get(self, concern_id: int) -> Concern | None:
@@ -83,7 +84,8 @@ def _handled_copies(handled_before: datetime, topic: str) -> tuple[str, tuple[An
 
 def _concern(row: Mapping[str, Any]) -> Concern:
     created_at = from_db(row["created_at"])
-    assert created_at is not None
+    if created_at is None:
+        raise InconsistentRecords("missing: created_at")
     return Concern(
         id=row["id"],
         subject_id=row["subject_id"],

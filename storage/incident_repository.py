@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import date_from_db, from_db, to_db
 
 _ANSWER_COLUMNS = {
@@ -59,7 +59,8 @@ class IncidentRepository:
             ),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         incident_id = int(row["id"])
         await self.add_members(incident_id, member_ids)
         return incident_id
@@ -124,7 +125,8 @@ class IncidentRepository:
 def _incident(row: Mapping[str, Any]) -> Incident:
     occurred_on = date_from_db(row["occurred_on"])
     created_at = from_db(row["created_at"])
-    assert occurred_on is not None and created_at is not None
+    if occurred_on is None or created_at is None:
+        raise InconsistentRecords("missing: occurred_on or created_at")
     return Incident(
         id=row["id"],
         kind=row["kind"],

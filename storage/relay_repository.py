@@ -14,7 +14,7 @@ from storage.models import (
     RequestState,
     Side,
 )
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
 
 # The columns holding each side's thread root.
@@ -46,7 +46,8 @@ class RelayRepository:
             (request_id, supporter_id, label, to_db(now)),
         )
         conversation = await self.of_supporter(request_id, supporter_id)
-        assert conversation is not None
+        if conversation is None:
+            raise InconsistentRecords("missing: conversation")
         return conversation, cur.rowcount == 1
 
     async def get(self, conversation_id: int) -> RelayConversation | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import ScheduledKind, ScheduledMessage, ScheduledState
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 _CHUNK = 90  # 11 parameters a row: under SQLite's oldest limit of 999
@@ -231,7 +231,8 @@ class ScheduleRepository:
 
 def _scheduled(row: Mapping[str, Any]) -> ScheduledMessage:
     due_at = from_db(row["due_at"])
-    assert due_at is not None
+    if due_at is None:
+        raise InconsistentRecords("missing: due_at")
     return ScheduledMessage(
         id=row["id"],
         kind=row["kind"],

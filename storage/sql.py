@@ -123,3 +123,11 @@ def _rowcount(status: str) -> int:
 def placeholders(count: int) -> str:
     """``?, ?, ?`` for an IN list."""
     return ", ".join("?" for _ in range(count))
+
+
+class InconsistentRecords(RuntimeError):
+    """Stored rows contradict each other (an assigned request without its accepted offer, say).
+
+    Not a :class:`DomainError`: nobody caused it by clicking, so it is reported as a fault
+    ("something went wrong") and its transaction is rolled back.
+    """

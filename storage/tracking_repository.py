@@ -17,7 +17,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -77,7 +77,8 @@ class TrackingRepository:
             (occurred_on.isoformat(), minutes, channel, referral, supporter_id, incident_id, to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         contact_id = int(row["id"])
         await self._conn.executemany(
             "INSERT INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)"
@@ -120,7 +121,8 @@ class TrackingRepository:
             (RequestState.CANCELLED, to_db(start), to_db(end)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return RequestCounts(
             made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
         )

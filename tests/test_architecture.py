@@ -230,8 +230,25 @@ def test_every_request_part_is_ranked() -> None:
     assert found == set(REQUEST_PARTS)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "bot" / "peer_requests").glob("*.py")), ids=rel)
-def test_a_long_request_part_says_why_at_its_top(path: Path) -> None:
+@pytest.mark.parametrize("path", modules("bot"), ids=rel)
+def test_a_long_domain_module_says_why_at_its_top(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     if text.count("\n") > 400:
         assert "past 400 lines" in (ast.get_docstring(ast.parse(text)) or "")
+
+
+@pytest.mark.parametrize("path", modules("bot") + modules("handlers") + modules("storage"), ids=rel)
+def test_production_code_has_no_asserts(path: Path) -> None:
+    # `python -O` strips asserts: an invariant the code relies on raises a typed error instead.
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
+def test_the_readme_says_where_things_are_and_every_path_it_names_exists() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`((?:bot|handlers|storage)/[\w/]+\.py)`", section)
+    assert len(named) >= 8
+    assert [path for path in named if not (ROOT / path).is_file()] == []
+    for question in ("round-robin", "offer DM", "check-in schedule", "statistics SQL"):
+        assert question in section

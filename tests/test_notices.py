@@ -346,7 +346,7 @@ async def test_a_closed_notice_slack_refused_is_sent_later_once(rig: Rig, logs) 
     assert told(rig, "UREQ1", CLOSED) == 1
     assert await states(rig, "request_closed") == [("UREQ1", "sent", None)]
     await assert_audit_clean(rig, "UREQ1")
-    assert_ids_only(logs(), showing="not delivered (SlackApiError)")
+    assert_ids_only(logs(), showing="not delivered (SlackApiError at ")
 
 
 async def test_a_withdrawn_notice_slack_refused_is_sent_later_once(rig: Rig, logs) -> None:
@@ -362,7 +362,7 @@ async def test_a_withdrawn_notice_slack_refused_is_sent_later_once(rig: Rig, log
     assert "Request #1" in text_of(rig.slack.dms("USUP1")[-1].blocks)
     assert await states(rig, "request_withdrawn") == [("USUP1", "sent", None)]
     await assert_audit_clean(rig, "UREQ1")
-    assert_ids_only(logs(), showing="not delivered (SlackApiError)")
+    assert_ids_only(logs(), showing="not delivered (SlackApiError at ")
 
 
 async def test_a_set_away_notice_slack_refused_is_sent_later_once(start_app, logs) -> None:

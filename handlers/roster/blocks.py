@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.errors import InconsistentRecords
 from bot.ports import TrainingReminderCard, VolunteerCard
 from bot.roster import RosterEntry
 from bot.training import TrainingState
@@ -79,7 +80,8 @@ def due_text(entries: Sequence[RosterEntry]) -> str:
         return "Nobody's training lapses in the next 30 days."
     lines = ["*Training due*"]
     for entry in entries:
-        assert entry.lapses_on is not None
+        if entry.lapses_on is None:
+            raise InconsistentRecords("missing: entry.lapses_on")
         if entry.training == TrainingState.LAPSED:
             lines.append(
                 f"• {mention(entry.supporter.user_id)}: lapsed {_day(entry.lapses_on)}, gets no offers"
