@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.errors import CannotTakeOn, RequestNotWaiting
+from bot.errors import CannotTakeOn, InconsistentRecords, RequestNotWaiting
 from bot.failures import quietly
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import OfferDms
@@ -124,7 +124,8 @@ class UrgentCover:
                 now=now,
             )
             taken = await tx.requests.get(request.id)
-        assert taken is not None
+        if taken is None:
+            raise InconsistentRecords(f"request {request_id} vanished while it was taken on")
         log.info("request %s taken on by a coordinator", request.id)
         outbox.notices_of = request.id
         outbox.homes.update({request.requester_id, coordinator_id})

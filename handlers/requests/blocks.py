@@ -383,7 +383,7 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
         ]
         return [b.to_dict() for b in blocks]
     if card.urgent_waited is not None:
-        return _urgent_alert(card, facts)
+        return _urgent_alert(card, facts, card.urgent_waited)
     blocks = [
         header("A peer support request is waiting"),
         section(facts),
@@ -406,14 +406,13 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
     return [b.to_dict() for b in blocks]
 
 
-def _urgent_alert(card: EscalationCard, facts: str) -> list[dict[str, Any]]:
+def _urgent_alert(card: EscalationCard, facts: str, waited: timedelta) -> list[dict[str, Any]]:
     """The urgent-alert clock's alert: nobody has accepted an urgent request in time."""
-    assert card.urgent_waited is not None
     ref = RequestRef(request_id=card.request_id).encode()
     blocks: list[Block] = [
         header("An urgent request is still waiting"),
         section(
-            f"Someone asked to talk to a peer *as soon as possible* {coarse_wait(card.urgent_waited)}"
+            f"Someone asked to talk to a peer *as soon as possible* {coarse_wait(waited)}"
             " ago, and no supporter has accepted yet.\n" + facts
         ),
         context(
