@@ -147,6 +147,10 @@ class ConcernNotFound(DomainError):
     """No such concern."""
 
 
+class ResourceNotFound(DomainError):
+    """No such entry in the resource directory (removed meanwhile, or never there)."""
+
+
 class ConcernHandled(DomainError):
     """Another coordinator already acted on this concern."""
 
@@ -157,6 +161,10 @@ class ConcernHandled(DomainError):
 
 class InvalidPeriod(DomainError):
     """A reporting period that could not be read; the message says why."""
+
+
+class NotPublished(DomainError):
+    """Statistics asked for a quarter that has not ended; the message says when they are published."""
 
 
 class NotYourConversation(DomainError):

@@ -406,6 +406,56 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE announcements ADD COLUMN purged_going INTEGER
         """,
     ),
+    (
+        "0017_published_quarters",
+        """
+        -- Statistics count each thing in the quarter it happened in the app (a contact when it was
+        -- recorded, an acceptance when it was accepted), so a published quarter never changes later.
+        ALTER TABLE contact_areas ADD COLUMN recorded_at TEXT;
+        UPDATE contact_areas SET recorded_at =
+            (SELECT c.recorded_at FROM contacts c WHERE c.id = contact_areas.contact_id);
+        CREATE INDEX contact_areas_recorded ON contact_areas (recorded_at, area);
+        CREATE INDEX contacts_recorded ON contacts (recorded_at, referral, channel, supporter_id, minutes);
+        -- How many people a plan had, kept when its members are forgotten: statistics leave out
+        -- plans with fewer than K people. A check-in's answer counts in the quarter it was given.
+        ALTER TABLE incidents ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
+        UPDATE incidents SET people =
+            (SELECT COUNT(*) FROM incident_members m WHERE m.incident_id = incidents.id);
+        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT
+        """,
+    ),
+    (
+        "0018_resource_directory",
+        """
+        -- The office's directory of professional help, kept by coordinators (the crisis lines are
+        -- not rows: they are always shown first and cannot be removed).
+        CREATE TABLE resources (
+            id           INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            purpose      TEXT NOT NULL,
+            phone        TEXT,
+            text_line    TEXT,
+            url          TEXT,
+            hours        TEXT,
+            cost         TEXT,
+            confidential INTEGER NOT NULL DEFAULT 0,
+            created_at   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX resources_name ON resources (lower(name));
+        CREATE TABLE resource_topics (
+            resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+            topic       TEXT NOT NULL,
+            PRIMARY KEY (resource_id, topic)
+        );
+        CREATE INDEX resource_topics_topic ON resource_topics (topic, resource_id);
+        -- Names PEER_RESOURCES_FILE has added once: the file adds each entry once, so an entry a
+        -- coordinator edited, renamed or removed is not brought back at the next start.
+        CREATE TABLE resource_seeds (
+            name_key TEXT PRIMARY KEY
+        )
+        """,
+    ),
 ]
 
 

@@ -32,11 +32,13 @@ from bot.errors import (
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
+    NotPublished,
     NotYourCheckin,
     NotYourConversation,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
+    ResourceNotFound,
     SupporterCannotTakeRequest,
     Suspended,
     VolunteerNotFound,
@@ -99,6 +101,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You've already answered this check-in. Thank you."
         case IncidentNotFound():
             return "There is no open incident with that number. `/peer incident list` shows them."
+        case NotPublished():
+            return f"Not yet: {error}."
         case InvalidPeriod():
             return f"I couldn't read that period: {error}."
         case NotYourConversation():
@@ -137,6 +141,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "That concern no longer exists."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
+        case ResourceNotFound():
+            return "That resource is no longer in the directory (it may have been removed meanwhile)."
     return SOMETHING_WENT_WRONG
 
 

@@ -18,8 +18,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.config import DEFAULT_RESOURCES
 from bot.home import LIST_MAX, CoordinatorHome, HomeSnapshot, SupporterHome
 from bot.peer_requests import RequestStatus
+from bot.suppression import describe
 from bot.training import TrainingState
 from handlers.announcements.blocks import KIND_LABELS
 from handlers.announcements.ids import AnnouncementAction
@@ -40,7 +42,9 @@ from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.ids import IncidentAction
 from handlers.requests.ids import RequestAction
+from handlers.resources.blocks import directory_blocks
 from handlers.roster.ids import RosterAction
+from handlers.selfcheck.ids import SelfCheckAction
 from handlers.tracking.ids import TrackingAction
 from storage.models import RequestState
 
@@ -70,10 +74,12 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
             elements=[
                 _button(RequestAction.OPEN_REQUEST, "Talk to a peer", "open", style="primary"),
                 _button(ConcernAction.OPEN_CONCERN, "Worried about a colleague?"),
+                _button(SelfCheckAction.OPEN_SELF_CHECK, "How am I doing?"),
             ],
         ),
         context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
     ]
+    blocks.append(context("*How am I doing?* is a private five-question check: nothing of it is kept."))
     blocks += _own_request(snapshot.request)
     if snapshot.supporter is not None:
         blocks += _supporter_part(snapshot.supporter, tz)
@@ -93,7 +99,14 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
                     accessory=_button(RosterAction.VOLUNTEER, "Volunteer"),
                 )
             )
-    blocks += resources_blocks(resources)
+    if snapshot.resources:
+        # PEER_RESOURCES lines an office set itself are shown beside the directory.
+        own = [line for line in resources if line not in DEFAULT_RESOURCES]
+        blocks += directory_blocks(
+            snapshot.resources, coordinator=snapshot.coordinator is not None, office_lines=own
+        )
+    else:
+        blocks += resources_blocks(resources)
     return View(type="home", blocks=blocks).to_dict()
 
 
@@ -186,7 +199,12 @@ def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
             elements=[_button(TrackingAction.LOG_CONTACT, "Log a contact")],
         )
     )
-    blocks.append(context("Log a conversation that happened outside the bot: counted, never who with."))
+    blocks.append(
+        context(
+            "Log a conversation that happened outside the bot: counted, never who with."
+            f" Your time this quarter: {part.minutes_this_quarter / 60:.1f} h (only you see this)."
+        )
+    )
     return blocks
 
 
@@ -215,9 +233,10 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
         )
     if part.volunteers:
         lines.append("*Volunteers waiting for a decision:* " + _names([v.user_id for v in part.volunteers]))
+    glance, k = part.requests, part.min_count
     lines.append(
-        f"*Requests:* {part.waiting} waiting for a supporter · {part.escalated} escalated"
-        f" · {part.held} with a supporter"
+        f"*Requests at the start of today:* {describe(glance.waiting, k)} waiting for a supporter"
+        f" · {describe(glance.escalated, k)} escalated · {describe(glance.held, k)} with a supporter"
     )
     if part.concerns:
         lines.append(f"*Concerns about colleagues nobody has taken yet:* {part.concerns} (see your DMs)")
@@ -225,7 +244,10 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
         DividerBlock(),
         header("Coordinator"),
         section("\n".join(lines)),
-        context("Counts only: who asked for help is never shown here."),
+        context(
+            "Counts only, as they stood at the start of the day (escalated requests reach you by DM at"
+            " once): who asked for help is never shown here."
+        ),
         ActionsBlock(
             block_id=HomeBlockId.COORDINATOR_ACTIONS,
             elements=[
@@ -285,7 +307,9 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
         "• `/peer` ask privately to talk to a trained colleague",
         "• `/peer status` see where your request is",
         "• `/peer cancel` withdraw your request",
-        "• `/peer resources` EAP and crisis lines",
+        "• `/peer resources [topic]` crisis lines and the office's directory of professional help"
+        " (topics: trauma, grief, substance_use, family, money, legal_profession)",
+        "• `/peer check` a private five-question self-check (nothing of it is kept)",
         "• `/peer volunteer [a note]` offer to become a peer supporter",
         "• `/peer concern @user` tell the coordinators you're worried about a colleague (never them)",
     ]
