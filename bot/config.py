@@ -49,9 +49,18 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
-    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
-        seconds=900
+    # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
+    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
+    peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        minutes=5
     )
+    peer_offer_timeout_no_rush: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        days=1
+    )
+    # An "as soon as possible" request nobody accepted this long after it was made alerts the coordinators.
+    peer_urgent_alert_after: Annotated[
+        timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(hours=24))
+    ] = timedelta(minutes=10)
     peer_supporter_capacity: int = Field(default=2, ge=1)
     # Before the service hours, which are read in this zone.
     peer_timezone: Zone = ZoneInfo("UTC")
@@ -164,6 +173,9 @@ class Settings(BaseSettings):
         """Offer deadlines, supporter capacity and note length for requests."""
         return RequestPolicy(
             offer_timeout=self.peer_offer_timeout,
+            urgent_alert_after=self.peer_urgent_alert_after,
+            offer_timeout_asap=self.peer_offer_timeout_asap,
+            offer_timeout_no_rush=self.peer_offer_timeout_no_rush,
             capacity=self.peer_supporter_capacity,
             note_max_length=self.peer_note_max_length,
             training=self.training_policy(),

@@ -62,6 +62,10 @@ class RequestNotWaiting(DomainError):
     """A coordinator tried to hand on a request that is not waiting for a supporter."""
 
 
+class CannotTakeOn(DomainError):
+    """A coordinator may not take this request on themselves (one answer for every reason)."""
+
+
 class SupporterCannotTakeRequest(DomainError):
     """The named supporter may not be offered this request.
 

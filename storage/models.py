@@ -254,6 +254,9 @@ class ScheduledKind(StrEnum):
     REQUEST_ASSIGNED = "request_assigned"
     REQUEST_ESCALATED = "request_escalated"
     ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
+    # To each coordinator, due ``PEER_URGENT_ALERT_AFTER`` after an "as soon as possible" request was
+    # made, sent only if nobody has accepted it by then; names no requester.
+    URGENT_ALERT = "urgent_alert"
     REQUEST_CLOSED = "request_closed"  # to the requester; the referral is read from the request
     REQUEST_WITHDRAWN = "request_withdrawn"  # to the supporter who held it when it was cancelled
     # Notices about a supporter, recorded the same way; they carry no request.
@@ -268,10 +271,13 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REQUEST_ASSIGNED,
         ScheduledKind.REQUEST_ESCALATED,
         ScheduledKind.ESCALATION_ALERT,
+        ScheduledKind.URGENT_ALERT,
         ScheduledKind.REQUEST_CLOSED,
         ScheduledKind.REQUEST_WITHDRAWN,
     }
 )
+# A request's notices recorded for later (a clock on the request), not sent right after the decision.
+TIMED_NOTICES: frozenset[ScheduledKind] = frozenset({ScheduledKind.URGENT_ALERT})
 # Notices about a supporter: they name no request (the unreachable one names no requester either).
 SUPPORTER_NOTICES: frozenset[ScheduledKind] = frozenset(
     {ScheduledKind.SUPPORTER_SET_AWAY, ScheduledKind.SUPPORTER_UNREACHABLE}

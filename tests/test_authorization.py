@@ -350,6 +350,15 @@ MATRIX: dict[str, Case] = {
         opens("peer_escalation_hand_to"),
         (R, R, R, A),
     ),
+    "I'll take it (an urgent alert; the escalated request)": Case(
+        click(RequestAction.TAKE_ON, lambda w: {"request_id": w.escalated_request}),
+        finds(
+            "SELECT 1 FROM peer_requests WHERE id = ? AND assignee_id = ?",
+            lambda w: w.escalated_request,
+            "{user}",
+        ),
+        (R, R, R, A),
+    ),
     "Talk to a peer (Home tab)": Case(click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
     "Withdraw my request (Home tab, own request only)": Case(
         click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)

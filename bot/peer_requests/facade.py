@@ -17,6 +17,7 @@ from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.routing import RouteResult, Routing
 from bot.peer_requests.shared import ConversationHooks, DeliverNow, RequestPolicy
+from bot.peer_requests.urgent import UrgentCover
 from bot.ports import Clock, HomeRefresh, NoHomeRefresh, Notifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
@@ -57,7 +58,10 @@ class RequestService:
             outgoing=self._outgoing,
         )
         self.lifecycle = Lifecycle(
-            db=db, clock=clock, hours=hours, policy=policy, outgoing=self._outgoing, homes=homes
+            db=db, clock=clock, hours=hours, roles=roles, policy=policy, outgoing=self._outgoing, homes=homes
+        )
+        self.urgent = UrgentCover(
+            db=db, clock=clock, roles=roles, notifier=notifier, offers=self.offers, outgoing=self._outgoing
         )
 
     def attach_conversations(self, hooks: ConversationHooks) -> None:
@@ -119,6 +123,10 @@ class RequestService:
         return await self.routing.offer_to(
             request_id=request_id, supporter_id=supporter_id, coordinator_id=coordinator_id
         )
+
+    async def take_on(self, *, request_id: int, coordinator_id: str) -> PeerRequest:
+        """A coordinator takes a waiting urgent request on themselves, as the person on call."""
+        return await self.urgent.take_on(request_id=request_id, coordinator_id=coordinator_id)
 
     async def send_offer(self, *, offer_id: int) -> None:
         """Deliver a recorded offer's DM (if it is still open and unsent)."""

@@ -17,7 +17,9 @@ from bot.errors import AlreadyHasOpenRequest, InconsistentRecords, InvalidForm, 
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import RequestPolicy
+from bot.peer_requests.urgent import start_urgent_clock
 from bot.ports import Clock, HomeRefresh
+from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from storage.db import Database
 from storage.models import (
@@ -80,6 +82,7 @@ class Lifecycle:
         db: Database,
         clock: Clock,
         hours: ServiceHours,
+        roles: Roles,
         policy: RequestPolicy,
         outgoing: Outgoing,
         homes: HomeRefresh,
@@ -87,6 +90,7 @@ class Lifecycle:
         self._db = db
         self._clock = clock
         self._hours = hours
+        self._roles = roles
         self._policy = policy
         self._outgoing = outgoing
         self._homes = homes
@@ -146,6 +150,9 @@ class Lifecycle:
                 anonymous=form.anonymous,
             )
             await record_notice(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
+            await start_urgent_clock(
+                tx, request, await self._roles.coordinators_in(tx), now + self._policy.urgent_alert_after
+            )
         log.info("request %s created", request.id)
         self._homes.changed(requester_id, coordinators=True)
         return request
@@ -187,7 +194,8 @@ class Lifecycle:
                 # The holder is told; anyone with an open offer only sees it redrawn as withdrawn.
                 await record_notice(tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now)
         log.info("request %s cancelled", request.id)
-        resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
+        # Coordinators' alerts (an escalation's, or the urgent-alert clock's) say it no longer waits.
+        resolved = (request, "withdrawn")
         homes = {requester_id, request.assignee_id}
         await self._outgoing.send(
             Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved, notices_of=request.id)

@@ -127,7 +127,7 @@ class Routing:
                     request_id=request.id,
                     supporter_id=supporter.user_id,
                     now=now,
-                    expires_at=self._deadline(now, supporter),
+                    expires_at=self._deadline(now, supporter, request),
                 )
                 await tx.roster.take_turn(supporter.user_id)
                 outbox.new_offers.append(offer)
@@ -206,11 +206,12 @@ class Routing:
             picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
         return picks
 
-    def _deadline(self, now: datetime, supporter: Supporter) -> datetime:
+    def _deadline(self, now: datetime, supporter: Supporter, request: PeerRequest) -> datetime:
         # The clock of an offer runs only while the program is open for that supporter.
+        timeout = self._policy.offer_timeout_for(request.urgency)
         if supporter.after_hours:
-            return now + self._policy.offer_timeout
-        return self._hours.add_open_time(now, self._policy.offer_timeout)
+            return now + timeout
+        return self._hours.add_open_time(now, timeout)
 
     async def retry_waiting(self) -> None:
         """Route every request still waiting for a supporter (pending or escalated)."""
@@ -264,6 +265,8 @@ class Routing:
                         key=f"request_assigned:{request.id}:{offer.id}",
                     )
                 outbox.notices_of = request.id
+                # The urgent-alert clock's alerts, if any went out, say it no longer waits.
+                outbox.resolved = (request, "accepted")
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
@@ -311,7 +314,10 @@ class Routing:
                 target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
                 if not await tx.requests.set_offer_state(offer.id, target, now=now):
                     continue  # answered, or expired by another sweep, in the meantime
-                if delivered:
+                # Only urgent offers count towards away: missing a "this week" one for an afternoon
+                # in court is no sign of being unavailable.
+                request = await tx.requests.get(offer.request_id)
+                if delivered and request is not None and request.urgency == Urgency.ASAP:
                     streak = await tx.roster.record_expiry(offer.supporter_id)
                     set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
                         offer.supporter_id, until=None
@@ -354,7 +360,8 @@ class Routing:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
-            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+            # Offered too: an urgent request's alert comes while its offers are still out.
+            if request is None or request.state not in ROUTABLE_STATES:
                 raise RequestNotWaiting()
             query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
             if not await tx.roster.eligible(query, limit=1, only=supporter_id):
@@ -363,7 +370,7 @@ class Routing:
                 request_id=request.id,
                 supporter_id=supporter_id,
                 now=now,
-                expires_at=now + self._policy.offer_timeout,
+                expires_at=now + self._policy.offer_timeout_for(request.urgency),
             )
             await tx.roster.take_turn(supporter_id)
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)

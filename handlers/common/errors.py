@@ -15,6 +15,7 @@ from bot.errors import (
     AlreadyHasOpenRequest,
     AlreadyOnRoster,
     AlreadyVolunteered,
+    CannotTakeOn,
     ConcernHandled,
     ConcernNotFound,
     ConversationEnded,
@@ -88,6 +89,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You no longer hold this request, so nothing was changed."
         case RequestNotWaiting():
             return "That request is no longer waiting for a supporter."
+        case CannotTakeOn():
+            return "You can't take this request on yourself. Please offer it to a supporter instead."
         case SupporterCannotTakeRequest():
             return "That supporter can't be offered this request. Please choose someone else."
         case DateNotInFuture():

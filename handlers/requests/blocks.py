@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from handlers.common.blocks import (
     CONTACT_LABELS,
     REFERRAL_LABELS,
     URGENCY_LABELS,
+    coarse_wait,
     context,
     header,
     mention,
@@ -167,7 +168,7 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
             ),
             section(facts),
             context(
-                f"{shown} only if you accept. If you can't take it, pass and it moves"
+                f"{_asked(card)}{shown} only if you accept. If you can't take it, pass and it moves"
                 f" on; nobody is told. Open until {when(card.expires_at, tz)}."
             ),
             ActionsBlock(
@@ -246,6 +247,15 @@ def _settled(card: OfferCard) -> str:
     if card.state == OfferState.CLOSED and card.minutes:
         text += f" ({card.minutes} min recorded)"
     return text
+
+
+def _asked(card: OfferCard) -> str:
+    """How long the request had waited when offered, coarsely (an urgent one waiting long shows it)."""
+    if card.waited is None:
+        return ""
+    if card.waited < timedelta(minutes=5):
+        return "Asked just now. "
+    return f"Asked {coarse_wait(card.waited)} before this offer. "
 
 
 def _how(contact: ContactMode) -> str:
@@ -364,6 +374,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
     if card.resolution is not None:
         outcome = {
             "offered": "has been offered to a supporter",
+            "accepted": "was accepted by a supporter",
+            "taken_on": "was taken on by a coordinator",
             "withdrawn": "was withdrawn by the person who made it",
         }.get(card.resolution, "is no longer waiting")
         blocks: list[Block] = [
@@ -371,6 +383,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
             context(facts.replace("\n", " · ")),
         ]
         return [b.to_dict() for b in blocks]
+    if card.urgent_waited is not None:
+        return _urgent_alert(card, facts, card.urgent_waited)
     blocks = [
         header("A peer support request is waiting"),
         section(facts),
@@ -387,6 +401,43 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
                     text="Offer to a supporter…",
                     value=RequestRef(request_id=card.request_id).encode(),
                 )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def _urgent_alert(card: EscalationCard, facts: str, waited: timedelta) -> list[dict[str, Any]]:
+    """The urgent-alert clock's alert: nobody has accepted an urgent request in time."""
+    ref = RequestRef(request_id=card.request_id).encode()
+    blocks: list[Block] = [
+        header("An urgent request is still waiting"),
+        section(
+            f"Someone asked to talk to a peer *as soon as possible* {coarse_wait(waited)}"
+            " ago, and no supporter has accepted yet.\n" + facts
+        ),
+        context(
+            f"Request #{card.request_id}. Supporters are still being asked meanwhile. Offer it to a"
+            " supporter you can reach, or take it on yourself as the person on call: only then are"
+            " you told who asked."
+        ),
+        ActionsBlock(
+            block_id=RequestBlockId.ESCALATION,
+            elements=[
+                ButtonElement(action_id=RequestAction.HAND_TO, text="Offer to a supporter…", value=ref),
+                ButtonElement(
+                    action_id=RequestAction.TAKE_ON,
+                    text="I'll take it",
+                    value=ref,
+                    style="primary",
+                    confirm=ConfirmObject(
+                        title="Take this request on?",
+                        text="You will hold it like a supporter who accepted: you'll see who asked and"
+                        " their note, and you're the one to reach out now.",
+                        confirm="I'll take it",
+                        deny="Cancel",
+                    ),
+                ),
             ],
         ),
     ]

@@ -29,6 +29,7 @@ def register(app: AsyncApp) -> None:
     app.action(RequestAction.CLOSE)(on_close)
     app.action(RequestAction.HAND_BACK)(on_hand_back)
     app.action(RequestAction.HAND_TO)(on_hand_to)
+    app.action(RequestAction.TAKE_ON)(on_take_on)
     app.action(RequestAction.OPEN_REQUEST)(on_open_request)
     app.action(RequestAction.CANCEL_REQUEST)(on_cancel_request)
     app.view(RequestCallback.REQUEST)(on_request_submitted)
@@ -107,6 +108,17 @@ async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, cl
         tell(services, client, body, user_message(error))
         return
     open_view(services, client, trigger_id=body["trigger_id"], view=hand_to_modal(request_id=ref.request_id))
+
+
+async def on_take_on(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """A coordinator takes an urgent request on themselves ("I'll take it" on the urgent alert)."""
+    await ack()
+    later(services, client, body, _take_on(services, body), name="take_on")
+
+
+async def _take_on(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, button_value(body))
+    await services.requests.take_on(request_id=ref.request_id, coordinator_id=body["user"]["id"])
 
 
 async def on_open_request(
