@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     peer_urgent_alert_after: Annotated[
         timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(hours=24))
     ] = timedelta(minutes=10)
+    # Follow-through: the holder of an accepted request has this long to say they reached out
+    # (reminded once then; as long again, and it goes to the next supporter).
+    peer_reach_out_within: Annotated[
+        timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(days=30))
+    ] = timedelta(days=1)
+    peer_reach_out_within_asap: Annotated[
+        timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(days=30))
+    ] = timedelta(hours=2)
     peer_supporter_capacity: int = Field(default=2, ge=1)
     # Before the service hours, which are read in this zone.
     peer_timezone: Zone = ZoneInfo("UTC")
@@ -176,6 +184,8 @@ class Settings(BaseSettings):
             urgent_alert_after=self.peer_urgent_alert_after,
             offer_timeout_asap=self.peer_offer_timeout_asap,
             offer_timeout_no_rush=self.peer_offer_timeout_no_rush,
+            reach_out_within=self.peer_reach_out_within,
+            reach_out_within_asap=self.peer_reach_out_within_asap,
             capacity=self.peer_supporter_capacity,
             note_max_length=self.peer_note_max_length,
             training=self.training_policy(),

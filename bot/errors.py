@@ -58,6 +58,10 @@ class NotHeldByYou(DomainError):
     """A supporter acted on a request they do not hold (any more)."""
 
 
+class NotWithASupporter(DomainError):
+    """The requester asked for someone else while no supporter holds their request."""
+
+
 class RequestNotWaiting(DomainError):
     """A coordinator tried to hand on a request that is not waiting for a supporter."""
 

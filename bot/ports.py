@@ -77,6 +77,8 @@ class OfferCard:
     anonymous: bool = False
     # How long the request had waited when this offer was made (fixed, so redraws agree).
     waited: timedelta | None = None
+    # Follow-through: the holder has said they reached out.
+    reached_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,23 @@ class Notifier(Protocol):
         ...
 
     async def request_assigned(
-        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode, request_id: int | None = None
     ) -> MessageRef:
-        """Tell the requester who will reach out."""
+        """Tell the requester who will reach out (with a way to ask for someone else)."""
+        ...
+
+    async def reach_out_reminder(
+        self, supporter_id: str, *, request_id: int, release_at: datetime
+    ) -> MessageRef:
+        """Remind the holder to mark that they reached out, before the request moves on at ``release_at``."""
+        ...
+
+    async def request_moved_on(self, supporter_id: str, *, request_id: int, lapsed: bool) -> MessageRef:
+        """Tell the former holder the request went to another supporter (``lapsed``: not marked in time)."""
+        ...
+
+    async def hold_released(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Tell a coordinator a held request was released to the next supporter (names nobody)."""
         ...
 
     async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:

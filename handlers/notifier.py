@@ -87,10 +87,27 @@ class SlackNotifier:
         return await self._post(requester_id, blocks)
 
     async def request_assigned(
-        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode, request_id: int | None = None
     ) -> MessageRef:
         """Tell the requester who will reach out."""
-        return await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
+        blocks = rb.request_assigned(supporter_id=supporter_id, contact=contact, request_id=request_id)
+        return await self._post(requester_id, blocks)
+
+    async def reach_out_reminder(
+        self, supporter_id: str, *, request_id: int, release_at: datetime
+    ) -> MessageRef:
+        """Remind the holder to mark that they reached out."""
+        return await self._post(
+            supporter_id, rb.reach_out_reminder(request_id=request_id, release_at=release_at, tz=self._tz)
+        )
+
+    async def request_moved_on(self, supporter_id: str, *, request_id: int, lapsed: bool) -> MessageRef:
+        """Tell the former holder the request went to another supporter."""
+        return await self._post(supporter_id, rb.request_moved_on(request_id=request_id, lapsed=lapsed))
+
+    async def hold_released(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Tell a coordinator a held request was released (names nobody)."""
+        return await self._post(coordinator_id, rb.hold_released(card, tz=self._tz))
 
     async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
         """Tell the requester of an urgent request that nobody is on call, and when a supporter is asked."""

@@ -476,6 +476,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX on_call_user ON on_call (user_id)
         """,
     ),
+    (
+        "0020_follow_through",
+        """
+        -- Follow-through on a held request: when its holder said they had reached out, and when
+        -- it goes back to the rotation if they have not (set when the offer is accepted).
+        ALTER TABLE offers ADD COLUMN reached_out_at TEXT;
+        ALTER TABLE offers ADD COLUMN release_at TEXT
+        """,
+    ),
 ]
 
 

@@ -67,6 +67,9 @@ class OfferState(StrEnum):
     HANDED_BACK = "handed_back"  # accepted, then returned to the rotation
     CLOSED = "closed"  # accepted and closed by this supporter
     UNDELIVERABLE = "undeliverable"  # Slack would not deliver the offer
+    # Accepted, then moved on without the holder: they had not said they reached out in time, or
+    # the requester asked for someone else.
+    RELEASED = "released"
 
 
 class Area(StrEnum):
@@ -154,6 +157,10 @@ class Offer(_Record):
     answered_at: datetime | None = None
     channel_id: str | None = None
     message_ts: str | None = None
+    # Follow-through on an accepted offer: when the holder said they reached out, and when the
+    # request goes back to the rotation if they have not.
+    reached_out_at: datetime | None = None
+    release_at: datetime | None = None
 
 
 class MessageRef(_Record):
@@ -288,6 +295,14 @@ class ScheduledKind(StrEnum):
     REQUEST_NOBODY_ON_CALL = "request_nobody_on_call"
     REQUEST_CLOSED = "request_closed"  # to the requester; the referral is read from the request
     REQUEST_WITHDRAWN = "request_withdrawn"  # to the supporter who held it when it was cancelled
+    # Follow-through: to the holder, ``PEER_REACH_OUT_WITHIN`` after they accepted, if they have not
+    # said they reached out (once); then, if they still have not, the request moves on: the holder
+    # is told (REACH_OUT_LAPSED) and each coordinator too (HOLD_RELEASED; names nobody).
+    REACH_OUT_REMINDER = "reach_out_reminder"
+    REACH_OUT_LAPSED = "reach_out_lapsed"
+    HOLD_RELEASED = "hold_released"
+    # To the holder, when the requester asked for someone else (worded neutrally).
+    REQUEST_MOVED_ON = "request_moved_on"
     # Notices about a supporter, recorded the same way; they carry no request.
     SUPPORTER_SET_AWAY = "supporter_set_away"  # to the supporter, after offers expired in a row
     SUPPORTER_UNREACHABLE = "supporter_unreachable"  # to each coordinator; the supporter is subject_id
@@ -304,10 +319,16 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REQUEST_NOBODY_ON_CALL,
         ScheduledKind.REQUEST_CLOSED,
         ScheduledKind.REQUEST_WITHDRAWN,
+        ScheduledKind.REACH_OUT_REMINDER,
+        ScheduledKind.REACH_OUT_LAPSED,
+        ScheduledKind.HOLD_RELEASED,
+        ScheduledKind.REQUEST_MOVED_ON,
     }
 )
 # A request's notices recorded for later (a clock on the request), not sent right after the decision.
-TIMED_NOTICES: frozenset[ScheduledKind] = frozenset({ScheduledKind.URGENT_ALERT})
+TIMED_NOTICES: frozenset[ScheduledKind] = frozenset(
+    {ScheduledKind.URGENT_ALERT, ScheduledKind.REACH_OUT_REMINDER}
+)
 # Notices about a supporter: they name no request (the unreachable one names no requester either).
 SUPPORTER_NOTICES: frozenset[ScheduledKind] = frozenset(
     {ScheduledKind.SUPPORTER_SET_AWAY, ScheduledKind.SUPPORTER_UNREACHABLE}

@@ -281,6 +281,34 @@ class RequestRepository:
         )
         return [_offer(row) for row in await cur.fetchall()]
 
+    async def set_release_at(self, offer_id: int, at: datetime) -> None:
+        """When an accepted offer's request goes back to the rotation unless its holder reaches out."""
+        await self._conn.execute("UPDATE offers SET release_at = ? WHERE id = ?", (to_db(at), offer_id))
+
+    async def mark_reached_out(self, offer_id: int, now: datetime) -> bool:
+        """The holder says they reached out; True the first time, while they still hold it."""
+        cur = await self._conn.execute(
+            "UPDATE offers SET reached_out_at = ? WHERE id = ? AND state = ? AND reached_out_at IS NULL",
+            (to_db(now), offer_id, OfferState.ACCEPTED),
+        )
+        return cur.rowcount == 1
+
+    async def lapsed_holds(self, now: datetime) -> list[Offer]:
+        """Accepted offers whose holder has not said they reached out by their release time."""
+        cur = await self._conn.execute(
+            "SELECT * FROM offers WHERE state = ? AND reached_out_at IS NULL AND release_at <= ?"
+            " ORDER BY release_at, id",
+            (OfferState.ACCEPTED, to_db(now)),
+        )
+        return [_offer(row) for row in await cur.fetchall()]
+
+    async def exclude(self, request_id: int, user_id: str) -> None:
+        """Never offer this request to ``user_id`` again (the requester asked for someone else)."""
+        await self._conn.execute(
+            "INSERT INTO request_exclusions (request_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (request_id, user_id),
+        )
+
     async def add_alerts(self, request_id: int, refs: Iterable[MessageRef]) -> None:
         """Remember where coordinators' alerts about a waiting request landed."""
         await self._conn.executemany(
@@ -359,4 +387,6 @@ def _offer(row: Mapping[str, Any]) -> Offer:
         answered_at=from_db(row["answered_at"]),
         channel_id=row["channel_id"],
         message_ts=row["message_ts"],
+        reached_out_at=from_db(row["reached_out_at"]),
+        release_at=from_db(row["release_at"]),
     )

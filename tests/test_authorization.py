@@ -357,6 +357,35 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'handed_back'", lambda w: w.held_offer),
         (R, R, A, R),
     ),
+    "I've reached out (a request the assigned supporter holds)": Case(
+        click(RequestAction.REACHED_OUT, lambda w: {"request_id": w.held_request}),
+        finds("SELECT 1 FROM offers WHERE id = ? AND reached_out_at IS NOT NULL", lambda w: w.held_offer),
+        (R, R, A, R),
+    ),
+    "I haven't heard from anyone (own request only; the relayed one)": Case(
+        click(RequestAction.NOT_HEARD, lambda w: {"request_id": w.relayed_request}),
+        either(
+            NO_REQUEST,
+            finds(
+                "SELECT 1 FROM offers WHERE request_id = ? AND state = 'released'",
+                lambda w: w.relayed_request,
+            ),
+        ),
+        (A, A, A, A),
+        requester=A,
+    ),
+    "I'd like someone else (own request only; the relayed one)": Case(
+        click(RequestAction.SOMEONE_ELSE, lambda w: {"request_id": w.relayed_request}),
+        either(
+            NO_REQUEST,
+            finds(
+                "SELECT 1 FROM offers WHERE request_id = ? AND state = 'released'",
+                lambda w: w.relayed_request,
+            ),
+        ),
+        (A, A, A, A),
+        requester=A,
+    ),
     "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), redrawn, (R, A, A, R)),
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),

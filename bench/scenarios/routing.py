@@ -64,10 +64,24 @@ class NullNotifier:
         return self._ref(requester_id)
 
     async def request_assigned(
-        self, requester_id: str, *, supporter_id: str, contact: ContactMode
+        self, requester_id: str, *, supporter_id: str, contact: ContactMode, request_id: int | None = None
     ) -> MessageRef:
         """Pretend it landed."""
         return self._ref(requester_id)
+
+    async def reach_out_reminder(
+        self, supporter_id: str, *, request_id: int, release_at: datetime
+    ) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(supporter_id)
+
+    async def request_moved_on(self, supporter_id: str, *, request_id: int, lapsed: bool) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(supporter_id)
+
+    async def hold_released(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(coordinator_id)
 
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Pretend it landed."""

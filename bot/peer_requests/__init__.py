@@ -18,10 +18,12 @@ The parts, each importing only those below it (no cycle)::
 
     facade     RequestService: the public methods, passed on to the parts
     lifecycle  create, cancel, close; what requester and holder see
+    follow_through  "I've reached out", releasing a hold nobody reached out on, "someone else"
     routing    who is next (round robin), fan-out, expiry, pass, accept, hand-to, release
     urgent     the clock on urgent requests (coordinators alerted), a coordinator taking one on
     outbox     what a decision sends after its commit
     offers     offer DMs: at least once, redraws, unreachable supporters, recovery
+    holds      the follow-through recorded when a request is assigned (reminder, release time)
     notices    requester, holder and coordinator notices
     shared     settings, constants, relay hooks
 """

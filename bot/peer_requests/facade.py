@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.errors import AlreadyHasOpenRequest
+from bot.peer_requests.follow_through import FollowThrough
 from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, RequestStatus
 from bot.peer_requests.notices import Notices
 from bot.peer_requests.offers import OfferDms
@@ -63,7 +64,17 @@ class RequestService:
             db=db, clock=clock, hours=hours, roles=roles, policy=policy, outgoing=self._outgoing, homes=homes
         )
         self.urgent = UrgentCover(
-            db=db, clock=clock, roles=roles, notifier=notifier, offers=self.offers, outgoing=self._outgoing
+            db=db,
+            clock=clock,
+            roles=roles,
+            notifier=notifier,
+            offers=self.offers,
+            outgoing=self._outgoing,
+            policy=policy,
+            hours=hours,
+        )
+        self.follow_through = FollowThrough(
+            db=db, clock=clock, roles=roles, routing=self.routing, offers=self.offers, outgoing=self._outgoing
         )
 
     def attach_conversations(self, hooks: ConversationHooks) -> None:
@@ -171,6 +182,14 @@ class RequestService:
         """The request if ``user_id`` holds it, else :class:`NotHeldByYou`."""
         return await self.lifecycle.held_request(request_id=request_id, user_id=user_id)
 
+    async def reached_out(self, *, request_id: int, user_id: str) -> None:
+        """The holder says they reached out (no reminder, no release)."""
+        await self.follow_through.reached_out(request_id=request_id, user_id=user_id)
+
+    async def someone_else(self, *, requester_id: str, request_id: int | None = None) -> int:
+        """The requester would like another supporter: re-routed, the first one excluded."""
+        return await self.follow_through.someone_else(requester_id=requester_id, request_id=request_id)
+
     async def status(self, *, requester_id: str) -> RequestStatus | None:
         """The requester's open request, if any."""
         return await self.lifecycle.status(requester_id=requester_id)
@@ -204,5 +223,7 @@ class RequestService:
         await self.routing.resend_unsent(claimed_too=claimed_too)
 
     async def sweep(self) -> None:
-        """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
+        """The periodic job: release lapsed holds, end lapsed aways, expire offers, resend undelivered
+        ones, route the waiting."""
+        await self.follow_through.release_lapsed()
         await self.routing.sweep()

@@ -25,6 +25,7 @@ from storage.models import (
     TIMED_NOTICES,
     Area,
     MessageRef,
+    OfferState,
     PeerRequest,
     Referral,
     RequestState,
@@ -141,7 +142,10 @@ class Notices:
                 and not request.anonymous
             ):
                 return await self._notifier.request_assigned(
-                    request.requester_id, supporter_id=request.assignee_id, contact=request.contact
+                    request.requester_id,
+                    supporter_id=request.assignee_id,
+                    contact=request.contact,
+                    request_id=request.id,
                 )
             case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
                 return await self._notifier.request_escalated(request.requester_id)
@@ -169,7 +173,38 @@ class Notices:
                 )
             case ScheduledKind.REQUEST_WITHDRAWN if request.state == RequestState.CANCELLED:
                 return await self._notifier.request_withdrawn(message.recipient_id, request_id=request.id)
+            case ScheduledKind.REACH_OUT_REMINDER if (
+                request.state == RequestState.ASSIGNED and request.assignee_id == message.recipient_id
+            ):
+                return await self._remind(message.recipient_id, request)
+            case ScheduledKind.REACH_OUT_LAPSED | ScheduledKind.REQUEST_MOVED_ON if (
+                request.assignee_id != message.recipient_id
+            ):
+                return await self._notifier.request_moved_on(
+                    message.recipient_id,
+                    request_id=request.id,
+                    lapsed=message.kind == ScheduledKind.REACH_OUT_LAPSED,
+                )
+            case ScheduledKind.HOLD_RELEASED:
+                # Even a request's area and urgency are for coordinators only.
+                if not await self._roles.has_coordinator_role(message.recipient_id):
+                    raise DeliveryFailed("recipient is no longer a coordinator")
+                return await self._notifier.hold_released(message.recipient_id, alert_card(request))
         raise DeliveryFailed(f"request is {request.state}")
+
+    async def _remind(self, holder_id: str, request: PeerRequest) -> MessageRef:
+        """The holder's one reminder to mark that they reached out, unless they have."""
+        async with self._db.read() as tx:
+            held = [
+                o
+                for o in await tx.requests.offers_of(request.id, [OfferState.ACCEPTED])
+                if o.supporter_id == holder_id
+            ]
+        if not held or held[0].reached_out_at is not None or held[0].release_at is None:
+            raise DeliveryFailed("the holder reached out")
+        return await self._notifier.reach_out_reminder(
+            holder_id, request_id=request.id, release_at=held[0].release_at
+        )
 
     async def _send_supporter_notice(self, message: ScheduledMessage) -> MessageRef:
         """A supporter's "set to away", or a coordinator's "this supporter can't get DMs", if still true."""

@@ -213,4 +213,5 @@ class OfferDms:
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
             anonymous=not request.named,
             waited=offer.offered_at - request.created_at,
+            reached_out=offer.reached_out_at is not None,
         )

@@ -40,6 +40,7 @@ from bot.errors import (
     SupporterCannotTakeRequest,
 )
 from bot.oncall import on_call_at
+from bot.peer_requests.holds import start_follow_through
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
@@ -308,6 +309,7 @@ class Routing:
                 raise InconsistentRecords(f"offer {offer.id} of a request that is gone")
             if assigned:
                 await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now)
+                await start_follow_through(tx, request, offer, now, policy=self._policy, hours=self._hours)
                 await tx.roster.reset_expiries(user_id)
                 for other in await tx.requests.offers_of(offer.request_id, [OfferState.OPEN]):
                     await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)

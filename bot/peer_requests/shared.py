@@ -43,6 +43,14 @@ class RequestPolicy:
     # How long an offer waits, by the request's urgency (unset: ``offer_timeout``).
     offer_timeout_asap: timedelta | None = None
     offer_timeout_no_rush: timedelta | None = None
+    # Follow-through: a holder who has not said they reached out this long after accepting is
+    # reminded once; as long again after that, the request goes to the next supporter.
+    reach_out_within: timedelta = timedelta(days=1)
+    reach_out_within_asap: timedelta = timedelta(hours=2)
+
+    def reach_out_within_for(self, urgency: str) -> timedelta:
+        """How long the holder of a request of this urgency has to say they reached out."""
+        return self.reach_out_within_asap if urgency == Urgency.ASAP else self.reach_out_within
 
     def offer_timeout_for(self, urgency: str) -> timedelta:
         """How long an offer of a request of this urgency waits for an answer."""

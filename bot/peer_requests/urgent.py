@@ -20,11 +20,14 @@ from datetime import datetime
 
 from bot.errors import CannotTakeOn, InconsistentRecords, RequestNotWaiting
 from bot.failures import quietly
+from bot.peer_requests.holds import start_follow_through
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
+from bot.peer_requests.shared import RequestPolicy
 from bot.ports import Clock, Notifier
 from bot.roles import Roles
+from bot.service_hours import ServiceHours
 from storage.db import Database, Tx
 from storage.models import (
     ROUTABLE_STATES,
@@ -94,6 +97,8 @@ class UrgentCover:
         notifier: Notifier,
         offers: OfferDms,
         outgoing: Outgoing,
+        policy: RequestPolicy,
+        hours: ServiceHours,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -101,6 +106,8 @@ class UrgentCover:
         self._notifier = notifier
         self._offers = offers
         self._outgoing = outgoing
+        self._policy = policy
+        self._hours = hours
 
     async def take_on(self, *, request_id: int, coordinator_id: str) -> PeerRequest:
         """Assign a waiting request to the coordinator who clicked "I'll take it"; first one wins.
@@ -134,6 +141,7 @@ class UrgentCover:
                     await tx.requests.set_offer_state(other.id, OfferState.TAKEN, now=now)
                     outbox.redraw.append(other)
             await tx.requests.set_offer_state(offer.id, OfferState.ACCEPTED, now=now, only_from=[offer.state])
+            await start_follow_through(tx, request, offer, now, policy=self._policy, hours=self._hours)
             if request.requester_id is not None and not request.anonymous:
                 await record_notice(
                     tx,

@@ -34,6 +34,7 @@ from bot.errors import (
     NotHeldByYou,
     NotOnRoster,
     NotPublished,
+    NotWithASupporter,
     NotYourCheckin,
     NotYourConversation,
     NotYourOffer,
@@ -63,6 +64,7 @@ _STALE = {
     OfferState.HANDED_BACK: "You handed this request back; it is no longer yours.",
     OfferState.CLOSED: "This request is already closed.",
     OfferState.UNDELIVERABLE: "This offer is no longer open.",
+    OfferState.RELEASED: "This request has moved on to another supporter; it is no longer yours.",
 }
 
 
@@ -88,6 +90,11 @@ def user_message(error: DomainError | BadPayload) -> str:
             return _STALE.get(state, "This offer is no longer open.")
         case NotHeldByYou():
             return "You no longer hold this request, so nothing was changed."
+        case NotWithASupporter():
+            return (
+                "Your request isn't with a supporter right now: it's being offered to one, and"
+                " you'll get a message when someone accepts. `/peer resources` if you need someone now."
+            )
         case RequestNotWaiting():
             return "That request is no longer waiting for a supporter."
         case CannotTakeOn():

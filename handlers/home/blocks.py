@@ -42,6 +42,7 @@ from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.ids import IncidentAction
 from handlers.oncall.ids import OnCallAction
+from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
 from handlers.resources.blocks import directory_blocks
 from handlers.roster.ids import RosterAction
@@ -137,7 +138,10 @@ def _own_request(status: RequestStatus | None) -> list[Block]:
         ),
     )
     text = f"*Your request* #{status.request_id} {where}. Only you see this."
-    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)]
+    if status.state == RequestState.ASSIGNED:
+        blocks.append(requester_buttons(status.request_id))
+    return blocks
 
 
 _TRAINING = {

@@ -204,17 +204,34 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
         ]
         if card.note:
             blocks.append(SectionBlock(text=PlainTextObject(text=f"Their note: {card.note}")))
+        follow = (
+            " You marked that you've reached out. Thank you."
+            if card.reached_out
+            else " Once you have, press *I've reached out*: otherwise you'll be reminded, and later the"
+            " request goes to another supporter so they aren't left waiting."
+        )
+        reached: list[ButtonElement] = (
+            []
+            if card.reached_out
+            else [
+                ButtonElement(
+                    action_id=RequestAction.REACHED_OUT,
+                    text="I've reached out",
+                    style="primary",
+                    value=request,
+                )
+            ]
+        )
         blocks += [
             context(
                 f"{reach} Keep what they share confidential. You're not their counselor: if they"
-                " need more, offer the EAP or a crisis line."
+                f" need more, offer the EAP or a crisis line.{follow}"
             ),
             ActionsBlock(
                 block_id=RequestBlockId.HELD,
                 elements=[
-                    ButtonElement(
-                        action_id=RequestAction.CLOSE, text="Close", style="primary", value=request
-                    ),
+                    *reached,
+                    ButtonElement(action_id=RequestAction.CLOSE, text="Close", value=request),
                     ButtonElement(
                         action_id=RequestAction.HAND_BACK,
                         text="Hand back",
@@ -246,6 +263,10 @@ def _settled(card: OfferCard) -> str:
         OfferState.HANDED_BACK: "You handed this request back. It is being offered to someone else.",
         OfferState.CLOSED: "You closed this request. Thank you for supporting a colleague.",
         OfferState.UNDELIVERABLE: "This offer could not be delivered.",
+        OfferState.RELEASED: (
+            "This request has moved on to another supporter. No action is needed; please keep what"
+            " you know of it confidential."
+        ),
         OfferState.ACCEPTED: "You accepted this request.",
         OfferState.OPEN: "This offer is open.",
     }
@@ -324,14 +345,98 @@ def request_received(
     return [b.to_dict() for b in blocks]
 
 
-def request_assigned(*, supporter_id: str, contact: ContactMode) -> list[dict[str, Any]]:
-    """The requester learns who will reach out."""
-    blocks = [
+def request_assigned(
+    *, supporter_id: str, contact: ContactMode, request_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The requester learns who will reach out, and can ask for someone else at any time."""
+    blocks: list[Block] = [
         section(
             f"{mention(supporter_id)} will reach out to you {_how(contact)}. You don't need"
             " to do anything else."
         ),
-        context("If now isn't a good time after all, `/peer cancel` withdraws the request."),
+        context(
+            "If you haven't heard from them, or you'd rather talk to someone else, say so below:"
+            " another supporter is asked, and nobody is told why. If now isn't a good time after"
+            " all, `/peer cancel` withdraws the request."
+        ),
+    ]
+    if request_id is not None:
+        blocks.append(requester_buttons(request_id))
+    return [b.to_dict() for b in blocks]
+
+
+def requester_buttons(request_id: int) -> ActionsBlock:
+    """The requester's "I haven't heard from anyone" and "I'd like someone else" (DM and Home)."""
+    ref = RequestRef(request_id=request_id).encode()
+    return ActionsBlock(
+        block_id=f"{RequestBlockId.SOMEONE_ELSE}{request_id}",
+        elements=[
+            ButtonElement(action_id=RequestAction.NOT_HEARD, text="I haven't heard from anyone", value=ref),
+            ButtonElement(action_id=RequestAction.SOMEONE_ELSE, text="I'd like someone else", value=ref),
+        ],
+    )
+
+
+def someone_else_text(*, not_heard: bool) -> str:
+    """What the requester is told once another supporter is being asked (never a name)."""
+    first = "Sorry nobody has been in touch yet." if not_heard else "Of course."
+    return (
+        f"{first} We're asking another peer supporter now, and you'll get a message when one"
+        " accepts. The supporter you had won't be asked again for this request, and isn't told why."
+    )
+
+
+def reach_out_reminder(*, request_id: int, release_at: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The holder's one reminder to mark that they reached out."""
+    ref = RequestRef(request_id=request_id).encode()
+    blocks: list[Block] = [
+        section(
+            f"Have you reached out about request #{request_id}? If you have, please press *I've"
+            " reached out*. If not yet, please do it now, or hand it back so someone else can."
+        ),
+        context(
+            f"If it isn't marked by {when(release_at, tz)}, the request goes to another supporter so"
+            " the colleague isn't left waiting."
+        ),
+        ActionsBlock(
+            block_id=RequestBlockId.HELD,
+            elements=[
+                ButtonElement(
+                    action_id=RequestAction.REACHED_OUT, text="I've reached out", style="primary", value=ref
+                )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_moved_on(*, request_id: int, lapsed: bool) -> list[dict[str, Any]]:
+    """The former holder learns the request went to another supporter."""
+    why = (
+        "It wasn't marked as reached out in time, so it has gone to another supporter."
+        if lapsed
+        else "It has moved on to another supporter."
+    )
+    return [
+        section(
+            f"Request #{request_id}, which you accepted, is no longer with you. {why} No action is"
+            " needed; please keep what you know of it confidential."
+        ).to_dict()
+    ]
+
+
+def hold_released(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Coordinators learn a held request was released: area and urgency only, never who."""
+    blocks: list[Block] = [
+        section(
+            f"A held request was released: request #{card.request_id} was accepted, but not marked as"
+            " reached out in time after a reminder. It has gone back to the rotation, and the next"
+            " supporter who accepts is told who asked."
+        ),
+        context(
+            f"*About:* {AREA_LABELS[card.area]} · *How soon:* {URGENCY_LABELS[card.urgency]}"
+            f" · *Waiting since:* {part_of_day(card.waiting_since, tz)}"
+        ),
     ]
     return [b.to_dict() for b in blocks]
 

@@ -14,6 +14,9 @@ class RequestAction(StrEnum):
     HAND_BACK = "request_hand_back"
     HAND_TO = "escalation_hand_to"
     TAKE_ON = "urgent_take_on"  # a coordinator takes an urgent request on themselves
+    REACHED_OUT = "request_reached_out"  # the holder: "I've reached out"
+    NOT_HEARD = "request_not_heard"  # the requester: "I haven't heard from anyone"
+    SOMEONE_ELSE = "request_someone_else"  # the requester: "I'd like someone else"
     OPEN_REQUEST = "home_open_request"
     CANCEL_REQUEST = "home_cancel_request"
 
@@ -49,3 +52,4 @@ class RequestBlockId(StrEnum):
     OFFER = "offer"
     HELD = "held"
     ESCALATION = "escalation"
+    SOMEONE_ELSE = "someone_else_"  # followed by the request id (the Home has one per request)

@@ -12,12 +12,12 @@ from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
 from bot.peer_requests import ClosedRequest, RequestForm
 from bot.services import Services
 from handlers.common.blocks import notice_modal
-from handlers.common.clicks import button_value, clicked, later, tell
+from handlers.common.clicks import button_value, clicked, ephemeral, later, tell
 from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
-from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal
+from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, someone_else_text
 from handlers.requests.commands import request_view
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral
@@ -31,6 +31,9 @@ def register(app: AsyncApp) -> None:
     app.action(RequestAction.HAND_BACK)(on_hand_back)
     app.action(RequestAction.HAND_TO)(on_hand_to)
     app.action(RequestAction.TAKE_ON)(on_take_on)
+    app.action(RequestAction.REACHED_OUT)(on_reached_out)
+    app.action(RequestAction.NOT_HEARD)(on_someone_else)
+    app.action(RequestAction.SOMEONE_ELSE)(on_someone_else)
     app.action(RequestAction.OPEN_REQUEST)(on_open_request)
     app.action(RequestAction.CANCEL_REQUEST)(on_cancel_request)
     app.view(RequestCallback.REQUEST)(on_request_submitted)
@@ -117,6 +120,34 @@ async def on_take_on(ack: AsyncAck, body: dict[str, Any], services: Services, cl
 async def _take_on(services: Services, body: dict[str, Any]) -> None:
     ref = decode(RequestRef, button_value(body))
     await services.requests.take_on(request_id=ref.request_id, coordinator_id=body["user"]["id"])
+
+
+async def on_reached_out(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The holder marks "I've reached out" (on the held card or the reminder)."""
+    await ack()
+    later(services, client, body, _reached_out(services, body), name="reached_out")
+
+
+async def _reached_out(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, button_value(body))
+    await services.requests.reached_out(request_id=ref.request_id, user_id=body["user"]["id"])
+
+
+async def on_someone_else(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The requester has heard from nobody, or would like someone else: the clicker's own request only."""
+    await ack()
+    later(services, client, body, _someone_else(services, client, body), name="someone_else")
+
+
+async def _someone_else(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, button_value(body))
+    await services.requests.someone_else(requester_id=body["user"]["id"], request_id=ref.request_id)
+    not_heard = body["actions"][0]["action_id"] == RequestAction.NOT_HEARD
+    await ephemeral(client, body, someone_else_text(not_heard=not_heard))
 
 
 async def on_open_request(
