@@ -40,6 +40,7 @@ from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
+from bot.talk_feedback import TalkFeedback
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
@@ -273,6 +274,7 @@ class PeerSupportApp:
             homes=home,
             concerns=concerns,
             care=care,
+            talk=TalkFeedback(db=db, clock=clock, hours=hours, requests=requests, notifier=notifier),
             tracking=tracking,
             relay=relay,
             directory=resource_directory,

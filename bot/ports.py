@@ -30,6 +30,7 @@ from storage.models import (
     OfferState,
     Referral,
     Side,
+    TalkAnswer,
     Urgency,
     VolunteerState,
 )
@@ -132,6 +133,10 @@ class Notifier(Protocol):
 
     async def hold_released(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """Tell a coordinator a held request was released to the next supporter (names nobody)."""
+        ...
+
+    async def talk_question(self, requester_id: str, *, message_id: int) -> MessageRef:
+        """Ask the requester, once, after their request was closed: "Did talking help?"."""
         ...
 
     async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
@@ -377,6 +382,23 @@ class CareCard:
     message_id: int
     answer: CareAnswer | None = None
     request_made: bool | None = None  # after "talk": a request was made, or one was already open
+
+
+@dataclass(frozen=True)
+class TalkCard:
+    """The "Did talking help?" question, in its current state (it names nobody)."""
+
+    message_id: int
+    answer: TalkAnswer | None = None
+    reopened: bool | None = None  # after "keep talking": a request was made, or one was already open
+
+
+class TalkNotifier(Protocol):
+    """Redraws the after-close question once answered."""
+
+    async def update_talk_question(self, ref: MessageRef, card: TalkCard) -> None:
+        """Redraw the question with its answer (and whether a request was reopened)."""
+        ...
 
 
 class CareNotifier(Protocol):

@@ -20,6 +20,7 @@ from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
+from bot.talk_feedback import TalkFeedback
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
@@ -40,6 +41,7 @@ class Services:
     homes: HomeService
     concerns: ConcernService
     care: CareService
+    talk: TalkFeedback  # "Did talking help?" after a close
     tracking: TrackingService
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first

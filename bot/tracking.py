@@ -23,7 +23,7 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.suppression import Breakdown, Cell, breakdown, combine, combine_breakdowns, single
 from storage.db import Database
-from storage.models import AnnouncementKind, Area, AuditEntry, ContactChannel, Referral
+from storage.models import AnnouncementKind, Area, AuditEntry, ContactChannel, Referral, TalkAnswer
 from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ class StatsReport:
     # said they were going (suppressed like any count of people).
     events_held: dict[AnnouncementKind, int]
     going: Breakdown
+    # Requesters' answers to "Did talking help?", counted in the quarter they were given.
+    talk_helped: Breakdown = Breakdown(cells={}, total=Cell(0))
     quarters: tuple[StatsReport, ...] = ()
 
     @property
@@ -214,6 +216,7 @@ class TrackingService:
             areas = await tx.tracking.contacts_by_area(start, end)
             checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
+            talk = await tx.tracking.talk_answers(quarter.start)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
         referrals, channels = Counter[str](), Counter[str]()
@@ -241,6 +244,7 @@ class TrackingService:
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
+            talk_helped=breakdown({str(a): talk.get(str(a), 0) for a in TalkAnswer}, k),
         )
 
     async def request_glance(self) -> RequestGlance:
@@ -384,6 +388,7 @@ def _combined(publication: Publication, reports: list[StatsReport], k: int) -> S
         ],
         events_held=dict(held),
         going=combine_breakdowns(goings),
+        talk_helped=combine_breakdowns([r.talk_helped for r in reports]),
         quarters=tuple(reports),
     )
 

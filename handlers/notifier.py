@@ -21,6 +21,7 @@ from bot.ports import (
     IncidentReady,
     OfferCard,
     RelayedText,
+    TalkCard,
     ThreadCard,
     ThreadNote,
     TrainingReminderCard,
@@ -108,6 +109,14 @@ class SlackNotifier:
     async def hold_released(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """Tell a coordinator a held request was released (names nobody)."""
         return await self._post(coordinator_id, rb.hold_released(card, tz=self._tz))
+
+    async def talk_question(self, requester_id: str, *, message_id: int) -> MessageRef:
+        """Ask "Did talking help?" once, after the close."""
+        return await self._post(requester_id, rb.talk_question(TalkCard(message_id=message_id)))
+
+    async def update_talk_question(self, ref: MessageRef, card: TalkCard) -> None:
+        """Redraw the question with its answer."""
+        await self._update(ref, rb.talk_question(card))
 
     async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
         """Tell the requester of an urgent request that nobody is on call, and when a supporter is asked."""

@@ -485,6 +485,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE offers ADD COLUMN release_at TEXT
         """,
     ),
+    (
+        "0021_talk_answers",
+        """
+        -- "Did talking help?": only counts, per calendar quarter (its first day) in which they were
+        -- given and answer; nothing ties one to a requester, a supporter or a request.
+        CREATE TABLE talk_answers (
+            quarter TEXT NOT NULL,
+            answer  TEXT NOT NULL,
+            count   INTEGER NOT NULL,
+            PRIMARY KEY (quarter, answer)
+        )
+        """,
+    ),
 ]
 
 

@@ -303,6 +303,8 @@ class ScheduledKind(StrEnum):
     HOLD_RELEASED = "hold_released"
     # To the holder, when the requester asked for someone else (worded neutrally).
     REQUEST_MOVED_ON = "request_moved_on"
+    # To the requester, right after their request is closed: "Did talking help?" (answered once).
+    TALK_QUESTION = "talk_question"
     # Notices about a supporter, recorded the same way; they carry no request.
     SUPPORTER_SET_AWAY = "supporter_set_away"  # to the supporter, after offers expired in a row
     SUPPORTER_UNREACHABLE = "supporter_unreachable"  # to each coordinator; the supporter is subject_id
@@ -323,6 +325,7 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REACH_OUT_LAPSED,
         ScheduledKind.HOLD_RELEASED,
         ScheduledKind.REQUEST_MOVED_ON,
+        ScheduledKind.TALK_QUESTION,
     }
 )
 # A request's notices recorded for later (a clock on the request), not sent right after the decision.
@@ -357,6 +360,15 @@ class CareAnswer(StrEnum):
 
     OK = "ok"
     TALK = "talk"
+
+
+class TalkAnswer(StrEnum):
+    """The requester's answer to "Did talking help?" after a close; kept only as counts per quarter."""
+
+    YES = "yes"
+    SOMEWHAT = "somewhat"
+    NOT_REALLY = "not_really"
+    KEEP_TALKING = "keep_talking"
 
 
 class CheckinAnswer(StrEnum):

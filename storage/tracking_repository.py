@@ -175,6 +175,21 @@ class TrackingRepository:
         )
         return {row["k"]: row["n"] for row in await cur.fetchall()}
 
+    async def count_talk_answer(self, quarter: date, answer: str) -> None:
+        """One more answer to "Did talking help?" in the quarter starting on ``quarter`` (a count only)."""
+        await self._conn.execute(
+            "INSERT INTO talk_answers (quarter, answer, count) VALUES (?, ?, 1)"
+            " ON CONFLICT (quarter, answer) DO UPDATE SET count = talk_answers.count + 1",
+            (quarter.isoformat(), answer),
+        )
+
+    async def talk_answers(self, quarter: date) -> dict[str, int]:
+        """The answers to "Did talking help?" given in the quarter starting on ``quarter``."""
+        cur = await self._conn.execute(
+            "SELECT answer, count FROM talk_answers WHERE quarter = ?", (quarter.isoformat(),)
+        )
+        return {row["answer"]: int(row["count"]) for row in await cur.fetchall()}
+
     async def supporter_minutes(self, supporter_id: str, start: datetime, end: datetime) -> int:
         """Minutes one supporter recorded in [start, end) (shown to that supporter only)."""
         cur = await self._conn.execute(

@@ -35,7 +35,7 @@ from handlers.oncall.blocks import oncall_modal
 from handlers.oncall.ids import OnCallAction, OnCallCallback
 from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback
-from handlers.requests.blocks import close_modal, hand_to_modal, request_modal
+from handlers.requests.blocks import TALK_ANSWERS, close_modal, hand_to_modal, request_modal
 from handlers.requests.ids import RequestAction, RequestCallback
 from handlers.resources.blocks import resource_modal
 from handlers.resources.ids import ResourceAction, ResourceCallback
@@ -386,6 +386,14 @@ MATRIX: dict[str, Case] = {
         (A, A, A, A),
         requester=A,
     ),
+    # The heavy request's requester is none of the four: everyone else is refused; their own answers
+    # are tried in tests/test_after_close.py.
+    **{
+        f"Did talking help? {label} (asked of another requester)": Case(
+            click(action, lambda w: {"message_id": w.talk_question}), NO_REQUEST, (R, R, R, R)
+        )
+        for action, (_, label) in TALK_ANSWERS.items()
+    },
     "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), redrawn, (R, A, A, R)),
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),

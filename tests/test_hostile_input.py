@@ -333,6 +333,11 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         RequestAction.OPEN_REQUEST: [{}],
         # The program's: a supporter's care check-in, the relayed conversation, a concern, an
         # event (RSVP is anyone's to make; editing and cancelling are not), a volunteer's offer.
+        RequestAction.REACHED_OUT: requests,
+        RequestAction.NOT_HEARD: requests,
+        RequestAction.SOMEONE_ELSE: requests,
+        RequestAction.TALK_YES: [{"message_id": world.talk_question}],
+        RequestAction.TALK_MORE: [{"message_id": world.talk_question}],
         CareAction.CARE_OK: [{"message_id": world.care_checkin}],
         CareAction.CARE_TALK: [{"message_id": world.care_checkin}],
         RelayAction.RELAY_REVEAL: [{"conversation_id": world.conversation}],

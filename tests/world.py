@@ -78,6 +78,7 @@ class World:
     volunteer: int  # VOLUNTEER's offer, waiting for a coordinator
     resource: int  # an entry of the office's resource directory
     oncall: int  # a shift of the on-call rota
+    talk_question: int  # "Did talking help?", asked of the heavy request's requester after its close
 
 
 async def build_world(rig: Rig) -> World:
@@ -180,6 +181,9 @@ async def build_world(rig: Rig) -> World:
             ASSIGNED,
         )
         conversation = await one("SELECT id FROM relay_conversations WHERE request_id = ?", relayed)
+        talk_question = await one(
+            "SELECT id FROM scheduled_messages WHERE kind = 'talk_question' AND state = 'sent'"
+        )
     assert state == "escalated", state
     return World(
         held_request=held,
@@ -197,6 +201,7 @@ async def build_world(rig: Rig) -> World:
         volunteer=volunteer.id,
         resource=resource,
         oncall=shift.id,
+        talk_question=talk_question,
     )
 
 

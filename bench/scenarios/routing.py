@@ -83,6 +83,10 @@ class NullNotifier:
         """Pretend it landed."""
         return self._ref(coordinator_id)
 
+    async def talk_question(self, requester_id: str, *, message_id: int) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
+
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Pretend it landed."""
         return self._ref(requester_id)

@@ -246,6 +246,8 @@ class Lifecycle:
                 raise InconsistentRecords(f"request {request_id} closed but not found")
             if request.requester_id is not None:
                 await record_notice(tx, ScheduledKind.REQUEST_CLOSED, request.requester_id, request.id, now)
+                # One question after it, answered once and kept only as a count (bot.talk_feedback).
+                await record_notice(tx, ScheduledKind.TALK_QUESTION, request.requester_id, request.id, now)
             # The anonymous trace the program keeps: no requester, no request id.
             await tx.tracking.add_contact(
                 occurred_on=self._hours.today(now),

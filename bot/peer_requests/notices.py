@@ -185,6 +185,8 @@ class Notices:
                     request_id=request.id,
                     lapsed=message.kind == ScheduledKind.REACH_OUT_LAPSED,
                 )
+            case ScheduledKind.TALK_QUESTION if request.state == RequestState.CLOSED:
+                return await self._notifier.talk_question(request.requester_id, message_id=message.id)
             case ScheduledKind.HOLD_RELEASED:
                 # Even a request's area and urgency are for coordinators only.
                 if not await self._roles.has_coordinator_role(message.recipient_id):

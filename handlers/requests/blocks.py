@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.ports import EscalationCard, OfferCard
+from bot.ports import EscalationCard, OfferCard, TalkCard
 from handlers.common.blocks import (
     AREA_LABELS,
     CONTACT_LABELS,
@@ -42,9 +42,9 @@ from handlers.common.blocks import (
     section,
     when,
 )
-from handlers.common.payloads import OfferRef, RequestRef
+from handlers.common.payloads import CheckinRef, OfferRef, RequestRef
 from handlers.requests.ids import RequestAction, RequestBlockId, RequestCallback, RequestField
-from storage.models import ContactMode, OfferState, Referral, Urgency
+from storage.models import ContactMode, OfferState, Referral, TalkAnswer, Urgency
 
 HEAVY = "heavy"
 # The value of the "Keep my name private" checkbox, and how such a request is contacted.
@@ -423,6 +423,47 @@ def request_moved_on(*, request_id: int, lapsed: bool) -> list[dict[str, Any]]:
             " needed; please keep what you know of it confidential."
         ).to_dict()
     ]
+
+
+# The after-close question's buttons and what each answer is (the button's words are the answer).
+TALK_ANSWERS: dict[RequestAction, tuple[TalkAnswer, str]] = {
+    RequestAction.TALK_YES: (TalkAnswer.YES, "Yes"),
+    RequestAction.TALK_SOMEWHAT: (TalkAnswer.SOMEWHAT, "Somewhat"),
+    RequestAction.TALK_NOT_REALLY: (TalkAnswer.NOT_REALLY, "Not really"),
+    RequestAction.TALK_MORE: (TalkAnswer.KEEP_TALKING, "I'd like to keep talking"),
+}
+TALK_LABELS: dict[TalkAnswer, str] = {answer: label for answer, label in TALK_ANSWERS.values()}
+
+
+def talk_question(card: TalkCard) -> list[dict[str, Any]]:
+    """ "Did talking help?" after a close, and, once answered, the thanks (it names nobody)."""
+    anonymous = (
+        "Your answer is only counted, for the program's statistics: it is never linked to you, to your"
+        " supporter or to your request."
+    )
+    if card.answer is None:
+        ref = CheckinRef(message_id=card.message_id).encode()
+        blocks: list[Block] = [
+            section("*Did talking help?*"),
+            context(anonymous),
+            ActionsBlock(
+                block_id=RequestBlockId.TALK,
+                elements=[
+                    ButtonElement(action_id=action, text=label, value=ref)
+                    for action, (_, label) in TALK_ANSWERS.items()
+                ],
+            ),
+        ]
+        return [b.to_dict() for b in blocks]
+    text = f"*Did talking help?* You answered: {TALK_LABELS[card.answer]}. Thank you for telling us."
+    if card.reopened is True:
+        text += (
+            " We're asking your supporter first if they're free, or else another peer supporter; you'll"
+            " get a message when one accepts."
+        )
+    elif card.reopened is False:
+        text += " You already have an open request: `/peer status` shows where it is."
+    return [section(text).to_dict(), context(anonymous).to_dict()]
 
 
 def hold_released(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:

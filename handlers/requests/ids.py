@@ -17,6 +17,11 @@ class RequestAction(StrEnum):
     REACHED_OUT = "request_reached_out"  # the holder: "I've reached out"
     NOT_HEARD = "request_not_heard"  # the requester: "I haven't heard from anyone"
     SOMEONE_ELSE = "request_someone_else"  # the requester: "I'd like someone else"
+    # The requester's answers to "Did talking help?" after a close.
+    TALK_YES = "talk_yes"
+    TALK_SOMEWHAT = "talk_somewhat"
+    TALK_NOT_REALLY = "talk_not_really"
+    TALK_MORE = "talk_keep_talking"
     OPEN_REQUEST = "home_open_request"
     CANCEL_REQUEST = "home_cancel_request"
 
@@ -52,4 +57,5 @@ class RequestBlockId(StrEnum):
     OFFER = "offer"
     HELD = "held"
     ESCALATION = "escalation"
+    TALK = "talk_question"
     SOMEONE_ELSE = "someone_else_"  # followed by the request id (the Home has one per request)

@@ -16,8 +16,15 @@ from handlers.common.clicks import button_value, clicked, ephemeral, later, tell
 from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
-from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, someone_else_text
+from handlers.common.payloads import BadPayload, CheckinRef, OfferRef, RequestRef, decode
+from handlers.requests.blocks import (
+    ANONYMOUS_CHOICE,
+    HEAVY,
+    TALK_ANSWERS,
+    close_modal,
+    hand_to_modal,
+    someone_else_text,
+)
 from handlers.requests.commands import request_view
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral
@@ -34,6 +41,8 @@ def register(app: AsyncApp) -> None:
     app.action(RequestAction.REACHED_OUT)(on_reached_out)
     app.action(RequestAction.NOT_HEARD)(on_someone_else)
     app.action(RequestAction.SOMEONE_ELSE)(on_someone_else)
+    for action in TALK_ANSWERS:
+        app.action(action)(on_talk_answer)
     app.action(RequestAction.OPEN_REQUEST)(on_open_request)
     app.action(RequestAction.CANCEL_REQUEST)(on_cancel_request)
     app.view(RequestCallback.REQUEST)(on_request_submitted)
@@ -148,6 +157,20 @@ async def _someone_else(services: Services, client: AsyncWebClient, body: dict[s
     await services.requests.someone_else(requester_id=body["user"]["id"], request_id=ref.request_id)
     not_heard = body["actions"][0]["action_id"] == RequestAction.NOT_HEARD
     await ephemeral(client, body, someone_else_text(not_heard=not_heard))
+
+
+async def on_talk_answer(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The requester answers "Did talking help?"; the question is redrawn with the answer."""
+    await ack()
+    later(services, client, body, _talk_answer(services, body), name="talk_answer")
+
+
+async def _talk_answer(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(CheckinRef, button_value(body))
+    answer, _ = TALK_ANSWERS[RequestAction(body["actions"][0]["action_id"])]
+    await services.talk.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
 
 
 async def on_open_request(

@@ -23,6 +23,7 @@ from bot.suppression import Breakdown, describe
 from bot.tracking import StatsReport
 from handlers.announcements.blocks import KIND_LABELS as EVENT_KIND_LABELS
 from handlers.common.blocks import AREA_LABELS, REFERRAL_LABELS, context, header, mention, section
+from handlers.requests.blocks import TALK_LABELS
 from handlers.tracking.ids import TrackingCallback, TrackingField
 from storage.models import Area, AuditEntry, ContactChannel, Referral
 
@@ -77,6 +78,10 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         section("*Contacts by area of need*\n" + _lines(report.areas, AREA_LABELS, k)),
         section("*Referrals to professional help*\n" + _lines(report.referrals, REFERRAL_LABELS, k)),
         section("*How contacts happened*\n" + _lines(report.channels, CHANNEL_LABELS, k)),
+        section(
+            "*Did talking help?* (requesters' answers after a close, in the quarter given)\n"
+            + _lines(report.talk_helped, TALK_LABELS, k)
+        ),
     ]
     if report.checkins:
         rows = "\n".join(
