@@ -32,6 +32,7 @@ from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
+from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
@@ -50,17 +51,7 @@ from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
 
-# Library loggers are capped: at DEBUG slack_sdk logs every request and response body and
-# aiosqlite every statement with its parameters (notes, user ids),
-# which would put request details in the logs.
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "aiosqlite", "aiohttp.access", "apscheduler")
-
-
-def configure_logging(level: str) -> None:
-    """Log ids and states only; library loggers never below WARNING."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+__all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
 
 
 def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:

@@ -128,7 +128,11 @@ class Deliveries:
                 await tx.schedule.settle(
                     message.id, ScheduledState.UNCONFIRMED, now=now, reason="no answer from Slack in time"
                 )
-            log.warning("scheduled message %s unconfirmed: Slack did not answer in time", message.id)
+            log.warning(
+                "scheduled message %s unconfirmed: Slack did not answer in time",
+                message.id,
+                extra={"message_id": message.id},
+            )
             return False
         except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
             attempts = message.attempts + 1
@@ -151,7 +155,7 @@ class Deliveries:
             await tx.schedule.settle(
                 message.id, ScheduledState.SENT, now=self._clock.now(), channel_id=ref.channel_id, ts=ref.ts
             )
-        log.info("scheduled message %s sent", message.id)
+        log.info("scheduled message %s sent", message.id, extra={"message_id": message.id})
         return True
 
     async def recover(self) -> None:
