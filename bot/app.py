@@ -13,11 +13,6 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -33,6 +28,7 @@ from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
+from bot.metrics import Metrics
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
@@ -46,6 +42,7 @@ from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
+from handlers.retries import CallCounter, retry_handlers
 from storage.db import Database
 from storage.models import DECIDED_NOTICES
 
@@ -54,8 +51,19 @@ log = logging.getLogger(__name__)
 __all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
 
 
-def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets.
+class _NoCount:
+    def rate_limited(self, method: str) -> None:
+        pass
+
+    def retried(self, reason: str) -> None:
+        pass
+
+
+def build_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None, counter: CallCounter | None = None
+) -> AsyncWebClient:
+    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
+    (counted by ``counter``, the metrics).
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
     session to the per-request clients it makes.
@@ -66,11 +74,7 @@ def build_client(settings: Settings, session: aiohttp.ClientSession | None = Non
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
         timeout=settings.slack_api_timeout.total_seconds(),  # type: ignore[arg-type]
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(counter or _NoCount()),
     )
 
 
@@ -89,6 +93,8 @@ class PeerSupportApp:
         self.jobs: Jobs | None = None
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
+        # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
+        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, database=lambda: self.db)
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
@@ -98,7 +104,7 @@ class PeerSupportApp:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
-        client = build_client(settings, self._session)
+        client = build_client(settings, self._session, self.metrics)
         self.services = self._build_services(client)
         await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
@@ -113,10 +119,13 @@ class PeerSupportApp:
             process_before_response=True,
         )
         handlers.register(self.bolt, self.services)
+        token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
             signing_secret=secret.get_secret_value() if secret else None,
             healthy=self._healthy,
+            metrics=self.metrics.render if settings.peer_metrics else None,
+            metrics_token=token.get_secret_value() if token else None,
         )
         if settings.socket_mode:
             await self._start_socket_mode()
@@ -159,7 +168,7 @@ class PeerSupportApp:
         homes = HomeRefresher(background)
         roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
         training = settings.training_policy()
-        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy())
+        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics)
         requests = RequestService(
             db=db,
             notifier=notifier,
