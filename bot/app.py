@@ -48,6 +48,13 @@ from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
 
+# On SIGTERM, platforms wait about 30 s before SIGKILL (Heroku, Kubernetes; compose.yaml asks for
+# 30 s): requests under way get 5 s to be answered (Slack wants an answer in 3), then the work
+# after the acks (routing, the check-in in hand) gets 20 s. A send still under way after that
+# stays claimed and becomes unconfirmed: never sent twice.
+HTTP_SHUTDOWN_SECONDS = 5.0
+DRAIN_SECONDS = 20.0
+
 __all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
 
 
@@ -129,7 +136,7 @@ class PeerSupportApp:
         )
         if settings.socket_mode:
             await self._start_socket_mode()
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
@@ -338,7 +345,8 @@ class PeerSupportApp:
         return self.db is not None and await self.db.ping()
 
     async def stop(self, *, drain: bool = True) -> None:
-        """Stop serving, finish (or cancel) background work, close storage."""
+        """Stop accepting (answering the requests under way), stop claiming scheduled messages,
+        finish the work in hand (or, past :data:`DRAIN_SECONDS`, cancel it), close storage."""
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
@@ -350,7 +358,7 @@ class PeerSupportApp:
             await self._runner.cleanup()
             self._runner = None
         if drain:
-            await self.background.drain()
+            await self.background.drain(timeout=DRAIN_SECONDS)
         await self.background.cancel_all()
         if self._session is not None:
             await self._session.close()
@@ -371,5 +379,6 @@ async def serve(settings: Settings) -> None:
     try:
         await stopping.wait()
     finally:
-        log.info("stopping")
+        log.info("stopping: no new connections; finishing the work in hand")
         await app.stop()
+        log.info("stopped")

@@ -33,7 +33,6 @@ from bot.ports import Clock
 from storage.db import Database
 from storage.models import RequestState
 
-
 # From a notice sent at once to a check-in paced behind a wave of thousands, or waiting out a retry.
 LATENCY_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600)
 
