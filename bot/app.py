@@ -34,6 +34,7 @@ from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -166,7 +167,13 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
-        roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
+        roles = Roles(
+            settings.peer_coordinators,
+            db=db,
+            clock=clock,
+            homes=homes,
+            administrators=settings.peer_administrators,
+        )
         training = settings.training_policy()
         deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy())
         requests = RequestService(
@@ -238,6 +245,9 @@ class PeerSupportApp:
             retention=settings.peer_retention_days,
             notifier=notifier,
         )
+        reports = QuarterlyReports(
+            db=db, clock=clock, roles=roles, tracking=tracking, training=training, hours=hours
+        )
         home = HomeService(
             db=db,
             roles=roles,
@@ -273,6 +283,7 @@ class PeerSupportApp:
             concerns=concerns,
             care=care,
             tracking=tracking,
+            reports=reports,
             relay=relay,
             directory=resource_directory,
             roles=roles,
@@ -319,6 +330,7 @@ class PeerSupportApp:
             ("reachability", s.roster.check_reachable),
             ("retention", s.tracking.purge),
             ("stalled check-ins", s.checkins.retry_stalled),
+            ("quarter figures", lambda: s.reports.freeze_last_closed(s.hours.today(s.clock.now()))),
         )
         for name, part in parts:
             # Each part on its own: one that fails (a bad row, Slack down) never stops the others,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Statistics, exports and the quarterly report only (an elected prosecutor's desk).
+    peer_administrators: Annotated[frozenset[str], NoDecode] = frozenset()
     # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
     peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
     peer_event_reminders: Leads = tuple(parse_leads("1d,1h"))
     log_level: str = "INFO"
 
-    @field_validator("peer_coordinators", mode="before")
+    @field_validator("peer_coordinators", "peer_administrators", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -14,6 +14,7 @@ from bot.home import HomeService
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
+from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -40,6 +41,7 @@ class Services:
     concerns: ConcernService
     care: CareService
     tracking: TrackingService
+    reports: QuarterlyReports  # the quarterly report (coordinators and administrators)
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
     roles: Roles
