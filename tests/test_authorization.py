@@ -4,8 +4,9 @@ One row per action, one column per role (see ``tests/world.py``): the employee (
 check-in), a supporter who holds nothing, the *assigned* supporter (the one the offer is
 addressed to, who holds the other requests and got the program's care check-in), a
 coordinator, and an administrator (statistics, exports and the quarterly report; beyond them
-an employee like any other, to whom no check-in was sent). Where the action belongs to the colleague who asked anonymously (the relayed
-conversation's buttons), a fifth column says what they may do. Buttons and modals are crafted
+an employee like any other, to whom no check-in was sent). Where the action belongs to the
+colleague who asked anonymously (the relayed conversation's buttons), a sixth column says what
+they may do. Buttons and modals are crafted
 payloads naming the world's real ids, as anyone could post them.
 
 *Refused* means the person is told so and the database is byte-for-byte unchanged; *allowed*
@@ -263,7 +264,9 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM supporters WHERE user_id = ? AND after_hours = 1", "{user}"),
         (R, A, A, R, R),
     ),
-    "/peer afterhours off": Case(command("afterhours off"), says("only during program hours"), (R, A, A, R, R)),
+    "/peer afterhours off": Case(
+        command("afterhours off"), says("only during program hours"), (R, A, A, R, R)
+    ),
     "/peer log": Case(command("log"), opens("peer_log_contact"), (R, A, A, R, R)),
     "/peer roster": Case(command("roster"), says("<@USUP>", "<@UASG>"), (R, R, R, A, R)),
     "/peer roster add": Case(
@@ -375,7 +378,9 @@ MATRIX: dict[str, Case] = {
         ),
         (R, R, R, A, R),
     ),
-    "Talk to a peer (Home tab)": Case(click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A, A)),
+    "Talk to a peer (Home tab)": Case(
+        click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A, A)
+    ),
     "Withdraw my request (Home tab, own request only)": Case(
         click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A, A)
     ),

@@ -1,9 +1,10 @@
 """A small office in a known state, for the abuse and authorization tests.
 
-Five roles, each a fixed person (the fifth, an administrator, sees statistics and reports only): an employee (who got a check-in after an incident), a peer
+Five roles, each a fixed person: an employee (who got a check-in after an incident), a peer
 supporter who holds nothing, the *assigned* supporter (who holds one request, holds an anonymous
 one relayed through the bot, has an open offer for a third, and got the program's care
-check-in after closing a heavy one), and a coordinator. Other people asked for a peer; one
+check-in after closing a heavy one), a coordinator, and an administrator (statistics and
+reports only). Other people asked for a peer; one
 request is escalated. The program around the requests is there too: a concern about a
 colleague, an announced event, and an offer to volunteer waiting for review. Everything is built
 through the services, so only the action under test goes over HTTP; :func:`snapshot` reads the
