@@ -200,20 +200,17 @@ class TrackingService:
     async def stats(self, *, coordinator_id: str, publication: Publication) -> StatsReport:
         """The statistics of closed quarters, suppressed (coordinators and administrators)."""
         await self._roles.require_statistics_role(coordinator_id)
-        reports = [await self._quarter(q) for q in publication.quarters]
+        reports = [await self.quarter_report(q) for q in publication.quarters]
         if len(reports) == 1:
             return reports[0]
         return _combined(publication, reports, self._k)
-
-    async def quarter_report(self, quarter: Quarter) -> StatsReport:
-        """One closed quarter's statistics, for a caller that checked the role (the quarterly report)."""
-        return await self._quarter(quarter)
 
     def instants(self, quarter: Quarter) -> tuple[datetime, datetime]:
         """The quarter's start and end as instants in the program's time zone."""
         return self._instants(quarter.start, quarter.end)
 
-    async def _quarter(self, quarter: Quarter) -> StatsReport:
+    async def quarter_report(self, quarter: Quarter) -> StatsReport:
+        """One closed quarter's statistics, for a caller that checked the role."""
         k = self._k
         start, end = self._instants(quarter.start, quarter.end)
         async with self._db.read() as tx:
