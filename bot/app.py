@@ -32,6 +32,7 @@ from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
+from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.quarterly import QuarterlyReports
@@ -286,6 +287,7 @@ class PeerSupportApp:
             reports=reports,
             relay=relay,
             directory=resource_directory,
+            oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
             roles=roles,
             hours=hours,
             background=background,

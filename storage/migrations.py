@@ -459,7 +459,25 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0019_administrators",
+        "0019_on_call",
+        """
+        -- The on-call rota: who is on call for which weekly hours, in the program's time zone.
+        -- days: weekday numbers (Monday 0) joined by commas; a span whose end is not after its
+        -- start runs past midnight into the next day.
+        CREATE TABLE on_call (
+            id           INTEGER PRIMARY KEY,
+            user_id      TEXT NOT NULL,
+            days         TEXT NOT NULL,
+            start_minute INTEGER NOT NULL,
+            end_minute   INTEGER NOT NULL,
+            created_by   TEXT NOT NULL,
+            created_at   TEXT NOT NULL
+        );
+        CREATE INDEX on_call_user ON on_call (user_id)
+        """,
+    ),
+    (
+        "0020_administrators",
         """
         -- Administrators added in Slack, on top of PEER_ADMINISTRATORS: they see statistics, exports
         -- and the quarterly report, nothing else.
