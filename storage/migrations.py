@@ -477,7 +477,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0020_follow_through",
+        "0020_administrators",
+        """
+        -- Administrators added in Slack, on top of PEER_ADMINISTRATORS: they see statistics, exports
+        -- and the quarterly report, nothing else.
+        CREATE TABLE administrators (
+            user_id  TEXT PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        -- Figures of a closed quarter that the records cannot give back later (the roster's training
+        -- as the quarter ended: a supporter removed since leaves the roster), frozen the first time
+        -- they are worked out, so a published quarter never changes.
+        CREATE TABLE quarter_figures (
+            quarter     TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            value       INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (quarter, name)
+        )
+        """,
+    ),
+    (
+        "0021_follow_through",
         """
         -- Follow-through on a held request: when its holder said they had reached out, and when
         -- it goes back to the rotation if they have not (set when the offer is accepted).
@@ -486,7 +508,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0021_talk_answers",
+        "0022_talk_answers",
         """
         -- "Did talking help?": only counts, per calendar quarter (its first day) in which they were
         -- given and answer; nothing ties one to a requester, a supporter or a request.
