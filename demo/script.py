@@ -162,9 +162,13 @@ async def a_newly_trained_supporter_gets_it(office: Office) -> None:
 
 
 async def the_new_supporter_accepts(office: Office) -> None:
-    """Casey accepts Marcus's request and now sees who asked; Marcus learns Casey will call."""
+    """Casey accepts Marcus's request and now sees who asked; Marcus learns Casey will call. Once
+    Casey has called, they press "I've reached out": no reminder, and the request stays theirs."""
     office.at("14:05")
     await accept_the_offer(office, CASEY, note=MARCUS_NOTE)
+    office.at("14:20")
+    held = office.dm_with_button(CASEY, "I've reached out")
+    await office.click(CASEY, held, "I've reached out", where="on the request")
 
 
 async def an_employee_asks_without_giving_their_name(office: Office) -> None:

@@ -69,6 +69,7 @@ async def test_request_is_offered_blind_then_accepted_and_closed(rig: Rig) -> No
     final = rig.slack.message(accepted.channel, accepted.ts)
     assert "You closed this request" in text_of(final.blocks) and "45 min" in text_of(final.blocks)
     assert NOTE not in text_of(final.blocks)
-    assert "closed your request" in text_of(rig.slack.dms(REQUESTER)[-1].blocks)
+    # The "closed" notice, then the one "Did talking help?" question (tests/test_after_close.py).
+    assert "closed your request" in text_of(rig.slack.dms(REQUESTER)[-2].blocks)
     status = await rig.command(REQUESTER, "status")
     assert "don't have an open request" in status.json["text"]

@@ -80,7 +80,11 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         section("*How contacts happened*\n" + _lines(report.channels, CHANNEL_LABELS, k)),
         section(
             "*Did talking help?* (requesters' answers after a close, in the quarter given)\n"
-            + _lines(report.talk_helped, TALK_LABELS, k)
+            + (
+                _lines(report.talk_helped, TALK_LABELS, k)
+                if report.talk_helped.total.value != 0
+                else "No answers in this period."
+            )
         ),
     ]
     if report.checkins:
