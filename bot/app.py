@@ -34,6 +34,7 @@ from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.profiles import ProfileService
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -238,6 +239,17 @@ class PeerSupportApp:
             retention=settings.peer_retention_days,
             notifier=notifier,
         )
+        profiles = ProfileService(
+            db=db,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            training=training,
+            capacity=settings.peer_supporter_capacity,
+            policy=settings.profile_policy(),
+            homes=homes,
+            directory=directory,
+        )
         home = HomeService(
             db=db,
             roles=roles,
@@ -248,6 +260,7 @@ class PeerSupportApp:
             concerns=concerns,
             tracking=tracking,
             directory=resource_directory,
+            profiles=profiles,
             publisher=notifier,
             clock=clock,
         )
@@ -275,6 +288,7 @@ class PeerSupportApp:
             tracking=tracking,
             relay=relay,
             directory=resource_directory,
+            profiles=profiles,
             roles=roles,
             hours=hours,
             background=background,

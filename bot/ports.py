@@ -172,6 +172,11 @@ class Directory(Protocol):
         """How a person is called, by first name (None if the directory does not say)."""
         ...
 
+    async def display_names(self, user_ids: set[str]) -> dict[str, str]:
+        """How these people are called in Slack (for a picker), from a short-lived memory copy at most:
+        names are used, never stored."""
+        ...
+
 
 @dataclass(frozen=True)
 class CheckinCard:

@@ -14,6 +14,7 @@ from bot.home import HomeService
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
+from bot.profiles import ProfileService
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -42,6 +43,7 @@ class Services:
     tracking: TrackingService
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
+    profiles: ProfileService  # supporters' profiles and the team directory
     roles: Roles
     hours: ServiceHours
     background: Background

@@ -19,6 +19,7 @@ from handlers import (
     resources,
     roster,
     selfcheck,
+    team,
     tracking,
 )
 from handlers.common import errors, middleware
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     tracking.FEATURE,
     selfcheck.FEATURE,
     resources.FEATURE,
+    team.FEATURE,
     home.FEATURE,
 )
 

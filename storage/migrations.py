@@ -458,6 +458,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0019_supporter_profiles",
+        """
+        -- What a supporter publishes in the team directory (issue 17): their role and unit (which a
+        -- coordinator may set too), office location and a short "about me". Slack's name and photo
+        -- are shown from Slack, never stored. Languages and experience tags are rows, so routing can
+        -- match them in SQL; they go with the supporter (ON DELETE CASCADE).
+        ALTER TABLE supporters ADD COLUMN role TEXT;
+        ALTER TABLE supporters ADD COLUMN unit TEXT;
+        ALTER TABLE supporters ADD COLUMN location TEXT;
+        ALTER TABLE supporters ADD COLUMN about TEXT;
+        CREATE TABLE supporter_traits (
+            user_id  TEXT NOT NULL REFERENCES supporters (user_id) ON DELETE CASCADE,
+            kind     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (user_id, kind, value)
+        );
+        CREATE INDEX supporter_traits_kind ON supporter_traits (kind, value)
+        """,
+    ),
+    (
+        "0020_request_preferences",
+        """
+        -- Who a requester would like to take their request (issue 17): a unit to stay outside of
+        -- (a hard rule), a role, experience tags (newline-separated) and a language (preferences).
+        -- They may say something about who asked, so the retention purge removes them.
+        ALTER TABLE peer_requests ADD COLUMN avoid_unit TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_role TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_tags TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_language TEXT
+        """,
+    ),
 ]
 
 

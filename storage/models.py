@@ -135,6 +135,12 @@ class PeerRequest(_Record):
     # who asked only if the requester reveals it (``revealed_at``).
     anonymous: bool = False
     revealed_at: datetime | None = None
+    # Who the requester would like (purged with the request): never a supporter of ``avoid_unit``
+    # (a hard rule); preferably of ``match_role``, with one of ``match_tags``, speaking ``match_language``.
+    avoid_unit: str | None = None
+    match_role: str | None = None
+    match_tags: tuple[str, ...] = ()
+    match_language: str | None = None
 
     @property
     def named(self) -> bool:
@@ -177,6 +183,26 @@ class Supporter(_Record):
     open_load: int = 0
     suspended: bool = False  # paused by a coordinator; only a coordinator lifts it
     unreachable: str | None = None  # why the bot cannot reach them (deactivated, DMs failing)
+    # Their profile in the team directory (role and unit a coordinator may set too).
+    role: str | None = None
+    unit: str | None = None
+    location: str | None = None
+    about: str | None = None
+
+
+class TraitKind(StrEnum):
+    """What a supporter lists about themselves, one row each: languages, experience tags."""
+
+    LANGUAGE = "language"
+    TAG = "tag"
+
+
+class SupporterProfile(_Record):
+    """A supporter with what they publish in the team directory (never Slack's name or photo)."""
+
+    supporter: Supporter
+    languages: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 class TrainingKind(StrEnum):

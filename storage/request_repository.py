@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,12 +48,17 @@ class RequestRepository:
         now: datetime,
         incident_id: int | None = None,
         anonymous: bool = False,
+        avoid_unit: str | None = None,
+        match_role: str | None = None,
+        match_tags: Sequence[str] = (),
+        match_language: str | None = None,
     ) -> PeerRequest:
         """Store a new request in the pending state."""
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
-            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous,"
+            " avoid_unit, match_role, match_tags, match_language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester_id,
                 area,
@@ -66,6 +71,10 @@ class RequestRepository:
                 to_db(now),
                 incident_id,
                 int(anonymous),
+                avoid_unit,
+                match_role,
+                "\n".join(match_tags) or None,
+                match_language,
             ),
         )
         row = await cur.fetchone()
@@ -338,6 +347,10 @@ def _request(row: Mapping[str, Any], excluded: frozenset[str]) -> PeerRequest:
         purged_at=from_db(row["purged_at"]),
         anonymous=bool(row["anonymous"]),
         revealed_at=from_db(row["revealed_at"]),
+        avoid_unit=row["avoid_unit"],
+        match_role=row["match_role"],
+        match_tags=tuple((row["match_tags"] or "").split("\n")) if row["match_tags"] else (),
+        match_language=row["match_language"],
     )
 
 

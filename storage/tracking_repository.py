@@ -213,7 +213,8 @@ class TrackingRepository:
     async def purge_requests(self, *, ended_before: datetime, now: datetime) -> list[int]:
         """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
 
-        Requester, note, preferred supporter, exclusions, the DM message references and any
+        Requester, note, preferred supporter, what they asked for in a supporter (their unit, role,
+        experience, language), exclusions, the DM message references and any
         relayed conversation's thread locations go;
         what is left (area, urgency, times, states) feeds the statistics and names nobody.
         """
@@ -226,7 +227,8 @@ class TrackingRepository:
         for request_id in ids:
             await self._conn.execute(
                 "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
-                " incident_id = NULL, purged_at = ? WHERE id = ?",
+                " incident_id = NULL, avoid_unit = NULL, match_role = NULL, match_tags = NULL,"
+                " match_language = NULL, purged_at = ? WHERE id = ?",
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))

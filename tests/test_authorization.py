@@ -19,11 +19,13 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import pytest
 
+from bot.profiles import ProfilePolicy
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback
 from handlers.announcements.listeners import event_view
 from handlers.care.ids import CareAction
@@ -41,8 +43,11 @@ from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
 from handlers.selfcheck.blocks import self_check_modal
 from handlers.selfcheck.ids import SelfCheckAction, SelfCheckCallback
+from handlers.team.blocks import profile_modal
+from handlers.team.ids import TeamAction, TeamCallback
 from handlers.tracking.blocks import log_contact_modal
 from handlers.tracking.ids import TrackingAction, TrackingCallback
+from storage.models import Supporter, SupporterProfile
 from tests.conftest import ON_POSTGRES
 from tests.rig import Response, Rig
 from tests.world import (
@@ -232,6 +237,24 @@ async def _edit_event_view(rig: Rig, world: World) -> dict:
     return event_view(services, event)
 
 
+PROFILE_VALUES = {"profile_role": "Paralegal", "profile_languages": "English", "profile_about": "Ask me."}
+
+
+def _blank_profile_modal() -> dict:
+    """The profile modal as a supporter with nothing published yet sees it."""
+    blank = Supporter(
+        user_id="UANY",
+        trained_on=None,
+        away=False,
+        away_until=None,
+        after_hours=False,
+        expired_streak=0,
+        rotation_seq=0,
+        added_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return profile_modal(SupporterProfile(supporter=blank), ProfilePolicy())
+
+
 @dataclass(frozen=True)
 class Case:
     act: Act
@@ -306,6 +329,21 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A),
     ),
     "/peer roster resume": Case(command("roster resume <@USUP|s>"), says("Resumed <@USUP>"), (R, R, R, A)),
+    "/peer roster role": Case(
+        command("roster role <@USUP|s> Attorney"),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND role = 'Attorney'"),
+        (R, R, R, A),
+    ),
+    "/peer roster unit": Case(
+        command("roster unit <@USUP|s> Appeals"),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND unit = 'Appeals'"),
+        (R, R, R, A),
+    ),
+    "/peer team": Case(command("team"), says("<@USUP>", "<@UASG>"), (A, A, A, A)),
+    "/peer team (filtered)": Case(
+        command("team language klingon"), says("No peer supporter matches"), (A, A, A, A)
+    ),
+    "/peer profile": Case(command("profile"), opens("peer_profile"), (R, A, A, R)),
     "/peer coordinators add": Case(
         command("coordinators add <@UNEWC|c>"),
         finds("SELECT 1 FROM coordinators WHERE user_id = 'UNEWC'"),
@@ -364,6 +402,7 @@ MATRIX: dict[str, Case] = {
         click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)
     ),
     "Pause offers (Home tab)": Case(click(RosterAction.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R)),
+    "Edit profile (Home tab)": Case(click(TeamAction.EDIT_PROFILE), opens("peer_profile"), (R, A, A, R)),
     "Log a contact (Home tab)": Case(
         click(TrackingAction.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R)
     ),
@@ -517,6 +556,11 @@ MATRIX: dict[str, Case] = {
             TrackingCallback.LOG_CONTACT, lambda *_: log_contact_modal(today="2026-11-30"), CONTACT_VALUES
         ),
         finds("SELECT 1 FROM contacts WHERE supporter_id = ? AND minutes = 25", "{user}"),
+        (R, A, A, R),
+    ),
+    "Profile modal (one's own profile only)": Case(
+        submit(TeamCallback.PROFILE, lambda *_: _blank_profile_modal(), PROFILE_VALUES),
+        finds("SELECT 1 FROM supporters WHERE user_id = ? AND role = 'Paralegal'", "{user}"),
         (R, A, A, R),
     ),
     "Pause offers modal": Case(
