@@ -77,6 +77,8 @@ class OfferCard:
     anonymous: bool = False
     # How long the request had waited when this offer was made (fixed, so redraws agree).
     waited: timedelta | None = None
+    # Which of the requester's wishes this supporter meets ("someone outside their unit"): never who.
+    asked_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class Notifier(Protocol):
 
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet and coordinators were alerted."""
+        ...
+
+    async def request_unmatched(self, requester_id: str, *, wanted: list[str]) -> MessageRef:
+        """Tell the requester nobody who matches what they asked for was free; another supporter was asked."""
         ...
 
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:

@@ -96,6 +96,10 @@ class SlackNotifier:
         """Tell the requester nobody is free yet."""
         return await self._post(requester_id, rb.request_escalated(resources=self._resources))
 
+    async def request_unmatched(self, requester_id: str, *, wanted: list[str]) -> MessageRef:
+        """Tell the requester nobody who matches what they asked for was free; another was asked."""
+        return await self._post(requester_id, rb.request_unmatched(wanted=wanted))
+
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """DM one coordinator that a request is waiting (area and urgency only)."""
         return await self._post(coordinator_id, rb.escalation_alert(card, tz=self._tz))

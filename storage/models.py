@@ -279,6 +279,8 @@ class ScheduledKind(StrEnum):
     REQUEST_RECEIVED = "request_received"
     REQUEST_ASSIGNED = "request_assigned"
     REQUEST_ESCALATED = "request_escalated"
+    # To the requester: nobody who matches their preferences was free, so another supporter was asked.
+    REQUEST_UNMATCHED = "request_unmatched"
     ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
     # To each coordinator, due ``PEER_URGENT_ALERT_AFTER`` after an "as soon as possible" request was
     # made, sent only if nobody has accepted it by then; names no requester.
@@ -296,6 +298,7 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REQUEST_RECEIVED,
         ScheduledKind.REQUEST_ASSIGNED,
         ScheduledKind.REQUEST_ESCALATED,
+        ScheduledKind.REQUEST_UNMATCHED,
         ScheduledKind.ESCALATION_ALERT,
         ScheduledKind.URGENT_ALERT,
         ScheduledKind.REQUEST_CLOSED,

@@ -17,12 +17,13 @@ from enum import StrEnum
 
 from bot.errors import DeliveryFailed
 from bot.failures import failure, quietly
+from bot.matching import asked_for, match_of
 from bot.peer_requests.notices import Notices, record_notice
 from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
 from storage.db import Database
-from storage.models import Area, ContactMode, MessageRef, Offer, OfferState, ScheduledKind, Urgency
+from storage.models import Area, ContactMode, MessageRef, Offer, OfferState, ScheduledKind, TraitKind, Urgency
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +195,18 @@ class OfferDms:
         An anonymous request never carries the requester, not even to its holder, until
         the requester shares their name.
         """
+        asked: tuple[str, ...] = ()
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
             request = None if offer is None else await tx.requests.get(offer.request_id)
+            if offer is not None and request is not None and (request.avoid_unit or match_of(request)):
+                traits = (await tx.profiles.traits([offer.supporter_id])).get(offer.supporter_id, {})
+                asked = asked_for(
+                    request,
+                    await tx.roster.get(offer.supporter_id),
+                    tags=traits.get(TraitKind.TAG, []),
+                    languages=traits.get(TraitKind.LANGUAGE, []),
+                )
         if offer is None or request is None:
             return None
         holds = offer.state == OfferState.ACCEPTED and request.assignee_id == offer.supporter_id
@@ -213,4 +223,5 @@ class OfferDms:
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
             anonymous=not request.named,
             waited=offer.offered_at - request.created_at,
+            asked_for=asked,
         )

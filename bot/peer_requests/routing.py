@@ -37,7 +37,8 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
-from bot.peer_requests.notices import record_notice
+from bot.matching import match_of
+from bot.peer_requests.notices import record_notice, record_unmatched
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
@@ -120,7 +121,9 @@ class Routing:
             return RouteResult.STILL_OFFERED
         wanted = ASAP_FANOUT if request.urgency == Urgency.ASAP else 1
         query = self._eligibility(request, now, capacity=self._policy.capacity, after_hours_only=not is_open)
-        picks = await self._pick(tx, request, query, wanted)
+        picks = await self._pick(tx, request, query, wanted, now=now)
+        if query.match is not None:
+            outbox.notices_of = request.id  # "nobody with that experience is free", if it was recorded
         if picks:
             for supporter in picks:
                 offer = await tx.requests.add_offer(
@@ -193,17 +196,29 @@ class Routing:
             trained_after=self._policy.training.trained_after(today),
             capacity=capacity,
             after_hours_only=after_hours_only,
+            # "Outside my unit" always holds; the other wishes are preferences (see ``_pick``).
+            outside_unit=request.avoid_unit,
+            match=match_of(request),
         )
 
     @staticmethod
-    async def _pick(tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int) -> list[Supporter]:
-        """The preferred supporter first, if eligible; then the rotation, up to ``wanted``."""
+    async def _pick(
+        tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int, *, now: datetime
+    ) -> list[Supporter]:
+        """The preferred supporter first, if eligible; then the rotation among those who match the
+        requester's preferences; then, if none of them is free, the rotation among everyone (the
+        requester is told once). Up to ``wanted``; "outside my unit" holds throughout."""
         picks: list[Supporter] = []
         if request.preferred_supporter_id is not None:
             picks = await tx.roster.eligible(query, limit=1, only=request.preferred_supporter_id)
-        if len(picks) < wanted:
-            rest = replace(query, excluded_ids=query.excluded_ids | {p.user_id for p in picks})
-            picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
+        for match in dict.fromkeys([query.match, None]):
+            if len(picks) >= wanted:
+                break
+            rest = replace(query, match=match, excluded_ids=query.excluded_ids | {p.user_id for p in picks})
+            found = await tx.roster.eligible(rest, limit=wanted - len(picks))
+            if found and not picks and match is None and query.match is not None:
+                await record_unmatched(tx, request, now)
+            picks += found
         return picks
 
     def _deadline(self, now: datetime, supporter: Supporter, request: PeerRequest) -> datetime:

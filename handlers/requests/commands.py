@@ -11,7 +11,9 @@ from handlers.requests.blocks import request_modal
 
 async def _request_form(services: Services, user_id: str, _: list[str]) -> dict[str, Any]:
     await services.requests.ensure_can_request(requester_id=user_id)
-    return request_modal(note_max_length=services.note_max_length)
+    return request_modal(
+        note_max_length=services.note_max_length, choices=await services.profiles.match_choices()
+    )
 
 
 async def _status(services: Services, user_id: str, _: list[str]) -> str:

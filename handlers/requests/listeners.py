@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
+from bot.matching import PreferenceForm
 from bot.peer_requests import ClosedRequest, RequestForm
 from bot.services import Services
 from handlers.common.blocks import notice_modal
@@ -17,7 +18,15 @@ from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
-from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, request_modal
+from handlers.requests.blocks import (
+    ANONYMOUS_CHOICE,
+    HEAVY,
+    OUTSIDE_UNIT,
+    SAME_ROLE,
+    close_modal,
+    hand_to_modal,
+    request_modal,
+)
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral
 
@@ -37,14 +46,11 @@ def register(app: AsyncApp) -> None:
     app.view(RequestCallback.HAND_TO)(on_hand_to_submitted)
 
 
-def open_request_modal(services: Services, client: AsyncWebClient, *, trigger_id: str) -> None:
-    """Open the request modal."""
-    open_view(
-        services,
-        client,
-        trigger_id=trigger_id,
-        view=request_modal(note_max_length=services.note_max_length),
-    )
+async def open_request_modal(services: Services, client: AsyncWebClient, *, trigger_id: str) -> None:
+    """Open the request modal (with what the team directory lists to choose from)."""
+    choices = await services.profiles.match_choices()
+    view = request_modal(note_max_length=services.note_max_length, choices=choices)
+    open_view(services, client, trigger_id=trigger_id, view=view)
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -132,7 +138,7 @@ async def on_open_request(
         view = notice_modal(title="Peer support", text=user_message(error))
         open_view(services, client, trigger_id=body["trigger_id"], view=view)
         return
-    open_request_modal(services, client, trigger_id=body["trigger_id"])
+    await open_request_modal(services, client, trigger_id=body["trigger_id"])
 
 
 async def on_cancel_request(
@@ -154,7 +160,19 @@ _REQUEST_FIELDS = {
     "contact": RequestField.CONTACT,
     "preferred_supporter": RequestField.PREFERRED,
     "note": RequestField.NOTE,
+    "own_role": RequestField.OWN_ROLE,
+    "own_unit": RequestField.OWN_UNIT,
+    "wanted_tags": RequestField.WANTED_TAGS,
+    "language": RequestField.LANGUAGE,
 }
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 _MAX_MINUTES = 24 * 60
@@ -166,14 +184,31 @@ _MAX_FOLLOW_UP_DAYS = 365
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Store the request before answering Slack, then route it."""
     values = flatten_state(body["view"])
+    prefer = _strings(values.get(RequestField.PREFER))
+    preferences, invalid_preferences = await services.profiles.preferences(
+        PreferenceForm(
+            own_role=_string(values.get(RequestField.OWN_ROLE)),
+            own_unit=_string(values.get(RequestField.OWN_UNIT)),
+            same_role=SAME_ROLE in prefer,
+            outside_unit=OUTSIDE_UNIT in prefer,
+            tags=tuple(_strings(values.get(RequestField.WANTED_TAGS))),
+            language=_string(values.get(RequestField.LANGUAGE)),
+        )
+    )
+    if invalid_preferences:
+        await ack(
+            response_action="errors", errors={_REQUEST_FIELDS[f]: m for f, m in invalid_preferences.items()}
+        )
+        return
     form = RequestForm(
         area=values.get(RequestField.AREA),
         urgency=values.get(RequestField.URGENCY),
         contact=values.get(RequestField.CONTACT),
-        preferred_supporter_id=values.get(RequestField.PREFERRED) or None,
+        preferred_supporter_id=_string(values.get(RequestField.PREFERRED)),
         excluded_ids=frozenset(values.get(RequestField.EXCLUDED) or []),
         note=values.get(RequestField.NOTE),
         anonymous=ANONYMOUS_CHOICE in (values.get(RequestField.ANONYMOUS) or []),
+        preferences=preferences,
     )
     try:
         request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
