@@ -238,6 +238,7 @@ class PeerSupportApp:
             min_count=settings.peer_min_count,
             retention=settings.peer_retention_days,
             notifier=notifier,
+            supporter_roles=settings.peer_roles,
         )
         profiles = ProfileService(
             db=db,

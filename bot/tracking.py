@@ -76,6 +76,9 @@ class StatsReport:
     # said they were going (suppressed like any count of people).
     events_held: dict[AnnouncementKind, int]
     going: Breakdown
+    # Offers made and accepted per supporter role (the role when offered; "" for none recorded).
+    offers_by_role: Breakdown = Breakdown(cells={}, total=Cell(0))
+    accepts_by_role: Breakdown = Breakdown(cells={}, total=Cell(0))
     quarters: tuple[StatsReport, ...] = ()
 
     @property
@@ -123,7 +126,10 @@ class TrackingService:
         min_count: int,
         retention: timedelta,
         notifier: RetentionNotifier,
+        supporter_roles: tuple[str, ...] = (),
     ) -> None:
+        # PEER_ROLES, and "" for an offer whose supporter had no role (or one no longer listed).
+        self._supporter_roles = (*supporter_roles, "")
         self._db = db
         self._notifier = notifier
         self._clock = clock
@@ -214,6 +220,12 @@ class TrackingService:
             areas = await tx.tracking.contacts_by_area(start, end)
             checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
+            by_role = await tx.tracking.offers_by_role(start, end)
+        offered, accepted = Counter[str](), Counter[str]()
+        for role, (o, a) in by_role.items():
+            listed = role if role in self._supporter_roles else ""
+            offered[listed] += o
+            accepted[listed] += a
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
         referrals, channels = Counter[str](), Counter[str]()
@@ -241,6 +253,8 @@ class TrackingService:
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
+            offers_by_role=breakdown({r: offered[r] for r in self._supporter_roles}, k),
+            accepts_by_role=breakdown({r: accepted[r] for r in self._supporter_roles}, k),
         )
 
     async def request_glance(self) -> RequestGlance:
@@ -384,6 +398,8 @@ def _combined(publication: Publication, reports: list[StatsReport], k: int) -> S
         ],
         events_held=dict(held),
         going=combine_breakdowns(goings),
+        offers_by_role=combine_breakdowns([r.offers_by_role for r in reports]),
+        accepts_by_role=combine_breakdowns([r.accepts_by_role for r in reports]),
         quarters=tuple(reports),
     )
 

@@ -491,6 +491,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE peer_requests ADD COLUMN match_language TEXT
         """,
     ),
+    (
+        "0021_offer_roles",
+        """
+        -- Fairness statistics (issue 17): offers and acceptances per supporter role. An offer keeps
+        -- the role its supporter had when it was made, and when it was accepted (answered_at moves
+        -- on at close or hand-back), so a published quarter never changes afterwards.
+        ALTER TABLE offers ADD COLUMN supporter_role TEXT;
+        ALTER TABLE offers ADD COLUMN accepted_at TEXT;
+        CREATE INDEX offers_offered_at ON offers (offered_at);
+        CREATE INDEX offers_accepted_at ON offers (accepted_at)
+        """,
+    ),
 ]
 
 

@@ -205,10 +205,11 @@ class RequestRepository:
         self, *, request_id: int, supporter_id: str, now: datetime, expires_at: datetime
     ) -> Offer:
         """Record an open offer (before its DM is sent, so a crash cannot lose it)."""
+        # The supporter's role as it is now, for the statistics of the quarter the offer is made in.
         cur = await self._conn.execute(
-            "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
+            "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at, supporter_role)"
+            " VALUES (?, ?, ?, ?, ?, (SELECT role FROM supporters WHERE user_id = ?)) RETURNING id",
+            (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at), supporter_id),
         )
         row = await cur.fetchone()
         if row is None:
@@ -253,10 +254,11 @@ class RequestRepository:
     ) -> bool:
         """Conditionally move an offer; True for the one caller that moved it."""
         sources = sorted(only_from)
+        accepted_at = to_db(now) if target == OfferState.ACCEPTED else None
         cur = await self._conn.execute(
-            "UPDATE offers SET state = ?, answered_at = ?"
+            "UPDATE offers SET state = ?, answered_at = ?, accepted_at = COALESCE(?, accepted_at)"
             f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
-            (target, to_db(now), offer_id, *sources),
+            (target, to_db(now), accepted_at, offer_id, *sources),
         )
         return cur.rowcount == 1
 

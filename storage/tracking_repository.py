@@ -132,6 +132,22 @@ class TrackingRepository:
             made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
         )
 
+    async def offers_by_role(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        """Per supporter role (as it was when offered; '' for none): offers made in [start, end), and
+        offers accepted in [start, end), each by its own time."""
+        s, e = _span(start, end)
+        cur = await self._conn.execute(
+            "SELECT COALESCE(supporter_role, '') AS k,"
+            " COALESCE(SUM(CASE WHEN offered_at >= ? AND offered_at < ? THEN 1 ELSE 0 END), 0) AS offered,"
+            " COALESCE(SUM(CASE WHEN accepted_at >= ? AND accepted_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS accepted"
+            " FROM offers"
+            " WHERE (offered_at >= ? AND offered_at < ?) OR (accepted_at >= ? AND accepted_at < ?)"
+            " GROUP BY COALESCE(supporter_role, '')",
+            (s, e, s, e, s, e, s, e),
+        )
+        return {row["k"]: (int(row["offered"]), int(row["accepted"])) for row in await cur.fetchall()}
+
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from request to first acceptance, for requests accepted in [start, end)."""
         cur = await self._conn.execute(

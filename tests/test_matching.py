@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.flows import COORDINATOR, accept, add_supporters, only_open_offer, pass_offer, who_holds_offers
 from tests.rig import Response, Rig, text_of
+from tests.test_tracking import PUBLISHED, stats_text
 
 NOTE = "It's about the Delgado verdict."
 BASE = {"area": "trauma", "urgency": "this_week", "contact": "slack", "note": NOTE}
@@ -238,3 +239,28 @@ async def test_what_was_asked_for_is_purged_with_the_request(start_app) -> None:
     rig.clock.advance(timedelta(days=2))
     await rig.app.sweep()
     assert await stored(rig, 1) == (None, None, None, None)
+
+
+async def test_statistics_show_offers_and_accepts_per_supporter_role_suppressed(start_app) -> None:
+    rig = await start_app(peer_supporter_capacity=50)
+    await team(rig, "USUPA", "USUPB", "USUPC", "USUPD")
+    asked = [("Attorney", 4), ("Investigator", 3), ("Victim advocate", 1)]
+    for role, times in asked:
+        for n in range(times):
+            await ask_for(rig, f"UREQ{role[:3]}{n}", prefer=["same_role"], own_role=role)
+            [holder] = who_holds_offers(rig, list(TEAM))
+            assert TEAM[holder][0] == role
+            await accept(rig, holder)
+    # The quarter (2026-Q4) is published once it has ended.
+    rig.clock.set(PUBLISHED)
+    text = await stats_text(rig, "2026-Q4")
+    assert "Offers by supporter role" in text
+    assert "• Attorney: 4 offered, 4 accepted" in text
+    # One advocate's offer is a small count; the investigators' is hidden so it cannot be worked out.
+    assert "• Victim advocate: fewer than 3 offered, fewer than 3 accepted" in text
+    assert "• Investigator: suppressed offered, suppressed accepted" in text
+    assert "_Total: 8 offered, 8 accepted_" in text
+    assert "USUP" not in text and "UREQ" not in text
+    # A role changed afterwards does not change the published quarter.
+    await rig.command(COORDINATOR, "roster role <@USUPC|c> Attorney")
+    assert await stats_text(rig, "2026-Q4") == text

@@ -78,6 +78,17 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         section("*Referrals to professional help*\n" + _lines(report.referrals, REFERRAL_LABELS, k)),
         section("*How contacts happened*\n" + _lines(report.channels, CHANNEL_LABELS, k)),
     ]
+    if report.offers_by_role.cells:
+        rows = "\n".join(
+            f"• {role or 'No role recorded'}: {describe(report.offers_by_role.cells[role], k)} offered,"
+            f" {describe(report.accepts_by_role.cells[role], k)} accepted"
+            for role in report.offers_by_role.cells
+        )
+        totals = (
+            f"\n_Total: {describe(report.offers_by_role.total, k)} offered,"
+            f" {describe(report.accepts_by_role.total, k)} accepted_"
+        )
+        blocks.append(section("*Offers by supporter role* (who carries the load)\n" + rows + totals))
     if report.checkins:
         rows = "\n".join(
             f"• {c.name}: {describe(c.sent, k)} sent, {describe(c.answered, k)} answered"
