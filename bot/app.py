@@ -32,6 +32,7 @@ from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
+from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.profiles import ProfileService
@@ -289,6 +290,7 @@ class PeerSupportApp:
             tracking=tracking,
             relay=relay,
             directory=resource_directory,
+            oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
             profiles=profiles,
             roles=roles,
             hours=hours,

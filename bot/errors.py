@@ -99,6 +99,14 @@ class IncidentNotFound(DomainError):
     """No open incident with that number."""
 
 
+class NoSuchShift(DomainError):
+    """No on-call shift with that number."""
+
+    def __init__(self, shift_id: int) -> None:
+        super().__init__(f"shift {shift_id}")
+        self.shift_id = shift_id
+
+
 class CoordinatorFromSettings(DomainError):
     """A coordinator named in PEER_COORDINATORS cannot be removed in Slack."""
 

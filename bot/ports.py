@@ -93,6 +93,8 @@ class EscalationCard:
     resolution: str | None = None
     # Set on the urgent-alert clock's alert: how long the urgent request has waited unaccepted.
     urgent_waited: timedelta | None = None
+    # Set when the alert goes out outside service hours: when the program opens.
+    opens_at: datetime | None = None
 
 
 class Notifier(Protocol):
@@ -116,6 +118,10 @@ class Notifier(Protocol):
         self, requester_id: str, *, supporter_id: str, contact: ContactMode
     ) -> MessageRef:
         """Tell the requester who will reach out."""
+        ...
+
+    async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
+        """Tell the requester of an urgent request that nobody is on call, and when a supporter is asked."""
         ...
 
     async def request_escalated(self, requester_id: str) -> MessageRef:

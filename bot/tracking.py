@@ -128,8 +128,8 @@ class TrackingService:
         notifier: RetentionNotifier,
         supporter_roles: tuple[str, ...] = (),
     ) -> None:
-        # PEER_ROLES, and "" for an offer whose supporter had no role (or one no longer listed).
-        self._supporter_roles = (*supporter_roles, "")
+        # PEER_ROLES: offers and accepts are counted per role ("" for none, or one no longer listed).
+        self._supporter_roles = supporter_roles
         self._db = db
         self._notifier = notifier
         self._clock = clock
@@ -220,12 +220,7 @@ class TrackingService:
             areas = await tx.tracking.contacts_by_area(start, end)
             checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
-            by_role = await tx.tracking.offers_by_role(start, end)
-        offered, accepted = Counter[str](), Counter[str]()
-        for role, (o, a) in by_role.items():
-            listed = role if role in self._supporter_roles else ""
-            offered[listed] += o
-            accepted[listed] += a
+            by_role = await tx.tracking.offers_by_role(start, end, roles=self._supporter_roles)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
         referrals, channels = Counter[str](), Counter[str]()
@@ -253,8 +248,8 @@ class TrackingService:
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
-            offers_by_role=breakdown({r: offered[r] for r in self._supporter_roles}, k),
-            accepts_by_role=breakdown({r: accepted[r] for r in self._supporter_roles}, k),
+            offers_by_role=breakdown({r: n for r, (n, _) in by_role.items()}, k),
+            accepts_by_role=breakdown({r: n for r, (_, n) in by_role.items()}, k),
         )
 
     async def request_glance(self) -> RequestGlance:

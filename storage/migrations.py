@@ -459,7 +459,25 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0019_supporter_profiles",
+        "0019_on_call",
+        """
+        -- The on-call rota: who is on call for which weekly hours, in the program's time zone.
+        -- days: weekday numbers (Monday 0) joined by commas; a span whose end is not after its
+        -- start runs past midnight into the next day.
+        CREATE TABLE on_call (
+            id           INTEGER PRIMARY KEY,
+            user_id      TEXT NOT NULL,
+            days         TEXT NOT NULL,
+            start_minute INTEGER NOT NULL,
+            end_minute   INTEGER NOT NULL,
+            created_by   TEXT NOT NULL,
+            created_at   TEXT NOT NULL
+        );
+        CREATE INDEX on_call_user ON on_call (user_id)
+        """,
+    ),
+    (
+        "0020_supporter_profiles",
         """
         -- What a supporter publishes in the team directory (issue 17): their role and unit (which a
         -- coordinator may set too), office location and a short "about me". Slack's name and photo
@@ -480,7 +498,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0020_request_preferences",
+        "0021_request_preferences",
         """
         -- Who a requester would like to take their request (issue 17): a unit to stay outside of
         -- (a hard rule), a role, experience tags (newline-separated) and a language (preferences).
@@ -492,7 +510,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0021_offer_roles",
+        "0022_offer_roles",
         """
         -- Fairness statistics (issue 17): offers and acceptances per supporter role. An offer keeps
         -- the role its supporter had when it was made, and when it was accepted (answered_at moves

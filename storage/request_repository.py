@@ -300,6 +300,13 @@ class RequestRepository:
             [(request_id, r.channel_id, r.ts) for r in refs],
         )
 
+    async def has_alerts(self, request_id: int) -> bool:
+        """Whether coordinators hold an alert about this request not yet redrawn as resolved."""
+        cur = await self._conn.execute(
+            "SELECT 1 FROM escalation_alerts WHERE request_id = ? LIMIT 1", (request_id,)
+        )
+        return await cur.fetchone() is not None
+
     async def take_alerts(self, request_id: int) -> list[MessageRef]:
         """The alerts about a request, forgotten as they are returned (each is redrawn once)."""
         cur = await self._conn.execute(

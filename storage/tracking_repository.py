@@ -132,9 +132,12 @@ class TrackingRepository:
             made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
         )
 
-    async def offers_by_role(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-        """Per supporter role (as it was when offered; '' for none): offers made in [start, end), and
-        offers accepted in [start, end), each by its own time."""
+    async def offers_by_role(
+        self, start: datetime, end: datetime, *, roles: Iterable[str]
+    ) -> dict[str, tuple[int, int]]:
+        """Per supporter role (as it was when offered): offers made in [start, end), and offers
+        accepted in [start, end), each by its own time. Every one of ``roles`` is a key; an offer
+        whose supporter had no role, or one not in ``roles``, counts under ''."""
         s, e = _span(start, end)
         cur = await self._conn.execute(
             "SELECT COALESCE(supporter_role, '') AS k,"
@@ -146,7 +149,12 @@ class TrackingRepository:
             " GROUP BY COALESCE(supporter_role, '')",
             (s, e, s, e, s, e, s, e),
         )
-        return {row["k"]: (int(row["offered"]), int(row["accepted"])) for row in await cur.fetchall()}
+        counts = {role: (0, 0) for role in (*roles, "")}
+        for row in await cur.fetchall():
+            key = row["k"] if row["k"] in counts else ""
+            offered, accepted = counts[key]
+            counts[key] = (offered + int(row["offered"]), accepted + int(row["accepted"]))
+        return counts
 
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from request to first acceptance, for requests accepted in [start, end)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
+from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
 from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
@@ -36,6 +37,7 @@ class Tx:
     announcements: AnnouncementRepository
     concerns: ConcernRepository
     resources: ResourceRepository
+    oncall: OnCallRepository
     profiles: ProfileRepository
 
     @classmethod
@@ -53,5 +55,6 @@ class Tx:
             announcements=AnnouncementRepository(conn),
             concerns=ConcernRepository(conn),
             resources=ResourceRepository(conn),
+            oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
         )

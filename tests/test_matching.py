@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.flows import COORDINATOR, accept, add_supporters, only_open_offer, pass_offer, who_holds_offers
 from tests.rig import Response, Rig, text_of
+from tests.test_after_hours import SATURDAY_1100
 from tests.test_tracking import PUBLISHED, stats_text
 
 NOTE = "It's about the Delgado verdict."
@@ -264,3 +265,17 @@ async def test_statistics_show_offers_and_accepts_per_supporter_role_suppressed(
     # A role changed afterwards does not change the published quarter.
     await rig.command(COORDINATOR, "roster role <@USUPC|c> Attorney")
     assert await stats_text(rig, "2026-Q4") == text
+
+
+async def test_outside_my_unit_holds_for_whoever_is_on_call(start_app) -> None:
+    rig = await start_app(peer_service_hours="08:00-18:00", peer_offer_timeout_asap="5m")
+    await team(rig, "USUPA", "USUPB")
+    await rig.command(COORDINATOR, "oncall add <@USUPA|a> daily 00:00-24:00")
+    await rig.command(COORDINATOR, "oncall add <@UCOORD2|c2> daily 00:00-24:00")  # not on the roster
+    rig.clock.set(SATURDAY_1100)
+    await ask_for(rig, "UREQ1", urgency="asap", prefer=["outside_unit"], own_unit="Homicide")
+    # The Homicide attorney on call is not asked, nor the on-call coordinator whose unit is unknown.
+    assert not rig.open_offers_to("USUPA") and not rig.open_offers_to("UCOORD2")
+    # Without the rule, the person on call is asked as before.
+    await ask_for(rig, "UREQ2", urgency="asap")
+    assert rig.open_offers_to("USUPA")

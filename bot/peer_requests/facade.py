@@ -10,6 +10,8 @@ It builds the four parts and passes each call to the one that does it; it holds 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.errors import AlreadyHasOpenRequest
 from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, RequestStatus
 from bot.peer_requests.notices import Notices
@@ -127,6 +129,10 @@ class RequestService:
     async def take_on(self, *, request_id: int, coordinator_id: str) -> PeerRequest:
         """A coordinator takes a waiting urgent request on themselves, as the person on call."""
         return await self.urgent.take_on(request_id=request_id, coordinator_id=coordinator_id)
+
+    async def nobody_reachable_until(self, *, requester_id: str) -> datetime | None:
+        """Outside service hours with nobody on call or free after hours: when the program opens."""
+        return await self.routing.nobody_reachable_until(requester_id=requester_id)
 
     async def send_offer(self, *, offer_id: int) -> None:
         """Deliver a recorded offer's DM (if it is still open and unsent)."""

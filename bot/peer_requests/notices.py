@@ -69,7 +69,11 @@ async def record_unmatched(tx: Tx, request: PeerRequest, now: datetime) -> None:
 
 
 def alert_card(
-    request: PeerRequest, resolution: str | None = None, *, urgent_waited: timedelta | None = None
+    request: PeerRequest,
+    resolution: str | None = None,
+    *,
+    urgent_waited: timedelta | None = None,
+    opens_at: datetime | None = None,
 ) -> EscalationCard:
     """A coordinator's alert about a waiting request: never who asked, nor their note."""
     return EscalationCard(
@@ -79,6 +83,7 @@ def alert_card(
         waiting_since=request.created_at,
         resolution=resolution,
         urgent_waited=urgent_waited,
+        opens_at=opens_at,
     )
 
 
@@ -161,6 +166,13 @@ class Notices:
                 if not await self._roles.has_coordinator_role(message.recipient_id):
                     raise DeliveryFailed("recipient is no longer a coordinator")
                 return await self._send_urgent_alert(message.recipient_id, request)
+            case ScheduledKind.REQUEST_NOBODY_ON_CALL if request.state in ROUTABLE_STATES:
+                now = self._clock.now()
+                if self._hours.is_open(now):
+                    raise DeliveryFailed("the program is open again")
+                return await self._notifier.request_nobody_on_call(
+                    request.requester_id, next_opening=self._hours.next_opening(now)
+                )
             case ScheduledKind.REQUEST_CLOSED if request.state == RequestState.CLOSED:
                 return await self._notifier.request_closed(
                     request.requester_id, referral=request.referral or Referral.NONE
@@ -207,9 +219,10 @@ class Notices:
     async def _send_urgent_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
         """One coordinator's alert that an urgent request has waited too long; redrawn like an
         escalation's once the request no longer waits (at once, if that happened meanwhile)."""
-        waited = self._clock.now() - request.created_at
+        now = self._clock.now()
+        opens_at = None if self._hours.is_open(now) else self._hours.next_opening(now)
         ref = await self._notifier.alert_coordinator(
-            coordinator_id, alert_card(request, urgent_waited=waited)
+            coordinator_id, alert_card(request, urgent_waited=now - request.created_at, opens_at=opens_at)
         )
         async with self._db.transaction() as tx:
             await tx.requests.add_alerts(request.id, [ref])

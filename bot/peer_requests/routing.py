@@ -9,7 +9,9 @@ Eligible means trained (not lapsed), on the roster, not suspended, reachable, no
 capacity, not the requester, not excluded by the requester, never offered this request before, and,
 outside service hours, an after-hours supporter: one :class:`EligibilityQuery`, built here only
 (:meth:`Routing._eligibility`). A preferred supporter, if eligible, is asked first; "as soon as
-possible" goes to :data:`ASAP_FANOUT` supporters at once.
+possible" goes to :data:`ASAP_FANOUT` supporters at once; outside service hours it goes first to
+whoever is on call (``bot.oncall``; :meth:`Routing._on_call`), then to the after-hours supporters, and
+with nobody left the coordinators are alerted at once (``urgent.alert_at_once``).
 
 Each decision is a conditional update inside one unit of work; its messages go out after the commit
 (``outbox``). Offer DMs are sent by ``offers``, which reports a :class:`Delivery`; when a supporter
@@ -37,11 +39,13 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
-from bot.matching import match_of
+from bot.matching import key, match_of
+from bot.oncall import on_call_at
 from bot.peer_requests.notices import record_notice, record_unmatched
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
+from bot.peer_requests.urgent import alert_at_once
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
@@ -121,10 +125,21 @@ class Routing:
             return RouteResult.STILL_OFFERED
         wanted = ASAP_FANOUT if request.urgency == Urgency.ASAP else 1
         query = self._eligibility(request, now, capacity=self._policy.capacity, after_hours_only=not is_open)
-        picks = await self._pick(tx, request, query, wanted, now=now)
+        # Outside service hours an urgent request goes to whoever is on call first.
+        urgent_after_hours = not is_open and request.urgency == Urgency.ASAP
+        on_call = await self._on_call(tx, request, now) if urgent_after_hours else []
+        picks = [] if on_call else await self._pick(tx, request, query, wanted, now=now)
         if query.match is not None:
             outbox.notices_of = request.id  # "nobody with that experience is free", if it was recorded
-        if picks:
+        if on_call or picks:
+            for user_id in on_call:
+                offer = await tx.requests.add_offer(
+                    request_id=request.id,
+                    supporter_id=user_id,
+                    now=now,
+                    expires_at=now + self._policy.offer_timeout_for(request.urgency),
+                )
+                outbox.new_offers.append(offer)
             for supporter in picks:
                 offer = await tx.requests.add_offer(
                     request_id=request.id,
@@ -141,11 +156,16 @@ class Routing:
                 outbox.coordinators = True
             if request.state == RequestState.ESCALATED:
                 outbox.resolved = (request, "offered")
-            log.info("request %s offered to %d supporter(s)", request.id, len(picks))
+            log.info("request %s offered to %d supporter(s)", request.id, len(on_call) + len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
             if request.state == RequestState.OFFERED:
                 await tx.requests.transition(request.id, RequestState.PENDING, now=now)
+            if urgent_after_hours:
+                # Nobody on call and no after-hours supporter: a person is told now, not at opening.
+                coordinators = await self._roles.coordinators_in(tx)
+                opens_at = self._hours.next_opening(now)
+                outbox.notice_keys += await alert_at_once(tx, request, coordinators, now, opens_at)
             log.info("request %s waits for service hours", request.id)
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
@@ -188,18 +208,60 @@ class Routing:
         excluded = set(request.excluded_ids)
         if request.requester_id is not None:
             excluded.add(request.requester_id)
+        query = self._query(request.id, frozenset(excluded), now, capacity, after_hours_only)
+        # "Outside my unit" always holds; the other wishes are preferences (see ``_pick``).
+        return replace(query, outside_unit=request.avoid_unit, match=match_of(request))
+
+    def _query(
+        self, request_id: int, excluded: frozenset[str], now: datetime, capacity: int, after_hours_only: bool
+    ) -> EligibilityQuery:
         today = self._hours.today(now)
         return EligibilityQuery(
-            request_id=request.id,
-            excluded_ids=frozenset(excluded),
+            request_id=request_id,
+            excluded_ids=excluded,
             today=today,
             trained_after=self._policy.training.trained_after(today),
             capacity=capacity,
             after_hours_only=after_hours_only,
-            # "Outside my unit" always holds; the other wishes are preferences (see ``_pick``).
-            outside_unit=request.avoid_unit,
-            match=match_of(request),
         )
+
+    async def _on_call(self, tx: Tx, request: PeerRequest, now: datetime) -> list[str]:
+        """Who is on call now and may be offered this request: not the requester nor anyone they
+        excluded, not offered it before, and, if on the roster, not suspended, unreachable or away."""
+        offered = {o.supporter_id for o in await tx.requests.offers_of(request.id)}
+        today = self._hours.today(now)
+        people: list[str] = []
+        for user_id in await on_call_at(tx, self._hours, now):
+            if user_id in offered or user_id == request.requester_id or user_id in request.excluded_ids:
+                continue
+            supporter = await tx.roster.get(user_id)
+            # "Outside my unit" holds on call too: someone whose unit is unknown or the same is not asked.
+            if request.avoid_unit is not None and (
+                supporter is None or key(supporter.unit or "") in ("", key(request.avoid_unit))
+            ):
+                continue
+            if supporter is not None and (
+                supporter.suspended
+                or supporter.unreachable is not None
+                or (supporter.away and (supporter.away_until is None or supporter.away_until > today))
+            ):
+                continue
+            people.append(user_id)
+        return people[:ASAP_FANOUT]
+
+    async def nobody_reachable_until(self, *, requester_id: str) -> datetime | None:
+        """Outside service hours with nobody on call and no after-hours supporter free: when the
+        program opens (what the request modal warns of). None while someone can be reached."""
+        now = self._clock.now()
+        if self._hours.is_open(now):
+            return None
+        async with self._db.read() as tx:
+            if [p for p in await on_call_at(tx, self._hours, now) if p != requester_id]:
+                return None
+            query = self._query(0, frozenset({requester_id}), now, self._policy.capacity, True)
+            if await tx.roster.eligible(query, limit=1):
+                return None
+        return self._hours.next_opening(now)
 
     @staticmethod
     async def _pick(

@@ -56,6 +56,32 @@ async def start_urgent_clock(tx: Tx, request: PeerRequest, coordinators: list[st
         )
 
 
+async def alert_at_once(
+    tx: Tx, request: PeerRequest, coordinators: list[str], now: datetime, opens_at: datetime
+) -> list[str]:
+    """Outside service hours with nobody to offer an urgent request to: the coordinators' alerts
+    are due now (the clock's own, brought forward, or, if those were already seen and resolved,
+    new ones for this closed period), and the requester is told (once for this closed period).
+
+    Returns the keys of what is due, for the caller to send after its commit.
+    """
+    period = opens_at.isoformat()
+    keys = [f"urgent_alert:{request.id}:{c}" for c in coordinators]
+    await tx.schedule.bring_forward(keys, now)
+    if not await tx.schedule.due_with_keys(keys) and not await tx.requests.has_alerts(request.id):
+        # Accepted in time, then handed back tonight, say: nobody holds a live alert about it.
+        keys = [f"urgent_alert:{request.id}:{c}:{period}" for c in coordinators]
+        for coordinator_id, key in zip(coordinators, keys, strict=True):
+            await record_notice(tx, ScheduledKind.URGENT_ALERT, coordinator_id, request.id, now, key=key)
+    if request.requester_id is not None:
+        key = f"nobody_on_call:{request.id}:{period}"
+        await record_notice(
+            tx, ScheduledKind.REQUEST_NOBODY_ON_CALL, request.requester_id, request.id, now, key=key
+        )
+        keys.append(key)
+    return keys
+
+
 class UrgentCover:
     """A coordinator takes an urgent request on themselves, as the person on call."""
 

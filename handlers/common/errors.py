@@ -29,6 +29,7 @@ from bot.errors import (
     InvalidPeriod,
     LastCoordinator,
     NoOpenRequest,
+    NoSuchShift,
     NotAllowed,
     NotHeldByYou,
     NotOnRoster,
@@ -141,6 +142,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "That concern no longer exists."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
+        case NoSuchShift():
+            return f"There is no on-call shift #{error.shift_id}. `/peer oncall` lists them."
         case ResourceNotFound():
             return "That resource is no longer in the directory (it may have been removed meanwhile)."
     return SOMETHING_WENT_WRONG

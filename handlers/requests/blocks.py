@@ -80,13 +80,19 @@ OUTSIDE_UNIT = "outside_unit"
 
 
 @functools.lru_cache(maxsize=8)
-def request_modal(*, note_max_length: int, choices: MatchChoices = NO_CHOICES) -> dict[str, Any]:
+def request_modal(
+    *, note_max_length: int, nobody_until: str | None = None, choices: MatchChoices = NO_CHOICES
+) -> dict[str, Any]:
     """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it).
 
-    ``choices`` are what the team directory lists: the "Prefer someone who…" part and the supporter
-    to ask first offer only those (a part with nothing to choose from is left out).
+    ``nobody_until``: the words of :func:`nobody_on_call_text`, shown first when nobody from the
+    peer team can be reached now (outside service hours, nobody on call). ``choices`` are what the
+    team directory lists: the "Prefer someone who…" part and the supporter to ask first offer only
+    those (a part with nothing to choose from is left out).
     """
+    warning: list[Block] = [] if nobody_until is None else [section(":warning: " + nobody_until)]
     blocks: list[Block] = [
+        *warning,
         section(
             "Ask to talk with a trained colleague. It's private, and it's okay to ask"
             " for any reason, big or small."
@@ -428,6 +434,35 @@ def request_assigned(*, supporter_id: str, contact: ContactMode) -> list[dict[st
     return [b.to_dict() for b in blocks]
 
 
+def asked_at(moment: datetime, tz: ZoneInfo) -> str:
+    """``08:00 on Mon 7 Dec``: when a supporter will be asked."""
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} on {local:%a %-d %b}"
+
+
+def nobody_on_call_text(next_opening: datetime, tz: ZoneInfo) -> str:
+    """The honest words when nobody can be reached now (the requester's DM and the modal's warning)."""
+    return (
+        "*Nobody from the peer team is on call now.* If you are in crisis, call or text 988 now"
+        f" (or call 911 if you are in danger). A supporter will be asked at {asked_at(next_opening, tz)}."
+    )
+
+
+def request_nobody_on_call(
+    *, next_opening: datetime, tz: ZoneInfo, resources: Sequence[str]
+) -> list[dict[str, Any]]:
+    """An urgent request outside service hours that nobody can take now: what happens, and when."""
+    blocks: list[Block] = [
+        section(nobody_on_call_text(next_opening, tz)),
+        context(
+            "The program's coordinators have been told that an urgent request is waiting (without"
+            " your name). Your request stays open; `/peer cancel` withdraws it."
+        ),
+        *resources_blocks(resources, title="If you need someone now"),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
 def request_escalated(*, resources: Sequence[str]) -> list[dict[str, Any]]:
     """The requester learns nobody is free yet, and gets the resources."""
     blocks: list[Block] = [
@@ -495,6 +530,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
         ]
         return [b.to_dict() for b in blocks]
     if card.urgent_waited is not None:
+        if card.opens_at is not None:
+            facts += f"\n*Outside service hours:* the program opens {when(card.opens_at, tz)}"
         return _urgent_alert(card, facts, card.urgent_waited)
     blocks = [
         header("A peer support request is waiting"),

@@ -25,8 +25,8 @@ from handlers.requests.blocks import (
     SAME_ROLE,
     close_modal,
     hand_to_modal,
-    request_modal,
 )
+from handlers.requests.commands import request_view
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral
 
@@ -46,11 +46,11 @@ def register(app: AsyncApp) -> None:
     app.view(RequestCallback.HAND_TO)(on_hand_to_submitted)
 
 
-async def open_request_modal(services: Services, client: AsyncWebClient, *, trigger_id: str) -> None:
-    """Open the request modal (with what the team directory lists to choose from)."""
-    choices = await services.profiles.match_choices()
-    view = request_modal(note_max_length=services.note_max_length, choices=choices)
-    open_view(services, client, trigger_id=trigger_id, view=view)
+async def open_request_modal(
+    services: Services, client: AsyncWebClient, *, trigger_id: str, user_id: str
+) -> None:
+    """Open the request modal (warning first when nobody can be reached now)."""
+    open_view(services, client, trigger_id=trigger_id, view=await request_view(services, user_id))
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -138,7 +138,7 @@ async def on_open_request(
         view = notice_modal(title="Peer support", text=user_message(error))
         open_view(services, client, trigger_id=body["trigger_id"], view=view)
         return
-    await open_request_modal(services, client, trigger_id=body["trigger_id"])
+    await open_request_modal(services, client, trigger_id=body["trigger_id"], user_id=body["user"]["id"])
 
 
 async def on_cancel_request(
