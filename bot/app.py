@@ -247,7 +247,6 @@ class PeerSupportApp:
             hours=hours,
             roles=roles,
             training=training,
-            capacity=settings.peer_supporter_capacity,
             policy=settings.profile_policy(),
             homes=homes,
             directory=directory,

@@ -154,7 +154,6 @@ class ProfileService:
         hours: ServiceHours,
         roles: Roles,
         training: TrainingPolicy,
-        capacity: int,
         policy: ProfilePolicy = ProfilePolicy(),
         homes: HomeRefresh | None = None,
         directory: Directory | None = None,
@@ -165,7 +164,6 @@ class ProfileService:
         self._hours = hours
         self._roles = roles
         self._training = training
-        self._capacity = capacity
         self.policy = policy
         self._homes = homes or NoHomeRefresh()
 
@@ -344,9 +342,11 @@ class ProfileService:
         return state in (TrainingState.CURRENT, TrainingState.DUE_SOON) and not supporter.suspended
 
     def _available_now(self, s: Supporter, today: date) -> bool:
+        # Not their load: a supporter turning "busy" the moment they accept would tell a colleague
+        # who stayed anonymous (or anyone watching) who took a request.
         away = s.away and not (s.away_until is not None and s.away_until <= today)
         open_now = self._hours.is_open(self._clock.now()) or s.after_hours
-        return not away and s.unreachable is None and s.open_load < self._capacity and open_now
+        return not away and s.unreachable is None and open_now
 
 
 def _label(name: str | None, s: Supporter) -> str:

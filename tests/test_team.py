@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.flows import COORDINATOR, add_supporters, ask
+from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Response, Rig, has_button, text_of
 from tests.test_home import home_blocks, open_home
 
@@ -201,7 +201,8 @@ async def test_the_directory_lists_who_could_be_offered_and_filters(start_app) -
     assert "No peer supporter matches" in nobody and "<@" not in nobody
 
 
-async def test_the_directory_shows_no_request_and_nobody_who_asked(rig: Rig) -> None:
+async def test_the_directory_shows_no_request_and_nobody_who_asked(start_app) -> None:
+    rig = await start_app(peer_supporter_capacity=1)  # one request fills them up
     note = "Please keep this between us."
     await add_supporters(rig, "USUP1")
     await edit_profile(rig, "USUP1")
@@ -216,6 +217,10 @@ async def test_the_directory_shows_no_request_and_nobody_who_asked(rig: Rig) -> 
         )
         directory = shown.split("The peer support team")[1]
         assert "UREQ1" not in directory and note not in directory
+    # Taking a request does not show: "available now" never follows a supporter's load.
+    before = ephemeral(await rig.command("UEMP1", "team"))
+    await accept(rig, "USUP1")
+    assert ephemeral(await rig.command("UEMP1", "team")) == before
 
 
 def _listed(text: str) -> set[str]:
