@@ -78,7 +78,7 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         section("*Referrals to professional help*\n" + _lines(report.referrals, REFERRAL_LABELS, k)),
         section("*How contacts happened*\n" + _lines(report.channels, CHANNEL_LABELS, k)),
     ]
-    if report.offers_by_role.cells:
+    if report.offers_by_role.cells and report.offers_by_role.total.value != 0:  # no offers: nothing to say
         rows = "\n".join(
             f"• {role or 'No role recorded'}: {describe(report.offers_by_role.cells[role], k)} offered,"
             f" {describe(report.accepts_by_role.cells[role], k)} accepted"
