@@ -14,6 +14,7 @@ from bot.announcements import EventPolicy
 from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
+from bot.log_format import LogFormat
 from bot.peer_requests import RequestPolicy
 from bot.profiles import DEFAULT_ROLES, DEFAULT_SUGGESTED_TAGS, ProfilePolicy
 from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
@@ -50,6 +51,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Statistics, exports and the quarterly report only (an elected prosecutor's desk).
+    peer_administrators: Annotated[frozenset[str], NoDecode] = frozenset()
     # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
     peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
@@ -88,8 +91,14 @@ class Settings(BaseSettings):
     peer_roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
     peer_profile_tags: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SUGGESTED_TAGS
     log_level: str = "INFO"
+    # "text" (one readable line per record) or "json" (one JSON object per line, for log shippers).
+    log_format: LogFormat = "text"
+    # GET /metrics (Prometheus text format) on the same port; off unless asked for.
+    peer_metrics: bool = False
+    # When set, /metrics answers only "Authorization: Bearer <token>" (401 otherwise).
+    peer_metrics_token: SecretStr | None = None
 
-    @field_validator("peer_coordinators", mode="before")
+    @field_validator("peer_coordinators", "peer_administrators", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -144,7 +153,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("slack_signing_secret", "slack_app_token", mode="after")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("slack_signing_secret", "slack_app_token", "peer_metrics_token", mode="after")
     @classmethod
     def _blank_is_missing(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty secret would let anyone sign with an empty key: it counts as not set.

@@ -477,7 +477,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0020_supporter_profiles",
+        "0020_administrators",
+        """
+        -- Administrators added in Slack, on top of PEER_ADMINISTRATORS: they see statistics, exports
+        -- and the quarterly report, nothing else.
+        CREATE TABLE administrators (
+            user_id  TEXT PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        -- Figures of a closed quarter that the records cannot give back later (the roster's training
+        -- as the quarter ended: a supporter removed since leaves the roster), frozen the first time
+        -- they are worked out, so a published quarter never changes.
+        CREATE TABLE quarter_figures (
+            quarter     TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            value       INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (quarter, name)
+        )
+        """,
+    ),
+    (
+        "0021_supporter_profiles",
         """
         -- What a supporter publishes in the team directory (issue 17): their role and unit (which a
         -- coordinator may set too), office location and a short "about me". Slack's name and photo
@@ -498,7 +520,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0021_request_preferences",
+        "0022_request_preferences",
         """
         -- Who a requester would like to take their request (issue 17): a unit to stay outside of
         -- (a hard rule), a role, experience tags (newline-separated) and a language (preferences).
@@ -510,7 +532,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0022_offer_roles",
+        "0023_offer_roles",
         """
         -- Fairness statistics (issue 17): offers and acceptances per supporter role. An offer keeps
         -- the role its supporter had when it was made, and when it was accepted (answered_at moves

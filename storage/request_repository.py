@@ -165,6 +165,20 @@ class RequestRepository:
         )
         return [row["id"] for row in await cur.fetchall()]
 
+    async def count_by_state(self) -> dict[RequestState, int]:
+        """How many stored requests are in each state (counts only; for the operator's metrics)."""
+        cur = await self._conn.execute("SELECT state, COUNT(*) AS n FROM peer_requests GROUP BY state")
+        counts = dict.fromkeys(RequestState, 0)
+        for row in await cur.fetchall():
+            counts[RequestState(row["state"])] = int(row["n"])
+        return counts
+
+    async def count_open_offers(self) -> int:
+        """How many offers wait for an answer now."""
+        cur = await self._conn.execute("SELECT COUNT(*) AS n FROM offers WHERE state = ?", (OfferState.OPEN,))
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
     async def open_as_of(self, instant: datetime) -> OpenCounts:
         """How many requests were waiting, escalated or held at ``instant``, read from their times
         (counts only, never who). A view built on a fixed past instant does not move the second a

@@ -151,6 +151,15 @@ class ScheduleRepository:
         )
         return [_scheduled(row) for row in await cur.fetchall()]
 
+    async def count_due(self, now: datetime) -> int:
+        """How many messages are due by ``now`` and not yet claimed (the delivery queue's depth)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM scheduled_messages WHERE state = ? AND due_at <= ?",
+            (ScheduledState.DUE, to_db(now)),
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
     async def next_due_at(self) -> datetime | None:
         """When the next message falls due, if any."""
         cur = await self._conn.execute(

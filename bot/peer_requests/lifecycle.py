@@ -175,7 +175,7 @@ class Lifecycle:
             await start_urgent_clock(
                 tx, request, await self._roles.coordinators_in(tx), now + self._policy.urgent_alert_after
             )
-        log.info("request %s created", request.id)
+        log.info("request %s created", request.id, extra={"request_id": request.id})
         self._homes.changed(requester_id, coordinators=True)
         return request
 
@@ -215,7 +215,7 @@ class Lifecycle:
             if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
                 # The holder is told; anyone with an open offer only sees it redrawn as withdrawn.
                 await record_notice(tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now)
-        log.info("request %s cancelled", request.id)
+        log.info("request %s cancelled", request.id, extra={"request_id": request.id})
         # Coordinators' alerts (an escalation's, or the urgent-alert clock's) say it no longer waits.
         resolved = (request, "withdrawn")
         homes = {requester_id, request.assignee_id}
@@ -279,7 +279,7 @@ class Lifecycle:
                 incident_id=request.incident_id,
                 now=now,
             )
-        log.info("request %s closed", request_id)
+        log.info("request %s closed", request_id, extra={"request_id": request_id})
         return ClosedRequest(request=request, offers=offers, supporter_id=user_id)
 
     async def announce_close(self, closed: ClosedRequest) -> None:

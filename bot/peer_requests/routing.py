@@ -166,7 +166,7 @@ class Routing:
                 coordinators = await self._roles.coordinators_in(tx)
                 opens_at = self._hours.next_opening(now)
                 outbox.notice_keys += await alert_at_once(tx, request, coordinators, now, opens_at)
-            log.info("request %s waits for service hours", request.id)
+            log.info("request %s waits for service hours", request.id, extra={"request_id": request.id})
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
@@ -174,7 +174,9 @@ class Routing:
         outbox.notices_of = request.id
         outbox.homes.add(request.requester_id)
         outbox.coordinators = True
-        log.warning("request %s escalated: no eligible supporter", request.id)
+        log.warning(
+            "request %s escalated: no eligible supporter", request.id, extra={"request_id": request.id}
+        )
         return RouteResult.ESCALATED
 
     async def _escalate(self, tx: Tx, request: PeerRequest, now: datetime) -> None:
@@ -354,7 +356,7 @@ class Routing:
         await self._offers.redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
-        log.info("request %s assigned", request.id)
+        log.info("request %s assigned", request.id, extra={"request_id": request.id})
         if request.anonymous:
             # Neither learns who the other is: the relay opens their conversation instead.
             await self._outgoing.assigned(request.id)
@@ -369,7 +371,9 @@ class Routing:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
-        log.info("request %s passed by one supporter", offer.request_id)
+        log.info(
+            "request %s passed by one supporter", offer.request_id, extra={"request_id": offer.request_id}
+        )
         await self._flush(Outbox(redraw=[offer]))
         await self._offers.redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
@@ -423,7 +427,7 @@ class Routing:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
-        log.info("request %s handed back", request_id)
+        log.info("request %s handed back", request_id, extra={"request_id": request_id})
         await self._flush(Outbox(redraw=[offer], homes={user_id}))
         await self._outgoing.released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
@@ -457,7 +461,7 @@ class Routing:
                 detail=f"request #{request_id} offered to <@{supporter_id}>",
                 now=now,
             )
-        log.info("request %s handed on by a coordinator", request_id)
+        log.info("request %s handed on by a coordinator", request_id, extra={"request_id": request_id})
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
         return offer.id
 

@@ -152,7 +152,7 @@ class UrgentCover:
             taken = await tx.requests.get(request.id)
         if taken is None:
             raise InconsistentRecords(f"request {request_id} vanished while it was taken on")
-        log.info("request %s taken on by a coordinator", request.id)
+        log.info("request %s taken on by a coordinator", request.id, extra={"request_id": request.id})
         outbox.notices_of = request.id
         outbox.homes.update({request.requester_id, coordinator_id})
         outbox.coordinators = True
