@@ -1,6 +1,9 @@
 """The composition root: storage, services, the Bolt app, the HTTP server and the scheduler.
 
 This is the one module of ``bot`` that knows Slack exists.
+
+Why this module runs past 400 lines: every service is built here, from its settings, in one place
+(``_build_services``); split across modules, the wiring would be harder to read, not shorter.
 """
 
 from __future__ import annotations
