@@ -31,6 +31,7 @@ from enum import StrEnum
 from bot.errors import (
     AlreadyAccepted,
     InconsistentRecords,
+    NotAnOfferCopy,
     NotHeldByYou,
     NotYourOffer,
     OfferNoLongerOpen,
@@ -226,13 +227,14 @@ class Routing:
     async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
         """Assign the request to the supporter who accepted; first Accept wins.
 
-        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
-        before it was recorded, the click supplies it, so the DM is still redrawn.
+        ``clicked`` is where the clicked offer DM is: only a copy of the offer the app posted in the
+        supporter's DM is taken (:meth:`OfferDms.is_copy`); anything else raises :class:`NotAnOfferCopy`.
         """
+        await self._clicked_own_copy(offer_id, user_id, clicked)
         now = self._clock.now()
         outbox = Outbox()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            offer = await self._own_offer(tx, offer_id, user_id)
             if offer.state == OfferState.ACCEPTED:
                 raise AlreadyAccepted()
             if offer.state != OfferState.OPEN:
@@ -271,7 +273,6 @@ class Routing:
             outbox.homes.update({request.requester_id, user_id})
             outbox.coordinators = True
         await self._flush(outbox)
-        await self._offers.redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id)
@@ -282,16 +283,16 @@ class Routing:
 
     async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
+        await self._clicked_own_copy(offer_id, user_id, clicked)
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            offer = await self._own_offer(tx, offer_id, user_id)
             if offer.state != OfferState.OPEN:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
         log.info("request %s passed by one supporter", offer.request_id)
         await self._flush(Outbox(redraw=[offer]))
-        await self._offers.redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
 
     async def expire_due(self) -> int:
@@ -421,7 +422,7 @@ class Routing:
         if unsent:
             log.info("sending %d offer(s) recorded but not delivered", len(unsent))
         for offer in unsent:
-            await self._deliver(offer, claimed_too=claimed_too)
+            await self._deliver(offer, claimed_too=claimed_too, resend=True)
 
     async def sweep(self) -> None:
         """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
@@ -440,21 +441,26 @@ class Routing:
             await self._deliver(offer)
         await self._outgoing.send(outbox)
 
-    async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
+    async def _deliver(self, offer: Offer, *, claimed_too: bool = False, resend: bool = False) -> None:
         """Send one offer's DM; if Slack will not DM its supporter, move the request (and theirs) on."""
-        outcome = await self._offers.deliver(offer, claimed_too=claimed_too)
+        outcome = await self._offers.deliver(offer, claimed_too=claimed_too, resend=resend)
         if outcome == Delivery.UNREACHABLE:
             await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
         if outcome in (Delivery.UNREACHABLE, Delivery.UNDELIVERABLE):
             await self.route(request_id=offer.request_id)
 
+    async def _clicked_own_copy(self, offer_id: int, user_id: str, clicked: MessageRef | None) -> None:
+        """The clicker's offer, clicked in one of its copies in their DM; else a refusal, nothing changed."""
+        async with self._db.read() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id)
+        if not await self._offers.is_copy(offer, clicked):
+            raise NotAnOfferCopy()
+
     @staticmethod
-    async def _own_offer(tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> Offer:
+    async def _own_offer(tx: Tx, offer_id: int, user_id: str) -> Offer:
         offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.supporter_id != user_id:
             raise NotYourOffer()
-        if offer.message_ts is None and clicked is not None:
-            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
         return offer
 
     @staticmethod
