@@ -12,7 +12,7 @@ from bot.services import Services
 from handlers.blocks.common import UPDATED_TEXT, section
 from handlers.blocks.relay import rename_modal
 from handlers.blocks.requests import close_modal, hand_to_modal, notice_modal
-from handlers.clicks import button_value, clicked, later, tell, where
+from handlers.clicks import button_value, clicked, later, tell
 from handlers.errors import user_message
 from handlers.ids import Action
 from handlers.modals import open_request_modal, open_view
@@ -92,15 +92,16 @@ async def on_available_again(
     """One click back from an automatic away."""
     await ack()
     try:
-        await services.roster.set_available(user_id=body["user"]["id"])
+        notices = await services.roster.set_available(user_id=body["user"]["id"])
     except DomainError as error:
         tell(services, client, body, user_message(error))
         return
-    channel, ts = where(body)
-    if channel and ts:
+    ref = clicked(body)
+    if ref is not None and ref in notices:  # only the app's own "you're set away" DM to them
         blocks = [section("You're available again: new requests can be offered to you. Thank you.").to_dict()]
         services.background.spawn(
-            client.chat_update(channel=channel, ts=ts, text=UPDATED_TEXT, blocks=blocks), name="chat_update"
+            client.chat_update(channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks),
+            name="chat_update",
         )
 
 

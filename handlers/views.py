@@ -28,6 +28,7 @@ _REQUEST_FIELDS = {
     "urgency": Block.URGENCY,
     "contact": Block.CONTACT,
     "preferred_supporter": Block.PREFERRED,
+    "excluded": Block.EXCLUDED,
     "note": Block.NOTE,
 }
 _MAX_MINUTES = 24 * 60
@@ -166,7 +167,7 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         ref = decode(RequestRef, body["view"].get("private_metadata"))
         if not supporter_id:
             raise InvalidForm({"supporter": "Please choose a supporter."})
-        offer_id = await services.requests.offer_to(
+        handed = await services.requests.offer_to(
             request_id=ref.request_id, supporter_id=supporter_id, coordinator_id=body["user"]["id"]
         )
     except InvalidForm as invalid:
@@ -176,7 +177,7 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={Block.SUPPORTER: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.requests.send_offer(offer_id=offer_id), name="send_offer")
+    services.background.spawn(services.requests.send_offer(handed=handed), name="send_offer")
 
 
 async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:

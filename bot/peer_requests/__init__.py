@@ -28,6 +28,7 @@ from bot.peer_requests.lifecycle import ClosedRequest, RequestForm, RequestStatu
 from bot.peer_requests.routing import RouteResult
 from bot.peer_requests.shared import (
     EXPIRIES_BEFORE_AWAY,
+    MAX_EXCLUDED,
     ConversationHooks,
     DeliverNow,
     RequestPolicy,
@@ -36,6 +37,7 @@ from bot.peer_requests.shared import (
 
 __all__ = [
     "EXPIRIES_BEFORE_AWAY",
+    "MAX_EXCLUDED",
     "ClosedRequest",
     "ConversationHooks",
     "DeliverNow",

@@ -24,12 +24,13 @@ being a call cycle between modules.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from bot.errors import (
     AlreadyAccepted,
+    CannotHandToYourself,
     InconsistentRecords,
     NotAnOfferCopy,
     NotHeldByYou,
@@ -75,6 +76,14 @@ class RouteResult(StrEnum):
     ESCALATED = "escalated"
     STILL_ESCALATED = "still_escalated"
     NOT_ROUTABLE = "not_routable"
+
+
+@dataclass(frozen=True)
+class HandedTo:
+    """A coordinator's hand-to, accepted: the offer it recorded, or none (the request is routed on)."""
+
+    request_id: int
+    offer_id: int | None
 
 
 class Routing:
@@ -224,7 +233,7 @@ class Routing:
 
     # Answers to offers
 
-    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> PeerRequest:
         """Assign the request to the supporter who accepted; first Accept wins.
 
         ``clicked`` is where the clicked offer DM is: only a copy of the offer the app posted in the
@@ -281,7 +290,7 @@ class Routing:
             await self._outgoing.assigned(request.id)
         return request
 
-    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
         await self._clicked_own_copy(offer_id, user_id, clicked)
         now = self._clock.now()
@@ -346,49 +355,94 @@ class Routing:
         await self._outgoing.released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
 
-    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> int:
+    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> HandedTo:
         """A coordinator hands a waiting request to a named supporter, blind to who asked.
 
-        Records the offer and returns its id; :meth:`send_offer` delivers it.
+        The answer never depends on who asked: it is refused only for reasons anyone on the roster
+        page can see (not on the roster, untrained, suspended, away, unreachable, or the coordinator
+        themselves), with one generic answer. Anyone else is accepted; if the chosen person may not
+        be offered this request (the requester, someone they would rather not talk to, someone
+        already offered it), nobody is told: the request quietly goes on by the rotation. Every
+        attempt is audited, with a detail that is the same either way and never names who asked.
+        :meth:`send_offer` follows it up.
         """
         await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
-            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
-                raise RequestNotWaiting()
+            try:
+                if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+                    raise RequestNotWaiting()
+                if supporter_id == coordinator_id:
+                    raise CannotHandToYourself()
+                if not self._publicly_able(await tx.roster.get(supporter_id), now):
+                    raise SupporterCannotTakeRequest()
+            except (RequestNotWaiting, CannotHandToYourself, SupporterCannotTakeRequest) as refusal:
+                await self._audit_hand_to(tx, coordinator_id, request_id, supporter_id, now, refused=refusal)
+                raise
             query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
-            if not await tx.roster.eligible(query, limit=1, only=supporter_id):
-                raise SupporterCannotTakeRequest()
-            offer = await tx.requests.add_offer(
-                request_id=request.id,
-                supporter_id=supporter_id,
-                now=now,
-                expires_at=now + self._policy.offer_timeout,
-            )
-            await tx.roster.take_turn(supporter_id)
+            offer_id: int | None = None
+            if await tx.roster.eligible(query, limit=1, only=supporter_id):
+                offer = await tx.requests.add_offer(
+                    request_id=request.id,
+                    supporter_id=supporter_id,
+                    now=now,
+                    expires_at=now + self._policy.offer_timeout,
+                )
+                await tx.roster.take_turn(supporter_id)
+                offer_id = offer.id
+            # Offered either way, as far as anyone can see: without an offer, :meth:`send_offer`
+            # routes it on as if the chosen supporter had passed.
             await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
-            await tx.tracking.audit(
-                actor_id=coordinator_id,
-                action="escalation handed on",
-                detail=f"request #{request_id} offered to <@{supporter_id}>",
-                now=now,
-            )
+            await self._audit_hand_to(tx, coordinator_id, request_id, supporter_id, now, refused=None)
         log.info("request %s handed on by a coordinator", request_id)
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
-        return offer.id
+        return HandedTo(request_id=request_id, offer_id=offer_id)
 
-    async def send_offer(self, *, offer_id: int) -> None:
-        """Deliver a recorded offer's DM (if it is still open and unsent)."""
+    def _publicly_able(self, supporter: Supporter | None, now: datetime) -> bool:
+        """May this person be handed requests at all? Only what the roster shows anyone, never
+        anything about a particular request."""
+        if supporter is None or supporter.suspended or supporter.unreachable is not None or supporter.away:
+            return False
+        today = self._hours.today(now)
+        return (
+            supporter.trained_on is not None
+            and supporter.trained_on > self._policy.training.trained_after(today)
+        )
+
+    @staticmethod
+    async def _audit_hand_to(
+        tx: Tx,
+        coordinator_id: str,
+        request_id: int,
+        supporter_id: str,
+        now: datetime,
+        *,
+        refused: Exception | None,
+    ) -> None:
+        # Accepted and quietly routed on read the same: the log shows what was asked, never who asked.
+        outcome = "accepted" if refused is None else f"refused ({type(refused).__name__})"
+        await tx.tracking.audit(
+            actor_id=coordinator_id,
+            action="escalation handed on",
+            detail=f"request #{request_id} to <@{supporter_id}>: {outcome}",
+            now=now,
+        )
+
+    async def send_offer(self, *, handed: HandedTo) -> None:
+        """After a hand-to: deliver its offer's DM, or, if the chosen person could not be offered it,
+        route the request on (to the next eligible supporter, or back to the coordinators)."""
         async with self._db.read() as tx:
-            offer = await tx.requests.get_offer(offer_id)
-            request = None if offer is None else await tx.requests.get(offer.request_id)
-        if offer is None or request is None:
+            request = await tx.requests.get(handed.request_id)
+            offer = None if handed.offer_id is None else await tx.requests.get_offer(handed.offer_id)
+        if request is None:
             return
         outbox = Outbox(resolved=(request, "offered"))
-        if offer.state == OfferState.OPEN and offer.message_ts is None:
+        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
             outbox.new_offers.append(offer)
         await self._flush(outbox)
+        if handed.offer_id is None:
+            await self.route(request_id=handed.request_id)
 
     # Supporters leaving the rotation
 

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.peer_requests import MAX_EXCLUDED
 from bot.ports import EscalationCard, OfferCard
 from handlers.blocks.common import (
     AREA_LABELS,
@@ -120,7 +121,7 @@ def request_modal(*, note_max_length: int) -> dict:
             block_id=B.EXCLUDED,
             label="People you'd rather not talk to",
             optional=True,
-            hint="Optional. They will never be offered your request, and never told.",
+            hint=f"Optional, up to {MAX_EXCLUDED}. They will never be offered your request, and never told.",
             element=UserMultiSelectElement(action_id=B.EXCLUDED, placeholder="Nobody"),
         ),
         InputBlock(
