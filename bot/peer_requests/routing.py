@@ -31,6 +31,7 @@ from enum import StrEnum
 from bot.errors import (
     AlreadyAccepted,
     CannotHandToYourself,
+    DomainError,
     InconsistentRecords,
     NotAnOfferCopy,
     NotHeldByYou,
@@ -65,6 +66,12 @@ log = logging.getLogger(__name__)
 
 # A coordinator's hand-off ignores capacity: they arranged it with the supporter.
 _NO_CAPACITY_LIMIT = 1_000_000
+# Why a hand-to was refused, for the audit log: public reasons only.
+_REFUSALS: dict[type[DomainError], str] = {
+    RequestNotWaiting: "no longer waiting",
+    CannotHandToYourself: "to themselves",
+    SupporterCannotTakeRequest: "not on the roster, untrained, suspended, away or unreachable",
+}
 
 
 class RouteResult(StrEnum):
@@ -110,18 +117,22 @@ class Routing:
 
     # Who is next
 
-    async def route(self, *, request_id: int) -> RouteResult:
-        """Offer the request to the next eligible supporter(s), or wait, or escalate."""
+    async def route(self, *, request_id: int, escalate: bool = True) -> RouteResult:
+        """Offer the request to the next eligible supporter(s), or wait, or escalate.
+
+        ``escalate=False`` leaves an offered request with nobody eligible as it is (the sweep
+        escalates it later), as after a coordinator's hand-to that was quietly routed on.
+        """
         now = self._clock.now()
         is_open = self._hours.is_open(now)
         outbox = Outbox()
         async with self._db.transaction() as tx:
-            result = await self._route_in(tx, request_id, now, is_open, outbox)
+            result = await self._route_in(tx, request_id, now, is_open, outbox, escalate=escalate)
         await self._flush(outbox)
         return result
 
     async def _route_in(
-        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: Outbox
+        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: Outbox, *, escalate: bool = True
     ) -> RouteResult:
         request = await tx.requests.get(request_id)
         if request is None or request.state not in ROUTABLE_STATES:
@@ -157,6 +168,8 @@ class Routing:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
+        if not escalate:
+            return RouteResult.STILL_OFFERED
         await self._escalate(tx, request, now)
         outbox.notices_of = request.id
         outbox.homes.add(request.requester_id)
@@ -368,33 +381,36 @@ class Routing:
         """
         await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
+        refusal: DomainError | None = None
+        offer_id: int | None = None
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
-            try:
-                if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
-                    raise RequestNotWaiting()
-                if supporter_id == coordinator_id:
-                    raise CannotHandToYourself()
-                if not self._publicly_able(await tx.roster.get(supporter_id), now):
-                    raise SupporterCannotTakeRequest()
-            except (RequestNotWaiting, CannotHandToYourself, SupporterCannotTakeRequest) as refusal:
-                await self._audit_hand_to(tx, coordinator_id, request_id, supporter_id, now, refused=refusal)
-                raise
-            query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
-            offer_id: int | None = None
-            if await tx.roster.eligible(query, limit=1, only=supporter_id):
-                offer = await tx.requests.add_offer(
-                    request_id=request.id,
-                    supporter_id=supporter_id,
-                    now=now,
-                    expires_at=now + self._policy.offer_timeout,
-                )
-                await tx.roster.take_turn(supporter_id)
-                offer_id = offer.id
-            # Offered either way, as far as anyone can see: without an offer, :meth:`send_offer`
-            # routes it on as if the chosen supporter had passed.
-            await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
-            await self._audit_hand_to(tx, coordinator_id, request_id, supporter_id, now, refused=None)
+            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+                refusal = RequestNotWaiting()
+            elif supporter_id == coordinator_id:
+                refusal = CannotHandToYourself()
+            elif not self._publicly_able(await tx.roster.get(supporter_id), now):
+                refusal = SupporterCannotTakeRequest()
+            else:
+                query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
+                if await tx.roster.eligible(query, limit=1, only=supporter_id):
+                    offer = await tx.requests.add_offer(
+                        request_id=request.id,
+                        supporter_id=supporter_id,
+                        now=now,
+                        expires_at=now + self._policy.offer_timeout,
+                    )
+                    await tx.roster.take_turn(supporter_id)
+                    offer_id = offer.id
+                # Offered either way, as far as anyone can see: without an offer, :meth:`send_offer`
+                # routes it on as if the chosen supporter had passed.
+                await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+                await self._audit_hand_to(tx, coordinator_id, request_id, now, refused=None)
+        if refusal is not None:
+            async with self._db.transaction() as tx:
+                await self._audit_hand_to(tx, coordinator_id, request_id, now, refused=refusal)
+            raise refusal
+        assert request is not None
         log.info("request %s handed on by a coordinator", request_id)
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
         return HandedTo(request_id=request_id, offer_id=offer_id)
@@ -415,17 +431,17 @@ class Routing:
         tx: Tx,
         coordinator_id: str,
         request_id: int,
-        supporter_id: str,
         now: datetime,
         *,
-        refused: Exception | None,
+        refused: DomainError | None,
     ) -> None:
-        # Accepted and quietly routed on read the same: the log shows what was asked, never who asked.
-        outcome = "accepted" if refused is None else f"refused ({type(refused).__name__})"
+        # Accepted and quietly routed on read the same; the detail names nobody (whom the coordinator
+        # chose could be the requester, and the log outlives the purge).
+        outcome = "accepted" if refused is None else f"refused: {_REFUSALS[type(refused)]}"
         await tx.tracking.audit(
             actor_id=coordinator_id,
             action="escalation handed on",
-            detail=f"request #{request_id} to <@{supporter_id}>: {outcome}",
+            detail=f"request #{request_id} to a supporter they chose: {outcome}",
             now=now,
         )
 
@@ -442,7 +458,9 @@ class Routing:
             outbox.new_offers.append(offer)
         await self._flush(outbox)
         if handed.offer_id is None:
-            await self.route(request_id=handed.request_id)
+            # As if the chosen supporter had passed: the next eligible one, or (at the next sweep,
+            # not at once, which would tell) back to the coordinators.
+            await self.route(request_id=handed.request_id, escalate=False)
 
     # Supporters leaving the rotation
 
