@@ -81,7 +81,7 @@ async def test_a_forged_available_again_pointing_at_a_channel_post_rewrites_noth
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": "available_again",
+                        "action_id": "supporter_available_again",
                         "text": {"type": "plain_text", "text": "I'm available again"},
                         "value": "available",
                     }
@@ -89,7 +89,7 @@ async def test_a_forged_available_again_pointing_at_a_channel_post_rewrites_noth
             }
         ],
     )
-    await rig.click("USUP1", button, "available_again")
+    await rig.click("USUP1", button, "supporter_available_again")
     await rig.settle()
     assert _untouched(rig, post), "the channel post was rewritten"
 
