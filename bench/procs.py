@@ -42,7 +42,7 @@ class Server:
                 "rss_mib": int(fields["VmRSS"].split()[0]) / 1024,
                 "peak_rss_mib": int(fields["VmHWM"].split()[0]) / 1024,
             }
-        import subprocess  # noqa: PLC0415 - only where /proc is missing (macOS)
+        import subprocess
 
         out = subprocess.run(["ps", "-o", "rss=", "-p", str(self.proc.pid)], capture_output=True, check=True)
         rss = int(out.stdout.split()[0]) / 1024

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from bench.client import fetch, http_get, http_request
-from handlers.blocks.requests import request_modal
+from handlers.requests.blocks import request_modal
 from slack_standin import SlackStandIn
 from slack_standin.driver import Response, SlackDriver
 

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["migrate"]:
         return _migrate()
     try:
-        settings = Settings()  # type: ignore[call-arg]
+        settings = Settings()
     except ValidationError as error:
         print(f"peer-support-bot: {describe_error(error)}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.deliveries import Deliveries
 from bot.errors import DeliveryFailed, EventNotFound, EventStarted, InvalidForm
+from bot.failures import failure
 from bot.ports import AnnouncementNotifier, ChannelAccess, ChannelProblem, Clock, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from storage.announcement_repository import EventFields
@@ -34,6 +35,7 @@ from storage.models import (
     ScheduledMessage,
 )
 from storage.schedule_repository import NewScheduled
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class EventPolicy:
     """Event settings."""
 
     tz: ZoneInfo  # the program's time zone: dates and times in the modal are read in it
-    reminder_leads: list[timedelta]  # PEER_EVENT_REMINDERS, longest first
+    reminder_leads: tuple[timedelta, ...]  # PEER_EVENT_REMINDERS, longest first
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ class AnnouncementService:
                 errors["channel"] = _CHANNEL_PROBLEMS[problem]
         if errors:
             raise InvalidForm(errors)
-        assert fields is not None and form.channel_id is not None
+        if fields is None or form.channel_id is None:
+            raise InconsistentRecords("missing: fields or form.channel_id")
         now = self._clock.now()
         async with self._db.transaction() as tx:
             event_id = await tx.announcements.create(
@@ -174,7 +177,8 @@ class AnnouncementService:
         fields, errors = self._validate(form)
         if errors:
             raise InvalidForm(errors)
-        assert fields is not None
+        if fields is None:
+            raise InconsistentRecords("missing: fields")
         now = self._clock.now()
         async with self._db.transaction() as tx:
             event = await tx.announcements.get(announcement_id)
@@ -208,7 +212,8 @@ class AnnouncementService:
             )
             event = await tx.announcements.get(announcement_id)
             attendees = await tx.announcements.attendees(announcement_id)
-            assert event is not None
+            if event is None:
+                raise InconsistentRecords("missing: event")
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="event cancelled",
@@ -275,7 +280,7 @@ class AnnouncementService:
             try:
                 await self._notifier.update_announcement(ref, event)
             except Exception as exc:  # noqa: BLE001 - the change is recorded; the next redraw catches up
-                log.warning("event %s redraw failed: %s", announcement_id, type(exc).__name__)
+                log.warning("event %s redraw failed: %s", announcement_id, failure(exc))
 
     # Senders (called by the delivery engine)
 
@@ -283,13 +288,13 @@ class AnnouncementService:
         event = await self._current(message)
         try:
             return await self._notifier.post_announcement(event)
-        except DeliveryFailed as failure:
+        except DeliveryFailed as refused:
             try:
                 await self._notifier.announcement_failed(
-                    event.created_by, announcement_id=event.id, title=event.title, reason=failure.reason
+                    event.created_by, announcement_id=event.id, title=event.title, reason=refused.reason
                 )
             except Exception as exc:  # noqa: BLE001 - the skip is recorded either way
-                log.warning("event %s: failure notice failed: %s", event.id, type(exc).__name__)
+                log.warning("event %s: failure notice failed: %s", event.id, failure(exc))
             raise
 
     async def _send_reminder(self, message: ScheduledMessage) -> MessageRef:
@@ -359,7 +364,8 @@ class AnnouncementService:
                 errors["end"] = "The end must come after the start."
         if errors:
             return None, errors
-        assert title and place and kind and starts_at
+        if not title or not place or not kind or not starts_at:
+            raise InconsistentRecords("a validated event form lost a field")
         return EventFields(
             title=title, kind=kind, starts_at=starts_at, ends_at=ends_at, place=place, description=description
         ), errors

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -21,31 +20,30 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.announcements import AnnouncementService, EventPolicy
+from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.care import CareService
-from bot.checkins import CheckinPolicy, CheckinService
+from bot.checkins import CheckinService
 from bot.clock import SystemClock
 from bot.concerns import ConcernService
 from bot.config import Settings
-from bot.deliveries import Deliveries, DeliveryPolicy
-from bot.durations import parse_duration, parse_leads, parse_plan
+from bot.deliveries import Deliveries
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
-from bot.peer_requests import RequestPolicy, RequestService
+from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.tracking import TrackingService
-from bot.training import TrainingPolicy, TrainingReminders
+from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from storage.db import Database
-from storage.models import DECIDED_NOTICES, IncidentKind, ScheduledKind
+from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +70,8 @@ def build_client(settings: Settings, session: aiohttp.ClientSession | None = Non
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=session,
-        timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - aiohttp takes float seconds
+        # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
+        timeout=settings.slack_api_timeout.total_seconds(),  # type: ignore[arg-type]
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -97,12 +96,14 @@ class PeerSupportApp:
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
+    async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
         self.db = await Database.open(settings.database_url)
         # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
+        )
         client = build_client(settings, self._session)
         self.services = self._build_services(client)
         deliveries = self.services.deliveries
@@ -134,7 +135,7 @@ class PeerSupportApp:
             deliver=deliveries.deliver_due,
             next_due=deliveries.next_due_at,
             clock=self.clock,
-            every_seconds=settings.peer_sweep_seconds,
+            every_seconds=settings.peer_sweep_seconds.total_seconds(),
             background=self.background,
         )
         self.jobs.start()
@@ -143,45 +144,30 @@ class PeerSupportApp:
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
 
     def _build_services(self, client: AsyncWebClient) -> Services:
-        """Every domain service, wired to Slack through the notifier and the directory."""
-        settings, db, clock = self.settings, self.db, self.clock
-        assert db is not None
-        hours = settings.service_hours()
+        """Every domain service, wired to Slack through the notifier and the directory.
+
+        Only wiring: the settings build every policy (see :class:`bot.config.Settings`).
+        """
+        settings, db, clock, background = self.settings, self.db, self.clock, self.background
+        if db is None:
+            raise RuntimeError("the app is not started")
+        hours = settings.peer_service_hours
         notifier = SlackNotifier(
             client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
         )
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
-        homes = HomeRefresher(self.background)
+        homes = HomeRefresher(background)
         roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
-        training = TrainingPolicy(valid_days=settings.peer_training_valid_days)
-        deliveries = Deliveries(
-            db=db,
-            clock=clock,
-            policy=DeliveryPolicy(
-                grace=parse_duration(settings.peer_checkin_grace),
-                rate_per_second=settings.peer_checkin_rate,
-                # After a long outage these still go out if their sender finds they apply: an
-                # announcement until its event starts, a training reminder while its stage holds,
-                # a notice while what it says is still true (the request closed, the supporter away).
-                never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER})
-                | DECIDED_NOTICES,
-                # Notices go out as decided, not paced behind a burst of check-ins.
-                unpaced=DECIDED_NOTICES,
-            ),
-        )
+        training = settings.training_policy()
+        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy())
         requests = RequestService(
             db=db,
             notifier=notifier,
             clock=clock,
             hours=hours,
             roles=roles,
-            policy=RequestPolicy(
-                offer_timeout=timedelta(seconds=settings.peer_offer_timeout),
-                capacity=settings.peer_supporter_capacity,
-                note_max_length=settings.peer_note_max_length,
-                training=training,
-            ),
+            policy=settings.request_policy(),
             homes=homes,
             # Notices recorded with a decision are sent right after its commit.
             deliver_now=deliveries.deliver_now,
@@ -193,7 +179,7 @@ class PeerSupportApp:
             hours=hours,
             roles=roles,
             requests=requests,
-            background=self.background,
+            background=background,
             training=training,
             directory=directory,
             homes=homes,
@@ -206,15 +192,7 @@ class PeerSupportApp:
             roles=roles,
             requests=requests,
             deliveries=deliveries,
-            policy=CheckinPolicy(
-                plans={
-                    IncidentKind.CRITICAL_INCIDENT: parse_plan(settings.peer_checkin_offsets),
-                    IncidentKind.BEREAVEMENT: parse_plan(settings.peer_checkin_offsets_bereavement),
-                    IncidentKind.ILLNESS: parse_plan(settings.peer_checkin_offsets_illness),
-                },
-                window=settings.peer_checkin_hours,
-                program_tz=hours.tz,
-            ),
+            policy=settings.checkin_policy(),
         )
         reminders = TrainingReminders(
             db=db,
@@ -233,16 +211,11 @@ class PeerSupportApp:
             notifier=notifier,
             channels=directory,
             deliveries=deliveries,
-            policy=EventPolicy(tz=hours.tz, reminder_leads=parse_leads(settings.peer_event_reminders)),
+            policy=settings.event_policy(),
             homes=homes,
         )
         care = CareService(
-            db=db,
-            clock=clock,
-            notifier=notifier,
-            checkins=checkins,
-            requests=requests,
-            deliveries=deliveries,
+            db=db, clock=clock, notifier=notifier, checkins=checkins, requests=requests, deliveries=deliveries
         )
         concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
         home = HomeService(
@@ -263,7 +236,7 @@ class PeerSupportApp:
             roles=roles,
             hours=hours,
             min_count=settings.peer_min_count,
-            retention=timedelta(days=settings.peer_retention_days),
+            retention=settings.peer_retention_days,
             notifier=notifier,
         )
         relay = RelayService(
@@ -272,7 +245,7 @@ class PeerSupportApp:
             directory=directory,
             clock=clock,
             requests=requests,
-            background=self.background,
+            background=background,
         )
         return Services(
             requests=requests,
@@ -290,7 +263,7 @@ class PeerSupportApp:
             relay=relay,
             roles=roles,
             hours=hours,
-            background=self.background,
+            background=background,
             resources=tuple(settings.peer_resources),
             note_max_length=settings.peer_note_max_length,
             clock=clock,
@@ -300,13 +273,15 @@ class PeerSupportApp:
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        assert self.bolt is not None and self.settings.slack_app_token is not None
+        if self.bolt is None or self.settings.slack_app_token is None:
+            raise RuntimeError("the app is not started")
         handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         self._socket_handler = handler
 
     async def _recover(self) -> None:
-        assert self.services is not None and self.jobs is not None
+        if self.services is None or self.jobs is None:
+            raise RuntimeError("the app is not started")
         await self.services.requests.recover()
         await self.services.relay.recover()
         await self.sweep()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
+
+from bot.failures import failure
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,10 @@ class Background:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            # The type and the task name only: messages of library errors can carry payloads.
-            log.error("background task %s failed: %s", task.get_name(), type(exc).__name__)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            # The type, where, and the task name only: messages of library errors can carry payloads.
+            log.error("background task %s failed: %s", task.get_name(), failure(exc))
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for running tasks (and those they spawn) to finish."""
@@ -45,11 +47,3 @@ class Background:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def quietly(work: Awaitable[object], what: str) -> None:
-    """Send a message whose failure must never undo what was decided: failures are logged (type only)."""
-    try:
-        await work
-    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
-        log.warning("%s failed: %s", what, type(exc).__name__)

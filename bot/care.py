@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.background import quietly
 from bot.checkins import CheckinService
 from bot.deliveries import Deliveries
 from bot.errors import AlreadyAnswered, DeliveryFailed, NotYourCheckin
+from bot.failures import quietly
 from bot.peer_requests import RequestForm, RequestService
 from bot.ports import CareCard, CareNotifier, Clock
 from storage.db import Database

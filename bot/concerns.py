@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.background import quietly
 from bot.errors import ConcernHandled, ConcernNotFound, InvalidForm, SupporterCannotTakeRequest
+from bot.failures import failure, quietly
 from bot.ports import Clock, ConcernNotifier, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
 from storage.db import Database
 from storage.models import Concern, ConcernState
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class ConcernService:
             errors["note"] = f"Please keep the note to {NOTE_MAX} characters."
         if errors:
             raise InvalidForm(errors)
-        assert form.subject_id is not None
+        if form.subject_id is None:
+            raise InconsistentRecords("missing: form.subject_id")
         async with self._db.transaction() as tx:
             concern_id = await tx.concerns.create(
                 subject_id=form.subject_id,
@@ -90,7 +92,7 @@ class ConcernService:
             try:
                 ref = await self._notifier.send_concern_alert(coordinator_id, concern)
             except Exception as exc:  # noqa: BLE001 - the other coordinators still get it
-                log.warning("concern %s: an alert failed: %s", concern_id, type(exc).__name__)
+                log.warning("concern %s: an alert failed: %s", concern_id, failure(exc))
                 continue
             async with self._db.transaction() as tx:
                 await tx.roles.add_copy(TOPIC, concern_id, coordinator_id, ref)
@@ -149,7 +151,8 @@ class ConcernService:
             )
             handled = await tx.concerns.get(concern_id)
             refs = await tx.roles.copies(TOPIC, concern_id)
-        assert handled is not None
+        if handled is None:
+            raise InconsistentRecords("missing: handled")
         log.info("concern %s %s", concern_id, target)
         for ref in refs:
             await quietly(self._notifier.update_concern_alert(ref, handled), "update_concern_alert")

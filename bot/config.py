@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.durations import parse_duration, parse_leads, parse_plan
+from bot.announcements import EventPolicy
+from bot.checkins import CheckinPolicy
+from bot.deliveries import DeliveryPolicy
+from bot.durations import parse_leads, parse_plan
+from bot.peer_requests import RequestPolicy
 from bot.service_hours import ServiceHours
+from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
+from bot.training import TrainingPolicy
+from storage.models import DECIDED_NOTICES, IncidentKind, ScheduledKind
 
 DEFAULT_RESOURCES = [
     "*988 Suicide & Crisis Lifeline*: call or text 988, or chat at 988lifeline.org (24/7, free,"
@@ -21,35 +30,42 @@ DEFAULT_RESOURCES = [
 
 
 class Settings(BaseSettings):
-    """Every setting of the app, validated at start."""
+    """Every setting of the app, validated and parsed once, at start, into typed values."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # validate_default: a default goes through the same validators (the service hours take the zone).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, validate_default=True)
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
+    slack_api_timeout: Annotated[timedelta, duration(above=timedelta(0), at_most=timedelta(seconds=120))] = (
+        timedelta(seconds=10)
+    )
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
-    peer_offer_timeout: int = Field(default=900, ge=10)
+    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        seconds=900
+    )
     peer_supporter_capacity: int = Field(default=2, ge=1)
-    peer_service_hours: str = "08:00-18:00"
-    peer_timezone: str = "UTC"
+    # Before the service hours, which are read in this zone.
+    peer_timezone: Zone = ZoneInfo("UTC")
+    peer_service_hours: Annotated[ServiceHours, NoDecode] = ServiceHours.parse("08:00-18:00", "UTC")
     peer_resources: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES))
     peer_note_max_length: int = Field(default=500, ge=1, le=2500)
-    peer_sweep_seconds: float = Field(default=15.0, gt=0)
-    peer_checkin_offsets: str = "1d,3d,7d,14d,30d,90d"
-    peer_checkin_offsets_bereavement: str = "2d,7d,14d,30d,90d,180d"
-    peer_checkin_offsets_illness: str = "2d,7d,14d,30d,60d"
-    peer_checkin_hours: str = "09:00-17:00"
-    peer_checkin_grace: str = "1d"
+    peer_sweep_seconds: Annotated[timedelta, duration(above=timedelta(0))] = timedelta(seconds=15)
+    peer_checkin_offsets: Plan = tuple(parse_plan("1d,3d,7d,14d,30d,90d"))
+    peer_checkin_offsets_bereavement: Plan = tuple(parse_plan("2d,7d,14d,30d,90d,180d"))
+    peer_checkin_offsets_illness: Plan = tuple(parse_plan("2d,7d,14d,30d,60d"))
+    # Applied in each recipient's own time zone, so parsed here without one (UTC).
+    peer_checkin_hours: WeeklyHours = ServiceHours.parse("09:00-17:00", "UTC")
+    peer_checkin_grace: Annotated[timedelta, duration(at_least=timedelta(0))] = timedelta(days=1)
     peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
     peer_min_count: int = Field(default=3, ge=2)
-    peer_retention_days: int = Field(default=30, ge=0, le=3650)
-    peer_training_valid_days: int = Field(default=365, ge=1, le=3650)
-    peer_event_reminders: str = "1d,1h"
+    peer_retention_days: Annotated[timedelta, days(at_least=0, at_most=3650)] = timedelta(days=30)
+    peer_training_valid_days: Annotated[timedelta, days(at_least=1, at_most=3650)] = timedelta(days=365)
+    peer_event_reminders: Leads = tuple(parse_leads("1d,1h"))
     log_level: str = "INFO"
 
     @field_validator("peer_coordinators", mode="before")
@@ -72,40 +88,71 @@ class Settings(BaseSettings):
         # An empty secret would let anyone sign with an empty key: it counts as not set.
         return value if value is not None and value.get_secret_value().strip() else None
 
+    @field_validator("peer_service_hours", mode="plain")
+    @classmethod
+    def _program_hours(cls, value: object, info: ValidationInfo) -> ServiceHours:
+        # A bad PEER_TIMEZONE is reported on its own; the hours are then read in UTC.
+        tz = info.data.get("peer_timezone", ZoneInfo("UTC"))
+        return hours_in_utc(value).in_zone(tz)
+
     @model_validator(mode="after")
-    def _check_mode_and_hours(self) -> Settings:
+    def _check_mode(self) -> Settings:
         if self.slack_app_token is None and self.slack_signing_secret is None:
             raise ValueError(
                 "missing required setting(s): SLACK_SIGNING_SECRET"
                 " (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
             )
-        try:
-            self.service_hours()
-        except (ValueError, KeyError) as exc:
-            raise ValueError(f"invalid setting PEER_SERVICE_HOURS/PEER_TIMEZONE: {exc}") from exc
-        checks = {
-            "PEER_CHECKIN_OFFSETS": lambda: parse_plan(self.peer_checkin_offsets),
-            "PEER_CHECKIN_OFFSETS_BEREAVEMENT": lambda: parse_plan(self.peer_checkin_offsets_bereavement),
-            "PEER_CHECKIN_OFFSETS_ILLNESS": lambda: parse_plan(self.peer_checkin_offsets_illness),
-            "PEER_CHECKIN_HOURS": lambda: ServiceHours.parse(self.peer_checkin_hours, "UTC"),
-            "PEER_CHECKIN_GRACE": lambda: parse_duration(self.peer_checkin_grace),
-            "PEER_EVENT_REMINDERS": lambda: parse_leads(self.peer_event_reminders),
-        }
-        for name, check in checks.items():
-            try:
-                check()
-            except ValueError as exc:
-                raise ValueError(f"invalid setting {name}: {exc}") from exc
         return self
-
-    def service_hours(self) -> ServiceHours:
-        """The parsed service hours."""
-        return ServiceHours.parse(self.peer_service_hours, self.peer_timezone)
 
     @property
     def socket_mode(self) -> bool:
         """Whether to run over Socket Mode instead of HTTP."""
         return self.slack_app_token is not None
+
+    # The policies the services take, built from the parsed values.
+
+    def training_policy(self) -> TrainingPolicy:
+        """How long training stays valid."""
+        return TrainingPolicy(valid_days=self.peer_training_valid_days.days)
+
+    def request_policy(self) -> RequestPolicy:
+        """Offer deadlines, supporter capacity and note length for requests."""
+        return RequestPolicy(
+            offer_timeout=self.peer_offer_timeout,
+            capacity=self.peer_supporter_capacity,
+            note_max_length=self.peer_note_max_length,
+            training=self.training_policy(),
+        )
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """When a late scheduled message is missed, and how fast they go out."""
+        return DeliveryPolicy(
+            grace=self.peer_checkin_grace,
+            rate_per_second=self.peer_checkin_rate,
+            # After a long outage these still go out if their sender finds they apply: an
+            # announcement until its event starts, a training reminder while its stage holds,
+            # a notice while what it says is still true (the request closed, the supporter away).
+            never_missed=frozenset({ScheduledKind.ANNOUNCEMENT, ScheduledKind.TRAINING_REMINDER})
+            | DECIDED_NOTICES,
+            # Notices go out as decided, not paced behind a burst of check-ins.
+            unpaced=DECIDED_NOTICES,
+        )
+
+    def checkin_policy(self) -> CheckinPolicy:
+        """The default check-in plans and the window check-ins land in."""
+        return CheckinPolicy(
+            plans={
+                IncidentKind.CRITICAL_INCIDENT: self.peer_checkin_offsets,
+                IncidentKind.BEREAVEMENT: self.peer_checkin_offsets_bereavement,
+                IncidentKind.ILLNESS: self.peer_checkin_offsets_illness,
+            },
+            window=self.peer_checkin_hours,
+            program_tz=self.peer_timezone,
+        )
+
+    def event_policy(self) -> EventPolicy:
+        """The program's zone for event times, and when event reminders go out."""
+        return EventPolicy(tz=self.peer_timezone, reminder_leads=self.peer_event_reminders)
 
 
 class DatabaseSettings(BaseSettings):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.errors import DeliveryFailed
+from bot.failures import failure
 from bot.ports import Clock
 from storage.db import Database
 from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
@@ -116,10 +117,10 @@ class Deliveries:
             if sender is None:
                 raise DeliveryFailed("no sender for this kind")
             ref = await sender(message)
-        except DeliveryFailed as failure:
+        except DeliveryFailed as refused:
             async with self._db.transaction() as tx:
-                await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=failure.reason)
-            log.info("scheduled message %s skipped (%s)", message.id, failure.reason)
+                await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=refused.reason)
+            log.info("scheduled message %s skipped (%s)", message.id, refused.reason)
             return False
         except TimeoutError:
             # Slack may have posted it and been slow to say so: never risk sending it twice.
@@ -142,7 +143,7 @@ class Deliveries:
             log.warning(
                 "scheduled message %s not delivered (%s), attempt %d",
                 message.id,
-                type(exc).__name__,
+                failure(exc),
                 attempts,
             )
             return False

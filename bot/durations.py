@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -32,7 +33,7 @@ def parse_plan(text: str, *, max_items: int = 20) -> list[timedelta]:
     return plan
 
 
-def format_plan(plan: list[timedelta]) -> str:
+def format_plan(plan: Sequence[timedelta]) -> str:
     """The plan written back the way people write it."""
     out = []
     for item in plan:

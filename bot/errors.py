@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.models import OfferState
+from storage.sql import InconsistentRecords as InconsistentRecords  # the domain raises it too
 
 
 class DomainError(Exception):
@@ -168,11 +169,3 @@ class NotYourConversation(DomainError):
 
 class ConversationEnded(DomainError):
     """The relayed conversation has ended; nothing more is passed on."""
-
-
-class InconsistentRecords(RuntimeError):
-    """Stored rows contradict each other (an assigned request without its accepted offer, say).
-
-    Not a :class:`DomainError`: nobody caused it by clicking, so it is reported as a fault
-    ("something went wrong") and its transaction is rolled back.
-    """

@@ -22,6 +22,7 @@ from typing import Protocol
 from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.concerns import ConcernService
+from bot.failures import failure
 from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
 from bot.roles import Roles
@@ -151,7 +152,7 @@ class HomeService:
             try:
                 await self._publisher.publish_home(user_id, await self.snapshot(user_id))
             except Exception as exc:  # noqa: BLE001 - a Home that fails to publish is redrawn when opened
-                log.warning("home refresh failed: %s", type(exc).__name__)
+                log.warning("home refresh failed: %s", failure(exc))
 
     async def _coordinator(self, user_id: str) -> CoordinatorHome:
         entries = await self._roster.entries(coordinator_id=user_id)
@@ -218,7 +219,8 @@ class HomeRefresher:
             self._worker = self._background.spawn(self._run(), name="refresh_homes")
 
     async def _run(self) -> None:
-        assert self._refresh is not None and self._all_coordinators is not None
+        if self._refresh is None or self._all_coordinators is None:
+            raise RuntimeError("the Home refresher is not bound")
         while self._pending or self._coordinators:
             if self._coordinators:
                 self._coordinators = False

@@ -9,14 +9,16 @@ time, so check-ins go out on the minute rather than at the next interval.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.background import Background
+from bot.failures import failure
 from bot.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ class Jobs:
             await self._deliver()
             await self.arm()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
-            log.error("deliveries failed: %s", type(exc).__name__)
+            log.error("deliveries failed: %s", failure(exc))
 
     async def arm(self) -> None:
         """Keep one date job armed for the next due time (re-registered at every start)."""
@@ -89,7 +91,7 @@ class Jobs:
         try:
             await self._sweep()
         except Exception as exc:  # noqa: BLE001 - the next run tries again
-            log.error("sweep failed: %s", type(exc).__name__)
+            log.error("sweep failed: %s", failure(exc))
 
     # The scheduler only starts the work: it runs as a tracked background task, so stopping
     # the app lets a run finish instead of cancelling it between a claim and its send.
@@ -100,7 +102,7 @@ class Jobs:
     async def _tick_deliveries(self) -> None:
         self._start_once(DELIVERY_JOB_ID, self.run_deliveries)
 
-    def _start_once(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+    def _start_once(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if name in self._running:
             return  # the previous run is still going; it will pick up whatever is due
         self._running.add(name)

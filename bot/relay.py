@@ -11,6 +11,10 @@ threads are and which copy stands for which original (timestamps). Slack
 redelivers an event it thinks was not acknowledged, and two app instances may
 share a database, so each event is claimed in the database (its ``event_id``)
 and each message again (its timestamp) before anything is posted.
+
+Why this module runs past 400 lines: the relay is one protocol (open both threads, claim each event,
+copy, follow edits and deletions, end, recover); its steps share the claims and the thread
+references, and reading them in one place is how one checks that no text is ever stored.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from enum import StrEnum
 
 from bot.background import Background
 from bot.errors import ConversationEnded, InvalidForm, NotYourConversation
-from bot.peer_requests import RequestService, quietly
+from bot.failures import failure, quietly
+from bot.peer_requests import RequestService
 from bot.ports import (
     Clock,
     ConversationNotifier,
@@ -179,7 +184,7 @@ class RelayService:
         except Exception as exc:  # noqa: BLE001 - the sender is told; nothing half-done stays
             async with self._db.transaction() as tx:
                 await tx.relay.forget_message(conversation.id, side, message.ts)
-            log.warning("relaying a message of request %s failed: %s", request.id, type(exc).__name__)
+            log.warning("relaying a message of request %s failed: %s", request.id, failure(exc))
             await self._note(conversation, side, NoteKind.NOT_DELIVERED)
             return
         async with self._db.transaction() as tx:
@@ -338,7 +343,7 @@ class RelayService:
             try:
                 ref = await self._notifier.open_thread(user_id, _card(conversation, request, side))
             except Exception as exc:  # noqa: BLE001 - the other side's thread still opens
-                log.warning("opening a thread of request %s failed: %s", request_id, type(exc).__name__)
+                log.warning("opening a thread of request %s failed: %s", request_id, failure(exc))
                 continue
             async with self._db.transaction() as tx:
                 await tx.relay.set_root(conversation.id, side, ref)
@@ -347,7 +352,7 @@ class RelayService:
         try:
             name = await self._directory.first_name(supporter_id)
         except Exception as exc:  # noqa: BLE001 - a label is a courtesy; the default will do
-            log.warning("looking up a supporter's first name failed: %s", type(exc).__name__)
+            log.warning("looking up a supporter's first name failed: %s", failure(exc))
             name = None
         return " ".join((name or "").split())[:LABEL_MAX] or DEFAULT_LABEL
 
@@ -377,7 +382,7 @@ class RelayService:
                 log.warning(
                     "removing copies of request %s from a supporter's DM failed: %s",
                     conversation.request_id,
-                    type(exc).__name__,
+                    failure(exc),
                 )
                 return
             async with self._db.transaction() as tx:

@@ -62,7 +62,7 @@ def chart_png(report: MonthlyAreas, *, width: int = 900, height: int = 480) -> b
     for index, month in enumerate(report.months):
         x0 = left + index * slot + slot * 0.15
         x1 = left + (index + 1) * slot - slot * 0.15
-        y = bottom
+        y: float = bottom
         for area_index, area in enumerate(report.areas):
             value = report.rows[month].cells[str(area)].value or 0
             if value:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,10 @@ class ServiceHours:
             raise ValueError("opening must come before closing, within one day")
         start = time(start_minutes // 60, start_minutes % 60)
         return cls(tz=tz, days=days, start=start, end_minutes=end_minutes)
+
+    def in_zone(self, tz: ZoneInfo) -> ServiceHours:
+        """The same weekly hours, read in ``tz``."""
+        return replace(self, tz=tz)
 
     def is_open(self, at: datetime) -> bool:
         """Whether the program is open at ``at``."""

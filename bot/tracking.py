@@ -13,10 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.background import quietly
 from bot.choices import choice
 from bot.concerns import TOPIC as CONCERN_TOPIC
 from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster
+from bot.failures import quietly
 from bot.periods import Period, parse_period
 from bot.ports import Clock, RetentionNotifier
 from bot.roles import Roles
@@ -24,6 +24,7 @@ from bot.service_hours import ServiceHours
 from bot.suppression import Breakdown, Cell, breakdown, single
 from storage.db import Database
 from storage.models import AnnouncementKind, Area, AuditEntry, ContactChannel, Referral
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ class TrackingService:
             errors["referral"] = "Please choose the referral made (or none)."
         if errors:
             raise InvalidForm(errors)
-        assert occurred_on is not None and channel is not None and referral is not None
+        if occurred_on is None or channel is None or referral is None:
+            raise InconsistentRecords("a validated contact form lost a field")
         async with self._db.transaction() as tx:
             if await tx.roster.get(supporter_id) is None:
                 raise NotOnRoster()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.background import quietly
 from bot.errors import (
     AlreadyDecided,
     AlreadyOnRoster,
@@ -18,10 +17,12 @@ from bot.errors import (
     InvalidForm,
     VolunteerNotFound,
 )
+from bot.failures import quietly
 from bot.ports import Clock, HomeRefresh, NoHomeRefresh, RosterNotifier, VolunteerCard
 from bot.roles import Roles
 from storage.db import Database
 from storage.models import Volunteer, VolunteerState
+from storage.sql import InconsistentRecords
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ class VolunteerService:
         for coordinator_id in await self._roles.all_coordinators():
             try:
                 ref = await self._notifier.send_volunteer_review(coordinator_id, card)
-            except DeliveryFailed as failure:
-                log.warning("volunteer %s: a review DM failed (%s)", volunteer_id, failure.reason)
+            except DeliveryFailed as refused:
+                log.warning("volunteer %s: a review DM failed (%s)", volunteer_id, refused.reason)
                 continue
             async with self._db.transaction() as tx:
                 await tx.roles.add_copy(TOPIC, volunteer_id, coordinator_id, ref)
@@ -99,7 +100,8 @@ class VolunteerService:
             )
             decided = await tx.roles.get_volunteer(volunteer_id)
             refs = await tx.roles.copies(TOPIC, volunteer_id)
-        assert decided is not None
+        if decided is None:
+            raise InconsistentRecords("missing: decided")
         log.info("volunteer %s %s", volunteer_id, target)
         self._homes.changed(decided.user_id, coordinators=True)
         card = _card(decided)

@@ -77,7 +77,7 @@ def demo_settings(*, api_url: str, db_path: Path, coordinators: Sequence[str], t
         peer_checkin_rate=1000,
         log_level="WARNING",
     )
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @contextlib.contextmanager

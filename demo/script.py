@@ -60,7 +60,13 @@ async def ask_for_a_peer(
     office: Office, who: Person, *, note: str, anonymous: bool = False, **choices: object
 ) -> None:
     """``who`` fills in the request modal they have open, with a note, and sends it."""
-    values = {"area": "trauma", "urgency": "this_week", "contact": "slack", "excluded": [], "note": note}
+    values: dict[str, object] = {
+        "area": "trauma",
+        "urgency": "this_week",
+        "contact": "slack",
+        "excluded": [],
+        "note": note,
+    }
     values.update(choices)
     if anonymous:
         values["anonymous"] = ["private"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.failures import failure
 from bot.ports import ChannelProblem, Profile
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,8 @@ class SlackDirectory:
         cursor = ""
         while True:
             response = await self._client.users_list(limit=_PAGE, cursor=cursor or None)
-            for member in response.get("members", []):
+            members: list[dict[str, Any]] = response.get("members", [])
+            for member in members:
                 user_id = member.get("id")
                 if user_id in user_ids:
                     bot = bool(member.get("is_bot")) or user_id == SLACKBOT
@@ -84,7 +87,7 @@ class SlackDirectory:
             return None
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
             # Slack slow or unreachable: let it through; a failed post is reported to the coordinator.
-            log.warning("channel check failed: %s", type(exc).__name__)
+            log.warning("channel check failed: %s", failure(exc))
             return None
         channel = response.get("channel") or {}
         if channel.get("is_archived"):

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -25,7 +26,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from handlers.errors import SOMETHING_WENT_WRONG
+from bot.failures import failure
+from handlers.common.errors import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,7 @@ def _slack_events(
         try:
             bolt_response = await bolt_app.async_dispatch(bolt_request)
         except Exception as exc:  # noqa: BLE001 - never a 500 to Slack
-            log.error("dispatch failed (%s): %s", kind, type(exc).__name__)
+            log.error("dispatch failed (%s): %s", kind, failure(exc))
             if kind == "slash_command":
                 return web.json_response({"response_type": "ephemeral", "text": SOMETHING_WENT_WRONG})
             return web.Response(status=200)
@@ -167,13 +169,13 @@ def _check_shape(text: str, content_type: str) -> str:
             payload = _json_object(form["payload"][0])
             if not isinstance(payload.get("type"), str) or not isinstance(payload.get("user"), dict):
                 raise Malformed("interactivity payload without type or user")
-            return payload["type"]
+            return str(payload["type"])
         if form.get("command") and form.get("user_id"):
             return "slash_command"
     raise Malformed("not a Slack request")
 
 
-def _json_object(text: str) -> dict:
+def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:

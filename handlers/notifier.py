@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
@@ -25,16 +26,16 @@ from bot.ports import (
     TrainingReminderCard,
     VolunteerCard,
 )
-from handlers.blocks import concerns as cb
-from handlers.blocks import events as eb
-from handlers.blocks import incidents as ib
-from handlers.blocks import relay as relay_blocks
-from handlers.blocks import requests as rb
-from handlers.blocks import roster as rosb
-from handlers.blocks.care import care_checkin
-from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
-from handlers.blocks.home import home_view
-from handlers.payloads import BadPayload, OfferRef, decode
+from handlers.announcements import blocks as ab
+from handlers.care.blocks import care_checkin
+from handlers.common.blocks import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.common.payloads import BadPayload, OfferRef, decode
+from handlers.concerns import blocks as cb
+from handlers.home.blocks import home_view
+from handlers.incidents import blocks as ib
+from handlers.relay import blocks as relay_blocks
+from handlers.requests import blocks as rb
+from handlers.roster import blocks as rosb
 from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral
 
 # Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
@@ -56,7 +57,7 @@ UNDELIVERABLE = frozenset(
 _HISTORY_LOOKBACK = 100
 
 
-def _offer_ids(blocks: list[dict]) -> set[int]:
+def _offer_ids(blocks: list[dict[str, Any]]) -> set[int]:
     """The offers the buttons of a message answer."""
     found: set[int] = set()
     for block in blocks:
@@ -144,7 +145,7 @@ class SlackNotifier:
 
     async def supporter_set_away(self, supporter_id: str, *, expired_in_a_row: int) -> MessageRef:
         """Tell a supporter they were set to away."""
-        return await self._post(supporter_id, rb.set_away_notice(expired_in_a_row=expired_in_a_row))
+        return await self._post(supporter_id, rosb.set_away_notice(expired_in_a_row=expired_in_a_row))
 
     async def supporter_unreachable(
         self, coordinator_id: str, *, supporter_id: str, reason: str
@@ -191,23 +192,23 @@ class SlackNotifier:
 
     async def post_announcement(self, event: Announcement) -> MessageRef:
         """Post an event's announcement in its channel."""
-        blocks = eb.announcement_message(event, tz=self._tz)
+        blocks = ab.announcement_message(event, tz=self._tz)
         return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
 
     async def update_announcement(self, ref: MessageRef, event: Announcement) -> None:
         """Redraw an event's announcement."""
-        await self._update(ref, eb.announcement_message(event, tz=self._tz), text=ANNOUNCEMENT_TEXT)
+        await self._update(ref, ab.announcement_message(event, tz=self._tz), text=ANNOUNCEMENT_TEXT)
 
     async def post_event_reminder(self, event: Announcement, *, lead: timedelta) -> MessageRef:
         """Post a reminder in the event's channel."""
-        blocks = eb.event_reminder(event, lead=lead, tz=self._tz)
+        blocks = ab.event_reminder(event, lead=lead, tz=self._tz)
         return await self._post(event.channel_id, blocks, text=ANNOUNCEMENT_TEXT)
 
     async def announcement_failed(
         self, coordinator_id: str, *, announcement_id: int, title: str, reason: str
     ) -> None:
         """Tell the coordinator the announcement could not be posted."""
-        blocks = eb.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
+        blocks = ab.announcement_failed(announcement_id=announcement_id, title=title, reason=reason)
         await self._post(coordinator_id, blocks)
 
     async def send_concern_alert(self, coordinator_id: str, concern: Concern) -> MessageRef:
@@ -279,13 +280,15 @@ class SlackNotifier:
             channel_id, relay_blocks.relay_note(note, resources=self._resources), thread_ts=thread_ts
         )
 
-    async def _update(self, ref: MessageRef, blocks: list[dict], *, text: str = UPDATED_TEXT) -> None:
+    async def _update(
+        self, ref: MessageRef, blocks: list[dict[str, Any]], *, text: str = UPDATED_TEXT
+    ) -> None:
         await self._client.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
 
     async def _post(
         self,
         channel: str,
-        blocks: list[dict],
+        blocks: list[dict[str, Any]],
         *,
         text: str = NEUTRAL_TEXT,
         thread_ts: str | None = None,

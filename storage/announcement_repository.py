@@ -15,7 +15,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 # Those going: the names still kept, plus the count kept when the names were purged.
@@ -59,7 +59,8 @@ class AnnouncementRepository:
             ),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return int(row["id"])
 
     async def update(
@@ -84,14 +85,14 @@ class AnnouncementRepository:
 
     async def get(self, announcement_id: int) -> Announcement | None:
         """One event, with how many are going."""
-        cur = await self._conn.execute(f"{_WITH_GOING} WHERE a.id = ?", (announcement_id,))  # noqa: S608
+        cur = await self._conn.execute(f"{_WITH_GOING} WHERE a.id = ?", (announcement_id,))
         row = await cur.fetchone()
         return None if row is None else _announcement(row)
 
     async def upcoming(self, now: datetime, *, limit: int = 20) -> list[Announcement]:
         """Scheduled events that have not ended yet, soonest first."""
         cur = await self._conn.execute(
-            f"{_WITH_GOING} WHERE a.state = ? AND COALESCE(a.ends_at, a.starts_at) > ?"  # noqa: S608
+            f"{_WITH_GOING} WHERE a.state = ? AND COALESCE(a.ends_at, a.starts_at) > ?"
             " ORDER BY a.starts_at, a.id LIMIT ?",
             (AnnouncementState.SCHEDULED, to_db(now), limit),
         )
@@ -123,7 +124,7 @@ class AnnouncementRepository:
         if not announcement_ids:
             return set()
         cur = await self._conn.execute(
-            "SELECT announcement_id FROM rsvps WHERE user_id = ?"  # noqa: S608
+            "SELECT announcement_id FROM rsvps WHERE user_id = ?"
             f" AND announcement_id IN ({placeholders(len(announcement_ids))})",
             (user_id, *announcement_ids),
         )
@@ -132,7 +133,7 @@ class AnnouncementRepository:
     async def attendance(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
         """Events that started in [start, end) and were not cancelled: kind → (held, going)."""
         cur = await self._conn.execute(
-            f"SELECT e.kind AS kind, COUNT(*) AS held, SUM(e.going) AS going FROM ({_WITH_GOING}"  # noqa: S608
+            f"SELECT e.kind AS kind, COUNT(*) AS held, SUM(e.going) AS going FROM ({_WITH_GOING}"
             " WHERE a.state = ? AND a.starts_at >= ? AND a.starts_at < ?) e GROUP BY e.kind",
             (AnnouncementState.SCHEDULED, to_db(start), to_db(end)),
         )
@@ -145,13 +146,13 @@ class AnnouncementRepository:
         cur = await self._conn.execute(
             "UPDATE announcements SET purged_going = COALESCE(purged_going, 0)"
             " + (SELECT COUNT(*) FROM rsvps r WHERE r.announcement_id = announcements.id)"
-            f" WHERE {ended} AND EXISTS (SELECT 1 FROM rsvps r WHERE r.announcement_id = announcements.id)",  # noqa: S608
+            f" WHERE {ended} AND EXISTS (SELECT 1 FROM rsvps r WHERE r.announcement_id = announcements.id)",
             (to_db(ended_before),),
         )
         if cur.rowcount == 0:
             return 0
         cur = await self._conn.execute(
-            f"DELETE FROM rsvps WHERE announcement_id IN (SELECT id FROM announcements WHERE {ended})",  # noqa: S608
+            f"DELETE FROM rsvps WHERE announcement_id IN (SELECT id FROM announcements WHERE {ended})",
             (to_db(ended_before),),
         )
         return cur.rowcount
@@ -171,7 +172,7 @@ class AnnouncementRepository:
         if not kinds:
             return 0
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ? WHERE announcement_id = ? AND state = ?"  # noqa: S608
+            "UPDATE scheduled_messages SET state = ? WHERE announcement_id = ? AND state = ?"
             f" AND kind IN ({placeholders(len(kinds))})",
             (ScheduledState.CANCELLED, announcement_id, ScheduledState.DUE, *kinds),
         )
@@ -191,7 +192,8 @@ def _fields(fields: EventFields) -> tuple[Any, ...]:
 
 def _announcement(row: Mapping[str, Any]) -> Announcement:
     starts_at, created_at, updated_at = (from_db(row[c]) for c in ("starts_at", "created_at", "updated_at"))
-    assert starts_at is not None and created_at is not None and updated_at is not None
+    if starts_at is None or created_at is None or updated_at is None:
+        raise InconsistentRecords("an announcement row without its times")
     return Announcement(
         id=row["id"],
         title=row["title"],

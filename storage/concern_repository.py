@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Concern, ConcernState, MessageRef
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
 
 
@@ -25,7 +25,8 @@ class ConcernRepository:
             (subject_id, raised_by, note, ConcernState.OPEN, to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return int(row["id"])
 
     async def get(self, concern_id: int) -> Concern | None:
@@ -58,7 +59,7 @@ class ConcernRepository:
         """Where the alerts of concerns a coordinator acted on before ``handled_before`` landed."""
         copies, params = _handled_copies(handled_before, copies_topic)
         cur = await self._conn.execute(
-            f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",  # noqa: S608
+            f"SELECT channel_id, ts FROM {copies} ORDER BY topic_id, coordinator_id",
             params,
         )
         return [MessageRef(channel_id=row["channel_id"], ts=row["ts"]) for row in await cur.fetchall()]
@@ -67,8 +68,8 @@ class ConcernRepository:
         """Delete concerns a coordinator acted on before ``handled_before``, and where their alerts
         landed; returns how many. Open concerns stay: they are still someone's work."""
         copies, params = _handled_copies(handled_before, copies_topic)
-        await self._conn.execute(f"DELETE FROM {copies}", params)  # noqa: S608
-        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {_HANDLED}", params[1:])  # noqa: S608
+        await self._conn.execute(f"DELETE FROM {copies}", params)
+        cur = await self._conn.execute(f"DELETE FROM concerns WHERE {_HANDLED}", params[1:])
         return cur.rowcount
 
 
@@ -83,7 +84,8 @@ def _handled_copies(handled_before: datetime, topic: str) -> tuple[str, tuple[An
 
 def _concern(row: Mapping[str, Any]) -> Concern:
     created_at = from_db(row["created_at"])
-    assert created_at is not None
+    if created_at is None:
+        raise InconsistentRecords("missing: created_at")
     return Concern(
         id=row["id"],
         subject_id=row["subject_id"],

@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiosqlite
 
-from storage.announcement_repository import AnnouncementRepository
-from storage.concern_repository import ConcernRepository
-from storage.relay_repository import RelayRepository
-from storage.request_repository import RequestRepository
-from storage.roles_repository import RolesRepository
-from storage.roster_repository import RosterRepository
-from storage.schedule_repository import ScheduleRepository
-from storage.sql import Connection, PostgresConnection, SqliteConnection
-from storage.tracking_repository import TrackingRepository
+from storage.sql import PostgresConnection, SqliteConnection
+from storage.unit_of_work import Tx
+
+if TYPE_CHECKING:
+    # Imported when connecting: a SQLite deployment never loads asyncpg.
+    import asyncpg
+
+__all__ = ["Database", "PostgresDatabase", "SqliteDatabase", "Tx", "UnsupportedDatabaseURL", "sqlite_path"]
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +62,10 @@ def sqlite_path(database_url: str) -> str:
     return path
 
 
-class Tx:
-    """The repositories bound to one connection for one unit of work."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.requests = RequestRepository(conn)
-        self.roster = RosterRepository(conn)
-        self.schedule = ScheduleRepository(conn)
-        self.tracking = TrackingRepository(conn)
-        self.relay = RelayRepository(conn)
-        self.roles = RolesRepository(conn)
-        self.announcements = AnnouncementRepository(conn)
-        self.concerns = ConcernRepository(conn)
-
-
-class Database:
+class Database(ABC):
     """A database the app runs units of work against; :meth:`open` picks the backend from the URL."""
 
-    dialect = ""
+    dialect: ClassVar[str] = ""
 
     @staticmethod
     async def open(database_url: str) -> Database:
@@ -99,32 +84,36 @@ class Database:
         return db
 
     @property
+    @abstractmethod
     def is_open(self) -> bool:
         """Whether the database is open."""
-        raise NotImplementedError
 
-    def transaction(self) -> Any:
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """A write unit of work, committed on success, rolled back on error."""
-        raise NotImplementedError
 
-    def read(self) -> Any:
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Tx]:
         """A read-only unit of work."""
-        raise NotImplementedError
 
+    def migration_lock(self) -> AbstractAsyncContextManager[None]:
+        """Held while migrating, so instances starting together migrate once (a no-op by default)."""
+        return nullcontext()
+
+    @abstractmethod
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def checkpoint(self) -> None:
         """After a purge: make sure removed rows leave no copy behind."""
-        raise NotImplementedError
 
-    async def checkpoint_passive(self) -> None:
+    async def checkpoint_passive(self) -> None:  # noqa: B027 - optional: only SQLite has a WAL to fold
         """Routine housekeeping of the write-ahead log, if the backend has one."""
 
+    @abstractmethod
     async def close(self) -> None:
         """Close (idempotent)."""
-        raise NotImplementedError
 
 
 class SqliteDatabase(Database):
@@ -199,7 +188,7 @@ class SqliteDatabase(Database):
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 changes = conn.total_changes
-                yield Tx(SqliteConnection(conn))
+                yield Tx.bind(SqliteConnection(conn))
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 await self._abandon(conn, exc)
@@ -245,7 +234,7 @@ class SqliteDatabase(Database):
         """A read-only unit of work (autocommit reads, serialized with the writers)."""
         conn = self._require()
         async with self._lock:
-            yield Tx(SqliteConnection(conn))
+            yield Tx.bind(SqliteConnection(conn))
 
     async def checkpoint_passive(self) -> None:
         """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
@@ -281,8 +270,8 @@ class PostgresDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
-        self._pool: Any | None = pool
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+        self._pool: asyncpg.Pool[asyncpg.Record] | None = pool
 
     @classmethod
     async def connect(cls, database_url: str) -> PostgresDatabase:
@@ -321,13 +310,13 @@ class PostgresDatabase(Database):
         """A write unit of work under the writers' advisory lock."""
         async with self._require().acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
-            yield Tx(PostgresConnection(conn))
+            yield Tx.bind(PostgresConnection(conn))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only unit of work on a pooled connection."""
         async with self._require().acquire() as conn:
-            yield Tx(PostgresConnection(conn))
+            yield Tx.bind(PostgresConnection(conn))
 
     @asynccontextmanager
     async def migration_lock(self) -> AsyncIterator[None]:
@@ -350,7 +339,7 @@ class PostgresDatabase(Database):
         if pool is not None:
             await pool.close()
 
-    def _require(self) -> Any:
+    def _require(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._pool is None:
             raise RuntimeError("database is closed")
         return self._pool

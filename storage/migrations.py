@@ -5,7 +5,6 @@ Never edit a step that has shipped; add a new one.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -433,8 +432,7 @@ async def apply_migrations(db: Database) -> list[str]:
     The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
     the auto-numbered primary key, is translated here.
     """
-    lock = db.migration_lock() if hasattr(db, "migration_lock") else contextlib.nullcontext()
-    async with lock:
+    async with db.migration_lock():
         async with db.transaction() as tx:
             await tx.conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations"

@@ -434,19 +434,6 @@ class ContactChannel(StrEnum):
     CHECKIN = "checkin_follow_up"
 
 
-class Contact(_Record):
-    """An anonymous contact record: never a requester, never a request id."""
-
-    id: int
-    occurred_on: date
-    minutes: int
-    channel: ContactChannel
-    referral: Referral
-    supporter_id: str
-    areas: tuple[Area, ...]
-    incident_id: int | None = None
-
-
 class AuditEntry(_Record):
     """One coordinator action: who did what, when (never request content)."""
 

@@ -14,7 +14,7 @@ from storage.models import (
     RequestState,
     Side,
 )
-from storage.sql import Connection
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
 
 # The columns holding each side's thread root.
@@ -46,7 +46,8 @@ class RelayRepository:
             (request_id, supporter_id, label, to_db(now)),
         )
         conversation = await self.of_supporter(request_id, supporter_id)
-        assert conversation is not None
+        if conversation is None:
+            raise InconsistentRecords("missing: conversation")
         return conversation, cur.rowcount == 1
 
     async def get(self, conversation_id: int) -> RelayConversation | None:
@@ -68,7 +69,7 @@ class RelayRepository:
         """The conversation whose thread (on either side) has this root, and which side it is."""
         for side, (channel_column, ts_column) in _ROOT_COLUMNS.items():
             cur = await self._conn.execute(
-                f"SELECT * FROM relay_conversations WHERE {channel_column} = ? AND {ts_column} = ?",  # noqa: S608 - our columns
+                f"SELECT * FROM relay_conversations WHERE {channel_column} = ? AND {ts_column} = ?",
                 (channel_id, root_ts),
             )
             row = await cur.fetchone()
@@ -94,7 +95,7 @@ class RelayRepository:
         """Remember where one side's thread root landed."""
         channel_column, ts_column = _ROOT_COLUMNS[side]
         await self._conn.execute(
-            f"UPDATE relay_conversations SET {channel_column} = ?, {ts_column} = ? WHERE id = ?",  # noqa: S608
+            f"UPDATE relay_conversations SET {channel_column} = ?, {ts_column} = ? WHERE id = ?",
             (ref.channel_id, ref.ts, conversation_id),
         )
 

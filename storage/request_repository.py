@@ -15,7 +15,7 @@ from storage.models import (
     RequestState,
     sources_of,
 )
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -59,14 +59,16 @@ class RequestRepository:
             ),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         request_id = int(row["id"])
         await self._conn.executemany(
             "INSERT INTO request_exclusions (request_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(request_id, uid) for uid in excluded_ids],
         )
         request = await self.get(request_id)
-        assert request is not None
+        if request is None:
+            raise InconsistentRecords("missing: request")
         return request
 
     async def get(self, request_id: int) -> PeerRequest | None:
@@ -121,7 +123,7 @@ class RequestRepository:
             where += " AND assignee_id = ?"
             params.append(assignee_id)
         cur = await self._conn.execute(
-            f"UPDATE peer_requests SET {assignments} WHERE {where}",  # noqa: S608 - column names are ours
+            f"UPDATE peer_requests SET {assignments} WHERE {where}",
             params,
         )
         return cur.rowcount == 1
@@ -139,8 +141,7 @@ class RequestRepository:
         """Ids of requests in any of ``states``, oldest first."""
         wanted = sorted(states)
         cur = await self._conn.execute(
-            f"SELECT id FROM peer_requests WHERE state IN ({', '.join('?' for _ in wanted)})"  # noqa: S608
-            " ORDER BY id",
+            f"SELECT id FROM peer_requests WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",
             wanted,
         )
         return [row["id"] for row in await cur.fetchall()]
@@ -149,7 +150,7 @@ class RequestRepository:
         """How many requests are in each of ``states`` (counts only, never who)."""
         wanted = sorted(states)
         cur = await self._conn.execute(
-            f"SELECT state, COUNT(*) AS n FROM peer_requests WHERE state IN ({placeholders(len(wanted))})"  # noqa: S608
+            f"SELECT state, COUNT(*) AS n FROM peer_requests WHERE state IN ({placeholders(len(wanted))})"
             " GROUP BY state",
             wanted,
         )
@@ -175,9 +176,11 @@ class RequestRepository:
             (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         offer = await self.get_offer(int(row["id"]))
-        assert offer is not None
+        if offer is None:
+            raise InconsistentRecords("missing: offer")
         return offer
 
     async def get_offer(self, offer_id: int) -> Offer | None:
@@ -217,17 +220,10 @@ class RequestRepository:
         sources = sorted(only_from)
         cur = await self._conn.execute(
             "UPDATE offers SET state = ?, answered_at = ?"
-            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",  # noqa: S608
+            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
             (target, to_db(now), offer_id, *sources),
         )
         return cur.rowcount == 1
-
-    async def set_offer_deadline(self, offer_id: int, expires_at: datetime) -> None:
-        """Move an open offer's deadline."""
-        await self._conn.execute(
-            "UPDATE offers SET expires_at = ? WHERE id = ? AND state = ?",
-            (to_db(expires_at), offer_id, OfferState.OPEN),
-        )
 
     async def set_offer_message(self, offer_id: int, channel_id: str, ts: str) -> None:
         """Remember where the offer's DM landed (the offer's first known copy, and a copy)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import MessageRef, Volunteer, VolunteerState
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -59,7 +59,7 @@ class RolesRepository:
         if not wanted:
             return set()
         cur = await self._conn.execute(
-            f"SELECT user_id FROM home_viewers WHERE user_id IN ({placeholders(len(wanted))})",  # noqa: S608
+            f"SELECT user_id FROM home_viewers WHERE user_id IN ({placeholders(len(wanted))})",
             wanted,
         )
         return {row["user_id"] for row in await cur.fetchall()}
@@ -130,7 +130,8 @@ class RolesRepository:
 
 def _volunteer(row: Mapping[str, Any]) -> Volunteer:
     created_at = from_db(row["created_at"])
-    assert created_at is not None
+    if created_at is None:
+        raise InconsistentRecords("missing: created_at")
     return Volunteer(
         id=row["id"],
         user_id=row["user_id"],

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from storage.models import CURRENCY_TRAININGS, OfferState, RequestState, Supporter, Training, TrainingKind
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
 # Open load = requests held + offers still open: an open offer may become a held request.
@@ -77,7 +77,7 @@ class RosterRepository:
         )
         kinds = sorted(CURRENCY_TRAININGS)
         await self._conn.execute(
-            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"  # noqa: S608
+            "UPDATE supporters SET trained_on = (SELECT MAX(completed_on) FROM trainings t"
             f"  WHERE t.user_id = supporters.user_id AND t.kind IN ({placeholders(len(kinds))}))"
             " WHERE user_id = ?",
             (*kinds, user_id),
@@ -122,7 +122,7 @@ class RosterRepository:
     async def get(self, user_id: str) -> Supporter | None:
         """One supporter with their open load, if on the roster."""
         cur = await self._conn.execute(
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s WHERE s.user_id = ?",  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s WHERE s.user_id = ?",
             (RequestState.ASSIGNED, OfferState.OPEN, user_id),
         )
         row = await cur.fetchone()
@@ -131,7 +131,7 @@ class RosterRepository:
     async def all(self) -> list[Supporter]:
         """The whole roster with open loads, in rotation order."""
         cur = await self._conn.execute(
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"
             " ORDER BY s.rotation_seq, s.added_at, s.user_id",
             (RequestState.ASSIGNED, OfferState.OPEN),
         )
@@ -152,7 +152,7 @@ class RosterRepository:
         excluded = sorted(query.excluded_ids)
         not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
         sql = (
-            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"  # noqa: S608
+            f"SELECT s.*, {_OPEN_LOAD} AS open_load FROM supporters s"
             " WHERE s.trained_on IS NOT NULL AND s.trained_on > ?"
             " AND s.suspended = 0 AND s.unreachable IS NULL"
             f" AND {_AVAILABLE}"
@@ -186,7 +186,8 @@ class RosterRepository:
         """Move a supporter to the back of the rotation."""
         cur = await self._conn.execute("UPDATE rotation SET seq = seq + 1 WHERE id = 1 RETURNING seq")
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         await self._conn.execute(
             "UPDATE supporters SET rotation_seq = ? WHERE user_id = ?", (row["seq"], user_id)
         )
@@ -240,7 +241,8 @@ class RosterRepository:
 
 def _supporter(row: Mapping[str, Any]) -> Supporter:
     added_at = from_db(row["added_at"])
-    assert added_at is not None
+    if added_at is None:
+        raise InconsistentRecords("missing: added_at")
     return Supporter(
         user_id=row["user_id"],
         trained_on=date_from_db(row["trained_on"]),
@@ -259,7 +261,8 @@ def _supporter(row: Mapping[str, Any]) -> Supporter:
 def _training(row: Mapping[str, Any]) -> Training:
     completed_on = date_from_db(row["completed_on"])
     recorded_at = from_db(row["recorded_at"])
-    assert completed_on is not None and recorded_at is not None
+    if completed_on is None or recorded_at is None:
+        raise InconsistentRecords("missing: completed_on or recorded_at")
     return Training(
         id=row["id"],
         user_id=row["user_id"],

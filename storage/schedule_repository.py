@@ -1,32 +1,17 @@
-"""Incidents, their affected staff, and scheduled messages: the only place their SQL lives."""
+"""Scheduled messages (check-ins, reminders, notices): the only place their SQL lives."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from storage.models import (
-    CheckinAnswer,
-    Incident,
-    IncidentKind,
-    IncidentState,
-    MessageRef,
-    ScheduledKind,
-    ScheduledMessage,
-    ScheduledState,
-)
-from storage.sql import Connection, placeholders
-from storage.timefmt import date_from_db, from_db, to_db
+from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
+from storage.sql import Connection, InconsistentRecords, placeholders
+from storage.timefmt import from_db, to_db
 
 _CHUNK = 90  # 11 parameters a row: under SQLite's oldest limit of 999
-_ANSWER_COLUMNS = {
-    CheckinAnswer.OK: "answered_ok",
-    CheckinAnswer.TALK: "answered_talk",
-    CheckinAnswer.STOP: "answered_stop",
-}
 
 
 @dataclass(frozen=True)
@@ -60,105 +45,10 @@ class NewScheduled:
 
 
 class ScheduleRepository:
-    """Reads and conditional writes of incidents and scheduled messages."""
+    """Reads and conditional writes of scheduled messages."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    # Incidents
-
-    async def create_incident(
-        self,
-        *,
-        kind: IncidentKind,
-        name: str,
-        occurred_on: date,
-        offsets: Sequence[int],
-        channel_id: str | None,
-        debrief_at: datetime | None,
-        debrief_place: str | None,
-        created_by: str,
-        member_ids: Iterable[str],
-        now: datetime,
-    ) -> int:
-        """Store an incident (preparing) with the people picked so far; returns its id."""
-        cur = await self._conn.execute(
-            "INSERT INTO incidents (kind, name, occurred_on, state, offsets, channel_id, debrief_at,"
-            " debrief_place, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                kind,
-                name,
-                occurred_on.isoformat(),
-                IncidentState.PREPARING,
-                json.dumps(list(offsets)),
-                channel_id,
-                to_db(debrief_at) if debrief_at else None,
-                debrief_place,
-                created_by,
-                to_db(now),
-            ),
-        )
-        row = await cur.fetchone()
-        assert row is not None
-        incident_id = int(row["id"])
-        await self.add_members(incident_id, member_ids)
-        return incident_id
-
-    async def add_members(self, incident_id: int, user_ids: Iterable[str]) -> None:
-        """Add affected people (idempotent)."""
-        await self._conn.executemany(
-            "INSERT INTO incident_members (incident_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(incident_id, u) for u in user_ids],
-        )
-
-    async def member_count(self, incident_id: int) -> int:
-        """How many people an incident affects (a count: cheaper than the list on every send)."""
-        cur = await self._conn.execute(
-            "SELECT COUNT(*) AS n FROM incident_members WHERE incident_id = ?", (incident_id,)
-        )
-        row = await cur.fetchone()
-        return 0 if row is None else int(row["n"])
-
-    async def members(self, incident_id: int) -> list[str]:
-        """The affected people of an incident."""
-        cur = await self._conn.execute(
-            "SELECT user_id FROM incident_members WHERE incident_id = ? ORDER BY user_id", (incident_id,)
-        )
-        return [row["user_id"] for row in await cur.fetchall()]
-
-    async def get_incident(self, incident_id: int) -> Incident | None:
-        """One incident."""
-        cur = await self._conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))
-        row = await cur.fetchone()
-        return None if row is None else _incident(row)
-
-    async def incidents_in(self, states: Iterable[IncidentState]) -> list[Incident]:
-        """Incidents in any of ``states``, oldest first."""
-        wanted = sorted(states)
-        cur = await self._conn.execute(
-            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",  # noqa: S608
-            wanted,
-        )
-        return [_incident(row) for row in await cur.fetchall()]
-
-    async def set_incident_state(
-        self, incident_id: int, target: IncidentState, *, only_from: IncidentState, now: datetime
-    ) -> bool:
-        """Conditionally move an incident; True if it moved."""
-        closed_at = to_db(now) if target == IncidentState.CLOSED else None
-        cur = await self._conn.execute(
-            "UPDATE incidents SET state = ?, closed_at = COALESCE(?, closed_at) WHERE id = ? AND state = ?",
-            (target, closed_at, incident_id, only_from),
-        )
-        return cur.rowcount == 1
-
-    async def count_answer(self, incident_id: int, answer: CheckinAnswer) -> None:
-        """Add one answer to the incident's counts (who answered is not kept)."""
-        column = _ANSWER_COLUMNS[answer]
-        await self._conn.execute(
-            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",  # noqa: S608 - fixed column names
-            (incident_id,),
-        )
 
     async def progress(self, incident_id: int) -> dict[ScheduledState, int]:
         """How many of the incident's check-ins are in each state."""
@@ -208,7 +98,7 @@ class ScheduleRepository:
         wanted = sorted(kinds)
         cur = await self._conn.execute(
             "SELECT id FROM scheduled_messages WHERE request_id = ? AND state = ?"
-            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            f" AND kind IN ({placeholders(len(wanted))}) ORDER BY id",
             (request_id, ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
@@ -220,7 +110,7 @@ class ScheduleRepository:
             return []
         cur = await self._conn.execute(
             "SELECT id FROM scheduled_messages WHERE state = ?"
-            f" AND dedupe_key IN ({placeholders(len(wanted))}) ORDER BY id",  # noqa: S608
+            f" AND dedupe_key IN ({placeholders(len(wanted))}) ORDER BY id",
             (ScheduledState.DUE, *wanted),
         )
         return [row["id"] for row in await cur.fetchall()]
@@ -312,7 +202,7 @@ class ScheduleRepository:
         sources = sorted(only_from)
         cur = await self._conn.execute(
             "UPDATE scheduled_messages SET state = ?"
-            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",  # noqa: S608
+            f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
             (target, message_id, *sources),
         )
         return cur.rowcount == 1
@@ -322,7 +212,7 @@ class ScheduleRepository:
         kept = sorted(set(except_kinds))
         not_kept = f" AND kind NOT IN ({placeholders(len(kept))})" if kept else ""
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"  # noqa: S608
+            "UPDATE scheduled_messages SET state = ?, reason = 'later than the grace period'"
             f" WHERE state = ? AND due_at < ?{not_kept}",
             (ScheduledState.MISSED, ScheduledState.DUE, to_db(cutoff), *kept),
         )
@@ -348,32 +238,10 @@ class ScheduleRepository:
         return cur.rowcount
 
 
-def _incident(row: Mapping[str, Any]) -> Incident:
-    occurred_on = date_from_db(row["occurred_on"])
-    created_at = from_db(row["created_at"])
-    assert occurred_on is not None and created_at is not None
-    return Incident(
-        id=row["id"],
-        kind=row["kind"],
-        name=row["name"],
-        occurred_on=occurred_on,
-        state=row["state"],
-        offsets=tuple(json.loads(row["offsets"])),
-        channel_id=row["channel_id"],
-        debrief_at=from_db(row["debrief_at"]),
-        debrief_place=row["debrief_place"],
-        created_by=row["created_by"],
-        created_at=created_at,
-        closed_at=from_db(row["closed_at"]),
-        answered_ok=row["answered_ok"],
-        answered_talk=row["answered_talk"],
-        answered_stop=row["answered_stop"],
-    )
-
-
 def _scheduled(row: Mapping[str, Any]) -> ScheduledMessage:
     due_at = from_db(row["due_at"])
-    assert due_at is not None
+    if due_at is None:
+        raise InconsistentRecords("missing: due_at")
     return ScheduledMessage(
         id=row["id"],
         kind=row["kind"],

@@ -12,9 +12,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    # Only for the annotation: a SQLite deployment never loads asyncpg.
+    from asyncpg import Record
+    from asyncpg.pool import PoolConnectionProxy
 
 
 @dataclass
@@ -74,7 +79,7 @@ class PostgresConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: PoolConnectionProxy[Record]) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
@@ -82,7 +87,8 @@ class PostgresConnection:
         statement, returns_rows = _postgres(sql)
         if returns_rows:
             records = await self._conn.fetch(statement, *params)
-            return Result(rows=list(records), rowcount=len(records))
+            # A Record is read like a Mapping (by column name), which is all repositories do with a row.
+            return Result(rows=cast(list[Mapping[str, Any]], records), rowcount=len(records))
         status = await self._conn.execute(statement, *params)
         return Result(rowcount=_rowcount(status))
 
@@ -117,3 +123,11 @@ def _rowcount(status: str) -> int:
 def placeholders(count: int) -> str:
     """``?, ?, ?`` for an IN list."""
     return ", ".join("?" for _ in range(count))
+
+
+class InconsistentRecords(RuntimeError):
+    """Stored rows contradict each other (an assigned request without its accepted offer, say).
+
+    Not a :class:`DomainError`: nobody caused it by clicking, so it is reported as a fault
+    ("something went wrong") and its transaction is rolled back.
+    """

@@ -17,7 +17,7 @@ from storage.models import (
     ScheduledKind,
     ScheduledState,
 )
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
 
@@ -77,7 +77,8 @@ class TrackingRepository:
             (occurred_on.isoformat(), minutes, channel, referral, supporter_id, incident_id, to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         contact_id = int(row["id"])
         await self._conn.executemany(
             "INSERT INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)"
@@ -99,7 +100,7 @@ class TrackingRepository:
         return [
             AuditEntry(
                 id=row["id"],
-                at=from_db(row["at"]),  # type: ignore[arg-type]
+                at=from_db(row["at"]),
                 actor_id=row["actor_id"],
                 action=row["action"],
                 detail=row["detail"],
@@ -120,7 +121,8 @@ class TrackingRepository:
             (RequestState.CANCELLED, to_db(start), to_db(end)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("missing: row")
         return RequestCounts(
             made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
         )
@@ -224,7 +226,7 @@ class TrackingRepository:
             # to coordinators): they go too.
             await self._conn.execute(
                 "DELETE FROM scheduled_messages WHERE request_id = ?"
-                f" AND kind IN ({placeholders(len(kinds))})",  # noqa: S608 - placeholders only
+                f" AND kind IN ({placeholders(len(kinds))})",
                 (request_id, *kinds),
             )
             # A relayed conversation's thread locations name both people's DMs (its links cascade).

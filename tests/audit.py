@@ -162,7 +162,7 @@ async def _notices(conn: Connection, slack: SlackStandIn, result: Audit, in_flig
     marks = ",".join("?" * len(NOTICE_KINDS))
     rows = await _all(
         conn,
-        f"SELECT * FROM scheduled_messages WHERE kind IN ({marks})",  # noqa: S608
+        f"SELECT * FROM scheduled_messages WHERE kind IN ({marks})",
         NOTICE_KINDS,
     )
     result.notices.update(r["state"] for r in rows)

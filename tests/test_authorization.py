@@ -19,18 +19,26 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pytest
 
-from handlers.blocks.concerns import CONTACT_ME, concern_hand_to_modal, concern_modal
-from handlers.blocks.incidents import incident_modal
-from handlers.blocks.relay import rename_modal
-from handlers.blocks.requests import close_modal, hand_to_modal, request_modal
-from handlers.blocks.roster import away_modal
-from handlers.blocks.tracking import log_contact_modal
-from handlers.ids import Action, Callback
-from handlers.modals import event_view
+from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback
+from handlers.announcements.listeners import event_view
+from handlers.care.ids import CareAction
+from handlers.concerns.blocks import CONTACT_ME, concern_hand_to_modal, concern_modal
+from handlers.concerns.ids import ConcernAction, ConcernCallback
+from handlers.incidents.blocks import incident_modal
+from handlers.incidents.ids import IncidentAction, IncidentCallback
+from handlers.relay.blocks import rename_modal
+from handlers.relay.ids import RelayAction, RelayCallback
+from handlers.requests.blocks import close_modal, hand_to_modal, request_modal
+from handlers.requests.ids import RequestAction, RequestCallback
+from handlers.roster.blocks import away_modal
+from handlers.roster.ids import RosterAction, RosterCallback
+from handlers.tracking.blocks import log_contact_modal
+from handlers.tracking.ids import TrackingAction, TrackingCallback
 from tests.conftest import ON_POSTGRES
 from tests.rig import Response, Rig, find_button
 from tests.world import (
@@ -96,7 +104,7 @@ def command(text: str) -> Act:
 
 
 def click(
-    action: Action,
+    action: StrEnum,
     ref: Callable[[World], dict[str, int]] = lambda _: {},
     *,
     at: Callable[[Rig, World, str], str] = lambda *_: "1.000001",
@@ -124,7 +132,7 @@ def click(
 
 
 def submit(
-    callback: Callback, view: Callable[[Rig, World], dict | Awaitable[dict]], values: dict[str, Any]
+    callback: StrEnum, view: Callable[[Rig, World], dict | Awaitable[dict]], values: dict[str, Any]
 ) -> Act:
     """A crafted modal submission (the modal as the app builds it, filled in validly)."""
 
@@ -177,7 +185,7 @@ def offer_dm(rig: Rig, world: World, user: str) -> str:
     """The open offer's DM, if this person received it (clicks are taken only from the app's own copies)."""
     for message in rig.offers_to(user):
         first = message.history[0]["blocks"] if message.history else message.blocks
-        if json.loads(find_button(first, Action.ACCEPT)[1]["value"]) == {"offer_id": world.open_offer}:
+        if json.loads(find_button(first, RequestAction.ACCEPT)[1]["value"]) == {"offer_id": world.open_offer}:
             return message.ts
     return "1.000001"
 
@@ -323,7 +331,7 @@ MATRIX: dict[str, Case] = {
     "/peer concern @colleague": Case(command("concern <@UCOLL|c>"), opens("peer_concern"), (A, A, A, A)),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
-        click(Action.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
+        click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds(
             "SELECT 1 FROM peer_requests WHERE id = ? AND assignee_id = ?",
             lambda w: w.offered_request,
@@ -332,77 +340,85 @@ MATRIX: dict[str, Case] = {
         (R, R, A, R),
     ),
     "Pass (an offer to the assigned supporter)": Case(
-        click(Action.PASS, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
+        click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'passed'", lambda w: w.open_offer),
         (R, R, A, R),
     ),
     "Close (a request the assigned supporter holds)": Case(
-        click(Action.CLOSE, lambda w: {"request_id": w.held_request}),
+        click(RequestAction.CLOSE, lambda w: {"request_id": w.held_request}),
         opens("peer_request_close"),
         (R, R, A, R),
     ),
     "Hand back (a request the assigned supporter holds)": Case(
-        click(Action.HAND_BACK, lambda w: {"request_id": w.held_request}),
+        click(RequestAction.HAND_BACK, lambda w: {"request_id": w.held_request}),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'handed_back'", lambda w: w.held_offer),
         (R, R, A, R),
     ),
     # A crafted click's message is not the app's "you're set away" DM: nothing is redrawn.
-    "I'm available again": Case(click(Action.AVAILABLE_AGAIN), available, (R, A, A, R)),
+    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), available, (R, A, A, R)),
     "Offer to a supporter… (an escalation)": Case(
-        click(Action.HAND_TO, lambda w: {"request_id": w.escalated_request}),
+        click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),
         opens("peer_escalation_hand_to"),
         (R, R, R, A),
     ),
-    "Talk to a peer (Home tab)": Case(click(Action.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
+    "Talk to a peer (Home tab)": Case(click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
     "Withdraw my request (Home tab, own request only)": Case(
-        click(Action.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)
+        click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)
     ),
-    "Pause offers (Home tab)": Case(click(Action.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R)),
-    "Log a contact (Home tab)": Case(click(Action.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R)),
+    "Pause offers (Home tab)": Case(click(RosterAction.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R)),
+    "Log a contact (Home tab)": Case(
+        click(TrackingAction.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R)
+    ),
     "Volunteer (Home tab)": Case(
-        click(Action.VOLUNTEER),
+        click(RosterAction.VOLUNTEER),
         either(VOLUNTEERED, says("already on the peer supporter roster")),
         (A, A, A, A),
     ),
-    "Raise a concern (Home tab)": Case(click(Action.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A)),
-    "Log an incident (Home tab)": Case(click(Action.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)),
-    "Announce an event (Home tab)": Case(click(Action.HOME_EVENT), opens("peer_event"), (R, R, R, A)),
-    "Statistics (Home tab)": Case(click(Action.HOME_STATS), opens_a_view, (R, R, R, A)),
+    "Raise a concern (Home tab)": Case(
+        click(ConcernAction.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A)
+    ),
+    "Log an incident (Home tab)": Case(
+        click(IncidentAction.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)
+    ),
+    "Announce an event (Home tab)": Case(
+        click(AnnouncementAction.HOME_EVENT), opens("peer_event"), (R, R, R, A)
+    ),
+    "Statistics (Home tab)": Case(click(TrackingAction.HOME_STATS), opens_a_view, (R, R, R, A)),
     "I'm doing okay (the employee's check-in)": Case(
-        click(Action.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
+        click(IncidentAction.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM incidents WHERE answered_ok = 1"),
         (A, R, R, R),
     ),
     "I'd like to talk to a peer (the employee's check-in)": Case(
-        click(Action.CHECKIN_TALK, lambda w: {"message_id": w.checkin}),
+        click(IncidentAction.CHECKIN_TALK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND incident_id IS NOT NULL", "{user}"),
         (A, R, R, R),
     ),
     "Stop these check-ins (the employee's check-in)": Case(
-        click(Action.CHECKIN_STOP, lambda w: {"message_id": w.checkin}),
+        click(IncidentAction.CHECKIN_STOP, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM scheduled_messages WHERE recipient_id = ? AND state = 'cancelled'", "{user}"),
         (A, R, R, R),
     ),
     "The program's check-in on a supporter: I'm okay": Case(
-        click(Action.CARE_OK, lambda w: {"message_id": w.care_checkin}),
+        click(CareAction.CARE_OK, lambda w: {"message_id": w.care_checkin}),
         finds(
             "SELECT 1 FROM scheduled_messages WHERE id = ? AND state = 'answered'", lambda w: w.care_checkin
         ),
         (R, R, A, R),
     ),
     "The program's check-in on a supporter: I'd like to talk": Case(
-        click(Action.CARE_TALK, lambda w: {"message_id": w.care_checkin}),
+        click(CareAction.CARE_TALK, lambda w: {"message_id": w.care_checkin}),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ?", "{user}"),
         (R, R, A, R),
     ),
     "Share my name (the anonymous requester's conversation)": Case(
-        click(Action.RELAY_REVEAL, lambda w: {"conversation_id": w.conversation}),
+        click(RelayAction.RELAY_REVEAL, lambda w: {"conversation_id": w.conversation}),
         finds("SELECT 1 FROM peer_requests WHERE revealed_at IS NOT NULL"),
         (R, R, R, R),
         requester=A,
     ),
     "End the conversation (either side of it)": Case(
-        click(Action.RELAY_END, lambda w: {"conversation_id": w.conversation}),
+        click(RelayAction.RELAY_END, lambda w: {"conversation_id": w.conversation}),
         finds(
             "SELECT 1 FROM relay_conversations WHERE id = ? AND ended_at IS NOT NULL",
             lambda w: w.conversation,
@@ -411,55 +427,55 @@ MATRIX: dict[str, Case] = {
         requester=A,
     ),
     "Change the name shown (the supporter's side of the conversation)": Case(
-        click(Action.RELAY_RENAME, lambda w: {"conversation_id": w.conversation}),
+        click(RelayAction.RELAY_RENAME, lambda w: {"conversation_id": w.conversation}),
         opens("peer_relay_rename"),
         (R, R, A, R),
         requester=R,
     ),
     "I'll reach out (a concern)": Case(
-        click(Action.CONCERN_TAKE, lambda w: {"concern_id": w.concern}),
+        click(ConcernAction.CONCERN_TAKE, lambda w: {"concern_id": w.concern}),
         finds("SELECT 1 FROM concerns WHERE id = ? AND state = 'taken'", lambda w: w.concern),
         (R, R, R, A),
     ),
     "Ask a supporter… (a concern)": Case(
-        click(Action.CONCERN_HAND_TO, lambda w: {"concern_id": w.concern}),
+        click(ConcernAction.CONCERN_HAND_TO, lambda w: {"concern_id": w.concern}),
         opens("peer_concern_hand_to"),
         (R, R, R, A),
     ),
     "RSVP (an event's post)": Case(
-        click(Action.RSVP, lambda w: {"announcement_id": w.event}),
+        click(AnnouncementAction.RSVP, lambda w: {"announcement_id": w.event}),
         finds("SELECT 1 FROM rsvps WHERE user_id = ?", "{user}"),
         (A, A, A, A),
     ),
     "Edit (an event, coordinator's Home)": Case(
-        click(Action.EVENT_EDIT, lambda w: {"announcement_id": w.event}),
+        click(AnnouncementAction.EVENT_EDIT, lambda w: {"announcement_id": w.event}),
         opens("peer_event_edit"),
         (R, R, R, A),
     ),
     "Cancel (an event, coordinator's Home)": Case(
-        click(Action.EVENT_CANCEL, lambda w: {"announcement_id": w.event}),
+        click(AnnouncementAction.EVENT_CANCEL, lambda w: {"announcement_id": w.event}),
         finds("SELECT 1 FROM announcements WHERE id = ? AND state = 'cancelled'", lambda w: w.event),
         (R, R, R, A),
     ),
     "Approve (an offer to volunteer)": Case(
-        click(Action.VOLUNTEER_APPROVE, lambda w: {"volunteer_id": w.volunteer}),
+        click(RosterAction.VOLUNTEER_APPROVE, lambda w: {"volunteer_id": w.volunteer}),
         finds("SELECT 1 FROM supporters WHERE user_id = 'UVOL'"),
         (R, R, R, A),
     ),
     "Decline (an offer to volunteer)": Case(
-        click(Action.VOLUNTEER_DECLINE, lambda w: {"volunteer_id": w.volunteer}),
+        click(RosterAction.VOLUNTEER_DECLINE, lambda w: {"volunteer_id": w.volunteer}),
         finds("SELECT 1 FROM volunteers WHERE id = ? AND state = 'declined'", lambda w: w.volunteer),
         (R, R, R, A),
     ),
     # Modals, crafted with the world's real ids in private_metadata
     "Request modal": Case(
-        submit(Callback.REQUEST, lambda *_: request_modal(note_max_length=500), REQUEST_VALUES),
+        submit(RequestCallback.REQUEST, lambda *_: request_modal(note_max_length=500), REQUEST_VALUES),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND area = 'grief'", "{user}"),
         (A, A, A, A),
     ),
     "Close modal (a request the assigned supporter holds)": Case(
         submit(
-            Callback.CLOSE,
+            RequestCallback.CLOSE,
             lambda _, w: close_modal(request_id=w.held_request),
             {"minutes": "30", "referral": "eap"},
         ),
@@ -468,7 +484,7 @@ MATRIX: dict[str, Case] = {
     ),
     "Offer-to modal (an escalation, to the assigned supporter)": Case(
         submit(
-            Callback.HAND_TO,
+            RequestCallback.HAND_TO,
             lambda _, w: hand_to_modal(request_id=w.escalated_request),
             {"supporter": ASSIGNED},
         ),
@@ -479,28 +495,34 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A),
     ),
     "Incident modal": Case(
-        submit(Callback.INCIDENT, lambda *_: incident_modal(plans={}, today="2026-11-30"), INCIDENT_VALUES),
+        submit(
+            IncidentCallback.INCIDENT,
+            lambda *_: incident_modal(plans={}, today="2026-11-30"),
+            INCIDENT_VALUES,
+        ),
         finds("SELECT 1 FROM incidents WHERE name = 'A loss in the family'"),
         (R, R, R, A),
     ),
     "Log a contact modal": Case(
-        submit(Callback.LOG_CONTACT, lambda *_: log_contact_modal(today="2026-11-30"), CONTACT_VALUES),
+        submit(
+            TrackingCallback.LOG_CONTACT, lambda *_: log_contact_modal(today="2026-11-30"), CONTACT_VALUES
+        ),
         finds("SELECT 1 FROM contacts WHERE supporter_id = ? AND minutes = 25", "{user}"),
         (R, A, A, R),
     ),
     "Pause offers modal": Case(
-        submit(Callback.AWAY, lambda *_: away_modal(), {"away_until": "2027-01-04"}),
+        submit(RosterCallback.AWAY, lambda *_: away_modal(), {"away_until": "2027-01-04"}),
         finds("SELECT 1 FROM supporters WHERE user_id = ? AND away = 1", "{user}"),
         (R, A, A, R),
     ),
     "Concern modal": Case(
-        submit(Callback.CONCERN, lambda *_: concern_modal(), CONCERN_VALUES),
+        submit(ConcernCallback.CONCERN, lambda *_: concern_modal(), CONCERN_VALUES),
         finds("SELECT 1 FROM concerns WHERE raised_by = ?", "{user}"),
         (A, A, A, A),
     ),
     "Ask-a-supporter modal (a concern, to the assigned supporter)": Case(
         submit(
-            Callback.CONCERN_HAND_TO,
+            ConcernCallback.CONCERN_HAND_TO,
             lambda _, w: concern_hand_to_modal(concern_id=w.concern),
             {"concern_supporter": ASSIGNED},
         ),
@@ -508,13 +530,13 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A),
     ),
     "Event modal": Case(
-        submit(Callback.EVENT, lambda rig, _: event_view(rig.app.services), EVENT_VALUES),
+        submit(AnnouncementCallback.EVENT, lambda rig, _: event_view(rig.app.services), EVENT_VALUES),
         finds("SELECT 1 FROM announcements WHERE title = 'Holiday gathering'"),
         (R, R, R, A),
     ),
     "Edit-event modal": Case(
         submit(
-            Callback.EVENT_EDIT,
+            AnnouncementCallback.EVENT_EDIT,
             _edit_event_view,
             {k: v for k, v in EVENT_VALUES.items() if k != "event_channel"},
         ),
@@ -523,7 +545,7 @@ MATRIX: dict[str, Case] = {
     ),
     "Rename modal (the supporter's side of the conversation)": Case(
         submit(
-            Callback.RELAY_RENAME,
+            RelayCallback.RELAY_RENAME,
             lambda _, w: rename_modal(conversation_id=w.conversation, label="Jordan"),
             {"label": "Sam"},
         ),
@@ -640,10 +662,10 @@ async def _judge(rig: Rig, case: Case, world: World, role: str, user: str, expec
 
 
 def test_the_matrix_covers_every_subcommand_button_and_modal() -> None:
-    from handlers.commands import MODALS, REPORTS, SUBCOMMANDS
+    from handlers import FEATURES
 
     assert set(MATRIX) >= POSTGRES_ROWS
     targets = {case.act.target for case in MATRIX.values()}
-    assert {*MODALS, *REPORTS, *SUBCOMMANDS} <= targets
-    assert set(Action) <= targets
-    assert set(Callback) <= targets
+    assert {name for f in FEATURES for name in (*f.forms, *f.reports, *f.subcommands)} <= targets
+    assert {a for f in FEATURES for enum in f.actions for a in enum} <= targets
+    assert {c for f in FEATURES for enum in f.callbacks for c in enum} <= targets

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.ports import EscalationCard, NoteKind, OfferCard, RelayedText, ThreadCard, ThreadNote
-from handlers.blocks import relay as relay_blocks
-from handlers.blocks import requests as rb
+from handlers.relay import blocks as relay_blocks
+from handlers.requests import blocks as rb
 from storage.models import Area, ContactMode, ConversationEnd, OfferState, Side, Urgency
 
 TZ = ZoneInfo("UTC")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import configure_logging
-from handlers.blocks.common import NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.common.blocks import NEUTRAL_TEXT, UPDATED_TEXT
 from slack_standin.driver import posted_event
 from tests.conftest import sqlite_only
 from tests.flows import (
@@ -165,3 +165,24 @@ async def test_the_database_never_holds_relayed_text(rig: Rig, db_path: Path) ->
     for snapshot in (while_running, stored()):
         for text in RELAYED:
             assert text.encode() not in snapshot
+
+
+async def test_a_failure_is_logged_with_where_it_happened_and_never_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.failures import failure, quietly
+
+    async def fails() -> None:
+        raise ValueError("UREQUESTER wrote: my ex-husband is the defendant")
+
+    with caplog.at_level(logging.WARNING):
+        await quietly(fails(), "notice", 42)
+    [record] = [r for r in caplog.records if r.name == "bot.failures"]
+    line = record.getMessage()
+    assert "notice for request 42 failed: ValueError at test_confidentiality.py:" in line
+    assert "UREQUESTER" not in line and "defendant" not in line
+    try:
+        raise KeyError("UALICE")
+    except KeyError as exc:
+        logged = failure(exc)
+    assert logged.startswith("KeyError at test_confidentiality.py:") and "UALICE" not in logged

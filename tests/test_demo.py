@@ -19,7 +19,7 @@ from demo.render import mrkdwn, render_blocks, render_view
 from demo.run import run_demo
 from demo.script import INCIDENT, MARCUS_NOTE, NOOR_NOTE, PRIYA_NOTE, SCRIPT, Step
 from demo.transcript import Ask, Person, Seen, StepRecord, summary_lines
-from handlers.blocks.requests import request_modal
+from handlers.requests.blocks import request_modal
 from tests.conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[1]

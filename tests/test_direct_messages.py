@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.relay import InboundKind
-from handlers.parsing import direct_message
+from handlers.common.parsing import direct_message
 from slack_standin.driver import deleted_event, edited_event, posted_event
 from slack_standin.server import Message
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from handlers.blocks.common import ANNOUNCEMENT_TEXT
+from handlers.common.blocks import ANNOUNCEMENT_TEXT
 from slack_standin import Fault
 from tests.conftest import sqlite_only
 from tests.flows import COORDINATOR

@@ -21,7 +21,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.ids import Action, Block, Callback
+from handlers import FEATURES
+from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback, AnnouncementField
+from handlers.care.ids import CareAction
+from handlers.concerns.ids import ConcernAction, ConcernCallback, ConcernField
+from handlers.incidents.ids import IncidentAction
+from handlers.relay.ids import RelayAction, RelayCallback, RelayField
+from handlers.requests.ids import RequestAction, RequestCallback, RequestField
+from handlers.roster.ids import RosterAction
 from tests.rig import SIGNING_SECRET, Response, Rig, sign
 from tests.world import (
     ADDED_COORDINATOR,
@@ -71,6 +78,11 @@ slash_text = st.one_of(
         st.lists(st.one_of(st.sampled_from(WORDS), small_text, st.sampled_from(["<@UASG|a>", "<@U1>"]))),
     ).map(lambda t: " ".join([t[0], *t[1]])),
 )
+
+# Every identifier of every feature (the features' enums, as registered).
+_ALL_ACTIONS = [a for f in FEATURES for enum in f.actions for a in enum]
+_ALL_CALLBACKS = [c for f in FEATURES for enum in f.callbacks for c in enum]
+_ALL_FIELDS = [b for f in FEATURES for enum in f.fields for b in enum]
 
 
 def _refs(world: World) -> st.SearchStrategy[str]:
@@ -124,14 +136,14 @@ def _elements() -> st.SearchStrategy[Any]:
 def _views(world: World) -> st.SearchStrategy[Any]:
     state_values = st.one_of(
         st.dictionaries(
-            st.one_of(st.sampled_from(list(Block)), small_text),
+            st.one_of(st.sampled_from(_ALL_FIELDS), small_text),
             st.one_of(st.dictionaries(small_text, _elements(), max_size=2), json_values),
             max_size=8,
         ),
         json_values,
     )
     view = st.fixed_dictionaries(
-        {"callback_id": st.one_of(st.sampled_from(list(Callback)), small_text)},
+        {"callback_id": st.one_of(st.sampled_from(_ALL_CALLBACKS), small_text)},
         optional={
             "id": small_text,
             "private_metadata": st.one_of(_refs(world), json_values),
@@ -146,7 +158,7 @@ def _views(world: World) -> st.SearchStrategy[Any]:
 
 def _actions(world: World) -> st.SearchStrategy[Any]:
     action = st.fixed_dictionaries(
-        {"action_id": st.one_of(st.sampled_from(list(Action)), small_text)},
+        {"action_id": st.one_of(st.sampled_from(_ALL_ACTIONS), small_text)},
         optional={
             "value": st.one_of(_refs(world), json_values),
             "type": st.sampled_from(["button", "static_select", "overflow"]),
@@ -309,30 +321,30 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         {"request_id": r} for r in (world.held_request, world.offered_request, world.escalated_request)
     ]
     targets = {
-        Action.ACCEPT: offers,
-        Action.PASS: offers,
-        Action.CLOSE: requests,
-        Action.HAND_BACK: requests,
-        Action.HAND_TO: requests,
-        Action.CHECKIN_OK: [{"message_id": world.checkin}],
-        Action.CHECKIN_TALK: [{"message_id": world.checkin}],
-        Action.CHECKIN_STOP: [{"message_id": world.checkin}],
-        Action.AVAILABLE_AGAIN: [{}],
-        Action.OPEN_REQUEST: [{}],
+        RequestAction.ACCEPT: offers,
+        RequestAction.PASS: offers,
+        RequestAction.CLOSE: requests,
+        RequestAction.HAND_BACK: requests,
+        RequestAction.HAND_TO: requests,
+        IncidentAction.CHECKIN_OK: [{"message_id": world.checkin}],
+        IncidentAction.CHECKIN_TALK: [{"message_id": world.checkin}],
+        IncidentAction.CHECKIN_STOP: [{"message_id": world.checkin}],
+        RosterAction.AVAILABLE_AGAIN: [{}],
+        RequestAction.OPEN_REQUEST: [{}],
         # The program's: a supporter's care check-in, the relayed conversation, a concern, an
         # event (RSVP is anyone's to make; editing and cancelling are not), a volunteer's offer.
-        Action.CARE_OK: [{"message_id": world.care_checkin}],
-        Action.CARE_TALK: [{"message_id": world.care_checkin}],
-        Action.RELAY_REVEAL: [{"conversation_id": world.conversation}],
-        Action.RELAY_END: [{"conversation_id": world.conversation}],
-        Action.RELAY_RENAME: [{"conversation_id": world.conversation}],
-        Action.CONCERN_TAKE: [{"concern_id": world.concern}],
-        Action.CONCERN_HAND_TO: [{"concern_id": world.concern}],
-        Action.RSVP: [{"announcement_id": world.event}],
-        Action.EVENT_EDIT: [{"announcement_id": world.event}],
-        Action.EVENT_CANCEL: [{"announcement_id": world.event}],
-        Action.VOLUNTEER_APPROVE: [{"volunteer_id": world.volunteer}],
-        Action.VOLUNTEER_DECLINE: [{"volunteer_id": world.volunteer}],
+        CareAction.CARE_OK: [{"message_id": world.care_checkin}],
+        CareAction.CARE_TALK: [{"message_id": world.care_checkin}],
+        RelayAction.RELAY_REVEAL: [{"conversation_id": world.conversation}],
+        RelayAction.RELAY_END: [{"conversation_id": world.conversation}],
+        RelayAction.RELAY_RENAME: [{"conversation_id": world.conversation}],
+        ConcernAction.CONCERN_TAKE: [{"concern_id": world.concern}],
+        ConcernAction.CONCERN_HAND_TO: [{"concern_id": world.concern}],
+        AnnouncementAction.RSVP: [{"announcement_id": world.event}],
+        AnnouncementAction.EVENT_EDIT: [{"announcement_id": world.event}],
+        AnnouncementAction.EVENT_CANCEL: [{"announcement_id": world.event}],
+        RosterAction.VOLUNTEER_APPROVE: [{"volunteer_id": world.volunteer}],
+        RosterAction.VOLUNTEER_DECLINE: [{"volunteer_id": world.volunteer}],
     }
     click = st.builds(
         lambda user, target: {
@@ -346,16 +358,16 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         st.sampled_from([(action, ref) for action, refs in targets.items() for ref in refs]),
     )
     values = {
-        Block.MINUTES: {"type": "plain_text_input", "value": "30"},
-        Block.REFERRAL: {"type": "static_select", "selected_option": {"value": "none"}},
-        Block.SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
-        Block.CONCERN_SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
-        Block.LABEL: {"type": "plain_text_input", "value": "Sam"},
-        Block.EVENT_TITLE: {"type": "plain_text_input", "value": "Renamed"},
-        Block.EVENT_KIND: {"type": "static_select", "selected_option": {"value": "social"}},
-        Block.EVENT_DATE: {"type": "datepicker", "selected_date": "2026-12-18"},
-        Block.EVENT_START: {"type": "timepicker", "selected_time": "09:00"},
-        Block.EVENT_PLACE: {"type": "plain_text_input", "value": "Elsewhere"},
+        RequestField.MINUTES: {"type": "plain_text_input", "value": "30"},
+        RequestField.REFERRAL: {"type": "static_select", "selected_option": {"value": "none"}},
+        RequestField.SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
+        ConcernField.CONCERN_SUPPORTER: {"type": "users_select", "selected_user": "UASG"},
+        RelayField.LABEL: {"type": "plain_text_input", "value": "Sam"},
+        AnnouncementField.EVENT_TITLE: {"type": "plain_text_input", "value": "Renamed"},
+        AnnouncementField.EVENT_KIND: {"type": "static_select", "selected_option": {"value": "social"}},
+        AnnouncementField.EVENT_DATE: {"type": "datepicker", "selected_date": "2026-12-18"},
+        AnnouncementField.EVENT_START: {"type": "timepicker", "selected_time": "09:00"},
+        AnnouncementField.EVENT_PLACE: {"type": "plain_text_input", "value": "Elsewhere"},
     }
     submission = st.builds(
         lambda user, target: {
@@ -371,11 +383,11 @@ def crafted_clicks(world: World) -> st.SearchStrategy[dict[str, Any]]:
         },
         actors,
         st.sampled_from(
-            [(c, r) for c in (Callback.CLOSE, Callback.HAND_TO) for r in requests]
+            [(c, r) for c in (RequestCallback.CLOSE, RequestCallback.HAND_TO) for r in requests]
             + [
-                (Callback.CONCERN_HAND_TO, {"concern_id": world.concern}),
-                (Callback.EVENT_EDIT, {"announcement_id": world.event}),
-                (Callback.RELAY_RENAME, {"conversation_id": world.conversation}),
+                (ConcernCallback.CONCERN_HAND_TO, {"concern_id": world.concern}),
+                (AnnouncementCallback.EVENT_EDIT, {"announcement_id": world.event}),
+                (RelayCallback.RELAY_RENAME, {"conversation_id": world.conversation}),
             ]
         ),
     )

@@ -177,7 +177,7 @@ async def test_a_request_form_with_a_huge_avoid_list_is_refused_inline_and_nothi
     assert "at most 10" in refused.json["errors"]["excluded"]
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
         for table in ("peer_requests", "request_exclusions"):
-            cur = await tx.conn.execute(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608 - ours
+            cur = await tx.conn.execute(f"SELECT COUNT(*) AS n FROM {table}")
             row = await cur.fetchone()
             assert row is not None and row["n"] == 0, table
     # Ten is fine, and the sweep runs.

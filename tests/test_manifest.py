@@ -72,7 +72,7 @@ def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
 
 
 def test_subscribed_events_have_listeners() -> None:
-    source = (ROOT / "handlers/events.py").read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "handlers").rglob("listeners.py"))
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
         assert f'app.event("{LISTENER_OF_EVENT.get(event, event)}")' in source
 

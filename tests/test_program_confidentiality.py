@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import configure_logging
-from handlers.blocks.common import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.common.blocks import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Rig, text_of
 from tests.test_care import close

@@ -106,7 +106,7 @@ async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(d
         for n in range(250)
     ]
     async with db.transaction() as tx:
-        incident = await tx.schedule.create_incident(
+        incident = await tx.incidents.create_incident(
             kind="critical_incident",  # type: ignore[arg-type]
             name="x",
             occurred_on=NOW.date(),

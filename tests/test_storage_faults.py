@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from handlers.errors import SOMETHING_WENT_WRONG
+from handlers.common.errors import SOMETHING_WENT_WRONG
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, SlackDriver
 from tests.conftest import sqlite_only

@@ -218,7 +218,7 @@ async def snapshot(db: Database, *, except_owned_by: str | None = None) -> dict[
         tables = [row["name"] for row in await (await conn.execute(tables_sql)).fetchall()]
         result: dict[str, list[tuple]] = {}
         for table in tables:
-            cur = await conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - names from the catalog
+            cur = await conn.execute(f"SELECT * FROM {table}")
             rows = [dict(row) for row in await cur.fetchall()]
             if except_owned_by is not None:
                 rows = [r for r in rows if not await _owned(conn, table, r, except_owned_by)]

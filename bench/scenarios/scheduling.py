@@ -34,7 +34,7 @@ from bench.procs import Server, start_app, start_bench_server
 from bench.report import Column, Row, Section, Target
 from bench.slack import COORDINATOR, RequestBuilder, is_empty_ack
 from bench.stats import median, percentile
-from handlers.blocks.incidents import incident_modal
+from handlers.incidents.blocks import incident_modal
 from slack_standin.driver import SIGNING_SECRET, TOKEN
 from storage.models import IncidentKind
 from storage.timefmt import to_db

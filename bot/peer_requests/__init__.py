@@ -20,7 +20,7 @@ The parts, each importing only those below it (no cycle)::
     outbox     what a decision sends after its commit
     offers     offer DMs: at least once, redraws, unreachable supporters, recovery
     notices    requester, holder and coordinator notices
-    shared     settings, constants, relay hooks, ``quietly``
+    shared     settings, constants, relay hooks
 """
 
 from bot.peer_requests.facade import RequestService
@@ -32,7 +32,6 @@ from bot.peer_requests.shared import (
     ConversationHooks,
     DeliverNow,
     RequestPolicy,
-    quietly,
 )
 
 __all__ = [
@@ -46,5 +45,4 @@ __all__ = [
     "RequestService",
     "RequestStatus",
     "RouteResult",
-    "quietly",
 ]

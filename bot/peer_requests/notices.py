@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.errors import DeliveryFailed
-from bot.peer_requests.shared import EXPIRIES_BEFORE_AWAY, DeliverNow, quietly
+from bot.failures import quietly
+from bot.peer_requests.shared import EXPIRIES_BEFORE_AWAY, DeliverNow
 from bot.ports import Clock, EscalationCard, Notifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours

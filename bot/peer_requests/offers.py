@@ -17,6 +17,7 @@ import logging
 from enum import StrEnum
 
 from bot.errors import DeliveryFailed
+from bot.failures import failure
 from bot.peer_requests.notices import Notices, record_notice
 from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
@@ -91,11 +92,11 @@ class OfferDms:
             async with self._db.transaction() as tx:
                 for ref in copies:
                     await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
-        except DeliveryFailed as failure:
-            flagged = await self._unreachable(offer, failure.reason)
+        except DeliveryFailed as refused:
+            flagged = await self._unreachable(offer, refused.reason)
             return Delivery.UNREACHABLE if flagged else Delivery.UNDELIVERABLE
         except Exception as exc:  # noqa: BLE001 - Slack down, rate-limited or slow: the sweep sends it again
-            log.warning("offer %s not delivered yet: %s", offer.id, type(exc).__name__)
+            log.warning("offer %s not delivered yet: %s", offer.id, failure(exc))
             async with self._db.transaction() as tx:
                 await tx.requests.release_offer_send(offer.id)
             return Delivery.RETRY
@@ -114,7 +115,7 @@ class OfferDms:
         try:
             return await self._notifier.find_offer_copies(offer.supporter_id, offer.id)
         except Exception as exc:  # noqa: BLE001 - looking is best effort; sending is what matters
-            log.warning("offer %s: looking for a lost copy failed: %s", offer.id, type(exc).__name__)
+            log.warning("offer %s: looking for a lost copy failed: %s", offer.id, failure(exc))
             return []
 
     async def is_copy(self, offer: Offer, clicked: MessageRef | None) -> bool:
@@ -215,9 +216,7 @@ class OfferDms:
                 try:
                     await self._notifier.update_offer(ref, card)
                 except Exception as exc:  # noqa: BLE001 - a redraw is healed at start; never fails the action
-                    log.warning(
-                        "update_offer for request %s failed: %s", offer.request_id, type(exc).__name__
-                    )
+                    log.warning("update_offer for request %s failed: %s", offer.request_id, failure(exc))
                     return
             drawn = card
 

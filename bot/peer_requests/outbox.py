@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.failures import quietly
 from bot.peer_requests.notices import Notices
 from bot.peer_requests.offers import OfferDms
-from bot.peer_requests.shared import ConversationHooks, quietly
+from bot.peer_requests.shared import ConversationHooks
 from bot.ports import HomeRefresh
 from storage.models import ConversationEnd, Offer, PeerRequest
 

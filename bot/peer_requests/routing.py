@@ -410,7 +410,8 @@ class Routing:
             async with self._db.transaction() as tx:
                 await self._audit_hand_to(tx, coordinator_id, request_id, now, refused=refusal)
             raise refusal
-        assert request is not None
+        if request is None:  # a missing request was refused above
+            raise InconsistentRecords("missing: request")
         log.info("request %s handed on by a coordinator", request_id)
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
         return HandedTo(request_id=request_id, offer_id=offer_id)

@@ -51,11 +51,3 @@ class ConversationHooks(Protocol):
     async def request_released(self, *, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
         """The supporter no longer holds the request: end their conversation, if any."""
         ...
-
-
-async def quietly(work: Awaitable[object], what: str, request_id: int) -> None:
-    """Send a notification; a failure is logged (ids only) and never undoes a decision."""
-    try:
-        await work
-    except Exception as exc:  # noqa: BLE001 - delivery failures must not break the flow
-        log.warning("%s for request %s failed: %s", what, request_id, type(exc).__name__)

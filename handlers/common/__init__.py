@@ -1,0 +1,2 @@
+"""What every feature shares, knowing none of them: parsing, payloads, errors, middleware, clicks,
+shared blocks and the ``/peer`` dispatcher."""

@@ -1,0 +1,98 @@
+"""What every button handler shares: run the work after the ack, and tell the clicker privately."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError, NotOnRoster
+from bot.services import Services
+from handlers.common.blocks import notice_modal
+from handlers.common.errors import SOMETHING_WENT_WRONG, user_message
+from handlers.common.modals import open_view
+from handlers.common.payloads import BadPayload
+from storage.models import MessageRef
+
+
+async def open_built(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], view: Awaitable[dict[str, Any]]
+) -> None:
+    """Open a modal once ``view`` is built; a refusal (role, payload) is told instead."""
+    try:
+        built = await view
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=built)
+
+
+async def supporter_view(
+    services: Services, body: dict[str, Any], build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``build()``, for a supporter on the roster only (else :class:`NotOnRoster`)."""
+    if await services.roster.get(body["user"]["id"]) is None:
+        raise NotOnRoster()
+    return build()
+
+
+async def coordinator_view(
+    services: Services, body: dict[str, Any], build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``build()``, for a coordinator only (else :class:`NotAllowed`)."""
+    await services.roles.require_coordinator_role(body["user"]["id"])
+    return build()
+
+
+def later(
+    services: Services, client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None], *, name: str
+) -> None:
+    """Run a service call after the ack; a domain refusal is told to the clicker only."""
+
+    async def run() -> None:
+        try:
+            await work
+        except (DomainError, BadPayload) as error:
+            await ephemeral(client, body, user_message(error))
+        except Exception:
+            # Storage or Slack failed: the clicker is asked to try again; the failure is logged.
+            await ephemeral(client, body, SOMETHING_WENT_WRONG)
+            raise
+
+    services.background.spawn(run(), name=name)
+
+
+def tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell the clicker something privately, after the ack."""
+    services.background.spawn(ephemeral(client, body, text), name="ephemeral")
+
+
+async def ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Tell only the clicker: in the channel of the message, or in a small modal on the Home tab."""
+    channel, _ = where(body)
+    if channel:
+        await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    elif body.get("trigger_id"):
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=notice_modal(title="Peer support", text=text)
+        )
+
+
+def where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The channel and message a button was clicked in (none on the Home tab)."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts")
+
+
+def clicked(body: dict[str, Any]) -> MessageRef | None:
+    """The message a button was clicked in, if it was clicked in one."""
+    channel, ts = where(body)
+    return MessageRef(channel_id=channel, ts=ts) if channel and ts else None
+
+
+def button_value(body: dict[str, Any]) -> str | None:
+    """The clicked button's value (the carried payload)."""
+    actions = body.get("actions") or [{}]
+    return cast(str | None, actions[0].get("value"))

@@ -1,0 +1,318 @@
+"""The App Home tab, by role, and the help text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.home import LIST_MAX, CoordinatorHome, HomeSnapshot, SupporterHome
+from bot.peer_requests import RequestStatus
+from bot.training import TrainingState
+from handlers.announcements.blocks import KIND_LABELS
+from handlers.announcements.ids import AnnouncementAction
+from handlers.common.blocks import (
+    AREA_LABELS,
+    CONTACT_LABELS,
+    context,
+    escape,
+    header,
+    mention,
+    resources_blocks,
+    section,
+    slack_time,
+    when,
+)
+from handlers.common.payloads import EventRef, RequestRef
+from handlers.concerns.ids import ConcernAction
+from handlers.home.ids import HomeBlockId
+from handlers.incidents.ids import IncidentAction
+from handlers.requests.ids import RequestAction
+from handlers.roster.ids import RosterAction
+from handlers.tracking.ids import TrackingAction
+from storage.models import RequestState
+
+
+def _button(
+    action: StrEnum,
+    text: str,
+    value: str = "go",
+    *,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(action_id=action, text=text, value=value, style=style, confirm=confirm)
+
+
+def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo) -> dict[str, Any]:
+    """A person's Home tab: what everyone sees, then the supporter's and the coordinator's parts."""
+    blocks: list[Block] = [
+        header("Peer support"),
+        section(
+            "Talk privately with a trained colleague about anything weighing on you: a hard"
+            " case, a loss, stress at work or at home. Nobody but you and the supporter who"
+            " takes your request will know you asked."
+        ),
+        ActionsBlock(
+            block_id=HomeBlockId.HOME_ACTIONS,
+            elements=[
+                _button(RequestAction.OPEN_REQUEST, "Talk to a peer", "open", style="primary"),
+                _button(ConcernAction.OPEN_CONCERN, "Worried about a colleague?"),
+            ],
+        ),
+        context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
+    ]
+    blocks += _own_request(snapshot.request)
+    if snapshot.supporter is not None:
+        blocks += _supporter_part(snapshot.supporter, tz)
+    if snapshot.coordinator is not None:
+        blocks += _coordinator_part(snapshot.coordinator)
+    blocks += _events_part(snapshot, tz)
+    if snapshot.supporter is None:
+        blocks.append(DividerBlock())
+        if snapshot.volunteering:
+            blocks.append(context("Your offer to volunteer as a peer supporter is with the coordinators."))
+        else:
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(
+                        text="Would you like to support your colleagues as a trained peer?"
+                    ),
+                    accessory=_button(RosterAction.VOLUNTEER, "Volunteer"),
+                )
+            )
+    blocks += resources_blocks(resources)
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def _own_request(status: RequestStatus | None) -> list[Block]:
+    if status is None:
+        return []
+    if status.assignee_id:
+        where = f"is with {mention(status.assignee_id)}, who will reach out to you"
+    elif status.anonymous and status.state == RequestState.ASSIGNED:
+        # The requester sees the supporter as a first name or label, in the relayed thread only.
+        where = 'is with a peer supporter: write to them in the thread of "Your anonymous conversation"'
+    elif status.state == RequestState.ESCALATED:
+        where = (
+            "is waiting: no supporter is free right now, and the coordinators were alerted"
+            " (without your name)"
+        )
+    else:
+        where = "is being offered to a peer supporter; you'll get a DM when one accepts"
+    cancel = _button(
+        RequestAction.CANCEL_REQUEST,
+        "Withdraw",
+        confirm=ConfirmObject(
+            title="Withdraw your request?",
+            text="Nobody is told why. You can ask again at any time.",
+            confirm="Withdraw",
+            deny="Keep it",
+        ),
+    )
+    text = f"*Your request* #{status.request_id} {where}. Only you see this."
+    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)]
+
+
+_TRAINING = {
+    TrainingState.UNTRAINED: "*Training:* your basic course isn't recorded yet; offers start once it is.",
+    TrainingState.CURRENT: "*Training:* current until {day}.",
+    TrainingState.DUE_SOON: "*Training:* your refresher is due by {day}; please plan it with a coordinator.",
+    TrainingState.LAPSED: "*Training:* lapsed on {day}; no offers come to you until a refresher is recorded.",
+}
+
+
+def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
+    entry, s = part.entry, part.entry.supporter
+    if s.suspended:
+        availability = SectionBlock(
+            text=MarkdownTextObject(text="*Offers are paused* by a coordinator. Please talk to one of them.")
+        )
+    elif entry.available:
+        availability = SectionBlock(
+            text=MarkdownTextObject(text="*You're available:* requests can be offered to you."),
+            accessory=_button(RosterAction.PAUSE_OFFERS, "Pause offers…"),
+        )
+    else:
+        until = f" until {s.away_until:%a %-d %b}" if s.away_until else ""
+        availability = SectionBlock(
+            text=MarkdownTextObject(text=f"*You're away{until}:* no new offers."),
+            accessory=_button(
+                RosterAction.AVAILABLE_AGAIN, "I'm available again", "available", style="primary"
+            ),
+        )
+    training = _TRAINING[entry.training].format(day=f"{entry.lapses_on:%Y-%m-%d}" if entry.lapses_on else "")
+    if entry.advanced:
+        training += " Advanced: " + ", ".join(escape(t.name) for t in entry.advanced) + "."
+    blocks: list[Block] = [DividerBlock(), header("You're a peer supporter"), availability, section(training)]
+    if s.unreachable:
+        blocks.append(
+            context("Your last offer could not reach you by DM. Check that the app's Messages tab is on.")
+        )
+    for request in part.held:
+        ref = RequestRef(request_id=request.id).encode()
+        # Who asked only once the requester may be known: never for one who stayed anonymous.
+        named = request.named and request.requester_id is not None
+        who = mention(request.requester_id or "") if named else "a colleague (anonymous)"
+        how = "the app's relayed thread" if request.anonymous else CONTACT_LABELS[request.contact].lower()
+        blocks.append(
+            SectionBlock(
+                block_id=f"{HomeBlockId.HELD}{request.id}",
+                text=MarkdownTextObject(
+                    text=f"*Request #{request.id}:* {who} ·"
+                    f" {AREA_LABELS[request.area]} · by {how}"
+                    f" · since {when(request.assigned_at or request.created_at, tz)}"
+                ),
+                accessory=_button(RequestAction.CLOSE, "Close", ref),
+            )
+        )
+    if not part.held:
+        blocks.append(context("You hold no requests right now."))
+    blocks.append(
+        ActionsBlock(
+            block_id=HomeBlockId.SUPPORTER_ACTIONS,
+            elements=[_button(TrackingAction.LOG_CONTACT, "Log a contact")],
+        )
+    )
+    blocks.append(context("Log a conversation that happened outside the bot: counted, never who with."))
+    return blocks
+
+
+def _names(people: Sequence[str], more: int = 0) -> str:
+    text = ", ".join(mention(u) for u in people[:LIST_MAX])
+    extra = len(people) - LIST_MAX + more
+    return text + (f" and {extra} more" if extra > 0 else "")
+
+
+def _coordinator_part(part: CoordinatorHome) -> list[Block]:
+    r = part.roster
+    lines = [
+        f"*Roster:* {r.active} getting offers · {r.away} away · {r.in_training} in training"
+        f" · {r.suspended} suspended"
+    ]
+    if r.lapsed:
+        lines.append("*Training lapsed:* " + _names([s.user_id for s in r.lapsed]))
+    if r.due_soon:
+        lines.append("*Refresher due soon:* " + _names([s.user_id for s, _ in r.due_soon]))
+    if r.unreachable:
+        lines.append(
+            "*Can't be reached* (left out of the rotation): "
+            + ", ".join(
+                f"{mention(s.user_id)} ({escape(s.unreachable or '')})" for s in r.unreachable[:LIST_MAX]
+            )
+        )
+    if part.volunteers:
+        lines.append("*Volunteers waiting for a decision:* " + _names([v.user_id for v in part.volunteers]))
+    lines.append(
+        f"*Requests:* {part.waiting} waiting for a supporter · {part.escalated} escalated"
+        f" · {part.held} with a supporter"
+    )
+    if part.concerns:
+        lines.append(f"*Concerns about colleagues nobody has taken yet:* {part.concerns} (see your DMs)")
+    return [
+        DividerBlock(),
+        header("Coordinator"),
+        section("\n".join(lines)),
+        context("Counts only: who asked for help is never shown here."),
+        ActionsBlock(
+            block_id=HomeBlockId.COORDINATOR_ACTIONS,
+            elements=[
+                _button(IncidentAction.HOME_INCIDENT, "Log an incident"),
+                _button(AnnouncementAction.HOME_EVENT, "Announce an event"),
+                _button(TrackingAction.HOME_STATS, "Statistics"),
+            ],
+        ),
+    ]
+
+
+def _events_part(snapshot: HomeSnapshot, tz: ZoneInfo) -> list[Block]:
+    blocks: list[Block] = [DividerBlock(), header("Upcoming events")]
+    if not snapshot.events:
+        return [*blocks, context("Nothing planned yet.")]
+    for event in snapshot.events:
+        ref = EventRef(announcement_id=event.id).encode()
+        going = event.id in snapshot.going
+        text = (
+            f"*{escape(event.title)}* · {slack_time(event.starts_at, tz)} · {escape(event.place)}"
+            f"\n{KIND_LABELS[event.kind]} · {event.going} going" + (" · *you're going*" if going else "")
+        )
+        rsvp = _button(AnnouncementAction.RSVP, "Not going after all" if going else "I'm going", ref)
+        blocks.append(
+            SectionBlock(
+                block_id=f"{HomeBlockId.EVENT}{event.id}", text=MarkdownTextObject(text=text), accessory=rsvp
+            )
+        )
+        if snapshot.coordinator is not None:
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"{HomeBlockId.EVENT_ADMIN}{event.id}",
+                    elements=[
+                        _button(AnnouncementAction.EVENT_EDIT, "Edit", ref),
+                        _button(
+                            AnnouncementAction.EVENT_CANCEL,
+                            "Cancel event",
+                            ref,
+                            style="danger",
+                            confirm=ConfirmObject(
+                                title="Cancel this event?",
+                                text="The announcement will say it's cancelled, and no reminders go out.",
+                                confirm="Cancel event",
+                                deny="Keep it",
+                            ),
+                        ),
+                    ],
+                )
+            )
+    return blocks
+
+
+def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
+    """``/peer help``, tailored to the caller's roles."""
+    lines = [
+        "*Peer support: what you can do*",
+        "• `/peer` ask privately to talk to a trained colleague",
+        "• `/peer status` see where your request is",
+        "• `/peer cancel` withdraw your request",
+        "• `/peer resources` EAP and crisis lines",
+        "• `/peer volunteer [a note]` offer to become a peer supporter",
+        "• `/peer concern @user` tell the coordinators you're worried about a colleague (never them)",
+    ]
+    if is_supporter:
+        lines += [
+            "*As a peer supporter*",
+            "• `/peer available` start receiving offers again",
+            "• `/peer away` or `/peer away until YYYY-MM-DD` pause offers",
+            "• `/peer afterhours on|off` also receive offers outside program hours",
+            "• `/peer log` log a contact that happened outside the bot (no names)",
+        ]
+    if is_coordinator:
+        lines += [
+            "*As a coordinator*",
+            "• `/peer roster` supporters with training, availability and load",
+            "• `/peer roster add @user… [trained YYYY-MM-DD]` add supporters or record training",
+            "• `/peer roster remove @user…` retire supporters from the roster",
+            "• `/peer roster suspend|resume @user…` pause or resume a supporter's offers",
+            "• `/peer training @user… basic|refresher YYYY-MM-DD` record training",
+            "• `/peer training @user… advanced YYYY-MM-DD name` record an advanced training (e.g. CISM)",
+            "• `/peer training due` who is lapsed or due a refresher",
+            "• `/peer coordinators [add|remove @user…]` the coordinators",
+            "• `/peer event` announce an event in a channel, with RSVP and reminders",
+            "• `/peer event list` upcoming events and who is going; `/peer event edit|cancel N`",
+            "• `/peer incident` register an incident; `/peer incident list|close N`",
+            "• `/peer stats [period]` statistics, small counts hidden; `/peer export [period]` CSV and chart",
+            "• `/peer audit` the latest coordinator actions",
+        ]
+    lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
+    return "\n".join(lines)

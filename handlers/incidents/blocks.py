@@ -1,0 +1,249 @@
+"""Builders for incidents: the coordinator's modal and list, check-ins, debriefs, follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ChannelSelectElement,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.checkins import IncidentProgress
+from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
+from handlers.common.blocks import context, escape, header, mention, resources_blocks, section, when
+from handlers.common.payloads import CheckinRef
+from handlers.incidents.ids import IncidentAction, IncidentBlockId, IncidentCallback, IncidentField
+from storage.models import CheckinAnswer, IncidentKind
+
+KIND_LABELS: dict[IncidentKind, str] = {
+    IncidentKind.CRITICAL_INCIDENT: "Critical incident",
+    IncidentKind.BEREAVEMENT: "Family tragedy or bereavement",
+    IncidentKind.ILLNESS: "Illness or injury",
+}
+
+
+def incident_modal(*, plans: dict[IncidentKind, str], today: str) -> dict[str, Any]:
+    """The coordinator's modal for a new incident."""
+    defaults = "; ".join(f"{KIND_LABELS[k].lower()}: {v}" for k, v in plans.items())
+    blocks: list[Block] = [
+        context(
+            "Everyone affected gets short, warm check-ins by DM over the coming weeks and months, each"
+            " with a way to ask for a peer. Answers are kept only as counts, never as who said what."
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_KIND,
+            label="What happened",
+            element=RadioButtonsElement(
+                action_id=IncidentField.INCIDENT_KIND,
+                options=[Option(value=str(k), label=v) for k, v in KIND_LABELS.items()],
+                initial_option=Option(
+                    value=str(IncidentKind.CRITICAL_INCIDENT),
+                    label=KIND_LABELS[IncidentKind.CRITICAL_INCIDENT],
+                ),
+            ),
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_NAME,
+            label="Name",
+            hint="Shown in the check-ins, e.g. “Courthouse shooting, Dec 2”.",
+            element=PlainTextInputElement(
+                action_id=IncidentField.INCIDENT_NAME, placeholder="Courthouse shooting, Dec 2"
+            ),
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_DATE,
+            label="Date",
+            element=DatePickerElement(action_id=IncidentField.INCIDENT_DATE, initial_date=today),
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_PEOPLE,
+            label="People affected",
+            optional=True,
+            element=UserMultiSelectElement(
+                action_id=IncidentField.INCIDENT_PEOPLE, placeholder="Choose people"
+            ),
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_CHANNEL,
+            label="…or everyone in a channel",
+            optional=True,
+            hint="Every member of the channel is counted as affected.",
+            element=ChannelSelectElement(
+                action_id=IncidentField.INCIDENT_CHANNEL, placeholder="Choose a channel"
+            ),
+        ),
+        InputBlock(
+            block_id=IncidentField.INCIDENT_PLAN,
+            label="Check-in plan",
+            optional=True,
+            hint=f"Leave empty for the default ({defaults}). Days (d), weeks (w) or hours (h) after today.",
+            element=PlainTextInputElement(
+                action_id=IncidentField.INCIDENT_PLAN, placeholder="1d,3d,7d,14d,30d,90d"
+            ),
+        ),
+        InputBlock(
+            block_id=IncidentField.DEBRIEF_DATE,
+            label="Group debrief: date",
+            optional=True,
+            element=DatePickerElement(action_id=IncidentField.DEBRIEF_DATE),
+        ),
+        InputBlock(
+            block_id=IncidentField.DEBRIEF_TIME,
+            label="Group debrief: time",
+            optional=True,
+            element=TimePickerElement(action_id=IncidentField.DEBRIEF_TIME),
+        ),
+        InputBlock(
+            block_id=IncidentField.DEBRIEF_PLACE,
+            label="Group debrief: place",
+            optional=True,
+            hint="Affected staff are invited by DM.",
+            element=PlainTextInputElement(action_id=IncidentField.DEBRIEF_PLACE, placeholder="Room 4B"),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=IncidentCallback.INCIDENT,
+        title="Incident follow-up",
+        submit="Schedule",
+        close="Cancel",
+        blocks=blocks,
+    ).to_dict()
+
+
+def _opening(card: CheckinCard) -> str:
+    name = f"*{escape(card.incident_name)}*"
+    if card.kind == IncidentKind.BEREAVEMENT:
+        if card.personal:
+            return (
+                f"We've been thinking of you since {name}. There's no right way to grieve and no"
+                " timetable for it. How are you doing these days?"
+            )
+        return f"Many of us are still carrying {name}. We're checking in: how are you doing these days?"
+    if card.kind == IncidentKind.ILLNESS:
+        if card.personal:
+            return (
+                f"We've been thinking of you since {name} and hope you're finding your way."
+                " How are you doing?"
+            )
+        return f"We're checking in with everyone affected by {name}. How are you doing?"
+    if card.personal:
+        return f"We're thinking of you after {name}. Weeks later is when it often hits. How are you doing?"
+    return (
+        f"We're checking in with everyone affected by {name}. Reactions can come days or weeks later,"
+        " and that's normal. How are you doing?"
+    )
+
+
+def checkin_message(card: CheckinCard, *, resources: Sequence[str]) -> list[dict[str, Any]]:
+    """A check-in, with its three answers; after a click, what the answer did."""
+    blocks: list[Block] = [section(_opening(card))]
+    if card.answer is None:
+        ref = CheckinRef(message_id=card.message_id).encode()
+        blocks += [
+            ActionsBlock(
+                block_id=IncidentBlockId.CHECKIN,
+                elements=[
+                    ButtonElement(action_id=IncidentAction.CHECKIN_OK, text="I'm doing okay", value=ref),
+                    ButtonElement(
+                        action_id=IncidentAction.CHECKIN_TALK,
+                        text="I'd like to talk to a peer",
+                        style="primary",
+                        value=ref,
+                    ),
+                    ButtonElement(
+                        action_id=IncidentAction.CHECKIN_STOP, text="Stop these check-ins", value=ref
+                    ),
+                ],
+            ),
+            context("Only you see this. Your answer is counted, never recorded as yours."),
+        ]
+    else:
+        blocks.append(section(_answered(card)))
+    blocks += resources_blocks(resources, title="Support is always there")
+    return [b.to_dict() for b in blocks]
+
+
+def _answered(card: CheckinCard) -> str:
+    if card.answer == CheckinAnswer.OK:
+        return "Thank you for letting us know. If that changes, a peer is one `/peer` away."
+    if card.answer == CheckinAnswer.STOP:
+        return (
+            f"We won't send more check-ins about {escape(card.incident_name)}. You can still reach a"
+            " peer at any time with `/peer`."
+        )
+    if card.request_made:
+        return "Thank you. A peer supporter will reach out; you'll get a message here when one accepts."
+    return "You already have an open request, so a peer will be in touch. `/peer status` shows where it is."
+
+
+def debrief_invite(card: DebriefCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """An invitation to a group debrief."""
+    blocks = [
+        header("Group debrief"),
+        section(
+            f"After *{escape(card.incident_name)}*, there will be a group debrief for the people affected."
+            f"\n*When:* {when(card.at, tz)}\n*Where:* {escape(card.place)}"
+        ),
+        context("Coming is voluntary. You can also talk with a peer one to one at any time: `/peer`."),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def follow_up_reminder(card: FollowUpCard) -> list[dict[str, Any]]:
+    """A supporter's reminder to check back in."""
+    who = f" with {mention(card.requester_id)}" if card.requester_id else ""
+    blocks = [
+        section(
+            f"You asked to be reminded to check back in{who} (request #{card.request_id}). A short"
+            " message often means a lot."
+        )
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def incident_ready(summary: IncidentReady, *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The coordinator's confirmation that check-ins are scheduled."""
+    first = f" The first goes out {when(summary.first_due, tz)}." if summary.first_due else ""
+    skipped = (
+        f" {summary.skipped} could not be reached (deactivated or unknown) and were skipped."
+        if summary.skipped
+        else ""
+    )
+    blocks = [
+        section(
+            f"*{escape(summary.name)}* (incident #{summary.incident_id}) is set up: {summary.checkins}"
+            f" check-ins scheduled for {summary.people - summary.skipped} people.{first}{skipped}"
+        ),
+        context("`/peer incident list` shows progress; `/peer incident close N` stops what is still due."),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int) -> str:
+    """``/peer incident list``: open incidents with counts; small groups' answers are hidden."""
+    if not progress:
+        return "No open incidents. `/peer incident` starts follow-up after one."
+    lines = ["*Open incidents*"]
+    for p in progress:
+        i = p.incident
+        answered = str(p.answered) if p.people >= min_count else f"hidden (fewer than {min_count} people)"
+        state = " (scheduling…)" if i.state == "preparing" else ""
+        lines.append(
+            f"• #{i.id} *{escape(i.name)}*{state}, {KIND_LABELS[i.kind].lower()}, {i.occurred_on:%Y-%m-%d}:"
+            f" {p.people} people · check-ins sent {p.sent}, due {p.due}, answered {answered}"
+        )
+    return "\n".join(lines)

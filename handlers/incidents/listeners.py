@@ -1,0 +1,104 @@
+"""Incidents: check-in answers, the coordinator's incident modal (from the Home tab or ``/peer incident``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.checkins import IncidentForm
+from bot.durations import format_plan
+from bot.errors import DomainError, InvalidForm
+from bot.services import Services
+from handlers.common.clicks import button_value, coordinator_view, later, open_built
+from handlers.common.errors import user_message
+from handlers.common.parsing import flatten_state
+from handlers.common.payloads import CheckinRef, decode
+from handlers.incidents.blocks import incident_modal
+from handlers.incidents.ids import IncidentAction, IncidentCallback, IncidentField
+from storage.models import CheckinAnswer, IncidentKind
+
+
+def register(app: AsyncApp) -> None:
+    """Bind the check-in answers, the Home's incident button and the incident modal."""
+    for action in (IncidentAction.CHECKIN_OK, IncidentAction.CHECKIN_TALK, IncidentAction.CHECKIN_STOP):
+        app.action(action)(on_checkin_answer)
+    app.action(IncidentAction.HOME_INCIDENT)(on_home_incident)
+    app.view(IncidentCallback.INCIDENT)(on_incident_submitted)
+
+
+def incident_view(services: Services) -> dict[str, Any]:
+    """The coordinator's incident modal, with each kind's default plan and today's date."""
+    plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
+    today = services.hours.today(services.clock.now()).isoformat()
+    return incident_modal(plans=plans, today=today)
+
+
+_ANSWERS = {
+    IncidentAction.CHECKIN_OK: CheckinAnswer.OK,
+    IncidentAction.CHECKIN_TALK: CheckinAnswer.TALK,
+    IncidentAction.CHECKIN_STOP: CheckinAnswer.STOP,
+}
+
+
+async def on_checkin_answer(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """One of a check-in's three answers; the message is redrawn in place."""
+    await ack()
+    later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
+
+
+async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(CheckinRef, button_value(body))
+    answer = _ANSWERS[IncidentAction(body["actions"][0]["action_id"])]
+    await services.checkins.answer(message_id=ref.message_id, user_id=body["user"]["id"], answer=answer)
+
+
+async def on_home_incident(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's Home button: the incident modal."""
+    await ack()
+    await open_built(
+        services, client, body, coordinator_view(services, body, lambda: incident_view(services))
+    )
+
+
+_INCIDENT_FIELDS = {
+    "kind": IncidentField.INCIDENT_KIND,
+    "name": IncidentField.INCIDENT_NAME,
+    "occurred_on": IncidentField.INCIDENT_DATE,
+    "people": IncidentField.INCIDENT_PEOPLE,
+    "plan": IncidentField.INCIDENT_PLAN,
+    "debrief": IncidentField.DEBRIEF_DATE,
+}
+
+
+async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the incident before answering Slack; look people up and schedule after."""
+    values = flatten_state(body["view"])
+    form = IncidentForm(
+        kind=values.get(IncidentField.INCIDENT_KIND),
+        name=values.get(IncidentField.INCIDENT_NAME),
+        occurred_on=values.get(IncidentField.INCIDENT_DATE),
+        user_ids=frozenset(values.get(IncidentField.INCIDENT_PEOPLE) or []),
+        channel_id=values.get(IncidentField.INCIDENT_CHANNEL) or None,
+        plan=values.get(IncidentField.INCIDENT_PLAN),
+        debrief_date=values.get(IncidentField.DEBRIEF_DATE),
+        debrief_time=values.get(IncidentField.DEBRIEF_TIME),
+        debrief_place=values.get(IncidentField.DEBRIEF_PLACE),
+    )
+    try:
+        incident_id = await services.checkins.register_incident(coordinator_id=body["user"]["id"], form=form)
+    except InvalidForm as invalid:
+        await ack(
+            response_action="errors", errors={_INCIDENT_FIELDS[f]: m for f, m in invalid.errors.items()}
+        )
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={IncidentField.INCIDENT_NAME: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")

@@ -1,0 +1,488 @@
+"""Builders for the request modal, offers, and the messages around a request."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.peer_requests import MAX_EXCLUDED
+from bot.ports import EscalationCard, OfferCard
+from handlers.common.blocks import (
+    AREA_LABELS,
+    CONTACT_LABELS,
+    REFERRAL_LABELS,
+    URGENCY_LABELS,
+    context,
+    header,
+    mention,
+    resources_blocks,
+    section,
+    when,
+)
+from handlers.common.payloads import OfferRef, RequestRef
+from handlers.requests.ids import RequestAction, RequestBlockId, RequestCallback, RequestField
+from storage.models import ContactMode, OfferState, Referral, Urgency
+
+HEAVY = "heavy"
+# The value of the "Keep my name private" checkbox, and how such a request is contacted.
+ANONYMOUS_CHOICE = "private"
+ANONYMOUS_CONTACT = "Anonymous conversation in Slack, through the app"
+CONFIDENTIALITY = (
+    "*Who sees what.* Your request goes to one peer supporter at a time. Supporters first see"
+    " only the topic, how soon, and how you'd like to be contacted; your name and your note"
+    " are shown only to the one who accepts. Nobody else is told that you asked: not your"
+    " manager, not the coordinators, not a channel."
+)
+STORED = (
+    "*What is stored.* Your choices below, your note, and who took the request, so the"
+    " supporter can reach you. The program's statistics never include names."
+)
+
+
+_Key = TypeVar("_Key", bound=StrEnum)
+
+
+def _options(labels: Mapping[_Key, str]) -> list[Option]:
+    return [Option(value=str(key), label=text) for key, text in labels.items()]
+
+
+@functools.lru_cache(maxsize=8)
+def request_modal(*, note_max_length: int) -> dict[str, Any]:
+    """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it)."""
+    blocks: list[Block] = [
+        section(
+            "Ask to talk with a trained colleague. It's private, and it's okay to ask"
+            " for any reason, big or small."
+        ),
+        context(CONFIDENTIALITY),
+        context(STORED),
+        context(
+            "Peer supporters are colleagues, *not counselors*; they can help you find"
+            " professional help too. *In crisis right now?* Call or text 988, or call 911"
+            " if you are in danger."
+        ),
+        area_input(RequestField.AREA, label="What would you like to talk about?"),
+        InputBlock(
+            block_id=RequestField.URGENCY,
+            label="How soon?",
+            element=RadioButtonsElement(action_id=RequestField.URGENCY, options=_options(URGENCY_LABELS)),
+        ),
+        InputBlock(
+            block_id=RequestField.CONTACT,
+            label="How would you like to connect?",
+            element=RadioButtonsElement(action_id=RequestField.CONTACT, options=_options(CONTACT_LABELS)),
+        ),
+        InputBlock(
+            block_id=RequestField.ANONYMOUS,
+            label="Anonymity",
+            optional=True,
+            hint=(
+                "You talk with the supporter in a thread here, through the app. They see you as"
+                ' "Anonymous colleague" until you choose to share your name. What you write can'
+                " still identify you."
+            ),
+            element=CheckboxesElement(
+                action_id=RequestField.ANONYMOUS,
+                options=[
+                    Option(
+                        value=ANONYMOUS_CHOICE,
+                        label="Keep my name private",
+                        description='Choose "Slack message" above to use this.',
+                    )
+                ],
+            ),
+        ),
+        InputBlock(
+            block_id=RequestField.PREFERRED,
+            label="A supporter to ask first",
+            optional=True,
+            hint="Optional. Must be on the peer supporter roster.",
+            element=UserSelectElement(action_id=RequestField.PREFERRED, placeholder="Anyone available"),
+        ),
+        InputBlock(
+            block_id=RequestField.EXCLUDED,
+            label="People you'd rather not talk to",
+            optional=True,
+            hint=f"Optional, up to {MAX_EXCLUDED}. They will never be offered your request, and never told.",
+            element=UserMultiSelectElement(action_id=RequestField.EXCLUDED, placeholder="Nobody"),
+        ),
+        InputBlock(
+            block_id=RequestField.NOTE,
+            label="A short note for the supporter",
+            optional=True,
+            hint=(
+                f"Optional, up to {note_max_length} characters. Only the supporter who accepts will read it."
+            ),
+            element=PlainTextInputElement(action_id=RequestField.NOTE, multiline=True),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=RequestCallback.REQUEST,
+        title="Talk to a peer",
+        submit="Send request",
+        close="Cancel",
+        blocks=blocks,
+    ).to_dict()
+
+
+def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """A supporter's offer DM in its current state; identity only once they hold it."""
+    ref = OfferRef(offer_id=card.offer_id).encode()
+    contact = ANONYMOUS_CONTACT if card.anonymous else CONTACT_LABELS[card.contact]
+    facts = (
+        f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+        f"*Contact by:* {contact}"
+    )
+    blocks: list[Block]
+    if card.state == OfferState.OPEN:
+        shown = "Their note is shown" if card.anonymous else "Who asked, and their note, are shown"
+        blocks = [
+            header(
+                "A colleague (anonymous) would like to talk"
+                if card.anonymous
+                else "A colleague would like to talk"
+            ),
+            section(facts),
+            context(
+                f"{shown} only if you accept. If you can't take it, pass and it moves"
+                f" on; nobody is told. Open until {when(card.expires_at, tz)}."
+            ),
+            ActionsBlock(
+                block_id=RequestBlockId.OFFER,
+                elements=[
+                    ButtonElement(action_id=RequestAction.ACCEPT, text="Accept", style="primary", value=ref),
+                    ButtonElement(action_id=RequestAction.PASS, text="Pass", value=ref),
+                ],
+            ),
+        ]
+    elif card.state == OfferState.ACCEPTED and (card.requester_id is not None or card.anonymous):
+        request = RequestRef(request_id=card.request_id).encode()
+        # Anonymous wins over any requester id: the card never names who stayed anonymous.
+        who = (
+            "a colleague (anonymous)"
+            if card.anonymous or not card.requester_id
+            else mention(card.requester_id)
+        )
+        reach = (
+            f"Write to them {_how_soon(card.urgency)} in the thread of the anonymous conversation below."
+            if card.anonymous
+            else f"Please reach out {_how(card.contact)} {_how_soon(card.urgency)}."
+        )
+        blocks = [
+            header("You're supporting a colleague"),
+            section(f"*Who:* {who}\n{facts}"),
+        ]
+        if card.note:
+            blocks.append(SectionBlock(text=PlainTextObject(text=f"Their note: {card.note}")))
+        blocks += [
+            context(
+                f"{reach} Keep what they share confidential. You're not their counselor: if they"
+                " need more, offer the EAP or a crisis line."
+            ),
+            ActionsBlock(
+                block_id=RequestBlockId.HELD,
+                elements=[
+                    ButtonElement(
+                        action_id=RequestAction.CLOSE, text="Close", style="primary", value=request
+                    ),
+                    ButtonElement(
+                        action_id=RequestAction.HAND_BACK,
+                        text="Hand back",
+                        value=request,
+                        confirm=ConfirmObject(
+                            title="Hand this request back?",
+                            text=(
+                                "It goes back to the rotation and another supporter is asked."
+                                " The requester is not told who handed it back."
+                            ),
+                            confirm="Hand back",
+                            deny="Keep it",
+                        ),
+                    ),
+                ],
+            ),
+        ]
+    else:
+        blocks = [section(_settled(card)), context(facts.replace("\n", " · "))]
+    return [b.to_dict() for b in blocks]
+
+
+def _settled(card: OfferCard) -> str:
+    texts = {
+        OfferState.PASSED: "You passed on this request. Thank you for saying so; it has moved on.",
+        OfferState.EXPIRED: "This offer expired and has moved on to another supporter.",
+        OfferState.TAKEN: "Another supporter has taken this request. Thank you for being there.",
+        OfferState.WITHDRAWN: "This request was withdrawn. No action is needed.",
+        OfferState.HANDED_BACK: "You handed this request back. It is being offered to someone else.",
+        OfferState.CLOSED: "You closed this request. Thank you for supporting a colleague.",
+        OfferState.UNDELIVERABLE: "This offer could not be delivered.",
+        OfferState.ACCEPTED: "You accepted this request.",
+        OfferState.OPEN: "This offer is open.",
+    }
+    text = texts[card.state]
+    if card.state == OfferState.CLOSED and card.minutes:
+        text += f" ({card.minutes} min recorded)"
+    return text
+
+
+def _how(contact: ContactMode) -> str:
+    return {
+        ContactMode.SLACK: "by Slack message",
+        ContactMode.PHONE: "by phone",
+        ContactMode.IN_PERSON: "to meet in person",
+    }[contact]
+
+
+def _how_soon(urgency: Urgency) -> str:
+    return {
+        Urgency.ASAP: "as soon as you can",
+        Urgency.THIS_WEEK: "this week",
+        Urgency.NO_RUSH: "when it suits you both",
+    }[urgency]
+
+
+def request_received(
+    *,
+    request_id: int,
+    next_opening: datetime | None,
+    hours: str,
+    tz: ZoneInfo,
+    resources: Sequence[str],
+    anonymous: bool = False,
+) -> list[dict[str, Any]]:
+    """The requester's confirmation: what happens next, confidentiality, resources."""
+    if next_opening is None and anonymous:
+        next_step = (
+            "We're asking a trained peer supporter now, without your name. When one accepts, a"
+            " conversation with them opens here: you write in its thread, through the app."
+        )
+    elif next_opening is None:
+        next_step = (
+            "We're asking a trained peer supporter now. When one accepts, you'll get a message"
+            " here saying who will reach out."
+        )
+    else:
+        next_step = (
+            f"The program is closed right now (hours: {hours}). A supporter who takes"
+            " after-hours requests may reach out sooner; otherwise expect to hear from"
+            f" someone after {when(next_opening, tz)}. If you need someone now, please use"
+            " the lines below."
+        )
+    blocks: list[Block] = [
+        header("We got your request"),
+        section(next_step),
+        context(
+            f"Request #{request_id}. "
+            + (
+                "The supporter won't be told who you are unless you choose to share it."
+                if anonymous
+                else "Only you and the supporter who accepts will know you asked."
+            )
+            + " `/peer status` shows where it is; `/peer cancel` withdraws it."
+        ),
+        *resources_blocks(resources),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_assigned(*, supporter_id: str, contact: ContactMode) -> list[dict[str, Any]]:
+    """The requester learns who will reach out."""
+    blocks = [
+        section(
+            f"{mention(supporter_id)} will reach out to you {_how(contact)}. You don't need"
+            " to do anything else."
+        ),
+        context("If now isn't a good time after all, `/peer cancel` withdraws the request."),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_escalated(*, resources: Sequence[str]) -> list[dict[str, Any]]:
+    """The requester learns nobody is free yet, and gets the resources."""
+    blocks: list[Block] = [
+        section(
+            "No peer supporter is free to take your request right now. The program"
+            " coordinators have been alerted (without your name) and your request stays"
+            " open: it goes to the next supporter who becomes available."
+        ),
+        *resources_blocks(resources, title="If you need someone now"),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_closed(*, resources: Sequence[str]) -> list[dict[str, Any]]:
+    """The requester is told the request was closed."""
+    blocks: list[Block] = [
+        section(
+            "Your peer supporter has closed your request. Thank you for reaching out. If"
+            " you'd like to talk again, type `/peer` at any time."
+        ),
+        *resources_blocks(resources),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_withdrawn(*, request_id: int) -> list[dict[str, Any]]:
+    """The supporter holding a request learns it was withdrawn."""
+    return [
+        section(
+            f"Request #{request_id}, which you accepted, was withdrawn by the person who"
+            " made it. No action is needed; please keep what you know of it confidential."
+        ).to_dict()
+    ]
+
+
+def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Coordinators learn a request is waiting (area and urgency only), and later that it no longer is."""
+    facts = (
+        f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
+        f"*Waiting since:* {when(card.waiting_since, tz)}"
+    )
+    if card.resolution is not None:
+        outcome = {
+            "offered": "has been offered to a supporter",
+            "withdrawn": "was withdrawn by the person who made it",
+        }.get(card.resolution, "is no longer waiting")
+        blocks: list[Block] = [
+            section(f"Request #{card.request_id} is no longer waiting: it {outcome}. No action is needed."),
+            context(facts.replace("\n", " · ")),
+        ]
+        return [b.to_dict() for b in blocks]
+    blocks = [
+        header("A peer support request is waiting"),
+        section(facts),
+        context(
+            f"Request #{card.request_id}. No available supporter could take it. It will be"
+            " offered to the next supporter who becomes available, or you can hand it to"
+            " someone now. You will not be told who asked."
+        ),
+        ActionsBlock(
+            block_id=RequestBlockId.ESCALATION,
+            elements=[
+                ButtonElement(
+                    action_id=RequestAction.HAND_TO,
+                    text="Offer to a supporter…",
+                    value=RequestRef(request_id=card.request_id).encode(),
+                )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def hand_to_modal(*, request_id: int) -> dict[str, Any]:
+    """A coordinator chooses a supporter to offer a waiting request to."""
+    return View(
+        type="modal",
+        callback_id=RequestCallback.HAND_TO,
+        private_metadata=RequestRef(request_id=request_id).encode(),
+        title="Offer to a supporter",
+        submit="Offer",
+        close="Cancel",
+        blocks=[
+            section(f"Request #{request_id} will be offered to the supporter you choose."),
+            InputBlock(
+                block_id=RequestField.SUPPORTER,
+                label="Supporter",
+                element=UserSelectElement(action_id=RequestField.SUPPORTER, placeholder="Choose a supporter"),
+            ),
+        ],
+    ).to_dict()
+
+
+def area_input(block_id: RequestField, *, label: str) -> InputBlock:
+    """What a conversation is about."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(
+            action_id=block_id, placeholder="Choose one", options=_options(AREA_LABELS)
+        ),
+    )
+
+
+def close_modal(*, request_id: int, follow_up: bool = True) -> dict[str, Any]:
+    """The supporter records the time spent and any referral (and may ask for a reminder).
+
+    No reminder for a colleague who stayed anonymous: the supporter could not reach them.
+    """
+    reminder: Block = InputBlock(
+        block_id=RequestField.FOLLOW_UP_DAYS,
+        label="Remind me to check back in (days)",
+        optional=True,
+        hint="Optional. You'll get a DM then; nobody else is told.",
+        element=PlainTextInputElement(action_id=RequestField.FOLLOW_UP_DAYS, placeholder="e.g. 7"),
+    )
+    if not follow_up:
+        reminder = context("The colleague stayed anonymous, so there is no reminder to check back in.")
+    return View(
+        type="modal",
+        callback_id=RequestCallback.CLOSE,
+        private_metadata=RequestRef(request_id=request_id).encode(),
+        title="Close request",
+        submit="Close",
+        close="Not yet",
+        blocks=[
+            context("Recorded without names, for the program's statistics."),
+            InputBlock(
+                block_id=RequestField.MINUTES,
+                label="Minutes spent",
+                element=PlainTextInputElement(action_id=RequestField.MINUTES, placeholder="e.g. 45"),
+            ),
+            InputBlock(
+                block_id=RequestField.REFERRAL,
+                label="Referral made",
+                element=RadioButtonsElement(
+                    action_id=RequestField.REFERRAL,
+                    options=_options(REFERRAL_LABELS),
+                    initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
+                ),
+            ),
+            InputBlock(
+                block_id=RequestField.HEAVY,
+                label="How was it for you?",
+                optional=True,
+                hint="Nobody is told. A day later the program checks in on you, with a peer if you like.",
+                element=CheckboxesElement(
+                    action_id=RequestField.HEAVY,
+                    options=[Option(value=HEAVY, label="This one was heavy for me")],
+                ),
+            ),
+            reminder,
+        ],
+    ).to_dict()
+
+
+def supporter_unreachable(*, supporter_id: str, reason: str) -> list[dict[str, Any]]:
+    """Coordinators learn a supporter cannot get DMs from the app (no request is named)."""
+    return [
+        section(
+            f"I couldn't send a peer support offer to {mention(supporter_id)}: Slack answered"
+            f" `{reason[:60]}`. They're set to *away*, so new requests go to other supporters."
+            " Once their account can receive messages from the app again, they can type"
+            " `/peer available`."
+        ).to_dict()
+    ]

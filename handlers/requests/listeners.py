@@ -1,0 +1,265 @@
+"""Requests and offers: the buttons (answered at once, the work done after the ack) and the modals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
+from bot.peer_requests import ClosedRequest, RequestForm
+from bot.services import Services
+from handlers.common.blocks import notice_modal
+from handlers.common.clicks import button_value, clicked, later, tell
+from handlers.common.errors import user_message
+from handlers.common.modals import open_view
+from handlers.common.parsing import flatten_state
+from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
+from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, request_modal
+from handlers.requests.ids import RequestAction, RequestCallback, RequestField
+from storage.models import Referral
+
+
+def register(app: AsyncApp) -> None:
+    """Bind the buttons and modals of requests and offers."""
+    app.action(RequestAction.ACCEPT)(on_accept)
+    app.action(RequestAction.PASS)(on_pass)
+    app.action(RequestAction.CLOSE)(on_close)
+    app.action(RequestAction.HAND_BACK)(on_hand_back)
+    app.action(RequestAction.HAND_TO)(on_hand_to)
+    app.action(RequestAction.OPEN_REQUEST)(on_open_request)
+    app.action(RequestAction.CANCEL_REQUEST)(on_cancel_request)
+    app.view(RequestCallback.REQUEST)(on_request_submitted)
+    app.view(RequestCallback.CLOSE)(on_close_submitted)
+    app.view(RequestCallback.HAND_TO)(on_hand_to_submitted)
+
+
+def open_request_modal(services: Services, client: AsyncWebClient, *, trigger_id: str) -> None:
+    """Open the request modal."""
+    open_view(
+        services,
+        client,
+        trigger_id=trigger_id,
+        view=request_modal(note_max_length=services.note_max_length),
+    )
+
+
+async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Accept an offer: the first Accept wins; every other click is told it is not theirs."""
+    await ack()
+    later(services, client, body, _accept(services, body), name="accept")
+
+
+async def _accept(services: Services, body: dict[str, Any]) -> None:
+    offer = decode(OfferRef, button_value(body))
+    await services.requests.accept(offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body))
+
+
+async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Pass on an offer; it moves on and nobody is told who passed."""
+    await ack()
+    later(services, client, body, _pass(services, body), name="pass")
+
+
+async def _pass(services: Services, body: dict[str, Any]) -> None:
+    offer = decode(OfferRef, button_value(body))
+    await services.requests.pass_offer(
+        offer_id=offer.offer_id, user_id=body["user"]["id"], clicked=clicked(body)
+    )
+
+
+async def on_hand_back(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """Return a held request to the rotation."""
+    await ack()
+    later(services, client, body, _hand_back(services, body), name="hand_back")
+
+
+async def _hand_back(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, button_value(body))
+    await services.requests.hand_back(request_id=ref.request_id, user_id=body["user"]["id"])
+
+
+async def on_close(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """Open the close modal for a request the clicker holds."""
+    await ack()
+    try:
+        ref = decode(RequestRef, button_value(body))
+        request = await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    view = close_modal(request_id=ref.request_id, follow_up=request.named)
+    open_view(services, client, trigger_id=body["trigger_id"], view=view)
+
+
+async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """A coordinator opens the hand-to modal for a waiting request."""
+    await ack()
+    user_id = body["user"]["id"]
+    try:
+        ref = decode(RequestRef, button_value(body))
+        await services.roles.require_coordinator_role(user_id)
+    except (DomainError, BadPayload) as error:
+        tell(services, client, body, user_message(error))
+        return
+    open_view(services, client, trigger_id=body["trigger_id"], view=hand_to_modal(request_id=ref.request_id))
+
+
+async def on_open_request(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's "Talk to a peer" button."""
+    await ack()
+    try:
+        await services.requests.ensure_can_request(requester_id=body["user"]["id"])
+    except DomainError as error:
+        view = notice_modal(title="Peer support", text=user_message(error))
+        open_view(services, client, trigger_id=body["trigger_id"], view=view)
+        return
+    open_request_modal(services, client, trigger_id=body["trigger_id"])
+
+
+async def on_cancel_request(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home tab's Withdraw: the clicker's own open request (never anyone else's)."""
+    await ack()
+    later(services, client, body, _cancel_own(services, body), name="cancel_request")
+
+
+async def _cancel_own(services: Services, body: dict[str, Any]) -> None:
+    await services.requests.cancel(requester_id=body["user"]["id"])
+
+
+# Domain form fields → the modal blocks that show their errors.
+_REQUEST_FIELDS = {
+    "area": RequestField.AREA,
+    "urgency": RequestField.URGENCY,
+    "contact": RequestField.CONTACT,
+    "preferred_supporter": RequestField.PREFERRED,
+    "excluded": RequestField.EXCLUDED,
+    "note": RequestField.NOTE,
+}
+
+
+_MAX_MINUTES = 24 * 60
+
+
+_MAX_FOLLOW_UP_DAYS = 365
+
+
+async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Store the request before answering Slack, then route it."""
+    values = flatten_state(body["view"])
+    form = RequestForm(
+        area=values.get(RequestField.AREA),
+        urgency=values.get(RequestField.URGENCY),
+        contact=values.get(RequestField.CONTACT),
+        preferred_supporter_id=values.get(RequestField.PREFERRED) or None,
+        excluded_ids=frozenset(values.get(RequestField.EXCLUDED) or []),
+        note=values.get(RequestField.NOTE),
+        anonymous=ANONYMOUS_CHOICE in (values.get(RequestField.ANONYMOUS) or []),
+    )
+    try:
+        request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
+    except InvalidForm as invalid:
+        errors: dict[str, str] = {
+            _REQUEST_FIELDS[field]: message for field, message in invalid.errors.items()
+        }
+        await ack(response_action="errors", errors=errors)
+        return
+    except AlreadyHasOpenRequest as error:
+        await ack(response_action="errors", errors={RequestField.AREA: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.requests.start(request_id=request.id), name="start_request")
+
+
+async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Close a held request with the minutes spent and the referral made."""
+    user_id = body["user"]["id"]
+    values = flatten_state(body["view"])
+    errors: dict[str, str] = {}
+    minutes = _whole_number(values.get(RequestField.MINUTES), empty=-1)
+    if not 0 <= minutes <= _MAX_MINUTES:
+        errors[RequestField.MINUTES] = f"Please enter whole minutes, from 0 to {_MAX_MINUTES}."
+    try:
+        referral = Referral(values.get(RequestField.REFERRAL) or Referral.NONE)
+    except ValueError:
+        errors[RequestField.REFERRAL] = "Please choose one of the options."
+    follow_up_days = _whole_number(values.get(RequestField.FOLLOW_UP_DAYS), empty=0)
+    heavy = HEAVY in (values.get(RequestField.HEAVY) or [])
+    if not 0 <= follow_up_days <= _MAX_FOLLOW_UP_DAYS:
+        errors[RequestField.FOLLOW_UP_DAYS] = (
+            f"Please enter whole days, from 1 to {_MAX_FOLLOW_UP_DAYS}, or leave it empty."
+        )
+    try:
+        ref = decode(RequestRef, body["view"].get("private_metadata"))
+        await services.requests.held_request(request_id=ref.request_id, user_id=user_id)
+    except (DomainError, BadPayload) as error:
+        errors[RequestField.MINUTES] = user_message(error)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    # Written before the modal is answered: a modal that closed is a close that is stored, even if
+    # the process dies right after. Storage refusing it keeps the modal open (the error handler).
+    try:
+        closed = await services.requests.record_close(
+            request_id=ref.request_id, user_id=user_id, minutes=minutes, referral=referral
+        )
+    except DomainError as error:  # lost a race since the check (a second copy of the modal, say)
+        await ack(response_action="errors", errors={RequestField.MINUTES: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(
+        _after_close(services, closed, follow_up_days, heavy),
+        name="close_request",
+    )
+
+
+async def _after_close(
+    services: Services,
+    closed: ClosedRequest,
+    follow_up_days: int,
+    heavy: bool,
+) -> None:
+    await services.requests.announce_close(closed)
+    request_id, user_id = closed.request.id, closed.supporter_id
+    if heavy:
+        await services.care.heavy(request_id=request_id, supporter_id=user_id)
+    if follow_up_days:
+        await services.checkins.schedule_follow_up(
+            request_id=request_id, supporter_id=user_id, after=timedelta(days=follow_up_days)
+        )
+
+
+def _whole_number(text: str | None, *, empty: int) -> int:
+    """A non-negative whole number typed in a text input; ``empty`` if blank, -1 if not a number."""
+    stripped = (text or "").strip()
+    if not stripped:
+        return empty
+    return int(stripped) if stripped.isdigit() and len(stripped) < 7 else -1
+
+
+async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """A coordinator offers a waiting request to a named supporter."""
+    supporter_id = flatten_state(body["view"]).get(RequestField.SUPPORTER)
+    try:
+        ref = decode(RequestRef, body["view"].get("private_metadata"))
+        if not supporter_id:
+            raise InvalidForm({"supporter": "Please choose a supporter."})
+        handed = await services.requests.offer_to(
+            request_id=ref.request_id, supporter_id=supporter_id, coordinator_id=body["user"]["id"]
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={RequestField.SUPPORTER: invalid.errors["supporter"]})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={RequestField.SUPPORTER: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.requests.send_offer(handed=handed), name="send_offer")

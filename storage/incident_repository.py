@@ -1,0 +1,146 @@
+"""Incidents and their affected staff: the only place their SQL lives.
+
+Their check-ins are scheduled messages (:mod:`storage.schedule_repository`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
+from storage.sql import Connection, InconsistentRecords
+from storage.timefmt import date_from_db, from_db, to_db
+
+_ANSWER_COLUMNS = {
+    CheckinAnswer.OK: "answered_ok",
+    CheckinAnswer.TALK: "answered_talk",
+    CheckinAnswer.STOP: "answered_stop",
+}
+
+
+class IncidentRepository:
+    """Reads and conditional writes of incidents and who they affect."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def create_incident(
+        self,
+        *,
+        kind: IncidentKind,
+        name: str,
+        occurred_on: date,
+        offsets: Sequence[int],
+        channel_id: str | None,
+        debrief_at: datetime | None,
+        debrief_place: str | None,
+        created_by: str,
+        member_ids: Iterable[str],
+        now: datetime,
+    ) -> int:
+        """Store an incident (preparing) with the people picked so far; returns its id."""
+        cur = await self._conn.execute(
+            "INSERT INTO incidents (kind, name, occurred_on, state, offsets, channel_id, debrief_at,"
+            " debrief_place, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                kind,
+                name,
+                occurred_on.isoformat(),
+                IncidentState.PREPARING,
+                json.dumps(list(offsets)),
+                channel_id,
+                to_db(debrief_at) if debrief_at else None,
+                debrief_place,
+                created_by,
+                to_db(now),
+            ),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            raise InconsistentRecords("missing: row")
+        incident_id = int(row["id"])
+        await self.add_members(incident_id, member_ids)
+        return incident_id
+
+    async def add_members(self, incident_id: int, user_ids: Iterable[str]) -> None:
+        """Add affected people (idempotent)."""
+        await self._conn.executemany(
+            "INSERT INTO incident_members (incident_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(incident_id, u) for u in user_ids],
+        )
+
+    async def member_count(self, incident_id: int) -> int:
+        """How many people an incident affects (a count: cheaper than the list on every send)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM incident_members WHERE incident_id = ?", (incident_id,)
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
+    async def members(self, incident_id: int) -> list[str]:
+        """The affected people of an incident."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM incident_members WHERE incident_id = ? ORDER BY user_id", (incident_id,)
+        )
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident."""
+        cur = await self._conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        return None if row is None else _incident(row)
+
+    async def incidents_in(self, states: Iterable[IncidentState]) -> list[Incident]:
+        """Incidents in any of ``states``, oldest first."""
+        wanted = sorted(states)
+        cur = await self._conn.execute(
+            f"SELECT * FROM incidents WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",
+            wanted,
+        )
+        return [_incident(row) for row in await cur.fetchall()]
+
+    async def set_incident_state(
+        self, incident_id: int, target: IncidentState, *, only_from: IncidentState, now: datetime
+    ) -> bool:
+        """Conditionally move an incident; True if it moved."""
+        closed_at = to_db(now) if target == IncidentState.CLOSED else None
+        cur = await self._conn.execute(
+            "UPDATE incidents SET state = ?, closed_at = COALESCE(?, closed_at) WHERE id = ? AND state = ?",
+            (target, closed_at, incident_id, only_from),
+        )
+        return cur.rowcount == 1
+
+    async def count_answer(self, incident_id: int, answer: CheckinAnswer) -> None:
+        """Add one answer to the incident's counts (who answered is not kept)."""
+        column = _ANSWER_COLUMNS[answer]
+        await self._conn.execute(
+            f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",
+            (incident_id,),
+        )
+
+
+def _incident(row: Mapping[str, Any]) -> Incident:
+    occurred_on = date_from_db(row["occurred_on"])
+    created_at = from_db(row["created_at"])
+    if occurred_on is None or created_at is None:
+        raise InconsistentRecords("missing: occurred_on or created_at")
+    return Incident(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        occurred_on=occurred_on,
+        state=row["state"],
+        offsets=tuple(json.loads(row["offsets"])),
+        channel_id=row["channel_id"],
+        debrief_at=from_db(row["debrief_at"]),
+        debrief_place=row["debrief_place"],
+        created_by=row["created_by"],
+        created_at=created_at,
+        closed_at=from_db(row["closed_at"]),
+        answered_ok=row["answered_ok"],
+        answered_talk=row["answered_talk"],
+        answered_stop=row["answered_stop"],
+    )
