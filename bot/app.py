@@ -218,18 +218,6 @@ class PeerSupportApp:
             db=db, clock=clock, notifier=notifier, checkins=checkins, requests=requests, deliveries=deliveries
         )
         concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
-        home = HomeService(
-            db=db,
-            roles=roles,
-            requests=requests,
-            roster=roster,
-            volunteers=volunteers,
-            announcements=announcements,
-            concerns=concerns,
-            publisher=notifier,
-            clock=clock,
-        )
-        homes.bind(home.refresh, roles.all_coordinators)
         tracking = TrackingService(
             db=db,
             clock=clock,
@@ -239,6 +227,19 @@ class PeerSupportApp:
             retention=settings.peer_retention_days,
             notifier=notifier,
         )
+        home = HomeService(
+            db=db,
+            roles=roles,
+            requests=requests,
+            roster=roster,
+            volunteers=volunteers,
+            announcements=announcements,
+            concerns=concerns,
+            tracking=tracking,
+            publisher=notifier,
+            clock=clock,
+        )
+        homes.bind(home.refresh, roles.all_coordinators)
         relay = RelayService(
             db=db,
             notifier=notifier,

@@ -106,6 +106,12 @@ class IncidentProgress:
     incident: Incident
     people: int
     counts: dict[ScheduledState, int]
+    next_step_at: datetime | None  # from the plan, not from anyone's answers
+
+    @property
+    def steps(self) -> int:
+        """Check-ins in the plan, per person."""
+        return len(self.incident.offsets)
 
     @property
     def sent(self) -> int:
@@ -354,7 +360,7 @@ class CheckinService:
             if message is None or message.recipient_id != user_id or message.kind != ScheduledKind.CHECKIN:
                 raise NotYourCheckin()
             if not await tx.schedule.transition(
-                message.id, ScheduledState.ANSWERED, only_from=[ScheduledState.SENT]
+                message.id, ScheduledState.ANSWERED, only_from=[ScheduledState.SENT], now=self._clock.now()
             ):
                 raise AlreadyAnswered()
             if message.incident_id is None:
@@ -392,6 +398,7 @@ class CheckinService:
     async def incidents(self, *, coordinator_id: str) -> list[IncidentProgress]:
         """Open incidents with their progress, as counts."""
         await self._roles.require_coordinator_role(coordinator_id)
+        now = self._clock.now()
         async with self._db.read() as tx:
             incidents = await tx.incidents.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
             return [
@@ -399,6 +406,14 @@ class CheckinService:
                     incident=i,
                     people=await tx.incidents.member_count(i.id),
                     counts=await tx.schedule.progress(i.id),
+                    next_step_at=next(
+                        (
+                            i.created_at + timedelta(seconds=offset)
+                            for offset in sorted(i.offsets)
+                            if i.created_at + timedelta(seconds=offset) > now
+                        ),
+                        None,
+                    ),
                 )
                 for i in incidents
             ]

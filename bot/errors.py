@@ -163,6 +163,10 @@ class InvalidPeriod(DomainError):
     """A reporting period that could not be read; the message says why."""
 
 
+class NotPublished(DomainError):
+    """Statistics asked for a quarter that has not ended; the message says when they are published."""
+
+
 class NotYourConversation(DomainError):
     """A click on a relayed conversation by someone who is not in it."""
 

@@ -27,10 +27,11 @@ from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.roster import RosterEntry, RosterService
+from bot.tracking import RequestGlance, TrackingService
 from bot.training import TrainingState
 from bot.volunteers import VolunteerService
 from storage.db import Database
-from storage.models import Announcement, PeerRequest, RequestState, Supporter, Volunteer
+from storage.models import Announcement, PeerRequest, Supporter, Volunteer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class SupporterHome:
 
     entry: RosterEntry
     held: list[PeerRequest]  # requests they hold: the requester is theirs to know
+    minutes_this_quarter: int = 0  # time they recorded: shown to them alone
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,9 @@ class CoordinatorHome:
 
     roster: RosterGlance
     volunteers: list[Volunteer]
-    waiting: int  # pending or being offered
-    escalated: int
-    held: int
-    concerns: int  # raised about colleagues, not yet acted on
+    requests: RequestGlance  # as of the start of the day, small counts hidden
+    concerns: int
+    min_count: int  # raised about colleagues, not yet acted on
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class HomeService:
         volunteers: VolunteerService,
         announcements: AnnouncementService,
         concerns: ConcernService,
+        tracking: TrackingService,
         publisher: HomePublisher,
         clock: Clock,
     ) -> None:
@@ -116,6 +118,7 @@ class HomeService:
         self._volunteers = volunteers
         self._announcements = announcements
         self._concerns = concerns
+        self._tracking = tracking
         self._publisher = publisher
 
     async def snapshot(self, user_id: str) -> HomeSnapshot:
@@ -124,7 +127,11 @@ class HomeService:
         entry = await self._roster.entry(user_id)
         supporter = None
         if entry is not None:
-            supporter = SupporterHome(entry=entry, held=await self._requests.held_by(supporter_id=user_id))
+            supporter = SupporterHome(
+                entry=entry,
+                held=await self._requests.held_by(supporter_id=user_id),
+                minutes_this_quarter=await self._tracking.your_minutes(user_id),
+            )
         coordinator = None
         if await self._roles.has_coordinator_role(user_id):
             coordinator = await self._coordinator(user_id)
@@ -156,16 +163,11 @@ class HomeService:
 
     async def _coordinator(self, user_id: str) -> CoordinatorHome:
         entries = await self._roster.entries(coordinator_id=user_id)
-        async with self._db.read() as tx:
-            counts = await tx.requests.count_by_state(
-                [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED, RequestState.ASSIGNED]
-            )
         return CoordinatorHome(
             roster=glance(entries),
             volunteers=await self._volunteers.pending(coordinator_id=user_id),
-            waiting=counts.get(RequestState.PENDING, 0) + counts.get(RequestState.OFFERED, 0),
-            escalated=counts.get(RequestState.ESCALATED, 0),
-            held=counts.get(RequestState.ASSIGNED, 0),
+            requests=await self._tracking.request_glance(),
+            min_count=self._tracking.min_count,
             concerns=await self._concerns.open_count(coordinator_id=user_id),
         )
 

@@ -8,7 +8,7 @@ import io
 from PIL import Image, ImageDraw
 
 from bot.suppression import describe
-from bot.tracking import MonthlyAreas
+from bot.tracking import AreasByQuarter
 from storage.models import Area
 
 AREA_NAMES: dict[Area, str] = {
@@ -23,16 +23,15 @@ _COLOURS = ["#2e5e4e", "#4f8a8b", "#f4a259", "#bc4b51", "#5b8e7d", "#8cb369"]
 _HIDDEN_COLOUR = "#c8c8c8"
 
 
-def csv_bytes(report: MonthlyAreas) -> bytes:
-    """Contacts per month and area, suppressed, as CSV (UTF-8)."""
+def csv_bytes(report: AreasByQuarter) -> bytes:
+    """Contacts per quarter and area, as published (suppressed), as CSV (UTF-8)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["month", *(AREA_NAMES[a] for a in report.areas), "total contacts by area"])
-    for month in report.months:
-        row = report.rows[month]
+    writer.writerow(["quarter", *(AREA_NAMES[a] for a in report.areas), "total contacts by area"])
+    for quarter, row in report.rows.items():
         writer.writerow(
             [
-                month,
+                quarter,
                 *(describe(row.cells[str(a)], report.min_count) for a in report.areas),
                 describe(row.total, report.min_count),
             ]
@@ -47,19 +46,19 @@ def csv_bytes(report: MonthlyAreas) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def chart_png(report: MonthlyAreas, *, width: int = 900, height: int = 480) -> bytes:
-    """Contacts per month, stacked by area; what is suppressed is drawn grey, never split."""
+def chart_png(report: AreasByQuarter, *, width: int = 900, height: int = 480) -> bytes:
+    """Contacts per quarter, stacked by area; what is suppressed is drawn grey, never split."""
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     left, right, top, bottom = 60, width - 220, 40, height - 50
-    draw.text((left, 12), f"Contacts per month by area of need ({report.period.label})", fill="black")
+    draw.text((left, 12), f"Contacts per quarter by area of need ({report.publication.label})", fill="black")
     totals = [
         sum(c.value or 0 for c in report.rows[m].cells.values()) + _hidden_part(report, m)
-        for m in report.months
+        for m in report.rows
     ]
     peak = max([*totals, 1])
-    slot = (right - left) / max(len(report.months), 1)
-    for index, month in enumerate(report.months):
+    slot = (right - left) / max(len(report.rows), 1)
+    for index, month in enumerate(report.rows):
         x0 = left + index * slot + slot * 0.15
         x1 = left + (index + 1) * slot - slot * 0.15
         y: float = bottom
@@ -89,8 +88,8 @@ def chart_png(report: MonthlyAreas, *, width: int = 900, height: int = 480) -> b
     return buffer.getvalue()
 
 
-def _hidden_part(report: MonthlyAreas, month: str) -> int:
-    """The month's suppressed contacts as one grey block, only when the month's total is shown."""
+def _hidden_part(report: AreasByQuarter, month: str) -> int:
+    """The quarter's suppressed contacts as one grey block, only when its total is shown."""
     row = report.rows[month]
     if row.total.value is None:
         return 0

@@ -3,12 +3,17 @@
 Every count from 1 to K-1 is hidden ("fewer than K"). In a breakdown whose total
 is shown, hiding one cell is not enough: the total minus the others gives it back.
 So more cells are hidden (the smallest first) until at least two are hidden and
-together they hold at least K; if that cannot be done, the total goes too.
+together they hold at least K; if that cannot be done, the total goes too. When the
+total itself is small, every cell is hidden, zeros too: a zero beside a hidden total
+would say where the few are.
+
+Figures over several quarters are only ever sums of published quarter figures
+(``combine``): a sum is shown when every part was shown, so it tells nothing new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -46,7 +51,9 @@ def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
     total = sum(counts.values())
     if 0 < total < k:
         return Breakdown(
-            cells={key: Cell(None, Hidden.SMALL) if v else Cell(0) for key, v in counts.items()},
+            cells={
+                key: Cell(None, Hidden.SMALL if v else Hidden.COMPLEMENTARY) for key, v in counts.items()
+            },
             total=Cell(None, Hidden.SMALL),
         )
     small = {key for key, v in counts.items() if 0 < v < k}
@@ -65,6 +72,24 @@ def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
         for key, v in counts.items()
     }
     return Breakdown(cells=cells, total=Cell(None, Hidden.COMPLEMENTARY) if total_hidden else Cell(total))
+
+
+def combine(cells: Iterable[Cell]) -> Cell:
+    """The sum of published cells; hidden if any part was hidden (a sum of hidden parts could
+    pin each of them)."""
+    parts = list(cells)
+    if any(c.value is None for c in parts):
+        return Cell(None, Hidden.COMPLEMENTARY)
+    return Cell(sum(c.value or 0 for c in parts))
+
+
+def combine_breakdowns(parts: Sequence[Breakdown]) -> Breakdown:
+    """Breakdowns of several quarters as one: each cell and the total combined."""
+    keys = list(parts[0].cells) if parts else []
+    return Breakdown(
+        cells={key: combine(p.cells[key] for p in parts) for key in keys},
+        total=combine(p.total for p in parts),
+    )
 
 
 def describe(cell: Cell, k: int) -> str:

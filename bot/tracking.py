@@ -15,13 +15,13 @@ from datetime import date, datetime, time, timedelta
 
 from bot.choices import choice
 from bot.concerns import TOPIC as CONCERN_TOPIC
-from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster
+from bot.errors import InvalidForm, InvalidPeriod, NotOnRoster, NotPublished
 from bot.failures import quietly
-from bot.periods import Period, parse_period
+from bot.periods import NotPublishedYet, Period, Publication, Quarter, parse_publication
 from bot.ports import Clock, RetentionNotifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
-from bot.suppression import Breakdown, Cell, breakdown, single
+from bot.suppression import Breakdown, Cell, breakdown, combine, combine_breakdowns, single
 from storage.db import Database
 from storage.models import AnnouncementKind, Area, AuditEntry, ContactChannel, Referral
 from storage.sql import InconsistentRecords
@@ -53,9 +53,13 @@ class IncidentLine:
 
 @dataclass(frozen=True)
 class StatsReport:
-    """``/peer stats``: aggregates only, small counts suppressed."""
+    """``/peer stats``: aggregates of closed quarters only, small counts suppressed.
 
-    period: Period
+    A report over several quarters (a year) holds each quarter's report, and its own figures
+    are sums of those published figures only (``combine``): it can tell nothing they do not.
+    """
+
+    publication: Publication
     min_count: int
     requests: Cell
     accepted: Cell
@@ -63,27 +67,47 @@ class StatsReport:
     cancelled: Cell
     median_to_accept: timedelta | None
     contacts: Cell
-    supporter_minutes: int | None
+    supporter_minutes: Cell  # everyone's time together; each supporter sees only their own
     areas: Breakdown
     referrals: Breakdown
     channels: Breakdown
-    supporter_hours: list[tuple[str, float]]
     checkins: list[IncidentLine]
     # Events that started in the period, per kind: how many were held (public), and how many
     # said they were going (suppressed like any count of people).
     events_held: dict[AnnouncementKind, int]
     going: Breakdown
+    quarters: tuple[StatsReport, ...] = ()
+
+    @property
+    def period(self) -> Period:
+        """The dates the report covers."""
+        return self.publication.period
 
 
 @dataclass(frozen=True)
-class MonthlyAreas:
-    """Contacts per month and area, each month suppressed on its own (for the export)."""
+class AreasByQuarter:
+    """Contacts per closed quarter and area, as published (for the export)."""
 
-    period: Period
+    publication: Publication
     min_count: int
-    months: list[str]
     areas: list[Area]
-    rows: dict[str, Breakdown]
+    rows: dict[str, Breakdown]  # by quarter label, in order
+
+    @property
+    def period(self) -> Period:
+        """The dates the export covers."""
+        return self.publication.period
+
+
+@dataclass(frozen=True)
+class RequestGlance:
+    """Open requests as a coordinator's Home shows them: as they stood at the start of the day,
+    small counts hidden, so the Home does not move when someone asks."""
+
+    as_of: datetime
+    waiting: Cell
+    escalated: Cell
+    held: Cell
 
 
 class TrackingService:
@@ -107,6 +131,11 @@ class TrackingService:
         self._hours = hours
         self._k = min_count
         self._retention = retention
+
+    @property
+    def min_count(self) -> int:
+        """K: the smallest count published."""
+        return self._k
 
     # Contacts
 
@@ -158,35 +187,42 @@ class TrackingService:
 
     # Statistics
 
-    def period(self, text: str | None) -> Period:
-        """Parse a period, relative to today in the program's time zone."""
+    def publication(self, text: str | None) -> Publication:
+        """Which closed quarters ``text`` asks for, relative to today in the program's time zone."""
         try:
-            return parse_period(text, today=self._hours.today(self._clock.now()))
+            return parse_publication(text, today=self._hours.today(self._clock.now()))
+        except NotPublishedYet as exc:
+            raise NotPublished(str(exc)) from None
         except ValueError as exc:
             raise InvalidPeriod(str(exc)) from None
 
-    async def stats(self, *, coordinator_id: str, period: Period) -> StatsReport:
-        """The period's statistics, suppressed (coordinators only)."""
+    async def stats(self, *, coordinator_id: str, publication: Publication) -> StatsReport:
+        """The statistics of closed quarters, suppressed (coordinators only)."""
         await self._roles.require_coordinator_role(coordinator_id)
+        reports = [await self._quarter(q) for q in publication.quarters]
+        if len(reports) == 1:
+            return reports[0]
+        return _combined(publication, reports, self._k)
+
+    async def _quarter(self, quarter: Quarter) -> StatsReport:
         k = self._k
-        start, end = self._instants(period)
+        start, end = self._instants(quarter.start, quarter.end)
         async with self._db.read() as tx:
             counts = await tx.tracking.request_counts(start, end)
             waits = await tx.tracking.accept_seconds(start, end)
-            groups = await tx.tracking.contact_groups(period.start, period.end)
-            areas = await tx.tracking.contacts_by_area(period.start, period.end)
-            checkins = await tx.tracking.checkins_by_incident(start, end)
+            groups = await tx.tracking.contact_groups(start, end)
+            areas = await tx.tracking.contacts_by_area(start, end)
+            checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
-        referrals, channels, per_supporter = Counter[str](), Counter[str](), Counter[str]()
+        referrals, channels = Counter[str](), Counter[str]()
         for g in groups:
             referrals[g.referral] += g.count
             channels[g.channel] += g.count
-            per_supporter[g.supporter_id] += g.minutes
         contacts_cell = single(contacts, k)
         return StatsReport(
-            period=period,
+            publication=Publication((quarter,), quarter.label),
             min_count=k,
             requests=single(counts.made, k),
             accepted=single(counts.accepted, k),
@@ -194,11 +230,11 @@ class TrackingService:
             cancelled=single(counts.cancelled, k),
             median_to_accept=timedelta(seconds=statistics.median(waits)) if len(waits) >= k else None,
             contacts=contacts_cell,
-            supporter_minutes=minutes if contacts_cell.value is not None else None,
+            # Time follows the contacts: with few contacts, the minutes would say how long one took.
+            supporter_minutes=Cell(minutes) if contacts_cell.value is not None else contacts_cell,
             areas=breakdown({str(a): areas.get(str(a), 0) for a in Area}, k),
             referrals=breakdown({str(r): referrals.get(str(r), 0) for r in Referral}, k),
             channels=breakdown({str(c): channels.get(str(c), 0) for c in ContactChannel}, k),
-            supporter_hours=sorted(((s, m / 60) for s, m in per_supporter.items()), key=lambda x: -x[1]),
             checkins=[
                 IncidentLine(name=c.name, sent=single(c.sent, k), answered=single(c.answered, k))
                 for c in checkins
@@ -207,19 +243,44 @@ class TrackingService:
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
         )
 
-    async def monthly_areas(self, *, coordinator_id: str, period: Period) -> MonthlyAreas:
-        """Contacts per month and area for the export (coordinators only)."""
-        await self._roles.require_coordinator_role(coordinator_id)
+    async def request_glance(self) -> RequestGlance:
+        """Open requests at the start of today (program time zone), suppressed."""
+        today = self._hours.today(self._clock.now())
+        as_of, _ = self._instants(today, today)
         async with self._db.read() as tx:
-            cells = await tx.tracking.contacts_by_month_and_area(period.start, period.end)
-        months = _months(period)
-        areas = list(Area)
-        rows = {m: breakdown({str(a): cells.get((m, str(a)), 0) for a in areas}, self._k) for m in months}
-        return MonthlyAreas(period=period, min_count=self._k, months=months, areas=areas, rows=rows)
+            counts = await tx.requests.open_as_of(as_of)
+        k = self._k
+        return RequestGlance(
+            as_of=as_of,
+            waiting=single(counts.waiting, k),
+            escalated=single(counts.escalated, k),
+            held=single(counts.held, k),
+        )
 
-    async def export_recorded(self, *, coordinator_id: str, period: Period) -> None:
+    async def your_minutes(self, supporter_id: str) -> int:
+        """The minutes a supporter recorded this quarter so far (theirs alone to see)."""
+        quarter = Quarter.of(self._hours.today(self._clock.now()))
+        start, end = self._instants(quarter.start, quarter.end)
+        async with self._db.read() as tx:
+            return await tx.tracking.supporter_minutes(supporter_id, start, end)
+
+    async def by_quarter(self, *, coordinator_id: str, publication: Publication) -> AreasByQuarter:
+        """Contacts per quarter and area for the export: the published quarter figures themselves
+        (coordinators only)."""
+        report = await self.stats(coordinator_id=coordinator_id, publication=publication)
+        quarters = report.quarters or (report,)
+        return AreasByQuarter(
+            publication=publication,
+            min_count=self._k,
+            areas=list(Area),
+            rows={q.publication.label: q.areas for q in quarters},
+        )
+
+    async def export_recorded(self, *, coordinator_id: str, publication: Publication) -> None:
         """Note in the audit log that a coordinator exported a period's aggregates."""
-        await self.record(actor_id=coordinator_id, action="export", detail=f"aggregates for {period.label}")
+        await self.record(
+            actor_id=coordinator_id, action="export", detail=f"aggregates for {publication.label}"
+        )
 
     # Audit
 
@@ -260,17 +321,54 @@ class TrackingService:
             )
         return len(purged)
 
-    def _instants(self, period: Period) -> tuple[datetime, datetime]:
+    def _instants(self, start: date, end: date) -> tuple[datetime, datetime]:
         tz = self._hours.tz
-        return datetime.combine(period.start, time(0), tzinfo=tz), datetime.combine(
-            period.end, time(0), tzinfo=tz
+        return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(end, time(0), tzinfo=tz)
+
+
+def _combined(publication: Publication, reports: list[StatsReport], k: int) -> StatsReport:
+    """Several quarters as one report, made of their published figures only."""
+    medians = [r.median_to_accept for r in reports]
+    lines: dict[str, list[IncidentLine]] = {}
+    for r in reports:
+        for line in r.checkins:
+            lines.setdefault(line.name, []).append(line)
+    held: Counter[AnnouncementKind] = Counter()
+    for r in reports:
+        held.update(r.events_held)
+    going_kinds = sorted({kind for r in reports for kind in r.going.cells})
+    goings = [
+        Breakdown(
+            cells={kind: r.going.cells.get(kind, Cell(0)) for kind in going_kinds},
+            total=r.going.total,
         )
+        for r in reports
+    ]
+    return StatsReport(
+        publication=publication,
+        min_count=k,
+        requests=combine(r.requests for r in reports),
+        accepted=combine(r.accepted for r in reports),
+        escalated=combine(r.escalated for r in reports),
+        cancelled=combine(r.cancelled for r in reports),
+        # A median of medians is not a median: shown for one quarter only.
+        median_to_accept=medians[0] if len(medians) == 1 else None,
+        contacts=combine(r.contacts for r in reports),
+        supporter_minutes=combine(r.supporter_minutes for r in reports),
+        areas=combine_breakdowns([r.areas for r in reports]),
+        referrals=combine_breakdowns([r.referrals for r in reports]),
+        channels=combine_breakdowns([r.channels for r in reports]),
+        checkins=[
+            IncidentLine(
+                name=name,
+                # A quarter without the incident's line sent none: a published zero.
+                sent=combine(x.sent for x in group),
+                answered=combine(x.answered for x in group),
+            )
+            for name, group in lines.items()
+        ],
+        events_held=dict(held),
+        going=combine_breakdowns(goings),
+        quarters=tuple(reports),
+    )
 
-
-def _months(period: Period) -> list[str]:
-    months: list[str] = []
-    day = period.start.replace(day=1)
-    while day < period.end:
-        months.append(f"{day:%Y-%m}")
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return months

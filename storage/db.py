@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
 # Tables whose rows the retention purge rewrites.
-_PURGED_TABLES = ("peer_requests", "request_exclusions", "offers")
+_PURGED_TABLES = ("peer_requests", "request_exclusions", "offers", "offer_copies")
 
 
 # SQLite's primary result codes for storage that refuses writes (not a lock held by a peer).

@@ -71,6 +71,11 @@ class IncidentRepository:
             "INSERT INTO incident_members (incident_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(incident_id, u) for u in user_ids],
         )
+        await self._conn.execute(
+            "UPDATE incidents SET people = (SELECT COUNT(*) FROM incident_members WHERE incident_id = ?)"
+            " WHERE id = ?",
+            (incident_id, incident_id),
+        )
 
     async def member_count(self, incident_id: int) -> int:
         """How many people an incident affects (a count: cheaper than the list on every send)."""

@@ -423,6 +423,24 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE channel_id IS NOT NULL AND message_ts IS NOT NULL
         """,
     ),
+    (
+        "0017_published_quarters",
+        """
+        -- Statistics count each thing in the quarter it happened in the app (a contact when it was
+        -- recorded, an acceptance when it was accepted), so a published quarter never changes later.
+        ALTER TABLE contact_areas ADD COLUMN recorded_at TEXT;
+        UPDATE contact_areas SET recorded_at =
+            (SELECT c.recorded_at FROM contacts c WHERE c.id = contact_areas.contact_id);
+        CREATE INDEX contact_areas_recorded ON contact_areas (recorded_at, area);
+        CREATE INDEX contacts_recorded ON contacts (recorded_at, referral, channel, supporter_id, minutes);
+        -- How many people a plan had, kept when its members are forgotten: statistics leave out
+        -- plans with fewer than K people. A check-in's answer counts in the quarter it was given.
+        ALTER TABLE incidents ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
+        UPDATE incidents SET people =
+            (SELECT COUNT(*) FROM incident_members m WHERE m.incident_id = incidents.id);
+        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT
+        """,
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,17 @@ from storage.models import (
     RequestState,
     sources_of,
 )
-from storage.sql import Connection, InconsistentRecords, placeholders
+from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """Requests open at one instant, by where they stood."""
+
+    waiting: int  # pending or being offered
+    escalated: int
+    held: int
 
 
 class RequestRepository:
@@ -146,15 +156,31 @@ class RequestRepository:
         )
         return [row["id"] for row in await cur.fetchall()]
 
-    async def count_by_state(self, states: Iterable[RequestState]) -> dict[RequestState, int]:
-        """How many requests are in each of ``states`` (counts only, never who)."""
-        wanted = sorted(states)
+    async def open_as_of(self, instant: datetime) -> OpenCounts:
+        """How many requests were waiting, escalated or held at ``instant``, read from their times
+        (counts only, never who). A view built on a fixed past instant does not move the second a
+        request is made."""
+        t = to_db(instant)
+        held = "(assigned_at IS NOT NULL AND assigned_at < ? AND state IN (?, ?))"
         cur = await self._conn.execute(
-            f"SELECT state, COUNT(*) AS n FROM peer_requests WHERE state IN ({placeholders(len(wanted))})"
-            " GROUP BY state",
-            wanted,
+            f"SELECT COALESCE(SUM(CASE WHEN {held} THEN 1 ELSE 0 END), 0) AS held,"
+            f" COALESCE(SUM(CASE WHEN NOT {held} AND escalated_at IS NOT NULL AND escalated_at < ?"
+            " THEN 1 ELSE 0 END), 0) AS escalated,"
+            f" COALESCE(SUM(CASE WHEN NOT {held} AND (escalated_at IS NULL OR escalated_at >= ?)"
+            " THEN 1 ELSE 0 END), 0) AS waiting"
+            " FROM peer_requests WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?)",
+            (
+                *(t, RequestState.ASSIGNED, RequestState.CLOSED),
+                *(t, RequestState.ASSIGNED, RequestState.CLOSED, t),
+                *(t, RequestState.ASSIGNED, RequestState.CLOSED, t),
+                t,
+                t,
+            ),
         )
-        return {RequestState(row["state"]): int(row["n"]) for row in await cur.fetchall()}
+        row = await cur.fetchone()
+        if row is None:
+            return OpenCounts(0, 0, 0)
+        return OpenCounts(waiting=int(row["waiting"]), escalated=int(row["escalated"]), held=int(row["held"]))
 
     async def assigned_to(self, supporter_id: str) -> list[int]:
         """Ids of the requests a supporter holds."""

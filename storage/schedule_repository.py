@@ -196,14 +196,20 @@ class ScheduleRepository:
         return cur.rowcount == 1
 
     async def transition(
-        self, message_id: int, target: ScheduledState, *, only_from: Iterable[ScheduledState]
+        self,
+        message_id: int,
+        target: ScheduledState,
+        *,
+        only_from: Iterable[ScheduledState],
+        now: datetime | None = None,
     ) -> bool:
-        """Conditionally move one message; True if it moved."""
+        """Conditionally move one message; True if it moved. An answer records when (``now``)."""
         sources = sorted(only_from)
+        answered_at = to_db(now) if now is not None and target == ScheduledState.ANSWERED else None
         cur = await self._conn.execute(
-            "UPDATE scheduled_messages SET state = ?"
+            "UPDATE scheduled_messages SET state = ?, answered_at = COALESCE(?, answered_at)"
             f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
-            (target, message_id, *sources),
+            (target, answered_at, message_id, *sources),
         )
         return cur.rowcount == 1
 

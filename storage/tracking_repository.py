@@ -15,7 +15,6 @@ from storage.models import (
     Referral,
     RequestState,
     ScheduledKind,
-    ScheduledState,
 )
 from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
@@ -81,9 +80,9 @@ class TrackingRepository:
             raise InconsistentRecords("missing: row")
         contact_id = int(row["id"])
         await self._conn.executemany(
-            "INSERT INTO contact_areas (contact_id, area, occurred_on) VALUES (?, ?, ?)"
+            "INSERT INTO contact_areas (contact_id, area, occurred_on, recorded_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING",
-            [(contact_id, str(area), occurred_on.isoformat()) for area in areas],
+            [(contact_id, str(area), occurred_on.isoformat(), to_db(now)) for area in areas],
         )
         return contact_id
 
@@ -111,14 +110,20 @@ class TrackingRepository:
     # Aggregates (never rows about people)
 
     async def request_counts(self, start: datetime, end: datetime) -> RequestCounts:
-        """Requests made in [start, end) by outcome."""
+        """Requests in [start, end), each count by the time of its own event: made when created,
+        accepted when accepted, escalated when escalated, cancelled when cancelled. A closed period's
+        counts never change afterwards."""
         cur = await self._conn.execute(
-            "SELECT COUNT(*) AS made,"
-            " COALESCE(SUM(CASE WHEN assigned_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS accepted,"
-            " COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS escalated,"
-            " COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0) AS cancelled"
-            " FROM peer_requests WHERE created_at >= ? AND created_at < ?",
-            (RequestState.CANCELLED, to_db(start), to_db(end)),
+            "SELECT"
+            " COALESCE(SUM(CASE WHEN created_at >= ? AND created_at < ? THEN 1 ELSE 0 END), 0) AS made,"
+            " COALESCE(SUM(CASE WHEN assigned_at >= ? AND assigned_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS accepted,"
+            " COALESCE(SUM(CASE WHEN escalated_at >= ? AND escalated_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS escalated,"
+            " COALESCE(SUM(CASE WHEN state = ? AND closed_at >= ? AND closed_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS cancelled"
+            " FROM peer_requests WHERE created_at < ?",
+            (*_span(start, end) * 3, RequestState.CANCELLED, *_span(start, end), to_db(end)),
         )
         row = await cur.fetchone()
         if row is None:
@@ -128,26 +133,27 @@ class TrackingRepository:
         )
 
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
-        """Seconds from request to first acceptance, for requests made in [start, end)."""
+        """Seconds from request to first acceptance, for requests accepted in [start, end)."""
         cur = await self._conn.execute(
-            "SELECT created_at, assigned_at FROM peer_requests"
-            " WHERE created_at >= ? AND created_at < ? AND assigned_at IS NOT NULL",
-            (to_db(start), to_db(end)),
+            "SELECT created_at, assigned_at FROM peer_requests WHERE assigned_at >= ? AND assigned_at < ?",
+            _span(start, end),
         )
         return [
             (from_db(r["assigned_at"]) - from_db(r["created_at"])).total_seconds()  # type: ignore[operator]
             for r in await cur.fetchall()
         ]
 
-    async def contact_groups(self, start: date, end: date) -> list[ContactGroup]:
-        """Contacts with ``start <= occurred_on < end``, counted per referral, channel and supporter.
+    async def contact_groups(self, start: datetime, end: datetime) -> list[ContactGroup]:
+        """Contacts recorded in [start, end), counted per referral, channel and supporter.
 
-        One index-only pass; every breakdown of the report is summed from these groups.
+        By when they were recorded, not the day they say they happened: a contact logged late
+        counts in the quarter it was logged, so a published quarter never changes. One
+        index-only pass; every breakdown of the report is summed from these groups.
         """
         cur = await self._conn.execute(
             "SELECT referral, channel, supporter_id, COUNT(*) AS n, SUM(minutes) AS m FROM contacts"
-            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY referral, channel, supporter_id",
-            (start.isoformat(), end.isoformat()),
+            " WHERE recorded_at >= ? AND recorded_at < ? GROUP BY referral, channel, supporter_id",
+            _span(start, end),
         )
         return [
             ContactGroup(
@@ -160,40 +166,42 @@ class TrackingRepository:
             for r in await cur.fetchall()
         ]
 
-    async def contacts_by_area(self, start: date, end: date) -> dict[str, int]:
-        """Contacts per area of need (a contact about two areas counts in both)."""
+    async def contacts_by_area(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Contacts recorded in [start, end) per area of need (a contact about two areas counts in both)."""
         cur = await self._conn.execute(
             "SELECT area AS k, COUNT(*) AS n FROM contact_areas"
-            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY area",
-            (start.isoformat(), end.isoformat()),
+            " WHERE recorded_at >= ? AND recorded_at < ? GROUP BY area",
+            _span(start, end),
         )
         return {row["k"]: row["n"] for row in await cur.fetchall()}
 
-    async def contacts_by_month_and_area(self, start: date, end: date) -> dict[tuple[str, str], int]:
-        """Contacts per (YYYY-MM, area)."""
+    async def supporter_minutes(self, supporter_id: str, start: datetime, end: datetime) -> int:
+        """Minutes one supporter recorded in [start, end) (shown to that supporter only)."""
         cur = await self._conn.execute(
-            "SELECT substr(occurred_on, 1, 7) AS month, area, COUNT(*) AS n FROM contact_areas"
-            " WHERE occurred_on >= ? AND occurred_on < ? GROUP BY substr(occurred_on, 1, 7), area",
-            (start.isoformat(), end.isoformat()),
+            "SELECT COALESCE(SUM(minutes), 0) AS m FROM contacts"
+            " WHERE supporter_id = ? AND recorded_at >= ? AND recorded_at < ?",
+            (supporter_id, *_span(start, end)),
         )
-        return {(row["month"], row["area"]): row["n"] for row in await cur.fetchall()}
+        row = await cur.fetchone()
+        return int(row["m"]) if row is not None else 0
 
-    async def checkins_by_incident(self, start: datetime, end: datetime) -> list[IncidentCheckins]:
-        """Check-ins sent in [start, end) and how many were answered, per incident."""
+    async def checkins_by_incident(
+        self, start: datetime, end: datetime, *, min_people: int
+    ) -> list[IncidentCheckins]:
+        """Per incident with at least ``min_people`` people: check-ins sent in [start, end), and
+        check-ins answered in [start, end) (each by its own time, so a closed quarter never moves).
+        Smaller plans are left out: one person's answer would show."""
+        s, e = _span(start, end)
         cur = await self._conn.execute(
-            "SELECT i.id AS id, i.name AS name, COUNT(*) AS sent,"
-            " COALESCE(SUM(CASE WHEN s.state = ? THEN 1 ELSE 0 END), 0) AS answered"
-            " FROM scheduled_messages s JOIN incidents i ON i.id = s.incident_id"
-            " WHERE s.kind = ? AND s.sent_at >= ? AND s.sent_at < ? AND s.state IN (?, ?)"
+            "SELECT i.id AS id, i.name AS name,"
+            " COALESCE(SUM(CASE WHEN m.sent_at >= ? AND m.sent_at < ? THEN 1 ELSE 0 END), 0) AS sent,"
+            " COALESCE(SUM(CASE WHEN m.answered_at >= ? AND m.answered_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS answered"
+            " FROM scheduled_messages m JOIN incidents i ON i.id = m.incident_id"
+            " WHERE m.kind = ? AND i.people >= ?"
+            " AND ((m.sent_at >= ? AND m.sent_at < ?) OR (m.answered_at >= ? AND m.answered_at < ?))"
             " GROUP BY i.id, i.name ORDER BY i.id",
-            (
-                ScheduledState.ANSWERED,
-                ScheduledKind.CHECKIN,
-                to_db(start),
-                to_db(end),
-                ScheduledState.SENT,
-                ScheduledState.ANSWERED,
-            ),
+            (s, e, s, e, ScheduledKind.CHECKIN, min_people, s, e, s, e),
         )
         return [
             IncidentCheckins(incident_id=r["id"], name=r["name"], sent=r["sent"], answered=r["answered"])
@@ -242,3 +250,7 @@ class TrackingRepository:
                 (request_id, OfferState.OPEN),
             )
         return ids
+
+
+def _span(start: datetime, end: datetime) -> tuple[str, str]:
+    return to_db(start), to_db(end)

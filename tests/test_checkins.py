@@ -178,9 +178,11 @@ async def test_incident_list_shows_counts_and_close_cancels_what_is_due(start_ap
 
     listing = (await rig.command(COORDINATOR, "incident list")).json["text"]
     line = next(x for x in listing.splitlines() if "Courthouse" in x)
-    assert "3 people" in line and "sent 3, due 3, answered 1" in line
+    assert "3 people" in line and "sent 3, due 3, answered fewer than 3" in line
     solo_line = next(x for x in listing.splitlines() if "Loss in the family" in x)
-    assert "answered hidden" in solo_line, "a one-person incident's answers would identify them"
+    # A one-person plan shows its plan only: no count her answer, stop or silence would change.
+    assert "a plan of 1 check-ins" in solo_line and "counts hidden (fewer than 3 people)" in solo_line
+    assert "answered" not in solo_line and "due" not in solo_line
 
     closed = (await rig.command(COORDINATOR, "incident close 1")).json["text"]
     assert "3 check-ins still due were cancelled" in closed

@@ -11,7 +11,7 @@ from slack_standin import Fault
 from tests.conftest import sqlite_only
 from tests.flows import COORDINATOR
 from tests.rig import Rig, has_button, text_of
-from tests.test_tracking import in_database, stats_text
+from tests.test_tracking import in_database, published_stats
 
 CHANNEL = "CEVENTS"
 EVENT_SETTINGS = {"peer_checkin_rate": 1000}
@@ -304,7 +304,7 @@ async def test_stats_count_events_held_and_going_with_small_counts_hidden(start_
     await rig.command(COORDINATOR, "event cancel 4")
     await rig.settle()
 
-    text = await stats_text(rig, "2026-12")
+    text = await published_stats(rig, "2026-Q4")
     events = text.split("*Events*")[1].split("_Counts from")[0]
     assert "Lunch and learn: 1 held, 5 going" in events
     # Two going to the social is a small count; the next smallest is hidden too, so the total

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.flows import COORDINATOR, accept, add_supporters, ask
@@ -126,11 +126,14 @@ async def test_a_supporter_sees_availability_their_requests_training_and_log_a_c
     assert "whole minutes" in bad.json["errors"]["contact_minutes"]
     assert rig.app.db is not None
     async with rig.app.db.read() as tx:
-        month = (date(2026, 11, 1), date(2026, 12, 1))
-        groups = await tx.tracking.contact_groups(*month)
+        quarter = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+        groups = await tx.tracking.contact_groups(*quarter)
     assert [(g.count, g.minutes, g.referral, g.channel, g.supporter_id) for g in groups] == [
         (1, 25, "eap", "walk_in", "USUP1")
     ]
+    # Their own time, to them alone.
+    await open_home(rig, "USUP1")
+    assert "Your time this quarter: 0.4 h (only you see this)" in home(rig, "USUP1")
 
 
 async def test_a_coordinator_sees_the_roster_at_a_glance_and_counts_never_who(start_app) -> None:
@@ -152,13 +155,15 @@ async def test_a_coordinator_sees_the_roster_at_a_glance_and_counts_never_who(st
     await rig.click("UREQ2", post, "event_rsvp")
     await rig.settle()
 
+    rig.clock.advance(timedelta(days=1))  # request counts are as they stood at the start of the day
     shown = await open_home(rig, COORDINATOR)
     blocks = home_blocks(rig, COORDINATOR)
     assert "*Roster:* 1 getting offers" in shown and "1 in training" in shown
     assert "*Training lapsed:* <@UOLD>" in shown
     assert "<@UGONE> (deactivated)" in shown
     assert "*Volunteers waiting for a decision:* <@UVOL1>" in shown
-    assert "1 escalated" in shown and "1 with a supporter" in shown
+    # One escalated and one held: small counts, hidden.
+    assert "fewer than 3 escalated" in shown and "fewer than 3 with a supporter" in shown
     assert "Remembering together" in shown and "1 going" in shown
     for action in ("home_incident", "home_event", "home_stats", "event_edit", "event_cancel"):
         assert has_button(blocks, action), action
@@ -173,6 +178,7 @@ async def test_a_coordinator_sees_the_roster_at_a_glance_and_counts_never_who(st
     )
     assert closed.text == ""
     await rig.settle()
+    rig.clock.set(datetime(2027, 1, 1, 9, tzinfo=UTC))  # 2026-Q4 is published
     await rig.home_click(COORDINATOR, "home_stats")
     await rig.settle()
     stats = last_notice(rig)
@@ -190,14 +196,13 @@ async def test_homes_are_redrawn_when_what_they_show_changes(rig: Rig) -> None:
     await open_home(rig, "USUP1")
     await ask(rig, "UREQ1")
     assert "being offered" in home(rig, "UREQ1")
-    assert "1 waiting for a supporter" in home(rig, COORDINATOR)
+    # The coordinator's counts are as of the start of the day: asking does not move them.
+    assert "0 waiting for a supporter" in home(rig, COORDINATOR)
 
     await accept(rig, "USUP1")  # nobody reopens a Home
     assert "is with <@USUP1>" in home(rig, "UREQ1")
     assert "*Request #1:* <@UREQ1>" in home(rig, "USUP1")
-    assert "0 waiting for a supporter" in home(rig, COORDINATOR) and "1 with a supporter" in home(
-        rig, COORDINATOR
-    )
+    assert "0 waiting for a supporter" in home(rig, COORDINATOR)
 
     await rig.command(COORDINATOR, "roster suspend <@USUP1|s>")
     await rig.settle()

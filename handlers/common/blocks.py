@@ -72,6 +72,14 @@ def when(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%a %-d %b, %H:%M")
 
 
+def part_of_day(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment as coarsely as a coordinator needs it, e.g. ``Mon 30 Nov, morning``: never the minute
+    someone asked."""
+    local = moment.astimezone(tz)
+    part = ("night", "morning", "afternoon", "evening")[local.hour // 6]
+    return local.strftime("%a %-d %b, ") + part
+
+
 def slack_time(moment: datetime, tz: ZoneInfo) -> str:
     """A moment that Slack shows in each reader's own time zone (the program's time as fallback)."""
     epoch = int(moment.timestamp())

@@ -33,6 +33,7 @@ from bot.errors import (
     NotAnOfferCopy,
     NotHeldByYou,
     NotOnRoster,
+    NotPublished,
     NotYourCheckin,
     NotYourConversation,
     NotYourOffer,
@@ -105,6 +106,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You've already answered this check-in. Thank you."
         case IncidentNotFound():
             return "There is no open incident with that number. `/peer incident list` shows them."
+        case NotPublished():
+            return f"Not yet: {error}."
         case InvalidPeriod():
             return f"I couldn't read that period: {error}."
         case NotYourConversation():

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.periods import Period
+from bot.periods import Publication
 from bot.services import Services
 
 # ``/peer <name> args…`` answered in text (ephemeral).
@@ -21,7 +21,7 @@ Subcommand = Callable[[Services, str, list[str]], Awaitable[str]]
 # ``/peer <name> args…`` that opens a modal: the view, or None for "not a form, answer in text".
 FormOpener = Callable[[Services, str, list[str]], Awaitable[dict[str, Any] | None]]
 # ``/peer <name> [period]``: acked at once, the report sent after.
-Report = Callable[[Services, AsyncWebClient, AsyncRespond, str, Period], Coroutine[Any, Any, None]]
+Report = Callable[[Services, AsyncWebClient, AsyncRespond, str, Publication], Coroutine[Any, Any, None]]
 IdEnum = type[StrEnum]
 
 

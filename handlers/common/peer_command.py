@@ -64,9 +64,9 @@ class PeerCommand:
             if name in self.reports:
                 # Checked before the ack, so a refusal is immediate; the report itself comes after it.
                 await services.roles.require_coordinator_role(user_id)
-                period = services.tracking.period(" ".join(args[1:]))
+                publication = services.tracking.publication(" ".join(args[1:]))
                 await ack(text="Gathering the numbers…", response_type="ephemeral")
-                report = self.reports[name](services, client, respond, user_id, period)
+                report = self.reports[name](services, client, respond, user_id, publication)
                 services.background.spawn(report, name=name)
                 return
             subcommand = self.subcommands.get(name)

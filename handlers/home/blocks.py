@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.home import LIST_MAX, CoordinatorHome, HomeSnapshot, SupporterHome
 from bot.peer_requests import RequestStatus
+from bot.suppression import describe
 from bot.training import TrainingState
 from handlers.announcements.blocks import KIND_LABELS
 from handlers.announcements.ids import AnnouncementAction
@@ -186,7 +187,12 @@ def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
             elements=[_button(TrackingAction.LOG_CONTACT, "Log a contact")],
         )
     )
-    blocks.append(context("Log a conversation that happened outside the bot: counted, never who with."))
+    blocks.append(
+        context(
+            "Log a conversation that happened outside the bot: counted, never who with."
+            f" Your time this quarter: {part.minutes_this_quarter / 60:.1f} h (only you see this)."
+        )
+    )
     return blocks
 
 
@@ -215,9 +221,10 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
         )
     if part.volunteers:
         lines.append("*Volunteers waiting for a decision:* " + _names([v.user_id for v in part.volunteers]))
+    glance, k = part.requests, part.min_count
     lines.append(
-        f"*Requests:* {part.waiting} waiting for a supporter · {part.escalated} escalated"
-        f" · {part.held} with a supporter"
+        f"*Requests at the start of today:* {describe(glance.waiting, k)} waiting for a supporter"
+        f" · {describe(glance.escalated, k)} escalated · {describe(glance.held, k)} with a supporter"
     )
     if part.concerns:
         lines.append(f"*Concerns about colleagues nobody has taken yet:* {part.concerns} (see your DMs)")
@@ -225,7 +232,10 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
         DividerBlock(),
         header("Coordinator"),
         section("\n".join(lines)),
-        context("Counts only: who asked for help is never shown here."),
+        context(
+            "Counts only, as they stood at the start of the day (escalated requests reach you by DM at"
+            " once): who asked for help is never shown here."
+        ),
         ActionsBlock(
             block_id=HomeBlockId.COORDINATOR_ACTIONS,
             elements=[

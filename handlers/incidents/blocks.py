@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.checkins import IncidentProgress
 from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
+from bot.suppression import describe, single
 from handlers.common.blocks import context, escape, header, mention, resources_blocks, section, when
 from handlers.common.payloads import CheckinRef
 from handlers.incidents.ids import IncidentAction, IncidentBlockId, IncidentCallback, IncidentField
@@ -233,17 +234,27 @@ def incident_ready(summary: IncidentReady, *, tz: ZoneInfo) -> list[dict[str, An
     return [b.to_dict() for b in blocks]
 
 
-def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int) -> str:
-    """``/peer incident list``: open incidents with counts; small groups' answers are hidden."""
+def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int, tz: ZoneInfo) -> str:
+    """``/peer incident list``: open incidents. A plan with fewer than ``min_count`` people shows its
+    plan only (steps and the next date by the plan): no count that one person's answer, stop or
+    silence would change. Larger plans show counts, small ones hidden."""
     if not progress:
         return "No open incidents. `/peer incident` starts follow-up after one."
     lines = ["*Open incidents*"]
     for p in progress:
         i = p.incident
-        answered = str(p.answered) if p.people >= min_count else f"hidden (fewer than {min_count} people)"
         state = " (scheduling…)" if i.state == "preparing" else ""
+        step = f"next check-in {p.next_step_at.astimezone(tz):%Y-%m-%d}" if p.next_step_at else "no step left"
+        if p.people >= min_count:
+            counts = (
+                f"check-ins sent {describe(single(p.sent, min_count), min_count)},"
+                f" due {describe(single(p.due, min_count), min_count)},"
+                f" answered {describe(single(p.answered, min_count), min_count)}"
+            )
+        else:
+            counts = f"counts hidden (fewer than {min_count} people)"
         lines.append(
             f"• #{i.id} *{escape(i.name)}*{state}, {KIND_LABELS[i.kind].lower()}, {i.occurred_on:%Y-%m-%d}:"
-            f" {p.people} people · check-ins sent {p.sent}, due {p.due}, answered {answered}"
+            f" {p.people} people · a plan of {p.steps} check-ins · {step} · {counts}"
         )
     return "\n".join(lines)

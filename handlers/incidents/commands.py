@@ -22,7 +22,7 @@ async def _incident(services: Services, user_id: str, args: list[str]) -> str:
     action = args[0].lower() if args else ""
     if action == "list":
         progress = await services.checkins.incidents(coordinator_id=user_id)
-        return incidents_text(progress, min_count=services.min_count)
+        return incidents_text(progress, min_count=services.min_count, tz=services.hours.tz)
     if action == "close" and len(args) == 2 and args[1].lstrip("#").isdigit():
         incident_id = int(args[1].lstrip("#"))
         cancelled = await services.checkins.close_incident(coordinator_id=user_id, incident_id=incident_id)

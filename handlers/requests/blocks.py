@@ -37,6 +37,7 @@ from handlers.common.blocks import (
     context,
     header,
     mention,
+    part_of_day,
     resources_blocks,
     section,
     when,
@@ -359,7 +360,7 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
     """Coordinators learn a request is waiting (area and urgency only), and later that it no longer is."""
     facts = (
         f"*About:* {AREA_LABELS[card.area]}\n*How soon:* {URGENCY_LABELS[card.urgency]}\n"
-        f"*Waiting since:* {when(card.waiting_since, tz)}"
+        f"*Waiting since:* {part_of_day(card.waiting_since, tz)}"
     )
     if card.resolution is not None:
         outcome = {

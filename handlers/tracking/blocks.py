@@ -54,31 +54,30 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
     median = (
         _duration(report.median_to_accept)
         if report.median_to_accept is not None
+        else "shown per quarter only"
+        if len(report.publication.quarters) > 1
         else f"not shown (fewer than {k} accepted)"
     )
-    hours = (
-        f"{report.supporter_minutes / 60:.1f} h"
-        if report.supporter_minutes is not None
-        else f"fewer than {k} contacts"
-    )
+    minutes = report.supporter_minutes
+    hours = f"{minutes.value / 60:.1f} h" if minutes.value is not None else describe(minutes, k) + " contacts"
+    published = ", ".join(q.label for q in report.publication.quarters)
     blocks: list[Block] = [
         header("Peer support statistics"),
         context(
-            f"{period.label}: {period.start:%Y-%m-%d} to {period.end - timedelta(days=1):%Y-%m-%d}. No names."
+            f"{period.label}: {period.start:%Y-%m-%d} to {period.end - timedelta(days=1):%Y-%m-%d}"
+            f" (published quarters: {published}). Contacts count in the quarter they were recorded."
+            " No names."
         ),
         section(
             f"*Requests:* {describe(report.requests, k)} made · {describe(report.accepted, k)} accepted ·"
             f" {describe(report.escalated, k)} escalated · {describe(report.cancelled, k)} cancelled\n"
             f"*Median time to accept:* {median}\n"
-            f"*Contacts:* {describe(report.contacts, k)} · *supporter time:* {hours}"
+            f"*Contacts:* {describe(report.contacts, k)} · *supporter time, all together:* {hours}"
         ),
         section("*Contacts by area of need*\n" + _lines(report.areas, AREA_LABELS, k)),
         section("*Referrals to professional help*\n" + _lines(report.referrals, REFERRAL_LABELS, k)),
         section("*How contacts happened*\n" + _lines(report.channels, CHANNEL_LABELS, k)),
     ]
-    if report.supporter_hours:
-        volunteered = "\n".join(f"• {mention(s)}: {h:.1f} h" for s, h in report.supporter_hours[:20])
-        blocks.append(section("*Time volunteered by supporters*\n" + volunteered))
     if report.checkins:
         rows = "\n".join(
             f"• {c.name}: {describe(c.sent, k)} sent, {describe(c.answered, k)} answered"
@@ -94,8 +93,10 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         blocks.append(section("*Events*\n" + rows + total))
     blocks.append(
         context(
-            f"Counts from 1 to {k - 1} show as “fewer than {k}”; “suppressed” hides a number that would let"
-            " a small one be worked out. `/peer export` sends these as CSV and a chart."
+            f"Statistics are published per completed quarter and never change afterwards. Counts from 1 to"
+            f" {k - 1} show as “fewer than {k}”; “suppressed” hides a number that would let a small one be"
+            " worked out. Each supporter sees their own time on their Home. `/peer export` sends these as"
+            " CSV and a chart."
         )
     )
     return [b.to_dict() for b in blocks]

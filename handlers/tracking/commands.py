@@ -1,15 +1,14 @@
-"""``/peer log`` (the modal), ``/peer stats|export [period]`` and ``/peer audit``."""
+"""``/peer log`` (the modal), ``/peer stats|export [quarter|year]`` and ``/peer audit``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import NotOnRoster
-from bot.periods import Period
+from bot.periods import Publication
 from bot.reports import chart_png, csv_bytes
 from bot.services import Services
 from handlers.common.feature import FormOpener, Report, Subcommand
@@ -25,35 +24,36 @@ async def _log_form(services: Services, user_id: str, args: list[str]) -> dict[s
 
 
 async def _stats(
-    services: Services, _client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+    services: Services, _client: AsyncWebClient, respond: AsyncRespond, user_id: str, publication: Publication
 ) -> None:
-    report = await services.tracking.stats(coordinator_id=user_id, period=period)
+    report = await services.tracking.stats(coordinator_id=user_id, publication=publication)
     await respond(text="Peer support statistics", blocks=stats_blocks(report), response_type="ephemeral")
 
 
 async def _export(
-    services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, period: Period
+    services: Services, client: AsyncWebClient, respond: AsyncRespond, user_id: str, publication: Publication
 ) -> None:
-    report = await services.tracking.monthly_areas(coordinator_id=user_id, period=period)
-    name = f"peer-support-{period.start:%Y-%m-%d}-to-{period.end - timedelta(days=1):%Y-%m-%d}"
+    report = await services.tracking.by_quarter(coordinator_id=user_id, publication=publication)
+    label = publication.label
+    name = f"peer-support-{report.period.start:%Y-%m}-{label.split(' ')[0]}"
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
-        initial_comment=f"Peer support contacts, {period.label} (aggregates only, small counts suppressed).",
+        initial_comment=f"Peer support contacts, {label} (aggregates only, small counts suppressed).",
         file_uploads=[
             {
                 "file": csv_bytes(report),
                 "filename": f"{name}.csv",
-                "title": f"Contacts by month and area ({period.label})",
+                "title": f"Contacts by quarter and area ({label})",
             },
             {
                 "file": chart_png(report),
                 "filename": f"{name}.png",
-                "title": f"Contacts per month ({period.label})",
+                "title": f"Contacts per quarter ({label})",
             },
         ],
     )
-    await services.tracking.export_recorded(coordinator_id=user_id, period=period)
+    await services.tracking.export_recorded(coordinator_id=user_id, publication=publication)
     await respond(text="The CSV and the chart are in your DM with the app.", response_type="ephemeral")
 
 

@@ -49,8 +49,10 @@ async def on_home_stats(
 
 
 async def _stats_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
-    period = services.tracking.period(HOME_STATS_PERIOD)
-    return stats_modal(await services.tracking.stats(coordinator_id=body["user"]["id"], period=period))
+    publication = services.tracking.publication(HOME_STATS_PERIOD)
+    return stats_modal(
+        await services.tracking.stats(coordinator_id=body["user"]["id"], publication=publication)
+    )
 
 
 _CONTACT_FIELDS = {

@@ -1,0 +1,101 @@
+"""A curious coordinator compares views on different days (issue 15, findings 2, 3 and 10).
+
+Each test is the attack: two views a coordinator can get, before and after one person did
+something, must be equal, or must not pin any count between 1 and K-1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.flows import COORDINATOR, add_supporters, ask
+from tests.rig import Rig, text_of
+from tests.test_checkins import CHECKIN_SETTINGS, checkins_to, deliver_after, open_incident
+from tests.test_home import home, open_home
+
+Q4_PUBLISHED = datetime(2027, 1, 2, 9, 0, tzinfo=UTC)
+WALK_IN = {
+    "contact_minutes": "45",
+    "contact_areas": ["grief"],
+    "contact_channel": "walk_in",
+    "contact_referral": "counselor",
+}
+
+
+async def log_walk_in(rig: Rig, supporter: str, day: str) -> None:
+    await rig.command(supporter, "log")
+    await rig.settle()
+    logged = await rig.submit(supporter, rig.last_view("peer_log_contact"), {"contact_date": day, **WALK_IN})
+    assert logged.json["response_action"] == "update"
+
+
+async def ask_stats(rig: Rig, period: str) -> str:
+    """What a coordinator is answered, refused or not."""
+    posts = len(rig.slack.response_url_posts)
+    ack = await rig.command(COORDINATOR, f"stats {period}".strip())
+    if "Gathering" not in ack.json["text"]:
+        return str(ack.json["text"])
+    await rig.settle()
+    assert len(rig.slack.response_url_posts) == posts + 1
+    return text_of(rig.slack.response_url_posts[-1]["blocks"])
+
+
+async def test_one_walk_in_cannot_be_found_by_differencing_any_two_statistics(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")
+    # Day views of the running quarter, the ones the attack differenced, are not published at all.
+    for period in ("1d", "30d", "2026-12", "2026-Q4"):
+        before = await ask_stats(rig, period)
+        assert "Grief" not in before, period
+    assert "published on 2027-01-01" in await ask_stats(rig, "2026-Q4")
+
+    await log_walk_in(rig, "USUP1", "2026-11-30")
+    for period in ("1d", "30d", "2026-Q4", ""):
+        assert "Grief" not in await ask_stats(rig, period) or period == ""
+    assert await ask_stats(rig, "") == await ask_stats(rig, "2026-Q3"), "the default is the last closed one"
+
+    rig.clock.set(Q4_PUBLISHED)
+    published = await ask_stats(rig, "2026-Q4")
+    areas = published.split("*Contacts by area of need*")[1].split("*Referrals")[0]
+    assert "Grief or loss: fewer than 3" in areas
+    # No zero beside the hidden one: every other area is hidden too, so nothing says "it was grief".
+    assert ": 0" not in areas and areas.count("suppressed") == 5
+    referrals = published.split("*Referrals to professional help*")[1].split("*How contacts")[0]
+    assert ": 0" not in referrals and "Counselor or therapist: fewer than 3" in referrals
+    # Nobody's hours, and no minutes that would say how long this one took.
+    assert "USUP1" not in published and "0.8 h" not in published and "45" not in published
+
+    # A contact logged now about a December day counts in the quarter it was logged: Q4 stays put.
+    await log_walk_in(rig, "USUP1", "2026-12-15")
+    assert await ask_stats(rig, "2026-Q4") == published
+    # The year is made of the published quarters only: it tells nothing Q4 does not.
+    year = await ask_stats(rig, "2026")
+    assert "Grief or loss: suppressed" in year and ": 0" not in year.split("*Contacts by area")[1]
+
+
+async def test_a_one_person_plan_shows_no_count_her_answer_or_stop_would_change(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users("UJANE")
+    await open_incident(rig, incident_kind="bereavement", incident_name="Loss", incident_people=["UJANE"])
+    await deliver_after(rig, timedelta(days=2))
+    before = (await rig.command(COORDINATOR, "incident list")).json["text"]
+    [checkin] = checkins_to(rig, "UJANE")
+    await rig.click("UJANE", checkin, "checkin_stop")
+    await rig.settle()
+    after = (await rig.command(COORDINATOR, "incident list")).json["text"]
+    assert before == after and "counts hidden" in after
+
+    rig.clock.set(Q4_PUBLISHED)
+    year_end = await ask_stats(rig, "2026-Q4")
+    assert "Loss" not in year_end, "a plan with fewer than K people is left out of every check-in count"
+
+
+async def test_the_coordinators_view_of_requests_does_not_move_when_someone_asks(rig: Rig) -> None:
+    await open_home(rig, COORDINATOR)
+    first = home(rig, COORDINATOR)
+    rig.clock.set(datetime(2026, 11, 30, 10, 37, 12, tzinfo=UTC))
+    await ask(rig, "UREQ1", urgency="asap")  # nobody on the roster: escalated at once
+    await open_home(rig, COORDINATOR)
+    assert home(rig, COORDINATOR) == first, "the Home told the minute someone asked"
+    alert = next(m for m in rig.slack.dms(COORDINATOR) if "Waiting since" in text_of(m.blocks))
+    shown = text_of(alert.blocks)
+    assert "Mon 30 Nov, morning" in shown and "10:37" not in shown
