@@ -33,6 +33,7 @@ from bot.jobs import Jobs
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
+from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
@@ -106,6 +107,7 @@ class PeerSupportApp:
         )
         client = build_client(settings, self._session)
         self.services = self._build_services(client)
+        await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
@@ -153,7 +155,11 @@ class PeerSupportApp:
             raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
         notifier = SlackNotifier(
-            client, tz=hours.tz, hours=hours.describe(), resources=settings.peer_resources
+            client,
+            tz=hours.tz,
+            hours=hours.describe(),
+            resources=settings.peer_resources,
+            coping=settings.coping_text(),
         )
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
@@ -218,6 +224,9 @@ class PeerSupportApp:
             db=db, clock=clock, notifier=notifier, checkins=checkins, requests=requests, deliveries=deliveries
         )
         concerns = ConcernService(db=db, clock=clock, roles=roles, notifier=notifier, homes=homes)
+        resource_directory = ResourceService(
+            db=db, clock=clock, roles=roles, seed=settings.resource_seed(), homes=homes
+        )
         tracking = TrackingService(
             db=db,
             clock=clock,
@@ -236,6 +245,7 @@ class PeerSupportApp:
             announcements=announcements,
             concerns=concerns,
             tracking=tracking,
+            directory=resource_directory,
             publisher=notifier,
             clock=clock,
         )
@@ -262,10 +272,13 @@ class PeerSupportApp:
             care=care,
             tracking=tracking,
             relay=relay,
+            directory=resource_directory,
             roles=roles,
             hours=hours,
             background=background,
             resources=tuple(settings.peer_resources),
+            coping=settings.coping_text(),
+            office_lines=settings.office_resource_lines(),
             note_max_length=settings.peer_note_max_length,
             clock=clock,
             min_count=settings.peer_min_count,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -14,18 +15,21 @@ from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
 from bot.peer_requests import RequestPolicy
+from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
 from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
 from bot.training import TrainingPolicy
-from storage.models import DECIDED_NOTICES, IncidentKind, ScheduledKind
+from storage.models import DECIDED_NOTICES, IncidentKind, Resource, ScheduledKind
 
+# The short lines messages carry (notices, check-ins): the crisis lines, then where the office's
+# own directory is. The full directory is `/peer resources` and the Home tab (bot/resources.py).
 DEFAULT_RESOURCES = [
     "*988 Suicide & Crisis Lifeline*: call or text 988, or chat at 988lifeline.org (24/7, free,"
     " confidential).",
-    "*Employee Assistance Program (EAP)*: free, confidential counseling for you and your family;"
-    " ask HR or see the intranet for the number.",
-    "*Crisis Text Line*: text HOME to 741741.",
+    "*Crisis Text Line*: text HOME to 741741 (24/7, free, confidential).",
     "*In immediate danger*: call 911.",
+    "*Confidential professional help* (counselors, the Employee Assistance Program, the Lawyer"
+    " Assistance Program): type `/peer resources` for the office's directory.",
 ]
 
 
@@ -53,6 +57,10 @@ class Settings(BaseSettings):
     peer_timezone: Zone = ZoneInfo("UTC")
     peer_service_hours: Annotated[ServiceHours, NoDecode] = ServiceHours.parse("08:00-18:00", "UTC")
     peer_resources: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES))
+    # An optional YAML or JSON file of directory entries, added once each at start.
+    peer_resources_file: Path | None = None
+    # An optional file with the office's own "what to expect and what helps" text (mrkdwn).
+    peer_coping_file: Path | None = None
     peer_note_max_length: int = Field(default=500, ge=1, le=2500)
     peer_sweep_seconds: Annotated[timedelta, duration(above=timedelta(0))] = timedelta(seconds=15)
     peer_checkin_offsets: Plan = tuple(parse_plan("1d,3d,7d,14d,30d,90d"))
@@ -73,6 +81,29 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("peer_resources_file")
+    @classmethod
+    def _seed_file_valid(cls, value: Path | None) -> Path | None:
+        # Read once at start: a bad entry stops the app, naming each one.
+        if value is not None:
+            try:
+                load_seed_file(value)
+            except SeedFileError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("peer_coping_file")
+    @classmethod
+    def _coping_file_readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                text = value.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as error:
+                raise ValueError(f"cannot read {value}: {error}") from None
+            if not text or len(text) > 2500:
+                raise ValueError("must hold between 1 and 2500 characters of text")
         return value
 
     @field_validator("slack_api_url")
@@ -110,6 +141,20 @@ class Settings(BaseSettings):
         return self.slack_app_token is not None
 
     # The policies the services take, built from the parsed values.
+
+    def resource_seed(self) -> tuple[Resource, ...]:
+        """The entries of ``PEER_RESOURCES_FILE`` (validated at start), or none."""
+        return () if self.peer_resources_file is None else load_seed_file(self.peer_resources_file)
+
+    def office_resource_lines(self) -> tuple[str, ...]:
+        """The ``PEER_RESOURCES`` lines an office set itself (none while it keeps the default)."""
+        return () if self.peer_resources == DEFAULT_RESOURCES else tuple(self.peer_resources)
+
+    def coping_text(self) -> str:
+        """The office's "what to expect and what helps" text, or the default."""
+        if self.peer_coping_file is None:
+            return DEFAULT_COPING
+        return self.peer_coping_file.read_text(encoding="utf-8").strip()
 
     def training_policy(self) -> TrainingPolicy:
         """How long training stays valid."""

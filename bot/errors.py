@@ -151,6 +151,10 @@ class ConcernNotFound(DomainError):
     """No such concern."""
 
 
+class ResourceNotFound(DomainError):
+    """No such entry in the resource directory (removed meanwhile, or never there)."""
+
+
 class ConcernHandled(DomainError):
     """Another coordinator already acted on this concern."""
 

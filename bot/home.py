@@ -25,13 +25,14 @@ from bot.concerns import ConcernService
 from bot.failures import failure
 from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
+from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterEntry, RosterService
 from bot.tracking import RequestGlance, TrackingService
 from bot.training import TrainingState
 from bot.volunteers import VolunteerService
 from storage.db import Database
-from storage.models import Announcement, PeerRequest, Supporter, Volunteer
+from storage.models import Announcement, PeerRequest, Resource, Supporter, Volunteer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class HomeSnapshot:
     volunteering: bool  # their offer to volunteer waits for a decision
     supporter: SupporterHome | None = None
     coordinator: CoordinatorHome | None = None
+    # The crisis lines, then the office's directory (empty: the short PEER_RESOURCES lines instead).
+    resources: tuple[Resource, ...] = ()
 
 
 class HomePublisher(Protocol):
@@ -109,7 +112,9 @@ class HomeService:
         tracking: TrackingService,
         publisher: HomePublisher,
         clock: Clock,
+        directory: ResourceService | None = None,
     ) -> None:
+        self._directory = directory
         self._db = db
         self._clock = clock
         self._roles = roles
@@ -143,6 +148,7 @@ class HomeService:
             volunteering=await self._volunteers.pending_of(user_id) is not None,
             supporter=supporter,
             coordinator=coordinator,
+            resources=await self._directory.directory() if self._directory else (),
         )
 
     async def opened(self, user_id: str) -> None:

@@ -15,6 +15,7 @@ from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
 from bot.relay import RelayService
+from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterService
 from bot.service_hours import ServiceHours
@@ -40,10 +41,14 @@ class Services:
     care: CareService
     tracking: TrackingService
     relay: RelayService
+    directory: ResourceService  # the office's resource directory, crisis lines first
     roles: Roles
     hours: ServiceHours
     background: Background
-    resources: tuple[str, ...]
+    resources: tuple[str, ...]  # the short lines messages carry (PEER_RESOURCES)
+    coping: str  # "what to expect and what helps"
+    # PEER_RESOURCES lines an office set (none with the default): also listed with the directory.
+    office_lines: tuple[str, ...]
     note_max_length: int
     clock: Clock
     min_count: int

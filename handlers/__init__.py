@@ -8,7 +8,19 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from handlers import announcements, care, concerns, home, incidents, relay, requests, roster, tracking
+from handlers import (
+    announcements,
+    care,
+    concerns,
+    home,
+    incidents,
+    relay,
+    requests,
+    resources,
+    roster,
+    selfcheck,
+    tracking,
+)
 from handlers.common import errors, middleware
 from handlers.common.feature import Feature
 from handlers.common.peer_command import PeerCommand
@@ -22,6 +34,8 @@ FEATURES: tuple[Feature, ...] = (
     concerns.FEATURE,
     care.FEATURE,
     tracking.FEATURE,
+    selfcheck.FEATURE,
+    resources.FEATURE,
     home.FEATURE,
 )
 

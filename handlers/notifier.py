@@ -73,8 +73,11 @@ def _offer_ids(blocks: list[dict[str, Any]]) -> set[int]:
 class SlackNotifier:
     """Sends the program's DMs; every ``text`` is the neutral lock-screen line."""
 
-    def __init__(self, client: AsyncWebClient, *, tz: ZoneInfo, hours: str, resources: Sequence[str]) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, tz: ZoneInfo, hours: str, resources: Sequence[str], coping: str = ""
+    ) -> None:
         self._client = client
+        self._coping = coping  # "what to expect and what helps": debrief invitations, first check-ins
         self._tz = tz
         self._hours = hours
         self._resources = tuple(resources)
@@ -156,15 +159,16 @@ class SlackNotifier:
 
     async def send_checkin(self, recipient_id: str, card: CheckinCard) -> MessageRef:
         """DM a check-in."""
-        return await self._post(recipient_id, ib.checkin_message(card, resources=self._resources))
+        blocks = ib.checkin_message(card, resources=self._resources, coping=self._coping)
+        return await self._post(recipient_id, blocks)
 
     async def update_checkin(self, ref: MessageRef, card: CheckinCard) -> None:
         """Redraw an answered check-in in place."""
-        await self._update(ref, ib.checkin_message(card, resources=self._resources))
+        await self._update(ref, ib.checkin_message(card, resources=self._resources, coping=self._coping))
 
     async def send_debrief_invite(self, recipient_id: str, card: DebriefCard) -> MessageRef:
         """DM a debrief invitation."""
-        return await self._post(recipient_id, ib.debrief_invite(card, tz=self._tz))
+        return await self._post(recipient_id, ib.debrief_invite(card, tz=self._tz, coping=self._coping))
 
     async def send_follow_up(self, recipient_id: str, card: FollowUpCard) -> MessageRef:
         """DM a supporter's follow-up reminder."""

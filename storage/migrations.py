@@ -441,6 +441,38 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT
         """,
     ),
+    (
+        "0018_resource_directory",
+        """
+        -- The office's directory of professional help, kept by coordinators (the crisis lines are
+        -- not rows: they are always shown first and cannot be removed).
+        CREATE TABLE resources (
+            id           INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            purpose      TEXT NOT NULL,
+            phone        TEXT,
+            text_line    TEXT,
+            url          TEXT,
+            hours        TEXT,
+            cost         TEXT,
+            confidential INTEGER NOT NULL DEFAULT 0,
+            created_at   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX resources_name ON resources (lower(name));
+        CREATE TABLE resource_topics (
+            resource_id INTEGER NOT NULL REFERENCES resources (id) ON DELETE CASCADE,
+            topic       TEXT NOT NULL,
+            PRIMARY KEY (resource_id, topic)
+        );
+        CREATE INDEX resource_topics_topic ON resource_topics (topic, resource_id);
+        -- Names PEER_RESOURCES_FILE has added once: the file adds each entry once, so an entry a
+        -- coordinator edited, renamed or removed is not brought back at the next start.
+        CREATE TABLE resource_seeds (
+            name_key TEXT PRIMARY KEY
+        )
+        """,
+    ),
 ]
 
 

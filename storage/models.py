@@ -444,6 +444,32 @@ class AuditEntry(_Record):
     detail: str
 
 
+class ResourceTopic(StrEnum):
+    """What a resource in the office's directory helps with."""
+
+    TRAUMA = "trauma"
+    GRIEF = "grief"
+    SUBSTANCE_USE = "substance_use"
+    FAMILY = "family"
+    MONEY = "money"
+    LEGAL_PROFESSION = "legal_profession"  # e.g. the state's Lawyer Assistance Program
+
+
+class Resource(_Record):
+    """One entry of the office's directory of professional help (crisis lines are not rows)."""
+
+    id: int
+    name: str
+    purpose: str
+    phone: str | None = None
+    text: str | None = None  # a text line, e.g. "HOME to 741741"
+    url: str | None = None
+    hours: str | None = None
+    cost: str | None = None
+    confidential: bool = False  # confidential from the employer
+    topics: tuple[ResourceTopic, ...] = ()
+
+
 class Side(StrEnum):
     """The two people in a relayed conversation."""
 

@@ -9,6 +9,7 @@ from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
 from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
+from storage.resource_repository import ResourceRepository
 from storage.roles_repository import RolesRepository
 from storage.roster_repository import RosterRepository
 from storage.schedule_repository import ScheduleRepository
@@ -33,6 +34,7 @@ class Tx:
     roles: RolesRepository
     announcements: AnnouncementRepository
     concerns: ConcernRepository
+    resources: ResourceRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -48,4 +50,5 @@ class Tx:
             roles=RolesRepository(conn),
             announcements=AnnouncementRepository(conn),
             concerns=ConcernRepository(conn),
+            resources=ResourceRepository(conn),
         )

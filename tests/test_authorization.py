@@ -35,8 +35,12 @@ from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback
 from handlers.requests.blocks import close_modal, hand_to_modal, request_modal
 from handlers.requests.ids import RequestAction, RequestCallback
+from handlers.resources.blocks import resource_modal
+from handlers.resources.ids import ResourceAction, ResourceCallback
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
+from handlers.selfcheck.blocks import self_check_modal
+from handlers.selfcheck.ids import SelfCheckAction, SelfCheckCallback
 from handlers.tracking.blocks import log_contact_modal
 from handlers.tracking.ids import TrackingAction, TrackingCallback
 from tests.conftest import ON_POSTGRES
@@ -74,6 +78,8 @@ class Seen:
     changed: bool
     updated: int = 0
     notes: list[str] = field(default_factory=list)
+    # The view a submission was answered with (``response_action: update``), as text.
+    answered: str = ""
 
 
 Do = Callable[[Rig, World, str], Awaitable[Response]]
@@ -195,6 +201,15 @@ async def available(rig: Rig, world: World, user: str, seen: Seen) -> bool:
     return not seen.notes and bool(
         await _query(rig, "SELECT 1 FROM supporters WHERE user_id = ? AND away = 0", user)
     )
+
+
+def answers_with(fragment: str) -> Check:
+    """The submission was answered with a view showing ``fragment`` (in the modal, nowhere else)."""
+
+    async def check(_: Rig, __: World, ___: str, seen: Seen) -> bool:
+        return fragment in seen.answered
+
+    return check
 
 
 async def redrawn(_: Rig, __: World, ___: str, seen: Seen) -> bool:
@@ -329,6 +344,7 @@ MATRIX: dict[str, Case] = {
     ),
     "/peer concern": Case(command("concern"), opens("peer_concern"), (A, A, A, A)),
     "/peer concern @colleague": Case(command("concern <@UCOLL|c>"), opens("peer_concern"), (A, A, A, A)),
+    "/peer check": Case(command("check"), opens("peer_self_check"), (A, A, A, A)),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
         click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
@@ -376,6 +392,17 @@ MATRIX: dict[str, Case] = {
     ),
     "Raise a concern (Home tab)": Case(
         click(ConcernAction.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A)
+    ),
+    "How am I doing? (Home tab)": Case(
+        click(SelfCheckAction.OPEN_SELF_CHECK), opens("peer_self_check"), (A, A, A, A)
+    ),
+    "Add a resource (coordinator's Home)": Case(
+        click(ResourceAction.RESOURCE_ADD), opens("peer_resource"), (R, R, R, A)
+    ),
+    "Edit a resource (coordinator's Home)": Case(
+        click(ResourceAction.RESOURCE_EDIT, lambda w: {"resource_id": w.resource}),
+        opens("peer_resource"),
+        (R, R, R, A),
     ),
     "Log an incident (Home tab)": Case(
         click(IncidentAction.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)
@@ -529,6 +556,20 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM concerns WHERE id = ? AND supporter_id = 'UASG'", lambda w: w.concern),
         (R, R, R, A),
     ),
+    "Resource modal (add)": Case(
+        submit(
+            ResourceCallback.RESOURCE,
+            lambda *_: resource_modal(),
+            {"resource_name": "Grief group", "resource_purpose": "Weekly", "resource_url": "https://g.example"},
+        ),
+        finds("SELECT 1 FROM resources WHERE name = 'Grief group'"),
+        (R, R, R, A),
+    ),
+    "Self-check modal (the result, in the modal only)": Case(
+        submit(SelfCheckCallback.SELF_CHECK, lambda *_: self_check_modal(), {"check_exposure": "no"}),
+        answers_with("Your score: 0 of 5"),
+        (A, A, A, A),
+    ),
     "Event modal": Case(
         submit(AnnouncementCallback.EVENT, lambda rig, _: event_view(rig.app.services), EVENT_VALUES),
         finds("SELECT 1 FROM announcements WHERE title = 'Holiday gathering'"),
@@ -578,6 +619,7 @@ async def attempt(rig: Rig, case: Case, world: World, user: str) -> Seen:
         changed=await snapshot(rig.app.db) != before,
         updated=sum(1 for c in new if c.method == "chat.update" and c.channel == "D" + user[1:]),
         notes=notes,
+        answered=json.dumps(body.get("view", {})) if isinstance(body, dict) else "",
     )
 
 

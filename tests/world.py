@@ -20,6 +20,7 @@ from bot.announcements import EventForm
 from bot.checkins import IncidentForm
 from bot.concerns import ConcernForm
 from bot.peer_requests import RequestForm
+from bot.resources import ResourceForm
 from storage.db import Database
 from storage.models import OfferState, Referral
 from storage.sql import Connection
@@ -74,6 +75,7 @@ class World:
     concern: int  # about CONCERN_SUBJECT, raised without a name, not yet acted on
     event: int  # an upcoming lunch-and-learn, announced in EVENT_CHANNEL
     volunteer: int  # VOLUNTEER's offer, waiting for a coordinator
+    resource: int  # an entry of the office's resource directory
 
 
 async def build_world(rig: Rig) -> World:
@@ -150,6 +152,11 @@ async def build_world(rig: Rig) -> World:
     volunteer = await services.volunteers.volunteer(user_id=VOLUNTEER, note=None)
     await services.volunteers.ask_coordinators(volunteer_id=volunteer.id)
     await services.roles.add_coordinators(coordinator_id=COORDINATOR, user_ids=[ADDED_COORDINATOR])
+    resource = await services.directory.save(
+        coordinator_id=COORDINATOR,
+        resource_id=None,
+        form=ResourceForm(name="Dr. Rivera", purpose="Trauma therapy", phone="555-0100", topics=("trauma",)),
+    )
     await rig.settle()
 
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
@@ -184,6 +191,7 @@ async def build_world(rig: Rig) -> World:
         concern=concern,
         event=event,
         volunteer=volunteer.id,
+        resource=resource,
     )
 
 

@@ -39,6 +39,7 @@ from bot.errors import (
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
+    ResourceNotFound,
     SupporterCannotTakeRequest,
     Suspended,
     VolunteerNotFound,
@@ -146,6 +147,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "That concern no longer exists."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
+        case ResourceNotFound():
+            return "That resource is no longer in the directory (it may have been removed meanwhile)."
     return SOMETHING_WENT_WRONG
 
 

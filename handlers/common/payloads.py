@@ -72,3 +72,9 @@ def decode(model: type[_T], raw: str | None) -> _T:
         return model.model_validate_json(raw or "")
     except ValidationError as exc:
         raise BadPayload(model.__name__) from exc
+
+
+class ResourceRef(Carried):
+    """Which directory entry a button or modal acts on."""
+
+    resource_id: int

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.config import DEFAULT_RESOURCES
 from bot.home import LIST_MAX, CoordinatorHome, HomeSnapshot, SupporterHome
 from bot.peer_requests import RequestStatus
 from bot.suppression import describe
@@ -41,7 +42,9 @@ from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.ids import IncidentAction
 from handlers.requests.ids import RequestAction
+from handlers.resources.blocks import directory_blocks
 from handlers.roster.ids import RosterAction
+from handlers.selfcheck.ids import SelfCheckAction
 from handlers.tracking.ids import TrackingAction
 from storage.models import RequestState
 
@@ -71,10 +74,12 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
             elements=[
                 _button(RequestAction.OPEN_REQUEST, "Talk to a peer", "open", style="primary"),
                 _button(ConcernAction.OPEN_CONCERN, "Worried about a colleague?"),
+                _button(SelfCheckAction.OPEN_SELF_CHECK, "How am I doing?"),
             ],
         ),
         context("Or type `/peer` anywhere. `/peer help` lists everything you can do."),
     ]
+    blocks.append(context("*How am I doing?* is a private five-question check: nothing of it is kept."))
     blocks += _own_request(snapshot.request)
     if snapshot.supporter is not None:
         blocks += _supporter_part(snapshot.supporter, tz)
@@ -94,7 +99,14 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
                     accessory=_button(RosterAction.VOLUNTEER, "Volunteer"),
                 )
             )
-    blocks += resources_blocks(resources)
+    if snapshot.resources:
+        # PEER_RESOURCES lines an office set itself are shown beside the directory.
+        own = [line for line in resources if line not in DEFAULT_RESOURCES]
+        blocks += directory_blocks(
+            snapshot.resources, coordinator=snapshot.coordinator is not None, office_lines=own
+        )
+    else:
+        blocks += resources_blocks(resources)
     return View(type="home", blocks=blocks).to_dict()
 
 
@@ -295,7 +307,9 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
         "• `/peer` ask privately to talk to a trained colleague",
         "• `/peer status` see where your request is",
         "• `/peer cancel` withdraw your request",
-        "• `/peer resources` EAP and crisis lines",
+        "• `/peer resources [topic]` crisis lines and the office's directory of professional help"
+        " (topics: trauma, grief, substance_use, family, money, legal_profession)",
+        "• `/peer check` a private five-question self-check (nothing of it is kept)",
         "• `/peer volunteer [a note]` offer to become a peer supporter",
         "• `/peer concern @user` tell the coordinators you're worried about a colleague (never them)",
     ]

@@ -1,9 +1,8 @@
-"""``/peer help`` and ``/peer resources``."""
+"""``/peer help`` (``/peer resources`` belongs to the resources feature)."""
 
 from __future__ import annotations
 
 from bot.services import Services
-from handlers.common.blocks import resources_text
 from handlers.common.feature import Subcommand
 from handlers.common.peer_command import HELP
 from handlers.home.blocks import help_text
@@ -18,8 +17,4 @@ async def _help(services: Services, user_id: str, _: list[str]) -> str:
     )
 
 
-async def _resources(services: Services, _user: str, _: list[str]) -> str:
-    return resources_text(services.resources)
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {HELP: _help, "resources": _resources}
+SUBCOMMANDS: dict[str, Subcommand] = {HELP: _help}

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ChannelSelectElement,
     DatePickerElement,
+    DividerBlock,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -149,9 +150,16 @@ def _opening(card: CheckinCard) -> str:
     )
 
 
-def checkin_message(card: CheckinCard, *, resources: Sequence[str]) -> list[dict[str, Any]]:
-    """A check-in, with its three answers; after a click, what the answer did."""
+def checkin_message(
+    card: CheckinCard, *, resources: Sequence[str], coping: str = ""
+) -> list[dict[str, Any]]:
+    """A check-in, with its three answers; after a click, what the answer did.
+
+    The plan's first check-in also carries ``coping``, "what to expect and what helps".
+    """
     blocks: list[Block] = [section(_opening(card))]
+    if card.seq == 1 and coping:
+        blocks.append(section(coping[:3000]))
     if card.answer is None:
         ref = CheckinRef(message_id=card.message_id).encode()
         blocks += [
@@ -191,9 +199,9 @@ def _answered(card: CheckinCard) -> str:
     return "You already have an open request, so a peer will be in touch. `/peer status` shows where it is."
 
 
-def debrief_invite(card: DebriefCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """An invitation to a group debrief."""
-    blocks = [
+def debrief_invite(card: DebriefCard, *, tz: ZoneInfo, coping: str = "") -> list[dict[str, Any]]:
+    """An invitation to a group debrief, with "what to expect and what helps" (``coping``)."""
+    blocks: list[Block] = [
         header("Group debrief"),
         section(
             f"After *{escape(card.incident_name)}*, there will be a group debrief for the people affected."
@@ -201,6 +209,8 @@ def debrief_invite(card: DebriefCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
         ),
         context("Coming is voluntary. You can also talk with a peer one to one at any time: `/peer`."),
     ]
+    if coping:
+        blocks += [DividerBlock(), section(coping[:3000])]
     return [b.to_dict() for b in blocks]
 
 

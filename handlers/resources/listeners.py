@@ -1,0 +1,95 @@
+"""The resource directory, kept by coordinators from their Home: Add, Edit (and remove) in a modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DomainError, InvalidForm
+from bot.resources import ResourceForm
+from bot.services import Services
+from handlers.common.clicks import button_value, open_built
+from handlers.common.errors import user_message
+from handlers.common.parsing import flatten_state
+from handlers.common.payloads import BadPayload, ResourceRef, decode
+from handlers.resources.blocks import CONFIDENTIAL, REMOVE, resource_modal
+from handlers.resources.ids import ResourceAction, ResourceCallback, ResourceField
+
+
+def register(app: AsyncApp) -> None:
+    """Bind the directory's buttons and modal."""
+    app.action(ResourceAction.RESOURCE_ADD)(on_resource_add)
+    app.action(ResourceAction.RESOURCE_EDIT)(on_resource_edit)
+    app.view(ResourceCallback.RESOURCE)(on_resource_submitted)
+
+
+async def on_resource_add(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's "Add a resource": the empty modal."""
+    await ack()
+    await open_built(services, client, body, _add_view(services, body))
+
+
+async def _add_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    await services.roles.require_coordinator_role(body["user"]["id"])
+    return resource_modal()
+
+
+async def on_resource_edit(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's "Edit" on an entry: the modal filled in, with a way to remove it."""
+    await ack()
+    await open_built(services, client, body, _edit_view(services, body))
+
+
+async def _edit_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    ref = decode(ResourceRef, button_value(body))
+    entry = await services.directory.for_edit(coordinator_id=body["user"]["id"], resource_id=ref.resource_id)
+    return resource_modal(entry)
+
+
+_FIELDS = {
+    "name": ResourceField.NAME,
+    "purpose": ResourceField.PURPOSE,
+    "phone": ResourceField.PHONE,
+    "text": ResourceField.TEXT,
+    "url": ResourceField.URL,
+    "hours": ResourceField.HOURS,
+    "cost": ResourceField.COST,
+    "topics": ResourceField.TOPICS,
+}
+
+
+async def on_resource_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Save (or remove) the entry before answering Slack; every problem is shown at its field."""
+    values = flatten_state(body["view"])
+    coordinator_id = body["user"]["id"]
+    try:
+        metadata = body["view"].get("private_metadata") or ""
+        resource_id = decode(ResourceRef, metadata).resource_id if metadata else None
+        if resource_id is not None and REMOVE in (values.get(ResourceField.REMOVE) or []):
+            await services.directory.remove(coordinator_id=coordinator_id, resource_id=resource_id)
+        else:
+            form = ResourceForm(
+                name=values.get(ResourceField.NAME),
+                purpose=values.get(ResourceField.PURPOSE),
+                phone=values.get(ResourceField.PHONE),
+                text=values.get(ResourceField.TEXT),
+                url=values.get(ResourceField.URL),
+                hours=values.get(ResourceField.HOURS),
+                cost=values.get(ResourceField.COST),
+                confidential=CONFIDENTIAL in (values.get(ResourceField.CONFIDENTIAL) or []),
+                topics=tuple(values.get(ResourceField.TOPICS) or []),
+            )
+            await services.directory.save(coordinator_id=coordinator_id, resource_id=resource_id, form=form)
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={ResourceField.NAME: user_message(error)})
+        return
+    await ack()
