@@ -142,6 +142,14 @@ class Office:
         self.clock.set(datetime.combine(tomorrow, time.fromisoformat(hhmm), tzinfo=self.tz))
         self.say(f"The next day, {tomorrow:%A %-d %B}.")
 
+    def later(self, day: date, hhmm: str, why: str) -> None:
+        """Jump to ``HH:MM`` on a later ``day`` (program time), and say why."""
+        when = datetime.combine(day, time.fromisoformat(hhmm), tzinfo=self.tz)
+        if when < self.clock.now():
+            raise DemoError(f"the script moves the clock backwards, to {day} {hhmm}")
+        self.clock.set(when)
+        self.say(f"{day:%A %-d %B %Y}: {why}")
+
     def say(self, text: str) -> None:
         """Narrate what happens (shown under the step's heading, stamped with the time)."""
         self.narration.append(f"{self.clock.now().astimezone(self.tz):%H:%M}  {text}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from demo.office import Office
@@ -305,6 +305,13 @@ async def each_answers_in_their_own_way(office: Office) -> None:
 async def statistics_without_names(office: Office) -> None:
     """Dana looks at the program's numbers, exports them, and reads the audit log."""
     office.at("17:00")
+    # The quarter is still running: its statistics are published once it has closed.
+    await office.command(DANA, "stats 2026-Q4")
+    office.later(
+        date(2027, 1, 4),
+        "09:00",
+        "the quarter has closed, and its statistics are published (they will not change again).",
+    )
     await office.command(DANA, "stats")
     await office.command(DANA, "export")
     office.expect(len(office.slack.files) == 2, "a CSV and a chart in Dana's DM")

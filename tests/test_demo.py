@@ -245,7 +245,8 @@ def test_an_incident_brings_checkins_answered_three_ways_and_counted(transcript:
     ]
     assert len(offered) == 1 and "[ Accept ] [ Pass ]" in seen(s, answered, offered[0])
     assert (
-        f"#1 {INCIDENT}, critical incident, 2026-11-30: 3 people · check-ins sent 3, due 10, answered 3"
+        f"#1 {INCIDENT}, critical incident, 2026-11-30: 3 people · a plan of 6 check-ins"
+        " · next check-in 2026-12-03 · check-ins sent 3, due 10, answered 3"
         in (seen(s, answered, "Dana"))
     )
     assert "Shown Ben's name: nobody." in transcript
@@ -261,13 +262,14 @@ def test_statistics_export_and_audit_show_numbers_and_no_names(transcript: str) 
     assert "Gathering the numbers…" in dana
     assert "the answer to `/peer stats`, a moment later == Peer support statistics ==" in dana
     assert "Requests: 4 made · 3 accepted · fewer than 3 escalated · 0 cancelled" in dana
-    assert "Contacts: 3 · supporter time: 1.8 h" in dana
+    assert "Not yet: 2026-Q4 is still running: its statistics are published on 2027-01-01." in dana
+    assert "Contacts: 3 · supporter time, all together: 1.8 h" in dana
     assert "Case or trauma exposure: fewer than 3" in dana and "Walk-in: fewer than 3" in dana
     assert f"{INCIDENT}: 3 sent, 3 answered" in dana
     assert "Counts from 1 to 2 show as “fewer than 3”" in dana
-    assert re.search(r"File peer-support-[\w-]+\.csv: “Contacts by month and area", dana)
-    assert re.search(r"File peer-support-[\w-]+\.png: “Contacts per month", dana)
-    assert "2026-12,0,fewer than 3,fewer than 3,0,0,0,fewer than 3" in dana
+    assert "File peer-support-2026-Q4.csv: “Contacts by quarter and area (2026-Q4)”" in dana
+    assert "File peer-support-2026-Q4.png: “Contacts per quarter (2026-Q4)”" in dana
+    assert "2026-Q4,0,fewer than 3,fewer than 3,0,0,0,3" in dana
     assert "The CSV and the chart are in your DM with the app." in dana
     assert "Coordinator actions (latest first" in dana and "@Dana · incident created: #1" in dana
 

@@ -35,7 +35,8 @@ async def _export(
 ) -> None:
     report = await services.tracking.by_quarter(coordinator_id=user_id, publication=publication)
     label = publication.label
-    name = f"peer-support-{report.period.start:%Y-%m}-{label.split(' ')[0]}"
+    first, last = publication.quarters[0].label, publication.quarters[-1].label
+    name = f"peer-support-{first}" + (f"-to-{last}" if last != first else "")
     dm = await client.conversations_open(users=user_id)
     await client.files_upload_v2(
         channel=dm["channel"]["id"],
