@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.app import configure_logging, serve
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0

@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -28,8 +24,12 @@ from bot.clock import SystemClock
 from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
+from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
+from bot.log_format import QUIET_LOGGERS, configure_logging
+from bot.metrics import Metrics
+from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.relay import RelayService
@@ -43,26 +43,35 @@ from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
+from handlers.retries import CallCounter, retry_handlers
 from storage.db import Database
 from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
 
-# Library loggers are capped: at DEBUG slack_sdk logs every request and response body and
-# aiosqlite every statement with its parameters (notes, user ids),
-# which would put request details in the logs.
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "aiosqlite", "aiohttp.access", "apscheduler")
+# On SIGTERM, platforms wait about 30 s before SIGKILL (Heroku, Kubernetes; compose.yaml asks for
+# 30 s): requests under way get 5 s to be answered (Slack wants an answer in 3), then the work
+# after the acks (routing, the check-in in hand) gets 20 s. A send still under way after that
+# stays claimed and becomes unconfirmed: never sent twice.
+HTTP_SHUTDOWN_SECONDS = 5.0
+DRAIN_SECONDS = 20.0
+
+__all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
 
 
-def configure_logging(level: str) -> None:
-    """Log ids and states only; library loggers never below WARNING."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+class _NoCount:
+    def rate_limited(self, method: str) -> None:
+        pass
+
+    def retried(self, reason: str) -> None:
+        pass
 
 
-def build_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets.
+def build_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None, counter: CallCounter | None = None
+) -> AsyncWebClient:
+    """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
+    (counted by ``counter``, the metrics).
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
     session to the per-request clients it makes.
@@ -73,11 +82,7 @@ def build_client(settings: Settings, session: aiohttp.ClientSession | None = Non
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
         timeout=settings.slack_api_timeout.total_seconds(),  # type: ignore[arg-type]
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(counter or _NoCount()),
     )
 
 
@@ -96,6 +101,8 @@ class PeerSupportApp:
         self.jobs: Jobs | None = None
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
+        # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
+        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, database=lambda: self.db)
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
@@ -105,7 +112,7 @@ class PeerSupportApp:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
-        client = build_client(settings, self._session)
+        client = build_client(settings, self._session, self.metrics)
         self.services = self._build_services(client)
         await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
@@ -120,14 +127,17 @@ class PeerSupportApp:
             process_before_response=True,
         )
         handlers.register(self.bolt, self.services)
+        token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
             signing_secret=secret.get_secret_value() if secret else None,
             healthy=self._healthy,
+            metrics=self.metrics.render if settings.peer_metrics else None,
+            metrics_token=token.get_secret_value() if token else None,
         )
         if settings.socket_mode:
             await self._start_socket_mode()
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
@@ -166,7 +176,7 @@ class PeerSupportApp:
         homes = HomeRefresher(background)
         roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
         training = settings.training_policy()
-        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy())
+        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics)
         requests = RequestService(
             db=db,
             notifier=notifier,
@@ -273,6 +283,7 @@ class PeerSupportApp:
             tracking=tracking,
             relay=relay,
             directory=resource_directory,
+            oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
             roles=roles,
             hours=hours,
             background=background,
@@ -307,13 +318,24 @@ class PeerSupportApp:
         """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
         if self.db is not None:
             await self.db.checkpoint_passive()
-        if self.services is not None:
-            await self.services.requests.sweep()
-            await self.services.relay.sweep()
-            await self.services.reminders.schedule_due()
-            await self.services.roster.check_reachable()
-            await self.services.tracking.purge()
-            await self.services.checkins.retry_stalled()
+        if self.services is None:
+            return
+        s = self.services
+        parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+            ("routing", s.requests.sweep),
+            ("relay", s.relay.sweep),
+            ("training reminders", s.reminders.schedule_due),
+            ("reachability", s.roster.check_reachable),
+            ("retention", s.tracking.purge),
+            ("stalled check-ins", s.checkins.retry_stalled),
+        )
+        for name, part in parts:
+            # Each part on its own: one that fails (a bad row, Slack down) never stops the others,
+            # the purge above all.
+            try:
+                await part()
+            except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
+                log.error("sweep: %s failed: %s", name, failure(exc))
 
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due."""
@@ -325,7 +347,8 @@ class PeerSupportApp:
         return self.db is not None and await self.db.ping()
 
     async def stop(self, *, drain: bool = True) -> None:
-        """Stop serving, finish (or cancel) background work, close storage."""
+        """Stop accepting (answering the requests under way), stop claiming scheduled messages,
+        finish the work in hand (or, past :data:`DRAIN_SECONDS`, cancel it), close storage."""
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
@@ -337,7 +360,7 @@ class PeerSupportApp:
             await self._runner.cleanup()
             self._runner = None
         if drain:
-            await self.background.drain()
+            await self.background.drain(timeout=DRAIN_SECONDS)
         await self.background.cancel_all()
         if self._session is not None:
             await self._session.close()
@@ -358,5 +381,6 @@ async def serve(settings: Settings) -> None:
     try:
         await stopping.wait()
     finally:
-        log.info("stopping")
+        log.info("stopping: no new connections; finishing the work in hand")
         await app.stop()
+        log.info("stopped")

@@ -75,6 +75,9 @@ _TALK_AREA = {
 }
 
 
+# People named one by one in an incident (more: name a channel whose members are all affected).
+MAX_PEOPLE = 100
+
 @dataclass(frozen=True)
 class CheckinPolicy:
     """Check-in settings."""
@@ -551,6 +554,11 @@ class CheckinService:
             errors["occurred_on"] = "That date is in the future."
         if not form.user_ids and not form.channel_id:
             errors["people"] = "Choose the people affected, or a channel whose members are all affected."
+        elif len(form.user_ids) > MAX_PEOPLE:
+            # A crafted submission could carry thousands: bounded, and said so in the modal.
+            errors["people"] = (
+                f"Choose up to {MAX_PEOPLE} people, or a channel whose members are all affected."
+            )
         plan = None
         if form.plan and form.plan.strip():
             try:

@@ -14,6 +14,7 @@ from bot.announcements import EventPolicy
 from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
+from bot.log_format import LogFormat
 from bot.peer_requests import RequestPolicy
 from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
@@ -49,9 +50,18 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
-    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
-        seconds=900
+    # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
+    peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
+    peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        minutes=5
     )
+    peer_offer_timeout_no_rush: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
+        days=1
+    )
+    # An "as soon as possible" request nobody accepted this long after it was made alerts the coordinators.
+    peer_urgent_alert_after: Annotated[
+        timedelta, duration(at_least=timedelta(minutes=1), at_most=timedelta(hours=24))
+    ] = timedelta(minutes=10)
     peer_supporter_capacity: int = Field(default=2, ge=1)
     # Before the service hours, which are read in this zone.
     peer_timezone: Zone = ZoneInfo("UTC")
@@ -75,6 +85,12 @@ class Settings(BaseSettings):
     peer_training_valid_days: Annotated[timedelta, days(at_least=1, at_most=3650)] = timedelta(days=365)
     peer_event_reminders: Leads = tuple(parse_leads("1d,1h"))
     log_level: str = "INFO"
+    # "text" (one readable line per record) or "json" (one JSON object per line, for log shippers).
+    log_format: LogFormat = "text"
+    # GET /metrics (Prometheus text format) on the same port; off unless asked for.
+    peer_metrics: bool = False
+    # When set, /metrics answers only "Authorization: Bearer <token>" (401 otherwise).
+    peer_metrics_token: SecretStr | None = None
 
     @field_validator("peer_coordinators", mode="before")
     @classmethod
@@ -113,7 +129,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("slack_signing_secret", "slack_app_token", mode="after")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("slack_signing_secret", "slack_app_token", "peer_metrics_token", mode="after")
     @classmethod
     def _blank_is_missing(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty secret would let anyone sign with an empty key: it counts as not set.
@@ -164,6 +185,9 @@ class Settings(BaseSettings):
         """Offer deadlines, supporter capacity and note length for requests."""
         return RequestPolicy(
             offer_timeout=self.peer_offer_timeout,
+            urgent_alert_after=self.peer_urgent_alert_after,
+            offer_timeout_asap=self.peer_offer_timeout_asap,
+            offer_timeout_no_rush=self.peer_offer_timeout_no_rush,
             capacity=self.peer_supporter_capacity,
             note_max_length=self.peer_note_max_length,
             training=self.training_policy(),

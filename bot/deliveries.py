@@ -14,11 +14,17 @@ up by the next run if that fails or the process stops first.
 Each area registers a sender for its kinds of message; a sender builds the card from
 the current state of the database (so an edited event's reminder shows the new time)
 and raises :class:`~bot.errors.DeliveryFailed` when the message no longer applies.
+
+Stopping (SIGTERM): :meth:`Deliveries.request_stop` ends a burst before the next claim, waking
+a pacing pause at once; the message in hand is finished and settled, and what was not claimed
+stays due for the next process. A send still under way when the app gives up waiting (see
+``PeerSupportApp.stop``) stays claimed and becomes unconfirmed: Slack may have posted it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ from datetime import datetime, timedelta
 
 from bot.errors import DeliveryFailed
 from bot.failures import failure
+from bot.metrics import DeliveryObserver
 from bot.ports import Clock
 from storage.db import Database
 from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
@@ -54,12 +61,15 @@ class DeliveryPolicy:
 class Deliveries:
     """Claims what is due, hands each message to the sender of its kind, records the outcome."""
 
-    def __init__(self, *, db: Database, clock: Clock, policy: DeliveryPolicy) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, policy: DeliveryPolicy, observer: DeliveryObserver | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy
+        self._observer = observer
         self._senders: dict[ScheduledKind, Sender] = {}
-        self._stopping = False
+        self._stop = asyncio.Event()
 
     def register(self, kinds: Iterable[ScheduledKind], sender: Sender) -> None:
         """Route messages of ``kinds`` to ``sender`` (each kind has exactly one)."""
@@ -70,7 +80,12 @@ class Deliveries:
 
     def request_stop(self) -> None:
         """Finish the message in hand and claim no more (the app is stopping)."""
-        self._stopping = True
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the app asked deliveries to stop."""
+        return self._stop.is_set()
 
     async def deliver_due(self, *, limit: int = 500) -> int:
         """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
@@ -91,13 +106,18 @@ class Deliveries:
             log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
         sent = 0
         for message in due:
-            if self._stopping:
-                break
             if sent and message.kind not in self._policy.unpaced:
-                await asyncio.sleep(1 / self._policy.rate_per_second)
+                await self._pause(1 / self._policy.rate_per_second)
+            if self.stopping:
+                break
             if await self._deliver(message):
                 sent += 1
         return sent
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait between paced sends; a stop request ends the wait at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
 
     async def deliver_now(self, message_ids: Iterable[int]) -> None:
         """Send these messages at once (just recorded with a decision); what fails is retried later."""
@@ -120,6 +140,7 @@ class Deliveries:
         except DeliveryFailed as refused:
             async with self._db.transaction() as tx:
                 await tx.schedule.settle(message.id, ScheduledState.SKIPPED, now=now, reason=refused.reason)
+            self._observed("skipped")
             log.info("scheduled message %s skipped (%s)", message.id, refused.reason)
             return False
         except TimeoutError:
@@ -128,7 +149,12 @@ class Deliveries:
                 await tx.schedule.settle(
                     message.id, ScheduledState.UNCONFIRMED, now=now, reason="no answer from Slack in time"
                 )
-            log.warning("scheduled message %s unconfirmed: Slack did not answer in time", message.id)
+            self._observed("unconfirmed")
+            log.warning(
+                "scheduled message %s unconfirmed: Slack did not answer in time",
+                message.id,
+                extra={"message_id": message.id},
+            )
             return False
         except Exception as exc:  # noqa: BLE001 - Slack down or rate-limited beyond the retries: try later
             attempts = message.attempts + 1
@@ -140,6 +166,7 @@ class Deliveries:
                 else:
                     retry_at = self._clock.now() + timedelta(seconds=30 * 2**attempts)
                     await tx.schedule.settle(message.id, ScheduledState.DUE, now=now, due_at=retry_at)
+            self._observed("failed" if attempts >= MAX_ATTEMPTS else "retry")
             log.warning(
                 "scheduled message %s not delivered (%s), attempt %d",
                 message.id,
@@ -147,12 +174,18 @@ class Deliveries:
                 attempts,
             )
             return False
+        sent_at = self._clock.now()
         async with self._db.transaction() as tx:
             await tx.schedule.settle(
-                message.id, ScheduledState.SENT, now=self._clock.now(), channel_id=ref.channel_id, ts=ref.ts
+                message.id, ScheduledState.SENT, now=sent_at, channel_id=ref.channel_id, ts=ref.ts
             )
-        log.info("scheduled message %s sent", message.id)
+        self._observed("sent", sent_at - message.due_at)
+        log.info("scheduled message %s sent", message.id, extra={"message_id": message.id})
         return True
+
+    def _observed(self, outcome: str, latency: timedelta | None = None) -> None:
+        if self._observer is not None:
+            self._observer.delivered(outcome, latency)
 
     async def recover(self) -> None:
         """At start: claims abandoned mid-send are marked unconfirmed (never resent, so never twice)."""

@@ -70,6 +70,10 @@ class RequestNotWaiting(DomainError):
     """A coordinator tried to hand on a request that is not waiting for a supporter."""
 
 
+class CannotTakeOn(DomainError):
+    """A coordinator may not take this request on themselves (one answer for every reason)."""
+
+
 class SupporterCannotTakeRequest(DomainError):
     """The named supporter may not be offered this request.
 
@@ -101,6 +105,14 @@ class AlreadyAnswered(DomainError):
 
 class IncidentNotFound(DomainError):
     """No open incident with that number."""
+
+
+class NoSuchShift(DomainError):
+    """No on-call shift with that number."""
+
+    def __init__(self, shift_id: int) -> None:
+        super().__init__(f"shift {shift_id}")
+        self.shift_id = shift_id
 
 
 class CoordinatorFromSettings(DomainError):

@@ -75,6 +75,8 @@ class OfferCard:
     minutes: int | None = None
     # The requester asked to stay anonymous and has not shared their name: never a requester_id.
     anonymous: bool = False
+    # How long the request had waited when this offer was made (fixed, so redraws agree).
+    waited: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,12 @@ class EscalationCard:
     area: Area
     urgency: Urgency
     waiting_since: datetime
-    # Set once the request no longer waits: "offered" or "withdrawn".
+    # Set once the request no longer waits: "offered", "accepted", "taken_on" or "withdrawn".
     resolution: str | None = None
+    # Set on the urgent-alert clock's alert: how long the urgent request has waited unaccepted.
+    urgent_waited: timedelta | None = None
+    # Set when the alert goes out outside service hours: when the program opens.
+    opens_at: datetime | None = None
 
 
 class Notifier(Protocol):
@@ -115,6 +121,10 @@ class Notifier(Protocol):
         self, requester_id: str, *, supporter_id: str, contact: ContactMode
     ) -> MessageRef:
         """Tell the requester who will reach out."""
+        ...
+
+    async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
+        """Tell the requester of an urgent request that nobody is on call, and when a supporter is asked."""
         ...
 
     async def request_escalated(self, requester_id: str) -> MessageRef:

@@ -123,6 +123,34 @@ def _minutes(hhmm: str) -> int:
     return hours * 60 + minutes
 
 
+def parse_span(spec: str) -> tuple[int, int]:
+    """``HH:MM-HH:MM`` as minutes after midnight; the end may come before the start (overnight)."""
+    match = re.fullmatch(r"(\d{1,2}:\d{2})-(\d{1,2}:\d{2})", spec.strip())
+    if match is None:
+        raise ValueError("expected HH:MM-HH:MM, e.g. 18:00-08:00")
+    start, end = _minutes(match[1]), _minutes(match[2])
+    if not (0 <= start < 24 * 60 and 0 <= end <= 24 * 60) or start == end:
+        raise ValueError("expected two different times of day, e.g. 18:00-08:00")
+    return start, end
+
+
+def parse_days(spec: str) -> frozenset[int]:
+    """``Mon-Fri``, ``Sat,Sun``, ``Fri`` or ``daily`` as weekday numbers (Monday = 0)."""
+    text = spec.strip().lower().replace(" ", "")
+    if text in {"daily", "everyday", "all", "mon-sun"}:
+        return frozenset(range(7))
+    return _parse_days(text)
+
+
+def day_names(days: frozenset[int]) -> str:
+    """Weekday numbers back to a short text: ``Mon-Fri``, ``Sat,Sun``, ``every day``."""
+    if days == frozenset(range(7)):
+        return "every day"
+    if days == frozenset(range(5)):
+        return "Mon-Fri"
+    return ",".join(_DAYS[d].title() for d in sorted(days))
+
+
 def _parse_days(spec: str) -> frozenset[int]:
     days: set[int] = set()
     for part in spec.split(","):

@@ -11,6 +11,7 @@ from bot.checkins import CheckinService
 from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
 from bot.home import HomeService
+from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
@@ -42,6 +43,7 @@ class Services:
     tracking: TrackingService
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
+    oncall: OnCallRota  # who is on call outside service hours
     roles: Roles
     hours: ServiceHours
     background: Background

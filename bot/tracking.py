@@ -299,7 +299,9 @@ class TrackingService:
 
     async def purge(self) -> int:
         """Forget what identified people once the retention period has passed: requests that
-        ended, concerns a coordinator acted on, and who went to past events (the count stays).
+        ended, concerns a coordinator acted on, who went to past events (the count stays), who an
+        incident touched and how each answered (counts of large plans stay), who opened their
+        Home, and volunteers' notes.
         Returns how many requests were purged."""
         now = self._clock.now()
         cutoff = now - self._retention
@@ -313,11 +315,24 @@ class TrackingService:
             purged = await tx.tracking.purge_requests(ended_before=cutoff, now=now)
             concerns = await tx.concerns.purge_handled(handled_before=cutoff, copies_topic=CONCERN_TOPIC)
             rsvps = await tx.announcements.purge_rsvps(ended_before=cutoff)
-        if purged or concerns or rsvps:
+            incidents = await tx.incidents.ended_before(cutoff)
+            for incident in incidents:
+                people = await tx.incidents.member_count(incident.id)
+                # A plan of fewer than K people is in no statistic: nothing of it needs keeping.
+                await tx.incidents.forget_people(incident.id, keep_counts=people >= self._k, now=now)
+            viewers, notes = await tx.tracking.purge_people(before=cutoff)
+        if purged or concerns or rsvps or incidents or viewers or notes:
             # secure_delete zeroes freed space in the file; the checkpoint removes the WAL's copies.
             await self._db.checkpoint()
             log.info(
-                "retention: purged %d request(s), %d concern(s), %d RSVP(s)", len(purged), concerns, rsvps
+                "retention: purged %d request(s), %d concern(s), %d RSVP(s), %d incident(s),"
+                " %d Home viewer(s), %d volunteer note(s)",
+                len(purged),
+                concerns,
+                rsvps,
+                len(incidents),
+                viewers,
+                notes,
             )
         return len(purged)
 

@@ -73,6 +73,10 @@ def demo_settings(*, api_url: str, db_path: Path, coordinators: Sequence[str], t
         peer_timezone=timezone,
         # The demo moves the clock itself; the periodic sweep never fires while it runs.
         peer_sweep_seconds=3600,
+        # The script's days were written with every offer open 15 minutes.
+        peer_offer_timeout=900,
+        peer_offer_timeout_asap=900,
+        peer_offer_timeout_no_rush=900,
         # Check-ins go out as fast as the stand-in takes them: the demo never really waits.
         peer_checkin_rate=1000,
         log_level="WARNING",

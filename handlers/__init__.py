@@ -14,6 +14,7 @@ from handlers import (
     concerns,
     home,
     incidents,
+    oncall,
     relay,
     requests,
     resources,
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     tracking.FEATURE,
     selfcheck.FEATURE,
     resources.FEATURE,
+    oncall.FEATURE,
     home.FEATURE,
 )
 

@@ -1,7 +1,9 @@
-"""The HTTP front: ``POST /slack/events`` behind a strict gate, and ``GET /healthz``.
+"""The HTTP front: ``POST /slack/events`` behind a strict gate, ``GET /healthz``, and ``GET /metrics``.
 
-In Socket Mode (no signing secret) only ``GET /healthz`` is served: Slack's requests come over
-the WebSocket, and nothing on the port may act on a request it cannot verify.
+In Socket Mode (no signing secret) only ``GET /healthz`` (and ``/metrics`` when enabled) is
+served: Slack's requests come over the WebSocket, and nothing on the port may act on a request
+it cannot verify. ``/metrics`` exists only with ``PEER_METRICS=1`` (404 otherwise) and, with
+``PEER_METRICS_TOKEN`` set, answers only ``Authorization: Bearer <token>`` (401 otherwise).
 
 Bolt parses a body before it verifies the signature, so a malformed body
 would become a 500. The gate verifies first (401 for anything not signed by
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -46,11 +50,13 @@ def build_web_app(
     *,
     signing_secret: str | None,
     healthy: Callable[[], Awaitable[bool]],
+    metrics: Callable[[], Awaitable[bytes]] | None = None,
+    metrics_token: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> web.Application:
-    """The aiohttp application serving Slack and the health check.
+    """The aiohttp application serving Slack, the health check and (if given) the metrics.
 
-    Without a signing secret (Socket Mode) the application serves the health check only.
+    Without a signing secret (Socket Mode) the application serves no Slack requests.
     """
 
     async def health(_: web.Request) -> web.Response:
@@ -60,9 +66,34 @@ def build_web_app(
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_get(HEALTH_PATH, health)
+    if metrics is not None:
+        app.router.add_get(METRICS_PATH, _metrics(metrics, metrics_token))
     if signing_secret:
         app.router.add_post(EVENTS_PATH, _slack_events(bolt_app, signing_secret.encode(), clock))
     return app
+
+
+def _metrics(
+    render: Callable[[], Awaitable[bytes]], token: str | None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """``GET /metrics``: the Prometheus text format, behind a bearer token when one is set."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        if expected is not None:
+            given = request.headers.get("Authorization", "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, expected):
+                return web.Response(
+                    status=401, text="unauthorized\n", headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+                )
+        try:
+            body = await render()
+        except Exception as exc:  # noqa: BLE001 - a scrape that fails says so, without details
+            log.error("metrics failed: %s", failure(exc))
+            return web.Response(status=503, text="unavailable\n")
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+    return metrics
 
 
 def _slack_events(

@@ -122,6 +122,13 @@ class SlackNotifier:
         """Tell the requester who will reach out."""
         return await self._post(requester_id, rb.request_assigned(supporter_id=supporter_id, contact=contact))
 
+    async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
+        """Tell the requester of an urgent request that nobody is on call, and when a supporter is asked."""
+        return await self._post(
+            requester_id,
+            rb.request_nobody_on_call(next_opening=next_opening, tz=self._tz, resources=self._resources),
+        )
+
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet."""
         return await self._post(requester_id, rb.request_escalated(resources=self._resources))

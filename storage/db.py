@@ -30,7 +30,24 @@ log = logging.getLogger(__name__)
 _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
 # Tables whose rows the retention purge rewrites.
-_PURGED_TABLES = ("peer_requests", "request_exclusions", "offers", "offer_copies")
+# Every table the retention purge deletes from or blanks columns of (PostgreSQL keeps dead row
+# versions, with the old values, until a VACUUM).
+_PURGED_TABLES = (
+    "peer_requests",
+    "request_exclusions",
+    "offers",
+    "offer_copies",
+    "scheduled_messages",
+    "relay_conversations",
+    "relay_messages",
+    "incidents",
+    "incident_members",
+    "concerns",
+    "coordinator_copies",
+    "rsvps",
+    "home_viewers",
+    "volunteers",
+)
 
 
 # SQLite's primary result codes for storage that refuses writes (not a lock held by a peer).
@@ -66,6 +83,8 @@ class Database(ABC):
     """A database the app runs units of work against; :meth:`open` picks the backend from the URL."""
 
     dialect: ClassVar[str] = ""
+    # Errors the database raised in units of work since the process started (for the metrics).
+    error_count: int = 0
 
     @staticmethod
     async def open(database_url: str) -> Database:
@@ -200,6 +219,8 @@ class SqliteDatabase(Database):
 
     async def _abandon(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
         """Roll back whatever is open (SQLite already has, after some failed COMMITs)."""
+        if isinstance(exc, sqlite3.Error):
+            self.error_count += 1
         if conn.in_transaction:
             try:
                 await conn.execute("ROLLBACK")
@@ -234,7 +255,11 @@ class SqliteDatabase(Database):
         """A read-only unit of work (autocommit reads, serialized with the writers)."""
         conn = self._require()
         async with self._lock:
-            yield Tx.bind(SqliteConnection(conn))
+            try:
+                yield Tx.bind(SqliteConnection(conn))
+            except sqlite3.Error:
+                self.error_count += 1
+                raise
 
     async def checkpoint_passive(self) -> None:
         """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
@@ -308,15 +333,29 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write unit of work under the writers' advisory lock."""
-        async with self._require().acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
-            yield Tx.bind(PostgresConnection(conn))
+        try:
+            async with self._require().acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
+                yield Tx.bind(PostgresConnection(conn))
+        except BaseException as exc:
+            self._count(exc)
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """A read-only unit of work on a pooled connection."""
-        async with self._require().acquire() as conn:
-            yield Tx.bind(PostgresConnection(conn))
+        try:
+            async with self._require().acquire() as conn:
+                yield Tx.bind(PostgresConnection(conn))
+        except BaseException as exc:
+            self._count(exc)
+            raise
+
+    def _count(self, exc: BaseException) -> None:
+        import asyncpg
+
+        if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | ConnectionError):
+            self.error_count += 1
 
     @asynccontextmanager
     async def migration_lock(self) -> AsyncIterator[None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
@@ -126,6 +126,42 @@ class IncidentRepository:
             (incident_id,),
         )
 
+
+    async def ended_before(self, cutoff: datetime) -> list[Incident]:
+        """Incidents not yet forgotten whose follow-up ended before ``cutoff``: closed then, or whose
+        plan's last check-in fell due then."""
+        cur = await self._conn.execute("SELECT * FROM incidents WHERE purged_at IS NULL ORDER BY id")
+        ended = []
+        for incident in (_incident(row) for row in await cur.fetchall()):
+            last_step = incident.created_at + timedelta(seconds=max(incident.offsets, default=0))
+            done = incident.closed_at if incident.state == IncidentState.CLOSED else last_step
+            if done is not None and done < cutoff:
+                ended.append(incident)
+        return ended
+
+    async def forget_people(self, incident_id: int, *, keep_counts: bool, now: datetime) -> None:
+        """Forget who an incident touched: its members, whom each check-in went to and where, and the
+        requests it led to. With ``keep_counts`` (a plan large enough for statistics) the check-in
+        rows stay, addressed to nobody, so published counts do not move; otherwise they go, with the
+        incident's answer counts."""
+        await self._conn.execute("DELETE FROM incident_members WHERE incident_id = ?", (incident_id,))
+        if keep_counts:
+            await self._conn.execute(
+                "UPDATE scheduled_messages SET recipient_id = 'forgotten-' || CAST(id AS TEXT),"
+                " channel_id = NULL, message_ts = NULL, subject_id = NULL, reason = NULL, dedupe_key = NULL"
+                " WHERE incident_id = ?",
+                (incident_id,),
+            )
+        else:
+            await self._conn.execute("DELETE FROM scheduled_messages WHERE incident_id = ?", (incident_id,))
+            await self._conn.execute(
+                "UPDATE incidents SET answered_ok = 0, answered_talk = 0, answered_stop = 0 WHERE id = ?",
+                (incident_id,),
+            )
+        await self._conn.execute(
+            "UPDATE peer_requests SET incident_id = NULL WHERE incident_id = ?", (incident_id,)
+        )
+        await self._conn.execute("UPDATE incidents SET purged_at = ? WHERE id = ?", (to_db(now), incident_id))
 
 def _incident(row: Mapping[str, Any]) -> Incident:
     occurred_on = date_from_db(row["occurred_on"])

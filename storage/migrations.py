@@ -438,7 +438,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE incidents ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
         UPDATE incidents SET people =
             (SELECT COUNT(*) FROM incident_members m WHERE m.incident_id = incidents.id);
-        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT
+        ALTER TABLE scheduled_messages ADD COLUMN answered_at TEXT;
+        -- When an incident's people and answers were forgotten (retention after its plan ended).
+        ALTER TABLE incidents ADD COLUMN purged_at TEXT
         """,
     ),
     (
@@ -471,6 +473,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE resource_seeds (
             name_key TEXT PRIMARY KEY
         )
+        """,
+    ),
+    (
+        "0019_on_call",
+        """
+        -- The on-call rota: who is on call for which weekly hours, in the program's time zone.
+        -- days: weekday numbers (Monday 0) joined by commas; a span whose end is not after its
+        -- start runs past midnight into the next day.
+        CREATE TABLE on_call (
+            id           INTEGER PRIMARY KEY,
+            user_id      TEXT NOT NULL,
+            days         TEXT NOT NULL,
+            start_minute INTEGER NOT NULL,
+            end_minute   INTEGER NOT NULL,
+            created_by   TEXT NOT NULL,
+            created_at   TEXT NOT NULL
+        );
+        CREATE INDEX on_call_user ON on_call (user_id)
         """,
     ),
 ]

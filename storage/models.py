@@ -179,6 +179,32 @@ class Supporter(_Record):
     unreachable: str | None = None  # why the bot cannot reach them (deactivated, DMs failing)
 
 
+class OnCallShift(_Record):
+    """One weekly span of the on-call rota: ``user_id`` is on call on ``days`` from start to end.
+
+    Minutes after local midnight in the program's time zone; an end not after the start runs
+    past midnight (``18:00-08:00`` on Friday ends on Saturday morning).
+    """
+
+    id: int
+    user_id: str
+    days: frozenset[int]  # Monday = 0
+    start_minute: int
+    end_minute: int
+    created_by: str
+    created_at: datetime
+
+    def covers(self, local: datetime) -> bool:
+        """Whether the shift covers ``local`` (a time in the program's zone)."""
+        minute = local.hour * 60 + local.minute
+        day = local.weekday()
+        if self.start_minute < self.end_minute:
+            return day in self.days and self.start_minute <= minute < self.end_minute
+        return (day in self.days and minute >= self.start_minute) or (
+            (day - 1) % 7 in self.days and minute < self.end_minute
+        )
+
+
 class TrainingKind(StrEnum):
     """What a supporter trained in: the basic course and refreshers keep them current."""
 
@@ -254,6 +280,12 @@ class ScheduledKind(StrEnum):
     REQUEST_ASSIGNED = "request_assigned"
     REQUEST_ESCALATED = "request_escalated"
     ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
+    # To each coordinator, due ``PEER_URGENT_ALERT_AFTER`` after an "as soon as possible" request was
+    # made, sent only if nobody has accepted it by then; names no requester.
+    URGENT_ALERT = "urgent_alert"
+    # To the requester of an urgent request outside service hours when nobody is on call and no
+    # after-hours supporter can take it: what happens and when (once per closed period).
+    REQUEST_NOBODY_ON_CALL = "request_nobody_on_call"
     REQUEST_CLOSED = "request_closed"  # to the requester; the referral is read from the request
     REQUEST_WITHDRAWN = "request_withdrawn"  # to the supporter who held it when it was cancelled
     # Notices about a supporter, recorded the same way; they carry no request.
@@ -268,10 +300,14 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REQUEST_ASSIGNED,
         ScheduledKind.REQUEST_ESCALATED,
         ScheduledKind.ESCALATION_ALERT,
+        ScheduledKind.URGENT_ALERT,
+        ScheduledKind.REQUEST_NOBODY_ON_CALL,
         ScheduledKind.REQUEST_CLOSED,
         ScheduledKind.REQUEST_WITHDRAWN,
     }
 )
+# A request's notices recorded for later (a clock on the request), not sent right after the decision.
+TIMED_NOTICES: frozenset[ScheduledKind] = frozenset({ScheduledKind.URGENT_ALERT})
 # Notices about a supporter: they name no request (the unreachable one names no requester either).
 SUPPORTER_NOTICES: frozenset[ScheduledKind] = frozenset(
     {ScheduledKind.SUPPORTER_SET_AWAY, ScheduledKind.SUPPORTER_UNREACHABLE}

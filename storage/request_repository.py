@@ -156,6 +156,20 @@ class RequestRepository:
         )
         return [row["id"] for row in await cur.fetchall()]
 
+    async def count_by_state(self) -> dict[RequestState, int]:
+        """How many stored requests are in each state (counts only; for the operator's metrics)."""
+        cur = await self._conn.execute("SELECT state, COUNT(*) AS n FROM peer_requests GROUP BY state")
+        counts = dict.fromkeys(RequestState, 0)
+        for row in await cur.fetchall():
+            counts[RequestState(row["state"])] = int(row["n"])
+        return counts
+
+    async def count_open_offers(self) -> int:
+        """How many offers wait for an answer now."""
+        cur = await self._conn.execute("SELECT COUNT(*) AS n FROM offers WHERE state = ?", (OfferState.OPEN,))
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
     async def open_as_of(self, instant: datetime) -> OpenCounts:
         """How many requests were waiting, escalated or held at ``instant``, read from their times
         (counts only, never who). A view built on a fixed past instant does not move the second a
@@ -305,6 +319,13 @@ class RequestRepository:
             " ON CONFLICT DO NOTHING",
             [(request_id, r.channel_id, r.ts) for r in refs],
         )
+
+    async def has_alerts(self, request_id: int) -> bool:
+        """Whether coordinators hold an alert about this request not yet redrawn as resolved."""
+        cur = await self._conn.execute(
+            "SELECT 1 FROM escalation_alerts WHERE request_id = ? LIMIT 1", (request_id,)
+        )
+        return await cur.fetchone() is not None
 
     async def take_alerts(self, request_id: int) -> list[MessageRef]:
         """The alerts about a request, forgotten as they are returned (each is redrawn once)."""

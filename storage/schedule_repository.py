@@ -115,6 +115,18 @@ class ScheduleRepository:
         )
         return [row["id"] for row in await cur.fetchall()]
 
+    async def bring_forward(self, keys: Iterable[str], due_at: datetime) -> int:
+        """Make the still-due messages under these dedupe keys due at ``due_at`` if later; how many moved."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return 0
+        cur = await self._conn.execute(
+            f"UPDATE scheduled_messages SET due_at = ? WHERE state = ? AND due_at > ?"
+            f" AND dedupe_key IN ({placeholders(len(wanted))})",
+            (to_db(due_at), ScheduledState.DUE, to_db(due_at), *wanted),
+        )
+        return int(cur.rowcount)
+
     async def count_for_request(self, request_id: int, kind: ScheduledKind, recipient_id: str) -> int:
         """How many messages of ``kind`` a request has had for ``recipient_id`` (whatever their state)."""
         cur = await self._conn.execute(
@@ -147,6 +159,15 @@ class ScheduleRepository:
             (ScheduledState.DUE, to_db(now), limit),
         )
         return [_scheduled(row) for row in await cur.fetchall()]
+
+    async def count_due(self, now: datetime) -> int:
+        """How many messages are due by ``now`` and not yet claimed (the delivery queue's depth)."""
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM scheduled_messages WHERE state = ? AND due_at <= ?",
+            (ScheduledState.DUE, to_db(now)),
+        )
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
 
     async def next_due_at(self) -> datetime | None:
         """When the next message falls due, if any."""

@@ -226,7 +226,7 @@ class TrackingRepository:
         for request_id in ids:
             await self._conn.execute(
                 "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
-                " purged_at = ? WHERE id = ?",
+                " incident_id = NULL, purged_at = ? WHERE id = ?",
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
@@ -250,6 +250,17 @@ class TrackingRepository:
                 (request_id, OfferState.OPEN),
             )
         return ids
+
+    async def purge_people(self, *, before: datetime) -> tuple[int, int]:
+        """Forget who opened their Home before ``before`` (the refresh list; they are added again when
+        they next open it) and the notes of volunteers decided before it. Returns both counts."""
+        viewers = await self._conn.execute("DELETE FROM home_viewers WHERE opened_at < ?", (to_db(before),))
+        notes = await self._conn.execute(
+            "UPDATE volunteers SET note = NULL WHERE note IS NOT NULL AND decided_at IS NOT NULL"
+            " AND decided_at < ?",
+            (to_db(before),),
+        )
+        return viewers.rowcount, notes.rowcount
 
 
 def _span(start: datetime, end: datetime) -> tuple[str, str]:

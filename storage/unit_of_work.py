@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
+from storage.oncall_repository import OnCallRepository
 from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
 from storage.resource_repository import ResourceRepository
@@ -35,6 +36,7 @@ class Tx:
     announcements: AnnouncementRepository
     concerns: ConcernRepository
     resources: ResourceRepository
+    oncall: OnCallRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -51,4 +53,5 @@ class Tx:
             announcements=AnnouncementRepository(conn),
             concerns=ConcernRepository(conn),
             resources=ResourceRepository(conn),
+            oncall=OnCallRepository(conn),
         )

@@ -34,6 +34,11 @@ def make_settings(slack: SlackStandIn, database_url: str, **overrides: Any) -> S
         "peer_coordinators": "UCOORD1,UCOORD2",
         "peer_service_hours": "any",
         "peer_sweep_seconds": 3600,
+        # The tests written before offer times by urgency give every offer 15 minutes; those about
+        # urgency set their own.
+        "peer_offer_timeout": 900,
+        "peer_offer_timeout_asap": 900,
+        "peer_offer_timeout_no_rush": 900,
         "log_level": "INFO",
     }
     values.update(overrides)

@@ -206,7 +206,7 @@ def test_the_block_id_rule_would_catch_a_literal(tmp_path: Path) -> None:
 
 # The request service's parts, lowest first: each may import only the parts before it, so the old
 # cycle (route -> deliver -> unreachable -> release -> route) cannot come back as an import.
-REQUEST_PARTS = ["shared", "notices", "offers", "outbox", "routing", "lifecycle", "facade"]
+REQUEST_PARTS = ["shared", "notices", "offers", "outbox", "urgent", "routing", "lifecycle", "facade"]
 
 
 @pytest.mark.parametrize("part", REQUEST_PARTS)

@@ -31,6 +31,8 @@ from handlers.concerns.blocks import CONTACT_ME, concern_hand_to_modal, concern_
 from handlers.concerns.ids import ConcernAction, ConcernCallback
 from handlers.incidents.blocks import incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback
+from handlers.oncall.blocks import oncall_modal
+from handlers.oncall.ids import OnCallAction, OnCallCallback
 from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback
 from handlers.requests.blocks import close_modal, hand_to_modal, request_modal
@@ -345,6 +347,17 @@ MATRIX: dict[str, Case] = {
     "/peer concern": Case(command("concern"), opens("peer_concern"), (A, A, A, A)),
     "/peer concern @colleague": Case(command("concern <@UCOLL|c>"), opens("peer_concern"), (A, A, A, A)),
     "/peer check": Case(command("check"), opens("peer_self_check"), (A, A, A, A)),
+    "/peer oncall": Case(command("oncall"), says("On-call rota"), (R, R, R, A)),
+    "/peer oncall add": Case(
+        command("oncall add <@UONCALL|o> Mon-Fri 18:00-08:00"),
+        finds("SELECT 1 FROM on_call WHERE user_id = 'UONCALL'"),
+        (R, R, R, A),
+    ),
+    "/peer oncall remove": Case(
+        command("oncall remove {oncall}"),
+        finds("SELECT 1 FROM audit_log WHERE action = 'on-call removed'"),
+        (R, R, R, A),
+    ),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
         click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
@@ -375,6 +388,15 @@ MATRIX: dict[str, Case] = {
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),
         opens("peer_escalation_hand_to"),
+        (R, R, R, A),
+    ),
+    "I'll take it (an urgent alert; the escalated request)": Case(
+        click(RequestAction.TAKE_ON, lambda w: {"request_id": w.escalated_request}),
+        finds(
+            "SELECT 1 FROM peer_requests WHERE id = ? AND assignee_id = ?",
+            lambda w: w.escalated_request,
+            "{user}",
+        ),
         (R, R, R, A),
     ),
     "Talk to a peer (Home tab)": Case(click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
@@ -411,6 +433,7 @@ MATRIX: dict[str, Case] = {
         click(AnnouncementAction.HOME_EVENT), opens("peer_event"), (R, R, R, A)
     ),
     "Statistics (Home tab)": Case(click(TrackingAction.HOME_STATS), opens_a_view, (R, R, R, A)),
+    "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A)),
     "I'm doing okay (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM incidents WHERE answered_ok = 1"),
@@ -495,6 +518,15 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A),
     ),
     # Modals, crafted with the world's real ids in private_metadata
+    "On-call modal (add a shift)": Case(
+        submit(
+            OnCallCallback.ONCALL,
+            lambda *_: oncall_modal([], [], zone="UTC"),
+            {"oncall_person": "UONCALL", "oncall_days": "daily", "oncall_hours": "18:00-08:00"},
+        ),
+        finds("SELECT 1 FROM on_call WHERE user_id = 'UONCALL'"),
+        (R, R, R, A),
+    ),
     "Request modal": Case(
         submit(RequestCallback.REQUEST, lambda *_: request_modal(note_max_length=500), REQUEST_VALUES),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND area = 'grief'", "{user}"),

@@ -222,7 +222,13 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     log = tmp_path / "soak.log"
     slack = SlackStandIn(token=TOKEN)
     await slack.start()
-    env = {"PEER_COORDINATORS": COORDINATORS, "PEER_OFFER_TIMEOUT": "10", "PEER_SUPPORTER_CAPACITY": "2"}
+    env = {
+        "PEER_COORDINATORS": COORDINATORS,
+        "PEER_OFFER_TIMEOUT": "10",
+        "PEER_OFFER_TIMEOUT_ASAP": "10",
+        "PEER_OFFER_TIMEOUT_NO_RUSH": "10",
+        "PEER_SUPPORTER_CAPACITY": "2",
+    }
     bot = BotProcess(slack, database_url, log, port=free_port(), env=env)
     await bot.start()
     db = await Database.open(database_url)  # the test's own look at what the office left behind

@@ -269,8 +269,9 @@ async def cancel(rig: Rig, requester: str = "UREQ1") -> None:
 
 
 async def expire(rig: Rig, requester: str) -> None:
-    """``requester`` asks; the one supporter lets the offer expire."""
-    await ask(rig, requester)
+    """``requester`` asks as soon as possible; the one supporter lets the offer expire (only urgent
+    offers count towards away)."""
+    await ask(rig, requester, urgency="asap")
     rig.clock.advance(timedelta(seconds=901))
     await rig.app.sweep()
     await rig.settle()
@@ -281,7 +282,7 @@ async def two_expiries(rig: Rig) -> None:
     await add_supporters(rig, "USUP1")
     await expire(rig, "UREQ0")
     await expire(rig, "UREQ1")
-    await ask(rig, "UREQ2")
+    await ask(rig, "UREQ2", urgency="asap")
     assert len(rig.open_offers_to("USUP1")) == 1
 
 

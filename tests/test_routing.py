@@ -141,7 +141,7 @@ async def test_three_expiries_in_a_row_set_a_supporter_away_with_a_way_back(star
     rig = await start_app(peer_supporter_capacity=10)
     await add_supporters(rig, "USUP1")
     for n in range(3):
-        await ask(rig, f"UREQ{n}")
+        await ask(rig, f"UREQ{n}", urgency="asap")
         rig.clock.advance(timedelta(seconds=901))
         await rig.app.sweep()
         await rig.settle()

@@ -19,6 +19,7 @@ from typing import Any
 from bot.announcements import EventForm
 from bot.checkins import IncidentForm
 from bot.concerns import ConcernForm
+from bot.oncall import ShiftForm
 from bot.peer_requests import RequestForm
 from bot.resources import ResourceForm
 from storage.db import Database
@@ -76,6 +77,7 @@ class World:
     event: int  # an upcoming lunch-and-learn, announced in EVENT_CHANNEL
     volunteer: int  # VOLUNTEER's offer, waiting for a coordinator
     resource: int  # an entry of the office's resource directory
+    oncall: int  # a shift of the on-call rota
 
 
 async def build_world(rig: Rig) -> World:
@@ -157,6 +159,10 @@ async def build_world(rig: Rig) -> World:
         resource_id=None,
         form=ResourceForm(name="Dr. Rivera", purpose="Trauma therapy", phone="555-0100", topics=("trauma",)),
     )
+    shift = await services.oncall.add(
+        coordinator_id=COORDINATOR,
+        form=ShiftForm(user_id=ADDED_COORDINATOR, days="Sat,Sun", hours="08:00-20:00"),
+    )
     await rig.settle()
 
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
@@ -192,6 +198,7 @@ async def build_world(rig: Rig) -> World:
         event=event,
         volunteer=volunteer.id,
         resource=resource,
+        oncall=shift.id,
     )
 
 

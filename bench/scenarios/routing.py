@@ -77,6 +77,10 @@ class NullNotifier:
         """Pretend it landed."""
         return self._ref(requester_id)
 
+    async def request_nobody_on_call(self, requester_id: str, *, next_opening: datetime) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
+
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """Pretend it landed."""
         return self._ref(coordinator_id)

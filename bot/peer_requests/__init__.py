@@ -10,13 +10,16 @@ offers as offer rows (sent right after, and again by every sweep until their DM
 lands or their deadline passes), and notices as scheduled messages, sent right
 after the commit and retried by the delivery engine: the requester's (received,
 assigned, escalated, closed), the holder's "withdrawn", coordinators' escalation
-alerts and "a supporter can't get DMs", and a supporter's "you were set to away".
+alerts (and, due later, their alerts of urgent requests nobody accepted in time, brought forward
+after hours when nobody is on call, with the requester's "nobody is on call now") and
+"a supporter can't get DMs", and a supporter's "you were set to away".
 
 The parts, each importing only those below it (no cycle)::
 
     facade     RequestService: the public methods, passed on to the parts
     lifecycle  create, cancel, close; what requester and holder see
     routing    who is next (round robin), fan-out, expiry, pass, accept, hand-to, release
+    urgent     the clock on urgent requests (coordinators alerted), a coordinator taking one on
     outbox     what a decision sends after its commit
     offers     offer DMs: at least once, redraws, unreachable supporters, recovery
     notices    requester, holder and coordinator notices

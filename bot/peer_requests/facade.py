@@ -10,6 +10,8 @@ It builds the four parts and passes each call to the one that does it; it holds 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.errors import AlreadyHasOpenRequest
 from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, RequestStatus
 from bot.peer_requests.notices import Notices
@@ -17,6 +19,7 @@ from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.routing import HandedTo, RouteResult, Routing
 from bot.peer_requests.shared import ConversationHooks, DeliverNow, RequestPolicy
+from bot.peer_requests.urgent import UrgentCover
 from bot.ports import Clock, HomeRefresh, NoHomeRefresh, Notifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
@@ -57,7 +60,10 @@ class RequestService:
             outgoing=self._outgoing,
         )
         self.lifecycle = Lifecycle(
-            db=db, clock=clock, hours=hours, policy=policy, outgoing=self._outgoing, homes=homes
+            db=db, clock=clock, hours=hours, roles=roles, policy=policy, outgoing=self._outgoing, homes=homes
+        )
+        self.urgent = UrgentCover(
+            db=db, clock=clock, roles=roles, notifier=notifier, offers=self.offers, outgoing=self._outgoing
         )
 
     def attach_conversations(self, hooks: ConversationHooks) -> None:
@@ -119,6 +125,14 @@ class RequestService:
         return await self.routing.offer_to(
             request_id=request_id, supporter_id=supporter_id, coordinator_id=coordinator_id
         )
+
+    async def take_on(self, *, request_id: int, coordinator_id: str) -> PeerRequest:
+        """A coordinator takes a waiting urgent request on themselves, as the person on call."""
+        return await self.urgent.take_on(request_id=request_id, coordinator_id=coordinator_id)
+
+    async def nobody_reachable_until(self, *, requester_id: str) -> datetime | None:
+        """Outside service hours with nobody on call or free after hours: when the program opens."""
+        return await self.routing.nobody_reachable_until(requester_id=requester_id)
 
     async def send_offer(self, *, handed: HandedTo) -> None:
         """Deliver a hand-to's offer DM, or route the request on if it recorded none."""

@@ -17,7 +17,9 @@ from bot.errors import AlreadyHasOpenRequest, InconsistentRecords, InvalidForm, 
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import MAX_EXCLUDED, RequestPolicy
+from bot.peer_requests.urgent import start_urgent_clock
 from bot.ports import Clock, HomeRefresh
+from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from storage.db import Database
 from storage.models import (
@@ -80,6 +82,7 @@ class Lifecycle:
         db: Database,
         clock: Clock,
         hours: ServiceHours,
+        roles: Roles,
         policy: RequestPolicy,
         outgoing: Outgoing,
         homes: HomeRefresh,
@@ -87,6 +90,7 @@ class Lifecycle:
         self._db = db
         self._clock = clock
         self._hours = hours
+        self._roles = roles
         self._policy = policy
         self._outgoing = outgoing
         self._homes = homes
@@ -151,7 +155,10 @@ class Lifecycle:
                 anonymous=form.anonymous,
             )
             await record_notice(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
-        log.info("request %s created", request.id)
+            await start_urgent_clock(
+                tx, request, await self._roles.coordinators_in(tx), now + self._policy.urgent_alert_after
+            )
+        log.info("request %s created", request.id, extra={"request_id": request.id})
         self._homes.changed(requester_id, coordinators=True)
         return request
 
@@ -191,8 +198,9 @@ class Lifecycle:
             if request.state == RequestState.ASSIGNED and request.assignee_id is not None:
                 # The holder is told; anyone with an open offer only sees it redrawn as withdrawn.
                 await record_notice(tx, ScheduledKind.REQUEST_WITHDRAWN, request.assignee_id, request.id, now)
-        log.info("request %s cancelled", request.id)
-        resolved = (request, "withdrawn") if request.state == RequestState.ESCALATED else None
+        log.info("request %s cancelled", request.id, extra={"request_id": request.id})
+        # Coordinators' alerts (an escalation's, or the urgent-alert clock's) say it no longer waits.
+        resolved = (request, "withdrawn")
         homes = {requester_id, request.assignee_id}
         await self._outgoing.send(
             Outbox(redraw=live, homes=homes, coordinators=True, resolved=resolved, notices_of=request.id)
@@ -254,7 +262,7 @@ class Lifecycle:
                 incident_id=request.incident_id,
                 now=now,
             )
-        log.info("request %s closed", request_id)
+        log.info("request %s closed", request_id, extra={"request_id": request_id})
         return ClosedRequest(request=request, offers=offers, supporter_id=user_id)
 
     async def announce_close(self, closed: ClosedRequest) -> None:

@@ -8,7 +8,7 @@ sends one twice. When it is finally sent, :meth:`Notices.send_notice` checks tha
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.errors import DeliveryFailed
 from bot.failures import quietly
@@ -20,7 +20,9 @@ from storage.db import Database, Tx
 from storage.models import (
     OPEN_REQUEST_STATES,
     REQUEST_NOTICES,
+    ROUTABLE_STATES,
     SUPPORTER_NOTICES,
+    TIMED_NOTICES,
     Area,
     MessageRef,
     PeerRequest,
@@ -58,7 +60,13 @@ async def record_notice(
     )
 
 
-def alert_card(request: PeerRequest, resolution: str | None = None) -> EscalationCard:
+def alert_card(
+    request: PeerRequest,
+    resolution: str | None = None,
+    *,
+    urgent_waited: timedelta | None = None,
+    opens_at: datetime | None = None,
+) -> EscalationCard:
     """A coordinator's alert about a waiting request: never who asked, nor their note."""
     return EscalationCard(
         request_id=request.id,
@@ -66,6 +74,8 @@ def alert_card(request: PeerRequest, resolution: str | None = None) -> Escalatio
         urgency=Urgency(request.urgency),
         waiting_since=request.created_at,
         resolution=resolution,
+        urgent_waited=urgent_waited,
+        opens_at=opens_at,
     )
 
 
@@ -95,7 +105,8 @@ class Notices:
         if self._deliver_now is None:
             return
         async with self._db.read() as tx:
-            due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES)
+            # Timed notices (the urgent-alert clock) wait for their due time and the engine's run.
+            due = await tx.schedule.due_for_request(request_id, REQUEST_NOTICES - TIMED_NOTICES)
         await self._deliver_now(due)
 
     async def send_keyed(self, keys: list[str]) -> None:
@@ -139,6 +150,19 @@ class Notices:
                 if not await self._roles.has_coordinator_role(message.recipient_id):
                     raise DeliveryFailed("recipient is no longer a coordinator")
                 return await self._send_alert(message.recipient_id, request)
+            case ScheduledKind.URGENT_ALERT if request.state == RequestState.ESCALATED:
+                raise DeliveryFailed("coordinators were alerted when it was escalated")
+            case ScheduledKind.URGENT_ALERT if request.state in ROUTABLE_STATES:
+                if not await self._roles.has_coordinator_role(message.recipient_id):
+                    raise DeliveryFailed("recipient is no longer a coordinator")
+                return await self._send_urgent_alert(message.recipient_id, request)
+            case ScheduledKind.REQUEST_NOBODY_ON_CALL if request.state in ROUTABLE_STATES:
+                now = self._clock.now()
+                if self._hours.is_open(now):
+                    raise DeliveryFailed("the program is open again")
+                return await self._notifier.request_nobody_on_call(
+                    request.requester_id, next_opening=self._hours.next_opening(now)
+                )
             case ScheduledKind.REQUEST_CLOSED if request.state == RequestState.CLOSED:
                 return await self._notifier.request_closed(
                     request.requester_id, referral=request.referral or Referral.NONE
@@ -179,6 +203,25 @@ class Notices:
             current = await tx.requests.get(request.id)
         if current is not None and current.state != RequestState.ESCALATED:
             resolution = "withdrawn" if current.state == RequestState.CANCELLED else "offered"
+            await self.resolve_alerts(current, resolution)
+        return ref
+
+    async def _send_urgent_alert(self, coordinator_id: str, request: PeerRequest) -> MessageRef:
+        """One coordinator's alert that an urgent request has waited too long; redrawn like an
+        escalation's once the request no longer waits (at once, if that happened meanwhile)."""
+        now = self._clock.now()
+        opens_at = None if self._hours.is_open(now) else self._hours.next_opening(now)
+        ref = await self._notifier.alert_coordinator(
+            coordinator_id, alert_card(request, urgent_waited=now - request.created_at, opens_at=opens_at)
+        )
+        async with self._db.transaction() as tx:
+            await tx.requests.add_alerts(request.id, [ref])
+            current = await tx.requests.get(request.id)
+        if current is not None and current.state not in ROUTABLE_STATES:
+            resolution = {
+                RequestState.CANCELLED: "withdrawn",
+                RequestState.ASSIGNED: "accepted",
+            }.get(current.state, "ended")
             await self.resolve_alerts(current, resolution)
         return ref
 

@@ -244,4 +244,5 @@ class OfferDms:
             note=request.note if holds else None,
             minutes=request.minutes if offer.state == OfferState.CLOSED else None,
             anonymous=not request.named,
+            waited=offer.offered_at - request.created_at,
         )

@@ -9,7 +9,9 @@ Eligible means trained (not lapsed), on the roster, not suspended, reachable, no
 capacity, not the requester, not excluded by the requester, never offered this request before, and,
 outside service hours, an after-hours supporter: one :class:`EligibilityQuery`, built here only
 (:meth:`Routing._eligibility`). A preferred supporter, if eligible, is asked first; "as soon as
-possible" goes to :data:`ASAP_FANOUT` supporters at once.
+possible" goes to :data:`ASAP_FANOUT` supporters at once; outside service hours it goes first to
+whoever is on call (``bot.oncall``; :meth:`Routing._on_call`), then to the after-hours supporters, and
+with nobody left the coordinators are alerted at once (``urgent.alert_at_once``).
 
 Each decision is a conditional update inside one unit of work; its messages go out after the commit
 (``outbox``). Offer DMs are sent by ``offers``, which reports a :class:`Delivery`; when a supporter
@@ -40,10 +42,12 @@ from bot.errors import (
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
+from bot.oncall import on_call_at
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
+from bot.peer_requests.urgent import alert_at_once
 from bot.ports import Clock
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
@@ -141,14 +145,25 @@ class Routing:
             return RouteResult.STILL_OFFERED
         wanted = ASAP_FANOUT if request.urgency == Urgency.ASAP else 1
         query = self._eligibility(request, now, capacity=self._policy.capacity, after_hours_only=not is_open)
-        picks = await self._pick(tx, request, query, wanted)
-        if picks:
+        # Outside service hours an urgent request goes to whoever is on call first.
+        urgent_after_hours = not is_open and request.urgency == Urgency.ASAP
+        on_call = await self._on_call(tx, request, now) if urgent_after_hours else []
+        picks = [] if on_call else await self._pick(tx, request, query, wanted)
+        if on_call or picks:
+            for user_id in on_call:
+                offer = await tx.requests.add_offer(
+                    request_id=request.id,
+                    supporter_id=user_id,
+                    now=now,
+                    expires_at=now + self._policy.offer_timeout_for(request.urgency),
+                )
+                outbox.new_offers.append(offer)
             for supporter in picks:
                 offer = await tx.requests.add_offer(
                     request_id=request.id,
                     supporter_id=supporter.user_id,
                     now=now,
-                    expires_at=self._deadline(now, supporter),
+                    expires_at=self._deadline(now, supporter, request),
                 )
                 await tx.roster.take_turn(supporter.user_id)
                 outbox.new_offers.append(offer)
@@ -159,12 +174,17 @@ class Routing:
                 outbox.coordinators = True
             if request.state == RequestState.ESCALATED:
                 outbox.resolved = (request, "offered")
-            log.info("request %s offered to %d supporter(s)", request.id, len(picks))
+            log.info("request %s offered to %d supporter(s)", request.id, len(on_call) + len(picks))
             return RouteResult.OFFERED
         if not is_open and request.state != RequestState.ESCALATED:
             if request.state == RequestState.OFFERED:
                 await tx.requests.transition(request.id, RequestState.PENDING, now=now)
-            log.info("request %s waits for service hours", request.id)
+            if urgent_after_hours:
+                # Nobody on call and no after-hours supporter: a person is told now, not at opening.
+                coordinators = await self._roles.coordinators_in(tx)
+                opens_at = self._hours.next_opening(now)
+                outbox.notice_keys += await alert_at_once(tx, request, coordinators, now, opens_at)
+            log.info("request %s waits for service hours", request.id, extra={"request_id": request.id})
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
@@ -174,7 +194,9 @@ class Routing:
         outbox.notices_of = request.id
         outbox.homes.add(request.requester_id)
         outbox.coordinators = True
-        log.warning("request %s escalated: no eligible supporter", request.id)
+        log.warning(
+            "request %s escalated: no eligible supporter", request.id, extra={"request_id": request.id}
+        )
         return RouteResult.ESCALATED
 
     async def _escalate(self, tx: Tx, request: PeerRequest, now: datetime) -> None:
@@ -208,15 +230,53 @@ class Routing:
         excluded = set(request.excluded_ids)
         if request.requester_id is not None:
             excluded.add(request.requester_id)
+        return self._query(request.id, frozenset(excluded), now, capacity, after_hours_only)
+
+    def _query(
+        self, request_id: int, excluded: frozenset[str], now: datetime, capacity: int, after_hours_only: bool
+    ) -> EligibilityQuery:
         today = self._hours.today(now)
         return EligibilityQuery(
-            request_id=request.id,
-            excluded_ids=frozenset(excluded),
+            request_id=request_id,
+            excluded_ids=excluded,
             today=today,
             trained_after=self._policy.training.trained_after(today),
             capacity=capacity,
             after_hours_only=after_hours_only,
         )
+
+    async def _on_call(self, tx: Tx, request: PeerRequest, now: datetime) -> list[str]:
+        """Who is on call now and may be offered this request: not the requester nor anyone they
+        excluded, not offered it before, and, if on the roster, not suspended, unreachable or away."""
+        offered = {o.supporter_id for o in await tx.requests.offers_of(request.id)}
+        today = self._hours.today(now)
+        people: list[str] = []
+        for user_id in await on_call_at(tx, self._hours, now):
+            if user_id in offered or user_id == request.requester_id or user_id in request.excluded_ids:
+                continue
+            supporter = await tx.roster.get(user_id)
+            if supporter is not None and (
+                supporter.suspended
+                or supporter.unreachable is not None
+                or (supporter.away and (supporter.away_until is None or supporter.away_until > today))
+            ):
+                continue
+            people.append(user_id)
+        return people[:ASAP_FANOUT]
+
+    async def nobody_reachable_until(self, *, requester_id: str) -> datetime | None:
+        """Outside service hours with nobody on call and no after-hours supporter free: when the
+        program opens (what the request modal warns of). None while someone can be reached."""
+        now = self._clock.now()
+        if self._hours.is_open(now):
+            return None
+        async with self._db.read() as tx:
+            if [p for p in await on_call_at(tx, self._hours, now) if p != requester_id]:
+                return None
+            query = self._query(0, frozenset({requester_id}), now, self._policy.capacity, True)
+            if await tx.roster.eligible(query, limit=1):
+                return None
+        return self._hours.next_opening(now)
 
     @staticmethod
     async def _pick(tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int) -> list[Supporter]:
@@ -229,11 +289,12 @@ class Routing:
             picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
         return picks
 
-    def _deadline(self, now: datetime, supporter: Supporter) -> datetime:
+    def _deadline(self, now: datetime, supporter: Supporter, request: PeerRequest) -> datetime:
         # The clock of an offer runs only while the program is open for that supporter.
+        timeout = self._policy.offer_timeout_for(request.urgency)
         if supporter.after_hours:
-            return now + self._policy.offer_timeout
-        return self._hours.add_open_time(now, self._policy.offer_timeout)
+            return now + timeout
+        return self._hours.add_open_time(now, timeout)
 
     async def retry_waiting(self) -> None:
         """Route every request still waiting for a supporter (pending or escalated)."""
@@ -288,6 +349,8 @@ class Routing:
                         key=f"request_assigned:{request.id}:{offer.id}",
                     )
                 outbox.notices_of = request.id
+                # The urgent-alert clock's alerts, if any went out, say it no longer waits.
+                outbox.resolved = (request, "accepted")
             else:
                 await tx.requests.set_offer_state(offer.id, OfferState.TAKEN, now=now)
             outbox.redraw.append(offer)
@@ -297,7 +360,7 @@ class Routing:
         await self._flush(outbox)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
-        log.info("request %s assigned", request.id)
+        log.info("request %s assigned", request.id, extra={"request_id": request.id})
         if request.anonymous:
             # Neither learns who the other is: the relay opens their conversation instead.
             await self._outgoing.assigned(request.id)
@@ -313,7 +376,9 @@ class Routing:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
             await tx.roster.reset_expiries(user_id)
-        log.info("request %s passed by one supporter", offer.request_id)
+        log.info(
+            "request %s passed by one supporter", offer.request_id, extra={"request_id": offer.request_id}
+        )
         await self._flush(Outbox(redraw=[offer]))
         await self.route(request_id=offer.request_id)
 
@@ -334,7 +399,10 @@ class Routing:
                 target = OfferState.EXPIRED if delivered else OfferState.UNDELIVERABLE
                 if not await tx.requests.set_offer_state(offer.id, target, now=now):
                     continue  # answered, or expired by another sweep, in the meantime
-                if delivered:
+                # Only urgent offers count towards away: missing a "this week" one for an afternoon
+                # in court is no sign of being unavailable.
+                request = await tx.requests.get(offer.request_id)
+                if delivered and request is not None and request.urgency == Urgency.ASAP:
                     streak = await tx.roster.record_expiry(offer.supporter_id)
                     set_away = streak >= EXPIRIES_BEFORE_AWAY and await tx.roster.set_away(
                         offer.supporter_id, until=None
@@ -363,7 +431,7 @@ class Routing:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             offer = await self._give_up(tx, request_id, user_id, OfferState.HANDED_BACK, now)
-        log.info("request %s handed back", request_id)
+        log.info("request %s handed back", request_id, extra={"request_id": request_id})
         await self._flush(Outbox(redraw=[offer], homes={user_id}))
         await self._outgoing.released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
@@ -385,7 +453,8 @@ class Routing:
         offer_id: int | None = None
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
-            if request is None or request.state not in (RequestState.ESCALATED, RequestState.PENDING):
+            # Offered too: an urgent request's alert comes while its offers are still out.
+            if request is None or request.state not in ROUTABLE_STATES:
                 refusal = RequestNotWaiting()
             elif supporter_id == coordinator_id:
                 refusal = CannotHandToYourself()
@@ -398,7 +467,7 @@ class Routing:
                         request_id=request.id,
                         supporter_id=supporter_id,
                         now=now,
-                        expires_at=now + self._policy.offer_timeout,
+                        expires_at=now + self._policy.offer_timeout_for(request.urgency),
                     )
                     await tx.roster.take_turn(supporter_id)
                     offer_id = offer.id
@@ -412,7 +481,7 @@ class Routing:
             raise refusal
         if request is None:  # a missing request was refused above
             raise InconsistentRecords("missing: request")
-        log.info("request %s handed on by a coordinator", request_id)
+        log.info("request %s handed on by a coordinator", request_id, extra={"request_id": request_id})
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
         return HandedTo(request_id=request_id, offer_id=offer_id)
 

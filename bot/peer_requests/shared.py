@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.training import TrainingPolicy
-from storage.models import ConversationEnd
+from storage.models import ConversationEnd, Urgency
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,24 @@ DeliverNow = Callable[[Iterable[int]], Awaitable[None]]
 class RequestPolicy:
     """The program's routing settings."""
 
-    offer_timeout: timedelta
+    offer_timeout: timedelta  # a "this week" request's offer (and any urgency without its own)
     capacity: int
     note_max_length: int
     training: TrainingPolicy
+    # An "as soon as possible" request nobody has accepted this long after it was made alerts the
+    # coordinators (once each); routing goes on meanwhile.
+    urgent_alert_after: timedelta = timedelta(minutes=10)
+    # How long an offer waits, by the request's urgency (unset: ``offer_timeout``).
+    offer_timeout_asap: timedelta | None = None
+    offer_timeout_no_rush: timedelta | None = None
+
+    def offer_timeout_for(self, urgency: str) -> timedelta:
+        """How long an offer of a request of this urgency waits for an answer."""
+        if urgency == Urgency.ASAP and self.offer_timeout_asap is not None:
+            return self.offer_timeout_asap
+        if urgency == Urgency.NO_RUSH and self.offer_timeout_no_rush is not None:
+            return self.offer_timeout_no_rush
+        return self.offer_timeout
 
 
 class ConversationHooks(Protocol):

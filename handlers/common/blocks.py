@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,21 @@ def mention(user_id: str) -> str:
 def when(moment: datetime, tz: ZoneInfo) -> str:
     """A moment as the program's local time, e.g. ``Mon 30 Nov, 08:30``."""
     return moment.astimezone(tz).strftime("%a %-d %b, %H:%M")
+
+
+def coarse_wait(waited: timedelta) -> str:
+    """How long something has waited, coarsely: ``a few minutes``, ``10 minutes``, ``over an hour``."""
+    minutes = int(waited.total_seconds() // 60)
+    if minutes < 5:
+        return "a few minutes"
+    if minutes < 60:
+        # Whole fives: "10 minutes", never "11 minutes 23 seconds".
+        return f"{minutes - minutes % 5} minutes"
+    hours = minutes // 60
+    if hours < 24:
+        return "over an hour" if hours == 1 else f"over {hours} hours"
+    days = hours // 24
+    return "over a day" if days == 1 else f"over {days} days"
 
 
 def part_of_day(moment: datetime, tz: ZoneInfo) -> str:

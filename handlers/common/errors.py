@@ -16,6 +16,7 @@ from bot.errors import (
     AlreadyOnRoster,
     AlreadyVolunteered,
     CannotHandToYourself,
+    CannotTakeOn,
     ConcernHandled,
     ConcernNotFound,
     ConversationEnded,
@@ -29,6 +30,7 @@ from bot.errors import (
     InvalidPeriod,
     LastCoordinator,
     NoOpenRequest,
+    NoSuchShift,
     NotAllowed,
     NotAnOfferCopy,
     NotHeldByYou,
@@ -97,6 +99,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You no longer hold this request, so nothing was changed."
         case RequestNotWaiting():
             return "That request is no longer waiting for a supporter."
+        case CannotTakeOn():
+            return "You can't take this request on yourself. Please offer it to a supporter instead."
         case SupporterCannotTakeRequest():
             return "That supporter can't be offered this request. Please choose someone else."
         case DateNotInFuture():
@@ -147,6 +151,8 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "That concern no longer exists."
         case VolunteerNotFound():
             return "That offer to volunteer no longer exists."
+        case NoSuchShift():
+            return f"There is no on-call shift #{error.shift_id}. `/peer oncall` lists them."
         case ResourceNotFound():
             return "That resource is no longer in the directory (it may have been removed meanwhile)."
     return SOMETHING_WENT_WRONG

@@ -41,6 +41,7 @@ from handlers.common.payloads import EventRef, RequestRef
 from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.ids import IncidentAction
+from handlers.oncall.ids import OnCallAction
 from handlers.requests.ids import RequestAction
 from handlers.resources.blocks import directory_blocks
 from handlers.roster.ids import RosterAction
@@ -254,6 +255,7 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
                 _button(IncidentAction.HOME_INCIDENT, "Log an incident"),
                 _button(AnnouncementAction.HOME_EVENT, "Announce an event"),
                 _button(TrackingAction.HOME_STATS, "Statistics"),
+                _button(OnCallAction.HOME_ONCALL, "On-call rota"),
             ],
         ),
     ]
@@ -337,6 +339,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "• `/peer incident` register an incident; `/peer incident list|close N`",
             "• `/peer stats [period]` statistics, small counts hidden; `/peer export [period]` CSV and chart",
             "• `/peer audit` the latest coordinator actions",
+            "• `/peer oncall [add @person Mon-Fri 18:00-08:00 | remove N]` who is on call after hours",
         ]
     lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
     return "\n".join(lines)

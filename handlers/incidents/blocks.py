@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checkins import IncidentProgress
+from bot.checkins import MAX_PEOPLE, IncidentProgress
 from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
 from bot.suppression import describe, single
 from handlers.common.blocks import context, escape, header, mention, resources_blocks, section, when
@@ -74,6 +74,7 @@ def incident_modal(*, plans: dict[IncidentKind, str], today: str) -> dict[str, A
             block_id=IncidentField.INCIDENT_PEOPLE,
             label="People affected",
             optional=True,
+            hint=f"Up to {MAX_PEOPLE} people; for more, choose a channel below.",
             element=UserMultiSelectElement(
                 action_id=IncidentField.INCIDENT_PEOPLE, placeholder="Choose people"
             ),

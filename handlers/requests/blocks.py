@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from handlers.common.blocks import (
     CONTACT_LABELS,
     REFERRAL_LABELS,
     URGENCY_LABELS,
+    coarse_wait,
     context,
     header,
     mention,
@@ -70,9 +71,15 @@ def _options(labels: Mapping[_Key, str]) -> list[Option]:
 
 
 @functools.lru_cache(maxsize=8)
-def request_modal(*, note_max_length: int) -> dict[str, Any]:
-    """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it)."""
+def request_modal(*, note_max_length: int, nobody_until: str | None = None) -> dict[str, Any]:
+    """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it).
+
+    ``nobody_until``: the words of :func:`nobody_on_call_text`, shown first when nobody from the
+    peer team can be reached now (outside service hours, nobody on call).
+    """
+    warning: list[Block] = [] if nobody_until is None else [section(":warning: " + nobody_until)]
     blocks: list[Block] = [
+        *warning,
         section(
             "Ask to talk with a trained colleague. It's private, and it's okay to ask"
             " for any reason, big or small."
@@ -168,7 +175,7 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
             ),
             section(facts),
             context(
-                f"{shown} only if you accept. If you can't take it, pass and it moves"
+                f"{_asked(card)}{shown} only if you accept. If you can't take it, pass and it moves"
                 f" on; nobody is told. Open until {when(card.expires_at, tz)}."
             ),
             ActionsBlock(
@@ -249,6 +256,15 @@ def _settled(card: OfferCard) -> str:
     return text
 
 
+def _asked(card: OfferCard) -> str:
+    """How long the request had waited when offered, coarsely (an urgent one waiting long shows it)."""
+    if card.waited is None:
+        return ""
+    if card.waited < timedelta(minutes=5):
+        return "Asked just now. "
+    return f"Asked {coarse_wait(card.waited)} before this offer. "
+
+
 def _how(contact: ContactMode) -> str:
     return {
         ContactMode.SLACK: "by Slack message",
@@ -321,6 +337,35 @@ def request_assigned(*, supporter_id: str, contact: ContactMode) -> list[dict[st
     return [b.to_dict() for b in blocks]
 
 
+def asked_at(moment: datetime, tz: ZoneInfo) -> str:
+    """``08:00 on Mon 7 Dec``: when a supporter will be asked."""
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} on {local:%a %-d %b}"
+
+
+def nobody_on_call_text(next_opening: datetime, tz: ZoneInfo) -> str:
+    """The honest words when nobody can be reached now (the requester's DM and the modal's warning)."""
+    return (
+        "*Nobody from the peer team is on call now.* If you are in crisis, call or text 988 now"
+        f" (or call 911 if you are in danger). A supporter will be asked at {asked_at(next_opening, tz)}."
+    )
+
+
+def request_nobody_on_call(
+    *, next_opening: datetime, tz: ZoneInfo, resources: Sequence[str]
+) -> list[dict[str, Any]]:
+    """An urgent request outside service hours that nobody can take now: what happens, and when."""
+    blocks: list[Block] = [
+        section(nobody_on_call_text(next_opening, tz)),
+        context(
+            "The program's coordinators have been told that an urgent request is waiting (without"
+            " your name). Your request stays open; `/peer cancel` withdraws it."
+        ),
+        *resources_blocks(resources, title="If you need someone now"),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
 def request_escalated(*, resources: Sequence[str]) -> list[dict[str, Any]]:
     """The requester learns nobody is free yet, and gets the resources."""
     blocks: list[Block] = [
@@ -365,6 +410,8 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
     if card.resolution is not None:
         outcome = {
             "offered": "has been offered to a supporter",
+            "accepted": "was accepted by a supporter",
+            "taken_on": "was taken on by a coordinator",
             "withdrawn": "was withdrawn by the person who made it",
         }.get(card.resolution, "is no longer waiting")
         blocks: list[Block] = [
@@ -372,6 +419,10 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
             context(facts.replace("\n", " · ")),
         ]
         return [b.to_dict() for b in blocks]
+    if card.urgent_waited is not None:
+        if card.opens_at is not None:
+            facts += f"\n*Outside service hours:* the program opens {when(card.opens_at, tz)}"
+        return _urgent_alert(card, facts, card.urgent_waited)
     blocks = [
         header("A peer support request is waiting"),
         section(facts),
@@ -388,6 +439,43 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
                     text="Offer to a supporter…",
                     value=RequestRef(request_id=card.request_id).encode(),
                 )
+            ],
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def _urgent_alert(card: EscalationCard, facts: str, waited: timedelta) -> list[dict[str, Any]]:
+    """The urgent-alert clock's alert: nobody has accepted an urgent request in time."""
+    ref = RequestRef(request_id=card.request_id).encode()
+    blocks: list[Block] = [
+        header("An urgent request is still waiting"),
+        section(
+            f"Someone asked to talk to a peer *as soon as possible* {coarse_wait(waited)}"
+            " ago, and no supporter has accepted yet.\n" + facts
+        ),
+        context(
+            f"Request #{card.request_id}. Supporters are still being asked meanwhile. Offer it to a"
+            " supporter you can reach, or take it on yourself as the person on call: only then are"
+            " you told who asked."
+        ),
+        ActionsBlock(
+            block_id=RequestBlockId.ESCALATION,
+            elements=[
+                ButtonElement(action_id=RequestAction.HAND_TO, text="Offer to a supporter…", value=ref),
+                ButtonElement(
+                    action_id=RequestAction.TAKE_ON,
+                    text="I'll take it",
+                    value=ref,
+                    style="primary",
+                    confirm=ConfirmObject(
+                        title="Take this request on?",
+                        text="You will hold it like a supporter who accepted: you'll see who asked and"
+                        " their note, and you're the one to reach out now.",
+                        confirm="I'll take it",
+                        deny="Cancel",
+                    ),
+                ),
             ],
         ),
     ]

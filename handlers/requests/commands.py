@@ -6,12 +6,19 @@ from typing import Any
 
 from bot.services import Services
 from handlers.common.feature import FormOpener, Subcommand
-from handlers.requests.blocks import request_modal
+from handlers.requests.blocks import nobody_on_call_text, request_modal
 
 
 async def _request_form(services: Services, user_id: str, _: list[str]) -> dict[str, Any]:
     await services.requests.ensure_can_request(requester_id=user_id)
-    return request_modal(note_max_length=services.note_max_length)
+    return await request_view(services, user_id)
+
+
+async def request_view(services: Services, user_id: str) -> dict[str, Any]:
+    """The request modal, warning first when nobody from the peer team can be reached now."""
+    until = await services.requests.nobody_reachable_until(requester_id=user_id)
+    warning = None if until is None else nobody_on_call_text(until, services.hours.tz)
+    return request_modal(note_max_length=services.note_max_length, nobody_until=warning)
 
 
 async def _status(services: Services, user_id: str, _: list[str]) -> str:

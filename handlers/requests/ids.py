@@ -13,6 +13,7 @@ class RequestAction(StrEnum):
     CLOSE = "request_close"
     HAND_BACK = "request_hand_back"
     HAND_TO = "escalation_hand_to"
+    TAKE_ON = "urgent_take_on"  # a coordinator takes an urgent request on themselves
     OPEN_REQUEST = "home_open_request"
     CANCEL_REQUEST = "home_cancel_request"
 

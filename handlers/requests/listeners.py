@@ -17,7 +17,8 @@ from handlers.common.errors import user_message
 from handlers.common.modals import open_view
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import BadPayload, OfferRef, RequestRef, decode
-from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal, request_modal
+from handlers.requests.blocks import ANONYMOUS_CHOICE, HEAVY, close_modal, hand_to_modal
+from handlers.requests.commands import request_view
 from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from storage.models import Referral
 
@@ -29,6 +30,7 @@ def register(app: AsyncApp) -> None:
     app.action(RequestAction.CLOSE)(on_close)
     app.action(RequestAction.HAND_BACK)(on_hand_back)
     app.action(RequestAction.HAND_TO)(on_hand_to)
+    app.action(RequestAction.TAKE_ON)(on_take_on)
     app.action(RequestAction.OPEN_REQUEST)(on_open_request)
     app.action(RequestAction.CANCEL_REQUEST)(on_cancel_request)
     app.view(RequestCallback.REQUEST)(on_request_submitted)
@@ -36,14 +38,11 @@ def register(app: AsyncApp) -> None:
     app.view(RequestCallback.HAND_TO)(on_hand_to_submitted)
 
 
-def open_request_modal(services: Services, client: AsyncWebClient, *, trigger_id: str) -> None:
-    """Open the request modal."""
-    open_view(
-        services,
-        client,
-        trigger_id=trigger_id,
-        view=request_modal(note_max_length=services.note_max_length),
-    )
+async def open_request_modal(
+    services: Services, client: AsyncWebClient, *, trigger_id: str, user_id: str
+) -> None:
+    """Open the request modal (warning first when nobody can be reached now)."""
+    open_view(services, client, trigger_id=trigger_id, view=await request_view(services, user_id))
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
@@ -109,6 +108,17 @@ async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, cl
     open_view(services, client, trigger_id=body["trigger_id"], view=hand_to_modal(request_id=ref.request_id))
 
 
+async def on_take_on(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """A coordinator takes an urgent request on themselves ("I'll take it" on the urgent alert)."""
+    await ack()
+    later(services, client, body, _take_on(services, body), name="take_on")
+
+
+async def _take_on(services: Services, body: dict[str, Any]) -> None:
+    ref = decode(RequestRef, button_value(body))
+    await services.requests.take_on(request_id=ref.request_id, coordinator_id=body["user"]["id"])
+
+
 async def on_open_request(
     ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
 ) -> None:
@@ -120,7 +130,7 @@ async def on_open_request(
         view = notice_modal(title="Peer support", text=user_message(error))
         open_view(services, client, trigger_id=body["trigger_id"], view=view)
         return
-    open_request_modal(services, client, trigger_id=body["trigger_id"])
+    await open_request_modal(services, client, trigger_id=body["trigger_id"], user_id=body["user"]["id"])
 
 
 async def on_cancel_request(

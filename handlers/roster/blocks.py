@@ -187,7 +187,8 @@ def set_away_notice(*, expired_in_a_row: int) -> list[dict[str, Any]]:
     """A supporter learns they were set to away, with a one-click way back."""
     blocks = [
         section(
-            f"The last {expired_in_a_row} offers sent to you expired without an answer, so"
+            f'The last {expired_in_a_row} urgent ("as soon as possible") offers sent to you'
+            " expired without an answer, so"
             " you've been set to *away* and won't get new offers for now. That's okay; when"
             " you're ready, come back with one click."
         ),
