@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -174,7 +175,13 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
-        roles = Roles(settings.peer_coordinators, db=db, clock=clock, homes=homes)
+        roles = Roles(
+            settings.peer_coordinators,
+            db=db,
+            clock=clock,
+            homes=homes,
+            administrators=settings.peer_administrators,
+        )
         training = settings.training_policy()
         deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics)
         requests = RequestService(
@@ -246,6 +253,9 @@ class PeerSupportApp:
             retention=settings.peer_retention_days,
             notifier=notifier,
         )
+        reports = QuarterlyReports(
+            db=db, clock=clock, roles=roles, tracking=tracking, training=training, hours=hours
+        )
         home = HomeService(
             db=db,
             roles=roles,
@@ -281,6 +291,7 @@ class PeerSupportApp:
             concerns=concerns,
             care=care,
             tracking=tracking,
+            reports=reports,
             relay=relay,
             directory=resource_directory,
             oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
@@ -328,6 +339,7 @@ class PeerSupportApp:
             ("reachability", s.roster.check_reachable),
             ("retention", s.tracking.purge),
             ("stalled check-ins", s.checkins.retry_stalled),
+            ("quarter figures", lambda: s.reports.freeze_last_closed(s.hours.today(s.clock.now()))),
         )
         for name, part in parts:
             # Each part on its own: one that fails (a bad row, Slack down) never stops the others,

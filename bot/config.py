@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peer-support.db"
     port: int = Field(default=3000, ge=1, le=65535)
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Statistics, exports and the quarterly report only (an elected prosecutor's desk).
+    peer_administrators: Annotated[frozenset[str], NoDecode] = frozenset()
     # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
     peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
     # When set, /metrics answers only "Authorization: Bearer <token>" (401 otherwise).
     peer_metrics_token: SecretStr | None = None
 
-    @field_validator("peer_coordinators", mode="before")
+    @field_validator("peer_coordinators", "peer_administrators", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -14,6 +14,18 @@ class NotAllowed(DomainError):
     """The caller's role does not allow this."""
 
 
+class StatisticsNotAllowed(NotAllowed):
+    """Statistics, exports and reports are for coordinators and administrators."""
+
+
+class AdministratorFromSettings(DomainError):
+    """Administrators listed in ``PEER_ADMINISTRATORS`` cannot be removed in Slack."""
+
+    def __init__(self, user_ids: list[str]) -> None:
+        super().__init__(f"{len(user_ids)} administrator(s) from the settings")
+        self.user_ids = user_ids
+
+
 class NotOnRoster(DomainError):
     """The caller is not a peer supporter."""
 

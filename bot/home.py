@@ -86,6 +86,8 @@ class HomeSnapshot:
     coordinator: CoordinatorHome | None = None
     # The crisis lines, then the office's directory (empty: the short PEER_RESOURCES lines instead).
     resources: tuple[Resource, ...] = ()
+    # An administrator (who is not a coordinator): the statistics and the quarterly report only.
+    administrator: bool = False
 
 
 class HomePublisher(Protocol):
@@ -140,6 +142,7 @@ class HomeService:
         coordinator = None
         if await self._roles.has_coordinator_role(user_id):
             coordinator = await self._coordinator(user_id)
+        administrator = coordinator is None and await self._roles.has_administrator_role(user_id)
         return HomeSnapshot(
             user_id=user_id,
             request=await self._requests.status(requester_id=user_id),
@@ -149,6 +152,7 @@ class HomeService:
             supporter=supporter,
             coordinator=coordinator,
             resources=await self._directory.directory() if self._directory else (),
+            administrator=administrator,
         )
 
     async def opened(self, user_id: str) -> None:

@@ -15,6 +15,7 @@ from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
+from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -41,6 +42,7 @@ class Services:
     concerns: ConcernService
     care: CareService
     tracking: TrackingService
+    reports: QuarterlyReports  # the quarterly report (coordinators and administrators)
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
     oncall: OnCallRota  # who is on call outside service hours

@@ -49,6 +49,7 @@ class IncidentLine:
     name: str
     sent: Cell
     answered: Cell
+    kind: str = ""  # the incident's kind (the quarterly report's uptake by kind sums these lines)
 
 
 @dataclass(frozen=True)
@@ -197,14 +198,19 @@ class TrackingService:
             raise InvalidPeriod(str(exc)) from None
 
     async def stats(self, *, coordinator_id: str, publication: Publication) -> StatsReport:
-        """The statistics of closed quarters, suppressed (coordinators only)."""
-        await self._roles.require_coordinator_role(coordinator_id)
-        reports = [await self._quarter(q) for q in publication.quarters]
+        """The statistics of closed quarters, suppressed (coordinators and administrators)."""
+        await self._roles.require_statistics_role(coordinator_id)
+        reports = [await self.quarter_report(q) for q in publication.quarters]
         if len(reports) == 1:
             return reports[0]
         return _combined(publication, reports, self._k)
 
-    async def _quarter(self, quarter: Quarter) -> StatsReport:
+    def instants(self, quarter: Quarter) -> tuple[datetime, datetime]:
+        """The quarter's start and end as instants in the program's time zone."""
+        return self._instants(quarter.start, quarter.end)
+
+    async def quarter_report(self, quarter: Quarter) -> StatsReport:
+        """One closed quarter's statistics, for a caller that checked the role."""
         k = self._k
         start, end = self._instants(quarter.start, quarter.end)
         async with self._db.read() as tx:
@@ -236,7 +242,9 @@ class TrackingService:
             referrals=breakdown({str(r): referrals.get(str(r), 0) for r in Referral}, k),
             channels=breakdown({str(c): channels.get(str(c), 0) for c in ContactChannel}, k),
             checkins=[
-                IncidentLine(name=c.name, sent=single(c.sent, k), answered=single(c.answered, k))
+                IncidentLine(
+                    name=c.name, sent=single(c.sent, k), answered=single(c.answered, k), kind=c.kind
+                )
                 for c in checkins
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
@@ -266,7 +274,7 @@ class TrackingService:
 
     async def by_quarter(self, *, coordinator_id: str, publication: Publication) -> AreasByQuarter:
         """Contacts per quarter and area for the export: the published quarter figures themselves
-        (coordinators only)."""
+        (coordinators and administrators)."""
         report = await self.stats(coordinator_id=coordinator_id, publication=publication)
         quarters = report.quarters or (report,)
         return AreasByQuarter(
@@ -379,6 +387,7 @@ def _combined(publication: Publication, reports: list[StatsReport], k: int) -> S
                 # A quarter without the incident's line sent none: a published zero.
                 sent=combine(x.sent for x in group),
                 answered=combine(x.answered for x in group),
+                kind=group[0].kind,
             )
             for name, group in lines.items()
         ],

@@ -493,6 +493,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX on_call_user ON on_call (user_id)
         """,
     ),
+    (
+        "0020_administrators",
+        """
+        -- Administrators added in Slack, on top of PEER_ADMINISTRATORS: they see statistics, exports
+        -- and the quarterly report, nothing else.
+        CREATE TABLE administrators (
+            user_id  TEXT PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        -- Figures of a closed quarter that the records cannot give back later (the roster's training
+        -- as the quarter ended: a supporter removed since leaves the roster), frozen the first time
+        -- they are worked out, so a published quarter never changes.
+        CREATE TABLE quarter_figures (
+            quarter     TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            value       INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (quarter, name)
+        )
+        """,
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Coordinators added in Slack, and volunteers waiting for a decision: the only place their SQL lives."""
+"""Coordinators and administrators added in Slack, and volunteers waiting for a decision: their SQL."""
 
 from __future__ import annotations
 
@@ -41,6 +41,32 @@ class RolesRepository:
     async def remove_coordinator(self, user_id: str) -> bool:
         """Remove a coordinator added in Slack; True if they were one."""
         cur = await self._conn.execute("DELETE FROM coordinators WHERE user_id = ?", (user_id,))
+        return cur.rowcount == 1
+
+    # Administrators (statistics, exports and the quarterly report only)
+
+    async def administrators(self) -> list[str]:
+        """Administrators added in Slack (those from the settings are not stored)."""
+        cur = await self._conn.execute("SELECT user_id FROM administrators ORDER BY user_id")
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def is_administrator(self, user_id: str) -> bool:
+        """Whether an administrator was added in Slack."""
+        cur = await self._conn.execute("SELECT 1 FROM administrators WHERE user_id = ?", (user_id,))
+        return await cur.fetchone() is not None
+
+    async def add_administrator(self, user_id: str, *, added_by: str, now: datetime) -> bool:
+        """Add an administrator; True if new."""
+        cur = await self._conn.execute(
+            "INSERT INTO administrators (user_id, added_by, added_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO NOTHING",
+            (user_id, added_by, to_db(now)),
+        )
+        return cur.rowcount == 1
+
+    async def remove_administrator(self, user_id: str) -> bool:
+        """Remove an administrator added in Slack; True if they were one."""
+        cur = await self._conn.execute("DELETE FROM administrators WHERE user_id = ?", (user_id,))
         return cur.rowcount == 1
 
     # Home tabs

@@ -49,6 +49,16 @@ class IncidentCheckins:
     name: str
     sent: int
     answered: int
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class UrgencyCounts:
+    """Requests of one urgency: made in a period, and accepted in it (each by its own time)."""
+
+    made: int
+    accepted: int
+    accept_seconds: tuple[float, ...]
 
 
 class TrackingRepository:
@@ -193,20 +203,63 @@ class TrackingRepository:
         Smaller plans are left out: one person's answer would show."""
         s, e = _span(start, end)
         cur = await self._conn.execute(
-            "SELECT i.id AS id, i.name AS name,"
+            "SELECT i.id AS id, i.name AS name, i.kind AS kind,"
             " COALESCE(SUM(CASE WHEN m.sent_at >= ? AND m.sent_at < ? THEN 1 ELSE 0 END), 0) AS sent,"
             " COALESCE(SUM(CASE WHEN m.answered_at >= ? AND m.answered_at < ? THEN 1 ELSE 0 END), 0)"
             " AS answered"
             " FROM scheduled_messages m JOIN incidents i ON i.id = m.incident_id"
             " WHERE m.kind = ? AND i.people >= ?"
             " AND ((m.sent_at >= ? AND m.sent_at < ?) OR (m.answered_at >= ? AND m.answered_at < ?))"
-            " GROUP BY i.id, i.name ORDER BY i.id",
+            " GROUP BY i.id, i.name, i.kind ORDER BY i.id",
             (s, e, s, e, ScheduledKind.CHECKIN, min_people, s, e, s, e),
         )
         return [
-            IncidentCheckins(incident_id=r["id"], name=r["name"], sent=r["sent"], answered=r["answered"])
+            IncidentCheckins(
+                incident_id=r["id"], name=r["name"], sent=r["sent"], answered=r["answered"], kind=r["kind"]
+            )
             for r in await cur.fetchall()
         ]
+
+    async def requests_by_urgency(self, start: datetime, end: datetime) -> dict[str, UrgencyCounts]:
+        """Per urgency: requests made in [start, end) and requests accepted in it, with the seconds
+        each accepted one waited (each count by the time of its own event)."""
+        s, e = _span(start, end)
+        cur = await self._conn.execute(
+            "SELECT urgency, created_at, assigned_at FROM peer_requests"
+            " WHERE (created_at >= ? AND created_at < ?) OR (assigned_at >= ? AND assigned_at < ?)",
+            (s, e, s, e),
+        )
+        made: dict[str, int] = {}
+        waits: dict[str, list[float]] = {}
+        for r in await cur.fetchall():
+            created, assigned = from_db(r["created_at"]), from_db(r["assigned_at"])
+            if created is None:
+                raise InconsistentRecords("missing: created_at")
+            if start <= created < end:
+                made[r["urgency"]] = made.get(r["urgency"], 0) + 1
+            if assigned is not None and start <= assigned < end:
+                waits.setdefault(r["urgency"], []).append((assigned - created).total_seconds())
+        return {
+            u: UrgencyCounts(
+                made=made.get(u, 0), accepted=len(waits.get(u, [])), accept_seconds=tuple(waits.get(u, []))
+            )
+            for u in sorted(set(made) | set(waits))
+        }
+
+    async def frozen_figures(self, quarter: str) -> dict[str, int]:
+        """Figures of a closed quarter frozen earlier (empty if none yet)."""
+        cur = await self._conn.execute(
+            "SELECT name, value FROM quarter_figures WHERE quarter = ?", (quarter,)
+        )
+        return {r["name"]: int(r["value"]) for r in await cur.fetchall()}
+
+    async def freeze_figures(self, quarter: str, figures: dict[str, int], *, now: datetime) -> None:
+        """Freeze a closed quarter's figures; those frozen before stay as they were."""
+        await self._conn.executemany(
+            "INSERT INTO quarter_figures (quarter, name, value, recorded_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (quarter, name) DO NOTHING",
+            [(quarter, name, value, to_db(now)) for name, value in sorted(figures.items())],
+        )
 
     # Retention
 

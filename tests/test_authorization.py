@@ -2,9 +2,11 @@
 
 One row per action, one column per role (see ``tests/world.py``): the employee (who got a
 check-in), a supporter who holds nothing, the *assigned* supporter (the one the offer is
-addressed to, who holds the other requests and got the program's care check-in) and a
-coordinator. Where the action belongs to the colleague who asked anonymously (the relayed
-conversation's buttons), a fifth column says what they may do. Buttons and modals are crafted
+addressed to, who holds the other requests and got the program's care check-in), a
+coordinator, and an administrator (statistics, exports and the quarterly report; beyond them
+an employee like any other, to whom no check-in was sent). Where the action belongs to the
+colleague who asked anonymously (the relayed conversation's buttons), a sixth column says what
+they may do. Buttons and modals are crafted
 payloads naming the world's real ids, as anyone could post them.
 
 *Refused* means the person is told so and the database is byte-for-byte unchanged; *allowed*
@@ -63,6 +65,7 @@ from tests.world import (
 A, R = "allowed", "refused"
 REFUSALS = (
     "only program coordinators can do that",
+    "only program coordinators and administrators can see that",
     "for peer supporters on the roster",
     "offer isn't addressed to you",
     "no longer hold this request",
@@ -264,99 +267,115 @@ async def _edit_event_view(rig: Rig, world: World) -> dict:
 class Case:
     act: Act
     allowed: Check
-    #     employee, supporter, assigned supporter, coordinator
-    expect: tuple[str, str, str, str]
+    #     employee, supporter, assigned supporter, coordinator, administrator
+    expect: tuple[str, str, str, str, str]
     # The anonymous requester, where the action is theirs too (tried in a world of their own).
     requester: str | None = None
 
 
 MATRIX: dict[str, Case] = {
     # Commands
-    "/peer": Case(command(""), opens("peer_request"), (A, A, A, A)),
-    "/peer help": Case(command("help"), says("/peer status"), (A, A, A, A)),
-    "/peer resources": Case(command("resources"), says("988"), (A, A, A, A)),
-    "/peer status (own request only)": Case(command("status"), NO_REQUEST, (A, A, A, A)),
-    "/peer cancel (own request only)": Case(command("cancel"), NO_REQUEST, (A, A, A, A)),
-    "/peer available": Case(command("available"), says("You're available"), (R, A, A, R)),
+    "/peer": Case(command(""), opens("peer_request"), (A, A, A, A, A)),
+    "/peer help": Case(command("help"), says("/peer status"), (A, A, A, A, A)),
+    "/peer resources": Case(command("resources"), says("988"), (A, A, A, A, A)),
+    "/peer status (own request only)": Case(command("status"), NO_REQUEST, (A, A, A, A, A)),
+    "/peer cancel (own request only)": Case(command("cancel"), NO_REQUEST, (A, A, A, A, A)),
+    "/peer available": Case(command("available"), says("You're available"), (R, A, A, R, R)),
     "/peer away": Case(
         command("away"),
         finds("SELECT 1 FROM supporters WHERE user_id = ? AND away = 1", "{user}"),
-        (R, A, A, R),
+        (R, A, A, R, R),
     ),
-    "/peer away until": Case(command("away until 2027-01-04"), says("until Mon 4 Jan 2027"), (R, A, A, R)),
+    "/peer away until": Case(command("away until 2027-01-04"), says("until Mon 4 Jan 2027"), (R, A, A, R, R)),
     "/peer afterhours on": Case(
         command("afterhours on"),
         finds("SELECT 1 FROM supporters WHERE user_id = ? AND after_hours = 1", "{user}"),
-        (R, A, A, R),
+        (R, A, A, R, R),
     ),
-    "/peer afterhours off": Case(command("afterhours off"), says("only during program hours"), (R, A, A, R)),
-    "/peer log": Case(command("log"), opens("peer_log_contact"), (R, A, A, R)),
-    "/peer roster": Case(command("roster"), says("<@USUP>", "<@UASG>"), (R, R, R, A)),
+    "/peer afterhours off": Case(
+        command("afterhours off"), says("only during program hours"), (R, A, A, R, R)
+    ),
+    "/peer log": Case(command("log"), opens("peer_log_contact"), (R, A, A, R, R)),
+    "/peer roster": Case(command("roster"), says("<@USUP>", "<@UASG>"), (R, R, R, A, R)),
     "/peer roster add": Case(
         command("roster add <@UNEW|new> trained 2026-01-15"),
         finds("SELECT 1 FROM supporters WHERE user_id = 'UNEW'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "/peer roster remove": Case(
         command("roster remove <@USUP|s>"),
         says("Removed <@USUP>"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
-    "/peer incident": Case(command("incident"), opens("peer_incident"), (R, R, R, A)),
-    "/peer incident list": Case(command("incident list"), says("Courthouse shooting"), (R, R, R, A)),
-    "/peer incident close": Case(command("incident close 1"), says("Incident #1 is closed"), (R, R, R, A)),
-    "/peer stats": Case(command("stats"), says("Gathering the numbers"), (R, R, R, A)),
-    "/peer export": Case(command("export"), says("Gathering the numbers"), (R, R, R, A)),
-    "/peer audit": Case(command("audit"), says("roster add"), (R, R, R, A)),
-    "/peer coordinators": Case(command("coordinators"), says("(from PEER_COORDINATORS)"), (R, R, R, A)),
-    "/peer training due": Case(command("training due"), says("training lapses"), (R, R, R, A)),
+    "/peer incident": Case(command("incident"), opens("peer_incident"), (R, R, R, A, R)),
+    "/peer incident list": Case(command("incident list"), says("Courthouse shooting"), (R, R, R, A, R)),
+    "/peer incident close": Case(command("incident close 1"), says("Incident #1 is closed"), (R, R, R, A, R)),
+    "/peer stats": Case(command("stats"), says("Gathering the numbers"), (R, R, R, A, A)),
+    "/peer export": Case(command("export"), says("Gathering the numbers"), (R, R, R, A, A)),
+    "/peer report": Case(command("report"), says("Gathering the numbers"), (R, R, R, A, A)),
+    "/peer administrators": Case(
+        command("administrators"), says("(from PEER_ADMINISTRATORS)"), (R, R, R, A, R)
+    ),
+    "/peer administrators add": Case(
+        command("administrators add <@UNEWA|a>"),
+        finds("SELECT 1 FROM administrators WHERE user_id = 'UNEWA'"),
+        (R, R, R, A, R),
+    ),
+    "/peer administrators remove": Case(
+        command("administrators remove <@UADMIN2|a>"),
+        says("No longer administrators: <@UADMIN2>"),
+        (R, R, R, A, R),
+    ),
+    "/peer audit": Case(command("audit"), says("roster add"), (R, R, R, A, R)),
+    "/peer coordinators": Case(command("coordinators"), says("(from PEER_COORDINATORS)"), (R, R, R, A, R)),
+    "/peer training due": Case(command("training due"), says("training lapses"), (R, R, R, A, R)),
     "/peer training (record one)": Case(
         command("training <@USUP|s> refresher 2026-11-01"),
         finds("SELECT 1 FROM trainings WHERE user_id = 'USUP' AND completed_on = '2026-11-01'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "/peer volunteer": Case(
         command("volunteer"),
         either(VOLUNTEERED, says("already on the peer supporter roster")),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
-    "/peer event": Case(command("event"), opens("peer_event"), (R, R, R, A)),
-    "/peer event list": Case(command("event list"), says("Lunch and learn", "0 going"), (R, R, R, A)),
-    "/peer event edit": Case(command("event edit {event}"), opens("peer_event_edit"), (R, R, R, A)),
+    "/peer event": Case(command("event"), opens("peer_event"), (R, R, R, A, R)),
+    "/peer event list": Case(command("event list"), says("Lunch and learn", "0 going"), (R, R, R, A, R)),
+    "/peer event edit": Case(command("event edit {event}"), opens("peer_event_edit"), (R, R, R, A, R)),
     "/peer event cancel": Case(
         command("event cancel {event}"),
         finds("SELECT 1 FROM announcements WHERE state = 'cancelled'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "/peer roster suspend": Case(
         command("roster suspend <@USUP|s>"),
         finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND suspended = 1"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
-    "/peer roster resume": Case(command("roster resume <@USUP|s>"), says("Resumed <@USUP>"), (R, R, R, A)),
+    "/peer roster resume": Case(command("roster resume <@USUP|s>"), says("Resumed <@USUP>"), (R, R, R, A, R)),
     "/peer coordinators add": Case(
         command("coordinators add <@UNEWC|c>"),
         finds("SELECT 1 FROM coordinators WHERE user_id = 'UNEWC'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "/peer coordinators remove": Case(
         command("coordinators remove <@UCOORD3|c>"),
         says("No longer coordinators: <@UCOORD3>"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
-    "/peer concern": Case(command("concern"), opens("peer_concern"), (A, A, A, A)),
-    "/peer concern @colleague": Case(command("concern <@UCOLL|c>"), opens("peer_concern"), (A, A, A, A)),
-    "/peer check": Case(command("check"), opens("peer_self_check"), (A, A, A, A)),
-    "/peer oncall": Case(command("oncall"), says("On-call rota"), (R, R, R, A)),
+    "/peer concern": Case(command("concern"), opens("peer_concern"), (A, A, A, A, A)),
+    "/peer concern @colleague": Case(command("concern <@UCOLL|c>"), opens("peer_concern"), (A, A, A, A, A)),
+    "/peer check": Case(command("check"), opens("peer_self_check"), (A, A, A, A, A)),
+    "/peer oncall": Case(command("oncall"), says("On-call rota"), (R, R, R, A, R)),
     "/peer oncall add": Case(
         command("oncall add <@UONCALL|o> Mon-Fri 18:00-08:00"),
         finds("SELECT 1 FROM on_call WHERE user_id = 'UONCALL'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "/peer oncall remove": Case(
         command("oncall remove {oncall}"),
         finds("SELECT 1 FROM audit_log WHERE action = 'on-call removed'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
@@ -366,29 +385,29 @@ MATRIX: dict[str, Case] = {
             lambda w: w.offered_request,
             "{user}",
         ),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "Pass (an offer to the assigned supporter)": Case(
         click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'passed'", lambda w: w.open_offer),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "Close (a request the assigned supporter holds)": Case(
         click(RequestAction.CLOSE, lambda w: {"request_id": w.held_request}),
         opens("peer_request_close"),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "Hand back (a request the assigned supporter holds)": Case(
         click(RequestAction.HAND_BACK, lambda w: {"request_id": w.held_request}),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'handed_back'", lambda w: w.held_offer),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     # A crafted click's message is not the app's "you're set away" DM: nothing is redrawn.
-    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), available, (R, A, A, R)),
+    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), available, (R, A, A, R, R)),
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),
         opens("peer_escalation_hand_to"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "I'll take it (an urgent alert; the escalated request)": Case(
         click(RequestAction.TAKE_ON, lambda w: {"request_id": w.escalated_request}),
@@ -397,74 +416,79 @@ MATRIX: dict[str, Case] = {
             lambda w: w.escalated_request,
             "{user}",
         ),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
-    "Talk to a peer (Home tab)": Case(click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A)),
+    "Talk to a peer (Home tab)": Case(
+        click(RequestAction.OPEN_REQUEST), opens("peer_request"), (A, A, A, A, A)
+    ),
     "Withdraw my request (Home tab, own request only)": Case(
-        click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A)
+        click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A, A)
     ),
-    "Pause offers (Home tab)": Case(click(RosterAction.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R)),
+    "Pause offers (Home tab)": Case(click(RosterAction.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R, R)),
     "Log a contact (Home tab)": Case(
-        click(TrackingAction.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R)
+        click(TrackingAction.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R, R)
     ),
     "Volunteer (Home tab)": Case(
         click(RosterAction.VOLUNTEER),
         either(VOLUNTEERED, says("already on the peer supporter roster")),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
     "Raise a concern (Home tab)": Case(
-        click(ConcernAction.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A)
+        click(ConcernAction.OPEN_CONCERN), opens("peer_concern"), (A, A, A, A, A)
     ),
     "How am I doing? (Home tab)": Case(
-        click(SelfCheckAction.OPEN_SELF_CHECK), opens("peer_self_check"), (A, A, A, A)
+        click(SelfCheckAction.OPEN_SELF_CHECK), opens("peer_self_check"), (A, A, A, A, A)
     ),
     "Add a resource (coordinator's Home)": Case(
-        click(ResourceAction.RESOURCE_ADD), opens("peer_resource"), (R, R, R, A)
+        click(ResourceAction.RESOURCE_ADD), opens("peer_resource"), (R, R, R, A, R)
     ),
     "Edit a resource (coordinator's Home)": Case(
         click(ResourceAction.RESOURCE_EDIT, lambda w: {"resource_id": w.resource}),
         opens("peer_resource"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Log an incident (Home tab)": Case(
-        click(IncidentAction.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A)
+        click(IncidentAction.HOME_INCIDENT), opens("peer_incident"), (R, R, R, A, R)
     ),
     "Announce an event (Home tab)": Case(
-        click(AnnouncementAction.HOME_EVENT), opens("peer_event"), (R, R, R, A)
+        click(AnnouncementAction.HOME_EVENT), opens("peer_event"), (R, R, R, A, R)
     ),
-    "Statistics (Home tab)": Case(click(TrackingAction.HOME_STATS), opens_a_view, (R, R, R, A)),
-    "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A)),
+    "Statistics (Home tab)": Case(click(TrackingAction.HOME_STATS), opens_a_view, (R, R, R, A, A)),
+    "Quarterly report (Home tab)": Case(
+        click(TrackingAction.HOME_REPORT), says("quarterly report (PDF and CSV)"), (R, R, R, A, A)
+    ),
+    "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A, R)),
     "I'm doing okay (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM incidents WHERE answered_ok = 1"),
-        (A, R, R, R),
+        (A, R, R, R, R),
     ),
     "I'd like to talk to a peer (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_TALK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND incident_id IS NOT NULL", "{user}"),
-        (A, R, R, R),
+        (A, R, R, R, R),
     ),
     "Stop these check-ins (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_STOP, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM scheduled_messages WHERE recipient_id = ? AND state = 'cancelled'", "{user}"),
-        (A, R, R, R),
+        (A, R, R, R, R),
     ),
     "The program's check-in on a supporter: I'm okay": Case(
         click(CareAction.CARE_OK, lambda w: {"message_id": w.care_checkin}),
         finds(
             "SELECT 1 FROM scheduled_messages WHERE id = ? AND state = 'answered'", lambda w: w.care_checkin
         ),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "The program's check-in on a supporter: I'd like to talk": Case(
         click(CareAction.CARE_TALK, lambda w: {"message_id": w.care_checkin}),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ?", "{user}"),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "Share my name (the anonymous requester's conversation)": Case(
         click(RelayAction.RELAY_REVEAL, lambda w: {"conversation_id": w.conversation}),
         finds("SELECT 1 FROM peer_requests WHERE revealed_at IS NOT NULL"),
-        (R, R, R, R),
+        (R, R, R, R, R),
         requester=A,
     ),
     "End the conversation (either side of it)": Case(
@@ -473,49 +497,49 @@ MATRIX: dict[str, Case] = {
             "SELECT 1 FROM relay_conversations WHERE id = ? AND ended_at IS NOT NULL",
             lambda w: w.conversation,
         ),
-        (R, R, A, R),
+        (R, R, A, R, R),
         requester=A,
     ),
     "Change the name shown (the supporter's side of the conversation)": Case(
         click(RelayAction.RELAY_RENAME, lambda w: {"conversation_id": w.conversation}),
         opens("peer_relay_rename"),
-        (R, R, A, R),
+        (R, R, A, R, R),
         requester=R,
     ),
     "I'll reach out (a concern)": Case(
         click(ConcernAction.CONCERN_TAKE, lambda w: {"concern_id": w.concern}),
         finds("SELECT 1 FROM concerns WHERE id = ? AND state = 'taken'", lambda w: w.concern),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Ask a supporter… (a concern)": Case(
         click(ConcernAction.CONCERN_HAND_TO, lambda w: {"concern_id": w.concern}),
         opens("peer_concern_hand_to"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "RSVP (an event's post)": Case(
         click(AnnouncementAction.RSVP, lambda w: {"announcement_id": w.event}),
         finds("SELECT 1 FROM rsvps WHERE user_id = ?", "{user}"),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
     "Edit (an event, coordinator's Home)": Case(
         click(AnnouncementAction.EVENT_EDIT, lambda w: {"announcement_id": w.event}),
         opens("peer_event_edit"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Cancel (an event, coordinator's Home)": Case(
         click(AnnouncementAction.EVENT_CANCEL, lambda w: {"announcement_id": w.event}),
         finds("SELECT 1 FROM announcements WHERE id = ? AND state = 'cancelled'", lambda w: w.event),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Approve (an offer to volunteer)": Case(
         click(RosterAction.VOLUNTEER_APPROVE, lambda w: {"volunteer_id": w.volunteer}),
         finds("SELECT 1 FROM supporters WHERE user_id = 'UVOL'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Decline (an offer to volunteer)": Case(
         click(RosterAction.VOLUNTEER_DECLINE, lambda w: {"volunteer_id": w.volunteer}),
         finds("SELECT 1 FROM volunteers WHERE id = ? AND state = 'declined'", lambda w: w.volunteer),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     # Modals, crafted with the world's real ids in private_metadata
     "On-call modal (add a shift)": Case(
@@ -525,12 +549,12 @@ MATRIX: dict[str, Case] = {
             {"oncall_person": "UONCALL", "oncall_days": "daily", "oncall_hours": "18:00-08:00"},
         ),
         finds("SELECT 1 FROM on_call WHERE user_id = 'UONCALL'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Request modal": Case(
         submit(RequestCallback.REQUEST, lambda *_: request_modal(note_max_length=500), REQUEST_VALUES),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND area = 'grief'", "{user}"),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
     "Close modal (a request the assigned supporter holds)": Case(
         submit(
@@ -539,7 +563,7 @@ MATRIX: dict[str, Case] = {
             {"minutes": "30", "referral": "eap"},
         ),
         finds("SELECT 1 FROM peer_requests WHERE id = ? AND state = 'closed'", lambda w: w.held_request),
-        (R, R, A, R),
+        (R, R, A, R, R),
     ),
     "Offer-to modal (an escalation, to the assigned supporter)": Case(
         submit(
@@ -551,7 +575,7 @@ MATRIX: dict[str, Case] = {
             "SELECT 1 FROM offers WHERE request_id = ? AND supporter_id = 'UASG'",
             lambda w: w.escalated_request,
         ),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Incident modal": Case(
         submit(
@@ -560,24 +584,24 @@ MATRIX: dict[str, Case] = {
             INCIDENT_VALUES,
         ),
         finds("SELECT 1 FROM incidents WHERE name = 'A loss in the family'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Log a contact modal": Case(
         submit(
             TrackingCallback.LOG_CONTACT, lambda *_: log_contact_modal(today="2026-11-30"), CONTACT_VALUES
         ),
         finds("SELECT 1 FROM contacts WHERE supporter_id = ? AND minutes = 25", "{user}"),
-        (R, A, A, R),
+        (R, A, A, R, R),
     ),
     "Pause offers modal": Case(
         submit(RosterCallback.AWAY, lambda *_: away_modal(), {"away_until": "2027-01-04"}),
         finds("SELECT 1 FROM supporters WHERE user_id = ? AND away = 1", "{user}"),
-        (R, A, A, R),
+        (R, A, A, R, R),
     ),
     "Concern modal": Case(
         submit(ConcernCallback.CONCERN, lambda *_: concern_modal(), CONCERN_VALUES),
         finds("SELECT 1 FROM concerns WHERE raised_by = ?", "{user}"),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
     "Ask-a-supporter modal (a concern, to the assigned supporter)": Case(
         submit(
@@ -586,7 +610,7 @@ MATRIX: dict[str, Case] = {
             {"concern_supporter": ASSIGNED},
         ),
         finds("SELECT 1 FROM concerns WHERE id = ? AND supporter_id = 'UASG'", lambda w: w.concern),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Resource modal (add)": Case(
         submit(
@@ -595,17 +619,17 @@ MATRIX: dict[str, Case] = {
             {"resource_name": "Grief group", "resource_purpose": "Weekly", "resource_url": "https://g.example"},
         ),
         finds("SELECT 1 FROM resources WHERE name = 'Grief group'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Self-check modal (the result, in the modal only)": Case(
         submit(SelfCheckCallback.SELF_CHECK, lambda *_: self_check_modal(), {"check_exposure": "no"}),
         answers_with("Your score: 0 of 5"),
-        (A, A, A, A),
+        (A, A, A, A, A),
     ),
     "Event modal": Case(
         submit(AnnouncementCallback.EVENT, lambda rig, _: event_view(rig.app.services), EVENT_VALUES),
         finds("SELECT 1 FROM announcements WHERE title = 'Holiday gathering'"),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Edit-event modal": Case(
         submit(
@@ -614,7 +638,7 @@ MATRIX: dict[str, Case] = {
             {k: v for k, v in EVENT_VALUES.items() if k != "event_channel"},
         ),
         finds("SELECT 1 FROM announcements WHERE id = ? AND title = 'Holiday gathering'", lambda w: w.event),
-        (R, R, R, A),
+        (R, R, R, A, R),
     ),
     "Rename modal (the supporter's side of the conversation)": Case(
         submit(
@@ -626,7 +650,7 @@ MATRIX: dict[str, Case] = {
             "SELECT 1 FROM relay_conversations WHERE id = ? AND supporter_label = 'Sam'",
             lambda w: w.conversation,
         ),
-        (R, R, A, R),
+        (R, R, A, R, R),
         requester=R,
     ),
 }

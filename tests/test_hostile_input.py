@@ -31,6 +31,7 @@ from handlers.requests.ids import RequestAction, RequestCallback, RequestField
 from handlers.roster.ids import RosterAction
 from tests.rig import SIGNING_SECRET, Response, Rig, sign
 from tests.world import (
+    ADDED_ADMINISTRATOR,
     ADDED_COORDINATOR,
     CONCERN_NOTE,
     CONCERN_SUBJECT,
@@ -48,7 +49,15 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 # Slack gives up after three seconds; a request still unanswered after ten is a hang.
 HANG = 10.0
-SEEDED = {*ROLES.values(), *REQUESTERS, "UCOORD2", ADDED_COORDINATOR, VOLUNTEER, CONCERN_SUBJECT}
+SEEDED = {
+    *ROLES.values(),
+    *REQUESTERS,
+    "UCOORD2",
+    ADDED_COORDINATOR,
+    ADDED_ADMINISTRATOR,
+    VOLUNTEER,
+    CONCERN_SUBJECT,
+}
 
 # Who sends the hostile requests: an outsider, a requester with an open request, a supporter
 # who holds nothing, or anyone at all (never a coordinator or the supporter the world's offers

@@ -1,9 +1,10 @@
 """A small office in a known state, for the abuse and authorization tests.
 
-Four roles, each a fixed person: an employee (who got a check-in after an incident), a peer
+Five roles, each a fixed person: an employee (who got a check-in after an incident), a peer
 supporter who holds nothing, the *assigned* supporter (who holds one request, holds an anonymous
 one relayed through the bot, has an open offer for a third, and got the program's care
-check-in after closing a heavy one), and a coordinator. Other people asked for a peer; one
+check-in after closing a heavy one), a coordinator, and an administrator (statistics and
+reports only). Other people asked for a peer; one
 request is escalated. The program around the requests is there too: a concern about a
 colleague, an announced event, and an offer to volunteer waiting for review. Everything is built
 through the services, so only the action under test goes over HTTP; :func:`snapshot` reads the
@@ -31,11 +32,14 @@ EMPLOYEE = "UEMP"
 SUPPORTER = "USUP"
 ASSIGNED = "UASG"
 COORDINATOR = "UCOORD1"
+# Sees statistics, exports and the quarterly report, and nothing else (PEER_ADMINISTRATORS).
+ADMINISTRATOR = "UADMIN"
 ROLES = {
     "employee": EMPLOYEE,
     "supporter": SUPPORTER,
     "assigned supporter": ASSIGNED,
     "coordinator": COORDINATOR,
+    "administrator": ADMINISTRATOR,
 }
 # The people whose requests are in the world, and what only the holder may ever see: the held,
 # offered and escalated requests, the anonymous one (relayed) and the heavy one (closed).
@@ -48,9 +52,12 @@ CONCERN_NOTE = "concern-note-3e9b"
 VOLUNTEER = "UVOL"
 # A coordinator added in Slack (the others come from PEER_COORDINATORS), so one can be removed.
 ADDED_COORDINATOR = "UCOORD3"
+# An administrator added in Slack (the other comes from PEER_ADMINISTRATORS), so one can be removed.
+ADDED_ADMINISTRATOR = "UADMIN2"
 EVENT_CHANNEL = "CEVENTS"
 
 WORLD_SETTINGS: dict[str, Any] = {
+    "peer_administrators": ADMINISTRATOR,
     "peer_checkin_offsets": "1d,3d",
     "peer_checkin_hours": "any",
     "peer_checkin_rate": 1000,
@@ -154,6 +161,7 @@ async def build_world(rig: Rig) -> World:
     volunteer = await services.volunteers.volunteer(user_id=VOLUNTEER, note=None)
     await services.volunteers.ask_coordinators(volunteer_id=volunteer.id)
     await services.roles.add_coordinators(coordinator_id=COORDINATOR, user_ids=[ADDED_COORDINATOR])
+    await services.roles.add_administrators(coordinator_id=COORDINATOR, user_ids=[ADDED_ADMINISTRATOR])
     resource = await services.directory.save(
         coordinator_id=COORDINATOR,
         resource_id=None,

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.errors import (
+    AdministratorFromSettings,
     AlreadyAccepted,
     AlreadyAnswered,
     AlreadyDecided,
@@ -42,6 +43,7 @@ from bot.errors import (
     OfferNoLongerOpen,
     RequestNotWaiting,
     ResourceNotFound,
+    StatisticsNotAllowed,
     SupporterCannotTakeRequest,
     Suspended,
     VolunteerNotFound,
@@ -71,6 +73,8 @@ _STALE = {
 def user_message(error: DomainError | BadPayload) -> str:
     """Plain words for a domain error, safe to show to the person who caused it."""
     match error:
+        case StatisticsNotAllowed():
+            return "Sorry, only program coordinators and administrators can see that. Nothing was changed."
         case NotAllowed():
             return "Sorry, only program coordinators can do that. Nothing was changed."
         case NotOnRoster():
@@ -126,6 +130,9 @@ def user_message(error: DomainError | BadPayload) -> str:
         case CoordinatorFromSettings(user_ids=user_ids):
             names = ", ".join(f"<@{u}>" for u in user_ids)
             return f"{names}: set in the PEER_COORDINATORS setting; change it there. Nothing was changed."
+        case AdministratorFromSettings(user_ids=user_ids):
+            names = ", ".join(f"<@{u}>" for u in user_ids)
+            return f"{names}: set in the PEER_ADMINISTRATORS setting; change it there. Nothing was changed."
         case LastCoordinator():
             return "The program needs at least one coordinator, so nothing was changed."
         case Suspended():

@@ -63,7 +63,7 @@ class PeerCommand:
                 return
             if name in self.reports:
                 # Checked before the ack, so a refusal is immediate; the report itself comes after it.
-                await services.roles.require_coordinator_role(user_id)
+                await services.roles.require_statistics_role(user_id)
                 publication = services.tracking.publication(" ".join(args[1:]))
                 await ack(text="Gathering the numbers…", response_type="ephemeral")
                 report = self.reports[name](services, client, respond, user_id, publication)

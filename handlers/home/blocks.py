@@ -86,6 +86,8 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
         blocks += _supporter_part(snapshot.supporter, tz)
     if snapshot.coordinator is not None:
         blocks += _coordinator_part(snapshot.coordinator)
+    elif snapshot.administrator:
+        blocks += _administrator_part()
     blocks += _events_part(snapshot, tz)
     if snapshot.supporter is None:
         blocks.append(DividerBlock())
@@ -255,9 +257,29 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
                 _button(IncidentAction.HOME_INCIDENT, "Log an incident"),
                 _button(AnnouncementAction.HOME_EVENT, "Announce an event"),
                 _button(TrackingAction.HOME_STATS, "Statistics"),
+                _button(TrackingAction.HOME_REPORT, "Quarterly report"),
                 _button(OnCallAction.HOME_ONCALL, "On-call rota"),
             ],
         ),
+    ]
+
+
+def _administrator_part() -> list[Block]:
+    return [
+        DividerBlock(),
+        header("Program reports"),
+        section(
+            "As an administrator you see the program's published statistics: per completed quarter,"
+            " counts only, small counts hidden. Nobody's name, request or concern is ever shown."
+        ),
+        ActionsBlock(
+            block_id=HomeBlockId.ADMINISTRATOR_ACTIONS,
+            elements=[
+                _button(TrackingAction.HOME_STATS, "Statistics"),
+                _button(TrackingAction.HOME_REPORT, "Quarterly report"),
+            ],
+        ),
+        context("`/peer stats`, `/peer export` and `/peer report [quarter]` do the same by command."),
     ]
 
 
@@ -302,7 +324,7 @@ def _events_part(snapshot: HomeSnapshot, tz: ZoneInfo) -> list[Block]:
     return blocks
 
 
-def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
+def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str, is_administrator: bool = False) -> str:
     """``/peer help``, tailored to the caller's roles."""
     lines = [
         "*Peer support: what you can do*",
@@ -334,12 +356,21 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str) -> str:
             "• `/peer training @user… advanced YYYY-MM-DD name` record an advanced training (e.g. CISM)",
             "• `/peer training due` who is lapsed or due a refresher",
             "• `/peer coordinators [add|remove @user…]` the coordinators",
+            "• `/peer administrators [add|remove @user…]` who sees statistics and reports only",
             "• `/peer event` announce an event in a channel, with RSVP and reminders",
             "• `/peer event list` upcoming events and who is going; `/peer event edit|cancel N`",
             "• `/peer incident` register an incident; `/peer incident list|close N`",
             "• `/peer stats [period]` statistics, small counts hidden; `/peer export [period]` CSV and chart",
+            "• `/peer report [quarter]` the quarterly report (PDF and CSV) in your DM",
             "• `/peer audit` the latest coordinator actions",
             "• `/peer oncall [add @person Mon-Fri 18:00-08:00 | remove N]` who is on call after hours",
+        ]
+    elif is_administrator:
+        lines += [
+            "*As an administrator*",
+            "• `/peer stats [quarter or year]` published statistics, small counts hidden",
+            "• `/peer export [quarter or year]` the same as CSV and a chart, in your DM",
+            "• `/peer report [quarter]` the quarterly report (PDF and CSV) in your DM",
         ]
     lines.append(f"_Program hours: {hours}. Peer supporters are not counselors._")
     return "\n".join(lines)

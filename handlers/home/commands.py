@@ -14,6 +14,7 @@ async def _help(services: Services, user_id: str, _: list[str]) -> str:
         is_supporter=supporter is not None,
         is_coordinator=await services.roles.has_coordinator_role(user_id),
         hours=services.hours.describe(),
+        is_administrator=await services.roles.has_administrator_role(user_id),
     )
 
 

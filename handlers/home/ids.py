@@ -11,6 +11,7 @@ class HomeBlockId(StrEnum):
     HOME_ACTIONS = "home_actions"
     SUPPORTER_ACTIONS = "supporter_actions"
     COORDINATOR_ACTIONS = "coordinator_actions"
+    ADMINISTRATOR_ACTIONS = "administrator_actions"
     HELD = "held_"
     EVENT = "event_"
     EVENT_ADMIN = "event_admin_"

@@ -101,6 +101,17 @@ def coordinators_text(from_settings: Sequence[str], added: Sequence[str]) -> str
     return "\n".join(lines)
 
 
+def administrators_text(from_settings: Sequence[str], added: Sequence[str]) -> str:
+    """``/peer administrators``: who sees the statistics, exports and quarterly report (nothing else)."""
+    lines = ["*Administrators* (statistics, exports and the quarterly report; nothing else)"]
+    lines += [f"• {mention(u)} (from PEER_ADMINISTRATORS)" for u in from_settings]
+    lines += [f"• {mention(u)}" for u in added]
+    if not from_settings and not added:
+        lines.append("• none yet")
+    lines.append("_`/peer administrators add @user` or `remove @user` changes those added in Slack._")
+    return "\n".join(lines)
+
+
 def volunteer_review(card: VolunteerCard) -> list[dict[str, Any]]:
     """A coordinator's review of a volunteer: approve or decline, or what was decided."""
     blocks: list[Block] = [

@@ -1,4 +1,4 @@
-"""``/peer available|away|afterhours|roster|training|coordinators|volunteer``."""
+"""``/peer available|away|afterhours|roster|training|coordinators|administrators|volunteer``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from bot.services import Services
 from handlers.common.feature import Subcommand
 from handlers.common.parsing import ArgumentError, mentioned_users, parse_date
 from handlers.common.peer_command import names as _names
-from handlers.roster.blocks import coordinators_text, due_text, roster_text
+from handlers.roster.blocks import administrators_text, coordinators_text, due_text, roster_text
 from storage.models import TrainingKind
 
 
@@ -153,6 +153,30 @@ async def _coordinators(services: Services, user_id: str, args: list[str]) -> st
     raise ArgumentError("Use `/peer coordinators`, `/peer coordinators add @user…` or `remove @user…`.")
 
 
+async def _administrators(services: Services, user_id: str, args: list[str]) -> str:
+    action = args[0].lower() if args else ""
+    await services.roles.require_coordinator_role(user_id)  # refused before the arguments are read
+    if action == "":
+        everyone = await services.roles.all_administrators()
+        fixed = [u for u in everyone if services.roles.administrator_from_settings(u)]
+        return administrators_text(fixed, [u for u in everyone if u not in fixed])
+    if action in {"add", "remove"}:
+        people = mentioned_users(args[1:])
+        if action == "add":
+            change = await services.roles.add_administrators(coordinator_id=user_id, user_ids=people)
+            done, already = "Now administrators: ", "Already administrators: "
+        else:
+            change = await services.roles.remove_administrators(coordinator_id=user_id, user_ids=people)
+            done, already = "No longer administrators: ", "Not administrators: "
+        parts = []
+        if change.changed:
+            parts.append(done + _names(change.changed))
+        if change.unchanged:
+            parts.append(already + _names(change.unchanged))
+        return ". ".join(parts) + "."
+    raise ArgumentError("Use `/peer administrators`, `/peer administrators add @user…` or `remove @user…`.")
+
+
 async def _volunteer(services: Services, user_id: str, args: list[str]) -> str:
     volunteer = await services.volunteers.volunteer(user_id=user_id, note=" ".join(args))
     services.background.spawn(
@@ -171,5 +195,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "roster": _roster,
     "training": _training,
     "coordinators": _coordinators,
+    "administrators": _administrators,
     "volunteer": _volunteer,
 }

@@ -10,6 +10,7 @@ class TrackingAction(StrEnum):
 
     LOG_CONTACT = "home_log_contact"
     HOME_STATS = "home_stats"
+    HOME_REPORT = "home_report"
 
 
 class TrackingCallback(StrEnum):

@@ -11,10 +11,11 @@ from bot.errors import DomainError, InvalidForm
 from bot.services import Services
 from bot.tracking import ContactForm
 from handlers.common.blocks import notice_modal
-from handlers.common.clicks import open_built, supporter_view
+from handlers.common.clicks import later, open_built, supporter_view, tell
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.tracking.blocks import log_contact_modal, stats_modal
+from handlers.tracking.commands import send_quarterly_report
 from handlers.tracking.ids import TrackingAction, TrackingCallback, TrackingField
 
 
@@ -22,6 +23,7 @@ def register(app: AsyncApp) -> None:
     """Bind the tracking buttons and the log-a-contact modal."""
     app.action(TrackingAction.LOG_CONTACT)(on_log_contact)
     app.action(TrackingAction.HOME_STATS)(on_home_stats)
+    app.action(TrackingAction.HOME_REPORT)(on_home_report)
     app.view(TrackingCallback.LOG_CONTACT)(on_contact_logged)
 
 
@@ -46,6 +48,23 @@ async def on_home_stats(
     """A coordinator's Home button: the statistics, counts only."""
     await ack()
     await open_built(services, client, body, _stats_view(services, body))
+
+
+async def on_home_report(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """The Home's Quarterly report button: the last completed quarter's report, in the clicker's DM."""
+    await ack()
+    user_id = body["user"]["id"]
+
+    async def work() -> None:
+        await services.roles.require_statistics_role(user_id)
+        await send_quarterly_report(
+            services, client, user_id, services.tracking.publication(HOME_STATS_PERIOD)
+        )
+        tell(services, client, body, "The quarterly report (PDF and CSV) is in your DM with the app.")
+
+    later(services, client, body, work(), name="home_report")
 
 
 async def _stats_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
