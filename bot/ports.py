@@ -108,6 +108,11 @@ class Notifier(Protocol):
         """Redraw an offer DM in its new state."""
         ...
 
+    async def find_offer_copies(self, supporter_id: str, offer_id: int) -> list[MessageRef]:
+        """The copies of this offer the app itself posted in its DM with the supporter, as Slack
+        holds them (a post whose answer was lost still landed); raises if Slack cannot say."""
+        ...
+
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
     ) -> MessageRef:

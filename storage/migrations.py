@@ -407,6 +407,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0016_offer_copies",
+        """
+        -- Every copy of an offer DM the app posted (a send whose answer was lost is sent again, so
+        -- one offer can have several). Clicks are taken only from these, and each is redrawn; the
+        -- purge forgets them. Offers recorded before this step keep their one known copy.
+        CREATE TABLE offer_copies (
+            offer_id INTEGER NOT NULL REFERENCES offers (id) ON DELETE CASCADE,
+            channel_id TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            PRIMARY KEY (offer_id, channel_id, message_ts)
+        );
+        INSERT INTO offer_copies (offer_id, channel_id, message_ts)
+            SELECT id, channel_id, message_ts FROM offers
+            WHERE channel_id IS NOT NULL AND message_ts IS NOT NULL
+        """,
+    ),
+    (
         "0017_published_quarters",
         """
         -- Statistics count each thing in the quarter it happened in the app (a contact when it was

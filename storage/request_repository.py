@@ -277,11 +277,28 @@ class RequestRepository:
         return cur.rowcount == 1
 
     async def set_offer_message(self, offer_id: int, channel_id: str, ts: str) -> None:
-        """Remember where the offer's DM landed, so it can be updated in place."""
+        """Remember where the offer's DM landed (the offer's first known copy, and a copy)."""
         await self._conn.execute(
-            "UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ?",
+            "UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ? AND message_ts IS NULL",
             (channel_id, ts, offer_id),
         )
+        await self.add_offer_copy(offer_id, MessageRef(channel_id=channel_id, ts=ts))
+
+    async def add_offer_copy(self, offer_id: int, ref: MessageRef) -> None:
+        """Remember one more copy of the offer's DM (posted by the app, found in its DM)."""
+        await self._conn.execute(
+            "INSERT INTO offer_copies (offer_id, channel_id, message_ts) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (offer_id, ref.channel_id, ref.ts),
+        )
+
+    async def offer_copies(self, offer_id: int) -> list[MessageRef]:
+        """Every recorded copy of the offer's DM, oldest first."""
+        cur = await self._conn.execute(
+            "SELECT channel_id, message_ts FROM offer_copies WHERE offer_id = ? ORDER BY message_ts",
+            (offer_id,),
+        )
+        return [MessageRef(channel_id=r["channel_id"], ts=r["message_ts"]) for r in await cur.fetchall()]
 
     async def claim_offer_send(self, offer_id: int, now: datetime, *, stale_before: datetime | None) -> bool:
         """Claim an open, undelivered offer for sending; False if it was delivered or answered, or

@@ -291,7 +291,7 @@ class TrackingRepository:
         """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
 
         Requester, note, preferred supporter, what they asked for in a supporter (their unit, role,
-        experience, language), exclusions, the DM message references and any
+        experience, language), exclusions, the DM message references (every copy) and any
         relayed conversation's thread locations go;
         what is left (area, urgency, times, states) feeds the statistics and names nobody.
         """
@@ -320,6 +320,12 @@ class TrackingRepository:
             await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
             await self._conn.execute(
                 "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
+                (request_id, OfferState.OPEN),
+            )
+            # Every copy of its offer DMs (each was redrawn without the name before this).
+            await self._conn.execute(
+                "DELETE FROM offer_copies WHERE offer_id IN"
+                " (SELECT id FROM offers WHERE request_id = ? AND state != ?)",
                 (request_id, OfferState.OPEN),
             )
         return ids

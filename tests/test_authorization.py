@@ -53,7 +53,7 @@ from handlers.tracking.blocks import log_contact_modal
 from handlers.tracking.ids import TrackingAction, TrackingCallback
 from storage.models import Supporter, SupporterProfile
 from tests.conftest import ON_POSTGRES
-from tests.rig import Response, Rig
+from tests.rig import Response, Rig, find_button
 from tests.world import (
     ANONYMOUS_REQUESTER,
     ASSIGNED,
@@ -119,8 +119,14 @@ def command(text: str) -> Act:
     return Act(text.split()[0] if text else "", do)
 
 
-def click(action: StrEnum, ref: Callable[[World], dict[str, int]] = lambda _: {}) -> Act:
-    """A crafted button click naming ``ref``, posted from the person's DM with the app."""
+def click(
+    action: StrEnum,
+    ref: Callable[[World], dict[str, int]] = lambda _: {},
+    *,
+    at: Callable[[Rig, World, str], str] = lambda *_: "1.000001",
+) -> Act:
+    """A crafted button click naming ``ref``, posted from the person's DM with the app (from the
+    message ``at`` gives, a made-up one unless told)."""
 
     async def do(rig: Rig, world: World, user: str) -> Response:
         payload = {
@@ -128,7 +134,11 @@ def click(action: StrEnum, ref: Callable[[World], dict[str, int]] = lambda _: {}
             "user": {"id": user, "username": user.lower(), "team_id": "T111"},
             "team": {"id": "T111"},
             "trigger_id": rig.trigger(),
-            "container": {"type": "message", "channel_id": "D" + user[1:], "message_ts": "1.000001"},
+            "container": {
+                "type": "message",
+                "channel_id": "D" + user[1:],
+                "message_ts": at(rig, world, user),
+            },
             "channel": {"id": "D" + user[1:]},
             "actions": [{"action_id": action, "value": json.dumps(ref(world)), "type": "button"}],
         }
@@ -185,6 +195,22 @@ def either(*checks: Check) -> Check:
 async def opens_a_view(_: Rig, __: World, ___: str, seen: Seen) -> bool:
     """A view opened (one without a callback: it only shows something)."""
     return len(seen.opened) == 1
+
+
+def offer_dm(rig: Rig, world: World, user: str) -> str:
+    """The open offer's DM, if this person received it (clicks are taken only from the app's own copies)."""
+    for message in rig.offers_to(user):
+        first = message.history[0]["blocks"] if message.history else message.blocks
+        if json.loads(find_button(first, RequestAction.ACCEPT)[1]["value"]) == {"offer_id": world.open_offer}:
+            return message.ts
+    return "1.000001"
+
+
+async def available(rig: Rig, world: World, user: str, seen: Seen) -> bool:
+    """Nothing was refused, and the person is on the roster and available."""
+    return not seen.notes and bool(
+        await _query(rig, "SELECT 1 FROM supporters WHERE user_id = ? AND away = 0", user)
+    )
 
 
 def answers_with(fragment: str) -> Check:
@@ -391,7 +417,7 @@ MATRIX: dict[str, Case] = {
     ),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
-        click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}),
+        click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds(
             "SELECT 1 FROM peer_requests WHERE id = ? AND assignee_id = ?",
             lambda w: w.offered_request,
@@ -400,7 +426,7 @@ MATRIX: dict[str, Case] = {
         (R, R, A, R, R),
     ),
     "Pass (an offer to the assigned supporter)": Case(
-        click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}),
+        click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'passed'", lambda w: w.open_offer),
         (R, R, A, R, R),
     ),
@@ -414,7 +440,8 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'handed_back'", lambda w: w.held_offer),
         (R, R, A, R, R),
     ),
-    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), redrawn, (R, A, A, R, R)),
+    # A crafted click's message is not the app's "you're set away" DM: nothing is redrawn.
+    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), available, (R, A, A, R, R)),
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),
         opens("peer_escalation_hand_to"),

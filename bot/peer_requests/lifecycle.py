@@ -17,7 +17,7 @@ from bot.errors import AlreadyHasOpenRequest, InconsistentRecords, InvalidForm, 
 from bot.matching import Preferences, key
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.outbox import Outbox, Outgoing
-from bot.peer_requests.shared import RequestPolicy
+from bot.peer_requests.shared import MAX_EXCLUDED, RequestPolicy
 from bot.peer_requests.urgent import start_urgent_clock
 from bot.ports import Clock, HomeRefresh
 from bot.roles import Roles
@@ -113,6 +113,11 @@ class Lifecycle:
         if note is not None and len(note) > self._policy.note_max_length:
             errors["note"] = (
                 f"Please keep the note to {self._policy.note_max_length} characters (it has {len(note)})."
+            )
+        if len(form.excluded_ids) > MAX_EXCLUDED:
+            # A crafted submission can carry any number; every sweep reads them (one placeholder each).
+            errors["excluded"] = (
+                f"Please choose at most {MAX_EXCLUDED} people (you chose {len(form.excluded_ids)})."
             )
         preferred = form.preferred_supporter_id
         prefs = form.preferences

@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.matching import OTHER_UNIT, WANTED_TAGS_MAX, MatchChoices
+from bot.peer_requests import MAX_EXCLUDED
 from bot.ports import EscalationCard, OfferCard
 from handlers.common.blocks import (
     AREA_LABELS,
@@ -140,7 +141,7 @@ def request_modal(
             block_id=RequestField.EXCLUDED,
             label="People you'd rather not talk to",
             optional=True,
-            hint="Optional. They will never be offered your request, and never told.",
+            hint=f"Optional, up to {MAX_EXCLUDED}. They will never be offered your request, and never told.",
             element=UserMultiSelectElement(action_id=RequestField.EXCLUDED, placeholder="Nobody"),
         ),
         InputBlock(

@@ -159,6 +159,7 @@ _REQUEST_FIELDS = {
     "urgency": RequestField.URGENCY,
     "contact": RequestField.CONTACT,
     "preferred_supporter": RequestField.PREFERRED,
+    "excluded": RequestField.EXCLUDED,
     "note": RequestField.NOTE,
     "own_role": RequestField.OWN_ROLE,
     "own_unit": RequestField.OWN_UNIT,
@@ -298,7 +299,7 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         ref = decode(RequestRef, body["view"].get("private_metadata"))
         if not supporter_id:
             raise InvalidForm({"supporter": "Please choose a supporter."})
-        offer_id = await services.requests.offer_to(
+        handed = await services.requests.offer_to(
             request_id=ref.request_id, supporter_id=supporter_id, coordinator_id=body["user"]["id"]
         )
     except InvalidForm as invalid:
@@ -308,4 +309,4 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={RequestField.SUPPORTER: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.requests.send_offer(offer_id=offer_id), name="send_offer")
+    services.background.spawn(services.requests.send_offer(handed=handed), name="send_offer")
