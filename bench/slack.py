@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from bench.client import fetch, http_get, http_request
+from bot.matching import MatchChoices
 from handlers.requests.blocks import request_modal
 from slack_standin import SlackStandIn
 from slack_standin.driver import Response, SlackDriver
@@ -35,8 +36,10 @@ class RequestBuilder(SlackDriver):
         super().__init__(slack, None, url=EVENTS_PATH)  # type: ignore[arg-type]
         self.port = port
         self._built = b""
+        # A team to pick from, so the modal has its "supporter to ask first" (any id may be sent in it).
+        team = MatchChoices(supporters=(("USUP", "A peer supporter"),))
         self.view = {
-            **request_modal(note_max_length=500),
+            **request_modal(note_max_length=500, choices=team),
             "id": "V00000001",
             "hash": "1.h",
         }

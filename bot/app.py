@@ -1,6 +1,9 @@
 """The composition root: storage, services, the Bolt app, the HTTP server and the scheduler.
 
 This is the one module of ``bot`` that knows Slack exists.
+
+Why this module runs past 400 lines: every service is built here, from its settings, in one place
+(``_build_services``); split across modules, the wiring would be harder to read, not shorter.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bot.metrics import Metrics
 from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.ports import Clock
+from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
@@ -253,6 +257,17 @@ class PeerSupportApp:
             min_count=settings.peer_min_count,
             retention=settings.peer_retention_days,
             notifier=notifier,
+            supporter_roles=settings.peer_roles,
+        )
+        profiles = ProfileService(
+            db=db,
+            clock=clock,
+            hours=hours,
+            roles=roles,
+            training=training,
+            policy=settings.profile_policy(),
+            homes=homes,
+            directory=directory,
         )
         reports = QuarterlyReports(
             db=db, clock=clock, roles=roles, tracking=tracking, training=training, hours=hours
@@ -267,6 +282,7 @@ class PeerSupportApp:
             concerns=concerns,
             tracking=tracking,
             directory=resource_directory,
+            profiles=profiles,
             publisher=notifier,
             clock=clock,
         )
@@ -297,6 +313,7 @@ class PeerSupportApp:
             relay=relay,
             directory=resource_directory,
             oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
+            profiles=profiles,
             roles=roles,
             hours=hours,
             background=background,

@@ -16,6 +16,7 @@ from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
 from bot.log_format import LogFormat
 from bot.peer_requests import RequestPolicy
+from bot.profiles import DEFAULT_ROLES, DEFAULT_SUGGESTED_TAGS, ProfilePolicy
 from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
 from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     peer_retention_days: Annotated[timedelta, days(at_least=0, at_most=3650)] = timedelta(days=30)
     peer_training_valid_days: Annotated[timedelta, days(at_least=1, at_most=3650)] = timedelta(days=365)
     peer_event_reminders: Leads = tuple(parse_leads("1d,1h"))
+    # Supporters' roles (the directory, "same role as me"), and experience tags suggested in profiles.
+    peer_roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
+    peer_profile_tags: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SUGGESTED_TAGS
     log_level: str = "INFO"
     # "text" (one readable line per record) or "json" (one JSON object per line, for log shippers).
     log_format: LogFormat = "text"
@@ -107,6 +111,24 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("peer_roles", "peer_profile_tags", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        # Comma-separated; each entry once (case and spacing aside), each fit for a Slack option.
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            seen: dict[str, str] = {}
+            for part in value:
+                text = " ".join(str(part).split())
+                if not text or len(text) > 40:
+                    raise ValueError(f"each entry must have 1 to 40 characters: {text[:50]!r}")
+                seen.setdefault(text.casefold(), text)
+            if not seen or len(seen) > 50:
+                raise ValueError("give 1 to 50 comma-separated entries")
+            return tuple(seen.values())
         return value
 
     @field_validator("peer_resources_file")
@@ -190,6 +212,10 @@ class Settings(BaseSettings):
     def training_policy(self) -> TrainingPolicy:
         """How long training stays valid."""
         return TrainingPolicy(valid_days=self.peer_training_valid_days.days)
+
+    def profile_policy(self) -> ProfilePolicy:
+        """The office's roles and the experience tags suggested in supporters' profiles."""
+        return ProfilePolicy(roles=self.peer_roles, suggested_tags=self.peer_profile_tags)
 
     def request_policy(self) -> RequestPolicy:
         """Offer deadlines, supporter capacity and note length for requests."""

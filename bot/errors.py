@@ -54,6 +54,14 @@ class NotYourOffer(DomainError):
     """Someone clicked an offer addressed to somebody else."""
 
 
+class NotAnOfferCopy(DomainError):
+    """A click on an offer came from a message that is not one of the offer's DMs."""
+
+
+class CannotHandToYourself(DomainError):
+    """A coordinator tried to hand a waiting request to themselves."""
+
+
 class AlreadyAccepted(DomainError):
     """A second click on Accept by the supporter who already holds the request."""
 

@@ -25,6 +25,7 @@ from bot.concerns import ConcernService
 from bot.failures import failure
 from bot.peer_requests import RequestService, RequestStatus
 from bot.ports import Clock
+from bot.profiles import ProfileService, TeamMember
 from bot.resources import ResourceService
 from bot.roles import Roles
 from bot.roster import RosterEntry, RosterService
@@ -32,7 +33,7 @@ from bot.tracking import RequestGlance, TrackingService
 from bot.training import TrainingState
 from bot.volunteers import VolunteerService
 from storage.db import Database
-from storage.models import Announcement, PeerRequest, Resource, Supporter, Volunteer
+from storage.models import Announcement, PeerRequest, Resource, Supporter, SupporterProfile, Volunteer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class SupporterHome:
     entry: RosterEntry
     held: list[PeerRequest]  # requests they hold: the requester is theirs to know
     minutes_this_quarter: int = 0  # time they recorded: shown to them alone
+    profile: SupporterProfile | None = None  # what they publish in the team directory
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class HomeSnapshot:
     resources: tuple[Resource, ...] = ()
     # An administrator (who is not a coordinator): the statistics and the quarterly report only.
     administrator: bool = False
+    # The team directory (who could be offered a request), as everyone sees it.
+    team: tuple[TeamMember, ...] = ()
 
 
 class HomePublisher(Protocol):
@@ -115,8 +119,10 @@ class HomeService:
         publisher: HomePublisher,
         clock: Clock,
         directory: ResourceService | None = None,
+        profiles: ProfileService | None = None,
     ) -> None:
         self._directory = directory
+        self._profiles = profiles
         self._db = db
         self._clock = clock
         self._roles = roles
@@ -138,6 +144,7 @@ class HomeService:
                 entry=entry,
                 held=await self._requests.held_by(supporter_id=user_id),
                 minutes_this_quarter=await self._tracking.your_minutes(user_id),
+                profile=await self._profiles.own(user_id=user_id) if self._profiles else None,
             )
         coordinator = None
         if await self._roles.has_coordinator_role(user_id):
@@ -153,6 +160,7 @@ class HomeService:
             coordinator=coordinator,
             resources=await self._directory.directory() if self._directory else (),
             administrator=administrator,
+            team=tuple(await self._profiles.team()) if self._profiles else (),
         )
 
     async def opened(self, user_id: str) -> None:

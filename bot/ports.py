@@ -80,6 +80,8 @@ class OfferCard:
     waited: timedelta | None = None
     # Follow-through: the holder has said they reached out.
     reached_out: bool = False
+    # Which of the requester's wishes this supporter meets ("someone outside their unit"): never who.
+    asked_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ class Notifier(Protocol):
 
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Redraw an offer DM in its new state."""
+        ...
+
+    async def find_offer_copies(self, supporter_id: str, offer_id: int) -> list[MessageRef]:
+        """The copies of this offer the app itself posted in its DM with the supporter, as Slack
+        holds them (a post whose answer was lost still landed); raises if Slack cannot say."""
         ...
 
     async def request_received(
@@ -145,6 +152,10 @@ class Notifier(Protocol):
 
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet and coordinators were alerted."""
+        ...
+
+    async def request_unmatched(self, requester_id: str, *, wanted: list[str]) -> MessageRef:
+        """Tell the requester nobody who matches what they asked for was free; another supporter was asked."""
         ...
 
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
@@ -197,6 +208,11 @@ class Directory(Protocol):
 
     async def first_name(self, user_id: str) -> str | None:
         """How a person is called, by first name (None if the directory does not say)."""
+        ...
+
+    async def display_names(self, user_ids: set[str]) -> dict[str, str]:
+        """How these people are called in Slack (for a picker), from a short-lived memory copy at most:
+        names are used, never stored."""
         ...
 
 

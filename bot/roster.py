@@ -15,7 +15,7 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from bot.training import TrainingPolicy, TrainingState
 from storage.db import Database
-from storage.models import Supporter, Training, TrainingKind
+from storage.models import MessageRef, ScheduledKind, Supporter, Training, TrainingKind
 
 log = logging.getLogger(__name__)
 
@@ -262,10 +262,12 @@ class RosterService:
             name="release_away_supporter",
         )
 
-    async def set_available(self, *, user_id: str) -> None:
+    async def set_available(self, *, user_id: str) -> list[MessageRef]:
         """Resume offers to a supporter; waiting requests are tried again at once.
 
-        Raises :class:`Suspended` (after clearing their own away) if a coordinator paused them.
+        Returns where the app told them they were set away (the only messages the caller may
+        redraw to say they are back: never a location a click claims). Raises :class:`Suspended`
+        (after clearing their own away) if a coordinator paused them.
         """
         async with self._db.transaction() as tx:
             if not await tx.roster.set_available(user_id):
@@ -273,10 +275,12 @@ class RosterService:
             # Saying they are back shows they are reachable again.
             await tx.roster.set_unreachable(user_id, None)
             supporter = await tx.roster.get(user_id)
+            notices = await tx.schedule.sent_refs(user_id, ScheduledKind.SUPPORTER_SET_AWAY)
         self._homes.changed(user_id, coordinators=True)
         if supporter is not None and supporter.suspended:
             raise Suspended()
         self._retry_waiting()
+        return notices
 
     async def set_after_hours(self, *, user_id: str, enabled: bool) -> None:
         """Opt a supporter in or out of offers outside service hours."""

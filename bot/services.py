@@ -15,6 +15,7 @@ from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
 from bot.ports import Clock
+from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
 from bot.relay import RelayService
 from bot.resources import ResourceService
@@ -48,6 +49,7 @@ class Services:
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
     oncall: OnCallRota  # who is on call outside service hours
+    profiles: ProfileService  # supporters' profiles and the team directory
     roles: Roles
     hours: ServiceHours
     background: Background

@@ -3,6 +3,10 @@
 Nothing here returns a row about a person who asked for help: statistics are
 aggregates with small counts suppressed, and the purge removes what identified
 a request once the retention period is over.
+
+Why this module runs past 400 lines: a quarter's report and the report of several quarters
+(:func:`_combined`, made of the published figures only) must list the same figures; kept side by
+side, a figure added to one is seen missing from the other.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ class StatsReport:
     going: Breakdown
     # Requesters' answers to "Did talking help?", counted in the quarter they were given.
     talk_helped: Breakdown = Breakdown(cells={}, total=Cell(0))
+    # Offers made and accepted per supporter role (the role when offered; "" for none recorded).
+    offers_by_role: Breakdown = Breakdown(cells={}, total=Cell(0))
+    accepts_by_role: Breakdown = Breakdown(cells={}, total=Cell(0))
     quarters: tuple[StatsReport, ...] = ()
 
     @property
@@ -126,7 +133,10 @@ class TrackingService:
         min_count: int,
         retention: timedelta,
         notifier: RetentionNotifier,
+        supporter_roles: tuple[str, ...] = (),
     ) -> None:
+        # PEER_ROLES: offers and accepts are counted per role ("" for none, or one no longer listed).
+        self._supporter_roles = supporter_roles
         self._db = db
         self._notifier = notifier
         self._clock = clock
@@ -223,6 +233,7 @@ class TrackingService:
             checkins = await tx.tracking.checkins_by_incident(start, end, min_people=k)
             attendance = await tx.announcements.attendance(start, end)
             talk = await tx.tracking.talk_answers(quarter.start)
+            by_role = await tx.tracking.offers_by_role(start, end, roles=self._supporter_roles)
         contacts = sum(g.count for g in groups)
         minutes = sum(g.minutes for g in groups)
         referrals, channels = Counter[str](), Counter[str]()
@@ -253,6 +264,8 @@ class TrackingService:
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
             going=breakdown({kind: going for kind, (_, going) in attendance.items()}, k),
             talk_helped=breakdown({str(a): talk.get(str(a), 0) for a in TalkAnswer}, k),
+            offers_by_role=breakdown({r: n for r, (n, _) in by_role.items()}, k),
+            accepts_by_role=breakdown({r: n for r, (_, n) in by_role.items()}, k),
         )
 
     async def request_glance(self) -> RequestGlance:
@@ -398,6 +411,8 @@ def _combined(publication: Publication, reports: list[StatsReport], k: int) -> S
         events_held=dict(held),
         going=combine_breakdowns(goings),
         talk_helped=combine_breakdowns([r.talk_helped for r in reports]),
+        offers_by_role=combine_breakdowns([r.offers_by_role for r in reports]),
+        accepts_by_role=combine_breakdowns([r.accepts_by_role for r in reports]),
         quarters=tuple(reports),
     )
 

@@ -20,6 +20,7 @@ from handlers import (
     resources,
     roster,
     selfcheck,
+    team,
     tracking,
 )
 from handlers.common import errors, middleware
@@ -38,6 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     selfcheck.FEATURE,
     resources.FEATURE,
     oncall.FEATURE,
+    team.FEATURE,
     home.FEATURE,
 )
 

@@ -20,6 +20,10 @@ SLACKBOT = "USLACKBOT"  # a member of every channel, listed without ``is_bot``
 _PAGE = 200
 # Asked before a modal is answered (Slack waits 3 s for it): an answer later than this is no answer.
 _CHANNEL_CHECK_SECONDS = 1.5
+# How long names read from ``users.list`` serve the request modal's picker before being read again.
+_NAMES_FOR_SECONDS = 300.0
+# Someone missing (a supporter added since) is looked for again after this long at the soonest.
+_NAMES_RETRY_SECONDS = 30.0
 
 
 class SlackDirectory:
@@ -30,6 +34,9 @@ class SlackDirectory:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        # Names for the request modal's supporter picker: kept in memory for a few minutes only.
+        self._names: dict[str, str] = {}
+        self._names_at = float("-inf")
 
     async def profiles(self, user_ids: set[str]) -> dict[str, Profile]:
         """Profiles of the people asked for (time zone, and whether they can get DMs)."""
@@ -49,6 +56,28 @@ class SlackDirectory:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or len(found) == len(user_ids):
                 return found
+
+    async def display_names(self, user_ids: set[str]) -> dict[str, str]:
+        """Real (or display) names from ``users.list``, the whole directory read at most every few
+        minutes and kept in memory only (the request modal's picker must not wait on Slack each time)."""
+        loop = asyncio.get_running_loop()
+        age = loop.time() - self._names_at
+        if age > _NAMES_FOR_SECONDS or (user_ids - self._names.keys() and age > _NAMES_RETRY_SECONDS):
+            names: dict[str, str] = {}
+            cursor = ""
+            while True:
+                response = await self._client.users_list(limit=_PAGE, cursor=cursor or None)
+                members: list[dict[str, Any]] = response.get("members", [])
+                for member in members:
+                    profile = member.get("profile") or {}
+                    name = profile.get("real_name") or member.get("real_name") or profile.get("display_name")
+                    if isinstance(member.get("id"), str) and isinstance(name, str) and name.strip():
+                        names[member["id"]] = name.strip()[:60]
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
+                if not cursor:
+                    break
+            self._names, self._names_at = names, loop.time()
+        return {u: self._names[u] for u in user_ids if u in self._names}
 
     async def first_name(self, user_id: str) -> str | None:
         """A person's first name from their profile (``users.info``: once per conversation)."""

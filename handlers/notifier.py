@@ -30,6 +30,7 @@ from bot.ports import (
 from handlers.announcements import blocks as ab
 from handlers.care.blocks import care_checkin
 from handlers.common.blocks import ANNOUNCEMENT_TEXT, NEUTRAL_TEXT, UPDATED_TEXT
+from handlers.common.payloads import BadPayload, OfferRef, decode
 from handlers.concerns import blocks as cb
 from handlers.home.blocks import home_view
 from handlers.incidents import blocks as ib
@@ -53,6 +54,23 @@ UNDELIVERABLE = frozenset(
 )
 
 
+# How far back in a supporter's DM a lost copy of an offer is looked for (one page of history).
+_HISTORY_LOOKBACK = 100
+
+
+def _offer_ids(blocks: list[dict[str, Any]]) -> set[int]:
+    """The offers the buttons of a message answer."""
+    found: set[int] = set()
+    for block in blocks:
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and element.get("type") == "button":
+                try:
+                    found.add(decode(OfferRef, element.get("value")).offer_id)
+                except BadPayload:
+                    continue
+    return found
+
+
 class SlackNotifier:
     """Sends the program's DMs; every ``text`` is the neutral lock-screen line."""
 
@@ -72,6 +90,18 @@ class SlackNotifier:
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Redraw the offer in place."""
         await self._update(ref, rb.offer_message(card, tz=self._tz))
+
+    async def find_offer_copies(self, supporter_id: str, offer_id: int) -> list[MessageRef]:
+        """The app's own messages in its DM with the supporter whose buttons answer this offer."""
+        opened = await self._client.conversations_open(users=supporter_id)
+        channel = str(opened["channel"]["id"])
+        history = await self._client.conversations_history(channel=channel, limit=_HISTORY_LOOKBACK)
+        return [
+            MessageRef(channel_id=channel, ts=str(m["ts"]))
+            for m in history.get("messages") or []
+            # Only the app's own posts (a person's message in the DM is never an offer).
+            if m.get("bot_id") and offer_id in _offer_ids(m.get("blocks") or [])
+        ]
 
     async def request_received(
         self, requester_id: str, *, request_id: int, next_opening: datetime | None, anonymous: bool = False
@@ -128,6 +158,10 @@ class SlackNotifier:
     async def request_escalated(self, requester_id: str) -> MessageRef:
         """Tell the requester nobody is free yet."""
         return await self._post(requester_id, rb.request_escalated(resources=self._resources))
+
+    async def request_unmatched(self, requester_id: str, *, wanted: list[str]) -> MessageRef:
+        """Tell the requester nobody who matches what they asked for was free; another was asked."""
+        return await self._post(requester_id, rb.request_unmatched(wanted=wanted))
 
     async def alert_coordinator(self, coordinator_id: str, card: EscalationCard) -> MessageRef:
         """DM one coordinator that a request is waiting (area and urgency only)."""

@@ -535,6 +535,30 @@ def _conversations_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     return _ok(channel={"id": dm_channel(users[0])})
 
 
+def _conversations_history(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    """A channel's top-level messages, newest first, up to ``limit``; the app's own carry its bot_id."""
+    channel = str(p.get("channel", ""))
+    if not channel or channel[0] not in "DCG":
+        return _fail("channel_not_found")
+    found = sorted(
+        (m for m in s.messages.values() if m.channel == channel and m.thread_ts is None),
+        key=_ts_order,
+        reverse=True,
+    )[: int(p.get("limit") or 100)]
+    author = {"bot_id": "B111", "user": s.bot_user_id}
+    shown = [
+        {
+            "type": "message",
+            "ts": m.ts,
+            "text": m.text,
+            "blocks": m.blocks,
+            **({"user": m.user} if m.user else author),
+        }
+        for m in found
+    ]
+    return _ok(messages=shown, has_more=False)
+
+
 def _users_info(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     user = str(p.get("user", ""))
     if not user or user in s.undeliverable:
@@ -623,5 +647,6 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "views.push": _views_open,
     "views.publish": _views_publish,
     "conversations.open": _conversations_open,
+    "conversations.history": _conversations_history,
     "users.info": _users_info,
 }

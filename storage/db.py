@@ -36,6 +36,7 @@ _PURGED_TABLES = (
     "peer_requests",
     "request_exclusions",
     "offers",
+    "offer_copies",
     "scheduled_messages",
     "relay_conversations",
     "relay_messages",

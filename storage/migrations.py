@@ -407,6 +407,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0016_offer_copies",
+        """
+        -- Every copy of an offer DM the app posted (a send whose answer was lost is sent again, so
+        -- one offer can have several). Clicks are taken only from these, and each is redrawn; the
+        -- purge forgets them. Offers recorded before this step keep their one known copy.
+        CREATE TABLE offer_copies (
+            offer_id INTEGER NOT NULL REFERENCES offers (id) ON DELETE CASCADE,
+            channel_id TEXT NOT NULL,
+            message_ts TEXT NOT NULL,
+            PRIMARY KEY (offer_id, channel_id, message_ts)
+        );
+        INSERT INTO offer_copies (offer_id, channel_id, message_ts)
+            SELECT id, channel_id, message_ts FROM offers
+            WHERE channel_id IS NOT NULL AND message_ts IS NOT NULL
+        """,
+    ),
+    (
         "0017_published_quarters",
         """
         -- Statistics count each thing in the quarter it happened in the app (a contact when it was
@@ -499,7 +516,52 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0021_follow_through",
+        "0021_supporter_profiles",
+        """
+        -- What a supporter publishes in the team directory (issue 17): their role and unit (which a
+        -- coordinator may set too), office location and a short "about me". Slack's name and photo
+        -- are shown from Slack, never stored. Languages and experience tags are rows, so routing can
+        -- match them in SQL; they go with the supporter (ON DELETE CASCADE).
+        ALTER TABLE supporters ADD COLUMN role TEXT;
+        ALTER TABLE supporters ADD COLUMN unit TEXT;
+        ALTER TABLE supporters ADD COLUMN location TEXT;
+        ALTER TABLE supporters ADD COLUMN about TEXT;
+        CREATE TABLE supporter_traits (
+            user_id  TEXT NOT NULL REFERENCES supporters (user_id) ON DELETE CASCADE,
+            kind     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (user_id, kind, value)
+        );
+        CREATE INDEX supporter_traits_kind ON supporter_traits (kind, value)
+        """,
+    ),
+    (
+        "0022_request_preferences",
+        """
+        -- Who a requester would like to take their request (issue 17): a unit to stay outside of
+        -- (a hard rule), a role, experience tags (newline-separated) and a language (preferences).
+        -- They may say something about who asked, so the retention purge removes them.
+        ALTER TABLE peer_requests ADD COLUMN avoid_unit TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_role TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_tags TEXT;
+        ALTER TABLE peer_requests ADD COLUMN match_language TEXT
+        """,
+    ),
+    (
+        "0023_offer_roles",
+        """
+        -- Fairness statistics (issue 17): offers and acceptances per supporter role. An offer keeps
+        -- the role its supporter had when it was made, and when it was accepted (answered_at moves
+        -- on at close or hand-back), so a published quarter never changes afterwards.
+        ALTER TABLE offers ADD COLUMN supporter_role TEXT;
+        ALTER TABLE offers ADD COLUMN accepted_at TEXT;
+        CREATE INDEX offers_offered_at ON offers (offered_at);
+        CREATE INDEX offers_accepted_at ON offers (accepted_at)
+        """,
+    ),
+    (
+        "0024_follow_through",
         """
         -- Follow-through on a held request: when its holder said they had reached out, and when
         -- it goes back to the rotation if they have not (set when the offer is accepted).
@@ -508,7 +570,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0022_talk_answers",
+        "0025_talk_answers",
         """
         -- "Did talking help?": only counts, per calendar quarter (its first day) in which they were
         -- given and answer; nothing ties one to a requester, a supporter or a request.

@@ -138,6 +138,12 @@ class PeerRequest(_Record):
     # who asked only if the requester reveals it (``revealed_at``).
     anonymous: bool = False
     revealed_at: datetime | None = None
+    # Who the requester would like (purged with the request): never a supporter of ``avoid_unit``
+    # (a hard rule); preferably of ``match_role``, with one of ``match_tags``, speaking ``match_language``.
+    avoid_unit: str | None = None
+    match_role: str | None = None
+    match_tags: tuple[str, ...] = ()
+    match_language: str | None = None
 
     @property
     def named(self) -> bool:
@@ -184,6 +190,26 @@ class Supporter(_Record):
     open_load: int = 0
     suspended: bool = False  # paused by a coordinator; only a coordinator lifts it
     unreachable: str | None = None  # why the bot cannot reach them (deactivated, DMs failing)
+    # Their profile in the team directory (role and unit a coordinator may set too).
+    role: str | None = None
+    unit: str | None = None
+    location: str | None = None
+    about: str | None = None
+
+
+class TraitKind(StrEnum):
+    """What a supporter lists about themselves, one row each: languages, experience tags."""
+
+    LANGUAGE = "language"
+    TAG = "tag"
+
+
+class SupporterProfile(_Record):
+    """A supporter with what they publish in the team directory (never Slack's name or photo)."""
+
+    supporter: Supporter
+    languages: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 class OnCallShift(_Record):
@@ -286,6 +312,8 @@ class ScheduledKind(StrEnum):
     REQUEST_RECEIVED = "request_received"
     REQUEST_ASSIGNED = "request_assigned"
     REQUEST_ESCALATED = "request_escalated"
+    # To the requester: nobody who matches their preferences was free, so another supporter was asked.
+    REQUEST_UNMATCHED = "request_unmatched"
     ESCALATION_ALERT = "escalation_alert"  # to each coordinator; names no requester
     # To each coordinator, due ``PEER_URGENT_ALERT_AFTER`` after an "as soon as possible" request was
     # made, sent only if nobody has accepted it by then; names no requester.
@@ -316,6 +344,7 @@ REQUEST_NOTICES: frozenset[ScheduledKind] = frozenset(
         ScheduledKind.REQUEST_RECEIVED,
         ScheduledKind.REQUEST_ASSIGNED,
         ScheduledKind.REQUEST_ESCALATED,
+        ScheduledKind.REQUEST_UNMATCHED,
         ScheduledKind.ESCALATION_ALERT,
         ScheduledKind.URGENT_ALERT,
         ScheduledKind.REQUEST_NOBODY_ON_CALL,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,12 +48,17 @@ class RequestRepository:
         now: datetime,
         incident_id: int | None = None,
         anonymous: bool = False,
+        avoid_unit: str | None = None,
+        match_role: str | None = None,
+        match_tags: Sequence[str] = (),
+        match_language: str | None = None,
     ) -> PeerRequest:
         """Store a new request in the pending state."""
         cur = await self._conn.execute(
             "INSERT INTO peer_requests (requester_id, area, urgency, contact,"
-            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " preferred_supporter_id, note, state, created_at, updated_at, incident_id, anonymous,"
+            " avoid_unit, match_role, match_tags, match_language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 requester_id,
                 area,
@@ -66,6 +71,10 @@ class RequestRepository:
                 to_db(now),
                 incident_id,
                 int(anonymous),
+                avoid_unit,
+                match_role,
+                "\n".join(match_tags) or None,
+                match_language,
             ),
         )
         row = await cur.fetchone()
@@ -210,10 +219,11 @@ class RequestRepository:
         self, *, request_id: int, supporter_id: str, now: datetime, expires_at: datetime
     ) -> Offer:
         """Record an open offer (before its DM is sent, so a crash cannot lose it)."""
+        # The supporter's role as it is now, for the statistics of the quarter the offer is made in.
         cur = await self._conn.execute(
-            "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at)),
+            "INSERT INTO offers (request_id, supporter_id, state, offered_at, expires_at, supporter_role)"
+            " VALUES (?, ?, ?, ?, ?, (SELECT role FROM supporters WHERE user_id = ?)) RETURNING id",
+            (request_id, supporter_id, OfferState.OPEN, to_db(now), to_db(expires_at), supporter_id),
         )
         row = await cur.fetchone()
         if row is None:
@@ -258,19 +268,37 @@ class RequestRepository:
     ) -> bool:
         """Conditionally move an offer; True for the one caller that moved it."""
         sources = sorted(only_from)
+        accepted_at = to_db(now) if target == OfferState.ACCEPTED else None
         cur = await self._conn.execute(
-            "UPDATE offers SET state = ?, answered_at = ?"
+            "UPDATE offers SET state = ?, answered_at = ?, accepted_at = COALESCE(?, accepted_at)"
             f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)})",
-            (target, to_db(now), offer_id, *sources),
+            (target, to_db(now), accepted_at, offer_id, *sources),
         )
         return cur.rowcount == 1
 
     async def set_offer_message(self, offer_id: int, channel_id: str, ts: str) -> None:
-        """Remember where the offer's DM landed, so it can be updated in place."""
+        """Remember where the offer's DM landed (the offer's first known copy, and a copy)."""
         await self._conn.execute(
-            "UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ?",
+            "UPDATE offers SET channel_id = ?, message_ts = ? WHERE id = ? AND message_ts IS NULL",
             (channel_id, ts, offer_id),
         )
+        await self.add_offer_copy(offer_id, MessageRef(channel_id=channel_id, ts=ts))
+
+    async def add_offer_copy(self, offer_id: int, ref: MessageRef) -> None:
+        """Remember one more copy of the offer's DM (posted by the app, found in its DM)."""
+        await self._conn.execute(
+            "INSERT INTO offer_copies (offer_id, channel_id, message_ts) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (offer_id, ref.channel_id, ref.ts),
+        )
+
+    async def offer_copies(self, offer_id: int) -> list[MessageRef]:
+        """Every recorded copy of the offer's DM, oldest first."""
+        cur = await self._conn.execute(
+            "SELECT channel_id, message_ts FROM offer_copies WHERE offer_id = ? ORDER BY message_ts",
+            (offer_id,),
+        )
+        return [MessageRef(channel_id=r["channel_id"], ts=r["message_ts"]) for r in await cur.fetchall()]
 
     async def claim_offer_send(self, offer_id: int, now: datetime, *, stale_before: datetime | None) -> bool:
         """Claim an open, undelivered offer for sending; False if it was delivered or answered, or
@@ -387,6 +415,10 @@ def _request(row: Mapping[str, Any], excluded: frozenset[str]) -> PeerRequest:
         purged_at=from_db(row["purged_at"]),
         anonymous=bool(row["anonymous"]),
         revealed_at=from_db(row["revealed_at"]),
+        avoid_unit=row["avoid_unit"],
+        match_role=row["match_role"],
+        match_tags=tuple((row["match_tags"] or "").split("\n")) if row["match_tags"] else (),
+        match_language=row["match_language"],
     )
 
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from storage.models import CURRENCY_TRAININGS, OfferState, RequestState, Supporter, Training, TrainingKind
+from storage.models import (
+    CURRENCY_TRAININGS,
+    OfferState,
+    RequestState,
+    Supporter,
+    Training,
+    TrainingKind,
+    TraitKind,
+)
 from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import date_from_db, from_db, to_db
 
@@ -17,6 +25,18 @@ _OPEN_LOAD = (
     " + (SELECT COUNT(*) FROM offers o WHERE o.supporter_id = s.user_id AND o.state = ?))"
 )
 _AVAILABLE = "(s.away = 0 OR (s.away_until IS NOT NULL AND s.away_until <= ?))"
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a requester would prefer in a supporter; each part set must hold (tags: any of them).
+
+    Compared without regard to case. A preference, not a rule: routing asks again without it.
+    """
+
+    role: str | None = None
+    tags: frozenset[str] = frozenset()
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,10 @@ class EligibilityQuery:
     trained_after: date  # training completed on or before this date has lapsed
     capacity: int  # open load (held requests + open offers) must stay below this
     after_hours_only: bool  # outside service hours only after-hours supporters are asked
+    # A hard rule: never a supporter of this unit, nor one whose unit is not recorded.
+    outside_unit: str | None = None
+    # Preferences: only supporters who match (ignored for ``only``: someone named is asked as named).
+    match: Match | None = None
 
 
 class RosterRepository:
@@ -147,7 +171,8 @@ class RosterRepository:
         before (so nobody who passed, let it expire or handed it back sees it
         again). Ordered by the rotation, so the index walk stops at ``limit``:
         the cost does not grow with the number of past requests. ``only`` narrows it to one
-        supporter.
+        supporter. ``outside_unit`` always holds; ``match`` narrows the rotation to those who match
+        (but not ``only``: the requester named them, or a coordinator chose them).
         """
         excluded = sorted(query.excluded_ids)
         not_excluded = f" AND s.user_id NOT IN ({placeholders(len(excluded))})" if excluded else ""
@@ -177,6 +202,12 @@ class RosterRepository:
         if only is not None:
             sql += " AND s.user_id = ?"
             params.append(only)
+        if query.outside_unit is not None:
+            sql += " AND s.unit IS NOT NULL AND lower(s.unit) <> lower(?)"
+            params.append(query.outside_unit)
+        match = query.match if only is None else None
+        if match is not None:
+            sql, params = _matching(sql, params, match)
         sql += " ORDER BY s.rotation_seq, s.added_at, s.user_id LIMIT ?"
         params.append(limit)
         cur = await self._conn.execute(sql, params)
@@ -239,6 +270,27 @@ class RosterRepository:
         await self._conn.execute("UPDATE supporters SET expired_streak = 0 WHERE user_id = ?", (user_id,))
 
 
+def _matching(sql: str, params: list[object], match: Match) -> tuple[str, list[object]]:
+    """The eligibility query narrowed to supporters who match every preference set."""
+    if match.role is not None:
+        sql += " AND lower(s.role) = lower(?)"
+        params.append(match.role)
+    if match.tags:
+        tags = sorted(match.tags)
+        sql += (
+            " AND EXISTS (SELECT 1 FROM supporter_traits t WHERE t.user_id = s.user_id AND t.kind = ?"
+            f"  AND lower(t.value) IN ({', '.join('lower(?)' for _ in tags)}))"
+        )
+        params += [TraitKind.TAG, *tags]
+    if match.language is not None:
+        sql += (
+            " AND EXISTS (SELECT 1 FROM supporter_traits t WHERE t.user_id = s.user_id AND t.kind = ?"
+            "  AND lower(t.value) = lower(?))"
+        )
+        params += [TraitKind.LANGUAGE, match.language]
+    return sql, params
+
+
 def _supporter(row: Mapping[str, Any]) -> Supporter:
     added_at = from_db(row["added_at"])
     if added_at is None:
@@ -255,6 +307,10 @@ def _supporter(row: Mapping[str, Any]) -> Supporter:
         open_load=row["open_load"],
         suspended=bool(row["suspended"]),
         unreachable=row["unreachable"],
+        role=row["role"],
+        unit=row["unit"],
+        location=row["location"],
+        about=row["about"],
     )
 
 

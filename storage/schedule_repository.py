@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.models import ScheduledKind, ScheduledMessage, ScheduledState
+from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
 from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import from_db, to_db
 
@@ -136,6 +136,15 @@ class ScheduleRepository:
         )
         row = await cur.fetchone()
         return 0 if row is None else int(row["n"])
+
+    async def sent_refs(self, recipient_id: str, kind: ScheduledKind) -> list[MessageRef]:
+        """Where the messages of ``kind`` sent to ``recipient_id`` landed (the app's own records)."""
+        cur = await self._conn.execute(
+            "SELECT channel_id, message_ts FROM scheduled_messages WHERE recipient_id = ? AND kind = ?"
+            " AND channel_id IS NOT NULL AND message_ts IS NOT NULL ORDER BY id",
+            (recipient_id, kind),
+        )
+        return [MessageRef(channel_id=r["channel_id"], ts=r["message_ts"]) for r in await cur.fetchall()]
 
     async def get(self, message_id: int) -> ScheduledMessage | None:
         """One scheduled message."""

@@ -142,6 +142,30 @@ class TrackingRepository:
             made=row["made"], accepted=row["accepted"], escalated=row["escalated"], cancelled=row["cancelled"]
         )
 
+    async def offers_by_role(
+        self, start: datetime, end: datetime, *, roles: Iterable[str]
+    ) -> dict[str, tuple[int, int]]:
+        """Per supporter role (as it was when offered): offers made in [start, end), and offers
+        accepted in [start, end), each by its own time. Every one of ``roles`` is a key; an offer
+        whose supporter had no role, or one not in ``roles``, counts under ''."""
+        s, e = _span(start, end)
+        cur = await self._conn.execute(
+            "SELECT COALESCE(supporter_role, '') AS k,"
+            " COALESCE(SUM(CASE WHEN offered_at >= ? AND offered_at < ? THEN 1 ELSE 0 END), 0) AS offered,"
+            " COALESCE(SUM(CASE WHEN accepted_at >= ? AND accepted_at < ? THEN 1 ELSE 0 END), 0)"
+            " AS accepted"
+            " FROM offers"
+            " WHERE (offered_at >= ? AND offered_at < ?) OR (accepted_at >= ? AND accepted_at < ?)"
+            " GROUP BY COALESCE(supporter_role, '')",
+            (s, e, s, e, s, e, s, e),
+        )
+        counts = {role: (0, 0) for role in (*roles, "")}
+        for row in await cur.fetchall():
+            key = row["k"] if row["k"] in counts else ""
+            offered, accepted = counts[key]
+            counts[key] = (offered + int(row["offered"]), accepted + int(row["accepted"]))
+        return counts
+
     async def accept_seconds(self, start: datetime, end: datetime) -> list[float]:
         """Seconds from request to first acceptance, for requests accepted in [start, end)."""
         cur = await self._conn.execute(
@@ -281,7 +305,8 @@ class TrackingRepository:
     async def purge_requests(self, *, ended_before: datetime, now: datetime) -> list[int]:
         """Remove the identifying parts of requests closed or cancelled before ``ended_before``.
 
-        Requester, note, preferred supporter, exclusions, the DM message references and any
+        Requester, note, preferred supporter, what they asked for in a supporter (their unit, role,
+        experience, language), exclusions, the DM message references (every copy) and any
         relayed conversation's thread locations go;
         what is left (area, urgency, times, states) feeds the statistics and names nobody.
         """
@@ -294,7 +319,8 @@ class TrackingRepository:
         for request_id in ids:
             await self._conn.execute(
                 "UPDATE peer_requests SET requester_id = NULL, note = NULL, preferred_supporter_id = NULL,"
-                " incident_id = NULL, purged_at = ? WHERE id = ?",
+                " incident_id = NULL, avoid_unit = NULL, match_role = NULL, match_tags = NULL,"
+                " match_language = NULL, purged_at = ? WHERE id = ?",
                 (to_db(now), request_id),
             )
             await self._conn.execute("DELETE FROM request_exclusions WHERE request_id = ?", (request_id,))
@@ -309,6 +335,12 @@ class TrackingRepository:
             await self._conn.execute("DELETE FROM relay_conversations WHERE request_id = ?", (request_id,))
             await self._conn.execute(
                 "UPDATE offers SET channel_id = NULL, message_ts = NULL WHERE request_id = ? AND state != ?",
+                (request_id, OfferState.OPEN),
+            )
+            # Every copy of its offer DMs (each was redrawn without the name before this).
+            await self._conn.execute(
+                "DELETE FROM offer_copies WHERE offer_id IN"
+                " (SELECT id FROM offers WHERE request_id = ? AND state != ?)",
                 (request_id, OfferState.OPEN),
             )
         return ids

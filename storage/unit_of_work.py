@@ -8,6 +8,7 @@ from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
 from storage.oncall_repository import OnCallRepository
+from storage.profile_repository import ProfileRepository
 from storage.relay_repository import RelayRepository
 from storage.request_repository import RequestRepository
 from storage.resource_repository import ResourceRepository
@@ -37,6 +38,7 @@ class Tx:
     concerns: ConcernRepository
     resources: ResourceRepository
     oncall: OnCallRepository
+    profiles: ProfileRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -54,4 +56,5 @@ class Tx:
             concerns=ConcernRepository(conn),
             resources=ResourceRepository(conn),
             oncall=OnCallRepository(conn),
+            profiles=ProfileRepository(conn),
         )

@@ -118,7 +118,8 @@ async def start_app(slack: SlackStandIn, database_url: str) -> AsyncIterator[Sta
     clock = ManualClock(START)
 
     async def start(**overrides: Any) -> Rig:
-        settings = make_settings(slack, database_url, **overrides)
+        # A test may start an app on a database of its own (``database_url=``), a world apart.
+        settings = make_settings(slack, overrides.pop("database_url", database_url), **overrides)
         app = PeerSupportApp(settings, clock=clock)
         await app.start(host="127.0.0.1", port=0)
         apps.append(app)

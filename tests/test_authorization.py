@@ -21,11 +21,13 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import pytest
 
+from bot.profiles import ProfilePolicy
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback
 from handlers.announcements.listeners import event_view
 from handlers.care.ids import CareAction
@@ -45,10 +47,13 @@ from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
 from handlers.selfcheck.blocks import self_check_modal
 from handlers.selfcheck.ids import SelfCheckAction, SelfCheckCallback
+from handlers.team.blocks import profile_modal
+from handlers.team.ids import TeamAction, TeamCallback
 from handlers.tracking.blocks import log_contact_modal
 from handlers.tracking.ids import TrackingAction, TrackingCallback
+from storage.models import Supporter, SupporterProfile
 from tests.conftest import ON_POSTGRES
-from tests.rig import Response, Rig
+from tests.rig import Response, Rig, find_button
 from tests.world import (
     ANONYMOUS_REQUESTER,
     ASSIGNED,
@@ -114,8 +119,14 @@ def command(text: str) -> Act:
     return Act(text.split()[0] if text else "", do)
 
 
-def click(action: StrEnum, ref: Callable[[World], dict[str, int]] = lambda _: {}) -> Act:
-    """A crafted button click naming ``ref``, posted from the person's DM with the app."""
+def click(
+    action: StrEnum,
+    ref: Callable[[World], dict[str, int]] = lambda _: {},
+    *,
+    at: Callable[[Rig, World, str], str] = lambda *_: "1.000001",
+) -> Act:
+    """A crafted button click naming ``ref``, posted from the person's DM with the app (from the
+    message ``at`` gives, a made-up one unless told)."""
 
     async def do(rig: Rig, world: World, user: str) -> Response:
         payload = {
@@ -123,7 +134,11 @@ def click(action: StrEnum, ref: Callable[[World], dict[str, int]] = lambda _: {}
             "user": {"id": user, "username": user.lower(), "team_id": "T111"},
             "team": {"id": "T111"},
             "trigger_id": rig.trigger(),
-            "container": {"type": "message", "channel_id": "D" + user[1:], "message_ts": "1.000001"},
+            "container": {
+                "type": "message",
+                "channel_id": "D" + user[1:],
+                "message_ts": at(rig, world, user),
+            },
             "channel": {"id": "D" + user[1:]},
             "actions": [{"action_id": action, "value": json.dumps(ref(world)), "type": "button"}],
         }
@@ -182,6 +197,22 @@ async def opens_a_view(_: Rig, __: World, ___: str, seen: Seen) -> bool:
     return len(seen.opened) == 1
 
 
+def offer_dm(rig: Rig, world: World, user: str) -> str:
+    """The open offer's DM, if this person received it (clicks are taken only from the app's own copies)."""
+    for message in rig.offers_to(user):
+        first = message.history[0]["blocks"] if message.history else message.blocks
+        if json.loads(find_button(first, RequestAction.ACCEPT)[1]["value"]) == {"offer_id": world.open_offer}:
+            return message.ts
+    return "1.000001"
+
+
+async def available(rig: Rig, world: World, user: str, seen: Seen) -> bool:
+    """Nothing was refused, and the person is on the roster and available."""
+    return not seen.notes and bool(
+        await _query(rig, "SELECT 1 FROM supporters WHERE user_id = ? AND away = 0", user)
+    )
+
+
 def answers_with(fragment: str) -> Check:
     """The submission was answered with a view showing ``fragment`` (in the modal, nowhere else)."""
 
@@ -235,6 +266,24 @@ async def _edit_event_view(rig: Rig, world: World) -> dict:
     assert services is not None
     event = await services.announcements.for_edit(coordinator_id=COORDINATOR, announcement_id=world.event)
     return event_view(services, event)
+
+
+PROFILE_VALUES = {"profile_role": "Paralegal", "profile_languages": "English", "profile_about": "Ask me."}
+
+
+def _blank_profile_modal() -> dict:
+    """The profile modal as a supporter with nothing published yet sees it."""
+    blank = Supporter(
+        user_id="UANY",
+        trained_on=None,
+        away=False,
+        away_until=None,
+        after_hours=False,
+        expired_streak=0,
+        rotation_seq=0,
+        added_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return profile_modal(SupporterProfile(supporter=blank), ProfilePolicy())
 
 
 @dataclass(frozen=True)
@@ -327,6 +376,21 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A, R),
     ),
     "/peer roster resume": Case(command("roster resume <@USUP|s>"), says("Resumed <@USUP>"), (R, R, R, A, R)),
+    "/peer roster role": Case(
+        command("roster role <@USUP|s> Attorney"),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND role = 'Attorney'"),
+        (R, R, R, A, R),
+    ),
+    "/peer roster unit": Case(
+        command("roster unit <@USUP|s> Appeals"),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND unit = 'Appeals'"),
+        (R, R, R, A, R),
+    ),
+    "/peer team": Case(command("team"), says("<@USUP>", "<@UASG>"), (A, A, A, A, A)),
+    "/peer team (filtered)": Case(
+        command("team language klingon"), says("No peer supporter matches"), (A, A, A, A, A)
+    ),
+    "/peer profile": Case(command("profile"), opens("peer_profile"), (R, A, A, R, R)),
     "/peer coordinators add": Case(
         command("coordinators add <@UNEWC|c>"),
         finds("SELECT 1 FROM coordinators WHERE user_id = 'UNEWC'"),
@@ -353,7 +417,7 @@ MATRIX: dict[str, Case] = {
     ),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
-        click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}),
+        click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds(
             "SELECT 1 FROM peer_requests WHERE id = ? AND assignee_id = ?",
             lambda w: w.offered_request,
@@ -362,7 +426,7 @@ MATRIX: dict[str, Case] = {
         (R, R, A, R, R),
     ),
     "Pass (an offer to the assigned supporter)": Case(
-        click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}),
+        click(RequestAction.PASS, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'passed'", lambda w: w.open_offer),
         (R, R, A, R, R),
     ),
@@ -413,7 +477,8 @@ MATRIX: dict[str, Case] = {
         )
         for action, (_, label) in TALK_ANSWERS.items()
     },
-    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), redrawn, (R, A, A, R, R)),
+    # A crafted click's message is not the app's "you're set away" DM: nothing is redrawn.
+    "I'm available again": Case(click(RosterAction.AVAILABLE_AGAIN), available, (R, A, A, R, R)),
     "Offer to a supporter… (an escalation)": Case(
         click(RequestAction.HAND_TO, lambda w: {"request_id": w.escalated_request}),
         opens("peer_escalation_hand_to"),
@@ -435,6 +500,7 @@ MATRIX: dict[str, Case] = {
         click(RequestAction.CANCEL_REQUEST), NO_REQUEST, (A, A, A, A, A)
     ),
     "Pause offers (Home tab)": Case(click(RosterAction.PAUSE_OFFERS), opens("peer_away"), (R, A, A, R, R)),
+    "Edit profile (Home tab)": Case(click(TeamAction.EDIT_PROFILE), opens("peer_profile"), (R, A, A, R, R)),
     "Log a contact (Home tab)": Case(
         click(TrackingAction.LOG_CONTACT), opens("peer_log_contact"), (R, A, A, R, R)
     ),
@@ -601,6 +667,11 @@ MATRIX: dict[str, Case] = {
             TrackingCallback.LOG_CONTACT, lambda *_: log_contact_modal(today="2026-11-30"), CONTACT_VALUES
         ),
         finds("SELECT 1 FROM contacts WHERE supporter_id = ? AND minutes = 25", "{user}"),
+        (R, A, A, R, R),
+    ),
+    "Profile modal (one's own profile only)": Case(
+        submit(TeamCallback.PROFILE, lambda *_: _blank_profile_modal(), PROFILE_VALUES),
+        finds("SELECT 1 FROM supporters WHERE user_id = ? AND role = 'Paralegal'", "{user}"),
         (R, A, A, R, R),
     ),
     "Pause offers modal": Case(

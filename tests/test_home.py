@@ -56,9 +56,12 @@ async def test_everyone_sees_how_to_ask_their_own_request_events_and_resources(s
     assert "Lunch and learn: what the EAP offers" in shown and "0 going" in shown
     assert has_button(blocks, "event_rsvp") and has_button(blocks, "home_volunteer")
     assert "988" in shown
-    # Absent: every other role's part, the supporter being asked, the note.
+    # Absent: every other role's part, the supporter being asked, the note. (The supporter is listed
+    # in the team directory, as everyone on the team is, and nowhere else.)
+    directory = shown.index("The peer support team")
     for absent in ("You're a peer supporter", "Coordinator", "USUP1", NOTE, "Statistics"):
-        assert absent not in shown, absent
+        assert absent not in shown[:directory], absent
+    assert NOTE not in shown and shown.count("USUP1") == 1
     for action in ("home_pause_offers", "home_log_contact", "home_stats", "home_incident", "event_edit"):
         assert not has_button(blocks, action), action
 

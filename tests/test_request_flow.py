@@ -10,6 +10,7 @@ NOTE = "Rough week after the verdict."
 
 
 async def test_slash_peer_opens_the_request_modal_with_confidentiality_terms(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")  # someone to ask first (the picker lists the team only)
     response = await rig.command(REQUESTER)
     await rig.settle()
 
@@ -29,6 +30,8 @@ async def test_slash_peer_opens_the_request_modal_with_confidentiality_terms(rig
         "excluded",
         "note",
         "anonymous",
+        "prefer",  # "Prefer someone who…" (the units, tags and languages appear once profiles list them)
+        "own_role",
     }
 
 

@@ -37,12 +37,25 @@ async def test_the_note_limit_is_shown_in_the_modal(rig: Rig) -> None:
     assert "up to 500 characters" in note["hint"]["text"]
 
 
-async def test_a_preferred_supporter_not_on_the_roster_is_an_inline_error(rig: Rig) -> None:
+async def test_a_preferred_supporter_not_on_the_team_is_an_inline_error(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")
+    await add_supporters(rig, "ULAPSED", trained="2025-01-01")
+    await add_supporters(rig, "USUSP")
+    await rig.command("UCOORD1", "roster suspend <@USUSP|s>")
     view = await open_modal(rig)
-    response = await rig.submit("UREQ1", view, {**VALID, "preferred_supporter": "UNOTSUPPORTER"})
-    assert response.json["response_action"] == "errors"
-    assert "isn't on the peer supporter roster" in response.json["errors"]["preferred_supporter"]
-    await assert_nothing_happened(rig)
+    # The picker lists the team only (trained, not lapsed, not suspended): never a workspace picker.
+    [picker] = [b["element"] for b in view["blocks"] if b.get("block_id") == "preferred_supporter"]
+    assert picker["type"] == "static_select"
+    assert [o["value"] for o in picker["options"]] == ["USUP1"]
+    # A crafted payload naming anyone else is refused at the field, and nothing is stored or sent.
+    before = len(rig.slack.calls_of("chat.postMessage"))
+    for crafted in ("UNOTSUPPORTER", "ULAPSED", "USUSP"):
+        response = await rig.submit("UREQ1", view, {**VALID, "preferred_supporter": crafted})
+        assert response.json["response_action"] == "errors"
+        assert "isn't on the peer supporter team" in response.json["errors"]["preferred_supporter"]
+    await rig.settle()
+    assert await rig.app.services.requests.status(requester_id="UREQ1") is None
+    assert len(rig.slack.calls_of("chat.postMessage")) == before
 
 
 async def test_preferring_someone_you_also_excluded_is_an_inline_error(rig: Rig) -> None:

@@ -121,7 +121,9 @@ async def build_world(rig: Rig) -> World:
     async def held_by_assigned(requester: str, note: str, **form: Any) -> tuple[int, int]:
         request = await ask(requester, note, preferred_supporter_id=ASSIGNED, **form)
         [offer] = await offers_of(rig, request)
-        await services.requests.accept(offer_id=offer, user_id=ASSIGNED)
+        async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+            [copy] = await tx.requests.offer_copies(offer)
+        await services.requests.accept(offer_id=offer, user_id=ASSIGNED, clicked=copy)
         await rig.settle()
         return request, offer
 

@@ -53,6 +53,10 @@ class NullNotifier:
     async def update_offer(self, ref: MessageRef, card: OfferCard) -> None:
         """Nothing to redraw."""
 
+    async def find_offer_copies(self, supporter_id: str, offer_id: int) -> list[MessageRef]:
+        """Every send landed and was recorded: nothing was lost."""
+        return []
+
     def _ref(self, user_id: str) -> MessageRef:
         self._ts += 1
         return MessageRef(channel_id="D" + user_id[1:], ts=f"1.{self._ts:06d}")

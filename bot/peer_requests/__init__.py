@@ -33,6 +33,7 @@ from bot.peer_requests.lifecycle import ClosedRequest, RequestForm, RequestStatu
 from bot.peer_requests.routing import RouteResult
 from bot.peer_requests.shared import (
     EXPIRIES_BEFORE_AWAY,
+    MAX_EXCLUDED,
     ConversationHooks,
     DeliverNow,
     RequestPolicy,
@@ -40,6 +41,7 @@ from bot.peer_requests.shared import (
 
 __all__ = [
     "EXPIRIES_BEFORE_AWAY",
+    "MAX_EXCLUDED",
     "ClosedRequest",
     "ConversationHooks",
     "DeliverNow",

@@ -18,7 +18,7 @@ from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, R
 from bot.peer_requests.notices import Notices
 from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
-from bot.peer_requests.routing import RouteResult, Routing
+from bot.peer_requests.routing import HandedTo, RouteResult, Routing
 from bot.peer_requests.shared import ConversationHooks, DeliverNow, RequestPolicy
 from bot.peer_requests.urgent import UrgentCover
 from bot.ports import Clock, HomeRefresh, NoHomeRefresh, Notifier
@@ -115,11 +115,11 @@ class RequestService:
         """Route every request still waiting for a supporter (pending or escalated)."""
         await self.routing.retry_waiting()
 
-    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> PeerRequest:
         """Assign the request to the supporter who accepted; first Accept wins."""
         return await self.routing.accept(offer_id=offer_id, user_id=user_id, clicked=clicked)
 
-    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
         await self.routing.pass_offer(offer_id=offer_id, user_id=user_id, clicked=clicked)
 
@@ -131,8 +131,8 @@ class RequestService:
         """Return a held request to the rotation (a conflict of interest, say)."""
         await self.routing.hand_back(request_id=request_id, user_id=user_id)
 
-    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> int:
-        """A coordinator hands a waiting request to a named supporter; :meth:`send_offer` delivers it."""
+    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> HandedTo:
+        """A coordinator hands a waiting request to a named supporter; :meth:`send_offer` follows up."""
         return await self.routing.offer_to(
             request_id=request_id, supporter_id=supporter_id, coordinator_id=coordinator_id
         )
@@ -145,9 +145,9 @@ class RequestService:
         """Outside service hours with nobody on call or free after hours: when the program opens."""
         return await self.routing.nobody_reachable_until(requester_id=requester_id)
 
-    async def send_offer(self, *, offer_id: int) -> None:
-        """Deliver a recorded offer's DM (if it is still open and unsent)."""
-        await self.routing.send_offer(offer_id=offer_id)
+    async def send_offer(self, *, handed: HandedTo) -> None:
+        """Deliver a hand-to's offer DM, or route the request on if it recorded none."""
+        await self.routing.send_offer(handed=handed)
 
     async def release_supporter(self, *, supporter_id: str, hand_back: bool) -> None:
         """Withdraw a supporter's open offers (and, if asked, hand back what they hold)."""

@@ -14,9 +14,10 @@ from datetime import datetime
 
 from bot.choices import choice
 from bot.errors import AlreadyHasOpenRequest, InconsistentRecords, InvalidForm, NoOpenRequest, NotHeldByYou
+from bot.matching import Preferences, key
 from bot.peer_requests.notices import record_notice
 from bot.peer_requests.outbox import Outbox, Outgoing
-from bot.peer_requests.shared import RequestPolicy
+from bot.peer_requests.shared import MAX_EXCLUDED, RequestPolicy
 from bot.peer_requests.urgent import start_urgent_clock
 from bot.ports import Clock, HomeRefresh
 from bot.roles import Roles
@@ -51,6 +52,7 @@ class RequestForm:
     note: str | None = None
     incident_id: int | None = None  # asked from a check-in after this incident
     anonymous: bool = False  # talk through the app's relay, without the supporter seeing who
+    preferences: Preferences = Preferences()  # who they'd like, validated (``bot.matching``)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,13 @@ class Lifecycle:
             errors["note"] = (
                 f"Please keep the note to {self._policy.note_max_length} characters (it has {len(note)})."
             )
+        if len(form.excluded_ids) > MAX_EXCLUDED:
+            # A crafted submission can carry any number; every sweep reads them (one placeholder each).
+            errors["excluded"] = (
+                f"Please choose at most {MAX_EXCLUDED} people (you chose {len(form.excluded_ids)})."
+            )
         preferred = form.preferred_supporter_id
+        prefs = form.preferences
         if preferred is not None and preferred in form.excluded_ids:
             errors["preferred_supporter"] = "You also listed this person as someone to avoid."
         elif preferred == requester_id:
@@ -125,11 +133,26 @@ class Lifecycle:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             if preferred is not None and "preferred_supporter" not in errors:
+                # Only someone the team directory lists (trained, not lapsed, not suspended).
                 supporter = await tx.roster.get(preferred)
-                if supporter is None or supporter.trained_on is None:
+                trained_after = self._policy.training.trained_after(self._hours.today(now))
+                if (
+                    supporter is None
+                    or supporter.trained_on is None
+                    or supporter.trained_on <= trained_after
+                    or supporter.suspended
+                ):
                     errors["preferred_supporter"] = (
-                        "That person isn't on the peer supporter roster. Leave this empty"
+                        "That person isn't on the peer supporter team. Leave this empty"
                         " and the next available supporter will be asked."
+                    )
+                elif prefs.avoid_unit is not None and key(supporter.unit or "") in (
+                    "",
+                    key(prefs.avoid_unit),
+                ):
+                    errors["preferred_supporter"] = (
+                        "They may be in your unit, and you asked for someone outside it. Choose someone"
+                        ' else, or untick "outside my unit".'
                     )
             # A choice left empty always has its error, so this only narrows the types.
             if errors or area is None or urgency is None or contact is None:
@@ -148,6 +171,10 @@ class Lifecycle:
                 now=now,
                 incident_id=form.incident_id,
                 anonymous=form.anonymous,
+                avoid_unit=prefs.avoid_unit,
+                match_role=prefs.role,
+                match_tags=prefs.tags,
+                match_language=prefs.language,
             )
             await record_notice(tx, ScheduledKind.REQUEST_RECEIVED, requester_id, request.id, now)
             await start_urgent_clock(

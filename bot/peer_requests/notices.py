@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.errors import DeliveryFailed
 from bot.failures import quietly
+from bot.matching import wanted
 from bot.peer_requests.shared import EXPIRIES_BEFORE_AWAY, DeliverNow
 from bot.ports import Clock, EscalationCard, Notifier
 from bot.roles import Roles
@@ -59,6 +60,13 @@ async def record_notice(
             )
         ]
     )
+
+
+async def record_unmatched(tx: Tx, request: PeerRequest, now: datetime) -> None:
+    """Nobody who matches the requester's preferences was free, so another supporter was asked:
+    the requester is told, once per request."""
+    if request.requester_id is not None:
+        await record_notice(tx, ScheduledKind.REQUEST_UNMATCHED, request.requester_id, request.id, now)
 
 
 def alert_card(
@@ -147,6 +155,8 @@ class Notices:
                     contact=request.contact,
                     request_id=request.id,
                 )
+            case ScheduledKind.REQUEST_UNMATCHED if request.state in OPEN_REQUEST_STATES:
+                return await self._notifier.request_unmatched(request.requester_id, wanted=wanted(request))
             case ScheduledKind.REQUEST_ESCALATED if request.state == RequestState.ESCALATED:
                 return await self._notifier.request_escalated(request.requester_id)
             case ScheduledKind.ESCALATION_ALERT if request.state == RequestState.ESCALATED:

@@ -3,8 +3,9 @@
 An offer is recorded before its DM is sent. :meth:`OfferDms.deliver` claims the offer for sending
 (a conditional update, so two instances never send it at once), sends it, and records where it
 landed; one Slack did not take is sent again by every sweep until it lands or its deadline passes.
-At least once: a DM that landed just before a crash, or whose answer timed out, is sent again (the
-same offer, so either copy answers it).
+At least once: a DM that landed just before a crash, or whose answer timed out, is looked for in
+the supporter's DM before it is sent again; if Slack cannot say, it is sent again. Every copy the
+app knows of is recorded (``offer_copies``) and redrawn; a click is taken only from such a copy.
 
 This module never routes. :meth:`OfferDms.deliver` returns a :class:`Delivery` and its caller
 (``routing``) moves the request on when the supporter cannot be reached.
@@ -16,13 +17,14 @@ import logging
 from enum import StrEnum
 
 from bot.errors import DeliveryFailed
-from bot.failures import failure, quietly
+from bot.failures import failure
+from bot.matching import asked_for, match_of
 from bot.peer_requests.notices import Notices, record_notice
 from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
 from bot.roles import Roles
 from storage.db import Database
-from storage.models import Area, ContactMode, MessageRef, Offer, OfferState, ScheduledKind, Urgency
+from storage.models import Area, ContactMode, MessageRef, Offer, OfferState, ScheduledKind, TraitKind, Urgency
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,11 @@ class OfferDms:
         # Offer DMs on their way from this process: the sweep never sends one a second time.
         self._sending: set[int] = set()
 
-    async def deliver(self, offer: Offer, *, claimed_too: bool = False) -> Delivery:
+    async def deliver(self, offer: Offer, *, claimed_too: bool = False, resend: bool = False) -> Delivery:
         """Send an offer's DM if it is still open and nobody else is sending it.
 
-        ``claimed_too`` takes over a claim however recent (at start: its claimer is gone).
+        ``claimed_too`` takes over a claim however recent (at start: its claimer is gone);
+        ``resend`` says an earlier send may have landed unheard (see :meth:`_lost_copies`).
         """
         card = await self.card(offer.id)
         if card is None or offer.id in self._sending:
@@ -82,9 +85,14 @@ class OfferDms:
             return Delivery.SKIPPED
         self._sending.add(offer.id)
         try:
-            ref = await self._notifier.send_offer(offer.supporter_id, card)
+            # A resend first looks for the copy an earlier send left without an answer: it is
+            # recorded instead of posting another (every copy the app posted is redrawn).
+            copies = await self._lost_copies(offer) if resend else []
+            if not copies:
+                copies = [await self._notifier.send_offer(offer.supporter_id, card)]
             async with self._db.transaction() as tx:
-                await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+                for ref in copies:
+                    await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
         except DeliveryFailed as refused:
             flagged = await self._unreachable(offer, refused.reason)
             return Delivery.UNREACHABLE if flagged else Delivery.UNDELIVERABLE
@@ -98,8 +106,40 @@ class OfferDms:
         # If the offer was answered or withdrawn while the DM was on its way, redraw it.
         current = await self.card(offer.id)
         if current is not None and current.state != OfferState.OPEN:
-            await quietly(self._notifier.update_offer(ref, current), "update_offer", offer.request_id)
+            await self.redraw(offer.id)
         return Delivery.SENT
+
+    async def _lost_copies(self, offer: Offer) -> list[MessageRef]:
+        """Copies of the offer already in the supporter's DM; none if Slack cannot say (then the
+        offer is posted again: at least once, and a copy never recorded is never redrawn, so it
+        never shows who asked)."""
+        try:
+            return await self._notifier.find_offer_copies(offer.supporter_id, offer.id)
+        except Exception as exc:  # noqa: BLE001 - looking is best effort; sending is what matters
+            log.warning("offer %s: looking for a lost copy failed: %s", offer.id, failure(exc))
+            return []
+
+    async def is_copy(self, offer: Offer, clicked: MessageRef | None) -> bool:
+        """True if ``clicked`` is a copy of this offer the app posted in its supporter's DM.
+
+        A click carries its message's location, which the clicker controls: only a location the
+        app recorded when it posted, or finds among its own posts in the supporter's DM (a copy
+        whose send answer was lost), is taken; it is recorded, and redrawn from then on.
+        """
+        if clicked is None:
+            return False
+        async with self._db.read() as tx:
+            copies = await tx.requests.offer_copies(offer.id)
+        if clicked in copies:
+            return True
+        found = await self._lost_copies(offer)
+        if clicked not in found:
+            log.warning("offer %s clicked from a message that is not one of its copies", offer.id)
+            return False
+        async with self._db.transaction() as tx:
+            for ref in found:
+                await tx.requests.set_offer_message(offer.id, ref.channel_id, ref.ts)
+        return True
 
     async def _unreachable(self, offer: Offer, reason: str) -> bool:
         """Slack will not DM this supporter: give the offer up, flag them unreachable (left out of the
@@ -154,15 +194,6 @@ class OfferDms:
         for offer in held:
             await self.redraw(offer.id)
 
-    async def redraw_duplicate(self, offer: Offer, clicked: MessageRef | None) -> None:
-        """A crash between sending an offer and recording it can leave two DMs of one offer
-        (the lost one and the resent one); the one clicked is redrawn as well."""
-        if clicked is None or offer.message_ts in (None, clicked.ts):
-            return
-        card = await self.card(offer.id)
-        if card is not None:
-            await quietly(self._notifier.update_offer(clicked, card), "update_offer", offer.request_id)
-
     async def redraw(self, offer_id: int) -> None:
         """Draw the offer's card as it stands, and again if it changed meanwhile.
 
@@ -173,19 +204,21 @@ class OfferDms:
         """
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
-        if offer is None or offer.channel_id is None or offer.message_ts is None:
+            copies = [] if offer is None else await tx.requests.offer_copies(offer_id)
+        if offer is None or not copies:
             return
-        ref = MessageRef(channel_id=offer.channel_id, ts=offer.message_ts)
         drawn: OfferCard | None = None
         for _ in range(REDRAWS_AT_MOST):
             card = await self.card(offer_id)
             if card is None or card == drawn:
                 return
-            try:
-                await self._notifier.update_offer(ref, card)
-            except Exception as exc:  # noqa: BLE001 - a redraw is healed at start; never fails the action
-                log.warning("update_offer for request %s failed: %s", offer.request_id, failure(exc))
-                return
+            # Every copy the app posted: a copy left behind would keep showing who asked.
+            for ref in copies:
+                try:
+                    await self._notifier.update_offer(ref, card)
+                except Exception as exc:  # noqa: BLE001 - a redraw is healed at start; never fails the action
+                    log.warning("update_offer for request %s failed: %s", offer.request_id, failure(exc))
+                    return
             drawn = card
 
     async def card(self, offer_id: int) -> OfferCard | None:
@@ -194,9 +227,18 @@ class OfferDms:
         An anonymous request never carries the requester, not even to its holder, until
         the requester shares their name.
         """
+        asked: tuple[str, ...] = ()
         async with self._db.read() as tx:
             offer = await tx.requests.get_offer(offer_id)
             request = None if offer is None else await tx.requests.get(offer.request_id)
+            if offer is not None and request is not None and (request.avoid_unit or match_of(request)):
+                traits = (await tx.profiles.traits([offer.supporter_id])).get(offer.supporter_id, {})
+                asked = asked_for(
+                    request,
+                    await tx.roster.get(offer.supporter_id),
+                    tags=traits.get(TraitKind.TAG, []),
+                    languages=traits.get(TraitKind.LANGUAGE, []),
+                )
         if offer is None or request is None:
             return None
         holds = offer.state == OfferState.ACCEPTED and request.assignee_id == offer.supporter_id
@@ -214,4 +256,5 @@ class OfferDms:
             anonymous=not request.named,
             waited=offer.offered_at - request.created_at,
             reached_out=offer.reached_out_at is not None,
+            asked_for=asked,
         )

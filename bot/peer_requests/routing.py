@@ -26,22 +26,26 @@ being a call cycle between modules.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from bot.errors import (
     AlreadyAccepted,
+    CannotHandToYourself,
+    DomainError,
     InconsistentRecords,
+    NotAnOfferCopy,
     NotHeldByYou,
     NotYourOffer,
     OfferNoLongerOpen,
     RequestNotWaiting,
     SupporterCannotTakeRequest,
 )
+from bot.matching import key, match_of
 from bot.oncall import on_call_at
 from bot.peer_requests.holds import start_follow_through
-from bot.peer_requests.notices import record_notice
+from bot.peer_requests.notices import record_notice, record_unmatched
 from bot.peer_requests.offers import Delivery, OfferDms
 from bot.peer_requests.outbox import Outbox, Outgoing
 from bot.peer_requests.shared import ASAP_FANOUT, EXPIRIES_BEFORE_AWAY, RequestPolicy
@@ -68,6 +72,12 @@ log = logging.getLogger(__name__)
 
 # A coordinator's hand-off ignores capacity: they arranged it with the supporter.
 _NO_CAPACITY_LIMIT = 1_000_000
+# Why a hand-to was refused, for the audit log: public reasons only.
+_REFUSALS: dict[type[DomainError], str] = {
+    RequestNotWaiting: "no longer waiting",
+    CannotHandToYourself: "to themselves",
+    SupporterCannotTakeRequest: "not on the roster, untrained, suspended, away or unreachable",
+}
 
 
 class RouteResult(StrEnum):
@@ -79,6 +89,14 @@ class RouteResult(StrEnum):
     ESCALATED = "escalated"
     STILL_ESCALATED = "still_escalated"
     NOT_ROUTABLE = "not_routable"
+
+
+@dataclass(frozen=True)
+class HandedTo:
+    """A coordinator's hand-to, accepted: the offer it recorded, or none (the request is routed on)."""
+
+    request_id: int
+    offer_id: int | None
 
 
 class Routing:
@@ -105,18 +123,22 @@ class Routing:
 
     # Who is next
 
-    async def route(self, *, request_id: int) -> RouteResult:
-        """Offer the request to the next eligible supporter(s), or wait, or escalate."""
+    async def route(self, *, request_id: int, escalate: bool = True) -> RouteResult:
+        """Offer the request to the next eligible supporter(s), or wait, or escalate.
+
+        ``escalate=False`` leaves an offered request with nobody eligible as it is (the sweep
+        escalates it later), as after a coordinator's hand-to that was quietly routed on.
+        """
         now = self._clock.now()
         is_open = self._hours.is_open(now)
         outbox = Outbox()
         async with self._db.transaction() as tx:
-            result = await self._route_in(tx, request_id, now, is_open, outbox)
+            result = await self._route_in(tx, request_id, now, is_open, outbox, escalate=escalate)
         await self._flush(outbox)
         return result
 
     async def _route_in(
-        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: Outbox
+        self, tx: Tx, request_id: int, now: datetime, is_open: bool, outbox: Outbox, *, escalate: bool = True
     ) -> RouteResult:
         request = await tx.requests.get(request_id)
         if request is None or request.state not in ROUTABLE_STATES:
@@ -128,7 +150,9 @@ class Routing:
         # Outside service hours an urgent request goes to whoever is on call first.
         urgent_after_hours = not is_open and request.urgency == Urgency.ASAP
         on_call = await self._on_call(tx, request, now) if urgent_after_hours else []
-        picks = [] if on_call else await self._pick(tx, request, query, wanted)
+        picks = [] if on_call else await self._pick(tx, request, query, wanted, now=now)
+        if query.match is not None:
+            outbox.notices_of = request.id  # "nobody with that experience is free", if it was recorded
         if on_call or picks:
             for user_id in on_call:
                 offer = await tx.requests.add_offer(
@@ -168,6 +192,8 @@ class Routing:
             return RouteResult.WAITING_FOR_HOURS
         if request.state == RequestState.ESCALATED:
             return RouteResult.STILL_ESCALATED
+        if not escalate:
+            return RouteResult.STILL_OFFERED
         await self._escalate(tx, request, now)
         outbox.notices_of = request.id
         outbox.homes.add(request.requester_id)
@@ -208,7 +234,9 @@ class Routing:
         excluded = set(request.excluded_ids)
         if request.requester_id is not None:
             excluded.add(request.requester_id)
-        return self._query(request.id, frozenset(excluded), now, capacity, after_hours_only)
+        query = self._query(request.id, frozenset(excluded), now, capacity, after_hours_only)
+        # "Outside my unit" always holds; the other wishes are preferences (see ``_pick``).
+        return replace(query, outside_unit=request.avoid_unit, match=match_of(request))
 
     def _query(
         self, request_id: int, excluded: frozenset[str], now: datetime, capacity: int, after_hours_only: bool
@@ -233,6 +261,11 @@ class Routing:
             if user_id in offered or user_id == request.requester_id or user_id in request.excluded_ids:
                 continue
             supporter = await tx.roster.get(user_id)
+            # "Outside my unit" holds on call too: someone whose unit is unknown or the same is not asked.
+            if request.avoid_unit is not None and (
+                supporter is None or key(supporter.unit or "") in ("", key(request.avoid_unit))
+            ):
+                continue
             if supporter is not None and (
                 supporter.suspended
                 or supporter.unreachable is not None
@@ -257,14 +290,23 @@ class Routing:
         return self._hours.next_opening(now)
 
     @staticmethod
-    async def _pick(tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int) -> list[Supporter]:
-        """The preferred supporter first, if eligible; then the rotation, up to ``wanted``."""
+    async def _pick(
+        tx: Tx, request: PeerRequest, query: EligibilityQuery, wanted: int, *, now: datetime
+    ) -> list[Supporter]:
+        """The preferred supporter first, if eligible; then the rotation among those who match the
+        requester's preferences; then, if none of them is free, the rotation among everyone (the
+        requester is told once). Up to ``wanted``; "outside my unit" holds throughout."""
         picks: list[Supporter] = []
         if request.preferred_supporter_id is not None:
             picks = await tx.roster.eligible(query, limit=1, only=request.preferred_supporter_id)
-        if len(picks) < wanted:
-            rest = replace(query, excluded_ids=query.excluded_ids | {p.user_id for p in picks})
-            picks += await tx.roster.eligible(rest, limit=wanted - len(picks))
+        for match in dict.fromkeys([query.match, None]):
+            if len(picks) >= wanted:
+                break
+            rest = replace(query, match=match, excluded_ids=query.excluded_ids | {p.user_id for p in picks})
+            found = await tx.roster.eligible(rest, limit=wanted - len(picks))
+            if found and not picks and match is None and query.match is not None:
+                await record_unmatched(tx, request, now)
+            picks += found
         return picks
 
     def _deadline(self, now: datetime, supporter: Supporter, request: PeerRequest) -> datetime:
@@ -285,16 +327,17 @@ class Routing:
 
     # Answers to offers
 
-    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> PeerRequest:
+    async def accept(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> PeerRequest:
         """Assign the request to the supporter who accepted; first Accept wins.
 
-        ``clicked`` is where the clicked offer DM is: if a crash lost its reference
-        before it was recorded, the click supplies it, so the DM is still redrawn.
+        ``clicked`` is where the clicked offer DM is: only a copy of the offer the app posted in the
+        supporter's DM is taken (:meth:`OfferDms.is_copy`); anything else raises :class:`NotAnOfferCopy`.
         """
+        await self._clicked_own_copy(offer_id, user_id, clicked)
         now = self._clock.now()
         outbox = Outbox()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            offer = await self._own_offer(tx, offer_id, user_id)
             if offer.state == OfferState.ACCEPTED:
                 raise AlreadyAccepted()
             if offer.state != OfferState.OPEN:
@@ -336,7 +379,6 @@ class Routing:
             outbox.homes.update({request.requester_id, user_id})
             outbox.coordinators = True
         await self._flush(outbox)
-        await self._offers.redraw_duplicate(offer, clicked)
         if not assigned:
             raise OfferNoLongerOpen(OfferState.TAKEN)
         log.info("request %s assigned", request.id, extra={"request_id": request.id})
@@ -345,11 +387,12 @@ class Routing:
             await self._outgoing.assigned(request.id)
         return request
 
-    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> None:
+    async def pass_offer(self, *, offer_id: int, user_id: str, clicked: MessageRef | None) -> None:
         """Decline an offer; the request moves on to the next supporter."""
+        await self._clicked_own_copy(offer_id, user_id, clicked)
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            offer = await self._own_offer(tx, offer_id, user_id, clicked)
+            offer = await self._own_offer(tx, offer_id, user_id)
             if offer.state != OfferState.OPEN:
                 raise OfferNoLongerOpen(offer.state)
             await tx.requests.set_offer_state(offer.id, OfferState.PASSED, now=now)
@@ -358,7 +401,6 @@ class Routing:
             "request %s passed by one supporter", offer.request_id, extra={"request_id": offer.request_id}
         )
         await self._flush(Outbox(redraw=[offer]))
-        await self._offers.redraw_duplicate(offer, clicked)
         await self.route(request_id=offer.request_id)
 
     async def expire_due(self) -> int:
@@ -415,50 +457,101 @@ class Routing:
         await self._outgoing.released(request_id, user_id, ConversationEnd.HANDED_BACK)
         await self.route(request_id=request_id)
 
-    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> int:
+    async def offer_to(self, *, request_id: int, supporter_id: str, coordinator_id: str) -> HandedTo:
         """A coordinator hands a waiting request to a named supporter, blind to who asked.
 
-        Records the offer and returns its id; :meth:`send_offer` delivers it.
+        The answer never depends on who asked: it is refused only for reasons anyone on the roster
+        page can see (not on the roster, untrained, suspended, away, unreachable, or the coordinator
+        themselves), with one generic answer. Anyone else is accepted; if the chosen person may not
+        be offered this request (the requester, someone they would rather not talk to, someone
+        already offered it), nobody is told: the request quietly goes on by the rotation. Every
+        attempt is audited, with a detail that is the same either way and never names who asked.
+        :meth:`send_offer` follows it up.
         """
         await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
+        refusal: DomainError | None = None
+        offer_id: int | None = None
         async with self._db.transaction() as tx:
             request = await tx.requests.get(request_id)
             # Offered too: an urgent request's alert comes while its offers are still out.
             if request is None or request.state not in ROUTABLE_STATES:
-                raise RequestNotWaiting()
-            query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
-            if not await tx.roster.eligible(query, limit=1, only=supporter_id):
-                raise SupporterCannotTakeRequest()
-            offer = await tx.requests.add_offer(
-                request_id=request.id,
-                supporter_id=supporter_id,
-                now=now,
-                expires_at=now + self._policy.offer_timeout_for(request.urgency),
-            )
-            await tx.roster.take_turn(supporter_id)
-            await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
-            await tx.tracking.audit(
-                actor_id=coordinator_id,
-                action="escalation handed on",
-                detail=f"request #{request_id} offered to <@{supporter_id}>",
-                now=now,
-            )
+                refusal = RequestNotWaiting()
+            elif supporter_id == coordinator_id:
+                refusal = CannotHandToYourself()
+            elif not self._publicly_able(await tx.roster.get(supporter_id), now):
+                refusal = SupporterCannotTakeRequest()
+            else:
+                query = self._eligibility(request, now, capacity=_NO_CAPACITY_LIMIT, after_hours_only=False)
+                if await tx.roster.eligible(query, limit=1, only=supporter_id):
+                    offer = await tx.requests.add_offer(
+                        request_id=request.id,
+                        supporter_id=supporter_id,
+                        now=now,
+                        expires_at=now + self._policy.offer_timeout_for(request.urgency),
+                    )
+                    await tx.roster.take_turn(supporter_id)
+                    offer_id = offer.id
+                # Offered either way, as far as anyone can see: without an offer, :meth:`send_offer`
+                # routes it on as if the chosen supporter had passed.
+                await tx.requests.transition(request.id, RequestState.OFFERED, now=now)
+                await self._audit_hand_to(tx, coordinator_id, request_id, now, refused=None)
+        if refusal is not None:
+            async with self._db.transaction() as tx:
+                await self._audit_hand_to(tx, coordinator_id, request_id, now, refused=refusal)
+            raise refusal
+        if request is None:  # a missing request was refused above
+            raise InconsistentRecords("missing: request")
         log.info("request %s handed on by a coordinator", request_id, extra={"request_id": request_id})
         await self._flush(Outbox(homes={request.requester_id}, coordinators=True))
-        return offer.id
+        return HandedTo(request_id=request_id, offer_id=offer_id)
 
-    async def send_offer(self, *, offer_id: int) -> None:
-        """Deliver a recorded offer's DM (if it is still open and unsent)."""
+    def _publicly_able(self, supporter: Supporter | None, now: datetime) -> bool:
+        """May this person be handed requests at all? Only what the roster shows anyone, never
+        anything about a particular request."""
+        if supporter is None or supporter.suspended or supporter.unreachable is not None or supporter.away:
+            return False
+        today = self._hours.today(now)
+        return (
+            supporter.trained_on is not None
+            and supporter.trained_on > self._policy.training.trained_after(today)
+        )
+
+    @staticmethod
+    async def _audit_hand_to(
+        tx: Tx,
+        coordinator_id: str,
+        request_id: int,
+        now: datetime,
+        *,
+        refused: DomainError | None,
+    ) -> None:
+        # Accepted and quietly routed on read the same; the detail names nobody (whom the coordinator
+        # chose could be the requester, and the log outlives the purge).
+        outcome = "accepted" if refused is None else f"refused: {_REFUSALS[type(refused)]}"
+        await tx.tracking.audit(
+            actor_id=coordinator_id,
+            action="escalation handed on",
+            detail=f"request #{request_id} to a supporter they chose: {outcome}",
+            now=now,
+        )
+
+    async def send_offer(self, *, handed: HandedTo) -> None:
+        """After a hand-to: deliver its offer's DM, or, if the chosen person could not be offered it,
+        route the request on (to the next eligible supporter, or back to the coordinators)."""
         async with self._db.read() as tx:
-            offer = await tx.requests.get_offer(offer_id)
-            request = None if offer is None else await tx.requests.get(offer.request_id)
-        if offer is None or request is None:
+            request = await tx.requests.get(handed.request_id)
+            offer = None if handed.offer_id is None else await tx.requests.get_offer(handed.offer_id)
+        if request is None:
             return
         outbox = Outbox(resolved=(request, "offered"))
-        if offer.state == OfferState.OPEN and offer.message_ts is None:
+        if offer is not None and offer.state == OfferState.OPEN and offer.message_ts is None:
             outbox.new_offers.append(offer)
         await self._flush(outbox)
+        if handed.offer_id is None:
+            # As if the chosen supporter had passed: the next eligible one, or (at the next sweep,
+            # not at once, which would tell) back to the coordinators.
+            await self.route(request_id=handed.request_id, escalate=False)
 
     # Supporters leaving the rotation
 
@@ -492,7 +585,7 @@ class Routing:
         if unsent:
             log.info("sending %d offer(s) recorded but not delivered", len(unsent))
         for offer in unsent:
-            await self._deliver(offer, claimed_too=claimed_too)
+            await self._deliver(offer, claimed_too=claimed_too, resend=True)
 
     async def sweep(self) -> None:
         """The periodic job: end lapsed aways, expire offers, resend undelivered ones, route the waiting."""
@@ -511,21 +604,26 @@ class Routing:
             await self._deliver(offer)
         await self._outgoing.send(outbox)
 
-    async def _deliver(self, offer: Offer, *, claimed_too: bool = False) -> None:
+    async def _deliver(self, offer: Offer, *, claimed_too: bool = False, resend: bool = False) -> None:
         """Send one offer's DM; if Slack will not DM its supporter, move the request (and theirs) on."""
-        outcome = await self._offers.deliver(offer, claimed_too=claimed_too)
+        outcome = await self._offers.deliver(offer, claimed_too=claimed_too, resend=resend)
         if outcome == Delivery.UNREACHABLE:
             await self.release_supporter(supporter_id=offer.supporter_id, hand_back=False)
         if outcome in (Delivery.UNREACHABLE, Delivery.UNDELIVERABLE):
             await self.route(request_id=offer.request_id)
 
+    async def _clicked_own_copy(self, offer_id: int, user_id: str, clicked: MessageRef | None) -> None:
+        """The clicker's offer, clicked in one of its copies in their DM; else a refusal, nothing changed."""
+        async with self._db.read() as tx:
+            offer = await self._own_offer(tx, offer_id, user_id)
+        if not await self._offers.is_copy(offer, clicked):
+            raise NotAnOfferCopy()
+
     @staticmethod
-    async def _own_offer(tx: Tx, offer_id: int, user_id: str, clicked: MessageRef | None = None) -> Offer:
+    async def _own_offer(tx: Tx, offer_id: int, user_id: str) -> Offer:
         offer = await tx.requests.get_offer(offer_id)
         if offer is None or offer.supporter_id != user_id:
             raise NotYourOffer()
-        if offer.message_ts is None and clicked is not None:
-            await tx.requests.set_offer_message(offer.id, clicked.channel_id, clicked.ts)
         return offer
 
     @staticmethod

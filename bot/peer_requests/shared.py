@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 # "As soon as possible" goes to this many supporters at once; the first Accept wins.
 ASAP_FANOUT = 3
+# People a request may list as "rather not talk to": a payload is bounded (issue 15, finding 8).
+MAX_EXCLUDED = 10
 # Offers let expire in a row before a supporter is set to away.
 EXPIRIES_BEFORE_AWAY = 3
 # A card redrawn this many times in a row because its state kept changing is left to the next.

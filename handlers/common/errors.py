@@ -16,6 +16,7 @@ from bot.errors import (
     AlreadyHasOpenRequest,
     AlreadyOnRoster,
     AlreadyVolunteered,
+    CannotHandToYourself,
     CannotTakeOn,
     ConcernHandled,
     ConcernNotFound,
@@ -32,6 +33,7 @@ from bot.errors import (
     NoOpenRequest,
     NoSuchShift,
     NotAllowed,
+    NotAnOfferCopy,
     NotHeldByYou,
     NotOnRoster,
     NotPublished,
@@ -88,6 +90,13 @@ def user_message(error: DomainError | BadPayload) -> str:
             return "You don't have an open request. Type `/peer` to ask for a peer."
         case NotYourOffer():
             return "This offer isn't addressed to you, so nothing was changed."
+        case NotAnOfferCopy():
+            return (
+                "That button isn't on one of your offer messages from me, so nothing was changed."
+                " Please use the offer in your DM with me."
+            )
+        case CannotHandToYourself():
+            return "You can't hand a request to yourself. Please choose another supporter."
         case AlreadyAccepted():
             return "You've already accepted this request; it's yours."
         case OfferNoLongerOpen(state=state):

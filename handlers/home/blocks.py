@@ -47,6 +47,7 @@ from handlers.requests.ids import RequestAction
 from handlers.resources.blocks import directory_blocks
 from handlers.roster.ids import RosterAction
 from handlers.selfcheck.ids import SelfCheckAction
+from handlers.team.blocks import home_profile_blocks, home_team_blocks
 from handlers.tracking.ids import TrackingAction
 from storage.models import RequestState
 
@@ -90,6 +91,9 @@ def home_view(snapshot: HomeSnapshot, *, resources: Sequence[str], tz: ZoneInfo)
     elif snapshot.administrator:
         blocks += _administrator_part()
     blocks += _events_part(snapshot, tz)
+    if snapshot.team:
+        blocks.append(DividerBlock())
+        blocks += home_team_blocks(snapshot.team)
     if snapshot.supporter is None:
         blocks.append(DividerBlock())
         if snapshot.volunteering:
@@ -177,6 +181,8 @@ def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
     if entry.advanced:
         training += " Advanced: " + ", ".join(escape(t.name) for t in entry.advanced) + "."
     blocks: list[Block] = [DividerBlock(), header("You're a peer supporter"), availability, section(training)]
+    if part.profile is not None:
+        blocks += home_profile_blocks(part.profile)
     if s.unreachable:
         blocks.append(
             context("Your last offer could not reach you by DM. Check that the app's Messages tab is on.")

@@ -21,12 +21,15 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     RadioButtonsElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.matching import OTHER_UNIT, WANTED_TAGS_MAX, MatchChoices
+from bot.peer_requests import MAX_EXCLUDED
 from bot.ports import EscalationCard, OfferCard, TalkCard
 from handlers.common.blocks import (
     AREA_LABELS,
@@ -35,6 +38,7 @@ from handlers.common.blocks import (
     URGENCY_LABELS,
     coarse_wait,
     context,
+    escape,
     header,
     mention,
     part_of_day,
@@ -69,12 +73,23 @@ def _options(labels: Mapping[_Key, str]) -> list[Option]:
     return [Option(value=str(key), label=text) for key, text in labels.items()]
 
 
+# An empty team directory: the modal asks for no preference.
+NO_CHOICES = MatchChoices()
+# The values of the "Prefer someone who…" checkboxes.
+SAME_ROLE = "same_role"
+OUTSIDE_UNIT = "outside_unit"
+
+
 @functools.lru_cache(maxsize=8)
-def request_modal(*, note_max_length: int, nobody_until: str | None = None) -> dict[str, Any]:
+def request_modal(
+    *, note_max_length: int, nobody_until: str | None = None, choices: MatchChoices = NO_CHOICES
+) -> dict[str, Any]:
     """The modal in which someone asks to talk to a peer (cached: it is on the ack path; never mutate it).
 
     ``nobody_until``: the words of :func:`nobody_on_call_text`, shown first when nobody from the
-    peer team can be reached now (outside service hours, nobody on call).
+    peer team can be reached now (outside service hours, nobody on call). ``choices`` are what the
+    team directory lists: the "Prefer someone who…" part and the supporter to ask first offer only
+    those (a part with nothing to choose from is left out).
     """
     warning: list[Block] = [] if nobody_until is None else [section(":warning: " + nobody_until)]
     blocks: list[Block] = [
@@ -121,18 +136,12 @@ def request_modal(*, note_max_length: int, nobody_until: str | None = None) -> d
                 ],
             ),
         ),
-        InputBlock(
-            block_id=RequestField.PREFERRED,
-            label="A supporter to ask first",
-            optional=True,
-            hint="Optional. Must be on the peer supporter roster.",
-            element=UserSelectElement(action_id=RequestField.PREFERRED, placeholder="Anyone available"),
-        ),
+        *_preference_blocks(choices),
         InputBlock(
             block_id=RequestField.EXCLUDED,
             label="People you'd rather not talk to",
             optional=True,
-            hint="Optional. They will never be offered your request, and never told.",
+            hint=f"Optional, up to {MAX_EXCLUDED}. They will never be offered your request, and never told.",
             element=UserMultiSelectElement(action_id=RequestField.EXCLUDED, placeholder="Nobody"),
         ),
         InputBlock(
@@ -155,6 +164,91 @@ def request_modal(*, note_max_length: int, nobody_until: str | None = None) -> d
     ).to_dict()
 
 
+def _select(field: RequestField, label: str, options: Sequence[str], hint: str) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=True,
+        hint=hint,
+        element=StaticSelectElement(
+            action_id=field,
+            placeholder="Choose",
+            options=[Option(value=o[:150], label=o[:75]) for o in options[:100]],
+        ),
+    )
+
+
+def _preference_blocks(choices: MatchChoices) -> list[Block]:
+    """ "Prefer someone who…" and "a supporter to ask first", from what the directory lists."""
+    blocks: list[Block] = []
+    prefer = [Option(value=SAME_ROLE, label="is in the same role as me")]
+    if choices.units:
+        prefer.append(
+            Option(
+                value=OUTSIDE_UNIT,
+                label="is outside my unit",
+                description="Always kept: nobody from your unit is asked.",
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=RequestField.PREFER,
+            label="Prefer someone who…",
+            optional=True,
+            hint=(
+                "Optional. If nobody who matches is free, another supporter is asked and you're told."
+                ' "Outside my unit" is never set aside.'
+            ),
+            element=CheckboxesElement(action_id=RequestField.PREFER, options=prefer),
+        )
+    )
+    if choices.roles:
+        blocks.append(
+            _select(RequestField.OWN_ROLE, "Your role", choices.roles, 'For "the same role as me".')
+        )
+    if choices.units:
+        blocks.append(
+            _select(
+                RequestField.OWN_UNIT,
+                "Your unit",
+                (*choices.units, OTHER_UNIT),
+                'For "outside my unit". Stored with your request and deleted with it.',
+            )
+        )
+    if choices.tags:
+        blocks.append(
+            InputBlock(
+                block_id=RequestField.WANTED_TAGS,
+                label="…has experience with",
+                optional=True,
+                hint=f"Optional, up to {WANTED_TAGS_MAX}: what supporters chose to share.",
+                element=StaticMultiSelectElement(
+                    action_id=RequestField.WANTED_TAGS,
+                    placeholder="Any experience",
+                    max_selected_items=WANTED_TAGS_MAX,
+                    options=[Option(value=t[:150], label=t[:75]) for t in choices.tags[:100]],
+                ),
+            )
+        )
+    if choices.languages:
+        blocks.append(_select(RequestField.LANGUAGE, "…speaks", choices.languages, "Optional."))
+    if choices.supporters:
+        blocks.append(
+            InputBlock(
+                block_id=RequestField.PREFERRED,
+                label="A supporter to ask first",
+                optional=True,
+                hint="Optional. `/peer team` shows who they are. If they can't, the next one is asked.",
+                element=StaticSelectElement(
+                    action_id=RequestField.PREFERRED,
+                    placeholder="Anyone available",
+                    options=[Option(value=u, label=label[:75]) for u, label in choices.supporters[:100]],
+                ),
+            )
+        )
+    return blocks
+
+
 def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
     """A supporter's offer DM in its current state; identity only once they hold it."""
     ref = OfferRef(offer_id=card.offer_id).encode()
@@ -173,6 +267,11 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
                 else "A colleague would like to talk"
             ),
             section(facts),
+            *(
+                [context("*Asked for:* " + "; ".join(escape(a) for a in card.asked_for))]
+                if card.asked_for
+                else []
+            ),
             context(
                 f"{_asked(card)}{shown} only if you accept. If you can't take it, pass and it moves"
                 f" on; nobody is told. Open until {when(card.expires_at, tz)}."
@@ -520,6 +619,19 @@ def request_escalated(*, resources: Sequence[str]) -> list[dict[str, Any]]:
             " open: it goes to the next supporter who becomes available."
         ),
         *resources_blocks(resources, title="If you need someone now"),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def request_unmatched(*, wanted: Sequence[str]) -> list[dict[str, Any]]:
+    """The requester learns their preference could not be met this time, and that someone else was asked."""
+    what = " and ".join(escape(w) for w in wanted) or "who matches what you asked for"
+    blocks: list[Block] = [
+        section(
+            f"Nobody {what} is free right now, so we've asked another peer supporter. If you'd rather"
+            " wait for someone who matches, withdraw with `/peer cancel` and ask again later."
+        ),
+        context('"Outside my unit", if you asked for it, is always kept.'),
     ]
     return [b.to_dict() for b in blocks]
 

@@ -18,7 +18,11 @@ async def request_view(services: Services, user_id: str) -> dict[str, Any]:
     """The request modal, warning first when nobody from the peer team can be reached now."""
     until = await services.requests.nobody_reachable_until(requester_id=user_id)
     warning = None if until is None else nobody_on_call_text(until, services.hours.tz)
-    return request_modal(note_max_length=services.note_max_length, nobody_until=warning)
+    return request_modal(
+        note_max_length=services.note_max_length,
+        nobody_until=warning,
+        choices=await services.profiles.match_choices(),
+    )
 
 
 async def _status(services: Services, user_id: str, _: list[str]) -> str:

@@ -41,6 +41,12 @@ class RequestField(StrEnum):
     URGENCY = "urgency"
     CONTACT = "contact"
     PREFERRED = "preferred_supporter"
+    # "Prefer someone who…": the two checkboxes, the requester's own role and unit, tags, a language.
+    PREFER = "prefer"
+    OWN_ROLE = "own_role"
+    OWN_UNIT = "own_unit"
+    WANTED_TAGS = "wanted_tags"
+    LANGUAGE = "language"
     EXCLUDED = "excluded"
     NOTE = "note"
     ANONYMOUS = "anonymous"

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
+from bot.matching import PreferenceForm
 from bot.peer_requests import ClosedRequest, RequestForm
 from bot.services import Services
 from handlers.common.blocks import notice_modal
@@ -20,6 +21,8 @@ from handlers.common.payloads import BadPayload, CheckinRef, OfferRef, RequestRe
 from handlers.requests.blocks import (
     ANONYMOUS_CHOICE,
     HEAVY,
+    OUTSIDE_UNIT,
+    SAME_ROLE,
     TALK_ANSWERS,
     close_modal,
     hand_to_modal,
@@ -205,8 +208,21 @@ _REQUEST_FIELDS = {
     "urgency": RequestField.URGENCY,
     "contact": RequestField.CONTACT,
     "preferred_supporter": RequestField.PREFERRED,
+    "excluded": RequestField.EXCLUDED,
     "note": RequestField.NOTE,
+    "own_role": RequestField.OWN_ROLE,
+    "own_unit": RequestField.OWN_UNIT,
+    "wanted_tags": RequestField.WANTED_TAGS,
+    "language": RequestField.LANGUAGE,
 }
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 _MAX_MINUTES = 24 * 60
@@ -218,14 +234,31 @@ _MAX_FOLLOW_UP_DAYS = 365
 async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Store the request before answering Slack, then route it."""
     values = flatten_state(body["view"])
+    prefer = _strings(values.get(RequestField.PREFER))
+    preferences, invalid_preferences = await services.profiles.preferences(
+        PreferenceForm(
+            own_role=_string(values.get(RequestField.OWN_ROLE)),
+            own_unit=_string(values.get(RequestField.OWN_UNIT)),
+            same_role=SAME_ROLE in prefer,
+            outside_unit=OUTSIDE_UNIT in prefer,
+            tags=tuple(_strings(values.get(RequestField.WANTED_TAGS))),
+            language=_string(values.get(RequestField.LANGUAGE)),
+        )
+    )
+    if invalid_preferences:
+        await ack(
+            response_action="errors", errors={_REQUEST_FIELDS[f]: m for f, m in invalid_preferences.items()}
+        )
+        return
     form = RequestForm(
         area=values.get(RequestField.AREA),
         urgency=values.get(RequestField.URGENCY),
         contact=values.get(RequestField.CONTACT),
-        preferred_supporter_id=values.get(RequestField.PREFERRED) or None,
+        preferred_supporter_id=_string(values.get(RequestField.PREFERRED)),
         excluded_ids=frozenset(values.get(RequestField.EXCLUDED) or []),
         note=values.get(RequestField.NOTE),
         anonymous=ANONYMOUS_CHOICE in (values.get(RequestField.ANONYMOUS) or []),
+        preferences=preferences,
     )
     try:
         request = await services.requests.submit(requester_id=body["user"]["id"], form=form)
@@ -315,7 +348,7 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         ref = decode(RequestRef, body["view"].get("private_metadata"))
         if not supporter_id:
             raise InvalidForm({"supporter": "Please choose a supporter."})
-        offer_id = await services.requests.offer_to(
+        handed = await services.requests.offer_to(
             request_id=ref.request_id, supporter_id=supporter_id, coordinator_id=body["user"]["id"]
         )
     except InvalidForm as invalid:
@@ -325,4 +358,4 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={RequestField.SUPPORTER: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.requests.send_offer(offer_id=offer_id), name="send_offer")
+    services.background.spawn(services.requests.send_offer(handed=handed), name="send_offer")

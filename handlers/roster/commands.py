@@ -89,9 +89,27 @@ async def _roster(services: Services, user_id: str, args: list[str]) -> str:
         if change.not_found:
             parts.append("Not on the roster: " + _names(change.not_found))
         return ". ".join(parts) + "."
+    if action in {"role", "unit"}:
+        await services.roles.require_coordinator_role(user_id)
+        people = [a for a in args[1:] if a.startswith("<@")]
+        value = " ".join(args[1 + len(people) :])
+        if not people or not value:
+            raise ArgumentError(
+                f"Use `/peer roster {action} @user… {'Attorney' if action == 'role' else 'Homicide unit'}`."
+            )
+        setter = services.profiles.set_role if action == "role" else services.profiles.set_unit
+        profile_change = await setter(
+            coordinator_id=user_id, user_ids=mentioned_users(people), **{action: value}
+        )
+        parts = []
+        if profile_change.updated:
+            parts.append(f"Set the {action} of " + _names(profile_change.updated))
+        if profile_change.not_found:
+            parts.append("Not on the roster: " + _names(profile_change.not_found))
+        return ". ".join(parts) + "."
     raise ArgumentError(
-        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]`, `/peer roster remove @user…`"
-        " or `/peer roster suspend|resume @user…`."
+        "Use `/peer roster`, `/peer roster add @user… [trained YYYY-MM-DD]`, `/peer roster remove @user…`,"
+        " `/peer roster suspend|resume @user…` or `/peer roster role|unit @user… value`."
     )
 
 

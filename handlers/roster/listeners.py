@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.common.blocks import UPDATED_TEXT, section
-from handlers.common.clicks import button_value, later, open_built, supporter_view, tell, where
+from handlers.common.clicks import button_value, clicked, later, open_built, supporter_view, tell
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import VolunteerRef, decode
@@ -51,15 +51,16 @@ async def on_available_again(
     """One click back from an automatic away."""
     await ack()
     try:
-        await services.roster.set_available(user_id=body["user"]["id"])
+        notices = await services.roster.set_available(user_id=body["user"]["id"])
     except DomainError as error:
         tell(services, client, body, user_message(error))
         return
-    channel, ts = where(body)
-    if channel and ts:
+    ref = clicked(body)
+    if ref is not None and ref in notices:  # only the app's own "you're set away" DM to them
         blocks = [section("You're available again: new requests can be offered to you. Thank you.").to_dict()]
         services.background.spawn(
-            client.chat_update(channel=channel, ts=ts, text=UPDATED_TEXT, blocks=blocks), name="chat_update"
+            client.chat_update(channel=ref.channel_id, ts=ref.ts, text=UPDATED_TEXT, blocks=blocks),
+            name="chat_update",
         )
 
 

@@ -87,6 +87,17 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
             )
         ),
     ]
+    if report.offers_by_role.cells and report.offers_by_role.total.value != 0:  # no offers: nothing to say
+        rows = "\n".join(
+            f"• {role or 'No role recorded'}: {describe(report.offers_by_role.cells[role], k)} offered,"
+            f" {describe(report.accepts_by_role.cells[role], k)} accepted"
+            for role in report.offers_by_role.cells
+        )
+        totals = (
+            f"\n_Total: {describe(report.offers_by_role.total, k)} offered,"
+            f" {describe(report.accepts_by_role.total, k)} accepted_"
+        )
+        blocks.append(section("*Offers by supporter role* (who carries the load)\n" + rows + totals))
     if report.checkins:
         rows = "\n".join(
             f"• {c.name}: {describe(c.sent, k)} sent, {describe(c.answered, k)} answered"
