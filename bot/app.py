@@ -33,6 +33,7 @@ from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
 from bot.oncall import OnCallRota
+from bot.pacing import Pacer
 from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.profiles import ProfileService
@@ -74,10 +75,13 @@ class _NoCount:
 
 
 def build_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None, counter: CallCounter | None = None
+    settings: Settings,
+    session: aiohttp.ClientSession | None = None,
+    counter: CallCounter | None = None,
+    pacer: Pacer | None = None,
 ) -> AsyncWebClient:
     """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
-    (counted by ``counter``, the metrics).
+    (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``).
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
     session to the per-request clients it makes.
@@ -88,7 +92,7 @@ def build_client(
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
         timeout=settings.slack_api_timeout.total_seconds(),  # type: ignore[arg-type]
-        retry_handlers=retry_handlers(counter or _NoCount()),
+        retry_handlers=retry_handlers(counter or _NoCount(), pacer.rate_limited if pacer else None),
     )
 
 
@@ -109,6 +113,8 @@ class PeerSupportApp:
         self._socket_handler: object | None = None
         # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
         self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, database=lambda: self.db)
+        # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
+        self.pacer = Pacer(settings.delivery_policy().pacing())
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
@@ -118,7 +124,7 @@ class PeerSupportApp:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
-        client = build_client(settings, self._session, self.metrics)
+        client = build_client(settings, self._session, self.metrics, self.pacer)
         self.services = self._build_services(client)
         await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
@@ -188,7 +194,9 @@ class PeerSupportApp:
             administrators=settings.peer_administrators,
         )
         training = settings.training_policy()
-        deliveries = Deliveries(db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics)
+        deliveries = Deliveries(
+            db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics, pacer=self.pacer
+        )
         requests = RequestService(
             db=db,
             notifier=notifier,
@@ -199,6 +207,7 @@ class PeerSupportApp:
             homes=homes,
             # Notices recorded with a decision are sent right after its commit.
             deliver_now=deliveries.deliver_now,
+            pacer=self.pacer,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(

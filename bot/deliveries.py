@@ -15,8 +15,14 @@ Each area registers a sender for its kinds of message; a sender builds the card 
 the current state of the database (so an edited event's reminder shows the new time)
 and raises :class:`~bot.errors.DeliveryFailed` when the message no longer applies.
 
+Pacing (``bot.pacing``): what is due goes out in priority order (decided notices first, then the
+rest by due time), several at once, each when the :class:`~bot.pacing.Pacer` lets it: one a second
+per person or channel, within a workspace budget that slows on Slack's 429s and speeds up again.
+Notices (and offers, sent by ``bot.peer_requests.offers``) are urgent: they never wait for that
+budget, only for a ``Retry-After`` hold.
+
 Stopping (SIGTERM): :meth:`Deliveries.request_stop` ends a burst before the next claim, waking
-a pacing pause at once; the message in hand is finished and settled, and what was not claimed
+a pacing pause at once; the messages in hand are finished and settled, and what was not claimed
 stays due for the next process. A send still under way when the app gives up waiting (see
 ``PeerSupportApp.stop``) stays claimed and becomes unconfirmed: Slack may have posted it.
 """
@@ -24,7 +30,6 @@ stays due for the next process. A send still under way when the app gives up wai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +38,7 @@ from datetime import datetime, timedelta
 from bot.errors import DeliveryFailed
 from bot.failures import failure
 from bot.metrics import DeliveryObserver
+from bot.pacing import Pacer, PacingPolicy
 from bot.ports import Clock
 from storage.db import Database
 from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
@@ -50,21 +56,34 @@ class DeliveryPolicy:
     """How scheduled messages are delivered."""
 
     grace: timedelta  # later than this after its due time, a message is marked missed
-    rate_per_second: float
+    rate_per_second: float  # the workspace budget's ceiling (it adapts below it on 429s)
     claim_lease: timedelta = timedelta(minutes=2)
     # Kinds never marked missed: their sender decides at send time whether they still apply.
     never_missed: frozenset[ScheduledKind] = frozenset()
-    # Kinds sent as they come (one-off notices); the others go out in bursts, paced to Slack's limits.
+    # Urgent kinds (one-off notices): sent first and as they come, never waiting for the workspace
+    # budget; the others go out in bursts, paced to Slack's limits.
     unpaced: frozenset[ScheduledKind] = frozenset()
+    concurrency: int = 16  # paced sends in flight at once
+
+    def pacing(self) -> PacingPolicy:
+        """The pacer's budgets."""
+        return PacingPolicy(ceiling=self.rate_per_second, concurrency=self.concurrency)
 
 
 class Deliveries:
     """Claims what is due, hands each message to the sender of its kind, records the outcome."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, policy: DeliveryPolicy, observer: DeliveryObserver | None = None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        policy: DeliveryPolicy,
+        observer: DeliveryObserver | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._db = db
+        self.pacer = pacer or Pacer(policy.pacing())
         self._clock = clock
         self._policy = policy
         self._observer = observer
@@ -97,27 +116,29 @@ class Deliveries:
             missed = await tx.schedule.miss_older_than(
                 now - self._policy.grace, except_kinds=self._policy.never_missed
             )
-            due = await tx.schedule.due(now, limit)
+            due = await tx.schedule.due(now, limit, first=self._policy.unpaced)
         if abandoned:
             log.warning(
                 "%d scheduled message(s) were mid-send when a process stopped: unconfirmed", abandoned
             )
         if missed:
             log.warning("%d scheduled message(s) missed: due longer ago than the grace period", missed)
-        sent = 0
-        for message in due:
-            if sent and message.kind not in self._policy.unpaced:
-                await self._pause(1 / self._policy.rate_per_second)
-            if self.stopping:
-                break
-            if await self._deliver(message):
-                sent += 1
-        return sent
+        # Urgent notices come first, then the rest by due time (the query's order).
+        in_flight = asyncio.Semaphore(self.pacer.policy.concurrency)
 
-    async def _pause(self, seconds: float) -> None:
-        """Wait between paced sends; a stop request ends the wait at once."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        async def send(message: ScheduledMessage) -> bool:
+            async with in_flight:
+                if self.stopping:
+                    return False
+                await self.pacer.acquire(
+                    message.recipient_id, urgent=message.kind in self._policy.unpaced, stop=self._stop
+                )
+                if self.stopping:
+                    return False
+                return await self._deliver(message)
+
+        results = await asyncio.gather(*(send(message) for message in due))
+        return sum(results)
 
     async def deliver_now(self, message_ids: Iterable[int]) -> None:
         """Send these messages at once (just recorded with a decision); what fails is retried later."""
@@ -125,6 +146,7 @@ class Deliveries:
             async with self._db.read() as tx:
                 message = await tx.schedule.get(message_id)
             if message is not None and message.state == ScheduledState.DUE:
+                await self.pacer.acquire(message.recipient_id, urgent=True)
                 await self._deliver(message)
 
     async def _deliver(self, message: ScheduledMessage) -> bool:

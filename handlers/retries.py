@@ -2,11 +2,13 @@
 
 slack_sdk's own handlers do the retrying (429 after ``Retry-After``, 5xx, connection resets,
 twice each); these subclasses only count each 429 Slack answers (by method) and each retry
-(by reason). They never look at a body.
+(by reason). They never look at a body. A 429 to ``chat.postMessage`` is also told to the pacer
+(``bot.pacing``) with its ``Retry-After``, so the sends around it slow down too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -32,10 +34,26 @@ class CallCounter(Protocol):
         """The client is about to try a call again."""
 
 
+# Told of each 429 to chat.postMessage, with its Retry-After in seconds.
+PostThrottle = Callable[[float], None]
+
+
+def retry_after(response: HttpResponse) -> float:
+    """The ``Retry-After`` a 429 carries, in seconds (1 if it carries none, as slack_sdk assumes)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(float(values[0]), 0.0)
+            except ValueError:
+                break
+    return 1.0
+
+
 class _RateLimited(AsyncRateLimitErrorRetryHandler):
-    def __init__(self, counter: CallCounter) -> None:
+    def __init__(self, counter: CallCounter, throttle: PostThrottle | None) -> None:
         super().__init__(max_retry_count=MAX_RETRIES)
         self._counter = counter
+        self._throttle = throttle
 
     async def can_retry_async(
         self,
@@ -49,6 +67,8 @@ class _RateLimited(AsyncRateLimitErrorRetryHandler):
         # counted even when the retries are used up.
         if response is not None and response.status_code == 429:
             self._counter.rate_limited(request.url)
+            if self._throttle is not None and request.url.endswith("chat.postMessage"):
+                self._throttle(retry_after(response))
         return await super().can_retry_async(state=state, request=request, response=response, error=error)
 
     async def prepare_for_next_attempt_async(
@@ -103,6 +123,6 @@ class _ConnectionError(AsyncConnectionErrorRetryHandler):
         )
 
 
-def retry_handlers(counter: CallCounter) -> list[AsyncRetryHandler]:
-    """Connection resets, 429 and 5xx, each retried twice, each counted."""
-    return [_ConnectionError(counter), _RateLimited(counter), _ServerError(counter)]
+def retry_handlers(counter: CallCounter, throttle: PostThrottle | None = None) -> list[AsyncRetryHandler]:
+    """Connection resets, 429 and 5xx, each retried twice, each counted (429s to posts throttled)."""
+    return [_ConnectionError(counter), _RateLimited(counter, throttle), _ServerError(counter)]

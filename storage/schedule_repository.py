@@ -152,11 +152,16 @@ class ScheduleRepository:
         row = await cur.fetchone()
         return None if row is None else _scheduled(row)
 
-    async def due(self, now: datetime, limit: int) -> list[ScheduledMessage]:
-        """Messages due by ``now``, earliest first."""
+    async def due(
+        self, now: datetime, limit: int, *, first: Iterable[ScheduledKind] = ()
+    ) -> list[ScheduledMessage]:
+        """Messages due by ``now``: those of the ``first`` kinds (urgent), then earliest first."""
+        urgent = [str(kind) for kind in first]
+        rank = f"CASE WHEN kind IN ({placeholders(len(urgent))}) THEN 0 ELSE 1 END, " if urgent else ""
         cur = await self._conn.execute(
-            "SELECT * FROM scheduled_messages WHERE state = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-            (ScheduledState.DUE, to_db(now), limit),
+            "SELECT * FROM scheduled_messages WHERE state = ? AND due_at <= ?"
+            f" ORDER BY {rank}due_at, id LIMIT ?",
+            (ScheduledState.DUE, to_db(now), *urgent, limit),
         )
         return [_scheduled(row) for row in await cur.fetchall()]
 

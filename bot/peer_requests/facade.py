@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.errors import AlreadyHasOpenRequest
+from bot.pacing import Pacer
 from bot.peer_requests.follow_through import FollowThrough
 from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, RequestStatus
 from bot.peer_requests.notices import Notices
@@ -42,13 +43,14 @@ class RequestService:
         policy: RequestPolicy,
         homes: HomeRefresh | None = None,
         deliver_now: DeliverNow | None = None,  # sends recorded notices at once, else the engine's next run
+        pacer: Pacer | None = None,  # paces offer DMs with everything else sent to Slack (urgent)
     ) -> None:
         homes = homes or NoHomeRefresh()
         self.notices = Notices(
             db=db, notifier=notifier, clock=clock, hours=hours, roles=roles, deliver_now=deliver_now
         )
         self.offers = OfferDms(
-            db=db, notifier=notifier, clock=clock, roles=roles, notices=self.notices, homes=homes
+            db=db, notifier=notifier, clock=clock, roles=roles, notices=self.notices, homes=homes, pacer=pacer
         )
         self._outgoing = Outgoing(offers=self.offers, notices=self.notices, homes=homes)
         self.routing = Routing(

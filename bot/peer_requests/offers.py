@@ -19,6 +19,7 @@ from enum import StrEnum
 from bot.errors import DeliveryFailed
 from bot.failures import failure
 from bot.matching import asked_for, match_of
+from bot.pacing import Pacer
 from bot.peer_requests.notices import Notices, record_notice
 from bot.peer_requests.shared import REDRAW_AT_START, REDRAWS_AT_MOST, SEND_LEASE
 from bot.ports import Clock, HomeRefresh, Notifier, OfferCard
@@ -56,6 +57,7 @@ class OfferDms:
         roles: Roles,
         notices: Notices,
         homes: HomeRefresh,
+        pacer: Pacer | None = None,
     ) -> None:
         self._db = db
         self._notifier = notifier
@@ -63,6 +65,7 @@ class OfferDms:
         self._roles = roles
         self._notices = notices
         self._homes = homes
+        self._pacer = pacer
         # Offer DMs on their way from this process: the sweep never sends one a second time.
         self._sending: set[int] = set()
 
@@ -89,6 +92,9 @@ class OfferDms:
             # recorded instead of posting another (every copy the app posted is redrawn).
             copies = await self._lost_copies(offer) if resend else []
             if not copies:
+                if self._pacer is not None:
+                    # Urgent: ahead of any check-in wave, waiting only for a hold Slack asked for.
+                    await self._pacer.acquire(offer.supporter_id, urgent=True)
                 copies = [await self._notifier.send_offer(offer.supporter_id, card)]
             async with self._db.transaction() as tx:
                 for ref in copies:
