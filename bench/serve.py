@@ -16,11 +16,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -29,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_standin import Call, SlackStandIn
 from slack_standin.driver import SIGNING_SECRET, TOKEN, find_button, has_button
-from slack_standin.server import dm_channel
+from slack_standin.limits import PostLimits, parse_limit
 
 EVENTS_PATH = "/slack/events"
 KINDS = ("standin", "bolt", "bolt-polling", "http")
@@ -63,96 +61,14 @@ def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Applicatio
     return bolt.web_app(path=EVENTS_PATH)
 
 
-@dataclass
-class Bucket:
-    """A token bucket: ``rate`` tokens a second, holding at most ``burst``."""
-
-    rate: float
-    burst: float
-    tokens: float = field(init=False)
-    at: float | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.burst  # full at the start
-
-    def wait(self, now: float) -> float:
-        """Seconds until a token is there (0: one is there now)."""
-        if self.at is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        """Spend a token (after :meth:`wait` said there is one)."""
-        self.tokens -= 1
-
-
-def parse_limit(text: str) -> tuple[float, float]:
-    """``RATE/BURST`` (per second, tokens), e.g. ``1/3``."""
-    rate, _, burst = text.partition("/")
-    return float(rate), float(burst or rate)
-
-
-@dataclass
-class PostLimits:
-    """Slack's documented limits on ``chat.postMessage``, as token buckets.
-
-    About one message a second to any one channel (short bursts allowed), and a
-    workspace-wide cap ("several hundred a minute"). A post over either is answered
-    429 ``ratelimited`` with ``Retry-After`` in whole seconds, as Slack does, and is
-    neither stored nor recorded as a call.
-    """
-
-    per_channel: tuple[float, float]  # (rate, burst)
-    workspace: tuple[float, float]
-    channels: dict[str, Bucket] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=lambda: {"per_channel": 0, "workspace": 0})
-    workspace_bucket: Bucket = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.workspace_bucket = Bucket(*self.workspace)
-
-    def admit(self, channel: str, now: float) -> int | None:
-        """None if the post may go through (its tokens are spent); else the Retry-After seconds."""
-        bucket = self.channels.get(channel)
-        if bucket is None:
-            bucket = self.channels[channel] = Bucket(*self.per_channel)
-        channel_wait, workspace_wait = bucket.wait(now), self.workspace_bucket.wait(now)
-        if channel_wait or workspace_wait:
-            self.counts["per_channel" if channel_wait >= workspace_wait else "workspace"] += 1
-            return max(1, math.ceil(max(channel_wait, workspace_wait)))
-        bucket.take()
-        self.workspace_bucket.take()
-        return None
-
-
 class LimitedStandIn(SlackStandIn):
-    """The stand-in, answering ``chat.postMessage`` over Slack's rate limits with 429.
-
-    Wraps the stand-in's request handler (the tests' stand-in stays as it is): a limited
-    post is answered before the stand-in sees it.
-    """
+    """The stand-in, answering ``chat.postMessage`` over Slack's rate limits with 429
+    (the stand-in's own modelled limits, :class:`slack_standin.limits.PostLimits`)."""
 
     def __init__(self, *, token: str, limits: PostLimits | None) -> None:
         super().__init__(token=token)
+        self.post_limits = limits
         self.limits = limits
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        if self.limits is not None and request.match_info["method"] == "chat.postMessage":
-            if request.content_type == "application/json":
-                params = await request.json()
-            else:
-                params = dict(await request.post())
-            channel = str(params.get("channel", "")) if isinstance(params, dict) else ""
-            key = dm_channel(channel) if channel[:1] in {"U", "W"} else channel
-            retry_after = self.limits.admit(key, time.monotonic())
-            if retry_after is not None:
-                return web.json_response(
-                    {"ok": False, "error": "ratelimited"},
-                    status=429,
-                    headers={"Retry-After": str(retry_after)},
-                )
-        return await super()._handle(request)
 
 
 def checkin_id(call: Call) -> int | None:

@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     # Applied in each recipient's own time zone, so parsed here without one (UTC).
     peer_checkin_hours: WeeklyHours = ServiceHours.parse("09:00-17:00", "UTC")
     peer_checkin_grace: Annotated[timedelta, duration(at_least=timedelta(0))] = timedelta(days=1)
-    peer_checkin_rate: float = Field(default=1.0, gt=0, le=1000)
+    # The workspace budget's ceiling for messages to Slack (adapts below it on 429s; bot.pacing).
+    peer_checkin_rate: float = Field(default=10.0, gt=0, le=1000)
     peer_min_count: int = Field(default=3, ge=2)
     peer_retention_days: Annotated[timedelta, days(at_least=0, at_most=3650)] = timedelta(days=30)
     peer_training_valid_days: Annotated[timedelta, days(at_least=1, at_most=3650)] = timedelta(days=365)

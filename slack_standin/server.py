@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from slack_standin.limits import PostLimits
+
 
 @dataclass
 class Call:
@@ -152,6 +154,8 @@ class SlackStandIn:
         self.archived: set[str] = set()
         # Faults to answer with, per method, in order, each for the calls its filter accepts.
         self.faults: dict[str, list[tuple[Fault, Callable[[dict[str, Any]], bool]]]] = {}
+        # Slack's limits on chat.postMessage, modelled (None: unlimited); see slack_standin.limits.
+        self.post_limits: PostLimits | None = None
         # Files uploaded with files.getUploadURLExternal → upload → files.completeUploadExternal.
         self.files: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
@@ -329,6 +333,17 @@ class SlackStandIn:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
+        if self.post_limits is not None and method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            key = dm_channel(channel) if channel[:1] in {"U", "W"} else channel
+            retry_after = self.post_limits.admit(key, time.monotonic())
+            if retry_after is not None:
+                # Over Slack's limits: answered 429 before the stand-in sees it (not stored, no call).
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
         headers = {k: v for k, v in request.headers.items()}
         call = Call(method=method, params=params, headers=headers)
         self.calls.append(call)
