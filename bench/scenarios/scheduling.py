@@ -554,7 +554,9 @@ def sections(bench: Bench, runs: list[RunFigures]) -> list[Section]:
         Target("first check-ins delivered twice, all runs", duplicates, 0, ""),
     ]
     delivery.notes += [
-        f"The app's pace: PEER_CHECKIN_RATE={sizes.checkin_rate:g} messages/s. The stand-in limits"
+        f"The app's pace adapts (bot/pacing.py) below a ceiling of PEER_CHECKIN_RATE={sizes.checkin_rate:g}"
+        " messages/s: a 429 holds it for Retry-After and cuts it to 70%, calm seconds add it back."
+        " The stand-in limits"
         f" chat.postMessage as token buckets: {_limit(channel)} per channel, and {_limit(workspace)} for the"
         " workspace; a post over either gets 429 ratelimited with Retry-After (whole seconds) and is not"
         " delivered. Every check-in goes to a different person's DM, so only the workspace cap binds.",
