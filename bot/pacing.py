@@ -11,9 +11,10 @@ number. So the :class:`Pacer` keeps
   rate (to ``DECREASE`` of itself, not below the floor); every calm second after that adds
   ``ceiling / 20`` back, up to the ceiling.
 
-**Priorities.** An urgent send (an offer, a decided notice) does not wait for the workspace
-budget: it waits only for a ``Retry-After`` hold and its own channel, and takes its token anyway
-(the bucket may go below zero), so the check-ins and reminders around it slow down to make room.
+**Priorities.** An urgent send (an offer, a decided notice) waits for neither budget, only for a
+``Retry-After`` hold, and takes its tokens anyway (the buckets may go below zero), so the check-ins
+and reminders around it slow down to make room. (A burst of notices to one coordinator is not held
+to one a second in advance: if Slack answers 429, the hold applies to everyone.)
 A check-in wave therefore never delays an offer by more than a hold Slack asked for.
 
 The pacer measures real (monotonic) time: it paces calls to Slack, not the app's schedule.
@@ -93,9 +94,11 @@ class Pacer:
         while True:
             now = self._now()
             self._refill(now)
-            wait = max(self._hold_until - now, self._channel_wait(channel, now))
-            if not urgent and self._tokens < 1:
-                wait = max(wait, (1 - self._tokens) / self._rate)
+            wait = self._hold_until - now
+            if not urgent:
+                wait = max(wait, self._channel_wait(channel, now))
+                if self._tokens < 1:
+                    wait = max(wait, (1 - self._tokens) / self._rate)
             if wait <= 0:
                 self._take(channel, now)
                 return

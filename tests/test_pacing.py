@@ -94,22 +94,26 @@ def test_the_workspace_rate_drops_on_a_429_once_per_hold_and_climbs_back_by_step
     assert pacer.rate == 20
 
 
-async def test_urgent_sends_skip_the_workspace_budget_but_not_a_hold_or_their_channel() -> None:
+async def test_urgent_sends_skip_both_budgets_but_not_a_hold() -> None:
     now = [100.0]
     pacer = Pacer(PacingPolicy(ceiling=1), now=lambda: now[0])
     await pacer.acquire("D1")  # the one token
-    # A paced send would now wait a second; an urgent one to another channel goes at once.
+    # A paced send would now wait a second; an urgent one goes at once.
     await asyncio.wait_for(pacer.acquire("D2", urgent=True), timeout=0.1)
     paced = asyncio.get_running_loop().create_task(pacer.acquire("D3"))
     await asyncio.sleep(0.05)
     assert not paced.done(), "a paced send went over the workspace budget"
     paced.cancel()
-    # One channel: a burst of two, then one a second, urgent or not.
-    await asyncio.wait_for(pacer.acquire("D2", urgent=True), timeout=0.1)
-    third = asyncio.get_running_loop().create_task(pacer.acquire("D2", urgent=True))
+    # One channel: urgent sends burst; a paced one after them waits for the channel's second.
+    fast = Pacer(PacingPolicy(ceiling=100), now=lambda: now[0])
+    for _ in range(3):
+        await asyncio.wait_for(fast.acquire("D5", urgent=True), timeout=0.1)
+    now[0] += 0.1  # the workspace bucket refills; D5's channel bucket is still in debt
+    same_channel = asyncio.get_running_loop().create_task(fast.acquire("D5"))
     await asyncio.sleep(0.05)
-    assert not third.done(), "three messages to one channel inside a second"
-    third.cancel()
+    assert not same_channel.done(), "a paced send to a channel over its one a second"
+    same_channel.cancel()
+    await asyncio.wait_for(fast.acquire("D6"), timeout=0.1)  # another channel goes
     # A hold Slack asked for stops urgent sends too.
     pacer.rate_limited(5)
     held = asyncio.get_running_loop().create_task(pacer.acquire("D9", urgent=True))
