@@ -63,7 +63,7 @@ class DeliveryPolicy:
     # Urgent kinds (one-off notices): sent first and as they come, never waiting for the workspace
     # budget; the others go out in bursts, paced to Slack's limits.
     unpaced: frozenset[ScheduledKind] = frozenset()
-    concurrency: int = 16  # paced sends in flight at once
+    concurrency: int = 8  # paced sends in flight at once
 
     def pacing(self) -> PacingPolicy:
         """The pacer's budgets."""

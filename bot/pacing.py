@@ -42,7 +42,7 @@ class PacingPolicy:
     floor: float = 0.5
     per_channel: float = 1.0  # Slack: about one message a second per channel
     channel_burst: float = 2.0
-    concurrency: int = 16  # paced sends in flight at once
+    concurrency: int = 8  # paced sends in flight at once
 
     @property
     def step(self) -> float:

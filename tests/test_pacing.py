@@ -19,7 +19,7 @@ from tests.rig import Rig, has_button
 from tests.test_checkins import open_incident
 
 PEOPLE = [f"UWAVE{n:04d}" for n in range(200)]
-CAP = 40.0  # the stand-in's workspace cap, posts a second
+CAP = 20.0  # the stand-in's workspace cap, posts a second (below what the app does on either database)
 CEILING = 100  # the app's PEER_CHECKIN_RATE: above the cap
 WAVE = {"peer_checkin_offsets": "1d", "peer_checkin_hours": "any", "peer_checkin_rate": CEILING}
 REQUESTER = "UASKS01"
@@ -52,7 +52,7 @@ async def test_a_200_person_wave_goes_out_once_each_near_the_cap_and_an_offer_ov
     submitted = await ask(rig, REQUESTER)
     assert submitted.status == 200 and submitted.text == "", submitted.text
     while not rig.offers_to(SUPPORTER):
-        assert time.monotonic() - asked < 3, "the offer waited behind the check-ins"
+        assert time.monotonic() - asked < 5, "the offer waited behind the check-ins"
         lowest = min(lowest, pacer.rate)
         await asyncio.sleep(0.01)
     offered_after = time.monotonic() - asked
@@ -65,7 +65,7 @@ async def test_a_200_person_wave_goes_out_once_each_near_the_cap_and_an_offer_ov
     await asyncio.sleep(0.3)  # give a duplicate every chance to appear
 
     assert left_then > 0, "the wave was over before the offer: it overtook nothing"
-    assert offered_after < 3
+    assert offered_after < 5
     assert sent == len(PEOPLE)
     assert [checkins(rig, u) for u in PEOPLE] == [1] * len(PEOPLE), "lost or duplicated"
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
