@@ -78,6 +78,7 @@ _TALK_AREA = {
 # People named one by one in an incident (more: name a channel whose members are all affected).
 MAX_PEOPLE = 100
 
+
 @dataclass(frozen=True)
 class CheckinPolicy:
     """Check-in settings."""
@@ -130,6 +131,30 @@ class IncidentProgress:
     def answered(self) -> int:
         """Check-ins answered (any answer)."""
         return self.counts.get(ScheduledState.ANSWERED, 0)
+
+
+@dataclass(frozen=True)
+class StepFollowUp:
+    """One step of an incident's plan: its check-ins by what became of them (counts, unsuppressed)."""
+
+    seq: int
+    offset: timedelta  # after the incident was logged
+    due: int  # still to go out
+    sent: int  # delivered, answered or not
+    ok: int
+    talk: int
+    stop: int
+    not_answered: int
+    unreached: int  # missed, failed or unconfirmed: never known to have arrived
+
+
+@dataclass(frozen=True)
+class IncidentFollowUp:
+    """An incident's follow-up as its coordinators see it: counts per step of the plan."""
+
+    incident: Incident
+    people: int
+    steps: tuple[StepFollowUp, ...]
 
 
 class CheckinService:
@@ -368,7 +393,7 @@ class CheckinService:
                 raise AlreadyAnswered()
             if message.incident_id is None:
                 raise InconsistentRecords("missing: message.incident_id")
-            await tx.incidents.count_answer(message.incident_id, answer)
+            await tx.incidents.count_answer(message.incident_id, answer, seq=message.seq)
             if answer == CheckinAnswer.STOP:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
             incident = await tx.incidents.get_incident(message.incident_id)
@@ -420,6 +445,39 @@ class CheckinService:
                 )
                 for i in incidents
             ]
+
+    async def follow_up(self, *, coordinator_id: str, incident_id: int) -> IncidentFollowUp:
+        """How an incident's follow-up is reaching people, per step of its plan (raw counts: the
+        view suppresses them, and shows nothing per step for a plan too small for statistics)."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        async with self._db.read() as tx:
+            incident = await tx.incidents.get_incident(incident_id)
+            if incident is None:
+                raise IncidentNotFound()
+            people = await tx.incidents.people(incident_id)
+            states = await tx.schedule.progress_by_step(incident_id)
+            answers = await tx.incidents.step_answers(incident_id)
+        steps = []
+        for seq, offset in enumerate(incident.offsets, start=1):
+            state = states.get(seq, {})
+            answer = answers.get(seq, {})
+            steps.append(
+                StepFollowUp(
+                    seq=seq,
+                    offset=timedelta(seconds=offset),
+                    due=state.get(ScheduledState.DUE, 0) + state.get(ScheduledState.SENDING, 0),
+                    sent=state.get(ScheduledState.SENT, 0) + state.get(ScheduledState.ANSWERED, 0),
+                    ok=answer.get(CheckinAnswer.OK, 0),
+                    talk=answer.get(CheckinAnswer.TALK, 0),
+                    stop=answer.get(CheckinAnswer.STOP, 0),
+                    not_answered=state.get(ScheduledState.SENT, 0),
+                    unreached=sum(
+                        state.get(s, 0)
+                        for s in (ScheduledState.MISSED, ScheduledState.FAILED, ScheduledState.UNCONFIRMED)
+                    ),
+                )
+            )
+        return IncidentFollowUp(incident=incident, people=people, steps=tuple(steps))
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""

@@ -582,6 +582,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0026_checkin_step_answers",
+        """
+        -- An incident's check-in answers per step of its plan, as counts only: the check-in's row
+        -- says it was answered, never how. Answers given before this table existed are not in it.
+        CREATE TABLE checkin_step_answers (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            seq         INTEGER NOT NULL,
+            answer      TEXT NOT NULL,
+            count       INTEGER NOT NULL,
+            PRIMARY KEY (incident_id, seq, answer)
+        )
+        """,
+    ),
 ]
 
 

@@ -59,6 +59,18 @@ class ScheduleRepository:
         )
         return {ScheduledState(row["state"]): row["n"] for row in await cur.fetchall()}
 
+    async def progress_by_step(self, incident_id: int) -> dict[int, dict[ScheduledState, int]]:
+        """Per step of the plan (``seq``): how many of the incident's check-ins are in each state."""
+        cur = await self._conn.execute(
+            "SELECT seq, state, COUNT(*) AS n FROM scheduled_messages WHERE incident_id = ? AND kind = ?"
+            " AND seq > 0 GROUP BY seq, state",
+            (incident_id, ScheduledKind.CHECKIN),
+        )
+        steps: dict[int, dict[ScheduledState, int]] = {}
+        for row in await cur.fetchall():
+            steps.setdefault(int(row["seq"]), {})[ScheduledState(row["state"])] = int(row["n"])
+        return steps
+
     # Scheduled messages
 
     async def schedule(self, rows: Iterable[NewScheduled]) -> int:

@@ -332,6 +332,7 @@ MATRIX: dict[str, Case] = {
     ),
     "/peer incident": Case(command("incident"), opens("peer_incident"), (R, R, R, A, R)),
     "/peer incident list": Case(command("incident list"), says("Courthouse shooting"), (R, R, R, A, R)),
+    "/peer incident N (its follow-up)": Case(command("incident {incident}"), opens_a_view, (R, R, R, A, R)),
     "/peer incident close": Case(command("incident close 1"), says("Incident #1 is closed"), (R, R, R, A, R)),
     "/peer stats": Case(command("stats"), says("Gathering the numbers"), (R, R, R, A, A)),
     "/peer export": Case(command("export"), says("Gathering the numbers"), (R, R, R, A, A)),
