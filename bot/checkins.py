@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.deliveries import Deliveries
-from bot.durations import parse_plan
+from bot.durations import format_plan, parse_plan
 from bot.errors import (
     AlreadyAnswered,
     DeliveryFailed,
@@ -155,6 +155,25 @@ class IncidentFollowUp:
     incident: Incident
     people: int
     steps: tuple[StepFollowUp, ...]
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    """What a coordinator changed on an open incident: whom to add, and its plan (before validation)."""
+
+    user_ids: frozenset[str] = frozenset()
+    plan: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentChanged:
+    """A change stored: the people new to the incident and the steps added to the plan (their check-ins
+    are scheduled by :meth:`CheckinService.schedule_change`), and how many were cancelled."""
+
+    incident_id: int
+    added: tuple[str, ...]
+    new_steps: tuple[int, ...]
+    cancelled: int
 
 
 class CheckinService:
@@ -396,6 +415,7 @@ class CheckinService:
             await tx.incidents.count_answer(message.incident_id, answer, seq=message.seq)
             if answer == CheckinAnswer.STOP:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
+                await tx.incidents.stop_checkins(message.incident_id, user_id)
             incident = await tx.incidents.get_incident(message.incident_id)
             people = await tx.incidents.member_count(message.incident_id)
         if incident is None:
@@ -478,6 +498,136 @@ class CheckinService:
                 )
             )
         return IncidentFollowUp(incident=incident, people=people, steps=tuple(steps))
+
+    async def change_incident(
+        self, *, coordinator_id: str, incident_id: int, change: IncidentChange
+    ) -> IncidentChanged:
+        """Add people to an open incident and extend or shorten its plan; what is no longer in the
+        plan is cancelled at once, the new check-ins are scheduled by :meth:`schedule_change`.
+
+        A plan changes only at its end: steps are added after the last one or removed from the end,
+        and a step already due cannot be removed (its check-ins went out).
+        """
+        await self._roles.require_coordinator_role(coordinator_id)
+        errors: dict[str, str] = {}
+        if len(change.user_ids) > MAX_PEOPLE:
+            errors["people"] = f"Choose up to {MAX_PEOPLE} people at a time."
+        plan = None
+        if change.plan and change.plan.strip():
+            try:
+                plan = [int(d.total_seconds()) for d in parse_plan(change.plan)]
+            except ValueError as exc:
+                errors["plan"] = f"Couldn't read the plan: {exc}."
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            incident = await tx.incidents.get_incident(incident_id)
+            if incident is None or incident.state == IncidentState.CLOSED:
+                raise IncidentNotFound()
+            if incident.state != IncidentState.OPEN:
+                errors["people"] = "Its check-ins are still being scheduled; try again in a minute."
+            old = list(incident.offsets)
+            new = old if plan is None else plan
+            if "plan" not in errors and new != old:
+                if new[: len(old)] != old and old[: len(new)] != new:
+                    errors["plan"] = (
+                        "Add check-ins after the last one or remove them from the end; the steps"
+                        f" before stay as they are ({format_plan([timedelta(seconds=o) for o in old])})."
+                    )
+                elif len(new) < len(old) and incident.created_at + timedelta(seconds=old[len(new)]) <= now:
+                    errors["plan"] = f"Check-in {len(new) + 1} is already due or sent; it can't be removed."
+            if errors:
+                raise InvalidForm(errors)
+            members = set(await tx.incidents.members(incident_id))
+            added = tuple(sorted(change.user_ids - members))
+            cancelled = 0
+            if new != old:
+                await tx.incidents.set_offsets(incident_id, new, only_from=IncidentState.OPEN)
+                if len(new) < len(old):
+                    cancelled = await tx.schedule.cancel_due(incident_id=incident_id, after_seq=len(new))
+            if not added and new == old:
+                return IncidentChanged(incident_id=incident_id, added=(), new_steps=(), cancelled=0)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident changed",
+                detail=f"#{incident_id}: {len(added)} people added, a plan of {len(old)} -> {len(new)}"
+                f" check-ins, {cancelled} cancelled",
+                now=now,
+            )
+        log.info("incident %s changed: %d added, plan %d -> %d", incident_id, len(added), len(old), len(new))
+        return IncidentChanged(
+            incident_id=incident_id,
+            added=added,
+            new_steps=tuple(range(len(old) + 1, len(new) + 1)),
+            cancelled=cancelled,
+        )
+
+    async def schedule_change(self, changed: IncidentChanged) -> None:
+        """Schedule exactly the check-ins a change adds: the new steps for everyone still checked in
+        with, and the whole plan for the people added (from the moment they were added: the first
+        days after hearing of it matter to them too). Rows carry dedupe keys, so a repeat adds nothing.
+        """
+        if not changed.added and not changed.new_steps:
+            return
+        async with self._db.read() as tx:
+            incident = await tx.incidents.get_incident(changed.incident_id)
+            staying = await tx.incidents.still_checked_in(changed.incident_id) if changed.new_steps else []
+        if incident is None or incident.state != IncidentState.OPEN:
+            return
+        profiles = await self._directory.profiles(set(staying) | set(changed.added))
+
+        def reachable(user_id: str) -> bool:
+            return user_id in profiles and profiles[user_id].active and not profiles[user_id].bot
+
+        now = self._clock.now()
+        rows: list[NewScheduled] = []
+        for user_id in staying:
+            if reachable(user_id) and user_id not in changed.added:
+                window = self._window(profiles[user_id].tz)
+                rows += [
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=window.next_opening(
+                            max(incident.created_at + timedelta(seconds=incident.offsets[seq - 1]), now)
+                        ),
+                        incident_id=incident.id,
+                        seq=seq,
+                    )
+                    for seq in changed.new_steps
+                ]
+        people = [u for u in changed.added if not (u in profiles and profiles[u].bot)]
+        for user_id in people:
+            if not reachable(user_id):
+                rows.append(
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=now,
+                        incident_id=incident.id,
+                        seq=0,
+                        state=ScheduledState.SKIPPED,
+                        reason="deactivated or unknown",
+                    )
+                )
+                continue
+            window = self._window(profiles[user_id].tz)
+            rows += [
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id=user_id,
+                    due_at=window.next_opening(now + timedelta(seconds=offset)),
+                    incident_id=incident.id,
+                    seq=seq,
+                )
+                for seq, offset in enumerate(incident.offsets, start=1)
+            ]
+        async with self._db.transaction() as tx:
+            current = await tx.incidents.get_incident(incident.id)
+            if current is None or current.state != IncidentState.OPEN:
+                return  # closed meanwhile: nothing of it may go out
+            await tx.incidents.add_members(incident.id, people)
+            stored = await tx.schedule.schedule(rows)
+        log.info("incident %s: %d check-ins added", incident.id, stored)
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""

@@ -92,6 +92,31 @@ class IncidentRepository:
         )
         return [row["user_id"] for row in await cur.fetchall()]
 
+    async def still_checked_in(self, incident_id: int) -> list[str]:
+        """The affected people who did not ask to stop the incident's check-ins."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM incident_members WHERE incident_id = ? AND stopped = 0 ORDER BY user_id",
+            (incident_id,),
+        )
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def stop_checkins(self, incident_id: int, user_id: str) -> None:
+        """Remember that someone asked for no more of this incident's check-ins."""
+        await self._conn.execute(
+            "UPDATE incident_members SET stopped = 1 WHERE incident_id = ? AND user_id = ?",
+            (incident_id, user_id),
+        )
+
+    async def set_offsets(
+        self, incident_id: int, offsets: Sequence[int], *, only_from: IncidentState
+    ) -> bool:
+        """Replace the incident's plan, if it is in ``only_from``; True if it was."""
+        cur = await self._conn.execute(
+            "UPDATE incidents SET offsets = ? WHERE id = ? AND state = ?",
+            (json.dumps(list(offsets)), incident_id, only_from),
+        )
+        return cur.rowcount == 1
+
     async def get_incident(self, incident_id: int) -> Incident | None:
         """One incident."""
         cur = await self._conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))

@@ -593,7 +593,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             answer      TEXT NOT NULL,
             count       INTEGER NOT NULL,
             PRIMARY KEY (incident_id, seq, answer)
-        )
+        );
+        -- Whoever said "stop these check-ins" gets none of the steps added to the plan later
+        -- (forgotten with the incident's members).
+        ALTER TABLE incident_members ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0
         """,
     ),
 ]

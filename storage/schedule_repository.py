@@ -266,13 +266,19 @@ class ScheduleRepository:
         )
         return cur.rowcount
 
-    async def cancel_due(self, *, incident_id: int, recipient_id: str | None = None) -> int:
-        """Cancel what is still due for an incident (or for one person in it)."""
+    async def cancel_due(
+        self, *, incident_id: int, recipient_id: str | None = None, after_seq: int | None = None
+    ) -> int:
+        """Cancel what is still due for an incident (or for one person in it, or its check-ins past
+        step ``after_seq`` of the plan)."""
         sql = "UPDATE scheduled_messages SET state = ? WHERE incident_id = ? AND state = ?"
         params: list[Any] = [ScheduledState.CANCELLED, incident_id, ScheduledState.DUE]
         if recipient_id is not None:
             sql += " AND recipient_id = ?"
             params.append(recipient_id)
+        if after_seq is not None:
+            sql += " AND kind = ? AND seq > ?"
+            params += [ScheduledKind.CHECKIN, after_seq]
         cur = await self._conn.execute(sql, params)
         return cur.rowcount
 

@@ -25,7 +25,9 @@ async def follow_up_view(rig: Rig, text: str = "incident 1") -> str:
         import json
 
         view = json.loads(view)
-    return text_of(view["blocks"])
+    blocks = view["blocks"]
+    counts = next((n for n, b in enumerate(blocks) if b["type"] == "divider"), len(blocks))
+    return text_of(blocks[:counts])  # what it shows, not the inputs below
 
 
 def step_line(shown: str, seq: int) -> str:

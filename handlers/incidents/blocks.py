@@ -27,7 +27,7 @@ from bot.durations import format_plan
 from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
 from bot.suppression import breakdown, describe, single
 from handlers.common.blocks import context, escape, header, mention, resources_blocks, section, when
-from handlers.common.payloads import CheckinRef
+from handlers.common.payloads import CheckinRef, IncidentRef
 from handlers.incidents.ids import IncidentAction, IncidentBlockId, IncidentCallback, IncidentField
 from storage.models import CheckinAnswer, IncidentKind
 
@@ -326,4 +326,34 @@ def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo
                 " where they would give a small one away. Answers are counted, never kept as whose."
             )
         )
-    return View(type="modal", title="Incident follow-up", close="Close", blocks=blocks).to_dict()
+    if i.state != "open":
+        return View(type="modal", title="Incident follow-up", close="Close", blocks=blocks).to_dict()
+    blocks += [
+        DividerBlock(),
+        InputBlock(
+            block_id=IncidentField.ADD_PEOPLE,
+            label="Add people affected",
+            optional=True,
+            hint=f"Up to {MAX_PEOPLE} at a time. Each gets the whole plan, counted from now.",
+            element=UserMultiSelectElement(action_id=IncidentField.ADD_PEOPLE, placeholder="Choose people"),
+        ),
+        InputBlock(
+            block_id=IncidentField.CHANGE_PLAN,
+            label="Check-in plan",
+            optional=True,
+            hint="Add check-ins after the last one, or remove some from the end that are not yet due.",
+            element=PlainTextInputElement(
+                action_id=IncidentField.CHANGE_PLAN,
+                initial_value=format_plan([s.offset for s in follow_up.steps]),
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=IncidentCallback.FOLLOW_UP,
+        private_metadata=IncidentRef(incident_id=i.id).encode(),
+        title="Incident follow-up",
+        submit="Save",
+        close="Close",
+        blocks=blocks,
+    ).to_dict()
