@@ -103,3 +103,116 @@ async def test_an_unknown_incident_or_a_closed_one(start_app) -> None:
     shown = await follow_up_view(rig, "incident #1")
     assert ": closed, 9 people" in shown and "sent 9" in step_line(shown, 1)
     assert "still due" not in step_line(shown, 2)
+
+
+async def change(rig: Rig, values: dict[str, Any], incident: int = 1) -> Any:
+    """Open ``/peer incident N`` and submit its changes."""
+    await follow_up_view(rig, f"incident {incident}")
+    submitted = await rig.submit(COORDINATOR, rig.last_view("peer_incident_follow_up"), values)
+    await rig.settle()
+    return submitted
+
+
+async def checkin_rows(rig: Rig, where: str = "") -> list[tuple]:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute(
+            "SELECT recipient_id, seq, state FROM scheduled_messages WHERE kind = 'checkin'"
+            f" {where} ORDER BY recipient_id, seq"
+        )
+        return [tuple(r) for r in await cur.fetchall()]
+
+
+THREE = ["UAFF1", "UAFF2", "UAFF3"]
+
+
+async def test_adding_people_schedules_exactly_their_checkins_counted_from_then(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE, "UNEW1", "UNEW2")
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=2))
+    before = await checkin_rows(rig)
+
+    submitted = await change(rig, {"incident_add_people": ["UNEW1", "UNEW2", "UAFF1"]})
+    assert submitted.status == 200 and submitted.text == ""
+    added = sorted(set(await checkin_rows(rig)) - set(before))
+    assert added == [("UNEW1", 1, "due"), ("UNEW1", 2, "due"), ("UNEW2", 1, "due"), ("UNEW2", 2, "due")]
+    await change(rig, {"incident_add_people": ["UNEW1"]})  # again: nothing more
+    assert len(await checkin_rows(rig)) == len(before) + 4
+
+    await deliver_after(rig, timedelta(hours=23))
+    assert not checkins_to(rig, "UNEW1"), "sent before a day had passed since they were added"
+    await deliver_after(rig, timedelta(hours=1))
+    assert len(checkins_to(rig, "UNEW1")) == 1 and len(checkins_to(rig, "UAFF1")) == 2
+    await deliver_after(rig, timedelta(days=2))
+    assert len(checkins_to(rig, "UNEW2")) == 2 and len(checkins_to(rig, "UAFF1")) == 2
+    assert "5 people" in await follow_up_view(rig)
+
+
+async def test_adding_too_many_people_is_refused_inline(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig)
+    before = await checkin_rows(rig)
+    crowd = [f"UCROWD{n:03d}" for n in range(101)]
+    submitted = await change(rig, {"incident_add_people": crowd})
+    assert "Choose up to 100 people" in submitted.json["errors"]["incident_add_people"]
+    assert await checkin_rows(rig) == before
+
+
+async def test_extending_the_plan_adds_one_checkin_each_but_not_for_who_said_stop(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=1))
+    await answer(rig, ["UAFF3"], "checkin_stop")
+    before = await checkin_rows(rig)
+
+    await change(rig, {"incident_change_plan": "1d,3d,7d"})
+    added = sorted(set(await checkin_rows(rig)) - set(before))
+    assert added == [("UAFF1", 3, "due"), ("UAFF2", 3, "due")]
+    assert "a plan of 3 check-ins (1d,3d,1w)" in await follow_up_view(rig)
+    await deliver_after(rig, timedelta(days=2))
+    await deliver_after(rig, timedelta(days=4))
+    assert [len(checkins_to(rig, u)) for u in THREE] == [3, 3, 1]
+
+
+async def test_shortening_the_plan_cancels_exactly_the_steps_removed(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig, incident_plan="1d,3d,7d")
+    await deliver_after(rig, timedelta(days=1))
+
+    await change(rig, {"incident_change_plan": "1d"})
+    assert await checkin_rows(rig, "AND state = 'cancelled'") == [
+        (u, seq, "cancelled") for u in THREE for seq in (2, 3)
+    ]
+    assert await checkin_rows(rig, "AND state = 'sent'") == [(u, 1, "sent") for u in THREE]
+    for _ in range(7):
+        await deliver_after(rig, timedelta(days=1))
+    assert [len(checkins_to(rig, u)) for u in THREE] == [1, 1, 1]
+
+
+async def test_a_plan_changes_only_at_its_end_and_not_what_already_went_out(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=3))
+    before = await checkin_rows(rig)
+    moved = await change(rig, {"incident_change_plan": "2d,3d"})
+    assert "Add check-ins after the last one" in moved.json["errors"]["incident_change_plan"]
+    gone = await change(rig, {"incident_change_plan": "1d"})
+    assert "Check-in 2 is already due or sent" in gone.json["errors"]["incident_change_plan"]
+    unreadable = await change(rig, {"incident_change_plan": "soon"})
+    assert "Couldn't read the plan" in unreadable.json["errors"]["incident_change_plan"]
+    assert await checkin_rows(rig) == before
+
+    await change(rig, {})  # nothing changed: nothing scheduled
+    assert await checkin_rows(rig) == before
+    await rig.command(COORDINATOR, "incident close 1")
+    closed = await follow_up_view(rig)
+    assert "Add people" not in closed
+    crafted = await rig.submit(
+        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_add_people": ["UNEW1"]}
+    )
+    assert "no open incident" in crafted.json["errors"]["incident_change_plan"]
+    assert await checkin_rows(rig) == before
