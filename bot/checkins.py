@@ -75,6 +75,37 @@ _TALK_AREA = {
 }
 
 
+# Check-ins due this long after an incident speak of the first days; later ones, of what comes back.
+EARLY_UNTIL = timedelta(days=14)
+WORDING_MAX = 500
+DEFAULT_WORDING: dict[IncidentKind, tuple[str, str]] = {
+    IncidentKind.CRITICAL_INCIDENT: (
+        "In the first days it's common to sleep badly, replay what happened, feel on edge or numb, or"
+        " want to be alone. What helps: routine, rest, moving, time with people you trust, and talking"
+        " it through when you're ready.",
+        "It's normal for things to come back around anniversaries, court dates and verdicts, or when a"
+        " case like it crosses your desk. That isn't a setback.",
+    ),
+    IncidentKind.BEREAVEMENT: (
+        "Early grief can be tiring and unpredictable: trouble concentrating, waves of feeling, or"
+        " nothing at all. What helps: go easy on yourself, accept practical help, and keep some routine.",
+        "Grief often comes back around anniversaries, birthdays and holidays, long after others seem"
+        " to have moved on. That's normal.",
+    ),
+    IncidentKind.ILLNESS: (
+        "Early on, worry, tiredness and a lot to arrange are common. What helps: let people help with"
+        " practical things, and keep work as light as you need it to be.",
+        "It's normal for things to come back around appointments, results and anniversaries. Coming"
+        " back to work can be a step of its own.",
+    ),
+}
+
+
+def is_early(offset: timedelta) -> bool:
+    """Whether a step of a plan speaks of the first days."""
+    return offset < EARLY_UNTIL
+
+
 # People named one by one in an incident (more: name a channel whose members are all affected).
 MAX_PEOPLE = 100
 
@@ -155,6 +186,7 @@ class IncidentFollowUp:
     incident: Incident
     people: int
     steps: tuple[StepFollowUp, ...]
+    wording: tuple[str, str] = ("", "")  # what early and later check-ins say
 
 
 @dataclass(frozen=True)
@@ -163,6 +195,8 @@ class IncidentChange:
 
     user_ids: frozenset[str] = frozenset()
     plan: str | None = None
+    wording_early: str | None = None  # None: left as it is; empty: back to the kind's
+    wording_later: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +239,11 @@ class CheckinService:
         deliveries.register(
             [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
         )
+
+    def wording(self, incident: Incident) -> tuple[str, str]:
+        """What the incident's early and later check-ins say: its own wording, else its kind's."""
+        early, later = DEFAULT_WORDING[incident.kind]
+        return incident.wording_early or early, incident.wording_later or later
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
@@ -394,6 +433,7 @@ class CheckinService:
             personal=people == 1,
             seq=message.seq,
             total=len(incident.offsets),
+            note=self.wording(incident)[0 if _early_step(incident, message.seq) else 1],
             answer=answer,
             request_made=request_made,
         )
@@ -497,7 +537,9 @@ class CheckinService:
                     ),
                 )
             )
-        return IncidentFollowUp(incident=incident, people=people, steps=tuple(steps))
+        return IncidentFollowUp(
+            incident=incident, people=people, steps=tuple(steps), wording=self.wording(incident)
+        )
 
     async def change_incident(
         self, *, coordinator_id: str, incident_id: int, change: IncidentChange
@@ -518,6 +560,12 @@ class CheckinService:
                 plan = [int(d.total_seconds()) for d in parse_plan(change.plan)]
             except ValueError as exc:
                 errors["plan"] = f"Couldn't read the plan: {exc}."
+        wording = {}
+        for field, text in (("wording_early", change.wording_early), ("wording_later", change.wording_later)):
+            if text is not None and len(text.strip()) > WORDING_MAX:
+                errors[field] = f"Please keep it to {WORDING_MAX} characters (it has {len(text.strip())})."
+            elif text is not None:
+                wording[field] = text.strip()
         now = self._clock.now()
         async with self._db.transaction() as tx:
             incident = await tx.incidents.get_incident(incident_id)
@@ -544,13 +592,23 @@ class CheckinService:
                 await tx.incidents.set_offsets(incident_id, new, only_from=IncidentState.OPEN)
                 if len(new) < len(old):
                     cancelled = await tx.schedule.cancel_due(incident_id=incident_id, after_seq=len(new))
-            if not added and new == old:
+            defaults = DEFAULT_WORDING[incident.kind]
+            early = wording.get("wording_early", incident.wording_early or defaults[0]) or defaults[0]
+            later = wording.get("wording_later", incident.wording_later or defaults[1]) or defaults[1]
+            reworded = (early, later) != self.wording(incident)
+            if reworded:
+                await tx.incidents.set_wording(
+                    incident_id,
+                    early=None if early == defaults[0] else early,
+                    later=None if later == defaults[1] else later,
+                )
+            if not added and new == old and not reworded:
                 return IncidentChanged(incident_id=incident_id, added=(), new_steps=(), cancelled=0)
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="incident changed",
                 detail=f"#{incident_id}: {len(added)} people added, a plan of {len(old)} -> {len(new)}"
-                f" check-ins, {cancelled} cancelled",
+                f" check-ins, {cancelled} cancelled{', wording changed' if reworded else ''}",
                 now=now,
             )
         log.info("incident %s changed: %d added, plan %d -> %d", incident_id, len(added), len(old), len(new))
@@ -800,6 +858,11 @@ class CheckinService:
         if at <= self._clock.now():
             errors["debrief"] = "The debrief must be in the future."
         return at, place
+
+
+def _early_step(incident: Incident, seq: int) -> bool:
+    offsets = incident.offsets
+    return is_early(timedelta(seconds=offsets[seq - 1])) if 0 < seq <= len(offsets) else True
 
 
 def _date(text: str | None) -> date | None:

@@ -107,6 +107,13 @@ class IncidentRepository:
             (incident_id, user_id),
         )
 
+    async def set_wording(self, incident_id: int, *, early: str | None, later: str | None) -> None:
+        """The incident's own check-in wording (None: its kind's)."""
+        await self._conn.execute(
+            "UPDATE incidents SET wording_early = ?, wording_later = ? WHERE id = ?",
+            (early, later, incident_id),
+        )
+
     async def set_offsets(
         self, incident_id: int, offsets: Sequence[int], *, only_from: IncidentState
     ) -> bool:
@@ -232,4 +239,6 @@ def _incident(row: Mapping[str, Any]) -> Incident:
         answered_ok=row["answered_ok"],
         answered_talk=row["answered_talk"],
         answered_stop=row["answered_stop"],
+        wording_early=row["wording_early"],
+        wording_later=row["wording_later"],
     )

@@ -596,7 +596,10 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         -- Whoever said "stop these check-ins" gets none of the steps added to the plan later
         -- (forgotten with the incident's members).
-        ALTER TABLE incident_members ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0
+        ALTER TABLE incident_members ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
+        -- A coordinator's own wording for the incident's early and later check-ins (NULL: the kind's).
+        ALTER TABLE incidents ADD COLUMN wording_early TEXT;
+        ALTER TABLE incidents ADD COLUMN wording_later TEXT
         """,
     ),
 ]

@@ -3,6 +3,7 @@ suppressed as the statistics are; a plan too small for statistics shows its plan
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +23,6 @@ async def follow_up_view(rig: Rig, text: str = "incident 1") -> str:
     assert len(calls) == opened + 1, response.text
     view: dict[str, Any] = calls[-1].params["view"]
     if isinstance(view, str):
-        import json
-
         view = json.loads(view)
     blocks = view["blocks"]
     counts = next((n for n, b in enumerate(blocks) if b["type"] == "divider"), len(blocks))
@@ -216,3 +215,62 @@ async def test_a_plan_changes_only_at_its_end_and_not_what_already_went_out(star
     )
     assert "no open incident" in crafted.json["errors"]["incident_change_plan"]
     assert await checkin_rows(rig) == before
+
+
+async def test_checkin_wording_changes_across_the_plan_per_kind(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE, "UGRIEF")
+    await open_incident(rig, incident_plan="1d,14d")
+    await open_incident(
+        rig,
+        incident_kind="bereavement",
+        incident_name="Loss",
+        incident_people=["UGRIEF"],
+        incident_plan="1d,14d",
+    )
+    await deliver_after(rig, timedelta(days=1))
+    [first] = checkins_to(rig, "UAFF1")
+    assert "What helps: routine, rest" in text_of(first.blocks)
+    assert "anniversaries" not in text_of(first.blocks)
+    [grief] = checkins_to(rig, "UGRIEF")
+    assert "Early grief can be tiring" in text_of(grief.blocks)
+    await rig.click("UAFF1", first, "checkin_ok")
+    await rig.settle()
+    assert "What helps: routine, rest" in text_of(rig.slack.message(first.channel, first.ts).blocks)
+
+    for _ in range(13):
+        await deliver_after(rig, timedelta(days=1))
+    later = text_of(checkins_to(rig, "UAFF1")[-1].blocks)
+    assert "come back around anniversaries, court dates and verdicts" in later and "What helps" not in later
+    assert "birthdays and holidays" in text_of(checkins_to(rig, "UGRIEF")[-1].blocks)
+
+
+async def test_coordinators_edit_the_wording_per_incident_with_inline_errors(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE, "UOTHER")
+    await open_incident(rig, incident_plan="1d,14d")
+    await open_incident(rig, incident_name="Another", incident_people=["UOTHER"], incident_plan="1d,14d")
+
+    too_long = await change(rig, {"incident_wording_early": "x" * 501, "incident_wording_later": "fine"})
+    assert (
+        "Please keep it to 500 characters (it has 501)" in too_long.json["errors"]["incident_wording_early"]
+    )
+    view = rig.last_view("peer_incident_follow_up")
+    assert "What helps: routine, rest" in json.dumps(view["blocks"]), "the modal shows the usual wording"
+
+    ours = {
+        "incident_wording_early": "Our EAP line is open <!channel> all week.",
+        "incident_wording_later": "",
+    }
+    assert (await change(rig, ours)).text == ""
+    await deliver_after(rig, timedelta(days=1))
+    shown = text_of(checkins_to(rig, "UAFF1")[0].blocks)
+    assert "Our EAP line is open &lt;!channel&gt; all week." in shown and "What helps" not in shown
+    assert "What helps: routine, rest" in text_of(checkins_to(rig, "UOTHER")[0].blocks), "another incident"
+    for _ in range(13):
+        await deliver_after(rig, timedelta(days=1))
+    assert "court dates and verdicts" in text_of(checkins_to(rig, "UAFF1")[-1].blocks), "emptied: the usual"
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT detail FROM audit_log WHERE action = 'incident changed'")
+        [(detail,)] = [tuple(r) for r in await cur.fetchall()]
+    assert "wording changed" in detail and "EAP" not in detail

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checkins import MAX_PEOPLE, IncidentFollowUp, IncidentProgress
+from bot.checkins import EARLY_UNTIL, MAX_PEOPLE, WORDING_MAX, IncidentFollowUp, IncidentProgress
 from bot.durations import format_plan
 from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
 from bot.suppression import breakdown, describe, single
@@ -158,6 +158,8 @@ def checkin_message(card: CheckinCard, *, resources: Sequence[str], coping: str 
     The plan's first check-in also carries ``coping``, "what to expect and what helps".
     """
     blocks: list[Block] = [section(_opening(card))]
+    if card.note:
+        blocks.append(section(escape(card.note)))
     if card.seq == 1 and coping:
         blocks.append(section(coping[:3000]))
     if card.answer is None:
@@ -348,6 +350,30 @@ def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo
             ),
         ),
     ]
+    early_until = format_plan([EARLY_UNTIL])
+    for field, label, hint, text in (
+        (
+            IncidentField.WORDING_EARLY,
+            "What early check-ins say",
+            f"Check-ins before {early_until}: what reactions to expect and what helps.",
+            follow_up.wording[0],
+        ),
+        (
+            IncidentField.WORDING_LATER,
+            "What later check-ins say",
+            f"From {early_until} on: things coming back around anniversaries, court dates, verdicts.",
+            follow_up.wording[1],
+        ),
+    ):
+        blocks.append(
+            InputBlock(
+                block_id=field,
+                label=label,
+                optional=True,
+                hint=f"{hint} Up to {WORDING_MAX} characters; empty: the usual wording.",
+                element=PlainTextInputElement(action_id=field, multiline=True, initial_value=text),
+            )
+        )
     return View(
         type="modal",
         callback_id=IncidentCallback.FOLLOW_UP,

@@ -35,6 +35,8 @@ class IncidentField(StrEnum):
     DEBRIEF_PLACE = "debrief_place"
     ADD_PEOPLE = "incident_add_people"
     CHANGE_PLAN = "incident_change_plan"
+    WORDING_EARLY = "incident_wording_early"
+    WORDING_LATER = "incident_wording_later"
 
 
 class IncidentBlockId(StrEnum):

@@ -105,7 +105,20 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
     services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
 
 
-_CHANGE_FIELDS = {"people": IncidentField.ADD_PEOPLE, "plan": IncidentField.CHANGE_PLAN}
+_CHANGE_FIELDS = {
+    "people": IncidentField.ADD_PEOPLE,
+    "plan": IncidentField.CHANGE_PLAN,
+    "wording_early": IncidentField.WORDING_EARLY,
+    "wording_later": IncidentField.WORDING_LATER,
+}
+
+
+def _text(values: dict[str, Any], field: IncidentField) -> str | None:
+    """A wording as submitted: None when the field was not in the submission (left as it is), ""
+    when emptied (back to the usual wording)."""
+    if field not in values:
+        return None
+    return values[field] or ""
 
 
 async def on_follow_up_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -115,6 +128,8 @@ async def on_follow_up_submitted(ack: AsyncAck, body: dict[str, Any], services: 
     change = IncidentChange(
         user_ids=frozenset(values.get(IncidentField.ADD_PEOPLE) or []),
         plan=values.get(IncidentField.CHANGE_PLAN),
+        wording_early=_text(values, IncidentField.WORDING_EARLY),
+        wording_later=_text(values, IncidentField.WORDING_LATER),
     )
     try:
         ref = decode(IncidentRef, body["view"].get("private_metadata"))
