@@ -322,6 +322,28 @@ async def statistics_without_names(office: Office) -> None:
     await office.command(DANA, "audit")
 
 
+async def a_peer_from_outside_her_unit(office: Office) -> None:
+    """Dana records the supporters' units; Priya asks for someone outside her own unit, and only a
+    supporter from another unit is asked, told what she asked for and never who she is."""
+    office.at("10:00")
+    await office.command(DANA, f"roster unit {mention(JORDAN)} {mention(CASEY)} Homicide")
+    await office.command(DANA, f"roster unit {mention(ALEX)} Appeals")
+    office.at("10:15")
+    before = {p: len(office.open_offers(p)) for p in (JORDAN, ALEX, CASEY)}
+    await office.command(PRIYA, "")
+    await ask_for_a_peer(
+        office,
+        PRIYA,
+        note="I'd rather talk to someone who isn't in my unit.",
+        prefer=["outside_unit"],
+        own_unit="Homicide",
+    )
+    office.expect(
+        {p: len(office.open_offers(p)) - n for p, n in before.items()} == {JORDAN: 0, ALEX: 1, CASEY: 0},
+        "the request to be offered to Alex only: Jordan and Casey are in Priya's unit",
+    )
+
+
 SCRIPT: tuple[Step, ...] = (
     Step("A coordinator builds the roster", coordinator_builds_the_roster),
     Step("Looking around: the Home tab and /peer help", looking_around),
@@ -353,4 +375,5 @@ SCRIPT: tuple[Step, ...] = (
     Step("A day after the incident, the first check-ins go out", the_first_checkins_go_out),
     Step("Each person answers in their own way; the coordinator sees counts", each_answers_in_their_own_way),
     Step("The coordinator looks at statistics, an export and the audit log", statistics_without_names),
+    Step("A peer from outside her own unit", a_peer_from_outside_her_unit),
 )

@@ -486,3 +486,13 @@ def test_a_modal_renders_its_title_inputs_choices_and_buttons() -> None:
 def test_a_home_tab_renders_its_blocks() -> None:
     view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "plain_text", "text": "Hi"}}]}
     assert render_view(view, NAMES) == ["Hi"]
+
+
+def test_a_request_for_someone_outside_her_unit_goes_only_to_another_unit(transcript: str) -> None:
+    s = sections_of(transcript)
+    step = step_of("a_peer_from_outside_her_unit")
+    offer = seen(s, step, "Alex")
+    assert "A colleague would like to talk" in offer and "Asked for: someone outside their unit" in offer
+    assert "Priya" not in offer and "isn't in my unit" not in offer, "the offer stays blind"
+    for same_unit in ("Jordan", "Casey"):
+        assert "A colleague would like to talk" not in seen(s, step, same_unit)

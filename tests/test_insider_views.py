@@ -105,6 +105,8 @@ async def test_the_coordinators_view_of_requests_does_not_move_when_someone_asks
     alert = next(m for m in rig.slack.dms(COORDINATOR) if "Waiting since" in text_of(m.blocks))
     shown = text_of(alert.blocks)
     assert "Mon 30 Nov, morning" in shown and "10:37" not in shown
+    # Request numbers are sequential: two alerts showing them would count who asked in between.
+    assert not any("#1" in text_of(m.blocks) for m in rig.slack.dms(COORDINATOR))
 
 
 @sqlite_only

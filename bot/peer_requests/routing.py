@@ -532,7 +532,7 @@ class Routing:
         await tx.tracking.audit(
             actor_id=coordinator_id,
             action="escalation handed on",
-            detail=f"request #{request_id} to a supporter they chose: {outcome}",
+            detail=f"a request to a supporter they chose: {outcome}",
             now=now,
         )
 

@@ -1,5 +1,5 @@
 """What every part of the request service shares: the program's settings, its constants, the
-hooks by which the relay of anonymous conversations hears of a request's life, and :func:`quietly`."""
+hooks by which the relay of anonymous conversations hears of a request's life."""
 
 from __future__ import annotations
 

@@ -154,7 +154,7 @@ class UrgentCover:
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="urgent request taken on",
-                detail=f"request #{request.id} taken on by <@{coordinator_id}>",
+                detail=f"an urgent request taken on by <@{coordinator_id}>",
                 now=now,
             )
             taken = await tx.requests.get(request.id)

@@ -566,10 +566,11 @@ def talk_question(card: TalkCard) -> list[dict[str, Any]]:
 
 
 def hold_released(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """Coordinators learn a held request was released: area and urgency only, never who."""
+    """Coordinators learn a held request was released: area and urgency only, never who (nor its
+    number: numbers are sequential, so two of them would say how many asked in between)."""
     blocks: list[Block] = [
         section(
-            f"A held request was released: request #{card.request_id} was accepted, but not marked as"
+            "A held request was released: it was accepted, but not marked as"
             " reached out in time after a reminder. It has gone back to the rotation, and the next"
             " supporter who accepts is told who asked."
         ),
@@ -672,7 +673,7 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
             "withdrawn": "was withdrawn by the person who made it",
         }.get(card.resolution, "is no longer waiting")
         blocks: list[Block] = [
-            section(f"Request #{card.request_id} is no longer waiting: it {outcome}. No action is needed."),
+            section(f"This request is no longer waiting: it {outcome}. No action is needed."),
             context(facts.replace("\n", " · ")),
         ]
         return [b.to_dict() for b in blocks]
@@ -684,7 +685,7 @@ def escalation_alert(card: EscalationCard, *, tz: ZoneInfo) -> list[dict[str, An
         header("A peer support request is waiting"),
         section(facts),
         context(
-            f"Request #{card.request_id}. No available supporter could take it. It will be"
+            "No available supporter could take it. It will be"
             " offered to the next supporter who becomes available, or you can hand it to"
             " someone now. You will not be told who asked."
         ),
@@ -712,7 +713,7 @@ def _urgent_alert(card: EscalationCard, facts: str, waited: timedelta) -> list[d
             " ago, and no supporter has accepted yet.\n" + facts
         ),
         context(
-            f"Request #{card.request_id}. Supporters are still being asked meanwhile. Offer it to a"
+            "Supporters are still being asked meanwhile. Offer it to a"
             " supporter you can reach, or take it on yourself as the person on call: only then are"
             " you told who asked."
         ),
@@ -749,7 +750,7 @@ def hand_to_modal(*, request_id: int) -> dict[str, Any]:
         submit="Offer",
         close="Cancel",
         blocks=[
-            section(f"Request #{request_id} will be offered to the supporter you choose."),
+            section("The request will be offered to the supporter you choose."),
             InputBlock(
                 block_id=RequestField.SUPPORTER,
                 label="Supporter",
