@@ -37,6 +37,7 @@ from bot.peer_requests import RequestService
 from bot.ports import Clock
 from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
+from bot.referrals import ShareService
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -312,6 +313,7 @@ class PeerSupportApp:
             reports=reports,
             relay=relay,
             directory=resource_directory,
+            shares=ShareService(db=db, clock=clock, sender=notifier),
             oncall=OnCallRota(db=db, clock=clock, roles=roles, hours=hours, homes=homes),
             profiles=profiles,
             roles=roles,

@@ -12,6 +12,7 @@ more than its recipient may see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -29,6 +30,7 @@ from storage.models import (
     MessageRef,
     OfferState,
     Referral,
+    Resource,
     Side,
     TalkAnswer,
     Urgency,
@@ -508,4 +510,24 @@ class ConversationNotifier(Protocol):
 
     async def note(self, channel_id: str, thread_ts: str | None, note: ThreadNote) -> None:
         """Post a short note in a thread (or, without ``thread_ts``, in the DM itself)."""
+        ...
+
+
+class ResourceSender(Protocol):
+    """Hands entries of the resource directory to the colleague a supporter is helping."""
+
+    async def share_resources(self, requester_id: str, entries: Sequence[Resource]) -> MessageRef:
+        """Post the entries in the colleague's DM with the app (a named request)."""
+        ...
+
+    async def share_in_thread(
+        self, root: MessageRef, entries: Sequence[Resource], *, label: str
+    ) -> MessageRef:
+        """Post the entries, as the app, in the colleague's thread of an anonymous conversation."""
+        ...
+
+    async def resources_shared(
+        self, supporter_id: str, entries: Sequence[Resource], *, delivered: bool
+    ) -> None:
+        """Tell the supporter what was sent (or that it could not be), in their DM with the app."""
         ...

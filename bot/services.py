@@ -17,6 +17,7 @@ from bot.peer_requests.routing import Routing
 from bot.ports import Clock
 from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
+from bot.referrals import ShareService
 from bot.relay import RelayService
 from bot.resources import ResourceService
 from bot.roles import Roles
@@ -48,6 +49,7 @@ class Services:
     reports: QuarterlyReports  # the quarterly report (coordinators and administrators)
     relay: RelayService
     directory: ResourceService  # the office's resource directory, crisis lines first
+    shares: ShareService  # the holder of a request hands entries of the directory to the colleague
     oncall: OnCallRota  # who is on call outside service hours
     profiles: ProfileService  # supporters' profiles and the team directory
     roles: Roles

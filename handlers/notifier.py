@@ -36,8 +36,9 @@ from handlers.home.blocks import home_view
 from handlers.incidents import blocks as ib
 from handlers.relay import blocks as relay_blocks
 from handlers.requests import blocks as rb
+from handlers.resources import blocks as res_blocks
 from handlers.roster import blocks as rosb
-from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral
+from storage.models import Announcement, Concern, ContactMode, MessageRef, Referral, Resource
 
 # Slack errors that mean "this person (or channel) cannot get a message from us": skip, don't retry.
 UNDELIVERABLE = frozenset(
@@ -320,6 +321,25 @@ class SlackNotifier:
         await self._post(
             channel_id, relay_blocks.relay_note(note, resources=self._resources), thread_ts=thread_ts
         )
+
+    # Resources a supporter shares with the colleague they hold a request of
+
+    async def share_resources(self, requester_id: str, entries: Sequence[Resource]) -> MessageRef:
+        """The entries, in the colleague's DM with the app."""
+        return await self._post(requester_id, res_blocks.shared_resources_message(entries))
+
+    async def share_in_thread(
+        self, root: MessageRef, entries: Sequence[Resource], *, label: str
+    ) -> MessageRef:
+        """The entries, as the app, in the colleague's thread of an anonymous conversation."""
+        blocks = res_blocks.shared_resources_message(entries, label=label)
+        return await self._post(root.channel_id, blocks, thread_ts=root.ts)
+
+    async def resources_shared(
+        self, supporter_id: str, entries: Sequence[Resource], *, delivered: bool
+    ) -> None:
+        """The supporter learns what was sent, in their DM with the app."""
+        await self._post(supporter_id, res_blocks.resources_shared_note(entries, delivered=delivered))
 
     async def _update(
         self, ref: MessageRef, blocks: list[dict[str, Any]], *, text: str = UPDATED_TEXT

@@ -404,7 +404,10 @@ def state_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
         elif kind == "multi_users_select":
             entry = {"type": kind, "selected_users": list(value or [])}
         elif kind in {"checkboxes", "multi_static_select"}:
-            chosen = [o for o in element["options"] if o["value"] in (value or [])]
+            offered = element.get("options") or [
+                o for g in element.get("option_groups") or [] for o in g["options"]
+            ]
+            chosen = [o for o in offered if o["value"] in (value or [])]
             entry = {"type": kind, "selected_options": chosen}
         elif kind == "channels_select":
             entry = {"type": kind, "selected_channel": value}

@@ -581,6 +581,13 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (quarter, answer)
         )
         """,
+    ),    (
+        "0026_shared_resources",
+        """
+        -- When the holder of a request last shared entries of the resource directory with the
+        -- colleague (which entries is not kept): the close modal's referral defaults to it.
+        ALTER TABLE offers ADD COLUMN resources_shared_at TEXT
+        """,
     ),
     (
         "0026_checkin_step_answers",

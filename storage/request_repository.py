@@ -335,6 +335,20 @@ class RequestRepository:
         )
         return cur.rowcount == 1
 
+    async def mark_resources_shared(self, offer_id: int, now: datetime) -> bool:
+        """The holder shared entries of the resource directory; True while they still hold it."""
+        cur = await self._conn.execute(
+            "UPDATE offers SET resources_shared_at = ? WHERE id = ? AND state = ?",
+            (to_db(now), offer_id, OfferState.ACCEPTED),
+        )
+        return cur.rowcount == 1
+
+    async def resources_shared(self, offer_id: int) -> bool:
+        """Whether the holder of this offer shared entries of the resource directory."""
+        cur = await self._conn.execute("SELECT resources_shared_at FROM offers WHERE id = ?", (offer_id,))
+        row = await cur.fetchone()
+        return row is not None and row["resources_shared_at"] is not None
+
     async def lapsed_holds(self, now: datetime) -> list[Offer]:
         """Accepted offers whose holder has not said they reached out by their release time."""
         cur = await self._conn.execute(

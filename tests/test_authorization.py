@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from bot.profiles import ProfilePolicy
+from bot.resources import CRISIS_LINES
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback
 from handlers.announcements.listeners import event_view
 from handlers.care.ids import CareAction
@@ -41,7 +42,7 @@ from handlers.relay.blocks import rename_modal
 from handlers.relay.ids import RelayAction, RelayCallback
 from handlers.requests.blocks import TALK_ANSWERS, close_modal, hand_to_modal, request_modal
 from handlers.requests.ids import RequestAction, RequestCallback
-from handlers.resources.blocks import resource_modal
+from handlers.resources.blocks import resource_modal, share_modal
 from handlers.resources.ids import ResourceAction, ResourceCallback
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
@@ -445,6 +446,11 @@ MATRIX: dict[str, Case] = {
         opens("peer_request_close"),
         (R, R, A, R, R),
     ),
+    "Share a resource (a request the assigned supporter holds)": Case(
+        click(ResourceAction.SHARE, lambda w: {"request_id": w.held_request}),
+        opens("peer_share_resource"),
+        (R, R, A, R, R),
+    ),
     "Hand back (a request the assigned supporter holds)": Case(
         click(RequestAction.HAND_BACK, lambda w: {"request_id": w.held_request}),
         finds("SELECT 1 FROM offers WHERE id = ? AND state = 'handed_back'", lambda w: w.held_offer),
@@ -649,6 +655,19 @@ MATRIX: dict[str, Case] = {
             {"minutes": "30", "referral": "eap"},
         ),
         finds("SELECT 1 FROM peer_requests WHERE id = ? AND state = 'closed'", lambda w: w.held_request),
+        (R, R, A, R, R),
+    ),
+    "Share-a-resource modal (a request the assigned supporter holds)": Case(
+        submit(
+            ResourceCallback.SHARE,
+            lambda _, w: share_modal(
+                request_id=w.held_request, entries=CRISIS_LINES, topic=None, anonymous=False
+            ),
+            {"share_resources": ["-1/0"]},
+        ),
+        finds(
+            "SELECT 1 FROM offers WHERE id = ? AND resources_shared_at IS NOT NULL", lambda w: w.held_offer
+        ),
         (R, R, A, R, R),
     ),
     "Offer-to modal (an escalation, to the assigned supporter)": Case(

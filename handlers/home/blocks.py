@@ -44,7 +44,7 @@ from handlers.incidents.ids import IncidentAction
 from handlers.oncall.ids import OnCallAction
 from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
-from handlers.resources.blocks import directory_blocks
+from handlers.resources.blocks import directory_blocks, share_button
 from handlers.roster.ids import RosterAction
 from handlers.selfcheck.ids import SelfCheckAction
 from handlers.team.blocks import home_profile_blocks, home_team_blocks
@@ -204,6 +204,7 @@ def _supporter_part(part: SupporterHome, tz: ZoneInfo) -> list[Block]:
                 accessory=_button(RequestAction.CLOSE, "Close", ref),
             )
         )
+        blocks.append(ActionsBlock(elements=[share_button(request.id)]))
     if not part.held:
         blocks.append(context("You hold no requests right now."))
     blocks.append(

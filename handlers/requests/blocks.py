@@ -48,6 +48,7 @@ from handlers.common.blocks import (
 )
 from handlers.common.payloads import CheckinRef, OfferRef, RequestRef
 from handlers.requests.ids import RequestAction, RequestBlockId, RequestCallback, RequestField
+from handlers.resources.blocks import share_button
 from storage.models import ContactMode, OfferState, Referral, TalkAnswer, Urgency
 
 HEAVY = "heavy"
@@ -330,6 +331,7 @@ def offer_message(card: OfferCard, *, tz: ZoneInfo) -> list[dict[str, Any]]:
                 block_id=RequestBlockId.HELD,
                 elements=[
                     *reached,
+                    share_button(card.request_id),
                     ButtonElement(action_id=RequestAction.CLOSE, text="Close", value=request),
                     ButtonElement(
                         action_id=RequestAction.HAND_BACK,
@@ -771,8 +773,11 @@ def area_input(block_id: RequestField, *, label: str) -> InputBlock:
     )
 
 
-def close_modal(*, request_id: int, follow_up: bool = True) -> dict[str, Any]:
+def close_modal(*, request_id: int, follow_up: bool = True, shared: bool = False) -> dict[str, Any]:
     """The supporter records the time spent and any referral (and may ask for a reminder).
+
+    Once they shared entries of the resource directory, the referral defaults to "Other
+    professional help" (they can still choose another).
 
     No reminder for a colleague who stayed anonymous: the supporter could not reach them.
     """
@@ -783,6 +788,7 @@ def close_modal(*, request_id: int, follow_up: bool = True) -> dict[str, Any]:
         hint="Optional. You'll get a DM then; nobody else is told.",
         element=PlainTextInputElement(action_id=RequestField.FOLLOW_UP_DAYS, placeholder="e.g. 7"),
     )
+    default = Referral.OTHER if shared else Referral.NONE
     if not follow_up:
         reminder = context("The colleague stayed anonymous, so there is no reminder to check back in.")
     return View(
@@ -805,7 +811,7 @@ def close_modal(*, request_id: int, follow_up: bool = True) -> dict[str, Any]:
                 element=RadioButtonsElement(
                     action_id=RequestField.REFERRAL,
                     options=_options(REFERRAL_LABELS),
-                    initial_option=Option(value=Referral.NONE, label=REFERRAL_LABELS[Referral.NONE]),
+                    initial_option=Option(value=default, label=REFERRAL_LABELS[default]),
                 ),
             ),
             InputBlock(

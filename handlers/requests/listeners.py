@@ -103,10 +103,11 @@ async def on_close(ack: AsyncAck, body: dict[str, Any], services: Services, clie
     try:
         ref = decode(RequestRef, button_value(body))
         request = await services.requests.held_request(request_id=ref.request_id, user_id=body["user"]["id"])
+        shared = await services.shares.shared(request_id=ref.request_id, user_id=body["user"]["id"])
     except (DomainError, BadPayload) as error:
         tell(services, client, body, user_message(error))
         return
-    view = close_modal(request_id=ref.request_id, follow_up=request.named)
+    view = close_modal(request_id=ref.request_id, follow_up=request.named, shared=shared)
     open_view(services, client, trigger_id=body["trigger_id"], view=view)
 
 

@@ -14,14 +14,17 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OptionGroup,
     PlainTextInputElement,
     SectionBlock,
+    StaticMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.referrals import SHARE_MAX
 from bot.resources import CRISIS_LINES, TOPIC_LABELS
 from handlers.common.blocks import NOT_COUNSELORS, context, escape, header, section
-from handlers.common.payloads import ResourceRef
+from handlers.common.payloads import RequestRef, ResourceRef
 from handlers.resources.ids import ResourceAction, ResourceBlockId, ResourceCallback, ResourceField
 from storage.models import Resource, ResourceTopic
 
@@ -233,3 +236,114 @@ def resource_modal(entry: Resource | None = None) -> dict[str, Any]:
 def crisis_lines_text() -> str:
     """The crisis lines as mrkdwn bullets."""
     return "\n".join(f"• {resource_line(e)}" for e in CRISIS_LINES)
+
+
+# Share a resource (the holder of a request)
+
+# Slack allows 100 options in one menu (across its groups).
+_SHARE_OPTIONS_MAX = 100
+
+
+def share_button(request_id: int) -> ButtonElement:
+    """ "Share a resource" on a held request (the held card, the holder's Home)."""
+    return ButtonElement(
+        action_id=ResourceAction.SHARE,
+        text="Share a resource",
+        value=RequestRef(request_id=request_id).encode(),
+    )
+
+
+def share_value(resource_id: int, group: int) -> str:
+    """An option's value: the entry, and which group it is listed in (an entry may be in several)."""
+    return f"{resource_id}/{group}"
+
+
+def shared_id(value: object) -> int | None:
+    """The entry an option's value names, or None if it isn't one of ours."""
+    if not isinstance(value, str) or len(value) > 24:
+        return None
+    head = value.split("/", 1)[0]
+    try:
+        return int(head)
+    except ValueError:
+        return None
+
+
+def share_modal(
+    *, request_id: int, entries: Sequence[Resource], topic: ResourceTopic | None, anonymous: bool
+) -> dict[str, Any]:
+    """Pick up to :data:`SHARE_MAX` entries, grouped by topic: the crisis lines first, then the
+    request's own topic, then the others (an entry is listed under each of its topics)."""
+    topics = list(TOPIC_LABELS)
+    if topic is not None:
+        topics.remove(topic)
+        topics.insert(0, topic)
+    groups: list[tuple[str, list[Resource]]] = [("Crisis lines", [e for e in entries if e.id < 0])]
+    office = [e for e in entries if e.id > 0]
+    groups += [(TOPIC_LABELS[t], [e for e in office if t in e.topics]) for t in topics]
+    groups.append(("Other", [e for e in office if not e.topics]))
+    option_groups: list[OptionGroup] = []
+    room = _SHARE_OPTIONS_MAX
+    for number, (label, members) in enumerate(groups):
+        options = [
+            Option(value=share_value(e.id, number), label=e.name[:75], description=e.purpose[:75])
+            for e in members[:room]
+        ]
+        room -= len(options)
+        if options:
+            option_groups.append(OptionGroup(label=label, options=options))
+    where = (
+        "in your colleague's thread of the conversation, from the name they see you by"
+        if anonymous
+        else "in your colleague's DM with the app"
+    )
+    return View(
+        type="modal",
+        callback_id=ResourceCallback.SHARE,
+        private_metadata=RequestRef(request_id=request_id).encode(),
+        title="Share a resource",
+        submit="Send",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=ResourceField.SHARE,
+                label=f"Resources to send (up to {SHARE_MAX})",
+                element=StaticMultiSelectElement(
+                    action_id=ResourceField.SHARE,
+                    placeholder="Choose from the directory",
+                    option_groups=option_groups,
+                    max_selected_items=SHARE_MAX,
+                ),
+            ),
+            context(
+                f"The app sends them {where}, with how to reach each one. Nobody else sees it."
+                " Entries are grouped by topic; the crisis lines are always there."
+            ),
+        ],
+    ).to_dict()
+
+
+def shared_resources_message(
+    entries: Sequence[Resource], *, label: str | None = None
+) -> list[dict[str, Any]]:
+    """What the colleague receives: the entries, from their peer supporter (by label, if anonymous)."""
+    sender = f"{escape(label)}, your peer supporter," if label else "Your peer supporter"
+    blocks: list[Block] = [
+        section(f"{sender} thought these might help:"),
+        section("\n".join(f"• {resource_line(e)}" for e in entries)[:3000]),
+        context(
+            "If you're in crisis or thinking about suicide, call or text 988, any time. " + NOT_COUNSELORS
+        ),
+    ]
+    return [b.to_dict() for b in blocks]
+
+
+def resources_shared_note(entries: Sequence[Resource], *, delivered: bool) -> list[dict[str, Any]]:
+    """The supporter learns what was sent (names only), or that it could not be."""
+    names = ", ".join(escape(e.name) for e in entries)
+    text = (
+        f"Sent to your colleague: {names}. Thank you for pointing them to help."
+        if delivered
+        else f"I couldn't send {names} to your colleague just now. Please try *Share a resource* again."
+    )
+    return [section(text).to_dict()]

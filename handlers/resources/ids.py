@@ -10,12 +10,14 @@ class ResourceAction(StrEnum):
 
     RESOURCE_ADD = "home_resource_add"
     RESOURCE_EDIT = "home_resource_edit"
+    SHARE = "request_share_resource"  # the holder of a request: on the held card and their Home
 
 
 class ResourceCallback(StrEnum):
     """``callback_id`` of the directory's modals."""
 
     RESOURCE = "peer_resource"
+    SHARE = "peer_share_resource"
 
 
 class ResourceField(StrEnum):
@@ -31,6 +33,7 @@ class ResourceField(StrEnum):
     CONFIDENTIAL = "resource_confidential"
     TOPICS = "resource_topics"
     REMOVE = "resource_remove"
+    SHARE = "share_resources"  # the share modal's pick of entries
 
 
 class ResourceBlockId(StrEnum):

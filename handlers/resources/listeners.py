@@ -13,8 +13,8 @@ from bot.services import Services
 from handlers.common.clicks import button_value, open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import BadPayload, ResourceRef, decode
-from handlers.resources.blocks import CONFIDENTIAL, REMOVE, resource_modal
+from handlers.common.payloads import BadPayload, RequestRef, ResourceRef, decode
+from handlers.resources.blocks import CONFIDENTIAL, REMOVE, resource_modal, share_modal, shared_id
 from handlers.resources.ids import ResourceAction, ResourceCallback, ResourceField
 
 
@@ -23,6 +23,8 @@ def register(app: AsyncApp) -> None:
     app.action(ResourceAction.RESOURCE_ADD)(on_resource_add)
     app.action(ResourceAction.RESOURCE_EDIT)(on_resource_edit)
     app.view(ResourceCallback.RESOURCE)(on_resource_submitted)
+    app.action(ResourceAction.SHARE)(on_share)
+    app.view(ResourceCallback.SHARE)(on_share_submitted)
 
 
 async def on_resource_add(
@@ -93,3 +95,47 @@ async def on_resource_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         await ack(response_action="errors", errors={ResourceField.NAME: user_message(error)})
         return
     await ack()
+
+
+# Share a resource: the holder of a request hands entries of the directory to the colleague
+
+# More picks than this in one submission is not something Slack's menu sends: refused as a whole.
+_PICKS_MAX = 50
+
+
+async def on_share(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
+    """ "Share a resource" on a held request: the picker, for the request's current holder only."""
+    await ack()
+    await open_built(services, client, body, _share_view(services, body))
+
+
+async def _share_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    ref = decode(RequestRef, button_value(body))
+    user_id = body["user"]["id"]
+    entries, topic = await services.shares.choices(request_id=ref.request_id, user_id=user_id)
+    request = await services.requests.held_request(request_id=ref.request_id, user_id=user_id)
+    return share_modal(request_id=ref.request_id, entries=entries, topic=topic, anonymous=request.anonymous)
+
+
+async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Check and record the share before answering Slack (problems shown in the modal); sent after."""
+    picked = flatten_state(body["view"]).get(ResourceField.SHARE)
+    try:
+        values = picked if isinstance(picked, list) else []
+        ids = [shared_id(v) for v in values[: _PICKS_MAX + 1]]
+        if len(values) > _PICKS_MAX or any(i is None for i in ids):
+            raise InvalidForm({"resources": "Please choose from the list."})
+        ref = decode(RequestRef, body["view"].get("private_metadata"))
+        share = await services.shares.share(
+            request_id=ref.request_id,
+            user_id=body["user"]["id"],
+            resource_ids=[i for i in ids if i is not None],
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={ResourceField.SHARE: invalid.errors["resources"]})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={ResourceField.SHARE: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.shares.deliver(share), name="share_resources")
