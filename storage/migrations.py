@@ -590,7 +590,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0026_checkin_step_answers",
+        "0027_checkin_step_answers",
         """
         -- An incident's check-in answers per step of its plan, as counts only: the check-in's row
         -- says it was answered, never how. Answers given before this table existed are not in it.
