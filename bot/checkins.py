@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.deliveries import Deliveries
-from bot.durations import parse_plan
+from bot.durations import format_plan, parse_plan
 from bot.errors import (
     AlreadyAnswered,
     DeliveryFailed,
@@ -75,8 +75,40 @@ _TALK_AREA = {
 }
 
 
+# Check-ins due this long after an incident speak of the first days; later ones, of what comes back.
+EARLY_UNTIL = timedelta(days=14)
+WORDING_MAX = 500
+DEFAULT_WORDING: dict[IncidentKind, tuple[str, str]] = {
+    IncidentKind.CRITICAL_INCIDENT: (
+        "In the first days it's common to sleep badly, replay what happened, feel on edge or numb, or"
+        " want to be alone. What helps: routine, rest, moving, time with people you trust, and talking"
+        " it through when you're ready.",
+        "It's normal for things to come back around anniversaries, court dates and verdicts, or when a"
+        " case like it crosses your desk. That isn't a setback.",
+    ),
+    IncidentKind.BEREAVEMENT: (
+        "Early grief can be tiring and unpredictable: trouble concentrating, waves of feeling, or"
+        " nothing at all. What helps: go easy on yourself, accept practical help, and keep some routine.",
+        "Grief often comes back around anniversaries, birthdays and holidays, long after others seem"
+        " to have moved on. That's normal.",
+    ),
+    IncidentKind.ILLNESS: (
+        "Early on, worry, tiredness and a lot to arrange are common. What helps: let people help with"
+        " practical things, and keep work as light as you need it to be.",
+        "It's normal for things to come back around appointments, results and anniversaries. Coming"
+        " back to work can be a step of its own.",
+    ),
+}
+
+
+def is_early(offset: timedelta) -> bool:
+    """Whether a step of a plan speaks of the first days."""
+    return offset < EARLY_UNTIL
+
+
 # People named one by one in an incident (more: name a channel whose members are all affected).
 MAX_PEOPLE = 100
+
 
 @dataclass(frozen=True)
 class CheckinPolicy:
@@ -132,6 +164,52 @@ class IncidentProgress:
         return self.counts.get(ScheduledState.ANSWERED, 0)
 
 
+@dataclass(frozen=True)
+class StepFollowUp:
+    """One step of an incident's plan: its check-ins by what became of them (counts, unsuppressed)."""
+
+    seq: int
+    offset: timedelta  # after the incident was logged
+    due: int  # still to go out
+    sent: int  # delivered, answered or not
+    ok: int
+    talk: int
+    stop: int
+    not_answered: int
+    unreached: int  # missed, failed or unconfirmed: never known to have arrived
+
+
+@dataclass(frozen=True)
+class IncidentFollowUp:
+    """An incident's follow-up as its coordinators see it: counts per step of the plan."""
+
+    incident: Incident
+    people: int
+    steps: tuple[StepFollowUp, ...]
+    wording: tuple[str, str] = ("", "")  # what early and later check-ins say
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    """What a coordinator changed on an open incident: whom to add, and its plan (before validation)."""
+
+    user_ids: frozenset[str] = frozenset()
+    plan: str | None = None
+    wording_early: str | None = None  # None: left as it is; empty: back to the kind's
+    wording_later: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentChanged:
+    """A change stored: the people new to the incident and the steps added to the plan (their check-ins
+    are scheduled by :meth:`CheckinService.schedule_change`), and how many were cancelled."""
+
+    incident_id: int
+    added: tuple[str, ...]
+    new_steps: tuple[int, ...]
+    cancelled: int
+
+
 class CheckinService:
     """Registers incidents, schedules and delivers check-ins, and takes their answers."""
 
@@ -161,6 +239,11 @@ class CheckinService:
         deliveries.register(
             [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
         )
+
+    def wording(self, incident: Incident) -> tuple[str, str]:
+        """What the incident's early and later check-ins say: its own wording, else its kind's."""
+        early, later = DEFAULT_WORDING[incident.kind]
+        return incident.wording_early or early, incident.wording_later or later
 
     def default_plan(self, kind: IncidentKind) -> list[timedelta]:
         """The default plan of a kind of incident."""
@@ -350,6 +433,7 @@ class CheckinService:
             personal=people == 1,
             seq=message.seq,
             total=len(incident.offsets),
+            note=self.wording(incident)[0 if _early_step(incident, message.seq) else 1],
             answer=answer,
             request_made=request_made,
         )
@@ -368,9 +452,10 @@ class CheckinService:
                 raise AlreadyAnswered()
             if message.incident_id is None:
                 raise InconsistentRecords("missing: message.incident_id")
-            await tx.incidents.count_answer(message.incident_id, answer)
+            await tx.incidents.count_answer(message.incident_id, answer, seq=message.seq)
             if answer == CheckinAnswer.STOP:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
+                await tx.incidents.stop_checkins(message.incident_id, user_id)
             incident = await tx.incidents.get_incident(message.incident_id)
             people = await tx.incidents.member_count(message.incident_id)
         if incident is None:
@@ -420,6 +505,187 @@ class CheckinService:
                 )
                 for i in incidents
             ]
+
+    async def follow_up(self, *, coordinator_id: str, incident_id: int) -> IncidentFollowUp:
+        """How an incident's follow-up is reaching people, per step of its plan (raw counts: the
+        view suppresses them, and shows nothing per step for a plan too small for statistics)."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        async with self._db.read() as tx:
+            incident = await tx.incidents.get_incident(incident_id)
+            if incident is None:
+                raise IncidentNotFound()
+            people = await tx.incidents.people(incident_id)
+            states = await tx.schedule.progress_by_step(incident_id)
+            answers = await tx.incidents.step_answers(incident_id)
+        steps = []
+        for seq, offset in enumerate(incident.offsets, start=1):
+            state = states.get(seq, {})
+            answer = answers.get(seq, {})
+            steps.append(
+                StepFollowUp(
+                    seq=seq,
+                    offset=timedelta(seconds=offset),
+                    due=state.get(ScheduledState.DUE, 0) + state.get(ScheduledState.SENDING, 0),
+                    sent=state.get(ScheduledState.SENT, 0) + state.get(ScheduledState.ANSWERED, 0),
+                    ok=answer.get(CheckinAnswer.OK, 0),
+                    talk=answer.get(CheckinAnswer.TALK, 0),
+                    stop=answer.get(CheckinAnswer.STOP, 0),
+                    not_answered=state.get(ScheduledState.SENT, 0),
+                    unreached=sum(
+                        state.get(s, 0)
+                        for s in (ScheduledState.MISSED, ScheduledState.FAILED, ScheduledState.UNCONFIRMED)
+                    ),
+                )
+            )
+        return IncidentFollowUp(
+            incident=incident, people=people, steps=tuple(steps), wording=self.wording(incident)
+        )
+
+    async def change_incident(
+        self, *, coordinator_id: str, incident_id: int, change: IncidentChange
+    ) -> IncidentChanged:
+        """Add people to an open incident and extend or shorten its plan; what is no longer in the
+        plan is cancelled at once, the new check-ins are scheduled by :meth:`schedule_change`.
+
+        A plan changes only at its end: steps are added after the last one or removed from the end,
+        and a step already due cannot be removed (its check-ins went out).
+        """
+        await self._roles.require_coordinator_role(coordinator_id)
+        errors: dict[str, str] = {}
+        if len(change.user_ids) > MAX_PEOPLE:
+            errors["people"] = f"Choose up to {MAX_PEOPLE} people at a time."
+        plan = None
+        if change.plan and change.plan.strip():
+            try:
+                plan = [int(d.total_seconds()) for d in parse_plan(change.plan)]
+            except ValueError as exc:
+                errors["plan"] = f"Couldn't read the plan: {exc}."
+        wording = {}
+        for field, text in (("wording_early", change.wording_early), ("wording_later", change.wording_later)):
+            if text is not None and len(text.strip()) > WORDING_MAX:
+                errors[field] = f"Please keep it to {WORDING_MAX} characters (it has {len(text.strip())})."
+            elif text is not None:
+                wording[field] = text.strip()
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            incident = await tx.incidents.get_incident(incident_id)
+            if incident is None or incident.state == IncidentState.CLOSED:
+                raise IncidentNotFound()
+            if incident.state != IncidentState.OPEN:
+                errors["people"] = "Its check-ins are still being scheduled; try again in a minute."
+            old = list(incident.offsets)
+            new = old if plan is None else plan
+            if "plan" not in errors and new != old:
+                if new[: len(old)] != old and old[: len(new)] != new:
+                    errors["plan"] = (
+                        "Add check-ins after the last one or remove them from the end; the steps"
+                        f" before stay as they are ({format_plan([timedelta(seconds=o) for o in old])})."
+                    )
+                elif len(new) < len(old) and incident.created_at + timedelta(seconds=old[len(new)]) <= now:
+                    errors["plan"] = f"Check-in {len(new) + 1} is already due or sent; it can't be removed."
+            if errors:
+                raise InvalidForm(errors)
+            members = set(await tx.incidents.members(incident_id))
+            added = tuple(sorted(change.user_ids - members))
+            cancelled = 0
+            if new != old:
+                await tx.incidents.set_offsets(incident_id, new, only_from=IncidentState.OPEN)
+                if len(new) < len(old):
+                    cancelled = await tx.schedule.cancel_due(incident_id=incident_id, after_seq=len(new))
+            defaults = DEFAULT_WORDING[incident.kind]
+            early = wording.get("wording_early", incident.wording_early or defaults[0]) or defaults[0]
+            later = wording.get("wording_later", incident.wording_later or defaults[1]) or defaults[1]
+            reworded = (early, later) != self.wording(incident)
+            if reworded:
+                await tx.incidents.set_wording(
+                    incident_id,
+                    early=None if early == defaults[0] else early,
+                    later=None if later == defaults[1] else later,
+                )
+            if not added and new == old and not reworded:
+                return IncidentChanged(incident_id=incident_id, added=(), new_steps=(), cancelled=0)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="incident changed",
+                detail=f"#{incident_id}: {len(added)} people added, a plan of {len(old)} -> {len(new)}"
+                f" check-ins, {cancelled} cancelled{', wording changed' if reworded else ''}",
+                now=now,
+            )
+        log.info("incident %s changed: %d added, plan %d -> %d", incident_id, len(added), len(old), len(new))
+        return IncidentChanged(
+            incident_id=incident_id,
+            added=added,
+            new_steps=tuple(range(len(old) + 1, len(new) + 1)),
+            cancelled=cancelled,
+        )
+
+    async def schedule_change(self, changed: IncidentChanged) -> None:
+        """Schedule exactly the check-ins a change adds: the new steps for everyone still checked in
+        with, and the whole plan for the people added (from the moment they were added: the first
+        days after hearing of it matter to them too). Rows carry dedupe keys, so a repeat adds nothing.
+        """
+        if not changed.added and not changed.new_steps:
+            return
+        async with self._db.read() as tx:
+            incident = await tx.incidents.get_incident(changed.incident_id)
+            staying = await tx.incidents.still_checked_in(changed.incident_id) if changed.new_steps else []
+        if incident is None or incident.state != IncidentState.OPEN:
+            return
+        profiles = await self._directory.profiles(set(staying) | set(changed.added))
+
+        def reachable(user_id: str) -> bool:
+            return user_id in profiles and profiles[user_id].active and not profiles[user_id].bot
+
+        now = self._clock.now()
+        rows: list[NewScheduled] = []
+        for user_id in staying:
+            if reachable(user_id) and user_id not in changed.added:
+                window = self._window(profiles[user_id].tz)
+                rows += [
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=window.next_opening(
+                            max(incident.created_at + timedelta(seconds=incident.offsets[seq - 1]), now)
+                        ),
+                        incident_id=incident.id,
+                        seq=seq,
+                    )
+                    for seq in changed.new_steps
+                ]
+        people = [u for u in changed.added if not (u in profiles and profiles[u].bot)]
+        for user_id in people:
+            if not reachable(user_id):
+                rows.append(
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=now,
+                        incident_id=incident.id,
+                        seq=0,
+                        state=ScheduledState.SKIPPED,
+                        reason="deactivated or unknown",
+                    )
+                )
+                continue
+            window = self._window(profiles[user_id].tz)
+            rows += [
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id=user_id,
+                    due_at=window.next_opening(now + timedelta(seconds=offset)),
+                    incident_id=incident.id,
+                    seq=seq,
+                )
+                for seq, offset in enumerate(incident.offsets, start=1)
+            ]
+        async with self._db.transaction() as tx:
+            current = await tx.incidents.get_incident(incident.id)
+            if current is None or current.state != IncidentState.OPEN:
+                return  # closed meanwhile: nothing of it may go out
+            await tx.incidents.add_members(incident.id, people)
+            stored = await tx.schedule.schedule(rows)
+        log.info("incident %s: %d check-ins added", incident.id, stored)
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""
@@ -592,6 +858,11 @@ class CheckinService:
         if at <= self._clock.now():
             errors["debrief"] = "The debrief must be in the future."
         return at, place
+
+
+def _early_step(incident: Incident, seq: int) -> bool:
+    offsets = incident.offsets
+    return is_early(timedelta(seconds=offsets[seq - 1])) if 0 < seq <= len(offsets) else True
 
 
 def _date(text: str | None) -> date | None:

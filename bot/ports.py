@@ -231,6 +231,9 @@ class CheckinCard:
     answer: CheckinAnswer | None = None
     # After "talk to a peer": whether a request was made, or one was already open.
     request_made: bool | None = None
+    # What this step of the plan says beyond the greeting (early: what to expect and what helps;
+    # later: things coming back around anniversaries and the like), the kind's or the incident's own.
+    note: str = ""
 
 
 @dataclass(frozen=True)

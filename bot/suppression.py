@@ -51,9 +51,7 @@ def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
     total = sum(counts.values())
     if 0 < total < k:
         return Breakdown(
-            cells={
-                key: Cell(None, Hidden.SMALL if v else Hidden.COMPLEMENTARY) for key, v in counts.items()
-            },
+            cells={key: Cell(None, Hidden.SMALL if v else Hidden.COMPLEMENTARY) for key, v in counts.items()},
             total=Cell(None, Hidden.SMALL),
         )
     small = {key for key, v in counts.items() if 0 < v < k}

@@ -256,9 +256,7 @@ class TrackingService:
             referrals=breakdown({str(r): referrals.get(str(r), 0) for r in Referral}, k),
             channels=breakdown({str(c): channels.get(str(c), 0) for c in ContactChannel}, k),
             checkins=[
-                IncidentLine(
-                    name=c.name, sent=single(c.sent, k), answered=single(c.answered, k), kind=c.kind
-                )
+                IncidentLine(name=c.name, sent=single(c.sent, k), answered=single(c.answered, k), kind=c.kind)
                 for c in checkins
             ],
             events_held={AnnouncementKind(kind): held for kind, (held, _) in attendance.items()},
@@ -415,4 +413,3 @@ def _combined(publication: Publication, reports: list[StatsReport], k: int) -> S
         accepts_by_role=combine_breakdowns([r.accepts_by_role for r in reports]),
         quarters=tuple(reports),
     )
-

@@ -92,6 +92,38 @@ class IncidentRepository:
         )
         return [row["user_id"] for row in await cur.fetchall()]
 
+    async def still_checked_in(self, incident_id: int) -> list[str]:
+        """The affected people who did not ask to stop the incident's check-ins."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM incident_members WHERE incident_id = ? AND stopped = 0 ORDER BY user_id",
+            (incident_id,),
+        )
+        return [row["user_id"] for row in await cur.fetchall()]
+
+    async def stop_checkins(self, incident_id: int, user_id: str) -> None:
+        """Remember that someone asked for no more of this incident's check-ins."""
+        await self._conn.execute(
+            "UPDATE incident_members SET stopped = 1 WHERE incident_id = ? AND user_id = ?",
+            (incident_id, user_id),
+        )
+
+    async def set_wording(self, incident_id: int, *, early: str | None, later: str | None) -> None:
+        """The incident's own check-in wording (None: its kind's)."""
+        await self._conn.execute(
+            "UPDATE incidents SET wording_early = ?, wording_later = ? WHERE id = ?",
+            (early, later, incident_id),
+        )
+
+    async def set_offsets(
+        self, incident_id: int, offsets: Sequence[int], *, only_from: IncidentState
+    ) -> bool:
+        """Replace the incident's plan, if it is in ``only_from``; True if it was."""
+        cur = await self._conn.execute(
+            "UPDATE incidents SET offsets = ? WHERE id = ? AND state = ?",
+            (json.dumps(list(offsets)), incident_id, only_from),
+        )
+        return cur.rowcount == 1
+
     async def get_incident(self, incident_id: int) -> Incident | None:
         """One incident."""
         cur = await self._conn.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,))
@@ -118,14 +150,35 @@ class IncidentRepository:
         )
         return cur.rowcount == 1
 
-    async def count_answer(self, incident_id: int, answer: CheckinAnswer) -> None:
-        """Add one answer to the incident's counts (who answered is not kept)."""
+    async def count_answer(self, incident_id: int, answer: CheckinAnswer, *, seq: int) -> None:
+        """Add one answer to the incident's counts, in total and for step ``seq`` of its plan
+        (who answered is not kept)."""
         column = _ANSWER_COLUMNS[answer]
         await self._conn.execute(
             f"UPDATE incidents SET {column} = {column} + 1 WHERE id = ?",
             (incident_id,),
         )
+        await self._conn.execute(
+            "INSERT INTO checkin_step_answers (incident_id, seq, answer, count) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT (incident_id, seq, answer) DO UPDATE SET count = checkin_step_answers.count + 1",
+            (incident_id, seq, answer),
+        )
 
+    async def step_answers(self, incident_id: int) -> dict[int, dict[CheckinAnswer, int]]:
+        """Per step of the plan (its ``seq``): how many check-ins got each answer."""
+        cur = await self._conn.execute(
+            "SELECT seq, answer, count FROM checkin_step_answers WHERE incident_id = ?", (incident_id,)
+        )
+        steps: dict[int, dict[CheckinAnswer, int]] = {}
+        for row in await cur.fetchall():
+            steps.setdefault(int(row["seq"]), {})[CheckinAnswer(row["answer"])] = int(row["count"])
+        return steps
+
+    async def people(self, incident_id: int) -> int:
+        """How many people the incident was prepared for (kept after its members are forgotten)."""
+        cur = await self._conn.execute("SELECT people FROM incidents WHERE id = ?", (incident_id,))
+        row = await cur.fetchone()
+        return 0 if row is None else int(row["people"])
 
     async def ended_before(self, cutoff: datetime) -> list[Incident]:
         """Incidents not yet forgotten whose follow-up ended before ``cutoff``: closed then, or whose
@@ -158,10 +211,12 @@ class IncidentRepository:
                 "UPDATE incidents SET answered_ok = 0, answered_talk = 0, answered_stop = 0 WHERE id = ?",
                 (incident_id,),
             )
+            await self._conn.execute("DELETE FROM checkin_step_answers WHERE incident_id = ?", (incident_id,))
         await self._conn.execute(
             "UPDATE peer_requests SET incident_id = NULL WHERE incident_id = ?", (incident_id,)
         )
         await self._conn.execute("UPDATE incidents SET purged_at = ? WHERE id = ?", (to_db(now), incident_id))
+
 
 def _incident(row: Mapping[str, Any]) -> Incident:
     occurred_on = date_from_db(row["occurred_on"])
@@ -184,4 +239,6 @@ def _incident(row: Mapping[str, Any]) -> Incident:
         answered_ok=row["answered_ok"],
         answered_talk=row["answered_talk"],
         answered_stop=row["answered_stop"],
+        wording_early=row["wording_early"],
+        wording_later=row["wording_later"],
     )

@@ -589,6 +589,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE offers ADD COLUMN resources_shared_at TEXT
         """,
     ),
+    (
+        "0027_checkin_step_answers",
+        """
+        -- An incident's check-in answers per step of its plan, as counts only: the check-in's row
+        -- says it was answered, never how. Answers given before this table existed are not in it.
+        CREATE TABLE checkin_step_answers (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+            seq         INTEGER NOT NULL,
+            answer      TEXT NOT NULL,
+            count       INTEGER NOT NULL,
+            PRIMARY KEY (incident_id, seq, answer)
+        );
+        -- Whoever said "stop these check-ins" gets none of the steps added to the plan later
+        -- (forgotten with the incident's members).
+        ALTER TABLE incident_members ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0;
+        -- A coordinator's own wording for the incident's early and later check-ins (NULL: the kind's).
+        ALTER TABLE incidents ADD COLUMN wording_early TEXT;
+        ALTER TABLE incidents ADD COLUMN wording_later TEXT
+        """,
+    ),
 ]
 
 

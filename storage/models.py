@@ -426,6 +426,8 @@ class Incident(_Record):
     answered_ok: int
     answered_talk: int
     answered_stop: int
+    wording_early: str | None = None  # a coordinator's own wording; None: the kind's
+    wording_later: str | None = None
 
 
 class ScheduledMessage(_Record):

@@ -59,6 +59,18 @@ class ScheduleRepository:
         )
         return {ScheduledState(row["state"]): row["n"] for row in await cur.fetchall()}
 
+    async def progress_by_step(self, incident_id: int) -> dict[int, dict[ScheduledState, int]]:
+        """Per step of the plan (``seq``): how many of the incident's check-ins are in each state."""
+        cur = await self._conn.execute(
+            "SELECT seq, state, COUNT(*) AS n FROM scheduled_messages WHERE incident_id = ? AND kind = ?"
+            " AND seq > 0 GROUP BY seq, state",
+            (incident_id, ScheduledKind.CHECKIN),
+        )
+        steps: dict[int, dict[ScheduledState, int]] = {}
+        for row in await cur.fetchall():
+            steps.setdefault(int(row["seq"]), {})[ScheduledState(row["state"])] = int(row["n"])
+        return steps
+
     # Scheduled messages
 
     async def schedule(self, rows: Iterable[NewScheduled]) -> int:
@@ -259,13 +271,19 @@ class ScheduleRepository:
         )
         return cur.rowcount
 
-    async def cancel_due(self, *, incident_id: int, recipient_id: str | None = None) -> int:
-        """Cancel what is still due for an incident (or for one person in it)."""
+    async def cancel_due(
+        self, *, incident_id: int, recipient_id: str | None = None, after_seq: int | None = None
+    ) -> int:
+        """Cancel what is still due for an incident (or for one person in it, or its check-ins past
+        step ``after_seq`` of the plan)."""
         sql = "UPDATE scheduled_messages SET state = ? WHERE incident_id = ? AND state = ?"
         params: list[Any] = [ScheduledState.CANCELLED, incident_id, ScheduledState.DUE]
         if recipient_id is not None:
             sql += " AND recipient_id = ?"
             params.append(recipient_id)
+        if after_seq is not None:
+            sql += " AND kind = ? AND seq > ?"
+            params += [ScheduledKind.CHECKIN, after_seq]
         cur = await self._conn.execute(sql, params)
         return cur.rowcount
 

@@ -34,7 +34,7 @@ from handlers.announcements.listeners import event_view
 from handlers.care.ids import CareAction
 from handlers.concerns.blocks import CONTACT_ME, concern_hand_to_modal, concern_modal
 from handlers.concerns.ids import ConcernAction, ConcernCallback
-from handlers.incidents.blocks import incident_modal
+from handlers.incidents.blocks import follow_up_modal, incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback
 from handlers.oncall.blocks import oncall_modal
 from handlers.oncall.ids import OnCallAction, OnCallCallback
@@ -146,6 +146,13 @@ def click(
         return await rig.interact(payload)
 
     return Act(action, do)
+
+
+async def _follow_up_view(rig: Rig, world: World) -> dict[str, Any]:
+    services = rig.app.services
+    assert services is not None
+    follow_up = await services.checkins.follow_up(coordinator_id=COORDINATOR, incident_id=world.incident)
+    return follow_up_modal(follow_up, min_count=services.min_count, tz=services.hours.tz)
 
 
 def submit(
@@ -333,6 +340,9 @@ MATRIX: dict[str, Case] = {
     ),
     "/peer incident": Case(command("incident"), opens("peer_incident"), (R, R, R, A, R)),
     "/peer incident list": Case(command("incident list"), says("Courthouse shooting"), (R, R, R, A, R)),
+    "/peer incident N (its follow-up)": Case(
+        command("incident {incident}"), opens("peer_incident_follow_up"), (R, R, R, A, R)
+    ),
     "/peer incident close": Case(command("incident close 1"), says("Incident #1 is closed"), (R, R, R, A, R)),
     "/peer stats": Case(command("stats"), says("Gathering the numbers"), (R, R, R, A, A)),
     "/peer export": Case(command("export"), says("Gathering the numbers"), (R, R, R, A, A)),
@@ -679,6 +689,11 @@ MATRIX: dict[str, Case] = {
             INCIDENT_VALUES,
         ),
         finds("SELECT 1 FROM incidents WHERE name = 'A loss in the family'"),
+        (R, R, R, A, R),
+    ),
+    "Incident follow-up modal (add people, change the plan)": Case(
+        submit(IncidentCallback.FOLLOW_UP, _follow_up_view, {"incident_add_people": ["UADDED"]}),
+        finds("SELECT 1 FROM incident_members WHERE user_id = 'UADDED'"),
         (R, R, R, A, R),
     ),
     "Log a contact modal": Case(

@@ -148,6 +148,7 @@ async def test_after_retention_nothing_ties_jane_to_the_incident_not_even_in_the
             "SELECT COUNT(*) FROM scheduled_messages WHERE incident_id = 1",
             "SELECT COUNT(*) FROM peer_requests WHERE incident_id IS NOT NULL",
             "SELECT answered_ok + answered_talk + answered_stop FROM incidents",
+            "SELECT COUNT(*) FROM checkin_step_answers",
         ):
             row = await (await tx.conn.execute(sql)).fetchone()
             assert row is not None and row[0] == 0, sql
@@ -171,6 +172,9 @@ async def test_a_large_plan_is_forgotten_too_but_its_published_counts_stay(start
     for person in people:
         assert not in_database(db_path, person), person
     assert await ask_stats(rig, "2026-Q4") == before
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT seq, answer, count FROM checkin_step_answers")
+        assert [tuple(r) for r in await cur.fetchall()] == [(1, "ok", 3)], "the per-step counts went"
 
 
 async def test_a_crafted_incident_with_thousands_of_people_is_refused_inline(start_app) -> None:

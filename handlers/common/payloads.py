@@ -44,6 +44,12 @@ class CheckinRef(Carried):
     message_id: int
 
 
+class IncidentRef(Carried):
+    """Which incident a follow-up view changes."""
+
+    incident_id: int
+
+
 class VolunteerRef(Carried):
     """Which offer to volunteer a button decides."""
 

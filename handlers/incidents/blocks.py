@@ -22,11 +22,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checkins import MAX_PEOPLE, IncidentProgress
+from bot.checkins import EARLY_UNTIL, MAX_PEOPLE, WORDING_MAX, IncidentFollowUp, IncidentProgress
+from bot.durations import format_plan
 from bot.ports import CheckinCard, DebriefCard, FollowUpCard, IncidentReady
-from bot.suppression import describe, single
+from bot.suppression import breakdown, describe, single
 from handlers.common.blocks import context, escape, header, mention, resources_blocks, section, when
-from handlers.common.payloads import CheckinRef
+from handlers.common.payloads import CheckinRef, IncidentRef
 from handlers.incidents.ids import IncidentAction, IncidentBlockId, IncidentCallback, IncidentField
 from storage.models import CheckinAnswer, IncidentKind
 
@@ -151,14 +152,14 @@ def _opening(card: CheckinCard) -> str:
     )
 
 
-def checkin_message(
-    card: CheckinCard, *, resources: Sequence[str], coping: str = ""
-) -> list[dict[str, Any]]:
+def checkin_message(card: CheckinCard, *, resources: Sequence[str], coping: str = "") -> list[dict[str, Any]]:
     """A check-in, with its three answers; after a click, what the answer did.
 
     The plan's first check-in also carries ``coping``, "what to expect and what helps".
     """
     blocks: list[Block] = [section(_opening(card))]
+    if card.note:
+        blocks.append(section(escape(card.note)))
     if card.seq == 1 and coping:
         blocks.append(section(coping[:3000]))
     if card.answer is None:
@@ -240,7 +241,10 @@ def incident_ready(summary: IncidentReady, *, tz: ZoneInfo) -> list[dict[str, An
             f"*{escape(summary.name)}* (incident #{summary.incident_id}) is set up: {summary.checkins}"
             f" check-ins scheduled for {summary.people - summary.skipped} people.{first}{skipped}"
         ),
-        context("`/peer incident list` shows progress; `/peer incident close N` stops what is still due."),
+        context(
+            "`/peer incident list` shows progress, `/peer incident N` its follow-up step by step;"
+            " `/peer incident close N` stops what is still due."
+        ),
     ]
     return [b.to_dict() for b in blocks]
 
@@ -251,7 +255,7 @@ def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int, tz: 
     silence would change. Larger plans show counts, small ones hidden."""
     if not progress:
         return "No open incidents. `/peer incident` starts follow-up after one."
-    lines = ["*Open incidents*"]
+    lines = ["*Open incidents* (`/peer incident N`: one incident's follow-up, step by step)"]
     for p in progress:
         i = p.incident
         state = " (scheduling…)" if i.state == "preparing" else ""
@@ -269,3 +273,113 @@ def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int, tz: 
             f" {p.people} people · a plan of {p.steps} check-ins · {step} · {counts}"
         )
     return "\n".join(lines)
+
+
+_STEP_CELLS = {"ok": "okay", "talk": "talk to a peer", "stop": "stop", "not_answered": "not answered"}
+
+
+def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo) -> dict[str, Any]:
+    """``/peer incident N``: how the incident's follow-up is reaching people, per step of its plan.
+
+    Suppressed as the statistics are: each step's answers (okay, talk, stop, not answered) are a
+    breakdown of the check-ins sent, with complementary suppression. A plan for fewer than
+    ``min_count`` people shows its plan only: any count there is about one or two known people.
+    """
+    i = follow_up.incident
+    state = {"preparing": "scheduling…", "open": "open", "closed": "closed"}.get(str(i.state), str(i.state))
+    blocks: list[Block] = [
+        section(
+            f"*{escape(i.name)}* (incident #{i.id}), {KIND_LABELS[i.kind].lower()}, {i.occurred_on:%Y-%m-%d}:"
+            f" {state}, {follow_up.people} people, a plan of {len(i.offsets)} check-ins"
+            f" ({format_plan([s.offset for s in follow_up.steps])})."
+        )
+    ]
+    small = follow_up.people < min_count
+    lines = []
+    for step in follow_up.steps:
+        on = (i.created_at + step.offset).astimezone(tz)
+        head = f"*Check-in {step.seq}* ({format_plan([step.offset])}, {on:%Y-%m-%d})"
+        if small:
+            lines.append(head)
+            continue
+        cells = breakdown(
+            {"ok": step.ok, "talk": step.talk, "stop": step.stop, "not_answered": step.not_answered},
+            min_count,
+        )
+        answers = ", ".join(
+            f"{label} {describe(cells.cells[key], min_count)}" for key, label in _STEP_CELLS.items()
+        )
+        extra = f" · still due {describe(single(step.due, min_count), min_count)}" if step.due else ""
+        if step.unreached:
+            extra += f" · not delivered {describe(single(step.unreached, min_count), min_count)}"
+        lines.append(f"{head}: sent {describe(cells.total, min_count)} · {answers}{extra}")
+    blocks.append(section("\n".join(lines)[:3000] or "No check-ins in the plan."))
+    if small:
+        blocks.append(
+            context(
+                f"Counts are hidden for a plan with fewer than {min_count} people: any number here would be"
+                " about someone you could name."
+            )
+        )
+    else:
+        blocks.append(
+            context(
+                f"Counts from 1 to {min_count - 1} show as “fewer than {min_count}”; others are suppressed"
+                " where they would give a small one away. Answers are counted, never kept as whose."
+            )
+        )
+    if i.state != "open":
+        return View(type="modal", title="Incident follow-up", close="Close", blocks=blocks).to_dict()
+    blocks += [
+        DividerBlock(),
+        InputBlock(
+            block_id=IncidentField.ADD_PEOPLE,
+            label="Add people affected",
+            optional=True,
+            hint=f"Up to {MAX_PEOPLE} at a time. Each gets the whole plan, counted from now.",
+            element=UserMultiSelectElement(action_id=IncidentField.ADD_PEOPLE, placeholder="Choose people"),
+        ),
+        InputBlock(
+            block_id=IncidentField.CHANGE_PLAN,
+            label="Check-in plan",
+            optional=True,
+            hint="Add check-ins after the last one, or remove some from the end that are not yet due.",
+            element=PlainTextInputElement(
+                action_id=IncidentField.CHANGE_PLAN,
+                initial_value=format_plan([s.offset for s in follow_up.steps]),
+            ),
+        ),
+    ]
+    early_until = format_plan([EARLY_UNTIL])
+    for field, label, hint, text in (
+        (
+            IncidentField.WORDING_EARLY,
+            "What early check-ins say",
+            f"Check-ins before {early_until}: what reactions to expect and what helps.",
+            follow_up.wording[0],
+        ),
+        (
+            IncidentField.WORDING_LATER,
+            "What later check-ins say",
+            f"From {early_until} on: things coming back around anniversaries, court dates, verdicts.",
+            follow_up.wording[1],
+        ),
+    ):
+        blocks.append(
+            InputBlock(
+                block_id=field,
+                label=label,
+                optional=True,
+                hint=f"{hint} Up to {WORDING_MAX} characters; empty: the usual wording.",
+                element=PlainTextInputElement(action_id=field, multiline=True, initial_value=text),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=IncidentCallback.FOLLOW_UP,
+        private_metadata=IncidentRef(incident_id=i.id).encode(),
+        title="Incident follow-up",
+        submit="Save",
+        close="Close",
+        blocks=blocks,
+    ).to_dict()

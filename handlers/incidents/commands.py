@@ -7,11 +7,16 @@ from typing import Any
 from bot.services import Services
 from handlers.common.feature import FormOpener, Subcommand
 from handlers.common.parsing import ArgumentError
-from handlers.incidents.blocks import incidents_text
+from handlers.incidents.blocks import follow_up_modal, incidents_text
 from handlers.incidents.listeners import incident_view
 
 
 async def _incident_form(services: Services, user_id: str, args: list[str]) -> dict[str, Any] | None:
+    if len(args) == 1 and args[0].lstrip("#").isdigit():
+        follow_up = await services.checkins.follow_up(
+            coordinator_id=user_id, incident_id=int(args[0].lstrip("#"))
+        )
+        return follow_up_modal(follow_up, min_count=services.min_count, tz=services.hours.tz)
     if args:
         return None
     await services.roles.require_coordinator_role(user_id)
@@ -27,7 +32,10 @@ async def _incident(services: Services, user_id: str, args: list[str]) -> str:
         incident_id = int(args[1].lstrip("#"))
         cancelled = await services.checkins.close_incident(coordinator_id=user_id, incident_id=incident_id)
         return f"Incident #{incident_id} is closed; {cancelled} check-ins still due were cancelled."
-    raise ArgumentError("Use `/peer incident`, `/peer incident list` or `/peer incident close N`.")
+    raise ArgumentError(
+        "Use `/peer incident`, `/peer incident list`, `/peer incident N` (its follow-up)"
+        " or `/peer incident close N`."
+    )
 
 
 FORMS: dict[str, FormOpener] = {"incident": _incident_form}

@@ -18,6 +18,7 @@ class IncidentCallback(StrEnum):
     """``callback_id`` of the incident modal."""
 
     INCIDENT = "peer_incident"
+    FOLLOW_UP = "peer_incident_follow_up"
 
 
 class IncidentField(StrEnum):
@@ -32,6 +33,10 @@ class IncidentField(StrEnum):
     DEBRIEF_DATE = "debrief_date"
     DEBRIEF_TIME = "debrief_time"
     DEBRIEF_PLACE = "debrief_place"
+    ADD_PEOPLE = "incident_add_people"
+    CHANGE_PLAN = "incident_change_plan"
+    WORDING_EARLY = "incident_wording_early"
+    WORDING_LATER = "incident_wording_later"
 
 
 class IncidentBlockId(StrEnum):

@@ -7,14 +7,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checkins import IncidentForm
+from bot.checkins import IncidentChange, IncidentForm
 from bot.durations import format_plan
 from bot.errors import DomainError, InvalidForm
 from bot.services import Services
 from handlers.common.clicks import button_value, coordinator_view, later, open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.common.payloads import CheckinRef, decode
+from handlers.common.payloads import BadPayload, CheckinRef, IncidentRef, decode
 from handlers.incidents.blocks import incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback, IncidentField
 from storage.models import CheckinAnswer, IncidentKind
@@ -26,6 +26,7 @@ def register(app: AsyncApp) -> None:
         app.action(action)(on_checkin_answer)
     app.action(IncidentAction.HOME_INCIDENT)(on_home_incident)
     app.view(IncidentCallback.INCIDENT)(on_incident_submitted)
+    app.view(IncidentCallback.FOLLOW_UP)(on_follow_up_submitted)
 
 
 def incident_view(services: Services) -> dict[str, Any]:
@@ -102,3 +103,44 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         return
     await ack()
     services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
+
+
+_CHANGE_FIELDS = {
+    "people": IncidentField.ADD_PEOPLE,
+    "plan": IncidentField.CHANGE_PLAN,
+    "wording_early": IncidentField.WORDING_EARLY,
+    "wording_later": IncidentField.WORDING_LATER,
+}
+
+
+def _text(values: dict[str, Any], field: IncidentField) -> str | None:
+    """A wording as submitted: None when the field was not in the submission (left as it is), ""
+    when emptied (back to the usual wording)."""
+    if field not in values:
+        return None
+    return values[field] or ""
+
+
+async def on_follow_up_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """People added or the plan changed from the follow-up view: stored before answering Slack (what is
+    no longer in the plan is cancelled then); the new check-ins are scheduled after."""
+    values = flatten_state(body["view"])
+    change = IncidentChange(
+        user_ids=frozenset(values.get(IncidentField.ADD_PEOPLE) or []),
+        plan=values.get(IncidentField.CHANGE_PLAN),
+        wording_early=_text(values, IncidentField.WORDING_EARLY),
+        wording_later=_text(values, IncidentField.WORDING_LATER),
+    )
+    try:
+        ref = decode(IncidentRef, body["view"].get("private_metadata"))
+        changed = await services.checkins.change_incident(
+            coordinator_id=body["user"]["id"], incident_id=ref.incident_id, change=change
+        )
+    except InvalidForm as invalid:
+        await ack(response_action="errors", errors={_CHANGE_FIELDS[f]: m for f, m in invalid.errors.items()})
+        return
+    except (DomainError, BadPayload) as error:
+        await ack(response_action="errors", errors={IncidentField.CHANGE_PLAN: user_message(error)})
+        return
+    await ack()
+    services.background.spawn(services.checkins.schedule_change(changed), name="incident_change")
