@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.roles import CoordinatorChange
 from bot.services import Services
 from handlers.common.feature import Subcommand
 from handlers.common.parsing import ArgumentError, mentioned_users, parse_date
@@ -147,6 +148,16 @@ async def _training(services: Services, user_id: str, args: list[str]) -> str:
 _TRAINING_WORDS = {TrainingKind.BASIC: "the basic course", TrainingKind.REFRESHER: "a refresher"}
 
 
+def _changed_text(change: CoordinatorChange, done: str, already: str) -> str:
+    """What an add or remove of coordinators or administrators did, in one line."""
+    parts = []
+    if change.changed:
+        parts.append(done + _names(change.changed))
+    if change.unchanged:
+        parts.append(already + _names(change.unchanged))
+    return ". ".join(parts) + "."
+
+
 async def _coordinators(services: Services, user_id: str, args: list[str]) -> str:
     action = args[0].lower() if args else ""
     if action == "":
@@ -162,12 +173,7 @@ async def _coordinators(services: Services, user_id: str, args: list[str]) -> st
         else:
             change = await services.roles.remove_coordinators(coordinator_id=user_id, user_ids=people)
             done, already = "No longer coordinators: ", "Not coordinators: "
-        parts = []
-        if change.changed:
-            parts.append(done + _names(change.changed))
-        if change.unchanged:
-            parts.append(already + _names(change.unchanged))
-        return ". ".join(parts) + "."
+        return _changed_text(change, done, already)
     raise ArgumentError("Use `/peer coordinators`, `/peer coordinators add @user…` or `remove @user…`.")
 
 
@@ -186,12 +192,7 @@ async def _administrators(services: Services, user_id: str, args: list[str]) -> 
         else:
             change = await services.roles.remove_administrators(coordinator_id=user_id, user_ids=people)
             done, already = "No longer administrators: ", "Not administrators: "
-        parts = []
-        if change.changed:
-            parts.append(done + _names(change.changed))
-        if change.unchanged:
-            parts.append(already + _names(change.unchanged))
-        return ". ".join(parts) + "."
+        return _changed_text(change, done, already)
     raise ArgumentError("Use `/peer administrators`, `/peer administrators add @user…` or `remove @user…`.")
 
 
