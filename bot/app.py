@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
@@ -45,14 +46,18 @@ from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.talk_feedback import TalkFeedback
+from bot.tenancy import TokenSource, Workspace
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
+from bot.workspaces import Office, Workspaces
+from handlers.common.workspaces import NOT_INSTALLED, TokenAuthorize, WorkspaceClient
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from handlers.retries import CallCounter, retry_handlers
-from storage.db import Database
+from storage.db import Database, drop_database, workspace_database_url, workspace_keys
+from storage.migrations import DEPLOYMENT_MIGRATIONS
 from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
@@ -80,15 +85,28 @@ def build_client(
     session: aiohttp.ClientSession | None = None,
     counter: CallCounter | None = None,
     pacer: Pacer | None = None,
+    *,
+    workspace: tuple[TokenSource, Workspace] | None = None,
 ) -> AsyncWebClient:
     """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
-    (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``).
+    (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``); with
+    ``workspace``, that workspace's client, its token asked of its token source at every call.
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
     session to the per-request clients it makes.
     """
+    if workspace is not None:
+        return WorkspaceClient(
+            tokens=workspace[0],
+            workspace=workspace[1],
+            base_url=settings.slack_api_url,
+            session=session,
+            timeout=settings.slack_api_timeout.total_seconds(),
+            retry_handlers=retry_handlers(counter or _NoCount(), pacer.rate_limited if pacer else None),
+        )
+    token = settings.slack_bot_token
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url,
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
@@ -100,12 +118,19 @@ def build_client(
 class PeerSupportApp:
     """One running instance of the bot."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, tokens: TokenSource | None = None
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # Distribution mode: each workspace's bot token (its installation); see bot/tenancy.py.
+        self.tokens = tokens
         self.background = Background()
+        # Single-workspace mode: the office's database and services. Distribution mode: the
+        # deployment's database (installations), and each workspace's office in ``workspaces``.
         self.db: Database | None = None
         self.services: Services | None = None
+        self.workspaces: Workspaces[Office] | None = None
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -113,22 +138,34 @@ class PeerSupportApp:
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
         # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
-        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, database=lambda: self.db)
+        self.metrics = Metrics(
+            min_count=settings.peer_min_count,
+            clock=self.clock,
+            # The figures of the office's database (distribution mode: not yet across offices).
+            database=lambda: None if settings.distribution else self.db,
+        )
         # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
         self.pacer = Pacer(settings.delivery_policy().pacing())
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
-        self.db = await Database.open(settings.database_url)
+        distribution = settings.distribution
+        self.db = await Database.open(
+            settings.database_url, migrations=DEPLOYMENT_MIGRATIONS if distribution else None
+        )
         # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
         client = build_client(settings, self._session, self.metrics, self.pacer)
-        self.services = self._build_services(client)
-        await self.services.directory.seed_from_file()
-        deliveries = self.services.deliveries
+        if distribution:
+            self.workspaces = Workspaces(build=self._open_office, close=_close_office, erase=self._erase)
+        else:
+            self.services = self._build_services(client)
+            await self.services.directory.seed_from_file()
+            office = Office(workspace=None, db=self.db, services=self.services, pacer=self.pacer)
+            self.workspaces = Workspaces.single(office, close=_close_office)
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
         self.bolt = AsyncApp(
@@ -138,8 +175,12 @@ class PeerSupportApp:
             # The response goes out when the listener returns; listeners ack first and
             # hand slow work to the background, so there is no 10 ms ack polling.
             process_before_response=True,
+            # Distribution mode: each request's workspace token comes from its installation.
+            # (Bolt answers None with the message below, though its annotation leaves None out.)
+            authorize=TokenAuthorize(self._tokens(), client) if distribution else None,  # type: ignore[arg-type]
+            user_facing_authorize_error_message=NOT_INSTALLED,
         )
-        handlers.register(self.bolt, self.services)
+        handlers.register(self.bolt, self.services or self._services_of)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -157,23 +198,64 @@ class PeerSupportApp:
         self.port = self._runner.addresses[0][1]
         self.jobs = Jobs(
             sweep=self.sweep,
-            deliver=deliveries.deliver_due,
-            next_due=deliveries.next_due_at,
+            deliver=self.deliver_due,
+            next_due=self._next_due,
             clock=self.clock,
             every_seconds=settings.peer_sweep_seconds.total_seconds(),
             background=self.background,
         )
         self.jobs.start()
-        # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
-        self.background.spawn(self._recover(), name="recover")
+        if distribution:
+            # Every workspace with a database opens now: its scheduled work must not wait for a request.
+            keys = await workspace_keys(settings.database_url)
+            await self.workspaces.open_all(Workspace.from_key(key) for key in keys)
+        else:
+            # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
+            self.background.spawn(self._recover(office), name="recover")
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
 
-    def _build_services(self, client: AsyncWebClient) -> Services:
-        """Every domain service, wired to Slack through the notifier and the directory.
+    def _tokens(self) -> TokenSource:
+        if self.tokens is None:
+            raise RuntimeError("distribution mode needs a token source (the installations)")
+        return self.tokens
+
+    async def _services_of(self, workspace: Workspace) -> Services | None:
+        office = None if self.workspaces is None else await self.workspaces.get(workspace)
+        return None if office is None else office.services
+
+    async def _open_office(self, workspace: Workspace) -> Office | None:
+        """Open an installed workspace: its database (migrated), its client, pace and services."""
+        tokens = self._tokens()
+        if await tokens.bot_token(workspace) is None:
+            return None
+        db = await Database.open(workspace_database_url(self.settings.database_url, workspace.key))
+        try:
+            pacer = Pacer(self.settings.delivery_policy().pacing())
+            client = build_client(
+                self.settings, self._session, self.metrics, pacer, workspace=(tokens, workspace)
+            )
+            services = self._build_services(client, db=db, pacer=pacer)
+            await services.directory.seed_from_file()
+        except BaseException:
+            await db.close()
+            raise
+        office = Office(workspace=workspace, db=db, services=services, pacer=pacer)
+        self.background.spawn(self._recover(office), name="recover")
+        return office
+
+    async def _erase(self, workspace: Workspace) -> None:
+        await drop_database(workspace_database_url(self.settings.database_url, workspace.key))
+
+    def _build_services(
+        self, client: AsyncWebClient, *, db: Database | None = None, pacer: Pacer | None = None
+    ) -> Services:
+        """Every domain service, wired to Slack through the notifier and the directory (on
+        ``db`` and ``pacer``, a workspace's own, or by default the app's).
 
         Only wiring: the settings build every policy (see :class:`bot.config.Settings`).
         """
-        settings, db, clock, background = self.settings, self.db, self.clock, self.background
+        settings, clock, background = self.settings, self.clock, self.background
+        db, pacer = db or self.db, pacer or self.pacer
         if db is None:
             raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
@@ -196,7 +278,7 @@ class PeerSupportApp:
         )
         training = settings.training_policy()
         deliveries = Deliveries(
-            db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics, pacer=self.pacer
+            db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics, pacer=pacer
         )
         requests = RequestService(
             db=db,
@@ -208,7 +290,7 @@ class PeerSupportApp:
             homes=homes,
             # Notices recorded with a decision are sent right after its commit.
             deliver_now=deliveries.deliver_now,
-            pacer=self.pacer,
+            pacer=pacer,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(
@@ -345,23 +427,26 @@ class PeerSupportApp:
         await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         self._socket_handler = handler
 
-    async def _recover(self) -> None:
-        if self.services is None or self.jobs is None:
+    async def _recover(self, office: Office) -> None:
+        if self.jobs is None:
             raise RuntimeError("the app is not started")
-        await self.services.requests.recover()
-        await self.services.relay.recover()
-        await self.sweep()
-        await self.services.deliveries.recover()
-        await self.services.checkins.recover()
+        s = office.services
+        await s.requests.recover()
+        await s.relay.recover()
+        await self._sweep(office)
+        await s.deliveries.recover()
+        await s.checkins.recover()
         await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
-        if self.db is not None:
-            await self.db.checkpoint_passive()
-        if self.services is None:
-            return
-        s = self.services
+        """What the periodic job runs, for every open workspace: expire offers, route waiting
+        requests, find lapsing training, purge."""
+        if self.workspaces is not None:
+            await self.workspaces.each("sweep", self._sweep)
+
+    async def _sweep(self, office: Office) -> None:
+        await office.db.checkpoint_passive()
+        s = office.services
         parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
             ("routing", s.requests.sweep),
             ("relay", s.relay.sweep),
@@ -380,10 +465,17 @@ class PeerSupportApp:
                 log.error("sweep: %s failed: %s", name, failure(exc))
 
     async def deliver_due(self) -> int:
-        """What the delivery job runs: send the check-ins and reminders that are due."""
-        if self.services is None:
+        """What the delivery job runs: send the check-ins and reminders that are due, in every
+        open workspace (each at its own pace; one failing never holds up another)."""
+        if self.workspaces is None:
             return 0
-        return await self.services.deliveries.deliver_due()
+        sent = await self.workspaces.each("deliveries", lambda o: o.services.deliveries.deliver_due())
+        return sum(n for n in sent if isinstance(n, int))
+
+    async def _next_due(self) -> datetime | None:
+        if self.workspaces is None:
+            return None
+        return await self.workspaces.earliest(lambda office: office.services.deliveries.next_due_at())
 
     async def _healthy(self) -> bool:
         return self.db is not None and await self.db.ping()
@@ -394,8 +486,8 @@ class PeerSupportApp:
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
-        if self.services is not None:
-            self.services.deliveries.request_stop()
+        for office in self.workspaces.opened() if self.workspaces is not None else ():
+            office.services.deliveries.request_stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:
@@ -404,12 +496,19 @@ class PeerSupportApp:
         if drain:
             await self.background.drain(timeout=DRAIN_SECONDS)
         await self.background.cancel_all()
+        if self.workspaces is not None:
+            await self.workspaces.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self.db is not None:
             await self.db.close()
             self.db = None
+
+
+async def _close_office(office: Office) -> None:
+    office.services.deliveries.request_stop()
+    await office.db.close()
 
 
 async def serve(settings: Settings) -> None:

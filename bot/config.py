@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     # validate_default: a default goes through the same validators (the service hours take the zone).
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, validate_default=True)
 
-    slack_bot_token: SecretStr
+    # Required, except in distribution mode (each workspace's token comes from its installation).
+    slack_bot_token: SecretStr | None = None
+    # Distribution mode: one deployment, installed by many workspaces (see README "Many offices").
+    slack_client_id: str | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -182,12 +185,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
+        if self.slack_bot_token is None and not self.distribution:
+            http_without_secret = self.slack_app_token is None and self.slack_signing_secret is None
+            also = ", SLACK_SIGNING_SECRET" if http_without_secret else ""
+            raise ValueError(f"missing required setting(s): SLACK_BOT_TOKEN{also}")
         if self.slack_app_token is None and self.slack_signing_secret is None:
             raise ValueError(
                 "missing required setting(s): SLACK_SIGNING_SECRET"
                 " (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
             )
         return self
+
+    @property
+    def distribution(self) -> bool:
+        """Whether many workspaces install this deployment (``SLACK_CLIENT_ID`` set), each with a
+        database of its own; otherwise one workspace, its token in ``SLACK_BOT_TOKEN``."""
+        return self.slack_client_id is not None
 
     @property
     def socket_mode(self) -> bool:

@@ -44,8 +44,9 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    """Bind the services middleware, every feature's listeners, ``/peer`` and the one error handler."""
+def register(app: AsyncApp, services: Services | middleware.ServicesFor) -> None:
+    """Bind the services middleware (one office's services, or each workspace's), every feature's
+    listeners, ``/peer`` and the one error handler."""
     middleware.register(app, services)
     PeerCommand.of(FEATURES).register(app)
     for feature in FEATURES:

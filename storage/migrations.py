@@ -611,9 +611,14 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
 ]
 
+# In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
+# state); each workspace's own data is in a database of its own, migrated with MIGRATIONS.
+DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = []
 
-async def apply_migrations(db: Database) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied.
+
+async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = None) -> list[str]:
+    """Apply every migration (of ``steps``, by default :data:`MIGRATIONS`) not yet recorded;
+    returns the names applied.
 
     The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
     the auto-numbered primary key, is translated here.
@@ -625,7 +630,7 @@ async def apply_migrations(db: Database) -> list[str]:
                 " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
         applied: list[str] = []
-        for name, sql in MIGRATIONS:
+        for name, sql in MIGRATIONS if steps is None else steps:
             async with db.transaction() as tx:
                 done = await tx.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
                 if await done.fetchone() is not None:
