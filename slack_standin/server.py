@@ -32,6 +32,7 @@ class Call:
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
     fault: Fault | None = None  # what the stand-in answered with instead of a plain answer
+    team: str | None = None  # the workspace whose bot token made the call (None: no valid token)
 
     @property
     def channel(self) -> str | None:
@@ -51,6 +52,7 @@ class Message:
     history: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     user: str | None = None  # who wrote it; None for the app's own messages
+    team: str | None = None  # the workspace it was posted in (the token's)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ class SlackStandIn:
         self.socket_connections = 0
         self.bot_user_id = bot_user_id
         self.team_id = team_id
+        # Every workspace the app is installed in: bot token → team id (see add_team).
+        self.teams: dict[str, str] = {token: team_id}
+        self.acting_team = team_id
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -220,6 +225,10 @@ class SlackStandIn:
                     "display_name": user_id.lower(),
                 },
             }
+
+    def add_team(self, team_id: str, token: str) -> None:
+        """Another workspace with the app installed: calls with ``token`` act in ``team_id``."""
+        self.teams[token] = team_id
 
     def add_channel(self, channel_id: str, *members: str, bot: bool = True) -> None:
         """A channel with these members (and the bot, unless ``bot`` is False: it must be invited)."""
@@ -348,9 +357,14 @@ class SlackStandIn:
         call = Call(method=method, params=params, headers=headers)
         self.calls.append(call)
         self._changed.set()
-        token = self.app_token if method == "apps.connections.open" else self.token
-        if headers.get("Authorization") != f"Bearer {token}":
-            return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
+        authorization = headers.get("Authorization", "")
+        if method == "apps.connections.open":
+            if authorization != f"Bearer {self.app_token}":
+                return _error("not_authed" if not authorization else "invalid_auth")
+        else:
+            call.team = self.teams.get(authorization.removeprefix("Bearer "))
+            if call.team is None:
+                return _error("not_authed" if not authorization else "invalid_auth")
         gate = self._gates.get(method)
         if gate is not None and gate.match(params):
             await gate.opened.wait()
@@ -371,6 +385,8 @@ class SlackStandIn:
         handler = _METHODS.get(method)
         if handler is None:
             return _error("unknown_method", status=404)
+        # The workspace acting, for the (synchronous) handler: where a message goes, who auth.test is.
+        self.acting_team = call.team or self.team_id
         answer = handler(self, params)
         self._changed.set()
         if fault is not None and fault.delay:
@@ -440,7 +456,7 @@ def _auth_test(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
         url="https://standin.slack.com/",
         team="Stand-in",
         user="peer-support",
-        team_id=s.team_id,
+        team_id=s.acting_team,
         user_id=s.bot_user_id,
         bot_id="B111",
         is_enterprise_install=False,
@@ -469,7 +485,12 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     blocks = list(p.get("blocks") or [])
     thread_ts = str(p["thread_ts"]) if p.get("thread_ts") else None
     s.messages[(channel, ts)] = Message(
-        channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks, thread_ts=thread_ts
+        channel=channel,
+        ts=ts,
+        text=str(p.get("text", "")),
+        blocks=blocks,
+        thread_ts=thread_ts,
+        team=s.acting_team,
     )
     return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
 
