@@ -51,7 +51,7 @@ from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 from bot.workspaces import Office, Workspaces
-from handlers.common.workspaces import NOT_INSTALLED, TokenAuthorize, WorkspaceClient
+from handlers.common.workspaces import NOT_INSTALLED, WorkspaceClient, token_authorize
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
@@ -177,7 +177,7 @@ class PeerSupportApp:
             process_before_response=True,
             # Distribution mode: each request's workspace token comes from its installation.
             # (Bolt answers None with the message below, though its annotation leaves None out.)
-            authorize=TokenAuthorize(self._tokens(), client) if distribution else None,  # type: ignore[arg-type]
+            authorize=token_authorize(self._tokens(), client) if distribution else None,  # type: ignore[arg-type]
             user_facing_authorize_error_message=NOT_INSTALLED,
         )
         handlers.register(self.bolt, self.services or self._services_of)
@@ -243,6 +243,24 @@ class PeerSupportApp:
         self.background.spawn(self._recover(office), name="recover")
         return office
 
+    async def installed(self, workspace: Workspace, *, installer_id: str) -> None:
+        """A workspace installed the app: open it now, and make the installer its first coordinator
+        if it has none (they add the others with ``/peer coordinators add``)."""
+        office = None if self.workspaces is None else await self.workspaces.get(workspace)
+        if office is None:
+            raise RuntimeError("the workspace has no bot token")
+        now = self.clock.now()
+        async with office.db.transaction() as tx:
+            if not await tx.roles.coordinators():
+                await tx.roles.add_coordinator(installer_id, added_by=installer_id, now=now)
+
+    async def forget(self, workspace: Workspace) -> None:
+        """Close the workspace's services and delete its database (file or schema); see
+        :class:`bot.tenancy.WorkspaceData`."""
+        if self.workspaces is None:
+            raise RuntimeError("the app is not started")
+        await self.workspaces.forget(workspace)
+
     async def _erase(self, workspace: Workspace) -> None:
         await drop_database(workspace_database_url(self.settings.database_url, workspace.key))
 
@@ -269,12 +287,15 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
+        # PEER_COORDINATORS and PEER_ADMINISTRATORS name people of one workspace: in distribution
+        # mode each workspace's come from its own database (its installer first, see installed()).
+        single = not settings.distribution
         roles = Roles(
-            settings.peer_coordinators,
+            settings.peer_coordinators if single else (),
             db=db,
             clock=clock,
             homes=homes,
-            administrators=settings.peer_administrators,
+            administrators=settings.peer_administrators if single else (),
         )
         training = settings.training_policy()
         deliveries = Deliveries(

@@ -6,12 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.payload_utils import is_event
+from slack_bolt.response import BoltResponse
 
+from bot.failures import failure
 from bot.services import Services
 from bot.tenancy import Workspace
-from handlers.common.workspaces import NOT_INSTALLED, workspace_of
+from handlers.common.workspaces import NOT_INSTALLED, UNAVAILABLE, workspace_of
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +31,34 @@ def register(app: AsyncApp, services: Services | ServicesFor) -> None:
     async def inject_services(
         context: AsyncBoltContext,
         body: dict[str, Any],
-        ack: AsyncAck,
         respond: AsyncRespond,
         next: Callable[[], Awaitable[None]],
-    ) -> None:
+    ) -> BoltResponse | None:
         if isinstance(services, Services):
             context["services"] = services
             await next()
-            return
+            return None
         workspace = workspace_of(context)
-        found = None if workspace is None else await services(workspace)
+        try:
+            found = None if workspace is None else await services(workspace)
+        except Exception as exc:  # noqa: BLE001 - the office could not open: said politely, logged
+            log.error("a workspace's office failed to open: %s", failure(exc))
+            return await _answer(body, context, respond, UNAVAILABLE)
         if found is None:
-            # Never a 500: a polite answer where the person can see one, an ack otherwise.
             log.info("a request from a workspace that is not installed")
-            if is_event(body) or context.response_url is None:
-                await ack()
-            else:
-                await ack()
-                await respond(NOT_INSTALLED, response_type="ephemeral")
-            return
+            return await _answer(body, context, respond, NOT_INSTALLED)
         context["services"] = found
         await next()
+        return None
+
+
+async def _answer(
+    body: dict[str, Any], context: AsyncBoltContext, respond: AsyncRespond, text: str
+) -> BoltResponse:
+    """Never a 500: a polite answer where the person can see one (a slash command's own reply, else
+    its ``response_url``), a plain 200 otherwise (events, which Slack would only retry)."""
+    if body.get("command"):
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if not is_event(body) and context.response_url is not None:
+        await respond(text, response_type="ephemeral")
+    return BoltResponse(status=200, body="")

@@ -6,6 +6,7 @@ current bot token.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
@@ -15,7 +16,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.tenancy import TokenSource, Workspace
 
-__all__ = ["NOT_INSTALLED", "TokenAuthorize", "WorkspaceClient", "workspace_of"]
+__all__ = ["NOT_INSTALLED", "UNAVAILABLE", "token_authorize", "WorkspaceClient", "workspace_of"]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 NOT_INSTALLED = (
     "Peer support isn't set up in this workspace (or it was just removed). Ask your office's"
     " Slack administrator to install it. If you need someone now, call or text 988."
+)
+# What someone sees when their office's data cannot be opened just now (a fault, logged).
+UNAVAILABLE = (
+    "Peer support can't be reached right now; please try again in a few minutes. If you need"
+    " someone now, call or text 988."
 )
 
 
@@ -58,32 +64,38 @@ class WorkspaceClient(AsyncWebClient):
         return await super().api_call(api_method, **kwargs)
 
 
-class TokenAuthorize:
+AuthorizeFunction = Callable[..., Awaitable[AuthorizeResult | None]]
+
+
+def token_authorize(tokens: TokenSource, client: AsyncWebClient) -> AuthorizeFunction:
     """Bolt's ``authorize``: the workspace's bot token from the :class:`TokenSource` (None, and
     Bolt's polite "not installed" answer, for a workspace without one). The bot's user and bot
-    ids are asked of Slack once per workspace (``auth.test``) and kept."""
+    ids are asked of Slack once per workspace (``auth.test``) and kept.
 
-    def __init__(self, tokens: TokenSource, client: AsyncWebClient) -> None:
-        self._tokens = tokens
-        self._client = client
-        self._ids: dict[str, tuple[str | None, str | None]] = {}
+    A plain function, not a callable object: Bolt passes its arguments by the names it declares.
+    """
+    ids: dict[str, tuple[str | None, str | None]] = {}
 
-    async def __call__(self, *, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
-        """Authorize one request."""
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult | None:
         if not team_id:
             return None
         try:
             workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id or None)
         except ValueError:
             return None
-        token = await self._tokens.bot_token(workspace)
+        token = await tokens.bot_token(workspace)
         if token is None:
             return None
-        ids = self._ids.get(workspace.key)
-        if ids is None:
-            answer = await self._client.auth_test(token=token)
-            ids = (answer.get("user_id"), answer.get("bot_id"))
-            self._ids[workspace.key] = ids
+        known = ids.get(workspace.key)
+        if known is None:
+            answer = await client.auth_test(token=token)
+            known = ids[workspace.key] = (answer.get("user_id"), answer.get("bot_id"))
         return AuthorizeResult(
-            enterprise_id=enterprise_id, team_id=team_id, bot_token=token, bot_user_id=ids[0], bot_id=ids[1]
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=token,
+            bot_user_id=known[0],
+            bot_id=known[1],
         )
+
+    return authorize
