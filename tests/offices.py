@@ -83,9 +83,13 @@ def team_rig(base: Rig, team: dict[str, str]) -> Rig:
 
 
 async def start_offices(
-    slack: SlackStandIn, database_url: str, session: aiohttp.ClientSession, **overrides: Any
+    slack: SlackStandIn,
+    database_url: str,
+    session: aiohttp.ClientSession,
+    installers: tuple[str, str] = (COORDINATOR_A, COORDINATOR_B),
+    **overrides: Any,
 ) -> tuple[PeerSupportApp, Offices]:
-    """Start the deployment with offices A and B installed, each with its coordinator."""
+    """Start the deployment with offices A and B installed, each with its coordinator (installer)."""
     slack.add_team(B.team_id, TOKEN_B)
     tokens = Tokens({A.key: TOKEN, B.key: TOKEN_B})
     settings = make_settings(
@@ -96,8 +100,8 @@ async def start_offices(
     await app.start(host="127.0.0.1", port=0)
     base = Rig(slack, app, clock, session)
     offices = Offices(app, tokens, team_rig(base, TEAM_A), team_rig(base, TEAM_B), database_url)
-    await app.installed(A, installer_id=COORDINATOR_A)
-    await app.installed(B, installer_id=COORDINATOR_B)
+    await app.installed(A, installer_id=installers[0])
+    await app.installed(B, installer_id=installers[1])
     await offices.settle()
     return app, offices
 
