@@ -188,6 +188,24 @@ async def test_a_workspace_that_has_not_installed_the_app_gets_a_polite_answer(o
     assert offices.app.workspaces is not None and len(offices.app.workspaces.opened()) == 2
 
 
+async def test_a_workspace_leaving_reaches_the_install_flows_listeners_even_without_a_token(
+    offices: Offices,
+) -> None:
+    # tokens_revoked came first and removed the token, and the app restarted since (so the office
+    # is not open): app_uninstalled must still be heard.
+    heard: list[str] = []
+    assert offices.app.bolt is not None
+
+    @offices.app.bolt.event("app_uninstalled")
+    async def uninstalled(body: dict[str, Any]) -> None:
+        heard.append(body["team_id"])
+
+    leaving = team_rig(offices.a, {"id": "T555", "domain": "leaving"})
+    response = await leaving.event({"type": "app_uninstalled"})
+    assert response.status == 200
+    assert heard == ["T555"]
+
+
 @sqlite_only
 async def test_an_office_whose_database_cannot_open_gets_a_polite_answer_not_a_500(
     offices: Offices, tmp_path: Path

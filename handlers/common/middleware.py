@@ -17,6 +17,9 @@ from handlers.common.workspaces import NOT_INSTALLED, UNAVAILABLE, workspace_of
 
 log = logging.getLogger(__name__)
 
+# Events about the installation itself, handled whether or not the workspace is still installed.
+LIFECYCLE_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
 # The services of a workspace: None when it is not installed.
 ServicesFor = Callable[[Workspace], Awaitable[Services | None]]
 
@@ -38,6 +41,11 @@ def register(app: AsyncApp, services: Services | ServicesFor) -> None:
             context["services"] = services
             await next()
             return None
+        if _lifecycle_event(body):
+            # A workspace leaving (its tokens may be gone already): the install flow's listeners
+            # record it; they need no office's services.
+            await next()
+            return None
         workspace = workspace_of(context)
         try:
             found = None if workspace is None else await services(workspace)
@@ -50,6 +58,11 @@ def register(app: AsyncApp, services: Services | ServicesFor) -> None:
         context["services"] = found
         await next()
         return None
+
+
+def _lifecycle_event(body: dict[str, Any]) -> bool:
+    event = body.get("event")
+    return is_event(body) and isinstance(event, dict) and event.get("type") in LIFECYCLE_EVENTS
 
 
 async def _answer(
