@@ -282,6 +282,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = "sqlite:///./peer-support.db"
+    # Distribution mode: DATABASE_URL holds the deployment's tables, each workspace a database of its own.
+    slack_client_id: str | None = None
 
 
 def describe_error(error: ValidationError) -> str:

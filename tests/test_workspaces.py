@@ -6,6 +6,8 @@ that knows both workspaces' tokens; each office's database is then read whole.
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ import aiohttp
 
 from bot.tenancy import Workspace
 from slack_standin import SlackStandIn
-from storage.db import workspace_keys
+from storage.db import Database, workspace_database_url, workspace_keys
+from storage.migrations import MIGRATIONS
 from tests.conftest import ON_POSTGRES, sqlite_only
 from tests.flows import ask, who_holds_offers
 from tests.offices import (
@@ -29,6 +32,7 @@ from tests.offices import (
     team_rig,
 )
 from tests.rig import TOKEN, Rig, has_button, text_of
+from tests.test_entrypoint import bare_env
 from tests.world import snapshot
 
 # Each office's people (Slack's user ids are the workspace's own).
@@ -308,3 +312,40 @@ def test_a_workspace_key_names_one_workspace_and_comes_back() -> None:
     for workspace in (A, B, Workspace(team_id="T0ABC")):
         assert Workspace.from_key(workspace.key) == workspace
     assert TEAM_A["id"] == A.team_id
+
+
+@sqlite_only
+async def test_migrate_in_distribution_mode_migrates_every_workspace_and_keeps_the_deployment_apart(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'peer.db'}"
+    # A workspace database from before the latest migrations (here: none of them).
+    old = await Database.open(workspace_database_url(url, A.key), migrations=[])
+    await old.close()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=tmp_path,
+        env=bare_env(DATABASE_URL=url, SLACK_CLIENT_ID="111.222"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert "and 1 workspace database(s)" in out.decode()
+    for where, expected in ((workspace_database_url(url, A.key), len(MIGRATIONS)), (url, 0)):
+        db = await Database.open(where, migrations=[])
+        try:
+            async with db.read() as tx:
+                applied = await (
+                    await tx.conn.execute("SELECT COUNT(*) AS n FROM schema_migrations")
+                ).fetchone()
+                tables = await (
+                    await tx.conn.execute("SELECT name FROM sqlite_master WHERE name = 'peer_requests'")
+                ).fetchall()
+        finally:
+            await db.close()
+        assert applied is not None and applied["n"] == expected
+        assert bool(tables) == (expected > 0)
