@@ -138,12 +138,7 @@ class PeerSupportApp:
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
         # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
-        self.metrics = Metrics(
-            min_count=settings.peer_min_count,
-            clock=self.clock,
-            # The figures of the office's database (distribution mode: not yet across offices).
-            database=lambda: None if settings.distribution else self.db,
-        )
+        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, databases=self._databases)
         # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
         self.pacer = Pacer(settings.delivery_policy().pacing())
 
@@ -213,6 +208,13 @@ class PeerSupportApp:
             # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
             self.background.spawn(self._recover(office), name="recover")
         log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
+
+    def _databases(self) -> list[Database]:
+        """The databases the metrics read: the office's, or every open office's (distribution mode;
+        the deployment's database counts only its errors)."""
+        if not self.settings.distribution:
+            return [self.db] if self.db is not None else []
+        return [] if self.workspaces is None else [o.db for o in self.workspaces.opened()]
 
     def _tokens(self) -> TokenSource:
         if self.tokens is None:

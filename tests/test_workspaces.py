@@ -176,6 +176,10 @@ async def two_offices_at_work(slack: SlackStandIn, offices: Offices) -> None:
     assert INCIDENT_B in rows_b and INCIDENT_A not in rows_b
     assert office_a.pacer is not office_b.pacer  # Slack's limits are per workspace
 
+    # The metrics count both offices' requests (summed, then floored as ever): 5 closed, floored to 4.
+    figures = (await offices.app.metrics.render()).decode()
+    assert 'peer_requests{state="closed"} 4.0' in figures
+
 
 async def test_a_workspace_that_has_not_installed_the_app_gets_a_polite_answer(offices: Offices) -> None:
     stranger = team_rig(offices.a, {"id": "T333", "domain": "elsewhere"})
