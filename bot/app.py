@@ -157,7 +157,7 @@ class PeerSupportApp:
         if distribution:
             self.workspaces = Workspaces(build=self._open_office, close=_close_office, erase=self._erase)
         else:
-            self.services = self._build_services(client)
+            self.services = self._build_services(client, settings=await self._office_settings(self.db))
             await self.services.directory.seed_from_file()
             office = Office(workspace=None, db=self.db, services=self.services, pacer=self.pacer)
             self.workspaces = Workspaces.single(office, close=_close_office)
@@ -236,7 +236,8 @@ class PeerSupportApp:
             client = build_client(
                 self.settings, self._session, self.metrics, pacer, workspace=(tokens, workspace)
             )
-            services = self._build_services(client, db=db, pacer=pacer)
+            settings = await self._office_settings(db)
+            services = self._build_services(client, db=db, pacer=pacer, settings=settings)
             await services.directory.seed_from_file()
         except BaseException:
             await db.close()
@@ -263,18 +264,34 @@ class PeerSupportApp:
             raise RuntimeError("the app is not started")
         await self.workspaces.forget(workspace)
 
+    async def _office_settings(self, db: Database) -> Settings:
+        """The settings with the office's own values (those it changed) over the environment's."""
+        async with db.read() as tx:
+            values = await tx.office_settings.values()
+        if not values:
+            return self.settings
+        office, left = self.settings.for_office(values)
+        if left:
+            log.warning("office settings left at the environment's: %s", ", ".join(left))
+        return office
+
     async def _erase(self, workspace: Workspace) -> None:
         await drop_database(workspace_database_url(self.settings.database_url, workspace.key))
 
     def _build_services(
-        self, client: AsyncWebClient, *, db: Database | None = None, pacer: Pacer | None = None
+        self,
+        client: AsyncWebClient,
+        *,
+        db: Database | None = None,
+        pacer: Pacer | None = None,
+        settings: Settings | None = None,
     ) -> Services:
         """Every domain service, wired to Slack through the notifier and the directory (on
-        ``db`` and ``pacer``, a workspace's own, or by default the app's).
+        ``db``, ``pacer`` and ``settings``, a workspace's own, or by default the app's).
 
         Only wiring: the settings build every policy (see :class:`bot.config.Settings`).
         """
-        settings, clock, background = self.settings, self.clock, self.background
+        settings, clock, background = settings or self.settings, self.clock, self.background
         db, pacer = db or self.db, pacer or self.pacer
         if db is None:
             raise RuntimeError("the app is not started")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,19 @@ DEFAULT_RESOURCES = [
     "*Confidential professional help* (counselors, the Employee Assistance Program, the Lawyer"
     " Assistance Program): type `/peer resources` for the office's directory.",
 ]
+
+
+# What an office may set for itself, over the environment's values (see Settings.for_office).
+OFFICE_SETTINGS = (
+    "PEER_TIMEZONE",
+    "PEER_SERVICE_HOURS",
+    "PEER_OFFER_TIMEOUT",
+    "PEER_OFFER_TIMEOUT_ASAP",
+    "PEER_OFFER_TIMEOUT_NO_RUSH",
+    "PEER_RESOURCES",
+    "PEER_RETENTION_DAYS",
+    "PEER_MIN_COUNT",
+)
 
 
 class Settings(BaseSettings):
@@ -195,6 +209,22 @@ class Settings(BaseSettings):
                 " (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
             )
         return self
+
+    def for_office(self, values: Mapping[str, str]) -> tuple[Settings, list[str]]:
+        """These settings with an office's own ``values`` (``PEER_TIMEZONE`` → ``America/Chicago``)
+        in place of the environment's, parsed by the same validators; names outside
+        :data:`OFFICE_SETTINGS`, and values that no longer parse, are left at the environment's.
+        Returns the settings and the names left out."""
+        mine = {name.lower(): value for name, value in values.items() if name in OFFICE_SETTINGS}
+        left = set(values) - set(OFFICE_SETTINGS)
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        try:
+            return type(self)(_env_file=None, **{**current, **mine}), sorted(left)
+        except ValidationError as error:
+            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"]} & set(mine)
+        kept = {name: value for name, value in mine.items() if name not in bad}
+        office = type(self)(_env_file=None, **{**current, **kept})
+        return office, sorted(left | {name.upper() for name in bad})
 
     @property
     def distribution(self) -> bool:

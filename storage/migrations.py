@@ -609,6 +609,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE incidents ADD COLUMN wording_later TEXT
         """,
     ),
+    (
+        # (0028 is taken by the installations of distribution mode, on another branch.)
+        "0029_office_settings",
+        """
+        -- An office's own value of a setting whose default is the environment's (PEER_TIMEZONE,
+        -- PEER_SERVICE_HOURS, ...), as the variable would hold it; read when its services are built.
+        CREATE TABLE office_settings (
+            name       TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth

@@ -28,6 +28,15 @@ B = Workspace(team_id="T222", enterprise_id="E999")
 TOKEN_B = "xoxb-office-b"
 TEAM_A = {"id": "T111", "domain": "office-a"}
 TEAM_B = {"id": "T222", "domain": "office-b", "enterprise_id": "E999"}
+# Distribution mode: no bot token of the deployment's own (the OAuth settings besides the client id
+# are the install flow's; settings this branch does not know are ignored).
+DISTRIBUTION: dict[str, Any] = {
+    "slack_bot_token": None,
+    "slack_client_id": "1111111111.2222222222",
+    "slack_client_secret": "standin-client-secret",
+    "slack_state_secret": "standin-state-secret",
+    "peer_encryption_key": "dGVuYW5jeS10ZXN0cy1mZXJuZXQta2V5LTMyYnl0ZXM=",
+}
 # Check-ins at any hour and unpaced, small counts shown from 2: what the tests of two offices need.
 OFFICE_SETTINGS: dict[str, Any] = {
     "peer_min_count": 2,
@@ -92,9 +101,7 @@ async def start_offices(
     """Start the deployment with offices A and B installed, each with its coordinator (installer)."""
     slack.add_team(B.team_id, TOKEN_B)
     tokens = Tokens({A.key: TOKEN, B.key: TOKEN_B})
-    settings = make_settings(
-        slack, database_url, slack_bot_token=None, slack_client_id="111.222", **(OFFICE_SETTINGS | overrides)
-    )
+    settings = make_settings(slack, database_url, **(DISTRIBUTION | OFFICE_SETTINGS | overrides))
     clock = ManualClock(START)
     app = PeerSupportApp(settings, clock=clock, tokens=tokens)
     await app.start(host="127.0.0.1", port=0)

@@ -45,6 +45,7 @@ INCIDENT_B = "Grid office flood, Dec 1"
 NOTE_A = "note-of-office-a-71c"
 NOTE_B = "note-of-office-b-93d"
 PUBLISHED = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
+START_OF_TEST = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 def everyone(people: dict[str, Any], affected: list[str]) -> list[str]:
@@ -353,3 +354,32 @@ async def test_migrate_in_distribution_mode_migrates_every_workspace_and_keeps_t
             await db.close()
         assert applied is not None and applied["n"] == expected
         assert bool(tables) == (expected > 0)
+
+
+async def test_an_offices_own_settings_apply_to_it_alone_with_the_environment_as_the_default(
+    slack: SlackStandIn, database_url: str
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        app, offices = await start_offices(slack, database_url, session, peer_service_hours="08:00-18:00")
+        try:
+            async with (await offices.office(B)).db.transaction() as tx:
+                for name, value in (
+                    ("PEER_TIMEZONE", "America/Chicago"),
+                    ("PEER_SERVICE_HOURS", "Mon-Sat 07:00-19:00"),
+                    ("PEER_MIN_COUNT", "1"),  # no longer valid (at least 2): the environment's stays
+                    ("PEER_COORDINATORS", "UNOBODY"),  # not an office's to set: roles are in the database
+                ):
+                    await tx.office_settings.put(name, value, changed_by=COORDINATOR_B, now=START_OF_TEST)
+        finally:
+            await app.stop()
+        # Settings are read when an office's services are built: at the next start.
+        again, offices = await start_offices(slack, database_url, session, peer_service_hours="08:00-18:00")
+        try:
+            a, b = (await offices.office(A)).services, (await offices.office(B)).services
+            assert a.hours.describe() == "Mon-Fri 08:00-18:00 (UTC)"
+            assert b.hours.describe() == "Mon,Tue,Wed,Thu,Fri,Sat 07:00-19:00 (America/Chicago)"
+            assert a.min_count == b.min_count == 2
+            assert not await b.roles.has_coordinator_role("UNOBODY")
+        finally:
+            await again.stop()
+            await drop_workspaces(database_url)
