@@ -6,8 +6,6 @@ that knows both workspaces' tokens; each office's database is then read whole.
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from tests.offices import (
     team_rig,
 )
 from tests.rig import TOKEN, Rig, has_button, text_of
-from tests.test_entrypoint import bare_env
+from tests.test_entrypoint import bare_env, migrate
 from tests.world import snapshot
 
 # Each office's people (Slack's user ids are the workspace's own).
@@ -327,19 +325,8 @@ async def test_migrate_in_distribution_mode_migrates_every_workspace_and_keeps_t
     # A workspace database from before the latest migrations (here: none of them).
     old = await Database.open(workspace_database_url(url, A.key), migrations=[])
     await old.close()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "migrate",
-        cwd=tmp_path,
-        env=bare_env(DATABASE_URL=url, SLACK_CLIENT_ID="111.222"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, err.decode()
-    assert "and 1 workspace database(s)" in out.decode()
+    out = await migrate(tmp_path, bare_env(DATABASE_URL=url, SLACK_CLIENT_ID="111.222"))
+    assert "and 1 workspace database(s)" in out
     for where, expected in ((workspace_database_url(url, A.key), len(MIGRATIONS)), (url, 0)):
         db = await Database.open(where, migrations=[])
         try:
