@@ -78,11 +78,6 @@ class Workspaces(Generic[T]):
         workspaces._single = value
         return workspaces
 
-    @property
-    def is_single(self) -> bool:
-        """Whether every workspace maps to one office (single-workspace mode)."""
-        return self._single is not None
-
     async def get(self, workspace: Workspace) -> T | None:
         """The workspace's services, built on first use; None when it is not installed."""
         if self._single is not None:
@@ -153,6 +148,7 @@ class Workspaces(Generic[T]):
         """Close every open workspace (the app is stopping); their data stays."""
         offices = self.opened()
         self._open.clear()
+        self._single = None  # nothing is open any more: the periodic work finds nothing to do
         for office in offices:
             try:
                 await self._close(office)
