@@ -33,6 +33,7 @@ from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
+from bot.office_settings import OfficeSettingsService
 from bot.oncall import OnCallRota
 from bot.pacing import Pacer
 from bot.peer_requests import RequestService
@@ -157,9 +158,9 @@ class PeerSupportApp:
         if distribution:
             self.workspaces = Workspaces(build=self._open_office, close=_close_office, erase=self._erase)
         else:
-            self.services = self._build_services(client, settings=await self._office_settings(self.db))
+            office = await self._office(None, self.db, self.pacer)
+            self.services = office.services
             await self.services.directory.seed_from_file()
-            office = Office(workspace=None, db=self.db, services=self.services, pacer=self.pacer)
             self.workspaces = Workspaces.single(office, close=_close_office)
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
@@ -175,7 +176,7 @@ class PeerSupportApp:
             authorize=token_authorize(self._tokens(), client) if distribution else None,  # type: ignore[arg-type]
             user_facing_authorize_error_message=NOT_INSTALLED,
         )
-        handlers.register(self.bolt, self.services or self._services_of)
+        handlers.register(self.bolt, self._services_of)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -221,7 +222,7 @@ class PeerSupportApp:
             raise RuntimeError("distribution mode needs a token source (the installations)")
         return self.tokens
 
-    async def _services_of(self, workspace: Workspace) -> Services | None:
+    async def _services_of(self, workspace: Workspace | None) -> Services | None:
         office = None if self.workspaces is None else await self.workspaces.get(workspace)
         return None if office is None else office.services
 
@@ -232,19 +233,39 @@ class PeerSupportApp:
             return None
         db = await Database.open(workspace_database_url(self.settings.database_url, workspace.key))
         try:
-            pacer = Pacer(self.settings.delivery_policy().pacing())
-            client = build_client(
-                self.settings, self._session, self.metrics, pacer, workspace=(tokens, workspace)
-            )
-            settings = await self._office_settings(db)
-            services = self._build_services(client, db=db, pacer=pacer, settings=settings)
-            await services.directory.seed_from_file()
+            office = await self._office(workspace, db, Pacer(self.settings.delivery_policy().pacing()))
+            await office.services.directory.seed_from_file()
         except BaseException:
             await db.close()
             raise
-        office = Office(workspace=workspace, db=db, services=services, pacer=pacer)
         self.background.spawn(self._recover(office), name="recover")
         return office
+
+    async def _office(self, workspace: Workspace | None, db: Database, pacer: Pacer) -> Office:
+        """An office's services on its database and pace, with its own settings over the environment's."""
+        async with db.read() as tx:
+            values = await tx.office_settings.values()
+        settings, left = self.settings.for_office(values)
+        if left:
+            log.warning("office settings left at the environment's: %s", ", ".join(left))
+        token = None if workspace is None else (self._tokens(), workspace)
+        client = build_client(self.settings, self._session, self.metrics, pacer, workspace=token)
+        services = self._build_services(client, db=db, pacer=pacer, settings=settings, workspace=workspace)
+        return Office(workspace=workspace, db=db, services=services, pacer=pacer, settings=values)
+
+    async def _rebuild(self, workspace: Workspace | None) -> None:
+        """An office's settings changed (here, or on another instance): its services anew, on the
+        same database and pace. What the old ones have under way finishes on them."""
+        old = None if self.workspaces is None else next(
+            (o for o in self.workspaces.opened() if o.workspace == workspace), None
+        )
+        if old is None or self.workspaces is None:
+            return
+        office = await self._office(workspace, old.db, old.pacer)
+        self.workspaces.replace(workspace, office)
+        old.services.deliveries.request_stop()
+        if workspace is None:
+            self.services = office.services
 
     async def installed(self, workspace: Workspace, *, installer_id: str) -> None:
         """A workspace installed the app: open it now, and make the installer its first coordinator
@@ -264,17 +285,6 @@ class PeerSupportApp:
             raise RuntimeError("the app is not started")
         await self.workspaces.forget(workspace)
 
-    async def _office_settings(self, db: Database) -> Settings:
-        """The settings with the office's own values (those it changed) over the environment's."""
-        async with db.read() as tx:
-            values = await tx.office_settings.values()
-        if not values:
-            return self.settings
-        office, left = self.settings.for_office(values)
-        if left:
-            log.warning("office settings left at the environment's: %s", ", ".join(left))
-        return office
-
     async def _erase(self, workspace: Workspace) -> None:
         await drop_database(workspace_database_url(self.settings.database_url, workspace.key))
 
@@ -285,6 +295,7 @@ class PeerSupportApp:
         db: Database | None = None,
         pacer: Pacer | None = None,
         settings: Settings | None = None,
+        workspace: Workspace | None = None,
     ) -> Services:
         """Every domain service, wired to Slack through the notifier and the directory (on
         ``db``, ``pacer`` and ``settings``, a workspace's own, or by default the app's).
@@ -456,6 +467,14 @@ class PeerSupportApp:
             note_max_length=settings.peer_note_max_length,
             clock=clock,
             min_count=settings.peer_min_count,
+            office_settings=OfficeSettingsService(
+                db=db,
+                clock=clock,
+                roles=roles,
+                defaults=self.settings.office_defaults(),
+                check=self.settings.office_errors,
+                rebuild=lambda: self._rebuild(workspace),
+            ),
         )
 
     async def _start_socket_mode(self) -> None:
@@ -485,6 +504,12 @@ class PeerSupportApp:
 
     async def _sweep(self, office: Office) -> None:
         await office.db.checkpoint_passive()
+        async with office.db.read() as tx:
+            changed = await tx.office_settings.values() != office.settings
+        if changed:
+            # Changed on another instance: this one follows now, and sweeps on the new services next.
+            await self._rebuild(office.workspace)
+            return
         s = office.services
         parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
             ("routing", s.requests.sweep),

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -41,6 +41,8 @@ class Office:
     db: Database
     services: Services
     pacer: Pacer
+    # The office's own settings its services were built with (see bot/office_settings.py).
+    settings: Mapping[str, str] = field(default_factory=dict)
 
 
 class Workspaces(Generic[T]):
@@ -78,10 +80,13 @@ class Workspaces(Generic[T]):
         workspaces._single = value
         return workspaces
 
-    async def get(self, workspace: Workspace) -> T | None:
-        """The workspace's services, built on first use; None when it is not installed."""
+    async def get(self, workspace: Workspace | None) -> T | None:
+        """The workspace's services, built on first use; None when it is not installed (or, with
+        many workspaces, when the request names none)."""
         if self._single is not None:
             return self._single
+        if workspace is None:
+            return None
         found = self._open.get(workspace.key)
         if found is not None:
             return found
@@ -132,6 +137,14 @@ class Workspaces(Generic[T]):
         """The earliest of ``due`` over the open workspaces (None when none has anything due)."""
         found = [d for d in await self.each("next due", due) if isinstance(d, datetime)]
         return min(found, default=None)
+
+    def replace(self, workspace: Workspace | None, value: T) -> None:
+        """Put ``value`` in the place of the workspace's open one (its services rebuilt); a
+        workspace no longer open stays closed."""
+        if self._single is not None:
+            self._single = value
+        elif workspace is not None and workspace.key in self._open:
+            self._open[workspace.key] = value
 
     async def forget(self, workspace: Workspace) -> None:
         """Close the workspace's services and erase its data (its database file or schema)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
 from handlers import (
     announcements,
     care,
@@ -44,7 +43,7 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def register(app: AsyncApp, services: Services | middleware.ServicesFor) -> None:
+def register(app: AsyncApp, services: middleware.ServicesFor) -> None:
     """Bind the services middleware (one office's services, or each workspace's), every feature's
     listeners, ``/peer`` and the one error handler."""
     middleware.register(app, services)

@@ -20,15 +20,13 @@ log = logging.getLogger(__name__)
 # Events about the installation itself, handled whether or not the workspace is still installed.
 LIFECYCLE_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
-# The services of a workspace: None when it is not installed.
-ServicesFor = Callable[[Workspace], Awaitable[Services | None]]
+# The services of a request's workspace (None: Slack named none): None when it is not installed.
+ServicesFor = Callable[[Workspace | None], Awaitable[Services | None]]
 
 
-def register(app: AsyncApp, services: Services | ServicesFor) -> None:
-    """Every listener may declare a ``services`` argument: its workspace's services.
-
-    With one :class:`Services` (single-workspace mode), every request gets them, whatever its team.
-    """
+def register(app: AsyncApp, services: ServicesFor) -> None:
+    """Every listener may declare a ``services`` argument: its workspace's services (in
+    single-workspace mode the office's, whatever the team)."""
 
     @app.middleware
     async def inject_services(
@@ -37,10 +35,6 @@ def register(app: AsyncApp, services: Services | ServicesFor) -> None:
         respond: AsyncRespond,
         next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
-        if isinstance(services, Services):
-            context["services"] = services
-            await next()
-            return None
         if _lifecycle_event(body):
             # A workspace leaving (its tokens may be gone already): the install flow's listeners
             # record it; they need no office's services.
@@ -48,7 +42,7 @@ def register(app: AsyncApp, services: Services | ServicesFor) -> None:
             return None
         workspace = workspace_of(context)
         try:
-            found = None if workspace is None else await services(workspace)
+            found = await services(workspace)
         except Exception as exc:  # noqa: BLE001 - the office could not open: said politely, logged
             log.error("a workspace's office failed to open: %s", failure(exc))
             return await _answer(body, context, respond, UNAVAILABLE)
