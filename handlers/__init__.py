@@ -13,6 +13,7 @@ from handlers import (
     concerns,
     home,
     incidents,
+    office,
     oncall,
     relay,
     requests,
@@ -38,6 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     selfcheck.FEATURE,
     resources.FEATURE,
     oncall.FEATURE,
+    office.FEATURE,
     team.FEATURE,
     home.FEATURE,
 )

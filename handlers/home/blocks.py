@@ -375,6 +375,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str, is_admini
             "• `/peer report [quarter]` the quarterly report (PDF and CSV) in your DM",
             "• `/peer audit` the latest coordinator actions",
             "• `/peer oncall [add @person Mon-Fri 18:00-08:00 | remove N]` who is on call after hours",
+            "• `/peer settings` this office's time zone, hours, offer times, message lines, retention",
         ]
     elif is_administrator:
         lines += [
