@@ -156,7 +156,9 @@ class PeerSupportApp:
         )
         client = build_client(settings, self._session, self.metrics, self.pacer)
         if distribution:
-            self.workspaces = Workspaces(build=self._open_office, close=_close_office, erase=self._erase)
+            self.workspaces = Workspaces(
+                build=self._open_office, close=_close_office, erase=self._erase, label=_office_key
+            )
         else:
             office = await self._office(None, self.db, self.pacer)
             self.services = office.services
@@ -568,6 +570,10 @@ class PeerSupportApp:
         if self.db is not None:
             await self.db.close()
             self.db = None
+
+
+def _office_key(office: Office) -> str:
+    return "workspace " + (office.workspace.key if office.workspace else "(single)")
 
 
 async def _close_office(office: Office) -> None:

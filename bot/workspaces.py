@@ -57,9 +57,12 @@ class Workspaces(Generic[T]):
         build: Callable[[Workspace], Awaitable[T | None]],
         close: Callable[[T], Awaitable[None]],
         erase: Callable[[Workspace], Awaitable[None]],
+        label: Callable[[T], str] = lambda _: "a workspace",
     ) -> None:
-        # ``build`` answers None for a workspace that is not installed (nothing is kept for it).
+        # ``build`` answers None for a workspace that is not installed (nothing is kept for it);
+        # ``label`` names an office in the log (its workspace key: Slack's ids, never a person's).
         self._build = build
+        self._label = label
         self._close = close
         self._erase = erase
         self._open: dict[str, T] = {}
@@ -124,11 +127,11 @@ class Workspaces(Generic[T]):
         offices = self.opened()
         results = await asyncio.gather(*(work(office) for office in offices), return_exceptions=True)
         done: list[object] = []
-        for result in results:
+        for office, result in zip(offices, results, strict=True):
             if isinstance(result, BaseException):
                 if not isinstance(result, Exception):
                     raise result
-                log.error("%s failed for a workspace: %s", name, failure(result))
+                log.error("%s failed for %s: %s", name, self._label(office), failure(result))
             else:
                 done.append(result)
         return done
