@@ -623,6 +623,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # (0030 is left to the branches under way beside this one.)
+        "0031_association_sharing",
+        """
+        -- Whether the office shares its published statistics with the association (the sums across
+        -- offices), as every change of it: a quarter counts the office if it shared as the quarter
+        -- closed, so switching later never changes figures already published.
+        CREATE TABLE association_sharing (
+            id         INTEGER PRIMARY KEY,
+            shared     INTEGER NOT NULL,
+            changed_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
