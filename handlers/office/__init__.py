@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from handlers.common.feature import Feature
 from handlers.office import commands, listeners
-from handlers.office.ids import OfficeCallback, OfficeField
+from handlers.office.ids import OfficeCallback, OfficeChoice, OfficeField
 
 FEATURE = Feature(
     name="office",
     register=listeners.register,
     callbacks=(OfficeCallback,),
-    fields=(OfficeField,),
+    fields=(OfficeField, OfficeChoice),
     forms=commands.FORMS,
 )

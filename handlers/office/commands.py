@@ -12,7 +12,9 @@ from handlers.office.blocks import settings_modal
 async def _settings_form(services: Services, user_id: str, args: list[str]) -> dict[str, Any] | None:
     if args:
         return None
-    return settings_modal(await services.office_settings.settings(coordinator_id=user_id))
+    settings = await services.office_settings.settings(coordinator_id=user_id)
+    shared = await services.office_settings.shares_with_association(coordinator_id=user_id)
+    return settings_modal(settings, shared=shared)
 
 
 FORMS: dict[str, FormOpener] = {"settings": _settings_form}

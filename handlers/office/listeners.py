@@ -11,7 +11,7 @@ from bot.services import Services
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.office.blocks import stored
-from handlers.office.ids import OfficeCallback, OfficeField
+from handlers.office.ids import SHARED, OfficeCallback, OfficeChoice, OfficeField
 
 
 def register(app: AsyncApp) -> None:
@@ -31,4 +31,8 @@ async def on_settings_submitted(ack: AsyncAck, body: dict[str, Any], services: S
     except DomainError as error:
         await ack(response_action="errors", errors={OfficeField.TIMEZONE: user_message(error)})
         return
+    if OfficeChoice.SHARE_STATISTICS in values:  # (a modal opened before the choice existed has none)
+        shared = SHARED in (values[OfficeChoice.SHARE_STATISTICS] or [])
+        coordinator = body["user"]["id"]
+        await services.office_settings.share_with_association(coordinator_id=coordinator, shared=shared)
     await ack()
