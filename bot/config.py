@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from bot.peer_requests import RequestPolicy
 from bot.profiles import DEFAULT_ROLES, DEFAULT_SUGGESTED_TAGS, ProfilePolicy
 from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
-from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
+from bot.setting_types import Leads, Plan, TeamUsers, WeeklyHours, Zone, days, duration, hours_in_utc
 from bot.training import TrainingPolicy
 from storage.models import DECIDED_NOTICES, IncidentKind, Resource, ScheduledKind
 
@@ -64,9 +63,6 @@ def _office_value(name: str, value: str) -> object:
     return lines
 
 
-# A Slack team or user id.
-_SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
-
 
 class Settings(BaseSettings):
     """Every setting of the app, validated and parsed once, at start, into typed values."""
@@ -91,7 +87,7 @@ class Settings(BaseSettings):
     peer_administrators: Annotated[frozenset[str], NoDecode] = frozenset()
     # The deployment's association administrators (statistics across the offices that share them),
     # as (team id, user id): a user id means something only within its workspace.
-    peer_association_administrators: Annotated[frozenset[tuple[str, str]], NoDecode] = frozenset()
+    peer_association_administrators: TeamUsers = frozenset()
     # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
     peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(
@@ -152,22 +148,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
-
-    @field_validator("peer_association_administrators", mode="before")
-    @classmethod
-    def _split_pairs(cls, value: object) -> object:
-        # TEAMID:USERID,TEAMID:USERID (Slack's own ids, upper case).
-        if not isinstance(value, str):
-            return value
-        pairs: set[tuple[str, str]] = set()
-        for part in (p.strip() for p in value.split(",")):
-            if not part:
-                continue
-            team, _, user = part.upper().partition(":")
-            if not (_SLACK_ID.fullmatch(team) and _SLACK_ID.fullmatch(user)):
-                raise ValueError(f"each entry must be TEAMID:USERID, e.g. T0123ABC:U0456DEF: {part[:40]!r}")
-            pairs.add((team, user))
-        return frozenset(pairs)
 
     @field_validator("peer_roles", "peer_profile_tags", mode="before")
     @classmethod
