@@ -144,12 +144,7 @@ class PeerSupportApp:
         # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
         self.pacer = Pacer(settings.delivery_policy().pacing())
         # The deployment's statistics across the offices that share them (one for all offices).
-        self.association = AssociationStatistics(
-            administrators=settings.peer_association_administrators,
-            members=self._members,
-            clock=self.clock,
-            min_offices=settings.peer_min_count,
-        )
+        self.association: AssociationStatistics | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
@@ -157,6 +152,13 @@ class PeerSupportApp:
         distribution = settings.distribution
         self.db = await Database.open(
             settings.database_url, migrations=DEPLOYMENT_MIGRATIONS if distribution else None
+        )
+        self.association = AssociationStatistics(
+            administrators=settings.peer_association_administrators,
+            members=self._members,
+            db=self.db,
+            clock=self.clock,
+            min_offices=settings.peer_min_count,
         )
         # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
         self._session = aiohttp.ClientSession(
@@ -330,7 +332,7 @@ class PeerSupportApp:
         """
         settings, clock, background = settings or self.settings, self.clock, self.background
         db, pacer = db or self.db, pacer or self.pacer
-        if db is None:
+        if db is None or self.association is None:
             raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
         notifier = SlackNotifier(

@@ -16,6 +16,12 @@ two views can never be subtracted to give one office's figures), and a quarter w
 them than the deployment's smallest count (``PEER_MIN_COUNT``) gives no figures at all. A sum
 that misses an office that could not be read is never shown: it would differ from the full one
 by that office's figures.
+
+A quarter's figures, once shown, are kept (``association_quarters``, in the deployment's database)
+and shown the same ever after, whatever happens in the offices later: one that changes its time
+zone or smallest count (which move its own published figures), stops sharing, or leaves the
+deployment. Two views of one quarter are always equal, so no difference of two can single out one
+office.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from pydantic import TypeAdapter
 
 from bot.errors import (
     InvalidPeriod,
@@ -53,6 +61,9 @@ class Member:
     db: Database
 
 
+# A quarter's figures as kept in the database (JSON).
+_FIGURES: TypeAdapter[StatsReport] = TypeAdapter(StatsReport)
+
 # Every office of the deployment (raises when one cannot be opened: no partial sums).
 Members = Callable[[], Awaitable[Sequence[Member]]]
 
@@ -74,9 +85,12 @@ class AssociationStatistics:
         *,
         administrators: frozenset[tuple[str, str]],
         members: Members,
+        db: Database,
         clock: Clock,
         min_offices: int,
     ) -> None:
+        # ``db``: where the figures of each quarter are kept once shown (the deployment's database).
+        self._db = db
         self._administrators = administrators
         self._members = members
         self._clock = clock
@@ -105,20 +119,42 @@ class AssociationStatistics:
         :class:`TooFewOffices` when a quarter has fewer of them than the minimum."""
         if not self.is_administrator(team_id=team_id, user_id=user_id):
             raise NotAnAssociationAdministrator()
-        members = await self._read_members()
         quarters: list[StatsReport] = []
         counts: list[int] = []
         for quarter in publication.quarters:
-            reports = [await m.tracking.quarter_report(quarter) for m in members if await _shared(m, quarter)]
-            if len(reports) < self._min:
+            offices, summed = await self._quarter(quarter)
+            if summed is None:
                 raise TooFewOffices(quarter.label, self._min)
-            counts.append(len(reports))
-            # Each office's own report is summed and dropped: nothing per office is kept.
-            summed = self._sum(Publication((quarter,), quarter.label), reports)
-            quarters.append(dataclasses.replace(summed, quarters=()))
+            counts.append(offices)
+            quarters.append(summed)
         figures = quarters[0] if len(quarters) == 1 else self._sum(publication, quarters)
         log.info("association statistics for %s read", publication.label)
         return AssociationReport(figures=figures, offices=tuple(counts), min_offices=self._min)
+
+    async def _quarter(self, quarter: Quarter) -> tuple[int, StatsReport | None]:
+        """The quarter's figures as first shown (summed and kept now if never shown before); None
+        when too few offices shared it."""
+        async with self._db.read() as tx:
+            kept = await tx.association.frozen(quarter.label)
+        if kept is None:
+            members = await self._read_members()
+            reports = [await m.tracking.quarter_report(quarter) for m in members if await _shared(m, quarter)]
+            summed = None
+            if len(reports) >= self._min:
+                # Each office's own report is summed and dropped: nothing per office is kept.
+                summed = self._sum(Publication((quarter,), quarter.label), reports)
+                summed = dataclasses.replace(summed, quarters=())
+            figures = None if summed is None else _FIGURES.dump_json(summed).decode()
+            async with self._db.transaction() as tx:
+                # Another instance may have kept it first: its figures are the ones shown.
+                await tx.association.freeze(
+                    quarter.label, offices=len(reports), figures=figures, now=self._clock.now()
+                )
+                kept = await tx.association.frozen(quarter.label)
+            if kept is None:
+                raise RuntimeError("a quarter's figures were kept and are not there")
+        offices, figures = kept
+        return offices, None if figures is None else _FIGURES.validate_json(figures)
 
     def _sum(self, publication: Publication, reports: Sequence[StatsReport]) -> StatsReport:
         # Incidents are named by their office: their lines would say which office a figure is from.

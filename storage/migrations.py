@@ -11,6 +11,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.db import Database
 
+# The association's figures of each closed quarter as first shown (sums across offices, see
+# bot/association.py), kept so that they never change afterwards: the number of offices summed, and
+# the figures as JSON (NULL: fewer offices than the minimum shared, nothing is published).
+ASSOCIATION_QUARTERS = """
+        CREATE TABLE association_quarters (
+            quarter   TEXT PRIMARY KEY,
+            offices   INTEGER NOT NULL,
+            figures   TEXT,
+            frozen_at TEXT NOT NULL
+        )
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_core",
@@ -581,7 +593,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (quarter, answer)
         )
         """,
-    ),    (
+    ),
+    (
         "0026_shared_resources",
         """
         -- When the holder of a request last shared entries of the resource directory with the
@@ -634,14 +647,20 @@ MIGRATIONS: list[tuple[str, str]] = [
             id         INTEGER PRIMARY KEY,
             shared     INTEGER NOT NULL,
             changed_at TEXT NOT NULL
-        )
-        """,
+        );
+        -- Single-workspace mode: the association's figures of a quarter as first shown (see
+        -- ASSOCIATION_QUARTERS; in distribution mode this table is the deployment's, and an
+        -- office's own stays empty).
+        """
+        + ASSOCIATION_QUARTERS,
     ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
 # state); each workspace's own data is in a database of its own, migrated with MIGRATIONS.
-DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = []
+DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [
+    ("0031_association_quarters", ASSOCIATION_QUARTERS),
+]
 
 
 async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.announcement_repository import AnnouncementRepository
+from storage.association_repository import AssociationRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
 from storage.office_settings_repository import OfficeSettingsRepository
@@ -41,6 +42,7 @@ class Tx:
     oncall: OnCallRepository
     profiles: ProfileRepository
     office_settings: OfficeSettingsRepository
+    association: AssociationRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -60,4 +62,5 @@ class Tx:
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
+            association=AssociationRepository(conn),
         )
