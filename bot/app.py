@@ -154,8 +154,7 @@ class PeerSupportApp:
             process_before_response=True,
         )
         handlers.register(self.bolt, self.services)
-        if self.installations is not None:
-            register_leaving(self.bolt, self.installations)
+        register_leaving(self.bolt, self.installations)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,

@@ -355,9 +355,13 @@ class InstalledTokens:
         return bot.bot_token
 
 
-def register_leaving(app: AsyncApp, installations: Installations) -> None:
+def register_leaving(app: AsyncApp, installations: Installations | None) -> None:
     """``app_uninstalled``, or ``tokens_revoked`` naming the bot: the workspace's tokens go at once
-    and its data after the grace period. Revoked user tokens alone: those installers' rows go."""
+    and its data after the grace period. Revoked user tokens alone: those installers' rows go.
+
+    In single-workspace mode (``installations`` None) there is nothing stored to delete: the
+    operator is told the token no longer works.
+    """
 
     @app.event("app_uninstalled")
     async def on_uninstalled(context: AsyncBoltContext) -> None:
@@ -366,13 +370,17 @@ def register_leaving(app: AsyncApp, installations: Installations) -> None:
     @app.event("tokens_revoked")
     async def on_tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
         tokens = event.get("tokens") or {}
-        for user_id in tokens.get("oauth") or ():
-            await installations.delete_installation(context.enterprise_id, context.team_id, str(user_id))
+        if installations is not None:
+            for user_id in tokens.get("oauth") or ():
+                await installations.delete_installation(context.enterprise_id, context.team_id, str(user_id))
         if tokens.get("bot"):
             await _leave(installations, context)
 
 
-async def _leave(installations: Installations, context: AsyncBoltContext) -> None:
+async def _leave(installations: Installations | None, context: AsyncBoltContext) -> None:
+    if installations is None:
+        log.warning("the app was uninstalled or its bot token revoked: SLACK_BOT_TOKEN no longer works")
+        return
     try:
         workspace = Workspace(team_id=context.team_id or "", enterprise_id=context.enterprise_id)
     except ValueError:

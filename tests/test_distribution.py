@@ -420,3 +420,41 @@ def test_distribution_mode_needs_all_three_oauth_settings_and_a_key_but_no_bot_t
     assert settings(
         **(full | {"peer_encryption_key": f"{Fernet.generate_key().decode()},{KEY}"})
     ).distribution
+
+
+# --- Bad input, and single-workspace mode
+
+
+async def test_bad_returns_from_slack_get_a_page_and_install_nothing(dist: Rig, slack: SlackStandIn) -> None:
+    base = f"http://127.0.0.1:{dist.app.port}/slack/oauth_redirect"
+    consent = await start_install(dist)
+    cookie = {"Cookie": f"{COOKIE}={consent.state}"}
+    answers = []
+    for params, headers in (
+        ({"error": "access_denied", "state": consent.state}, cookie),  # the admin clicked Cancel
+        ({}, {}),
+        ({"state": "x" * 5000, "code": "c"}, {"Cookie": f"{COOKIE}={'x' * 5000}"}),
+        ({"state": "a.b.c", "code": "\u00e9\u0000"}, {"Cookie": f"{COOKIE}=a.b.c"}),
+        ({"state": consent.state, "code": "not-a-code-slack-issued"}, cookie),  # Slack says invalid_code
+    ):
+        async with dist.session.get(base, params=params, headers=headers) as resp:
+            answers.append((resp.status, await resp.text()))
+    assert all(status in (200, 400, 401) and text for status, text in answers), answers
+    assert answers[-1][0] == 401
+    assert slack.grants == {}
+    assert dist.app.db is not None
+    async with dist.app.db.read() as tx:
+        assert await tx.installations.count_tokens() == 0
+
+
+async def test_single_workspace_mode_serves_no_install_and_hears_an_uninstall(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with rig.session.get(
+        f"http://127.0.0.1:{rig.app.port}/slack/install", allow_redirects=False
+    ) as resp:
+        assert resp.status == 404
+    assert rig.app.installations is None and rig.app.tokens is None
+    assert (await rig.event(uninstalled())).status == 200
+    await rig.settle()
+    assert "SLACK_BOT_TOKEN no longer works" in caplog.text
