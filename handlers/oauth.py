@@ -107,24 +107,6 @@ def _record(installation: Installation | Bot, *, user_id: str = "") -> Installat
     )
 
 
-def _bot(record: InstallationRecord) -> Bot:
-    return Bot(
-        app_id=record.app_id,
-        enterprise_id=record.enterprise_id,
-        enterprise_name=record.enterprise_name,
-        team_id=record.team_id,
-        team_name=record.team_name,
-        bot_token=record.bot_token or "",
-        bot_id=record.bot_id or "",
-        bot_user_id=record.bot_user_id or "",
-        bot_scopes=list(record.bot_scopes),
-        bot_refresh_token=record.bot_refresh_token,
-        bot_token_expires_at=_stamp(record.bot_token_expires_at),
-        is_enterprise_install=record.is_enterprise_install,
-        installed_at=record.installed_at.timestamp(),
-    )
-
-
 def _installation(record: InstallationRecord) -> Installation:
     return Installation(
         app_id=record.app_id,
@@ -150,16 +132,18 @@ def _installation(record: InstallationRecord) -> Installation:
     )
 
 
-class InstallationStore(AsyncInstallationStore):
+class _Logs:
+    @property
+    def logger(self) -> logging.Logger:
+        """The store's logger (slack_sdk's store interfaces ask for one)."""
+        return log
+
+
+class InstallationStore(_Logs, AsyncInstallationStore):
     """slack_sdk's installation store over :class:`Installations` (tokens sealed at rest)."""
 
     def __init__(self, installations: Installations) -> None:
         self._installations = installations
-
-    @property
-    def logger(self) -> logging.Logger:
-        """The store's logger (slack_sdk's interface asks for one)."""
-        return log
 
     async def async_save(self, installation: Installation) -> None:
         """Keep an installation (and its bot as the workspace's latest)."""
@@ -174,7 +158,7 @@ class InstallationStore(AsyncInstallationStore):
     ) -> Bot | None:
         """The workspace's latest bot."""
         record = await self._installations.find_bot(enterprise_id, team_id, is_enterprise_install)
-        return None if record is None else _bot(record)
+        return None if record is None else _installation(record).to_bot()
 
     async def async_find_installation(
         self,
@@ -205,16 +189,11 @@ class InstallationStore(AsyncInstallationStore):
         await self._installations.delete_all(enterprise_id, team_id)
 
 
-class StateStore(AsyncOAuthStateStore):
+class StateStore(_Logs, AsyncOAuthStateStore):
     """slack_sdk's OAuth state store over :class:`OAuthStates` (one use each, expiring)."""
 
     def __init__(self, states: OAuthStates) -> None:
         self._states = states
-
-    @property
-    def logger(self) -> logging.Logger:
-        """The store's logger (slack_sdk's interface asks for one)."""
-        return log
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         """A new state."""

@@ -15,15 +15,33 @@ from storage.models import Departure, InstallationRecord
 from storage.sql import Connection, InconsistentRecords
 from storage.timefmt import from_db, to_db
 
-_INSTALLATION_COLUMNS = (
-    "enterprise_id, team_id, user_id, is_enterprise_install, app_id, enterprise_name, enterprise_url,"
-    " team_name, bot_id, bot_user_id, bot_scopes, bot_token, bot_refresh_token, bot_token_expires_at,"
-    " user_scopes, user_token, user_refresh_token, user_token_expires_at, token_type, installed_at"
+# A bot's columns (``slack_bots`` holds just these), then what an installer's row adds.
+_BOT_FIELDS = (
+    "enterprise_id",
+    "team_id",
+    "is_enterprise_install",
+    "app_id",
+    "enterprise_name",
+    "enterprise_url",
+    "team_name",
+    "bot_id",
+    "bot_user_id",
+    "bot_scopes",
+    "bot_token",
+    "bot_refresh_token",
+    "bot_token_expires_at",
+    "installed_at",
 )
-_BOT_COLUMNS = (
-    "enterprise_id, team_id, is_enterprise_install, app_id, enterprise_name, enterprise_url, team_name,"
-    " bot_id, bot_user_id, bot_scopes, bot_token, bot_refresh_token, bot_token_expires_at, installed_at"
+_USER_FIELDS = (
+    "user_id",
+    "user_scopes",
+    "user_token",
+    "user_refresh_token",
+    "user_token_expires_at",
+    "token_type",
 )
+_BOT_COLUMNS = ", ".join(_BOT_FIELDS)
+_INSTALLATION_COLUMNS = ", ".join(_BOT_FIELDS + _USER_FIELDS)
 
 
 def _key(
@@ -34,8 +52,46 @@ def _key(
     return enterprise_id or "", "" if is_enterprise_install else team_id or ""
 
 
+def _marks(columns: str) -> str:
+    return ", ".join("?" for _ in columns.split(","))
+
+
+def _bot_values(record: InstallationRecord) -> tuple[object, ...]:
+    """The values of :data:`_BOT_FIELDS`, in order."""
+    enterprise, team = _key(record.enterprise_id, record.team_id, record.is_enterprise_install)
+    return (
+        enterprise,
+        team,
+        int(record.is_enterprise_install),
+        record.app_id,
+        record.enterprise_name,
+        record.enterprise_url,
+        record.team_name,
+        record.bot_id,
+        record.bot_user_id,
+        ",".join(record.bot_scopes),
+        record.bot_token,
+        record.bot_refresh_token,
+        _time(record.bot_token_expires_at),
+        to_db(record.installed_at),
+    )
+
+
 def _assignments(columns: str, key: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = excluded.{c}" for c in (c.strip() for c in columns.split(",")) if c not in key)
+
+
+# Upserts: a newer installation by the same installer, or a newer bot, replaces the stored one.
+_SAVE_INSTALLATION = (
+    f"INSERT INTO slack_installations ({_INSTALLATION_COLUMNS}) VALUES ({_marks(_INSTALLATION_COLUMNS)})"
+    " ON CONFLICT (enterprise_id, team_id, user_id) DO UPDATE SET "
+    + _assignments(_INSTALLATION_COLUMNS, ("enterprise_id", "team_id", "user_id"))
+)
+_SAVE_BOT = (
+    f"INSERT INTO slack_bots ({_BOT_COLUMNS}) VALUES ({_marks(_BOT_COLUMNS)})"
+    " ON CONFLICT (enterprise_id, team_id) DO UPDATE SET "
+    + _assignments(_BOT_COLUMNS, ("enterprise_id", "team_id"))
+)
 
 
 class InstallationRepository:
@@ -50,33 +106,16 @@ class InstallationRepository:
     async def save(self, record: InstallationRecord) -> None:
         """Keep ``record`` as its installer's latest installation, and its bot (if any) as the
         workspace's latest bot."""
-        enterprise, team = _key(record.enterprise_id, record.team_id, record.is_enterprise_install)
         await self._conn.execute(
-            f"INSERT INTO slack_installations ({_INSTALLATION_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (enterprise_id, team_id, user_id) DO UPDATE SET "
-            + _assignments(_INSTALLATION_COLUMNS, ("enterprise_id", "team_id", "user_id")),
+            _SAVE_INSTALLATION,
             (
-                enterprise,
-                team,
+                *_bot_values(record),
                 record.user_id,
-                int(record.is_enterprise_install),
-                record.app_id,
-                record.enterprise_name,
-                record.enterprise_url,
-                record.team_name,
-                record.bot_id,
-                record.bot_user_id,
-                ",".join(record.bot_scopes),
-                record.bot_token,
-                record.bot_refresh_token,
-                _time(record.bot_token_expires_at),
                 ",".join(record.user_scopes),
                 record.user_token,
                 record.user_refresh_token,
                 _time(record.user_token_expires_at),
                 record.token_type,
-                to_db(record.installed_at),
             ),
         )
         if record.bot_token is not None:
@@ -86,28 +125,8 @@ class InstallationRepository:
         """Keep ``record``'s bot as the workspace's latest (a refreshed token replaces the old one)."""
         if record.bot_token is None:
             raise InconsistentRecords("a bot without a token")
+        await self._conn.execute(_SAVE_BOT, _bot_values(record))
         enterprise, team = _key(record.enterprise_id, record.team_id, record.is_enterprise_install)
-        await self._conn.execute(
-            f"INSERT INTO slack_bots ({_BOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (enterprise_id, team_id) DO UPDATE SET "
-            + _assignments(_BOT_COLUMNS, ("enterprise_id", "team_id")),
-            (
-                enterprise,
-                team,
-                int(record.is_enterprise_install),
-                record.app_id,
-                record.enterprise_name,
-                record.enterprise_url,
-                record.team_name,
-                record.bot_id,
-                record.bot_user_id,
-                ",".join(record.bot_scopes),
-                record.bot_token,
-                record.bot_refresh_token,
-                _time(record.bot_token_expires_at),
-                to_db(record.installed_at),
-            ),
-        )
         # The installers' rows carry the bot as it was when they installed: the refreshed token
         # replaces the old one there too, so no superseded token stays stored.
         await self._conn.execute(
