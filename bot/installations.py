@@ -38,6 +38,8 @@ __all__ = [
 _TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 # How long an installer has between /slack/install and coming back from Slack's consent screen.
 STATE_LIFETIME = timedelta(minutes=10)
+# An instance that claimed a token refresh and died leaves it claimed; after this, another refreshes.
+REFRESH_LEASE = timedelta(minutes=1)
 # A sweep that claimed a departure and died leaves it claimed; after this long another takes it.
 CLAIM_LEASE = timedelta(hours=1)
 
@@ -88,6 +90,27 @@ class Installations:
         sealed = self._seal(record)
         async with self._db.transaction() as tx:
             await tx.installations.save_bot(sealed)
+
+    async def claim_refresh(self, bot: InstallationRecord) -> bool:
+        """Whether this caller refreshes ``bot``'s token now (claimed in the database: a refresh token
+        is good once, so two instances must not both spend it)."""
+        if bot.bot_token_expires_at is None:
+            return False
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            return await tx.installations.claim_refresh(
+                bot.enterprise_id,
+                bot.team_id,
+                bot.is_enterprise_install,
+                bot.bot_token_expires_at,
+                now,
+                now - REFRESH_LEASE,
+            )
+
+    async def release_refresh(self, bot: InstallationRecord) -> None:
+        """The refresh failed: another caller may try at once."""
+        async with self._db.transaction() as tx:
+            await tx.installations.release_refresh(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
 
     async def find_bot(
         self, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -53,6 +54,9 @@ BOT_SCOPES = (
 )
 # Minutes before expiry that a rotating token is refreshed (slack_sdk's default).
 ROTATION_MINUTES = 120
+# How long a request waits for a token another caller is refreshing, and how often it looks.
+REFRESH_WAIT_SECONDS = 2.0
+REFRESH_POLL_SECONDS = 0.02
 
 __all__ = [
     "BOT_SCOPES",
@@ -206,11 +210,26 @@ class StateStore(_Logs, AsyncOAuthStateStore):
 
 class ClockedTokenRotator(AsyncTokenRotator):
     """slack_sdk's bot token rotation (``oauth.v2.access`` with ``grant_type=refresh_token``), timed
-    by the app's clock. We ask for no user scopes, so there are no user tokens to rotate."""
+    by the app's clock, claimed in the database and stored at once.
 
-    def __init__(self, *, client_id: str, client_secret: str, client: AsyncWebClient, clock: Clock) -> None:
+    A refresh token is good once: of the requests (and instances) that find a token expiring
+    together, the one that claims it refreshes and stores the new pair before anything else; the
+    others wait for it (up to :data:`REFRESH_WAIT_SECONDS`, inside Slack's 3 s) and use it. We ask
+    for no user scopes, so there are no user tokens to rotate.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        client: AsyncWebClient,
+        clock: Clock,
+        installations: Installations,
+    ) -> None:
         super().__init__(client_id=client_id, client_secret=client_secret, client=client)
         self._clock = clock
+        self._installations = installations
 
     async def perform_bot_token_rotation(
         self, *, bot: Bot, minutes_before_expiration: int = ROTATION_MINUTES
@@ -222,6 +241,9 @@ class ClockedTokenRotator(AsyncTokenRotator):
             or bot.bot_token_expires_at > now + minutes_before_expiration * 60
         ):
             return None
+        record = _record(bot)
+        if not await self._installations.claim_refresh(record):
+            return await self._refreshed_elsewhere(record)
         try:
             answer = await self.client.oauth_v2_access(
                 client_id=self.client_id,
@@ -230,15 +252,33 @@ class ClockedTokenRotator(AsyncTokenRotator):
                 refresh_token=bot.bot_refresh_token,
             )
         except SlackApiError as error:
+            await self._installations.release_refresh(record)
             raise SlackTokenRotationError(error) from None
-        if answer.get("token_type") != "bot":
+        if answer.get("token_type") != "bot":  # as slack_sdk's rotator: not ours to store
+            await self._installations.release_refresh(record)
             return None
         refreshed = Bot(**bot.to_dict_for_copying())
         refreshed.bot_token = answer["access_token"]
         refreshed.bot_refresh_token = answer.get("refresh_token")
         refreshed.bot_token_expires_at = int(now) + int(answer["expires_in"])
+        # Stored before anything else: the old refresh token is spent, this pair is the only one.
+        await self._installations.save_bot(_record(refreshed))
         log.info("workspace %s: its bot token was refreshed", bot.team_id)
         return refreshed
+
+    async def _refreshed_elsewhere(self, stale: InstallationRecord) -> Bot | None:
+        """The token another caller is refreshing, once it is stored (None if it never comes)."""
+        for _ in range(int(REFRESH_WAIT_SECONDS / REFRESH_POLL_SECONDS)):
+            await asyncio.sleep(REFRESH_POLL_SECONDS)
+            current = await self._installations.find_bot(
+                stale.enterprise_id, stale.team_id, stale.is_enterprise_install
+            )
+            if current is None:
+                return None  # the workspace left meanwhile
+            if current.bot_token_expires_at != stale.bot_token_expires_at:
+                return _installation(current).to_bot()
+        log.warning("workspace %s: its bot token is being refreshed elsewhere, still", stale.team_id)
+        return None
 
 
 class _ClockedOAuthFlow(AsyncOAuthFlow):
@@ -294,7 +334,11 @@ def build_oauth_flow(
         logger=_bolt_log,
     )
     rotator = ClockedTokenRotator(
-        client_id=client_id, client_secret=client_secret, client=client, clock=clock
+        client_id=client_id,
+        client_secret=client_secret,
+        client=client,
+        clock=clock,
+        installations=installations,
     )
     authorize = AsyncInstallationStoreAuthorize(
         logger=_bolt_log,
@@ -329,7 +373,6 @@ class InstalledTokens:
                 bot=bot, minutes_before_expiration=ROTATION_MINUTES
             )
             if refreshed is not None:
-                await self._store.async_save_bot(refreshed)
                 return refreshed.bot_token
         return bot.bot_token
 

@@ -91,6 +91,7 @@ _SAVE_BOT = (
     f"INSERT INTO slack_bots ({_BOT_COLUMNS}) VALUES ({_marks(_BOT_COLUMNS)})"
     " ON CONFLICT (enterprise_id, team_id) DO UPDATE SET "
     + _assignments(_BOT_COLUMNS, ("enterprise_id", "team_id"))
+    + ", refresh_claimed_at = NULL"
 )
 
 
@@ -139,6 +140,36 @@ class InstallationRepository:
                 enterprise,
                 team,
             ),
+        )
+
+    async def claim_refresh(
+        self,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None,
+        expires_at: datetime,
+        now: datetime,
+        stale_before: datetime,
+    ) -> bool:
+        """Claim refreshing the bot token that expires at ``expires_at`` (a conditional update: one
+        caller wins; a claim older than ``stale_before`` is taken over). False when another caller
+        holds it, or the token was refreshed meanwhile."""
+        enterprise, team = _key(enterprise_id, team_id, is_enterprise_install)
+        cur = await self._conn.execute(
+            "UPDATE slack_bots SET refresh_claimed_at = ? WHERE enterprise_id = ? AND team_id = ?"
+            " AND bot_token_expires_at = ? AND (refresh_claimed_at IS NULL OR refresh_claimed_at < ?)",
+            (to_db(now), enterprise, team, to_db(expires_at), to_db(stale_before)),
+        )
+        return cur.rowcount == 1
+
+    async def release_refresh(
+        self, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None
+    ) -> None:
+        """The refresh failed: the next caller may try."""
+        enterprise, team = _key(enterprise_id, team_id, is_enterprise_install)
+        await self._conn.execute(
+            "UPDATE slack_bots SET refresh_claimed_at = NULL WHERE enterprise_id = ? AND team_id = ?",
+            (enterprise, team),
         )
 
     async def find_bot(

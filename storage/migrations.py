@@ -656,6 +656,9 @@ MIGRATIONS: list[tuple[str, str]] = [
             bot_refresh_token     TEXT,
             bot_token_expires_at  TEXT,
             installed_at          TEXT NOT NULL,
+            -- When an instance took on refreshing this token (a refresh token is good once: the
+            -- others wait for the new one instead of spending it again).
+            refresh_claimed_at    TEXT,
             PRIMARY KEY (enterprise_id, team_id)
         );
         -- OAuth states handed out by /slack/install: each consumed once, before it expires.

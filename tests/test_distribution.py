@@ -272,6 +272,44 @@ async def test_rotating_tokens_are_refreshed_when_the_clock_says_they_expire(
     assert await rig.app.tokens.bot_token(Workspace("T999")) is None
 
 
+async def test_requests_meeting_an_expiring_token_on_two_instances_refresh_it_once(
+    start_app: StartApp, slack: SlackStandIn
+) -> None:
+    slack.token_rotation = True
+    one = await start_app(**distribution(slack))
+    two = await start_app(**distribution(slack))
+    slack.clock = lambda: one.clock.now().timestamp()
+    await install(one, "T222")
+    one.clock.advance(timedelta(hours=12, seconds=1))
+    # The first request's refresh is held at Slack while the second, on the other instance, finds
+    # the same expired token: a refresh token is good once, so it must not spend it again.
+    assert two.app.installations is not None
+    claim = two.app.installations.claim_refresh
+    lost = asyncio.Event()
+
+    async def watched(bot: Any) -> bool:
+        won = await claim(bot)
+        if not won:
+            lost.set()
+        return won
+
+    two.app.installations.claim_refresh = watched  # type: ignore[method-assign]
+    slack.hold("oauth.v2.access")
+    first = asyncio.create_task(one.command("UASKER", team_id="T222"))
+    await slack.wait_for(lambda: slack.calls_of("oauth.v2.access")[1:])
+    second = asyncio.create_task(two.command("UOTHER", team_id="T222"))
+    await asyncio.wait_for(lost.wait(), 5)
+    slack.release("oauth.v2.access")
+    assert [r.status for r in await asyncio.gather(first, second)] == [200, 200]
+    await one.settle()
+    await two.settle()
+    assert len([c for c in slack.calls_of("oauth.v2.access") if c.params.get("grant_type")]) == 1
+    [fresh] = slack.tokens_of("T222")
+    opened = slack.calls_of("views.open")
+    assert [c.headers["Authorization"] for c in opened] == [f"Bearer {fresh}"] * 2
+    assert all(c.fault is None for c in opened)
+
+
 # --- Leaving
 
 
