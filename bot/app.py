@@ -182,7 +182,8 @@ class PeerSupportApp:
         self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
-        log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
+        mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
+        log.info("peer support bot started (%s mode)", mode)
 
     def _oauth_flow(self, client: AsyncWebClient) -> AsyncOAuthFlow:
         """Distribution mode: Bolt's OAuth flow on our stores, and the token source for background work."""

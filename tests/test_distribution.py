@@ -329,7 +329,11 @@ async def test_an_uninstall_deletes_the_tokens_at_once_and_the_data_after_the_gr
     assert (await dist.event(uninstalled(), team_id="T222")).status == 200
     await dist.settle()
 
-    # The tokens are gone from storage at once; the other workspace keeps its own.
+    # The tokens are gone from storage at once (background work finds none either); the other
+    # workspace keeps its own.
+    assert dist.app.tokens is not None
+    assert await dist.app.tokens.bot_token(Workspace("T222")) is None
+    assert await dist.app.tokens.bot_token(Workspace("T333")) == slack.tokens_of("T333")[0]
     assert await dist.app.installations.find_bot(None, "T222") is None
     assert await dist.app.installations.find_installation(None, "T222") is None
     assert await dist.app.installations.find_bot(None, "T333") is not None
@@ -451,6 +455,7 @@ def test_distribution_mode_needs_all_three_oauth_settings_and_a_key_but_no_bot_t
         "invalid setting PEER_ENCRYPTION_KEY"
     )
     assert "PEER_UNINSTALL_GRACE" in error_of(**full, peer_uninstall_grace="soon")
+    assert "SLACK_APP_TOKEN" in error_of(**full, slack_app_token="xapp-1")
     # Without them: today's single-workspace mode, which needs its bot token.
     assert "SLACK_BOT_TOKEN" in error_of()
     assert not settings(slack_bot_token="xoxb-1").distribution
