@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from bot.failures import failure
 from bot.ports import Clock
 from bot.tenancy import Workspace, WorkspaceData
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.models import Departure, InstallationRecord
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,7 @@ class Installations:
     async def delete_all(self, enterprise_id: str | None, team_id: str | None) -> None:
         """Forget every token of the workspace."""
         async with self._db.transaction() as tx:
-            await tx.installations.delete_bot(enterprise_id, team_id)
-            await tx.installations.delete_installation(enterprise_id, team_id, None)
+            await _delete_tokens(tx, enterprise_id, team_id)
 
     # Leaving
 
@@ -170,8 +169,7 @@ class Installations:
         """The workspace uninstalled the app: its tokens go now, its data after the grace period."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            await tx.installations.delete_bot(workspace.enterprise_id, workspace.team_id)
-            await tx.installations.delete_installation(workspace.enterprise_id, workspace.team_id, None)
+            await _delete_tokens(tx, workspace.enterprise_id, workspace.team_id)
             await tx.installations.depart(workspace.enterprise_id, workspace.team_id, now, now + self._grace)
         log.info(
             "workspace %s uninstalled the app: its tokens are deleted, its data kept for now",
@@ -231,6 +229,11 @@ class Installations:
             )
         except InvalidToken:
             raise TokenUnreadable("a stored token does not decrypt with PEER_ENCRYPTION_KEY") from None
+
+
+async def _delete_tokens(tx: Tx, enterprise_id: str | None, team_id: str | None) -> None:
+    await tx.installations.delete_bot(enterprise_id, team_id)
+    await tx.installations.delete_installation(enterprise_id, team_id, None)
 
 
 class UnscopedData:

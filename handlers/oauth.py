@@ -79,7 +79,7 @@ def _time(value: float | int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def _record(installation: Installation | Bot, *, user_id: str = "") -> InstallationRecord:
+def _record(installation: Installation | Bot) -> InstallationRecord:
     """slack_sdk's installation (or bot) as our record."""
     user: dict[str, Any] = {}
     if isinstance(installation, Installation):
@@ -94,7 +94,7 @@ def _record(installation: Installation | Bot, *, user_id: str = "") -> Installat
     return InstallationRecord(
         enterprise_id=installation.enterprise_id,
         team_id=installation.team_id,
-        user_id=user.pop("user_id", user_id),
+        user_id=user.pop("user_id", ""),
         is_enterprise_install=bool(installation.is_enterprise_install),
         app_id=installation.app_id,
         enterprise_name=installation.enterprise_name,

@@ -386,6 +386,8 @@ async def test_revoked_bot_tokens_count_as_leaving_and_revoked_user_tokens_do_no
     assert await dist.app.installations.find_installation(None, "T222", "UINSTALLER") is None
     assert await dist.app.installations.find_bot(None, "T222") is not None
     assert await dist.app.installations.departures() == []
+    # The bot still answers the workspace (Bolt finds the bot without an installer's row).
+    assert await peer_from(dist, "T222") == slack.tokens_of("T222")[0]
 
     revoked_bot = {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT222"]}}
     await dist.event(revoked_bot, team_id="T222")
