@@ -347,6 +347,9 @@ def build_oauth_flow(
         client_secret=client_secret,
         token_rotation_expiration_minutes=ROTATION_MINUTES,
         client=client,
+        # Bolt's cache of auth.test answers, by token: a request from an installed workspace costs a
+        # database read, not a call to Slack before its ack (a refreshed token is a new key).
+        cache_enabled=True,
     )
     authorize.token_rotator = rotator
     settings.authorize = authorize

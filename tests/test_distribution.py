@@ -158,6 +158,11 @@ async def test_two_workspaces_each_get_their_own_token(dist: Rig, slack: SlackSt
     assert t2 != t3
     assert await peer_from(dist, "T333") == t3
     assert await peer_from(dist, "T222") == t2
+    # Slack is asked who a token is once (at install, then once per token), not at every request.
+    checks = len(slack.calls_of("auth.test"))
+    assert await peer_from(dist, "T222") == t2
+    assert await peer_from(dist, "T333") == t3
+    assert len(slack.calls_of("auth.test")) == checks
 
 
 @sqlite_only
