@@ -340,19 +340,14 @@ def build_oauth_flow(
         clock=clock,
         installations=installations,
     )
-    authorize = AsyncInstallationStoreAuthorize(
-        logger=_bolt_log,
-        installation_store=store,
-        client_id=client_id,
-        client_secret=client_secret,
-        token_rotation_expiration_minutes=ROTATION_MINUTES,
-        client=client,
-        # Bolt's cache of auth.test answers, by token: a request from an installed workspace costs a
-        # database read, not a call to Slack before its ack (a refreshed token is a new key).
-        cache_enabled=True,
-    )
+    # The settings built Bolt's authorize on our store; it refreshes through our rotator, and keeps
+    # Bolt's cache of auth.test answers by token: a request from an installed workspace costs a
+    # database read, not a call to Slack before its ack (a refreshed token is a new key).
+    authorize = settings.authorize
+    if not isinstance(authorize, AsyncInstallationStoreAuthorize):
+        raise TypeError("Bolt's OAuth settings no longer authorize from the installation store")
     authorize.token_rotator = rotator
-    settings.authorize = authorize
+    authorize.cache_enabled = True
     return _ClockedOAuthFlow(clock=clock, client=client, logger=_bolt_log, settings=settings), rotator
 
 
