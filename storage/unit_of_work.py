@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
+from storage.installation_repository import InstallationRepository
 from storage.office_settings_repository import OfficeSettingsRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
@@ -41,6 +42,7 @@ class Tx:
     oncall: OnCallRepository
     profiles: ProfileRepository
     office_settings: OfficeSettingsRepository
+    installations: InstallationRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -60,4 +62,5 @@ class Tx:
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
+            installations=InstallationRepository(conn),
         )
