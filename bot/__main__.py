@@ -45,7 +45,7 @@ def _migrate() -> int:
         print(f"peer-support-bot: {describe_error(error)}", file=sys.stderr)
         return 2
     from storage.db import Database, workspace_database_url, workspace_keys
-    from storage.migrations import DEPLOYMENT_MIGRATIONS, MIGRATIONS
+    from storage.migrations import DEPLOYMENT_MIGRATIONS, MIGRATIONS, OFFICE_MIGRATIONS
 
     database_url = settings.database_url
     distribution = settings.slack_client_id is not None
@@ -57,7 +57,7 @@ def _migrate() -> int:
         await db.close()
         keys = await workspace_keys(database_url) if distribution else []
         for key in keys:
-            db = await Database.open(workspace_database_url(database_url, key))
+            db = await Database.open(workspace_database_url(database_url, key), migrations=OFFICE_MIGRATIONS)
             await db.close()
         return len(keys)
 

@@ -17,6 +17,7 @@ from datetime import datetime
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -31,6 +32,7 @@ from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
+from bot.installations import STATE_LIFETIME, Installations, OAuthStates
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
@@ -48,7 +50,7 @@ from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.talk_feedback import TalkFeedback
-from bot.tenancy import TokenSource, Workspace
+from bot.tenancy import TokenSource, Workspace, WorkspaceData
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
@@ -57,9 +59,10 @@ from handlers.common.workspaces import NOT_INSTALLED, WorkspaceClient, token_aut
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
+from handlers.oauth import BOT_SCOPES, InstalledTokens, build_oauth_flow, register_leaving
 from handlers.retries import CallCounter, retry_handlers
 from storage.db import Database, drop_database, workspace_database_url, workspace_keys
-from storage.migrations import DEPLOYMENT_MIGRATIONS
+from storage.migrations import DEPLOYMENT_MIGRATIONS, OFFICE_MIGRATIONS
 from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,7 @@ def build_client(
         )
     token = settings.slack_bot_token
     return AsyncWebClient(
+        # Distribution mode has no deployment-wide token: Bolt gives each request its workspace's.
         token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url,
         session=session,
@@ -121,12 +125,21 @@ class PeerSupportApp:
     """One running instance of the bot."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, tokens: TokenSource | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        workspace_data: WorkspaceData | None = None,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        # Distribution mode: each workspace's bot token (its installation); see bot/tenancy.py.
-        self.tokens = tokens
+        # Distribution mode: the installations, the token source for work outside a request (the
+        # installations', unless one is given: an embedding that installs by itself, the tests),
+        # and what forgets a workspace that left (by default this app: its database goes).
+        self.installations: Installations | None = None
+        self.tokens: TokenSource | None = tokens
+        self.workspace_data: WorkspaceData = workspace_data or self
         self.background = Background()
         # Single-workspace mode: the office's database and services. Distribution mode: the
         # deployment's database (installations), and each workspace's office in ``workspaces``.
@@ -176,19 +189,24 @@ class PeerSupportApp:
             self.workspaces = Workspaces.single(office, close=_close_office)
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
+        # Distribution mode: Bolt's OAuth flow authorizes each request from the installations,
+        # unless a token source was given (then Bolt asks it; there is no install flow).
+        oauth_flow = self._oauth_flow(client) if distribution and self.tokens is None else None
+        given = self._tokens() if distribution and oauth_flow is None else None
         self.bolt = AsyncApp(
             client=client,
+            oauth_flow=oauth_flow,
             signing_secret=secret.get_secret_value() if secret else None,
             request_verification_enabled=secret is not None,
             # The response goes out when the listener returns; listeners ack first and
             # hand slow work to the background, so there is no 10 ms ack polling.
             process_before_response=True,
-            # Distribution mode: each request's workspace token comes from its installation.
             # (Bolt answers None with the message below, though its annotation leaves None out.)
-            authorize=token_authorize(self._tokens(), client) if distribution else None,  # type: ignore[arg-type]
+            authorize=token_authorize(given, client) if given is not None else None,  # type: ignore[arg-type]
             user_facing_authorize_error_message=NOT_INSTALLED,
         )
         handlers.register(self.bolt, self._services_of)
+        register_leaving(self.bolt, self.installations)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -196,6 +214,7 @@ class PeerSupportApp:
             healthy=self._healthy,
             metrics=self.metrics.render if settings.peer_metrics else None,
             metrics_token=token.get_secret_value() if token else None,
+            oauth_flow=oauth_flow,
         )
         if settings.socket_mode:
             await self._start_socket_mode()
@@ -220,7 +239,41 @@ class PeerSupportApp:
         else:
             # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
             self.background.spawn(self._recover(office), name="recover")
-        log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
+        mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
+        log.info("peer support bot started (%s mode)", mode)
+
+    def _oauth_flow(self, client: AsyncWebClient) -> AsyncOAuthFlow:
+        """Distribution mode: Bolt's OAuth flow on our stores, and the token source for background work."""
+        settings, db = self.settings, self.db
+        client_id, secret, state_secret, key = (
+            settings.slack_client_id,
+            settings.slack_client_secret,
+            settings.slack_state_secret,
+            settings.peer_encryption_key,
+        )
+        if db is None or client_id is None or secret is None or state_secret is None or key is None:
+            raise RuntimeError("the app is not started in distribution mode")
+        self.installations = Installations(
+            db=db,
+            clock=self.clock,
+            key=key.get_secret_value(),
+            grace=settings.peer_uninstall_grace,
+        )
+        states = OAuthStates(
+            db=db, clock=self.clock, secret=state_secret.get_secret_value(), expires_after=STATE_LIFETIME
+        )
+        flow, rotator = build_oauth_flow(
+            client=client,
+            client_id=client_id,
+            client_secret=secret.get_secret_value(),
+            scopes=list(BOT_SCOPES),
+            installations=self.installations,
+            states=states,
+            state_seconds=int(STATE_LIFETIME.total_seconds()),
+            clock=self.clock,
+        )
+        self.tokens = InstalledTokens(self.installations, rotator)
+        return flow
 
     def _databases(self) -> list[Database]:
         """The databases the metrics read: the office's, or every open office's (distribution mode;
@@ -257,13 +310,19 @@ class PeerSupportApp:
         tokens = self._tokens()
         if await tokens.bot_token(workspace) is None:
             return None
-        db = await Database.open(workspace_database_url(self.settings.database_url, workspace.key))
+        url = workspace_database_url(self.settings.database_url, workspace.key)
+        db = await Database.open(url, migrations=OFFICE_MIGRATIONS)
         try:
             office = await self._office(workspace, db, Pacer(self.settings.delivery_policy().pacing()))
             await office.services.directory.seed_from_file()
         except BaseException:
             await db.close()
             raise
+        if self.installations is not None:
+            # Its installer is its first coordinator (an office with none could do nothing).
+            found = await self.installations.find_installation(workspace.enterprise_id, workspace.team_id)
+            if found is not None and found.user_id:
+                await self._first_coordinator(office, found.user_id)
         self.background.spawn(self._recover(office), name="recover")
         return office
 
@@ -297,14 +356,17 @@ class PeerSupportApp:
 
     async def installed(self, workspace: Workspace, *, installer_id: str) -> None:
         """A workspace installed the app: open it now, and make the installer its first coordinator
-        if it has none (they add the others with ``/peer coordinators add``)."""
+        if it has none (they add the others with ``/peer coordinators add``). An office opened from
+        an installation does this by itself (see :meth:`_open_office`)."""
         office = None if self.workspaces is None else await self.workspaces.get(workspace)
         if office is None:
             raise RuntimeError("the workspace has no bot token")
-        now = self.clock.now()
+        await self._first_coordinator(office, installer_id)
+
+    async def _first_coordinator(self, office: Office, user_id: str) -> None:
         async with office.db.transaction() as tx:
             if not await tx.roles.coordinators():
-                await tx.roles.add_coordinator(installer_id, added_by=installer_id, now=now)
+                await tx.roles.add_coordinator(user_id, added_by=user_id, now=self.clock.now())
 
     async def forget(self, workspace: Workspace) -> None:
         """Close the workspace's services and delete its database (file or schema); see
@@ -530,6 +592,12 @@ class PeerSupportApp:
         requests, find lapsing training, purge."""
         if self.workspaces is not None:
             await self.workspaces.each("sweep", self._sweep)
+        if self.installations is not None:
+            # Once a sweep, not once an office: the deployment's departures, each forgotten once.
+            try:
+                await self.installations.forget_departed(self.workspace_data)
+            except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
+                log.error("sweep: departed workspaces failed: %s", failure(exc))
 
     async def _sweep(self, office: Office) -> None:
         await office.db.checkpoint_passive()

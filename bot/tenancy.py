@@ -52,10 +52,6 @@ class TokenSource(Protocol):
 class WorkspaceData(Protocol):
     """The data a workspace owns, as a whole."""
 
-    async def installed(self, workspace: Workspace, *, installer_id: str) -> None:
-        """``workspace`` installed the app: open its data, the installer its first coordinator."""
-        ...
-
     async def forget(self, workspace: Workspace) -> None:
         """Delete everything stored for ``workspace`` (gone from the database files too)."""
         ...

@@ -91,12 +91,18 @@ class SlackDriver:
             return Response(status=resp.status, text=await resp.text())
 
     async def command(
-        self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL", trigger_id: str | None = None
+        self,
+        user_id: str,
+        text: str = "",
+        *,
+        channel_id: str = "C0GENERAL",
+        trigger_id: str | None = None,
+        team_id: str | None = None,
     ) -> Response:
         """Type ``/peer {text}`` in a channel (``trigger_id``: to find the modal it opens)."""
         form = {
             "token": "verification_token",
-            "team_id": self.team["id"],
+            "team_id": team_id or self.team["id"],
             "team_domain": self.team["domain"],
             **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "channel_id": channel_id,
@@ -236,13 +242,18 @@ class SlackDriver:
         return await self.interact(payload)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        team_id: str | None = None,
     ) -> Response:
         """Deliver an Events API event (optionally as Slack's retry number ``retry`` of ``event_id``)."""
         event_id = event_id or self.event_id()
         envelope = {
             "token": "verification_token",
-            "team_id": self.team["id"],
+            "team_id": team_id or self.team["id"],
             **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "api_app_id": "A111",
             "event": event,
@@ -252,7 +263,7 @@ class SlackDriver:
             "authorizations": [
                 {
                     "enterprise_id": self.enterprise_id,
-                    "team_id": self.team["id"],
+                    "team_id": team_id or self.team["id"],
                     "user_id": self.slack.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,

@@ -11,18 +11,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.db import Database
 
-# The association's figures of each closed quarter as first shown (sums across offices, see
-# bot/association.py), kept so that they never change afterwards: the number of offices summed, and
-# the figures as JSON (NULL: fewer offices than the minimum shared, nothing is published).
-ASSOCIATION_QUARTERS = """
-        CREATE TABLE association_quarters (
-            quarter   TEXT PRIMARY KEY,
-            offices   INTEGER NOT NULL,
-            figures   TEXT,
-            frozen_at TEXT NOT NULL
-        )
-"""
-
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_core",
@@ -623,7 +611,74 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        # (0028 is taken by the installations of distribution mode, on another branch.)
+        "0028_slack_installations",
+        """
+        -- Distribution mode: deployment-wide tables, not a workspace's. '' stands for "none" in the
+        -- keys (an org-wide install has no team id; a workspace outside a Grid no enterprise id).
+        -- Every token column holds Fernet ciphertext (PEER_ENCRYPTION_KEY), never a token.
+        -- Each installer's latest installation of a workspace (their user token, if any).
+        CREATE TABLE slack_installations (
+            enterprise_id         TEXT NOT NULL,
+            team_id               TEXT NOT NULL,
+            user_id               TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            app_id                TEXT,
+            enterprise_name       TEXT,
+            enterprise_url        TEXT,
+            team_name             TEXT,
+            bot_id                TEXT,
+            bot_user_id           TEXT,
+            bot_scopes            TEXT NOT NULL,
+            bot_token             TEXT,
+            bot_refresh_token     TEXT,
+            bot_token_expires_at  TEXT,
+            user_scopes           TEXT NOT NULL,
+            user_token            TEXT,
+            user_refresh_token    TEXT,
+            user_token_expires_at TEXT,
+            token_type            TEXT,
+            installed_at          TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id)
+        );
+        -- The workspace's latest bot: the token every request and every background send uses.
+        CREATE TABLE slack_bots (
+            enterprise_id         TEXT NOT NULL,
+            team_id               TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            app_id                TEXT,
+            enterprise_name       TEXT,
+            enterprise_url        TEXT,
+            team_name             TEXT,
+            bot_id                TEXT,
+            bot_user_id           TEXT,
+            bot_scopes            TEXT NOT NULL,
+            bot_token             TEXT NOT NULL,
+            bot_refresh_token     TEXT,
+            bot_token_expires_at  TEXT,
+            installed_at          TEXT NOT NULL,
+            -- When an instance took on refreshing this token (a refresh token is good once: the
+            -- others wait for the new one instead of spending it again).
+            refresh_claimed_at    TEXT,
+            PRIMARY KEY (enterprise_id, team_id)
+        );
+        -- OAuth states handed out by /slack/install: each consumed once, before it expires.
+        CREATE TABLE oauth_states (
+            state      TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        );
+        -- Workspaces that uninstalled the app: their data is forgotten at forget_at, once (claimed_at
+        -- marks the sweep that does it), unless they reinstall first.
+        CREATE TABLE workspace_departures (
+            enterprise_id TEXT NOT NULL,
+            team_id       TEXT NOT NULL,
+            left_at       TEXT NOT NULL,
+            forget_at     TEXT NOT NULL,
+            claimed_at    TEXT,
+            PRIMARY KEY (enterprise_id, team_id)
+        )
+        """,
+    ),
+    (
         "0029_office_settings",
         """
         -- An office's own value of a setting whose default is the environment's (PEER_TIMEZONE,
@@ -647,20 +702,33 @@ MIGRATIONS: list[tuple[str, str]] = [
             id         INTEGER PRIMARY KEY,
             shared     INTEGER NOT NULL,
             changed_at TEXT NOT NULL
-        );
-        -- Single-workspace mode: the association's figures of a quarter as first shown (see
-        -- ASSOCIATION_QUARTERS; in distribution mode this table is the deployment's, and an
-        -- office's own stays empty).
+        )
+        """,
+    ),
+    (
+        # The deployment's (in single-workspace mode, the one database's): see _DEPLOYMENT below.
+        "0032_association_quarters",
         """
-        + ASSOCIATION_QUARTERS,
+        -- The association's figures of each closed quarter as first shown (sums across offices, see
+        -- bot/association.py), kept so that they never change afterwards: the number of offices
+        -- summed, and the figures as JSON (NULL: fewer offices than the minimum shared, none shown).
+        CREATE TABLE association_quarters (
+            quarter   TEXT PRIMARY KEY,
+            offices   INTEGER NOT NULL,
+            figures   TEXT,
+            frozen_at TEXT NOT NULL
+        )
+        """,
     ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
-# state); each workspace's own data is in a database of its own, migrated with MIGRATIONS.
-DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [
-    ("0031_association_quarters", ASSOCIATION_QUARTERS),
-]
+# state, departures: 0028; the association's figures of each quarter: 0032), and each workspace's
+# data is in a database of its own, migrated with the other steps. Single-workspace mode applies
+# every step to its one database, as before.
+_DEPLOYMENT = frozenset({"0028_slack_installations", "0032_association_quarters"})
+DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] in _DEPLOYMENT]
+OFFICE_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] not in _DEPLOYMENT]
 
 
 async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from storage.announcement_repository import AnnouncementRepository
 from storage.association_repository import AssociationRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
+from storage.installation_repository import InstallationRepository
 from storage.office_settings_repository import OfficeSettingsRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
@@ -42,6 +43,7 @@ class Tx:
     oncall: OnCallRepository
     profiles: ProfileRepository
     office_settings: OfficeSettingsRepository
+    installations: InstallationRepository
     association: AssociationRepository
 
     @classmethod
@@ -62,5 +64,6 @@ class Tx:
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
+            installations=InstallationRepository(conn),
             association=AssociationRepository(conn),
         )

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.tenancy import Workspace
 from slack_standin import SlackStandIn
 from storage.db import Database, workspace_database_url, workspace_keys
-from storage.migrations import MIGRATIONS
+from storage.migrations import DEPLOYMENT_MIGRATIONS, OFFICE_MIGRATIONS
 from tests.conftest import ON_POSTGRES, sqlite_only
 from tests.flows import ask, who_holds_offers
 from tests.offices import (
@@ -196,21 +197,15 @@ async def test_a_workspace_that_has_not_installed_the_app_gets_a_polite_answer(o
 
 
 async def test_a_workspace_leaving_reaches_the_install_flows_listeners_even_without_a_token(
-    offices: Offices,
+    offices: Offices, caplog: pytest.LogCaptureFixture
 ) -> None:
     # tokens_revoked came first and removed the token, and the app restarted since (so the office
-    # is not open): app_uninstalled must still be heard.
-    heard: list[str] = []
-    assert offices.app.bolt is not None
-
-    @offices.app.bolt.event("app_uninstalled")
-    async def uninstalled(body: dict[str, Any]) -> None:
-        heard.append(body["team_id"])
-
+    # is not open): app_uninstalled must still reach the leaving listener (handlers/oauth.py).
+    caplog.set_level("WARNING", logger="handlers.oauth")
     leaving = team_rig(offices.a, {"id": "T555", "domain": "leaving"})
     response = await leaving.event({"type": "app_uninstalled"})
     assert response.status == 200
-    assert heard == ["T555"]
+    assert [r for r in caplog.records if r.name == "handlers.oauth" and "uninstalled" in r.getMessage()]
 
 
 @sqlite_only
@@ -327,7 +322,8 @@ async def test_migrate_in_distribution_mode_migrates_every_workspace_and_keeps_t
     await old.close()
     out = await migrate(tmp_path, bare_env(DATABASE_URL=url, SLACK_CLIENT_ID="111.222"))
     assert "and 1 workspace database(s)" in out
-    for where, expected in ((workspace_database_url(url, A.key), len(MIGRATIONS)), (url, 0)):
+    deployment = len(DEPLOYMENT_MIGRATIONS)
+    for where, expected in ((workspace_database_url(url, A.key), len(OFFICE_MIGRATIONS)), (url, deployment)):
         db = await Database.open(where, migrations=[])
         try:
             async with db.read() as tx:
@@ -340,7 +336,7 @@ async def test_migrate_in_distribution_mode_migrates_every_workspace_and_keeps_t
         finally:
             await db.close()
         assert applied is not None and applied["n"] == expected
-        assert bool(tables) == (expected > 0)
+        assert bool(tables) == (where != url)  # the deployment's database holds no office's tables
 
 
 async def test_an_offices_own_settings_apply_to_it_alone_with_the_environment_as_the_default(
@@ -370,3 +366,31 @@ async def test_an_offices_own_settings_apply_to_it_alone_with_the_environment_as
         finally:
             await again.stop()
             await drop_workspaces(database_url)
+
+
+async def test_through_the_install_flow_an_office_opens_with_its_installer_as_coordinator_and_leaves_no_trace(
+    start_app: Any, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    from tests.test_distribution import distribution, install
+
+    rig = await start_app(**distribution(slack))
+    database_url = rig.app.settings.database_url
+    try:
+        assert (await install(rig, "T222")).status == 200
+        # The installer (the stand-in's UINSTALLER) is the new office's first coordinator.
+        slack.add_users("UINSTALLER", "USUPT")
+        added = await rig.command("UINSTALLER", "roster add <@USUPT|s> trained 2026-01-15", team_id="T222")
+        assert "Added" in added.json["text"], added.text
+        assert await workspace_keys(database_url) == ["t222"]
+
+        # It leaves: tokens at once, its database after the grace period (the sweep, once).
+        slack.uninstall("T222")
+        assert (await rig.event({"type": "app_uninstalled"}, team_id="T222")).status == 200
+        await rig.settle()
+        rig.clock.advance(timedelta(days=30))
+        await rig.app.sweep()
+        assert await workspace_keys(database_url) == []
+        if not ON_POSTGRES:
+            assert not [p.name for p in tmp_path.iterdir() if "t222" in p.name]
+    finally:
+        await drop_workspaces(database_url)
