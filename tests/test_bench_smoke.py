@@ -49,6 +49,7 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
         "scheduling",
         "scheduling_ack",
         "delivery",
+        "offices",
     }
     runs = results["sizes"]["runs"]
     for section in sections.values():
