@@ -226,7 +226,15 @@ async def run(bench: Bench) -> list[Section]:
         ],
     )
     for backend, db_url in backends(bench):
-        runs = [await one_run(bench, backend, db_url, r) for r in range(sizes.runs)]
+        runs = []
+        for r in range(sizes.runs):
+            try:
+                runs.append(await one_run(bench, backend, db_url, r))
+            except TimeoutError as exc:
+                # Said in the report rather than losing the other runs' figures.
+                section.notes.append(f"{backend}, run {r + 1}: {exc} ({TIMEOUT:.0f} s); left out.")
+        if not runs:
+            continue
         for phase, seconds in (
             ("A idle", None),
             ("A preparing its incident", "prepared_s"),
