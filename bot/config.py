@@ -1,4 +1,9 @@
-"""Settings: the only reader of the environment (and of ``.env``)."""
+"""Settings: the only reader of the environment (and of ``.env``).
+
+Why this module runs past 400 lines: every setting is declared, parsed and checked here, in one
+place (with distribution mode's, and what an office may set for itself over the environment's,
+parsed by the same validators); split up, a setting's default, parser and checks would drift apart.
+"""
 
 from __future__ import annotations
 
