@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.background import Background
 from bot.errors import DateNotInFuture, InvalidForm, NotOnRoster, Suspended
@@ -20,6 +21,8 @@ from storage.models import MessageRef, ScheduledKind, Supporter, Training, Train
 log = logging.getLogger(__name__)
 
 TRAINING_NAME_MAX = 80
+# A training date further back than this is a slip of the date picker, not a record.
+TRAINING_OLDEST = timedelta(days=3653)  # ten years
 # How often the roster is checked for deactivated Slack accounts, and the flag they get.
 REACH_CHECK_EVERY = timedelta(hours=6)
 DEACTIVATED = "deactivated"
@@ -35,6 +38,23 @@ class RosterChange:
     not_found: list[str]
 
 
+class LoadBand(StrEnum):
+    """A supporter's load as coordinators see it: the requests they held at the start of the day, in
+    coarse bands. Never live: a load that moved between two looks would tell a coordinator that a
+    supporter just took a request (docs/threat-model.md, finding 14)."""
+
+    NONE = "none"
+    LIGHT = "light"  # 1 or 2
+    HEAVY = "heavy"  # 3 or more
+
+
+def load_band(held: int) -> LoadBand:
+    """The band of ``held`` requests."""
+    if held <= 0:
+        return LoadBand.NONE
+    return LoadBand.LIGHT if held <= 2 else LoadBand.HEAVY
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     """One supporter as coordinators (and they themselves) see them."""
@@ -44,6 +64,8 @@ class RosterEntry:
     training: TrainingState
     lapses_on: date | None
     trainings: list[Training] = field(default_factory=list)
+    # Requests held at the start of today, banded (coordinators' views only; never live).
+    load: LoadBand = LoadBand.NONE
 
     @property
     def advanced(self) -> list[Training]:
@@ -224,12 +246,22 @@ class RosterService:
         return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
 
     async def entries(self, *, coordinator_id: str) -> list[RosterEntry]:
-        """The roster with training, availability and open load (coordinators only)."""
+        """The roster with training, availability and load as of the start of the day, banded
+        (coordinators only)."""
         await self._roles.require_coordinator_role(coordinator_id)
+        start_of_day = datetime.combine(self._hours.today(self._clock.now()), time(0), tzinfo=self._hours.tz)
         async with self._db.read() as tx:
             supporters = await tx.roster.all()
             trainings = await tx.roster.trainings()
-        return [self._entry(s, [t for t in trainings if t.user_id == s.user_id]) for s in supporters]
+            held = await tx.requests.held_as_of(start_of_day)
+        return [
+            self._entry(
+                s,
+                [t for t in trainings if t.user_id == s.user_id],
+                load=load_band(held.get(s.user_id, 0)),
+            )
+            for s in supporters
+        ]
 
     async def due(self, *, coordinator_id: str) -> list[RosterEntry]:
         """Supporters whose training has lapsed or lapses soon, soonest first."""
@@ -320,7 +352,9 @@ class RosterService:
             self._homes.changed(coordinators=True)
             self._retry_waiting()
 
-    def _entry(self, supporter: Supporter, trainings: list[Training]) -> RosterEntry:
+    def _entry(
+        self, supporter: Supporter, trainings: list[Training], *, load: LoadBand = LoadBand.NONE
+    ) -> RosterEntry:
         today = self._hours.today(self._clock.now())
         return RosterEntry(
             supporter=supporter,
@@ -328,11 +362,17 @@ class RosterService:
             training=self._training.state(supporter.trained_on, today),
             lapses_on=self._training.lapses_on(supporter.trained_on),
             trainings=trainings,
+            load=load,
         )
 
     def _check_training_date(self, completed_on: date | None) -> None:
-        if completed_on is not None and completed_on > self._hours.today(self._clock.now()):
+        if completed_on is None:
+            return
+        today = self._hours.today(self._clock.now())
+        if completed_on > today:
             raise InvalidForm({"date": "A training date can't be in the future."})
+        if completed_on < today - TRAINING_OLDEST:
+            raise InvalidForm({"date": "That date is more than ten years ago: please check it."})
 
     def _retry_waiting(self) -> None:
         # Someone may have become eligible: waiting requests are tried again, after the reply.

@@ -24,6 +24,7 @@ from bot.training import TrainingState
 from handlers.common.blocks import context, header, mention, section
 from handlers.common.payloads import VolunteerRef
 from handlers.roster.ids import RosterAction, RosterBlockId, RosterCallback, RosterField
+from handlers.roster.modals import LOAD_LABELS, LOAD_NOTE
 from storage.models import Volunteer, VolunteerState
 
 
@@ -55,10 +56,11 @@ def status_word(entry: RosterEntry) -> str:
 
 
 def roster_text(entries: Sequence[RosterEntry], pending: Sequence[Volunteer] = ()) -> str:
-    """``/peer roster``: each supporter with training, availability and open load; pending volunteers."""
+    """``/peer roster``: each supporter with training, availability and load (at the start of the day,
+    banded, as on the Home); pending volunteers."""
     if not entries and not pending:
         return "The roster is empty. Add supporters with `/peer roster add @user trained YYYY-MM-DD`."
-    lines = [f"*Peer supporters ({len(entries)})*"]
+    lines = [f"*Peer supporters ({len(entries)})*", LOAD_NOTE]
     for entry in entries:
         s = entry.supporter
         extras = " · after-hours" if s.after_hours else ""
@@ -66,7 +68,7 @@ def roster_text(entries: Sequence[RosterEntry], pending: Sequence[Volunteer] = (
             extras += " · " + ", ".join(f"{t.name} ({_day(t.completed_on)})" for t in entry.advanced)
         lines.append(
             f"• {mention(s.user_id)}: {training_line(entry)} · {status_word(entry)}"
-            f" · open load {s.open_load}{extras}"
+            f" · load {LOAD_LABELS[entry.load]}{extras}"
         )
     if pending:
         lines.append(f"*Volunteers waiting for a decision ({len(pending)})*")
