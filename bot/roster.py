@@ -254,6 +254,9 @@ class RosterService:
             supporters = await tx.roster.all()
             trainings = await tx.roster.trainings()
             held = await tx.requests.held_as_of(start_of_day)
+        # In the order they joined, never the rotation's: the rotation moves with every offer, so
+        # its order would show who was just offered or took a request.
+        supporters.sort(key=lambda s: (s.added_at, s.user_id))
         return [
             self._entry(
                 s,
