@@ -100,7 +100,7 @@ async def test_the_home_shows_the_roster_as_a_table(start_app) -> None:
     assert row(shown, "UOLD") == "<@UOLD> · no role · no unit · available · load none · *lapsed 2026-06-01*"
     assert (
         row(shown, "UDUE")
-        == "<@UDUE> · no role · no unit · away to 2026-12-10 · load none · refresher due 2026-12-20"
+        == "<@UDUE> · no role · no unit · away until 2026-12-10 · load none · refresher due 2026-12-20"
     )
     assert row(shown, "UNEW") == "<@UNEW> · no role · no unit · available · load none · in training"
     assert "never live" in shown and "UREQ1" not in text_of(home_blocks(rig, COORDINATOR))

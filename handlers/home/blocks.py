@@ -46,8 +46,9 @@ from handlers.oncall.ids import OnCallAction
 from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
 from handlers.resources.blocks import directory_blocks, share_button
+from handlers.roster.blocks import LOAD_NOTE
 from handlers.roster.ids import RosterAction
-from handlers.roster.modals import HOME_ROWS, LOAD_NOTE, roster_sections
+from handlers.roster.modals import HOME_ROWS, roster_sections
 from handlers.selfcheck.ids import SelfCheckAction
 from handlers.team.blocks import home_profile_blocks, home_team_blocks
 from handlers.tracking.ids import TrackingAction

@@ -19,13 +19,19 @@ from slack_sdk.models.views import View
 
 from bot.errors import InconsistentRecords
 from bot.ports import TrainingReminderCard, VolunteerCard
-from bot.roster import RosterEntry
+from bot.roster import LoadBand, RosterEntry
 from bot.training import TrainingState
-from handlers.common.blocks import context, header, mention, section
+from handlers.common.blocks import context, escape, header, mention, section
 from handlers.common.payloads import VolunteerRef
 from handlers.roster.ids import RosterAction, RosterBlockId, RosterCallback, RosterField
-from handlers.roster.modals import LOAD_LABELS, LOAD_NOTE
 from storage.models import Volunteer, VolunteerState
+
+# A supporter's load band, in words (the band is as of the start of the day: see bot.roster.LoadBand).
+LOAD_LABELS = {LoadBand.NONE: "none", LoadBand.LIGHT: "1–2", LoadBand.HEAVY: "3+"}
+LOAD_NOTE = (
+    "*Load* is the requests each held at the start of today, in bands (none, 1–2, 3+): never live,"
+    " so it cannot show who just took a request."
+)
 
 
 def _day(value: date) -> str:
@@ -49,7 +55,7 @@ def status_word(entry: RosterEntry) -> str:
     if s.suspended:
         return "suspended"
     if s.unreachable:
-        return f"unreachable ({s.unreachable})"
+        return f"unreachable ({escape(s.unreachable)})"
     if entry.available:
         return "available"
     return f"away until {_day(s.away_until)}" if s.away_until else "away"

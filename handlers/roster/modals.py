@@ -21,9 +21,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.roster import TRAINING_NAME_MAX, LoadBand, RosterEntry
+from bot.roster import TRAINING_NAME_MAX, RosterEntry
 from bot.training import TrainingState
 from handlers.common.blocks import context, escape, mention, section
+from handlers.roster.blocks import LOAD_LABELS, LOAD_NOTE, status_word
 from handlers.roster.ids import RosterBlockId, RosterCallback, RosterField
 from storage.models import TrainingKind, Volunteer
 
@@ -33,12 +34,6 @@ ROWS_PER_SECTION = 15
 HOME_ROWS = 15
 # Volunteers offered per review (radio buttons hold ten options).
 REVIEW_MAX = 10
-
-LOAD_LABELS = {LoadBand.NONE: "none", LoadBand.LIGHT: "1–2", LoadBand.HEAVY: "3+"}
-LOAD_NOTE = (
-    "*Load* is the requests each held at the start of today, in bands (none, 1–2, 3+): never live,"
-    " so it cannot show who just took a request."
-)
 
 
 def _day(value: date) -> str:
@@ -55,24 +50,13 @@ def _training_cell(entry: RosterEntry) -> str:
     return f"current to {_day(entry.lapses_on)}"
 
 
-def _availability_cell(entry: RosterEntry) -> str:
-    s = entry.supporter
-    if s.suspended:
-        return "suspended"
-    if s.unreachable:
-        return f"unreachable ({escape(s.unreachable)})"
-    if entry.available:
-        return "available"
-    return f"away to {_day(s.away_until)}" if s.away_until else "away"
-
-
 def roster_row(entry: RosterEntry) -> str:
     """One supporter as a row: who, role, unit, availability, load band, training with its expiry."""
     s = entry.supporter
     role = escape(s.role) if s.role else "no role"
     unit = escape(s.unit) if s.unit else "no unit"
     return (
-        f"{mention(s.user_id)} · {role} · {unit} · {_availability_cell(entry)}"
+        f"{mention(s.user_id)} · {role} · {unit} · {status_word(entry)}"
         f" · load {LOAD_LABELS[entry.load]} · {_training_cell(entry)}"
     )
 
@@ -91,6 +75,13 @@ def roster_modal(entries: Sequence[RosterEntry]) -> dict[str, Any]:
         context(LOAD_NOTE),
     ]
     return View(type="modal", title="The roster", close="Close", blocks=blocks[:100]).to_dict()
+
+
+def _form(callback: RosterCallback, title: str, submit: str, blocks: Sequence[Block]) -> dict[str, Any]:
+    """A coordinator's roster modal: its inputs, submitted with ``submit``."""
+    return View(
+        type="modal", callback_id=callback, title=title, submit=submit, close="Cancel", blocks=list(blocks)
+    ).to_dict()
 
 
 def _who(label: str = "Supporter") -> InputBlock:
@@ -113,13 +104,11 @@ def _radio(field: RosterField, label: str, options: dict[str, str], initial: str
 
 def add_supporter_modal() -> dict[str, Any]:
     """Add a supporter to the roster, with their basic course if it is done."""
-    return View(
-        type="modal",
-        callback_id=RosterCallback.ADD_SUPPORTER,
-        title="Add a supporter",
-        submit="Add",
-        close="Cancel",
-        blocks=[
+    return _form(
+        RosterCallback.ADD_SUPPORTER,
+        "Add a supporter",
+        "Add",
+        [
             _who("Who joins the roster"),
             InputBlock(
                 block_id=RosterField.TRAINED_ON,
@@ -129,7 +118,7 @@ def add_supporter_modal() -> dict[str, Any]:
                 element=DatePickerElement(action_id=RosterField.TRAINED_ON),
             ),
         ],
-    ).to_dict()
+    )
 
 
 TRAINING_LABELS = {
@@ -141,13 +130,11 @@ TRAINING_LABELS = {
 
 def training_modal(*, today: date) -> dict[str, Any]:
     """Record a training: who, which kind, when (not in the future, not years back), its name."""
-    return View(
-        type="modal",
-        callback_id=RosterCallback.TRAINING,
-        title="Record a training",
-        submit="Record",
-        close="Cancel",
-        blocks=[
+    return _form(
+        RosterCallback.TRAINING,
+        "Record a training",
+        "Record",
+        [
             _who(),
             _radio(
                 RosterField.TRAINING_KIND,
@@ -172,7 +159,7 @@ def training_modal(*, today: date) -> dict[str, Any]:
             ),
             context("A basic course or a refresher keeps a supporter's training current."),
         ],
-    ).to_dict()
+    )
 
 
 SUSPEND, RESUME = "suspend", "resume"
@@ -180,13 +167,11 @@ SUSPEND, RESUME = "suspend", "resume"
 
 def suspend_modal() -> dict[str, Any]:
     """Pause a supporter's offers, or resume them."""
-    return View(
-        type="modal",
-        callback_id=RosterCallback.SUSPEND,
-        title="Suspend or resume",
-        submit="Save",
-        close="Cancel",
-        blocks=[
+    return _form(
+        RosterCallback.SUSPEND,
+        "Suspend or resume",
+        "Save",
+        [
             _who(),
             _radio(
                 RosterField.PAUSE,
@@ -196,7 +181,7 @@ def suspend_modal() -> dict[str, Any]:
             ),
             context("Suspending passes their open offers on; the requests they hold stay with them."),
         ],
-    ).to_dict()
+    )
 
 
 APPROVE, DECLINE = "approve", "decline"
@@ -236,14 +221,12 @@ def volunteers_modal(pending: Sequence[Volunteer]) -> dict[str, Any]:
         blocks.append(
             context(f"{len(pending) - len(shown)} more wait: they are offered once these are decided.")
         )
-    return View(
-        type="modal",
-        callback_id=RosterCallback.VOLUNTEERS,
-        title="Review volunteers",
-        submit="Decide",
-        close="Cancel",
-        blocks=blocks,
-    ).to_dict()
+    return _form(
+        RosterCallback.VOLUNTEERS,
+        "Review volunteers",
+        "Decide",
+        blocks,
+    )
 
 
 COORDINATOR, ADMINISTRATOR = "coordinator", "administrator"
@@ -266,13 +249,11 @@ def roles_modal(
             _holders("Administrators", *administrators, "PEER_ADMINISTRATORS"),
         ]
     )
-    return View(
-        type="modal",
-        callback_id=RosterCallback.ROLES,
-        title="Roles",
-        submit="Save",
-        close="Cancel",
-        blocks=[
+    return _form(
+        RosterCallback.ROLES,
+        "Roles",
+        "Save",
+        [
             SectionBlock(block_id=RosterBlockId.ROLES_NOW, text=MarkdownTextObject(text=now)),
             context(
                 "Administrators see the statistics, exports and the quarterly report, and nothing else."
@@ -289,4 +270,4 @@ def roles_modal(
                 RosterField.ROLE_CHANGE, "Change", {ADD: "Give the role", REMOVE: "Take it away"}, initial=ADD
             ),
         ],
-    ).to_dict()
+    )
