@@ -10,9 +10,14 @@ open incident to its follow-up view, where it can be closed early.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.roster import LoadBand, RosterEntry
+from bot.training import TrainingState
+from handlers.roster import modals
+from storage.models import Supporter, Volunteer, VolunteerState
+from tests.conftest import START
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Response, Rig, find_button, has_button, text_of
 from tests.test_checkins import CHECKIN_SETTINGS, checkins_to, deliver_after, open_incident
@@ -438,3 +443,49 @@ async def test_close_early_cancels_exactly_the_check_ins_not_yet_sent(start_app)
     await rig.settle()
     assert "already closed" in text_of(rig.slack.calls_of("views.update")[-1].params["view"]["blocks"])
     assert len([a for a in await audit_rows(rig) if a[1] == "incident closed"]) == 1
+
+
+def _entry(n: int) -> RosterEntry:
+    supporter = Supporter(
+        user_id=f"U{n:08d}",
+        trained_on=date(2026, 1, 15),
+        away=False,
+        away_until=None,
+        after_hours=False,
+        expired_streak=0,
+        rotation_seq=n,
+        added_at=datetime(2026, 1, 1, tzinfo=UTC),
+        role="A" * 60,
+        unit="U" * 60,  # the longest a unit may be
+    )
+    return RosterEntry(
+        supporter=supporter,
+        available=True,
+        training=TrainingState.CURRENT,
+        lapses_on=date(2027, 1, 15),
+        load=LoadBand.HEAVY,
+    )
+
+
+def test_the_roster_modals_fit_slacks_limits_however_long_the_roster() -> None:
+    whole = modals.roster_modal([_entry(n) for n in range(1, 501)])
+    assert len(whole["blocks"]) <= 100 and len(json.dumps(whole, ensure_ascii=False)) < 250_000
+    assert text_of(whole["blocks"]).count("<@U") == 400 and "And 100 more" in text_of(whole["blocks"])
+    assert all(len(b["text"]["text"]) <= 3000 for b in whole["blocks"] if b["type"] == "section")
+    waiting = [
+        Volunteer(id=n, user_id=f"UV{n}", note="x", state=VolunteerState.PENDING, created_at=START)
+        for n in range(1, 13)
+    ]
+    review = modals.volunteers_modal(waiting)
+    [choices] = [b for b in review["blocks"] if b.get("block_id") == "roster_volunteer"]
+    assert len(choices["element"]["options"]) == 10
+    assert "2 more wait" in text_of(review["blocks"])
+    for view in (
+        whole,
+        review,
+        modals.add_supporter_modal(),
+        modals.training_modal(today=date(2026, 11, 30)),
+        modals.suspend_modal(),
+        modals.roles_modal((["U1"], ["U2"]), (["U3"], [])),
+    ):
+        assert len(view["title"]["text"]) <= 24

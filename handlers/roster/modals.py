@@ -28,8 +28,10 @@ from handlers.roster.blocks import LOAD_LABELS, LOAD_NOTE, status_word
 from handlers.roster.ids import RosterBlockId, RosterCallback, RosterField
 from storage.models import TrainingKind, Volunteer
 
-# Rows of the table per section (a section's text holds 3,000 characters; a row is under 150).
-ROWS_PER_SECTION = 15
+# Characters of rows per section (a section's text holds 3,000).
+SECTION_CHARS = 2900
+# Rows in the whole table's modal (a row is at most ~230 characters: far inside 100 blocks, 250 kB).
+MODAL_ROWS = 400
 # Rows shown on the Home; the rest are counted, with a button to the whole table.
 HOME_ROWS = 15
 # Volunteers offered per review (radio buttons hold ten options).
@@ -62,19 +64,28 @@ def roster_row(entry: RosterEntry) -> str:
 
 
 def roster_sections(entries: Sequence[RosterEntry]) -> list[Block]:
-    """The table's rows, ``ROWS_PER_SECTION`` to a section."""
-    rows = [roster_row(e) for e in entries]
-    return [section("\n".join(rows[i : i + ROWS_PER_SECTION])) for i in range(0, len(rows), ROWS_PER_SECTION)]
+    """The table's rows, as many to a section as its 3,000 characters hold."""
+    sections: list[list[str]] = []
+    size = SECTION_CHARS
+    for text in (roster_row(e) for e in entries):
+        if size + 1 + len(text) > SECTION_CHARS:
+            sections.append([])
+            size = -1
+        sections[-1].append(text)
+        size += 1 + len(text)
+    return [section("\n".join(rows)) for rows in sections]
 
 
 def roster_modal(entries: Sequence[RosterEntry]) -> dict[str, Any]:
-    """The whole roster as a table (the Home shows its first rows)."""
+    """The whole roster as a table (the Home shows its first rows), up to ``MODAL_ROWS`` rows."""
     blocks: list[Block] = [
         section(f"*Peer supporters ({len(entries)})*: role · unit · availability · load · training"),
-        *roster_sections(entries),
+        *roster_sections(entries[:MODAL_ROWS]),
         context(LOAD_NOTE),
     ]
-    return View(type="modal", title="The roster", close="Close", blocks=blocks[:100]).to_dict()
+    if len(entries) > MODAL_ROWS:
+        blocks.append(context(f"And {len(entries) - MODAL_ROWS} more: `/peer roster` lists everyone."))
+    return View(type="modal", title="The roster", close="Close", blocks=blocks).to_dict()
 
 
 def _form(callback: RosterCallback, title: str, submit: str, blocks: Sequence[Block]) -> dict[str, Any]:
