@@ -64,9 +64,13 @@ class ShareService:
             offer = await _holders_offer(tx, request_id, user_id)
             return await tx.requests.resources_shared(offer.id)
 
-    async def share(self, *, request_id: int, user_id: str, resource_ids: Sequence[int]) -> Share:
+    async def share(
+        self, *, request_id: int, user_id: str, resource_ids: Sequence[int], submission: str
+    ) -> Share | None:
         """Check and record a share (the holder only; 1 to :data:`SHARE_MAX` entries that exist).
 
+        ``submission`` names the modal submitted (Slack's view id): the same modal submitted
+        again (a double click, a retry) records and sends nothing, and returns None.
         Raises :class:`NotHeldByYou`, :class:`ConversationEnded` or :class:`InvalidForm` (field
         ``resources``). Nothing is sent here: :meth:`deliver` does, after the modal is answered.
         """
@@ -111,6 +115,10 @@ class ShareService:
                 )
             else:
                 raise NotHeldByYou()
+            # Claimed last, in the same unit: a submission refused above may be corrected and sent again.
+            if not await tx.relay.claim_event(f"view:{submission}", now=self._clock.now()):
+                log.info("request %s: a share submitted again, not sent twice", request_id)
+                return None
             await tx.requests.mark_resources_shared(offer.id, self._clock.now())
         log.info("request %s: the holder shared %d resource(s)", request_id, len(entries))
         return share

@@ -130,6 +130,7 @@ async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
             request_id=ref.request_id,
             user_id=body["user"]["id"],
             resource_ids=[i for i in ids if i is not None],
+            submission=str(body["view"]["id"]),
         )
     except InvalidForm as invalid:
         await ack(response_action="errors", errors={ResourceField.SHARE: invalid.errors["resources"]})
@@ -138,4 +139,5 @@ async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         await ack(response_action="errors", errors={ResourceField.SHARE: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.shares.deliver(share), name="share_resources")
+    if share is not None:  # None: this modal was submitted before, and that one is sent
+        services.background.spawn(services.shares.deliver(share), name="share_resources")
