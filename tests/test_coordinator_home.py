@@ -9,6 +9,7 @@ open incident to its follow-up view, where it can be closed early.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -176,6 +177,7 @@ async def test_add_a_supporter_from_the_home(rig: Rig) -> None:
     assert (COORDINATOR, "roster add", "<@UNEW1> trained 2026-11-02") in await audit_rows(rig)
     assert "<@UNEW1> · no role · no unit · available · load none · current to 2027-11-02" in roster_text(rig)
     # Without a date: on the roster, in training (what `/peer roster add @user` does).
+    view = await open_modal(rig, "home_roster_add")  # the notice replaced the one submitted
     done(await rig.submit(COORDINATOR, view, {person: "UNEW2", date: None}))
     await rig.settle()
     assert "<@UNEW2> · no role · no unit · available · load none · in training" in roster_text(rig)
@@ -209,7 +211,7 @@ async def test_record_a_training_from_the_home(rig: Rig) -> None:
     )
     assert "current to 2027-11-20" in row(roster_text(rig), "USUP1"), "the Home was not redrawn"
     advanced = {**fields, "roster_training_kind": "advanced", "roster_training_name": "CISM group crisis"}
-    done(await rig.submit(COORDINATOR, view, advanced))
+    done(await rig.submit(COORDINATOR, await open_modal(rig, "home_roster_training"), advanced))
     assert (COORDINATOR, "training recorded", "<@USUP1> advanced CISM group crisis completed 2026-11-20") in (
         await audit_rows(rig)
     )
@@ -237,6 +239,7 @@ async def test_suspend_and_resume_from_the_home(rig: Rig) -> None:
     assert "paused* by a coordinator" in home(rig, "USUP1"), "the supporter's Home was not redrawn"
     await ask(rig, "UREQ1")
     assert not rig.open_offers_to("USUP1"), "a suspended supporter got an offer"
+    view = await open_modal(rig, "home_roster_suspend")
     await refused_inline(
         rig, view, {"roster_person": "USUP1", "roster_pause": "suspend"}, "roster_pause", "Already suspended"
     )
@@ -489,3 +492,49 @@ def test_the_roster_modals_fit_slacks_limits_however_long_the_roster() -> None:
         modals.roles_modal((["U1"], ["U2"]), (["U3"], [])),
     ):
         assert len(view["title"]["text"]) <= 24
+
+
+async def test_a_roster_form_submitted_twice_acts_once(rig: Rig) -> None:
+    """A double click or Slack's retry sends the same view twice, even at once: one training, one
+    supporter, one suspension, each audited once."""
+    await add_supporters(rig, "USUP1")
+    await open_home(rig, COORDINATOR)
+    training = await open_modal(rig, "home_roster_training")
+    add = await open_modal(rig, "home_roster_add")
+    suspend = await open_modal(rig, "home_roster_suspend")
+    forms = (
+        (
+            training,
+            {
+                "roster_person": "USUP1",
+                "roster_training_kind": "refresher",
+                "roster_trained_on": "2026-11-20",
+            },
+        ),
+        (add, {"roster_person": "UNEW1", "roster_trained_on": "2026-11-02"}),
+        (suspend, {"roster_person": "USUP1", "roster_pause": "suspend"}),
+    )
+    for view, values in forms:
+        answers = await asyncio.gather(*(rig.submit(COORDINATOR, view, values) for _ in range(2)))
+        assert all(a.json["response_action"] == "update" for a in answers), [a.text for a in answers]
+        await rig.settle()
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT user_id, kind, completed_on FROM trainings ORDER BY user_id, id")
+        trainings = [tuple(r) for r in await cur.fetchall()]
+    assert trainings == [
+        ("UNEW1", "basic", "2026-11-02"),
+        ("USUP1", "basic", "2026-01-15"),
+        ("USUP1", "refresher", "2026-11-20"),
+    ]
+    actions = [a[1] for a in await audit_rows(rig) if a[1] != "roster add" or "UNEW1" in a[2]]
+    assert actions.count("training recorded") == 1 and actions.count("supporter suspended") == 1
+    assert [a for a in await audit_rows(rig) if "UNEW1" in a[2]] == [
+        (COORDINATOR, "roster add", "<@UNEW1> trained 2026-11-02")
+    ]
+    # A corrected form is not a repeat: the training modal refused for someone not on the roster
+    # records once the person is fixed, in the same view.
+    again = await open_modal(rig, "home_roster_training")
+    values = {"roster_person": "UNOBODY", "roster_training_kind": "basic", "roster_trained_on": "2026-11-21"}
+    assert (await rig.submit(COORDINATOR, again, values)).json["response_action"] == "errors"
+    fixed = await rig.submit(COORDINATOR, again, {**values, "roster_person": "UNEW1"})
+    assert "Recorded a basic course on 2026-11-21 for <@UNEW1>" in done(fixed)

@@ -49,6 +49,7 @@ _FIELDS = {
     "change": RosterField.ROLE_CHANGE,
 }
 NOT_ON_ROSTER = "They aren't on the roster. Add them first."
+REPEATED = "Done: this form was submitted before, and that is what was recorded."
 
 Build = Callable[[Services, str], Awaitable[dict[str, Any]]]
 
@@ -121,8 +122,9 @@ _BUTTONS: dict[RosterAction, Build] = {
     RosterAction.HOME_ROLES: _roles,
 }
 
-# A submission: the services, the coordinator, the form's values; returns what was done (in words).
-Submit = Callable[[Services, str, dict[str, Any]], Awaitable[str]]
+# A submission: the services, the coordinator, the form's values and Slack's id of the submitted view
+# (a form submitted twice acts once); returns what was done, in words.
+Submit = Callable[[Services, str, dict[str, Any], str], Awaitable[str]]
 
 
 async def _answer(ack: AsyncAck, body: dict[str, Any], services: Services, submit: Submit) -> None:
@@ -130,7 +132,7 @@ async def _answer(ack: AsyncAck, body: dict[str, Any], services: Services, submi
     user_id = body["user"]["id"]
     try:
         await services.roles.require_coordinator_role(user_id)  # before anything is read
-        done = await submit(services, user_id, flatten_state(body["view"]))
+        done = await submit(services, user_id, flatten_state(body["view"]), str(body["view"]["id"]))
     except InvalidForm as invalid:
         errors: dict[str, str] = {_FIELDS.get(f, RosterField.SUPPORTER): m for f, m in invalid.errors.items()}
         await ack(response_action="errors", errors=errors)
@@ -187,13 +189,17 @@ def _choice(values: dict[str, Any], field: str, choices: set[str], message: str)
     return str(value)
 
 
-async def _submit_add(services: Services, user_id: str, values: dict[str, Any]) -> str:
+async def _submit_add(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person, trained_on = _person(values), _date(values, required=False)
     if trained_on is None and await services.roster.get(person) is not None:
         raise InvalidForm(
             {"person": "Already on the roster. To record their training, use Record a training."}
         )
-    change = await services.roster.add(coordinator_id=user_id, user_ids=[person], trained_on=trained_on)
+    change = await services.roster.add(
+        coordinator_id=user_id, user_ids=[person], trained_on=trained_on, submission=submission
+    )
+    if not change.added and not change.updated:
+        return REPEATED
     trained = (
         f", trained {trained_on:%Y-%m-%d}"
         if trained_on
@@ -203,7 +209,7 @@ async def _submit_add(services: Services, user_id: str, values: dict[str, Any]) 
     return f"{verb} <@{person}>{trained}."
 
 
-async def _submit_training(services: Services, user_id: str, values: dict[str, Any]) -> str:
+async def _submit_training(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person = _person(values)
     kind = TrainingKind(_choice(values, "kind", set(TrainingKind), "Choose which training."))
     completed_on = _date(values, required=True)
@@ -215,13 +221,16 @@ async def _submit_training(services: Services, user_id: str, values: dict[str, A
         kind=kind,
         completed_on=completed_on,
         name=str(values.get(RosterField.TRAINING_NAME) or ""),
+        submission=submission,
     )
     if change.not_found:
         raise InvalidForm({"person": NOT_ON_ROSTER})
+    if not change.updated:
+        return REPEATED
     return f"Recorded a {modals.TRAINING_LABELS[kind].lower()} on {completed_on:%Y-%m-%d} for <@{person}>."
 
 
-async def _submit_suspend(services: Services, user_id: str, values: dict[str, Any]) -> str:
+async def _submit_suspend(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person = _person(values)
     suspend = (
         _choice(values, "pause", {modals.SUSPEND, modals.RESUME}, "Choose suspend or resume.") == "suspend"
@@ -233,15 +242,19 @@ async def _submit_suspend(services: Services, user_id: str, values: dict[str, An
         raise InvalidForm(
             {"pause": "Already suspended." if suspend else "Not suspended: offers can reach them."}
         )
-    change = await services.roster.suspend(coordinator_id=user_id, user_ids=[person], suspended=suspend)
+    change = await services.roster.suspend(
+        coordinator_id=user_id, user_ids=[person], suspended=suspend, submission=submission
+    )
     if change.not_found:
         raise InvalidForm({"person": NOT_ON_ROSTER})
+    if not change.updated:
+        return REPEATED
     if suspend:
         return f"Suspended <@{person}>: no offers until resumed. Open offers were passed on."
     return f"Resumed <@{person}>: offers can reach them again."
 
 
-async def _submit_volunteer(services: Services, user_id: str, values: dict[str, Any]) -> str:
+async def _submit_volunteer(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     chosen = values.get(RosterField.VOLUNTEER)
     if not isinstance(chosen, str) or not chosen.isdigit():
         raise InvalidForm({"volunteer": "Choose a volunteer."})
@@ -270,7 +283,7 @@ async def _decide(services: Services, user_id: str, volunteer_id: int, *, approv
         log.info("volunteer %s: decided by someone else first", volunteer_id)
 
 
-async def _submit_roles(services: Services, user_id: str, values: dict[str, Any]) -> str:
+async def _submit_roles(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person = _person(values)
     role = _choice(values, "role", {modals.COORDINATOR, modals.ADMINISTRATOR}, "Choose a role.")
     change = _choice(values, "change", {modals.ADD, modals.REMOVE}, "Choose give or take away.")
