@@ -132,7 +132,7 @@ async def _answer(ack: AsyncAck, body: dict[str, Any], services: Services, submi
     user_id = body["user"]["id"]
     try:
         await services.roles.require_coordinator_role(user_id)  # before anything is read
-        done = await submit(services, user_id, flatten_state(body["view"]), str(body["view"]["id"]))
+        done = await submit(services, user_id, flatten_state(body["view"]), str(body["view"].get("id") or ""))
     except InvalidForm as invalid:
         errors: dict[str, str] = {_FIELDS.get(f, RosterField.SUPPORTER): m for f, m in invalid.errors.items()}
         await ack(response_action="errors", errors=errors)
@@ -140,13 +140,15 @@ async def _answer(ack: AsyncAck, body: dict[str, Any], services: Services, submi
     except DomainError as error:
         await ack(response_action="errors", errors={_field_of(body): _inline(error)})
         return
-    await ack(response_action="update", view=notice_modal(title=body["view"]["title"]["text"], text=done))
+    title = (body["view"].get("title") or {}).get("text") or "Peer support"
+    await ack(response_action="update", view=notice_modal(title=str(title), text=done))
 
 
 def _field_of(body: dict[str, Any]) -> str:
     """The field a refusal is shown at: the first input of the modal."""
     blocks = body["view"].get("blocks") or []
-    return next((b["block_id"] for b in blocks if b.get("type") == "input"), RosterField.SUPPORTER)
+    inputs = (b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("type") == "input")
+    return str(next((i for i in inputs if i), RosterField.SUPPORTER))
 
 
 def _inline(error: DomainError) -> str:
@@ -196,7 +198,7 @@ async def _submit_add(services: Services, user_id: str, values: dict[str, Any], 
             {"person": "Already on the roster. To record their training, use Record a training."}
         )
     change = await services.roster.add(
-        coordinator_id=user_id, user_ids=[person], trained_on=trained_on, submission=submission
+        coordinator_id=user_id, user_ids=[person], trained_on=trained_on, submission=submission or None
     )
     if not change.added and not change.updated:
         return REPEATED
@@ -221,7 +223,7 @@ async def _submit_training(services: Services, user_id: str, values: dict[str, A
         kind=kind,
         completed_on=completed_on,
         name=str(values.get(RosterField.TRAINING_NAME) or ""),
-        submission=submission,
+        submission=submission or None,
     )
     if change.not_found:
         raise InvalidForm({"person": NOT_ON_ROSTER})
@@ -243,7 +245,7 @@ async def _submit_suspend(services: Services, user_id: str, values: dict[str, An
             {"pause": "Already suspended." if suspend else "Not suspended: offers can reach them."}
         )
     change = await services.roster.suspend(
-        coordinator_id=user_id, user_ids=[person], suspended=suspend, submission=submission
+        coordinator_id=user_id, user_ids=[person], suspended=suspend, submission=submission or None
     )
     if change.not_found:
         raise InvalidForm({"person": NOT_ON_ROSTER})
