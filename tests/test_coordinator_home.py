@@ -538,3 +538,40 @@ async def test_a_roster_form_submitted_twice_acts_once(rig: Rig) -> None:
     assert (await rig.submit(COORDINATOR, again, values)).json["response_action"] == "errors"
     fixed = await rig.submit(COORDINATOR, again, {**values, "roster_person": "UNEW1"})
     assert "Recorded a basic course on 2026-11-21 for <@UNEW1>" in done(fixed)
+
+
+async def test_a_coordinators_garbled_forms_are_answered_at_their_fields(rig: Rig) -> None:
+    """Values no picker would send (a crafted or corrupted payload): answered inline, nothing stored."""
+    await add_supporters(rig, "USUP1")
+    await volunteer(rig, "UVOL1")
+    await open_home(rig, COORDINATOR)
+    training = await open_modal(rig, "home_roster_training")
+    good = {"roster_person": "USUP1", "roster_training_kind": "refresher", "roster_trained_on": "2026-11-20"}
+    await refused_inline(
+        rig, training, {**good, "roster_trained_on": "2026-99-99"}, "roster_trained_on", "Pick a date"
+    )
+    await refused_inline(
+        rig, training, {**good, "roster_training_kind": "x"}, "roster_training_kind", "which training"
+    )
+    await refused_inline(
+        rig, training, {**good, "roster_trained_on": None}, "roster_trained_on", "Pick the date"
+    )
+    await refused_inline(
+        rig, training, {**good, "roster_training_name": "n" * 81}, "roster_training_name", "80 characters"
+    )
+    review = await open_modal(rig, "home_roster_volunteers")
+    decision = {"roster_volunteer_decision": "approve"}
+    await refused_inline(
+        rig, review, {**decision, "roster_volunteer": "1; DROP"}, "roster_volunteer", "Choose a volunteer"
+    )
+    await refused_inline(
+        rig, review, {**decision, "roster_volunteer": "999"}, "roster_volunteer", "already decided"
+    )
+    roles = await open_modal(rig, "home_roster_roles")
+    await refused_inline(
+        rig,
+        roles,
+        {"roster_person": "UX", "roster_role": "owner", "roster_role_change": "add"},
+        "roster_role",
+        "Choose a role",
+    )
