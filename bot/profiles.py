@@ -222,7 +222,7 @@ class ProfileService:
                 raise NotOnRoster()
             [profile] = await self._profiles(tx, [user_id])
         log.info("a supporter updated their profile")
-        self._homes.changed(user_id)
+        self._homes.changed(user_id, coordinators=True)  # their role and unit are in the roster table
         return profile
 
     @staticmethod
@@ -267,7 +267,7 @@ class ProfileService:
                         detail=f"<@{user_id}>: {value}",
                         now=now,
                     )
-        self._homes.changed(*change.updated)
+        self._homes.changed(*change.updated, coordinators=True)  # the roster table shows both
         return change
 
     # The directory

@@ -44,6 +44,7 @@ from handlers.requests.blocks import TALK_ANSWERS, close_modal, hand_to_modal, r
 from handlers.requests.ids import RequestAction, RequestCallback
 from handlers.resources.blocks import resource_modal, share_modal
 from handlers.resources.ids import ResourceAction, ResourceCallback
+from handlers.roster import modals as roster_modals
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
 from handlers.roster.modals import (
@@ -581,6 +582,9 @@ MATRIX: dict[str, Case] = {
     "Review volunteers (coordinator's Home)": Case(
         click(RosterAction.HOME_VOLUNTEERS), opens("peer_roster_volunteers"), (R, R, R, A, R)
     ),
+    "Role and unit (coordinator's Home)": Case(
+        click(RosterAction.HOME_PROFILE), opens("peer_roster_profile"), (R, R, R, A, R)
+    ),
     "Coordinators and administrators (coordinator's Home)": Case(
         click(RosterAction.HOME_ROLES), opens("peer_roster_roles"), (R, R, R, A, R)
     ),
@@ -769,6 +773,19 @@ MATRIX: dict[str, Case] = {
             {"roster_person": "USUP", "roster_pause": "suspend"},
         ),
         finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND suspended = 1"),
+        (R, R, R, A, R),
+    ),
+    "Role-and-unit modal (coordinator's Home)": Case(
+        submit(
+            RosterCallback.PROFILE,
+            lambda *_: roster_modals.profile_modal(["Attorney"]),
+            {
+                "roster_person": "USUP",
+                "roster_supporter_role": "Attorney",
+                "roster_supporter_unit": "Appeals",
+            },
+        ),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND unit = 'Appeals' AND role = 'Attorney'"),
         (R, R, R, A, R),
     ),
     "Review-volunteers modal (coordinator's Home; the world's volunteer)": Case(

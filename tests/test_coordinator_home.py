@@ -251,6 +251,58 @@ async def test_suspend_and_resume_from_the_home(rig: Rig) -> None:
     assert (COORDINATOR, "supporter suspended", "<@USUP1>") in audit
     assert (COORDINATOR, "supporter resumed", "<@USUP1>") in audit
 
+    # Retire: off the roster (as `/peer roster remove`); the offer they held moves on.
+    await add_supporters(rig, "USUP2")
+    view = await open_modal(rig, "home_roster_suspend")
+    retired = done(await rig.submit(COORDINATOR, view, {"roster_person": "USUP1", "roster_pause": "retire"}))
+    assert "Retired <@USUP1>" in retired
+    await rig.settle()
+    assert "<@USUP1>" not in roster_text(rig) and "<@USUP2>" in roster_text(rig)
+    assert (COORDINATOR, "roster remove", "<@USUP1>") in await audit_rows(rig)
+    assert len(rig.open_offers_to("USUP2")) == 1, "the retired supporter's offer did not move on"
+    view = await open_modal(rig, "home_roster_suspend")
+    await refused_inline(
+        rig,
+        view,
+        {"roster_person": "USUP1", "roster_pause": "retire"},
+        "roster_person",
+        "aren't on the roster",
+    )
+
+
+async def test_role_and_unit_from_the_home(rig: Rig) -> None:
+    await add_supporters(rig, "USUP1")
+    await open_home(rig, COORDINATOR)
+    view = await open_modal(rig, "home_roster_profile")
+    person, role, unit = "roster_person", "roster_supporter_role", "roster_supporter_unit"
+    assert [o["value"] for o in find_button_options(view, role)][:2] == ["Attorney", "Victim advocate"]
+    await refused_inline(
+        rig, view, {person: "USUP1", role: None, unit: None}, role, "Choose a role, or type a unit"
+    )
+    await refused_inline(rig, view, {person: "USUP1", role: "Judge", unit: "Appeals"}, role, "roles listed")
+    await refused_inline(
+        rig, view, {person: "USUP1", role: "Attorney", unit: "x" * 61}, unit, "1 to 60 characters"
+    )
+    await refused_inline(
+        rig, view, {person: "UNOBODY", role: "Attorney", unit: None}, person, "aren't on the roster"
+    )
+
+    done(await rig.submit(COORDINATOR, view, {person: "USUP1", role: "Attorney", unit: "Appeals unit"}))
+    await rig.settle()
+    assert row(roster_text(rig), "USUP1").startswith("<@USUP1> · Attorney · Appeals unit · available")
+    audit = await audit_rows(rig)
+    assert (COORDINATOR, "role set", "<@USUP1>: Attorney") in audit
+    assert (COORDINATOR, "unit set", "<@USUP1>: Appeals unit") in audit
+    # The same again changes nothing and writes no second audit row.
+    done(
+        await rig.submit(
+            COORDINATOR,
+            await open_modal(rig, "home_roster_profile"),
+            {person: "USUP1", role: "Attorney", unit: "Appeals unit"},
+        )
+    )
+    assert len(await audit_rows(rig)) == len(audit)
+
 
 async def test_review_volunteers_from_the_home(rig: Rig) -> None:
     await volunteer(rig, "UVOL1", "I was on the crisis team.")
@@ -336,6 +388,7 @@ async def test_the_last_coordinator_is_kept_and_told_at_the_field(start_app) -> 
 
 ROSTER_BUTTONS = (
     "home_roster_add",
+    "home_roster_profile",
     "home_roster_training",
     "home_roster_suspend",
     "home_roster_volunteers",
@@ -489,6 +542,7 @@ def test_the_roster_modals_fit_slacks_limits_however_long_the_roster() -> None:
         modals.add_supporter_modal(),
         modals.training_modal(today=date(2026, 11, 30)),
         modals.suspend_modal(),
+        modals.profile_modal(["Attorney"]),
         modals.roles_modal((["U1"], ["U2"]), (["U3"], [])),
     ):
         assert len(view["title"]["text"]) <= 24

@@ -310,7 +310,8 @@ def _roster_table(part: CoordinatorHome) -> list[Block]:
             elements=[
                 _button(RosterAction.HOME_ADD_SUPPORTER, "Add a supporter"),
                 _button(RosterAction.HOME_TRAINING, "Record a training"),
-                _button(RosterAction.HOME_SUSPEND, "Suspend or resume"),
+                _button(RosterAction.HOME_SUSPEND, "Suspend, resume or retire"),
+                _button(RosterAction.HOME_PROFILE, "Role and unit"),
                 _button(RosterAction.HOME_VOLUNTEERS, waiting),
                 _button(RosterAction.HOME_ROLES, "Coordinators and administrators"),
             ],

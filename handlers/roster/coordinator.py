@@ -47,6 +47,8 @@ _FIELDS = {
     "decision": RosterField.DECISION,
     "role": RosterField.ROLE,
     "change": RosterField.ROLE_CHANGE,
+    "supporter_role": RosterField.SUPPORTER_ROLE,
+    "unit": RosterField.SUPPORTER_UNIT,
 }
 NOT_ON_ROSTER = "They aren't on the roster. Add them first."
 REPEATED = "Done: this form was submitted before, and that is what was recorded."
@@ -63,6 +65,7 @@ def register(app: AsyncApp) -> None:
     app.view(RosterCallback.SUSPEND)(on_suspend_submitted)
     app.view(RosterCallback.VOLUNTEERS)(on_volunteers_submitted)
     app.view(RosterCallback.ROLES)(on_roles_submitted)
+    app.view(RosterCallback.PROFILE)(on_profile_submitted)
 
 
 def _opener(build: Build) -> Callable[..., Awaitable[None]]:
@@ -113,7 +116,12 @@ async def _roles(services: Services, _: str) -> dict[str, Any]:
     )
 
 
+async def _profile(services: Services, _: str) -> dict[str, Any]:
+    return modals.profile_modal(services.profiles.policy.roles)
+
+
 _BUTTONS: dict[RosterAction, Build] = {
+    RosterAction.HOME_PROFILE: _profile,
     RosterAction.HOME_ROSTER_ALL: _roster,
     RosterAction.HOME_ADD_SUPPORTER: _add,
     RosterAction.HOME_TRAINING: _training,
@@ -234,12 +242,18 @@ async def _submit_training(services: Services, user_id: str, values: dict[str, A
 
 async def _submit_suspend(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person = _person(values)
-    suspend = (
-        _choice(values, "pause", {modals.SUSPEND, modals.RESUME}, "Choose suspend or resume.") == "suspend"
+    choice = _choice(
+        values, "pause", {modals.SUSPEND, modals.RESUME, modals.RETIRE}, "Choose suspend, resume or retire."
     )
     supporter = await services.roster.get(person)
     if supporter is None:
         raise InvalidForm({"person": NOT_ON_ROSTER})
+    if choice == modals.RETIRE:
+        retired = await services.roster.remove(coordinator_id=user_id, user_ids=[person])
+        if not retired.removed:  # someone retired them meanwhile
+            raise InvalidForm({"person": NOT_ON_ROSTER})
+        return f"Retired <@{person}> from the roster; what they held goes back to the rotation."
+    suspend = choice == modals.SUSPEND
     if supporter.suspended == suspend:
         raise InvalidForm(
             {"pause": "Already suspended." if suspend else "Not suspended: offers can reach them."}
@@ -254,6 +268,29 @@ async def _submit_suspend(services: Services, user_id: str, values: dict[str, An
     if suspend:
         return f"Suspended <@{person}>: no offers until resumed. Open offers were passed on."
     return f"Resumed <@{person}>: offers can reach them again."
+
+
+async def _submit_profile(services: Services, user_id: str, values: dict[str, Any], _: str) -> str:
+    person = _person(values)
+    role, unit = values.get(RosterField.SUPPORTER_ROLE), values.get(RosterField.SUPPORTER_UNIT)
+    if not role and not unit:
+        raise InvalidForm({"supporter_role": "Choose a role, or type a unit (or both)."})
+    if role and services.profiles.policy.role(str(role)) is None:  # checked before anything is stored
+        raise InvalidForm({"supporter_role": "Choose one of the roles listed."})
+    supporter = await services.roster.get(person)
+    if supporter is None:
+        raise InvalidForm({"person": NOT_ON_ROSTER})
+    try:
+        # The unit first: its check (length, one line) comes before anything is stored.
+        if unit and str(unit).strip() != (supporter.unit or ""):
+            await services.profiles.set_unit(coordinator_id=user_id, user_ids=[person], unit=str(unit))
+        if role and role != supporter.role:
+            await services.profiles.set_role(coordinator_id=user_id, user_ids=[person], role=str(role))
+    except InvalidForm as invalid:
+        raise InvalidForm(
+            {("supporter_role" if f == "role" else f): m for f, m in invalid.errors.items()}
+        ) from None
+    return f"Saved the role and unit of <@{person}>."
 
 
 async def _submit_volunteer(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
@@ -312,7 +349,7 @@ async def on_training_submitted(ack: AsyncAck, body: dict[str, Any], services: S
 
 
 async def on_suspend_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
-    """Suspend or resume a supporter (``/peer roster suspend|resume @user``)."""
+    """Suspend, resume or retire a supporter (``/peer roster suspend|resume|remove @user``)."""
     await _answer(ack, body, services, _submit_suspend)
 
 
@@ -324,3 +361,8 @@ async def on_volunteers_submitted(ack: AsyncAck, body: dict[str, Any], services:
 async def on_roles_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Give or take the coordinator or administrator role (``/peer coordinators|administrators``)."""
     await _answer(ack, body, services, _submit_roles)
+
+
+async def on_profile_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Set a supporter's role and unit (``/peer roster role|unit @user value``)."""
+    await _answer(ack, body, services, _submit_profile)

@@ -19,6 +19,7 @@ class RosterAction(StrEnum):
     HOME_SUSPEND = "home_roster_suspend"
     HOME_VOLUNTEERS = "home_roster_volunteers"
     HOME_ROLES = "home_roster_roles"
+    HOME_PROFILE = "home_roster_profile"
     HOME_ROSTER_ALL = "home_roster_all"
 
 
@@ -31,6 +32,7 @@ class RosterCallback(StrEnum):
     SUSPEND = "peer_roster_suspend"
     VOLUNTEERS = "peer_roster_volunteers"
     ROLES = "peer_roster_roles"
+    PROFILE = "peer_roster_profile"
 
 
 class RosterField(StrEnum):
@@ -46,6 +48,8 @@ class RosterField(StrEnum):
     DECISION = "roster_volunteer_decision"
     ROLE = "roster_role"
     ROLE_CHANGE = "roster_role_change"
+    SUPPORTER_ROLE = "roster_supporter_role"
+    SUPPORTER_UNIT = "roster_supporter_unit"
 
 
 class RosterBlockId(StrEnum):

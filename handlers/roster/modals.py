@@ -17,10 +17,12 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
+    StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.matching import UNIT_MAX
 from bot.roster import TRAINING_NAME_MAX, RosterEntry
 from bot.training import TrainingState
 from handlers.common.blocks import context, escape, mention, section
@@ -173,24 +175,64 @@ def training_modal(*, today: date) -> dict[str, Any]:
     )
 
 
-SUSPEND, RESUME = "suspend", "resume"
+SUSPEND, RESUME, RETIRE = "suspend", "resume", "retire"
 
 
 def suspend_modal() -> dict[str, Any]:
-    """Pause a supporter's offers, or resume them."""
+    """Pause a supporter's offers, resume them, or retire the supporter from the roster."""
     return _form(
         RosterCallback.SUSPEND,
-        "Suspend or resume",
+        "Suspend, resume, retire",
         "Save",
         [
             _who(),
             _radio(
                 RosterField.PAUSE,
                 "Offers",
-                {SUSPEND: "Suspend: no offers until resumed", RESUME: "Resume: offers can reach them"},
+                {
+                    SUSPEND: "Suspend: no offers until resumed",
+                    RESUME: "Resume: offers can reach them",
+                    RETIRE: "Retire: off the roster",
+                },
                 initial=SUSPEND,
             ),
-            context("Suspending passes their open offers on; the requests they hold stay with them."),
+            context(
+                "Suspending passes their open offers on; the requests they hold stay with them. Retiring"
+                " hands what they hold back to the rotation; the statistics keep their counts."
+            ),
+        ],
+    )
+
+
+def profile_modal(roles: Sequence[str]) -> dict[str, Any]:
+    """Set a supporter's role (one of ``PEER_ROLES``) and unit, as ``/peer roster role|unit`` do."""
+    return _form(
+        RosterCallback.PROFILE,
+        "Role and unit",
+        "Save",
+        [
+            _who(),
+            InputBlock(
+                block_id=RosterField.SUPPORTER_ROLE,
+                label="Role",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=RosterField.SUPPORTER_ROLE,
+                    placeholder="Leave as it is",
+                    options=[Option(value=r[:150], label=r[:75]) for r in roles[:100]],
+                ),
+            ),
+            InputBlock(
+                block_id=RosterField.SUPPORTER_UNIT,
+                label="Unit or division",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=RosterField.SUPPORTER_UNIT, max_length=UNIT_MAX, placeholder="Leave as it is"
+                ),
+            ),
+            context(
+                "Shown in the team directory, and used when a colleague asks for someone outside their unit."
+            ),
         ],
     )
 
