@@ -429,7 +429,8 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str, is_admini
         lines += [
             "*As a coordinator*",
             "• The app's *Home* tab: the roster as a table, and buttons to add a supporter, record a"
-            " training, suspend or resume, review volunteers, change roles and follow up incidents",
+            " training, suspend, resume or retire, set role and unit, review volunteers, change roles"
+            " and follow up incidents",
             "• `/peer roster` supporters with training, availability and load",
             "• `/peer roster add @user… [trained YYYY-MM-DD]` add supporters or record training",
             "• `/peer roster remove @user…` retire supporters from the roster",
