@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -29,6 +30,7 @@ from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
+from bot.installations import STATE_LIFETIME, Installations, OAuthStates, UnscopedData
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
@@ -45,12 +47,14 @@ from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.talk_feedback import TalkFeedback
+from bot.tenancy import TokenSource, WorkspaceData
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
+from handlers.oauth import BOT_SCOPES, InstalledTokens, build_oauth_flow, register_leaving
 from handlers.retries import CallCounter, retry_handlers
 from storage.db import Database
 from storage.models import DECIDED_NOTICES
@@ -88,7 +92,8 @@ def build_client(
     session to the per-request clients it makes.
     """
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        # Distribution mode has no deployment-wide token: Bolt gives each request its workspace's.
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
         base_url=settings.slack_api_url,
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
@@ -100,9 +105,16 @@ def build_client(
 class PeerSupportApp:
     """One running instance of the bot."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, workspace_data: WorkspaceData | None = None
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # Distribution mode: the installations, the token source for work outside a request, and
+        # what forgets a workspace that left (see bot/installations.py).
+        self.installations: Installations | None = None
+        self.tokens: TokenSource | None = None
+        self.workspace_data: WorkspaceData = workspace_data or UnscopedData()
         self.background = Background()
         self.db: Database | None = None
         self.services: Services | None = None
@@ -131,8 +143,10 @@ class PeerSupportApp:
         deliveries = self.services.deliveries
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
+        oauth_flow = self._oauth_flow(client) if settings.distribution else None
         self.bolt = AsyncApp(
             client=client,
+            oauth_flow=oauth_flow,
             signing_secret=secret.get_secret_value() if secret else None,
             request_verification_enabled=secret is not None,
             # The response goes out when the listener returns; listeners ack first and
@@ -140,6 +154,7 @@ class PeerSupportApp:
             process_before_response=True,
         )
         handlers.register(self.bolt, self.services)
+        register_leaving(self.bolt, self.installations)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -147,6 +162,7 @@ class PeerSupportApp:
             healthy=self._healthy,
             metrics=self.metrics.render if settings.peer_metrics else None,
             metrics_token=token.get_secret_value() if token else None,
+            oauth_flow=oauth_flow,
         )
         if settings.socket_mode:
             await self._start_socket_mode()
@@ -166,7 +182,41 @@ class PeerSupportApp:
         self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
-        log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
+        mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
+        log.info("peer support bot started (%s mode)", mode)
+
+    def _oauth_flow(self, client: AsyncWebClient) -> AsyncOAuthFlow:
+        """Distribution mode: Bolt's OAuth flow on our stores, and the token source for background work."""
+        settings, db = self.settings, self.db
+        client_id, secret, state_secret, key = (
+            settings.slack_client_id,
+            settings.slack_client_secret,
+            settings.slack_state_secret,
+            settings.peer_encryption_key,
+        )
+        if db is None or client_id is None or secret is None or state_secret is None or key is None:
+            raise RuntimeError("the app is not started in distribution mode")
+        self.installations = Installations(
+            db=db,
+            clock=self.clock,
+            key=key.get_secret_value(),
+            grace=settings.peer_uninstall_grace,
+        )
+        states = OAuthStates(
+            db=db, clock=self.clock, secret=state_secret.get_secret_value(), expires_after=STATE_LIFETIME
+        )
+        flow, rotator = build_oauth_flow(
+            client=client,
+            client_id=client_id,
+            client_secret=secret.get_secret_value(),
+            scopes=list(BOT_SCOPES),
+            installations=self.installations,
+            states=states,
+            state_seconds=int(STATE_LIFETIME.total_seconds()),
+            clock=self.clock,
+        )
+        self.tokens = InstalledTokens(self.installations, rotator)
+        return flow
 
     def _build_services(self, client: AsyncWebClient) -> Services:
         """Every domain service, wired to Slack through the notifier and the directory.
@@ -373,6 +423,9 @@ class PeerSupportApp:
             ("stalled check-ins", s.checkins.retry_stalled),
             ("quarter figures", lambda: s.reports.freeze_last_closed(s.hours.today(s.clock.now()))),
         )
+        if self.installations is not None:
+            installations = self.installations
+            parts += (("departed workspaces", lambda: installations.forget_departed(self.workspace_data)),)
         for name, part in parts:
             # Each part on its own: one that fails (a bad row, Slack down) never stops the others,
             # the purge above all.

@@ -65,7 +65,7 @@ NOTHING = RosterChange(added=[], updated=[], removed=[], not_found=[])
 class LoadBand(StrEnum):
     """A supporter's load as coordinators see it: the requests they held at the start of the day, in
     coarse bands. Never live: a load that moved between two looks would tell a coordinator that a
-    supporter just took a request (docs/threat-model.md, finding 14)."""
+    supporter just took a request (docs/threat-model.md, finding 16)."""
 
     NONE = "none"
     LIGHT = "light"  # 1 or 2
