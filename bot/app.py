@@ -428,6 +428,7 @@ class PeerSupportApp:
             requests=requests,
             deliveries=deliveries,
             policy=settings.checkin_policy(),
+            homes=homes,
         )
         reminders = TrainingReminders(
             db=db,
@@ -492,6 +493,7 @@ class PeerSupportApp:
             profiles=profiles,
             publisher=notifier,
             clock=clock,
+            checkins=checkins,
         )
         homes.bind(home.refresh, roles.all_coordinators)
         relay = RelayService(
