@@ -39,7 +39,7 @@ from handlers.concerns.ids import ConcernAction, ConcernCallback
 from handlers.incidents.blocks import follow_up_modal, incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback
 from handlers.office.blocks import settings_modal
-from handlers.office.ids import OfficeCallback
+from handlers.office.ids import OfficeAction, OfficeCallback
 from handlers.oncall.blocks import oncall_modal
 from handlers.oncall.ids import OnCallAction, OnCallCallback
 from handlers.relay.blocks import rename_modal
@@ -572,6 +572,9 @@ MATRIX: dict[str, Case] = {
         click(TrackingAction.HOME_REPORT), says("quarterly report (PDF and CSV)"), (R, R, R, A, A)
     ),
     "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A, R)),
+    "Office settings (Home tab)": Case(
+        click(OfficeAction.HOME_SETTINGS), opens("peer_office_settings"), (R, R, R, A, R)
+    ),
     "Show all (the roster table, coordinator's Home)": Case(
         click(RosterAction.HOME_ROSTER_ALL), opens_a_view, (R, R, R, A, R)
     ),

@@ -42,6 +42,7 @@ from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.blocks import KIND_LABELS as INCIDENT_KINDS
 from handlers.incidents.ids import IncidentAction
+from handlers.office.ids import OfficeAction
 from handlers.oncall.ids import OnCallAction
 from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
@@ -276,6 +277,7 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
                 _button(TrackingAction.HOME_STATS, "Statistics"),
                 _button(TrackingAction.HOME_REPORT, "Quarterly report"),
                 _button(OnCallAction.HOME_ONCALL, "On-call rota"),
+                _button(OfficeAction.HOME_SETTINGS, "Office settings"),
             ],
         ),
         *_roster_table(part),

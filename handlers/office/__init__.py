@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from handlers.common.feature import Feature
 from handlers.office import commands, listeners
-from handlers.office.ids import OfficeCallback, OfficeField
+from handlers.office.ids import OfficeAction, OfficeCallback, OfficeField
 
 FEATURE = Feature(
     name="office",
     register=listeners.register,
+    actions=(OfficeAction,),
     callbacks=(OfficeCallback,),
     fields=(OfficeField,),
     forms=commands.FORMS,

@@ -6,13 +6,11 @@ from typing import Any
 
 from bot.services import Services
 from handlers.common.feature import FormOpener
-from handlers.office.blocks import settings_modal
+from handlers.office.listeners import settings_view
 
 
 async def _settings_form(services: Services, user_id: str, args: list[str]) -> dict[str, Any] | None:
-    if args:
-        return None
-    return settings_modal(await services.office_settings.settings(coordinator_id=user_id))
+    return None if args else await settings_view(services, user_id)
 
 
 FORMS: dict[str, FormOpener] = {"settings": _settings_form}
