@@ -454,6 +454,7 @@ class PeerSupportApp:
             requests=requests,
             deliveries=deliveries,
             policy=settings.checkin_policy(),
+            homes=homes,
         )
         reminders = TrainingReminders(
             db=db,
@@ -518,6 +519,7 @@ class PeerSupportApp:
             profiles=profiles,
             publisher=notifier,
             clock=clock,
+            checkins=checkins,
         )
         homes.bind(home.refresh, roles.all_coordinators)
         relay = RelayService(

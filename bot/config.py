@@ -1,8 +1,8 @@
 """Settings: the only reader of the environment (and of ``.env``).
 
-Why this module runs past 400 lines: every setting is declared, checked and turned into the
-policies the services take in one place (and an office's own settings are checked by the same
-parsers, see ``for_office``); split, a setting's default, parser and use would drift apart.
+Why this module runs past 400 lines: every setting is declared, parsed and checked here, in one
+place (with distribution mode's, and what an office may set for itself over the environment's,
+parsed by the same validators); split up, a setting's default, parser and checks would drift apart.
 """
 
 from __future__ import annotations

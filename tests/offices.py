@@ -28,8 +28,9 @@ B = Workspace(team_id="T222", enterprise_id="E999")
 TOKEN_B = "xoxb-office-b"
 TEAM_A = {"id": "T111", "domain": "office-a"}
 TEAM_B = {"id": "T222", "domain": "office-b", "enterprise_id": "E999"}
-# Distribution mode: no bot token of the deployment's own (the OAuth settings besides the client id
-# are the install flow's; settings this branch does not know are ignored).
+# Distribution mode: no bot token of the deployment's own. The tests give the app a token source of
+# their own (``Tokens``), so Bolt asks it and there is no install flow; tests/test_workspaces.py also
+# goes through the real install flow once.
 DISTRIBUTION: dict[str, Any] = {
     "slack_bot_token": None,
     "slack_client_id": "1111111111.2222222222",

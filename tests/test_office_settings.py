@@ -111,3 +111,13 @@ async def test_one_offices_settings_are_its_own(offices: Offices) -> None:
     await offices.settle()
     assert (await offices.office(B)).services.hours.tz.key == "America/Denver"
     assert (await offices.office(A)).services.hours.tz.key == "UTC"
+
+
+async def test_a_coordinator_opens_the_settings_from_home(rig: Rig) -> None:
+    await rig.event({"type": "app_home_opened", "user": COORDINATOR, "tab": "home"})
+    await rig.settle()
+    clicked = await rig.home_click(COORDINATOR, "home_office_settings")
+    assert clicked.status == 200
+    await rig.settle()
+    view = rig.last_view("peer_office_settings")
+    assert field(view, "office_peer_min_count")["element"]["type"] == "plain_text_input"

@@ -6,15 +6,11 @@ from typing import Any
 
 from bot.services import Services
 from handlers.common.feature import FormOpener
-from handlers.office.blocks import settings_modal
+from handlers.office.listeners import settings_view
 
 
 async def _settings_form(services: Services, user_id: str, args: list[str]) -> dict[str, Any] | None:
-    if args:
-        return None
-    settings = await services.office_settings.settings(coordinator_id=user_id)
-    shared = await services.office_settings.shares_with_association(coordinator_id=user_id)
-    return settings_modal(settings, shared=shared)
+    return None if args else await settings_view(services, user_id)
 
 
 FORMS: dict[str, FormOpener] = {"settings": _settings_form}

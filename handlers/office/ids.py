@@ -5,6 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class OfficeAction(StrEnum):
+    """``action_id`` of the settings button on a coordinator's Home."""
+
+    HOME_SETTINGS = "home_office_settings"
+
+
 class OfficeCallback(StrEnum):
     """``callback_id`` of the settings modal."""
 

@@ -5,18 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError, InvalidForm
 from bot.services import Services
+from handlers.common.clicks import open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
-from handlers.office.blocks import stored
-from handlers.office.ids import SHARED, OfficeCallback, OfficeChoice, OfficeField
+from handlers.office.blocks import settings_modal, stored
+from handlers.office.ids import SHARED, OfficeAction, OfficeCallback, OfficeChoice, OfficeField
 
 
 def register(app: AsyncApp) -> None:
-    """Bind the settings modal."""
+    """Bind the settings button and modal."""
+    app.action(OfficeAction.HOME_SETTINGS)(on_home_settings)
     app.view(OfficeCallback.SETTINGS)(on_settings_submitted)
+
+
+async def on_home_settings(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """A coordinator's "Office settings" on Home: the same modal as ``/peer settings``."""
+    await ack()
+    await open_built(services, client, body, settings_view(services, body["user"]["id"]))
+
+
+async def settings_view(services: Services, user_id: str) -> dict[str, Any]:
+    """The settings modal, for a coordinator (refused for anyone else), with whether the office
+    shares its statistics with the association."""
+    settings = await services.office_settings.settings(coordinator_id=user_id)
+    shared = await services.office_settings.shares_with_association(coordinator_id=user_id)
+    return settings_modal(settings, shared=shared)
 
 
 async def on_settings_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
