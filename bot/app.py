@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
@@ -30,10 +31,11 @@ from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
 from bot.home import HomeRefresher, HomeService
-from bot.installations import STATE_LIFETIME, Installations, OAuthStates, UnscopedData
+from bot.installations import STATE_LIFETIME, Installations, OAuthStates
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
+from bot.office_settings import OfficeSettingsService
 from bot.oncall import OnCallRota
 from bot.pacing import Pacer
 from bot.peer_requests import RequestService
@@ -47,16 +49,19 @@ from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.talk_feedback import TalkFeedback
-from bot.tenancy import TokenSource, WorkspaceData
+from bot.tenancy import TokenSource, Workspace, WorkspaceData
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
+from bot.workspaces import Office, Workspaces
+from handlers.common.workspaces import NOT_INSTALLED, WorkspaceClient, token_authorize
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
 from handlers.oauth import BOT_SCOPES, InstalledTokens, build_oauth_flow, register_leaving
 from handlers.retries import CallCounter, retry_handlers
-from storage.db import Database
+from storage.db import Database, drop_database, workspace_database_url, workspace_keys
+from storage.migrations import DEPLOYMENT_MIGRATIONS, OFFICE_MIGRATIONS
 from storage.models import DECIDED_NOTICES
 
 log = logging.getLogger(__name__)
@@ -84,16 +89,29 @@ def build_client(
     session: aiohttp.ClientSession | None = None,
     counter: CallCounter | None = None,
     pacer: Pacer | None = None,
+    *,
+    workspace: tuple[TokenSource, Workspace] | None = None,
 ) -> AsyncWebClient:
     """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
-    (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``).
+    (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``); with
+    ``workspace``, that workspace's client, its token asked of its token source at every call.
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
     session to the per-request clients it makes.
     """
+    if workspace is not None:
+        return WorkspaceClient(
+            tokens=workspace[0],
+            workspace=workspace[1],
+            base_url=settings.slack_api_url,
+            session=session,
+            timeout=settings.slack_api_timeout.total_seconds(),
+            retry_handlers=retry_handlers(counter or _NoCount(), pacer.rate_limited if pacer else None),
+        )
+    token = settings.slack_bot_token
     return AsyncWebClient(
         # Distribution mode has no deployment-wide token: Bolt gives each request its workspace's.
-        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url,
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
@@ -106,18 +124,27 @@ class PeerSupportApp:
     """One running instance of the bot."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, workspace_data: WorkspaceData | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        workspace_data: WorkspaceData | None = None,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        # Distribution mode: the installations, the token source for work outside a request, and
-        # what forgets a workspace that left (see bot/installations.py).
+        # Distribution mode: the installations, the token source for work outside a request (the
+        # installations', unless one is given: an embedding that installs by itself, the tests),
+        # and what forgets a workspace that left (by default this app: its database goes).
         self.installations: Installations | None = None
-        self.tokens: TokenSource | None = None
-        self.workspace_data: WorkspaceData = workspace_data or UnscopedData()
+        self.tokens: TokenSource | None = tokens
+        self.workspace_data: WorkspaceData = workspace_data or self
         self.background = Background()
+        # Single-workspace mode: the office's database and services. Distribution mode: the
+        # deployment's database (installations), and each workspace's office in ``workspaces``.
         self.db: Database | None = None
         self.services: Services | None = None
+        self.workspaces: Workspaces[Office] | None = None
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -125,25 +152,37 @@ class PeerSupportApp:
         self._session: aiohttp.ClientSession | None = None
         self._socket_handler: object | None = None
         # Kept whether or not /metrics is served: counting costs nothing, and a test can read it.
-        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, database=lambda: self.db)
+        self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, databases=self._databases)
         # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
         self.pacer = Pacer(settings.delivery_policy().pacing())
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
         settings = self.settings
-        self.db = await Database.open(settings.database_url)
+        distribution = settings.distribution
+        self.db = await Database.open(
+            settings.database_url, migrations=DEPLOYMENT_MIGRATIONS if distribution else None
+        )
         # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
         client = build_client(settings, self._session, self.metrics, self.pacer)
-        self.services = self._build_services(client)
-        await self.services.directory.seed_from_file()
-        deliveries = self.services.deliveries
+        if distribution:
+            self.workspaces = Workspaces(
+                build=self._open_office, close=_close_office, erase=self._erase, label=_office_key
+            )
+        else:
+            office = await self._office(None, self.db, self.pacer)
+            self.services = office.services
+            await self.services.directory.seed_from_file()
+            self.workspaces = Workspaces.single(office, close=_close_office)
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
         secret = None if settings.socket_mode else settings.slack_signing_secret
-        oauth_flow = self._oauth_flow(client) if settings.distribution else None
+        # Distribution mode: Bolt's OAuth flow authorizes each request from the installations,
+        # unless a token source was given (then Bolt asks it; there is no install flow).
+        oauth_flow = self._oauth_flow(client) if distribution and self.tokens is None else None
+        given = self._tokens() if distribution and oauth_flow is None else None
         self.bolt = AsyncApp(
             client=client,
             oauth_flow=oauth_flow,
@@ -152,8 +191,11 @@ class PeerSupportApp:
             # The response goes out when the listener returns; listeners ack first and
             # hand slow work to the background, so there is no 10 ms ack polling.
             process_before_response=True,
+            # (Bolt answers None with the message below, though its annotation leaves None out.)
+            authorize=token_authorize(given, client) if given is not None else None,  # type: ignore[arg-type]
+            user_facing_authorize_error_message=NOT_INSTALLED,
         )
-        handlers.register(self.bolt, self.services)
+        handlers.register(self.bolt, self._services_of)
         register_leaving(self.bolt, self.installations)
         token = settings.peer_metrics_token
         web_app = build_web_app(
@@ -173,15 +215,20 @@ class PeerSupportApp:
         self.port = self._runner.addresses[0][1]
         self.jobs = Jobs(
             sweep=self.sweep,
-            deliver=deliveries.deliver_due,
-            next_due=deliveries.next_due_at,
+            deliver=self.deliver_due,
+            next_due=self._next_due,
             clock=self.clock,
             every_seconds=settings.peer_sweep_seconds.total_seconds(),
             background=self.background,
         )
         self.jobs.start()
-        # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
-        self.background.spawn(self._recover(), name="recover")
+        if distribution:
+            # Every workspace with a database opens now: its scheduled work must not wait for a request.
+            keys = await workspace_keys(settings.database_url)
+            await self.workspaces.open_all(Workspace.from_key(key) for key in keys)
+        else:
+            # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
+            self.background.spawn(self._recover(office), name="recover")
         mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
         log.info("peer support bot started (%s mode)", mode)
 
@@ -218,12 +265,109 @@ class PeerSupportApp:
         self.tokens = InstalledTokens(self.installations, rotator)
         return flow
 
-    def _build_services(self, client: AsyncWebClient) -> Services:
-        """Every domain service, wired to Slack through the notifier and the directory.
+    def _databases(self) -> list[Database]:
+        """The databases the metrics read: the office's, or every open office's (distribution mode;
+        the deployment's database counts only its errors)."""
+        if not self.settings.distribution:
+            return [self.db] if self.db is not None else []
+        return [] if self.workspaces is None else [o.db for o in self.workspaces.opened()]
+
+    def _tokens(self) -> TokenSource:
+        if self.tokens is None:
+            raise RuntimeError("distribution mode needs a token source (the installations)")
+        return self.tokens
+
+    async def _services_of(self, workspace: Workspace | None) -> Services | None:
+        office = None if self.workspaces is None else await self.workspaces.get(workspace)
+        return None if office is None else office.services
+
+    async def _open_office(self, workspace: Workspace) -> Office | None:
+        """Open an installed workspace: its database (migrated), its client, pace and services."""
+        tokens = self._tokens()
+        if await tokens.bot_token(workspace) is None:
+            return None
+        url = workspace_database_url(self.settings.database_url, workspace.key)
+        db = await Database.open(url, migrations=OFFICE_MIGRATIONS)
+        try:
+            office = await self._office(workspace, db, Pacer(self.settings.delivery_policy().pacing()))
+            await office.services.directory.seed_from_file()
+        except BaseException:
+            await db.close()
+            raise
+        if self.installations is not None:
+            # Its installer is its first coordinator (an office with none could do nothing).
+            found = await self.installations.find_installation(workspace.enterprise_id, workspace.team_id)
+            if found is not None and found.user_id:
+                await self._first_coordinator(office, found.user_id)
+        self.background.spawn(self._recover(office), name="recover")
+        return office
+
+    async def _office(self, workspace: Workspace | None, db: Database, pacer: Pacer) -> Office:
+        """An office's services on its database and pace, with its own settings over the environment's."""
+        async with db.read() as tx:
+            values = await tx.office_settings.values()
+        settings, left = self.settings.for_office(values)
+        if left:
+            log.warning("office settings left at the environment's: %s", ", ".join(left))
+        token = None if workspace is None else (self._tokens(), workspace)
+        client = build_client(self.settings, self._session, self.metrics, pacer, workspace=token)
+        services = self._build_services(client, db=db, pacer=pacer, settings=settings, workspace=workspace)
+        return Office(workspace=workspace, db=db, services=services, pacer=pacer, settings=values)
+
+    async def _rebuild(self, workspace: Workspace | None) -> None:
+        """An office's settings changed (here, or on another instance): its services anew, on the
+        same database and pace. What the old ones have under way finishes on them."""
+        old = None if self.workspaces is None else next(
+            (o for o in self.workspaces.opened() if o.workspace == workspace), None
+        )
+        if old is None or self.workspaces is None:
+            return
+        office = await self._office(workspace, old.db, old.pacer)
+        self.workspaces.replace(workspace, office)
+        old.services.deliveries.request_stop()
+        if workspace is None:
+            self.services = office.services
+
+    async def installed(self, workspace: Workspace, *, installer_id: str) -> None:
+        """A workspace installed the app: open it now, and make the installer its first coordinator
+        if it has none (they add the others with ``/peer coordinators add``). An office opened from
+        an installation does this by itself (see :meth:`_open_office`)."""
+        office = None if self.workspaces is None else await self.workspaces.get(workspace)
+        if office is None:
+            raise RuntimeError("the workspace has no bot token")
+        await self._first_coordinator(office, installer_id)
+
+    async def _first_coordinator(self, office: Office, user_id: str) -> None:
+        async with office.db.transaction() as tx:
+            if not await tx.roles.coordinators():
+                await tx.roles.add_coordinator(user_id, added_by=user_id, now=self.clock.now())
+
+    async def forget(self, workspace: Workspace) -> None:
+        """Close the workspace's services and delete its database (file or schema); see
+        :class:`bot.tenancy.WorkspaceData`."""
+        if self.workspaces is None:
+            raise RuntimeError("the app is not started")
+        await self.workspaces.forget(workspace)
+
+    async def _erase(self, workspace: Workspace) -> None:
+        await drop_database(workspace_database_url(self.settings.database_url, workspace.key))
+
+    def _build_services(
+        self,
+        client: AsyncWebClient,
+        *,
+        db: Database | None = None,
+        pacer: Pacer | None = None,
+        settings: Settings | None = None,
+        workspace: Workspace | None = None,
+    ) -> Services:
+        """Every domain service, wired to Slack through the notifier and the directory (on
+        ``db``, ``pacer`` and ``settings``, a workspace's own, or by default the app's).
 
         Only wiring: the settings build every policy (see :class:`bot.config.Settings`).
         """
-        settings, db, clock, background = self.settings, self.db, self.clock, self.background
+        settings, clock, background = settings or self.settings, self.clock, self.background
+        db, pacer = db or self.db, pacer or self.pacer
         if db is None:
             raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
@@ -237,16 +381,19 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
+        # PEER_COORDINATORS and PEER_ADMINISTRATORS name people of one workspace: in distribution
+        # mode each workspace's come from its own database (its installer first, see installed()).
+        single = not settings.distribution
         roles = Roles(
-            settings.peer_coordinators,
+            settings.peer_coordinators if single else (),
             db=db,
             clock=clock,
             homes=homes,
-            administrators=settings.peer_administrators,
+            administrators=settings.peer_administrators if single else (),
         )
         training = settings.training_policy()
         deliveries = Deliveries(
-            db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics, pacer=self.pacer
+            db=db, clock=clock, policy=settings.delivery_policy(), observer=self.metrics, pacer=pacer
         )
         requests = RequestService(
             db=db,
@@ -258,7 +405,7 @@ class PeerSupportApp:
             homes=homes,
             # Notices recorded with a decision are sent right after its commit.
             deliver_now=deliveries.deliver_now,
-            pacer=self.pacer,
+            pacer=pacer,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(
@@ -386,6 +533,14 @@ class PeerSupportApp:
             note_max_length=settings.peer_note_max_length,
             clock=clock,
             min_count=settings.peer_min_count,
+            office_settings=OfficeSettingsService(
+                db=db,
+                clock=clock,
+                roles=roles,
+                defaults=self.settings.office_defaults(),
+                check=self.settings.office_errors,
+                rebuild=lambda: self._rebuild(workspace),
+            ),
         )
 
     async def _start_socket_mode(self) -> None:
@@ -397,23 +552,37 @@ class PeerSupportApp:
         await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         self._socket_handler = handler
 
-    async def _recover(self) -> None:
-        if self.services is None or self.jobs is None:
-            raise RuntimeError("the app is not started")
-        await self.services.requests.recover()
-        await self.services.relay.recover()
-        await self.sweep()
-        await self.services.deliveries.recover()
-        await self.services.checkins.recover()
-        await self.jobs.run_deliveries()
+    async def _recover(self, office: Office) -> None:
+        s = office.services
+        await s.requests.recover()
+        await s.relay.recover()
+        await self._sweep(office)
+        await s.deliveries.recover()
+        await s.checkins.recover()
+        if self.jobs is not None:  # (an office opened by a request before the jobs started: they will)
+            await self.jobs.run_deliveries()
 
     async def sweep(self) -> None:
-        """What the periodic job runs: expire offers, route waiting requests, find lapsing training, purge."""
-        if self.db is not None:
-            await self.db.checkpoint_passive()
-        if self.services is None:
+        """What the periodic job runs, for every open workspace: expire offers, route waiting
+        requests, find lapsing training, purge."""
+        if self.workspaces is not None:
+            await self.workspaces.each("sweep", self._sweep)
+        if self.installations is not None:
+            # Once a sweep, not once an office: the deployment's departures, each forgotten once.
+            try:
+                await self.installations.forget_departed(self.workspace_data)
+            except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
+                log.error("sweep: departed workspaces failed: %s", failure(exc))
+
+    async def _sweep(self, office: Office) -> None:
+        await office.db.checkpoint_passive()
+        async with office.db.read() as tx:
+            changed = await tx.office_settings.values() != office.settings
+        if changed:
+            # Changed on another instance: this one follows now, and sweeps on the new services next.
+            await self._rebuild(office.workspace)
             return
-        s = self.services
+        s = office.services
         parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
             ("routing", s.requests.sweep),
             ("relay", s.relay.sweep),
@@ -423,9 +592,6 @@ class PeerSupportApp:
             ("stalled check-ins", s.checkins.retry_stalled),
             ("quarter figures", lambda: s.reports.freeze_last_closed(s.hours.today(s.clock.now()))),
         )
-        if self.installations is not None:
-            installations = self.installations
-            parts += (("departed workspaces", lambda: installations.forget_departed(self.workspace_data)),)
         for name, part in parts:
             # Each part on its own: one that fails (a bad row, Slack down) never stops the others,
             # the purge above all.
@@ -435,10 +601,17 @@ class PeerSupportApp:
                 log.error("sweep: %s failed: %s", name, failure(exc))
 
     async def deliver_due(self) -> int:
-        """What the delivery job runs: send the check-ins and reminders that are due."""
-        if self.services is None:
+        """What the delivery job runs: send the check-ins and reminders that are due, in every
+        open workspace (each at its own pace; one failing never holds up another)."""
+        if self.workspaces is None:
             return 0
-        return await self.services.deliveries.deliver_due()
+        sent = await self.workspaces.each("deliveries", lambda o: o.services.deliveries.deliver_due())
+        return sum(n for n in sent if isinstance(n, int))
+
+    async def _next_due(self) -> datetime | None:
+        if self.workspaces is None:
+            return None
+        return await self.workspaces.earliest(lambda office: office.services.deliveries.next_due_at())
 
     async def _healthy(self) -> bool:
         return self.db is not None and await self.db.ping()
@@ -449,8 +622,8 @@ class PeerSupportApp:
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
-        if self.services is not None:
-            self.services.deliveries.request_stop()
+        for office in self.workspaces.opened() if self.workspaces is not None else ():
+            office.services.deliveries.request_stop()
         if self._socket_handler is not None:
             await self._socket_handler.close_async()  # type: ignore[attr-defined]
         if self._runner is not None:
@@ -459,12 +632,23 @@ class PeerSupportApp:
         if drain:
             await self.background.drain(timeout=DRAIN_SECONDS)
         await self.background.cancel_all()
+        if self.workspaces is not None:
+            await self.workspaces.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self.db is not None:
             await self.db.close()
             self.db = None
+
+
+def _office_key(office: Office) -> str:
+    return "workspace " + (office.workspace.key if office.workspace else "(single)")
+
+
+async def _close_office(office: Office) -> None:
+    office.services.deliveries.request_stop()
+    await office.db.close()
 
 
 async def serve(settings: Settings) -> None:

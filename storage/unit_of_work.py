@@ -8,6 +8,7 @@ from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.incident_repository import IncidentRepository
 from storage.installation_repository import InstallationRepository
+from storage.office_settings_repository import OfficeSettingsRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
 from storage.relay_repository import RelayRepository
@@ -40,6 +41,7 @@ class Tx:
     resources: ResourceRepository
     oncall: OnCallRepository
     profiles: ProfileRepository
+    office_settings: OfficeSettingsRepository
     installations: InstallationRepository
 
     @classmethod
@@ -59,5 +61,6 @@ class Tx:
             resources=ResourceRepository(conn),
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
+            office_settings=OfficeSettingsRepository(conn),
             installations=InstallationRepository(conn),
         )
