@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -28,6 +31,7 @@ from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
+from bot.handoff import Handoff, HandoffKind, ProcessRole, WorkerLoop
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
@@ -35,6 +39,7 @@ from bot.metrics import Metrics
 from bot.oncall import OnCallRota
 from bot.pacing import Pacer
 from bot.peer_requests import RequestService
+from bot.peer_requests.routing import HandedTo
 from bot.ports import Clock
 from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
@@ -98,10 +103,14 @@ def build_client(
 
 
 class PeerSupportApp:
-    """One running instance of the bot."""
+    """One running instance of the bot, in one :class:`~bot.handoff.ProcessRole`."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, role: ProcessRole = ProcessRole.BOTH
+    ) -> None:
         self.settings = settings
+        self.role = role
+        self.worker: WorkerLoop | None = None
         self.clock: Clock = clock or SystemClock()
         self.background = Background()
         self.db: Database | None = None
@@ -127,10 +136,13 @@ class PeerSupportApp:
         )
         client = build_client(settings, self._session, self.metrics, self.pacer)
         self.services = self._build_services(client)
-        await self.services.directory.seed_from_file()
+        if self.role.works:
+            await self.services.directory.seed_from_file()
         deliveries = self.services.deliveries
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
+        # Nor does it to a worker, whose Bolt app only replays the clicks handed to it.
         secret = None if settings.socket_mode else settings.slack_signing_secret
+        events_secret = secret if self.role.serves_slack else None
         self.bolt = AsyncApp(
             client=client,
             signing_secret=secret.get_secret_value() if secret else None,
@@ -143,18 +155,41 @@ class PeerSupportApp:
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
-            signing_secret=secret.get_secret_value() if secret else None,
+            signing_secret=events_secret.get_secret_value() if events_secret else None,
             healthy=self._healthy,
             metrics=self.metrics.render if settings.peer_metrics else None,
             metrics_token=token.get_secret_value() if token else None,
         )
-        if settings.socket_mode:
+        if settings.socket_mode and self.role.serves_slack:
             await self._start_socket_mode()
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        if self.role.works:
+            self._start_work(deliveries)
+            if self.role is ProcessRole.WORKER:
+                self.worker = WorkerLoop(
+                    db=self.db,
+                    clock=self.clock,
+                    handoff=self.services.handoff,
+                    start_request=_starter(self.services.requests),
+                    deliver=self.jobs.run_deliveries if self.jobs else _nothing,
+                    notice_kinds=DECIDED_NOTICES,
+                    poll_seconds=settings.peer_worker_poll.total_seconds(),
+                    background=self.background,
+                )
+                await self.worker.start()
+        log.info(
+            "peer support bot started (%s mode, %s role)",
+            "socket" if settings.socket_mode else "http",
+            self.role,
+        )
+
+    def _start_work(self, deliveries: Deliveries) -> None:
+        """The scheduler and recovery: what a worker (or the one process) runs beside serving."""
+        settings = self.settings
         self.jobs = Jobs(
             sweep=self.sweep,
             deliver=deliveries.deliver_due,
@@ -166,7 +201,6 @@ class PeerSupportApp:
         self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
-        log.info("peer support bot started (%s mode)", "socket" if settings.socket_mode else "http")
 
     def _build_services(self, client: AsyncWebClient) -> Services:
         """Every domain service, wired to Slack through the notifier and the directory.
@@ -187,6 +221,7 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
+        handoff = Handoff(db=db, clock=clock, background=background, role=self.role)
         roles = Roles(
             settings.peer_coordinators,
             db=db,
@@ -206,8 +241,9 @@ class PeerSupportApp:
             roles=roles,
             policy=settings.request_policy(),
             homes=homes,
-            # Notices recorded with a decision are sent right after its commit.
-            deliver_now=deliveries.deliver_now,
+            # Notices recorded with a decision are sent right after its commit (by the worker,
+            # woken, in the web role).
+            deliver_now=deliveries.deliver_now if self.role.works else _waker(handoff),
             pacer=self.pacer,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
@@ -296,7 +332,11 @@ class PeerSupportApp:
             publisher=notifier,
             clock=clock,
         )
-        homes.bind(home.refresh, roles.all_coordinators)
+        if self.role.works:
+            homes.bind(home.refresh, roles.all_coordinators)
+        else:
+            homes.bind(lambda users: handoff.submit(HandoffKind.HOMES, users=users), roles.all_coordinators)
+        self._register_handoffs(handoff, requests, home)
         relay = RelayService(
             db=db,
             notifier=notifier,
@@ -328,6 +368,7 @@ class PeerSupportApp:
             roles=roles,
             hours=hours,
             background=background,
+            handoff=handoff,
             resources=tuple(settings.peer_resources),
             coping=settings.coping_text(),
             office_lines=settings.office_resource_lines(),
@@ -335,6 +376,53 @@ class PeerSupportApp:
             clock=clock,
             min_count=settings.peer_min_count,
         )
+
+    def _register_handoffs(self, handoff: Handoff, requests: RequestService, home: HomeService) -> None:
+        """What each kind of work handed from the web role is, given its ids."""
+
+        async def start_request(args: Mapping[str, Any]) -> None:
+            await requests.start(request_id=int(args["request_id"]))
+
+        async def close_request(args: Mapping[str, Any]) -> None:
+            # After a stored close: the cards, the requester, and the supporter's own care.
+            services = self.services
+            if services is None:
+                raise RuntimeError("the app is not started")
+            request_id, supporter_id = int(args["request_id"]), str(args["supporter_id"])
+            await requests.announce_close(
+                await requests.closed(request_id=request_id, supporter_id=supporter_id)
+            )
+            if args.get("heavy"):
+                await services.care.heavy(request_id=request_id, supporter_id=supporter_id)
+            if args.get("follow_up_days"):
+                await services.checkins.schedule_follow_up(
+                    request_id=request_id,
+                    supporter_id=supporter_id,
+                    after=timedelta(days=int(args["follow_up_days"])),
+                )
+
+        async def send_offer(args: Mapping[str, Any]) -> None:
+            offer_id = args.get("offer_id")
+            handed = HandedTo(
+                request_id=int(args["request_id"]), offer_id=None if offer_id is None else int(offer_id)
+            )
+            await requests.send_offer(handed=handed)
+
+        async def homes(args: Mapping[str, Any]) -> None:
+            await home.refresh([str(u) for u in args["users"]])
+
+        handoff.register(HandoffKind.START_REQUEST, start_request)
+        handoff.register(HandoffKind.CLOSE_REQUEST, close_request)
+        handoff.register(HandoffKind.SEND_OFFER, send_offer)
+        handoff.register(HandoffKind.HOMES, homes)
+        handoff.register(HandoffKind.CLICK, self._replay)
+
+    async def _replay(self, args: Mapping[str, Any]) -> None:
+        """A click the web role acked: its listener runs here, through this worker's Bolt app
+        (``later`` then does its work in this process)."""
+        if self.bolt is None:
+            raise RuntimeError("the app is not started")
+        await self.bolt.async_dispatch(AsyncBoltRequest(body=dict(args["body"]), mode="socket_mode"))
 
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -391,6 +479,9 @@ class PeerSupportApp:
     async def stop(self, *, drain: bool = True) -> None:
         """Stop accepting (answering the requests under way), stop claiming scheduled messages,
         finish the work in hand (or, past :data:`DRAIN_SECONDS`, cancel it), close storage."""
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
@@ -412,13 +503,33 @@ class PeerSupportApp:
             self.db = None
 
 
-async def serve(settings: Settings) -> None:
+async def _nothing() -> None:
+    return None
+
+
+def _starter(requests: RequestService) -> Callable[[int], Awaitable[object]]:
+    async def start(request_id: int) -> None:
+        await requests.start(request_id=request_id)
+
+    return start
+
+
+def _waker(handoff: Handoff) -> Callable[[Iterable[int]], Awaitable[None]]:
+    """The web role's "send these notices now": they are stored; wake the worker to send them."""
+
+    async def wake(_: Iterable[int]) -> None:
+        handoff.wake()
+
+    return wake
+
+
+async def serve(settings: Settings, role: ProcessRole = ProcessRole.BOTH) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (finishing work already under way)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    app = PeerSupportApp(settings)
+    app = PeerSupportApp(settings, role=role)
     await app.start()
     try:
         await stopping.wait()

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -47,6 +47,7 @@ _PURGED_TABLES = (
     "rsvps",
     "home_viewers",
     "volunteers",
+    "handoffs",
 )
 
 
@@ -129,6 +130,14 @@ class Database(ABC):
 
     async def checkpoint_passive(self) -> None:  # noqa: B027 - optional: only SQLite has a WAL to fold
         """Routine housekeeping of the write-ahead log, if the backend has one."""
+
+    async def notify(self, channel: str) -> None:  # noqa: B027 - optional: only PostgreSQL can wake a peer
+        """Wake the processes listening on ``channel`` (PostgreSQL ``NOTIFY``; nothing on SQLite)."""
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """Call ``wake`` on every notification on ``channel``; returns how to stop listening, or
+        None where the backend cannot (SQLite: the listener polls instead)."""
+        return None
 
     @abstractmethod
     async def close(self) -> None:
@@ -350,6 +359,28 @@ class PostgresDatabase(Database):
         except BaseException as exc:
             self._count(exc)
             raise
+
+    async def notify(self, channel: str) -> None:
+        """``NOTIFY channel`` (delivered to listeners in every process on the database)."""
+        async with self._require().acquire() as conn:
+            await conn.execute(f'NOTIFY "{channel}"')
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """``LISTEN channel`` on a connection of its own (held out of the pool while listening)."""
+        conn = await self._require().acquire()
+
+        def on_notify(*_: object) -> None:
+            wake()
+
+        await conn.add_listener(channel, on_notify)
+
+        async def stop() -> None:
+            try:
+                await conn.remove_listener(channel, on_notify)
+            finally:
+                await self._require().release(conn)
+
+        return stop
 
     def _count(self, exc: BaseException) -> None:
         import asyncpg

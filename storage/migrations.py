@@ -581,7 +581,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (quarter, answer)
         )
         """,
-    ),    (
+    ),
+    (
         "0026_shared_resources",
         """
         -- When the holder of a request last shared entries of the resource directory with the
@@ -607,6 +608,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- A coordinator's own wording for the incident's early and later check-ins (NULL: the kind's).
         ALTER TABLE incidents ADD COLUMN wording_early TEXT;
         ALTER TABLE incidents ADD COLUMN wording_later TEXT
+        """,
+    ),
+    (
+        "0028_handoffs",
+        """
+        -- Work the web process hands to the worker after an ack (python -m bot web / worker): a
+        -- kind and ids only (JSON), never a note or a name. The worker claims a row (due ->
+        -- claimed, a conditional update), does the work and deletes the row; a claim whose worker
+        -- died is taken again once it is older than the lease (the work is idempotent).
+        CREATE TABLE handoffs (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            args        TEXT NOT NULL,
+            state       TEXT NOT NULL DEFAULT 'due',
+            claimed_at  TEXT,
+            created_at  TEXT NOT NULL
+        );
+        CREATE INDEX handoffs_by_state ON handoffs (state, id)
         """,
     ),
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
+from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
@@ -39,6 +40,7 @@ class Tx:
     resources: ResourceRepository
     oncall: OnCallRepository
     profiles: ProfileRepository
+    handoffs: HandoffRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -57,4 +59,5 @@ class Tx:
             resources=ResourceRepository(conn),
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
+            handoffs=HandoffRepository(conn),
         )

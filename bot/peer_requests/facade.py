@@ -172,6 +172,10 @@ class RequestService:
             request_id=request_id, user_id=user_id, minutes=minutes, referral=referral
         )
 
+    async def closed(self, *, request_id: int, supporter_id: str) -> ClosedRequest:
+        """A stored close read again, for :meth:`announce_close` in another process."""
+        return await self.lifecycle.closed(request_id=request_id, supporter_id=supporter_id)
+
     async def announce_close(self, closed: ClosedRequest) -> None:
         """After a stored close: redraw the held card, end the conversation, tell the requester."""
         await self.lifecycle.announce_close(closed)

@@ -39,7 +39,7 @@ def event_view(services: Services, event: Announcement | None = None) -> dict[st
 async def on_rsvp(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Toggle the clicker in or out of an event; they are told privately, the post's count is redrawn."""
     await ack()
-    later(services, client, body, _rsvp(services, client, body), name="rsvp")
+    await later(services, client, body, _rsvp(services, client, body), name="rsvp")
 
 
 async def _rsvp(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -81,7 +81,7 @@ async def on_event_cancel(
 ) -> None:
     """A coordinator cancels an upcoming event from their Home; the post says so."""
     await ack()
-    later(services, client, body, _cancel_event(services, body), name="cancel_event")
+    await later(services, client, body, _cancel_event(services, body), name="cancel_event")
 
 
 async def _cancel_event(services: Services, body: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ async def on_concern_take(
 ) -> None:
     """A coordinator will reach out; every coordinator's copy says so."""
     await ack()
-    later(services, client, body, _take_concern(services, body), name="concern_take")
+    await later(services, client, body, _take_concern(services, body), name="concern_take")
 
 
 async def _take_concern(services: Services, body: dict[str, Any]) -> None:

@@ -48,7 +48,7 @@ async def on_checkin_answer(
 ) -> None:
     """One of a check-in's three answers; the message is redrawn in place."""
     await ack()
-    later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
+    await later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
 
 
 async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:

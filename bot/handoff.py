@@ -1,0 +1,226 @@
+"""Process roles, and the work the web process hands to the worker through the database.
+
+``python -m bot`` runs one process doing everything (:attr:`ProcessRole.BOTH`, the default).
+``python -m bot web`` only answers Slack: it verifies, validates, stores and acks;
+``python -m bot worker`` does the rest: routing, offers, notices, Home refreshes, the scheduler,
+deliveries, recovery. Between them is the database, never memory: the web process stores a row
+and wakes the worker (PostgreSQL ``NOTIFY``; on SQLite the worker polls every
+``PEER_WORKER_POLL`` seconds with one cheap read); the periodic sweep is the safety net.
+
+The rule of the web role: after the ack it makes no Slack call but those that answer the person
+who acted, on the surface they acted on, and that would be useless later: ``views.open`` (a
+``trigger_id`` lives 3 s), ``chat.postEphemeral`` to the clicker (a refusal, "Gathering the
+numbers…"), and ``views.publish`` of the Home its viewer just opened (``app_home_opened``).
+Everything that reaches anyone else, or follows from a decision (routing, offers, notices, cards
+redrawn, other Homes, files), is a row the worker claims. Bolt's own ``auth.test`` (once per
+process) is the one other call.
+
+What becomes a row: a new request is already one (``pending``: the worker routes it); a recorded
+notice is one (``scheduled_messages``: the worker's delivery run claims it); everything else is a
+``handoffs`` row of a :class:`HandoffKind` and ids only (never a note or a name), which the worker
+claims (a conditional update), does, and deletes. A claim whose worker died is taken again after
+the lease: each kind's work is idempotent (routing and deliveries claim their own steps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.background import Background
+from bot.failures import failure
+from bot.ports import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+WAKE_CHANNEL = "peer_support_work"
+
+
+class ProcessRole(StrEnum):
+    """What one process does (``python -m bot [web|worker]``)."""
+
+    BOTH = "both"  # the embedded default: everything in one process, as before the roles
+    WEB = "web"  # the HTTP front only
+    WORKER = "worker"  # everything after the ack; serves /healthz (and /metrics) only
+
+    @property
+    def serves_slack(self) -> bool:
+        """Whether this process answers Slack's requests."""
+        return self is not ProcessRole.WORKER
+
+    @property
+    def works(self) -> bool:
+        """Whether this process routes, sends and runs the scheduler."""
+        return self is not ProcessRole.WEB
+
+
+class HandoffKind(StrEnum):
+    """Work after an ack that the web role hands to the worker."""
+
+    START_REQUEST = "start_request"  # the pending request is the row: the web role only wakes
+    CLOSE_REQUEST = "close_request"
+    SEND_OFFER = "send_offer"  # a coordinator's hand-to
+    HOMES = "homes"  # Home tabs to publish again
+    CLICK = "click"  # a button's work, replayed by the worker through its Bolt app
+
+
+# Kinds whose row is already stored when they are handed off.
+_STORED = frozenset({HandoffKind.START_REQUEST})
+
+Job = Callable[[Mapping[str, Any]], Coroutine[Any, Any, None]]
+
+
+class Handoff:
+    """Runs work after an ack here (both, worker) or hands it to the worker as a row (web)."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        background: Background,
+        role: ProcessRole,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._background = background
+        self.role = role
+        self._lease = lease
+        self._jobs: dict[HandoffKind, Job] = {}
+
+    def register(self, kind: HandoffKind, job: Job) -> None:
+        """What the work of ``kind`` is, given its ids."""
+        self._jobs[kind] = job
+
+    async def submit(self, kind: HandoffKind, **args: Any) -> None:
+        """Do this after the ack: stored and handed on in the web role (before the ack returns,
+        so an acked click is never lost), else started here in the background."""
+        if self.role is not ProcessRole.WEB:
+            self._background.spawn(self._jobs[kind](args), name=str(kind))
+            return
+        if kind not in _STORED:
+            async with self._db.transaction() as tx:
+                await tx.handoffs.add(kind, args, self._clock.now())
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake the worker now (PostgreSQL ``NOTIFY``; SQLite's worker polls), after the ack."""
+        if self._db.dialect == "postgresql":
+            self._background.spawn(self._db.notify(WAKE_CHANNEL), name="wake_worker")
+
+    async def run_due(self, *, stopping: Callable[[], bool], limit: int = 200) -> int:
+        """Claim and do the rows waiting, one at a time, oldest first; returns how many were done."""
+        now = self._clock.now()
+        stale = now - self._lease
+        async with self._db.read() as tx:
+            rows = await tx.handoffs.claimable(stale, limit)
+        done = 0
+        for row in rows:
+            if stopping():
+                break  # what is not claimed stays due for the next worker
+            async with self._db.transaction() as tx:
+                if not await tx.handoffs.claim(row.id, self._clock.now(), stale):
+                    continue  # another worker has it
+            try:
+                job = self._jobs[HandoffKind(row.kind)]
+                await job(row.args)
+            except Exception as exc:  # noqa: BLE001 - logged; the row is dropped, not retried forever
+                log.error("handoff %s (%s) failed: %s", row.id, row.kind, failure(exc))
+            async with self._db.transaction() as tx:
+                await tx.handoffs.finish(row.id)
+            done += 1
+        return done
+
+
+class WorkerLoop:
+    """The worker's wake-up: on a NOTIFY (PostgreSQL) or every ``poll`` seconds (one cheap read),
+    pick up handoffs, start new requests, and send the notices that are due."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        handoff: Handoff,
+        start_request: Callable[[int], Awaitable[object]],
+        deliver: Callable[[], Awaitable[None]],
+        notice_kinds: Iterable[str],
+        poll_seconds: float,
+        background: Background,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._handoff = handoff
+        self._start_request = start_request
+        self._deliver = deliver
+        self._notice_kinds = frozenset(notice_kinds)
+        self._poll = poll_seconds
+        self._background = background
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._unlisten: Callable[[], Awaitable[None]] | None = None
+        self._task: asyncio.Task[None] | None = None
+        # The newest request this worker has started: a request routed to "wait" stays pending,
+        # and is the sweep's to retry, not every poll's. Only saves reads: routing claims its steps.
+        self._seen_request = 0
+
+    async def start(self) -> None:
+        """Listen (PostgreSQL) and start the loop (inside the running loop)."""
+        self._unlisten = await self._db.listen(WAKE_CHANNEL, self._wake.set)
+        self._task = self._background.spawn(self._run(), name="worker_loop")
+
+    def wake(self) -> None:
+        """Look for work now."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                if await self._waiting():
+                    await self.pump()
+            except Exception as exc:  # noqa: BLE001 - the next wake tries again
+                log.error("worker: picking up work failed: %s", failure(exc))
+
+    async def _waiting(self) -> bool:
+        now = self._clock.now()
+        async with self._db.read() as tx:
+            return await tx.handoffs.work_waiting(
+                stale_before=now - timedelta(minutes=2),
+                after_request_id=self._seen_request,
+                now=now,
+                notice_kinds=self._notice_kinds,
+            )
+
+    async def pump(self) -> None:
+        """Do what is waiting: handoffs, then new requests, then due notices."""
+        await self._handoff.run_due(stopping=self._stop.is_set)
+        async with self._db.read() as tx:
+            new = await tx.handoffs.pending_request_ids(self._seen_request)
+        for request_id in new:
+            if self._stop.is_set():
+                return
+            await self._start_request(request_id)
+            self._seen_request = max(self._seen_request, request_id)
+        if not self._stop.is_set():
+            await self._deliver()
+
+    async def stop(self) -> None:
+        """Claim nothing more; the item in hand finishes (the app drains the background)."""
+        self._stop.set()
+        self._wake.set()
+        if self._unlisten is not None:
+            unlisten, self._unlisten = self._unlisten, None
+            with contextlib.suppress(Exception):
+                await unlisten()
