@@ -31,7 +31,7 @@ from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
-from bot.handoff import Handoff, HandoffKind, ProcessRole, WorkerLoop
+from bot.handoff import Handoff, HandoffKind, Job, ProcessRole, WorkerLoop
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 # after the acks (routing, the check-in in hand) gets 20 s. A send still under way after that
 # stays claimed and becomes unconfirmed: never sent twice.
 HTTP_SHUTDOWN_SECONDS = 5.0
+ROLE_HEADER = "X-Peer-Support-Role"
 DRAIN_SECONDS = 20.0
 
 __all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
@@ -85,14 +86,17 @@ def build_client(
     session: aiohttp.ClientSession | None = None,
     counter: CallCounter | None = None,
     pacer: Pacer | None = None,
+    role: ProcessRole = ProcessRole.BOTH,
 ) -> AsyncWebClient:
     """The Web API client: every call goes to ``SLACK_API_URL``, with retries for 429/5xx/resets
     (counted by ``counter``, the metrics; a 429 to a post also slows ``pacer``).
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
-    session to the per-request clients it makes.
+    session to the per-request clients it makes. Every call names the process role that made it
+    (``X-Peer-Support-Role``; Bolt copies the headers too), so a web process's calls can be told apart.
     """
     return AsyncWebClient(
+        headers={ROLE_HEADER: str(role)},
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=session,
@@ -134,7 +138,7 @@ class PeerSupportApp:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
-        client = build_client(settings, self._session, self.metrics, self.pacer)
+        client = build_client(settings, self._session, self.metrics, self.pacer, self.role)
         self.services = self._build_services(client)
         if self.role.works:
             await self.services.directory.seed_from_file()
@@ -253,7 +257,7 @@ class PeerSupportApp:
             hours=hours,
             roles=roles,
             requests=requests,
-            background=background,
+            handoff=handoff,
             training=training,
             directory=directory,
             homes=homes,
@@ -336,7 +340,6 @@ class PeerSupportApp:
             homes.bind(home.refresh, roles.all_coordinators)
         else:
             homes.bind(lambda users: handoff.submit(HandoffKind.HOMES, users=users), roles.all_coordinators)
-        self._register_handoffs(handoff, requests, home)
         relay = RelayService(
             db=db,
             notifier=notifier,
@@ -345,7 +348,7 @@ class PeerSupportApp:
             requests=requests,
             background=background,
         )
-        return Services(
+        services = Services(
             requests=requests,
             routing=requests.routing,
             roster=roster,
@@ -376,18 +379,15 @@ class PeerSupportApp:
             clock=clock,
             min_count=settings.peer_min_count,
         )
+        self._register_handoffs(services)
+        return services
 
-    def _register_handoffs(self, handoff: Handoff, requests: RequestService, home: HomeService) -> None:
+    def _register_handoffs(self, services: Services) -> None:
         """What each kind of work handed from the web role is, given its ids."""
-
-        async def start_request(args: Mapping[str, Any]) -> None:
-            await requests.start(request_id=int(args["request_id"]))
+        requests, home, handoff = services.requests, services.homes, services.handoff
 
         async def close_request(args: Mapping[str, Any]) -> None:
             # After a stored close: the cards, the requester, and the supporter's own care.
-            services = self.services
-            if services is None:
-                raise RuntimeError("the app is not started")
             request_id, supporter_id = int(args["request_id"]), str(args["supporter_id"])
             await requests.announce_close(
                 await requests.closed(request_id=request_id, supporter_id=supporter_id)
@@ -411,11 +411,29 @@ class PeerSupportApp:
         async def homes(args: Mapping[str, Any]) -> None:
             await home.refresh([str(u) for u in args["users"]])
 
-        handoff.register(HandoffKind.START_REQUEST, start_request)
-        handoff.register(HandoffKind.CLOSE_REQUEST, close_request)
-        handoff.register(HandoffKind.SEND_OFFER, send_offer)
-        handoff.register(HandoffKind.HOMES, homes)
-        handoff.register(HandoffKind.CLICK, self._replay)
+        def by_ids(work: Callable[..., Awaitable[object]]) -> Job:
+            # A service call whose keyword arguments are the handoff's ids.
+            async def job(args: Mapping[str, Any]) -> None:
+                await work(**args)
+
+            return job
+
+        jobs: dict[HandoffKind, Job] = {
+            HandoffKind.START_REQUEST: by_ids(requests.start),
+            HandoffKind.CLOSE_REQUEST: close_request,
+            HandoffKind.SEND_OFFER: send_offer,
+            HandoffKind.HOMES: homes,
+            HandoffKind.CLICK: self._replay,
+            HandoffKind.RETRY_WAITING: by_ids(requests.retry_waiting),
+            HandoffKind.RELEASE_SUPPORTER: by_ids(requests.release_supporter),
+            HandoffKind.PREPARE_INCIDENT: by_ids(services.checkins.prepare),
+            HandoffKind.PUBLISH_EVENTS: by_ids(services.announcements.publish),
+            HandoffKind.REDRAW_EVENT: by_ids(services.announcements.redraw),
+            HandoffKind.ALERT_CONCERN: by_ids(services.concerns.alert),
+            HandoffKind.ASK_COORDINATORS: by_ids(services.volunteers.ask_coordinators),
+        }
+        for kind, job in jobs.items():
+            handoff.register(kind, job)
 
     async def _replay(self, args: Mapping[str, Any]) -> None:
         """A click the web role acked: its listener runs here, through this worker's Bolt app

@@ -10,10 +10,12 @@ and wakes the worker (PostgreSQL ``NOTIFY``; on SQLite the worker polls every
 The rule of the web role: after the ack it makes no Slack call but those that answer the person
 who acted, on the surface they acted on, and that would be useless later: ``views.open`` (a
 ``trigger_id`` lives 3 s), ``chat.postEphemeral`` to the clicker (a refusal, "Gathering the
-numbers…"), and ``views.publish`` of the Home its viewer just opened (``app_home_opened``).
-Everything that reaches anyone else, or follows from a decision (routing, offers, notices, cards
-redrawn, other Homes, files), is a row the worker claims. Bolt's own ``auth.test`` (once per
-process) is the one other call.
+numbers…"), ``views.publish`` of the Home its viewer just opened (``app_home_opened``), and
+``chat.update`` of the very message clicked when only its clicker sees it; plus the reads that
+build or check that answer before the ack (``users.list`` names for the request modal's picker,
+``conversations.info`` for an event's channel). Everything that reaches anyone else, or follows
+from a decision (routing, offers, notices, cards redrawn, other Homes, files), is a row the worker
+claims. Bolt's own ``auth.test`` (once per process) is the one other call.
 
 What becomes a row: a new request is already one (``pending``: the worker routes it); a recorded
 notice is one (``scheduled_messages``: the worker's delivery run claims it); everything else is a
@@ -68,6 +70,13 @@ class HandoffKind(StrEnum):
     SEND_OFFER = "send_offer"  # a coordinator's hand-to
     HOMES = "homes"  # Home tabs to publish again
     CLICK = "click"  # a button's work, replayed by the worker through its Bolt app
+    RETRY_WAITING = "retry_waiting"  # the roster changed: waiting requests are tried again
+    RELEASE_SUPPORTER = "release_supporter"  # away, suspended or removed: their offers move on
+    PREPARE_INCIDENT = "prepare_incident"  # an incident's people looked up, its check-ins scheduled
+    PUBLISH_EVENTS = "publish_events"  # events stored and not yet posted
+    REDRAW_EVENT = "redraw_event"  # an edited or cancelled event's post
+    ALERT_CONCERN = "alert_concern"  # the coordinators' DMs about a concern (never who raised it)
+    ASK_COORDINATORS = "ask_coordinators"  # a volunteer's review DMs
 
 
 # Kinds whose row is already stored when they are handed off.

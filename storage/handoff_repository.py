@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.sql import Connection, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders
 from storage.timefmt import to_db
 
 DUE = "due"
@@ -37,7 +37,8 @@ class HandoffRepository:
             (kind, json.dumps(dict(args), separators=(",", ":")), DUE, to_db(now)),
         )
         row = await cur.fetchone()
-        assert row is not None
+        if row is None:
+            raise InconsistentRecords("a handoff was inserted without an id")
         return int(row["id"])
 
     async def claimable(self, stale_before: datetime, limit: int) -> list[HandoffRow]:

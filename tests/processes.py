@@ -1,4 +1,4 @@
-"""``python -m bot`` as operators run it, as a real process against the Slack stand-in."""
+"""``python -m bot [web|worker]`` as operators run it, as a real process against the Slack stand-in."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ class BotProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         preexec: Callable[[], None] | None = None,
+        role: str | None = None,
     ) -> None:
+        self.role = role  # "web", "worker", or None: both in one process
         self.port = port or free_port()
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -70,6 +72,7 @@ class BotProcess:
                 sys.executable,
                 "-m",
                 "bot",
+                *([self.role] if self.role else []),
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

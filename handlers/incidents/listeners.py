@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.checkins import IncidentChange, IncidentForm
 from bot.durations import format_plan
 from bot.errors import DomainError, InvalidForm
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.common.clicks import button_value, coordinator_view, later, open_built
 from handlers.common.errors import user_message
@@ -102,7 +103,7 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         await ack(response_action="errors", errors={IncidentField.INCIDENT_NAME: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
+    await services.handoff.submit(HandoffKind.PREPARE_INCIDENT, incident_id=incident_id)
 
 
 _CHANGE_FIELDS = {
