@@ -249,6 +249,7 @@ class PeerSupportApp:
             # woken, in the web role).
             deliver_now=deliveries.deliver_now if self.role.works else _waker(handoff),
             pacer=self.pacer,
+            handoff=handoff,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(
@@ -431,6 +432,8 @@ class PeerSupportApp:
             HandoffKind.REDRAW_EVENT: by_ids(services.announcements.redraw),
             HandoffKind.ALERT_CONCERN: by_ids(services.concerns.alert),
             HandoffKind.ASK_COORDINATORS: by_ids(services.volunteers.ask_coordinators),
+            HandoffKind.REDRAW: by_ids(requests.redraw),
+            HandoffKind.RELEASED: by_ids(requests.released),
         }
         for kind, job in jobs.items():
             handoff.register(kind, job)

@@ -77,6 +77,8 @@ class HandoffKind(StrEnum):
     REDRAW_EVENT = "redraw_event"  # an edited or cancelled event's post
     ALERT_CONCERN = "alert_concern"  # the coordinators' DMs about a concern (never who raised it)
     ASK_COORDINATORS = "ask_coordinators"  # a volunteer's review DMs
+    REDRAW = "redraw"  # offer cards and coordinators' alerts drawn again after a decision
+    RELEASED = "released"  # a supporter no longer holds a request: the relay ends its conversation
 
 
 # Kinds whose row is already stored when they are handed off.

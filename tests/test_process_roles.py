@@ -207,3 +207,40 @@ async def test_sigterm_to_each_role_finishes_or_leaves_its_work_and_nothing_is_s
     assert sorted(Counter(offers(slack)).values()) == [1] * (10 + len(acked))
     assert_nothing_twice(slack, requesters + SUPPORTERS)
     assert set(calls_by(slack, "web")) <= ANSWERING
+
+
+async def test_what_the_web_process_decides_reaches_people_only_through_the_worker(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    web, worker = roles(slack, database_url=database_url, tmp_path=tmp_path)
+    await web.start()
+    await worker.start()
+    requester, volunteer = "UREQ01", "UVOL01"
+    slack.add_users(requester, volunteer)
+    try:
+        async with aiohttp.ClientSession() as session:
+            driver = SlackDriver(slack, session, url=web.url)
+            await driver.command(COORDINATOR, f"roster add <@{SUPPORTERS[0]}|s> trained 2026-01-15")
+            await ask(driver, slack, requester)
+            await slack.wait_for(lambda: offers(slack), timeout=15)
+            # Withdrawn by a command the web process answers: the supporter's card is redrawn.
+            await driver.command(requester, "cancel")
+            await slack.wait_for(
+                lambda: any(
+                    m.history and not has_button(m.blocks, "offer_accept") for m in slack.dms(SUPPORTERS[0])
+                ),
+                timeout=15,
+            )
+            # A volunteer's offer reaches the coordinator; a supporter going away frees their load.
+            await driver.command(volunteer, "volunteer I was on the team at my last office")
+            await slack.wait_for(lambda: slack.dms(COORDINATOR), timeout=15)
+            await driver.command(SUPPORTERS[0], "away")
+            await asyncio.sleep(0.5)
+    finally:
+        await web.stop()
+        await worker.stop()
+    web_calls = calls_by(slack, "web")
+    assert set(web_calls) <= ANSWERING, web_calls
+    worker_calls = calls_by(slack, "worker")
+    assert worker_calls["chat.update"] >= 1 and worker_calls["chat.postMessage"] >= 2, worker_calls
+    assert "Traceback" not in (tmp_path / "web.log").read_text() + (tmp_path / "worker.log").read_text()
