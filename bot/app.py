@@ -25,7 +25,7 @@ import handlers
 from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.care import CareService
-from bot.checkins import CheckinService
+from bot.checkins import CheckinService, IncidentChanged
 from bot.clock import SystemClock
 from bot.concerns import ConcernService
 from bot.config import Settings
@@ -409,6 +409,18 @@ class PeerSupportApp:
             )
             await requests.send_offer(handed=handed)
 
+        async def schedule_change(args: Mapping[str, Any]) -> None:
+            changed = IncidentChanged(
+                incident_id=int(args["incident_id"]),
+                added=tuple(args["added"]),
+                new_steps=tuple(args["new_steps"]),
+                cancelled=int(args["cancelled"]),
+            )
+            await services.checkins.schedule_change(changed)
+
+        async def share_resources(args: Mapping[str, Any]) -> None:
+            await services.shares.deliver(await services.shares.share(**args))
+
         async def homes(args: Mapping[str, Any]) -> None:
             await home.refresh([str(u) for u in args["users"]])
 
@@ -432,6 +444,8 @@ class PeerSupportApp:
             HandoffKind.REDRAW_EVENT: by_ids(services.announcements.redraw),
             HandoffKind.ALERT_CONCERN: by_ids(services.concerns.alert),
             HandoffKind.ASK_COORDINATORS: by_ids(services.volunteers.ask_coordinators),
+            HandoffKind.SCHEDULE_CHANGE: schedule_change,
+            HandoffKind.SHARE_RESOURCES: share_resources,
             HandoffKind.REDRAW: by_ids(requests.redraw),
             HandoffKind.RELEASED: by_ids(requests.released),
         }

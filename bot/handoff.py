@@ -77,12 +77,20 @@ class HandoffKind(StrEnum):
     REDRAW_EVENT = "redraw_event"  # an edited or cancelled event's post
     ALERT_CONCERN = "alert_concern"  # the coordinators' DMs about a concern (never who raised it)
     ASK_COORDINATORS = "ask_coordinators"  # a volunteer's review DMs
+    SCHEDULE_CHANGE = "schedule_change"  # check-ins added to an incident (rows carry dedupe keys)
+    SHARE_RESOURCES = "share_resources"  # a holder's share, checked again and sent
     REDRAW = "redraw"  # offer cards and coordinators' alerts drawn again after a decision
     RELEASED = "released"  # a supporter no longer holds a request: the relay ends its conversation
 
 
 # Kinds whose row is already stored when they are handed off.
 _STORED = frozenset({HandoffKind.START_REQUEST})
+# Kinds whose work sends without a claim of its own: a worker that died in the middle of one may
+# have sent some of it, so its row is dropped rather than done again (as a scheduled message is
+# marked unconfirmed). Every other kind is safe to do again (its steps claim or deduplicate).
+_AT_MOST_ONCE = frozenset(
+    {HandoffKind.ALERT_CONCERN, HandoffKind.ASK_COORDINATORS, HandoffKind.SHARE_RESOURCES}
+)
 
 Job = Callable[[Mapping[str, Any]], Coroutine[Any, Any, None]]
 
@@ -139,6 +147,12 @@ class Handoff:
             async with self._db.transaction() as tx:
                 if not await tx.handoffs.claim(row.id, self._clock.now(), stale):
                     continue  # another worker has it
+                if row.claimed and row.kind in _AT_MOST_ONCE:
+                    await tx.handoffs.finish(row.id)
+                    log.warning(
+                        "handoff %s (%s) was cut off by a stopped worker: not done again", row.id, row.kind
+                    )
+                    continue
             try:
                 job = self._jobs[HandoffKind(row.kind)]
                 await job(row.args)

@@ -22,6 +22,7 @@ class HandoffRow:
     id: int
     kind: str
     args: Mapping[str, Any]
+    claimed: bool = False  # claimed by a worker that died before it finished
 
 
 class HandoffRepository:
@@ -44,12 +45,14 @@ class HandoffRepository:
     async def claimable(self, stale_before: datetime, limit: int) -> list[HandoffRow]:
         """Due rows, and rows claimed before ``stale_before`` (their worker died), oldest first."""
         cur = await self._conn.execute(
-            "SELECT id, kind, args FROM handoffs WHERE state = ? OR (state = ? AND claimed_at < ?)"
+            "SELECT id, kind, args, state FROM handoffs WHERE state = ? OR (state = ? AND claimed_at < ?)"
             " ORDER BY id LIMIT ?",
             (DUE, CLAIMED, to_db(stale_before), limit),
         )
         return [
-            HandoffRow(id=row["id"], kind=row["kind"], args=json.loads(row["args"]))
+            HandoffRow(
+                id=row["id"], kind=row["kind"], args=json.loads(row["args"]), claimed=row["state"] == CLAIMED
+            )
             for row in await cur.fetchall()
         ]
 

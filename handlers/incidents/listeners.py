@@ -144,4 +144,10 @@ async def on_follow_up_submitted(ack: AsyncAck, body: dict[str, Any], services: 
         await ack(response_action="errors", errors={IncidentField.CHANGE_PLAN: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.checkins.schedule_change(changed), name="incident_change")
+    await services.handoff.submit(
+        HandoffKind.SCHEDULE_CHANGE,
+        incident_id=changed.incident_id,
+        added=list(changed.added),
+        new_steps=list(changed.new_steps),
+        cancelled=changed.cancelled,
+    )
