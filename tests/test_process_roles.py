@@ -20,6 +20,7 @@ import pytest
 from bot.app import ROLE_HEADER
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, SlackDriver, has_button
+from tests.conftest import ON_POSTGRES
 from tests.processes import BotProcess
 
 COORDINATOR = "UCOORD1"
@@ -244,3 +245,25 @@ async def test_what_the_web_process_decides_reaches_people_only_through_the_work
     worker_calls = calls_by(slack, "worker")
     assert worker_calls["chat.update"] >= 1 and worker_calls["chat.postMessage"] >= 2, worker_calls
     assert "Traceback" not in (tmp_path / "web.log").read_text() + (tmp_path / "worker.log").read_text()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY is PostgreSQL's")
+async def test_on_postgresql_a_notify_wakes_the_worker_with_no_poll_or_sweep_due(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    web, worker = roles(slack, database_url=database_url, tmp_path=tmp_path)
+    for each in (web, worker):
+        each.env.update(PEER_WORKER_POLL="10", PEER_SWEEP_SECONDS="600")
+    await web.start()
+    await worker.start()
+    slack.add_users("UREQ01")
+    try:
+        async with aiohttp.ClientSession() as session:
+            driver = SlackDriver(slack, session, url=web.url)
+            await driver.command(COORDINATOR, f"roster add <@{SUPPORTERS[0]}|s> trained 2026-01-15")
+            await asyncio.sleep(0.5)  # the worker's first look at start is behind it
+            await ask(driver, slack, "UREQ01")
+            await slack.wait_for(lambda: offers(slack), timeout=3)  # well before a 10 s poll
+    finally:
+        await web.stop()
+        await worker.stop()
