@@ -4,8 +4,9 @@
 ``python -m bot web`` only answers Slack: it verifies, validates, stores and acks;
 ``python -m bot worker`` does the rest: routing, offers, notices, Home refreshes, the scheduler,
 deliveries, recovery. Between them is the database, never memory: the web process stores a row
-and wakes the worker (PostgreSQL ``NOTIFY``; on SQLite the worker polls every
-``PEER_WORKER_POLL`` seconds with one cheap read); the periodic sweep is the safety net.
+and wakes the worker (PostgreSQL ``NOTIFY``; on SQLite the worker asks the file every
+``PEER_WORKER_POLL`` seconds whether another process committed, ``PRAGMA data_version``, which
+reads no table, and only then looks for work); the periodic sweep is the safety net.
 
 The rule of the web role: after the ack it makes no Slack call but those that answer the person
 who acted, on the surface they acted on, and that would be useless later: ``views.open`` (a
@@ -209,11 +210,13 @@ class WorkerLoop:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            self._wake.clear()
             if self._stop.is_set():
                 break
             try:
-                if await self._waiting():
+                # Woken (NOTIFY), or another process wrote to the file: then one real look.
+                woken = self._wake.is_set() or await self._db.changed_elsewhere()
+                self._wake.clear()
+                if woken and await self._waiting():
                     await self.pump()
             except Exception as exc:  # noqa: BLE001 - the next wake tries again
                 log.error("worker: picking up work failed: %s", failure(exc))

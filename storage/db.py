@@ -131,6 +131,11 @@ class Database(ABC):
     async def checkpoint_passive(self) -> None:  # noqa: B027 - optional: only SQLite has a WAL to fold
         """Routine housekeeping of the write-ahead log, if the backend has one."""
 
+    async def changed_elsewhere(self) -> bool:
+        """Whether another connection may have committed since the last call (SQLite's
+        ``PRAGMA data_version``, which reads no table); always True where that cannot be told."""
+        return True
+
     async def notify(self, channel: str) -> None:  # noqa: B027 - optional: only PostgreSQL can wake a peer
         """Wake the processes listening on ``channel`` (PostgreSQL ``NOTIFY``; nothing on SQLite)."""
 
@@ -160,6 +165,7 @@ class SqliteDatabase(Database):
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._data_version: int | None = None
         # Set when the storage refused a write (disk full, read-only, I/O error); cleared by the
         # next write that succeeds. While set, the health check probes with a write of its own.
         self.write_failure: str | None = None
@@ -269,6 +275,15 @@ class SqliteDatabase(Database):
             except sqlite3.Error:
                 self.error_count += 1
                 raise
+
+    async def changed_elsewhere(self) -> bool:
+        """Whether another process committed to the file since the last call (``data_version``)."""
+        conn = self._require()
+        async with self._lock:
+            rows = await conn.execute_fetchall("PRAGMA data_version")
+        version = int(next(iter(rows))[0]) if rows else 0
+        changed, self._data_version = version != self._data_version, version
+        return changed
 
     async def checkpoint_passive(self) -> None:
         """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
