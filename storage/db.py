@@ -280,6 +280,8 @@ class SqliteDatabase(Database):
         """Whether another process committed to the file since the last call (``data_version``)."""
         conn = self._require()
         async with self._lock:
+            # data_version moves when a read begins and finds others' commits: read one page first.
+            await conn.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")
             rows = await conn.execute_fetchall("PRAGMA data_version")
         version = int(next(iter(rows))[0]) if rows else 0
         changed, self._data_version = version != self._data_version, version
