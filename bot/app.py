@@ -419,7 +419,7 @@ class PeerSupportApp:
             await services.checkins.schedule_change(changed)
 
         async def share_resources(args: Mapping[str, Any]) -> None:
-            await services.shares.deliver(await services.shares.share(**args))
+            await services.shares.deliver(await services.shares.prepared(**args))
 
         async def homes(args: Mapping[str, Any]) -> None:
             await home.refresh([str(u) for u in args["users"]])

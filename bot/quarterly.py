@@ -4,8 +4,9 @@ Every figure is a published statistic or a sum of published ones (``bot.suppress
 the report can tell nothing ``/peer stats`` does not: contacts by area, supporter time in
 total, referrals, requests by urgency and how fast they were accepted, check-in uptake by
 incident kind (sums of the per-incident lines, plans of at least K people only), training
-compliance as the quarter ended, events held and how many went, and the change against the
-previous quarter where both figures are shown. Nothing in it names or counts one person.
+compliance as the quarter ended, events held and how many went, the answers to "Did talking
+help?", and the change against the previous quarter where both figures are shown. Nothing in it
+names or counts one person.
 
 Training compliance cannot be worked out again later (a supporter removed since leaves the
 roster), so it is frozen in ``quarter_figures`` the first time a closed quarter's report is

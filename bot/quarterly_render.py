@@ -17,7 +17,8 @@ from fpdf import FPDF
 from bot.quarterly import QuarterFigures, QuarterlyReport, change
 from bot.reports import AREA_NAMES
 from bot.suppression import Cell, describe
-from storage.models import AnnouncementKind, Area, IncidentKind, Referral, Urgency
+from bot.tracking import StatsReport
+from storage.models import AnnouncementKind, Area, IncidentKind, Referral, TalkAnswer, Urgency
 
 URGENCY_NAMES = {
     Urgency.ASAP: "As soon as possible",
@@ -29,6 +30,12 @@ REFERRAL_NAMES = {
     Referral.EAP: "EAP",
     Referral.COUNSELOR: "Counselor or therapist",
     Referral.OTHER: "Other professional help",
+}
+TALK_NAMES = {
+    TalkAnswer.YES: "Yes",
+    TalkAnswer.SOMEWHAT: "Somewhat",
+    TalkAnswer.NOT_REALLY: "Not really",
+    TalkAnswer.KEEP_TALKING: "I'd like to keep talking",
 }
 INCIDENT_NAMES = {
     IncidentKind.CRITICAL_INCIDENT: "Critical incident",
@@ -131,7 +138,19 @@ def report_rows(report: QuarterlyReport) -> list[Row]:
         ),
     ]
     rows += _event_rows(now, before, k)
+    rows += [
+        _cells("Did talking help?", "Answers in all", a.talk_helped.total, b.talk_helped.total, k),
+        *(
+            _cells("Did talking help?", name, _talk(a, answer), _talk(b, answer), k)
+            for answer, name in TALK_NAMES.items()
+        ),
+    ]
     return rows
+
+
+def _talk(stats: StatsReport, answer: TalkAnswer) -> Cell:
+    # A quarter before the question existed has no cells: nobody answered.
+    return stats.talk_helped.cells.get(answer, Cell(0))
 
 
 def _event_rows(now: QuarterFigures, before: QuarterFigures, k: int) -> list[Row]:

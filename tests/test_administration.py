@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from tests.flows import COORDINATOR, ask
 from tests.rig import Rig, has_button
+from tests.test_after_close import answer as talk_answer
 from tests.test_checkins import checkins_to, deliver_after, open_incident
 from tests.test_home import open_home
 from tests.test_tracking import PUBLISHED, known_month
@@ -76,6 +77,12 @@ def figures(rows: list[list[str]]) -> dict[str, tuple[str, str, str]]:
 async def test_the_quarterly_report_gives_exactly_the_published_figures(start_app) -> None:
     rig = await start_app(**SETTINGS)
     await known_quarter(rig)
+    # "Did talking help?": three say yes, three somewhat (asked after each close).
+    for requester, action in (
+        *((r, "talk_yes") for r in ("UT0", "UT1", "UT2")),
+        *((r, "talk_somewhat") for r in ("UT3", "UT4", "UG0")),
+    ):
+        await talk_answer(rig, requester, action)
     rig.clock.set(PUBLISHED)
     text, rows, pdf = await report_files(rig, ADMIN, "report 2026-Q4")
     assert pdf["channel"] == "DADMIN"
@@ -101,6 +108,9 @@ async def test_the_quarterly_report_gives_exactly_the_published_figures(start_ap
     assert got["Share with current training"][0] == "100%"
     assert got["Training lapsing the next quarter"][0] == "3"
     assert got["Events held"] == ("0", "0", "+0")
+    assert got["Answers in all"] == ("6", "0", "+6")
+    assert got["Yes"] == ("3", "0", "+3") and got["Somewhat"] == ("3", "0", "+3")
+    assert got["Not really"] == got["I'd like to keep talking"] == ("0", "0", "+0")
     # The PDF shows the same figures (its text read back).
     flat = " ".join(text.split())
     assert "quarterly report 2026-Q4" in flat
@@ -115,6 +125,8 @@ async def test_the_quarterly_report_gives_exactly_the_published_figures(start_ap
         "Critical incident: answered suppressed 0",
         "Share with current training 100%",
         "Supporter time, all together 4.0 h 0.0 h",
+        "Did talking help? 2026-Q4 2026-Q3 Change",
+        "Somewhat 3 0 +3",
     ):
         assert line in flat, line
     # Nothing identifying: no person, no note, no incident name.

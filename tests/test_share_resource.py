@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -273,3 +274,28 @@ async def test_the_holders_home_has_share_a_resource(start_app, seed_file: Path)
     await rig.settle()
     assert len(rig.slack.calls_of("views.open")) == opened + 1
     assert rig.last_view("peer_share_resource")["callback_id"] == "peer_share_resource"
+
+
+async def test_the_same_share_submitted_twice_sends_once(start_app, seed_file: Path) -> None:
+    rig = await start_app(peer_resources_file=str(seed_file))
+    await named_held(rig)
+    view = await open_share(rig, SUPPORTER)
+    # Refused inline first (nothing chosen): the same modal, corrected, still goes.
+    refused = await rig.submit(SUPPORTER, view, {"share_resources": []})
+    assert "choose at least one" in refused.json["errors"]["share_resources"]
+    answers = await asyncio.gather(
+        rig.submit(SUPPORTER, view, {"share_resources": ["-1/0"]}),
+        rig.submit(SUPPORTER, view, {"share_resources": ["-1/0"]}),
+    )
+    await rig.settle()
+    assert [a.status for a in answers] == [200, 200] and all(a.text == "" for a in answers)
+    sent = [m for m in rig.slack.dms(NAMED_REQUESTER) if "thought these might help" in text_of(m.blocks)]
+    notes = [m for m in rig.slack.dms(SUPPORTER) if "Sent to your colleague" in text_of(m.blocks)]
+    assert len(sent) == 1 and len(notes) == 1
+    # A new modal is a new share.
+    await rig.submit(SUPPORTER, await open_share(rig, SUPPORTER), {"share_resources": ["-2/0"]})
+    await rig.settle()
+    assert (
+        len([m for m in rig.slack.dms(NAMED_REQUESTER) if "thought these might help" in text_of(m.blocks)])
+        == 2
+    )

@@ -131,6 +131,7 @@ async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
             request_id=ref.request_id,
             user_id=body["user"]["id"],
             resource_ids=[i for i in ids if i is not None],
+            submission=str(body["view"]["id"]),
         )
     except InvalidForm as invalid:
         await ack(response_action="errors", errors={ResourceField.SHARE: invalid.errors["resources"]})
@@ -139,9 +140,10 @@ async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         await ack(response_action="errors", errors={ResourceField.SHARE: user_message(error)})
         return
     await ack()
-    await services.handoff.submit(
-        HandoffKind.SHARE_RESOURCES,
-        request_id=share.request_id,
-        user_id=share.supporter_id,
-        resource_ids=[entry.id for entry in share.entries],
-    )
+    if share is not None:  # None: this modal was submitted before, and that one is sent
+        await services.handoff.submit(
+            HandoffKind.SHARE_RESOURCES,
+            request_id=share.request_id,
+            user_id=share.supporter_id,
+            resource_ids=[entry.id for entry in share.entries],
+        )
