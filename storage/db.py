@@ -136,6 +136,11 @@ class Database(ABC):
         ``PRAGMA data_version``, which reads no table); always True where that cannot be told."""
         return True
 
+    async def version(self) -> tuple[int, int] | None:
+        """A token that changes whenever anyone commits a change (SQLite: others' commits, by
+        ``data_version``, and this connection's own); None where that cannot be told cheaply."""
+        return None
+
     async def notify(self, channel: str) -> None:  # noqa: B027 - optional: only PostgreSQL can wake a peer
         """Wake the processes listening on ``channel`` (PostgreSQL ``NOTIFY``; nothing on SQLite)."""
 
@@ -166,6 +171,7 @@ class SqliteDatabase(Database):
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._data_version: int | None = None
+        self.commits = 0  # units of work of this connection that changed something
         # Set when the storage refused a write (disk full, read-only, I/O error); cleared by the
         # next write that succeeds. While set, the health check probes with a write of its own.
         self.write_failure: str | None = None
@@ -230,6 +236,7 @@ class SqliteDatabase(Database):
             # A unit that changed nothing wrote nothing (a sweep finding no work commits even on a
             # full disk): only one that did shows the storage takes writes again.
             if conn.total_changes != changes:
+                self.commits += 1
                 self._writes_work()
 
     async def _abandon(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
@@ -278,14 +285,21 @@ class SqliteDatabase(Database):
 
     async def changed_elsewhere(self) -> bool:
         """Whether another process committed to the file since the last call (``data_version``)."""
+        version = await self._others_version()
+        changed, self._data_version = version != self._data_version, version
+        return changed
+
+    async def version(self) -> tuple[int, int] | None:
+        """Others' commits (``data_version``) and this connection's own."""
+        return await self._others_version(), self.commits
+
+    async def _others_version(self) -> int:
         conn = self._require()
         async with self._lock:
             # data_version moves when a read begins and finds others' commits: read one page first.
             await conn.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")
             rows = await conn.execute_fetchall("PRAGMA data_version")
-        version = int(next(iter(rows))[0]) if rows else 0
-        changed, self._data_version = version != self._data_version, version
-        return changed
+        return int(next(iter(rows))[0]) if rows else 0
 
     async def checkpoint_passive(self) -> None:
         """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""

@@ -267,3 +267,32 @@ async def test_on_postgresql_a_notify_wakes_the_worker_with_no_poll_or_sweep_due
     finally:
         await web.stop()
         await worker.stop()
+
+
+async def test_the_request_modal_shows_a_supporter_added_through_another_process_at_once(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    # The modal's choices are kept while nothing in the database changed: a change made by another
+    # process (here a second web process) must show in the next modal, not a minute later.
+    one = roles(slack, database_url=database_url, tmp_path=tmp_path)[0]
+    await one.start()
+    env = {k: v for k, v in one.env.items() if k != "PORT"}
+    two = BotProcess(slack, database_url, tmp_path / "web2.log", role="web", env=env)
+    await two.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            first = SlackDriver(slack, session, url=one.url)
+            second = SlackDriver(slack, session, url=two.url)
+            await first.command(COORDINATOR, f"roster add <@{SUPPORTERS[0]}|s> trained 2026-01-15")
+            await first.command("UREQ01")
+            before = await slack.wait_for(lambda: first.view_opened_for("UREQ01"))
+            await second.command(COORDINATOR, f"roster add <@{SUPPORTERS[1]}|s> trained 2026-01-15")
+            await first.command("UREQ01")
+            after = await slack.wait_for(
+                lambda: (v := first.view_opened_for("UREQ01")) is not None and v["id"] != before["id"] and v
+            )
+    finally:
+        await one.stop()
+        await two.stop()
+    assert SUPPORTERS[0] in json.dumps(before) and SUPPORTERS[1] not in json.dumps(before)
+    assert SUPPORTERS[1] in json.dumps(after)
