@@ -50,8 +50,13 @@ def http_floor() -> web.Application:
     return app
 
 
-def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Application:
-    """The framework floor: Bolt (signature check, parsing, middleware) with listeners that only ack."""
+def bolt_floor(api_url: str, *, process_before_response: bool, db: Database | None = None) -> web.Application:
+    """The framework floor: Bolt (signature check, parsing, middleware) with listeners that only ack.
+
+    With ``db``, the floor of a submission that must be stored before its ack: each submission is
+    first written with one durable insert through the app's own storage (a write unit of work on
+    a SQLite file with the app's PRAGMAs); ``/peer`` still only acks.
+    """
     bolt = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=api_url),
         signing_secret=SIGNING_SECRET,
@@ -61,33 +66,15 @@ def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Applicatio
     async def only_ack(ack: AsyncAck) -> None:
         await ack()
 
-    bolt.command("/peer")(only_ack)
-    bolt.view("peer_request")(only_ack)
-    return bolt.web_app(path=EVENTS_PATH)
-
-
-async def bolt_insert_floor(api_url: str) -> tuple[web.Application, Database]:
-    """The floor of a submission that must be stored before its ack: the Bolt floor, plus one
-    durable insert through the app's own storage (a write unit of work on a SQLite file with the
-    app's PRAGMAs) before the modal is answered. ``/peer`` only acks, as in the Bolt floor."""
-    db = await Database.open(f"sqlite:///{Path.cwd() / INSERT_DB}")
-    bolt = AsyncApp(
-        client=AsyncWebClient(token=TOKEN, base_url=api_url),
-        signing_secret=SIGNING_SECRET,
-        process_before_response=True,
-    )
-
-    async def only_ack(ack: AsyncAck) -> None:
-        await ack()
-
     async def store_then_ack(ack: AsyncAck, body: dict[str, Any]) -> None:
-        async with db.transaction() as tx:
-            await tx.handoffs.add("bench", {"user": body["user"]["id"]}, datetime.now(UTC))
+        if db is not None:
+            async with db.transaction() as tx:
+                await tx.handoffs.add("bench", {"user": body["user"]["id"]}, datetime.now(UTC))
         await ack()
 
     bolt.command("/peer")(only_ack)
     bolt.view("peer_request")(store_then_ack)
-    return bolt.web_app(path=EVENTS_PATH), db
+    return bolt.web_app(path=EVENTS_PATH)
 
 
 class LimitedStandIn(SlackStandIn):
@@ -241,8 +228,8 @@ async def serve(kind: str, *, api_url: str, max_seconds: float, limits: PostLimi
         runners.append(runner)
         tasks.append(loop.create_task(control.watch(time.monotonic() + max_seconds)))
     elif kind == "bolt-insert":
-        app, db = await bolt_insert_floor(api_url)
-        runner, ready["port"] = await _serve_app(app)
+        db = await Database.open(f"sqlite:///{Path.cwd() / INSERT_DB}")
+        runner, ready["port"] = await _serve_app(bolt_floor(api_url, process_before_response=True, db=db))
         runners.append(runner)
     else:
         app = http_floor() if kind == "http" else bolt_floor(api_url, process_before_response=kind == "bolt")

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -25,13 +24,14 @@ import handlers
 from bot.announcements import AnnouncementService
 from bot.background import Background
 from bot.care import CareService
-from bot.checkins import CheckinService, IncidentChanged
+from bot.checkins import CheckinService
 from bot.clock import SystemClock
 from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
-from bot.handoff import Handoff, HandoffKind, Job, ProcessRole, WorkerLoop
+from bot.handoff import Handoff, HandoffKind, ProcessRole, WorkerLoop
+from bot.handoff_jobs import register_jobs
 from bot.home import HomeRefresher, HomeService
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
@@ -39,7 +39,6 @@ from bot.metrics import Metrics
 from bot.oncall import OnCallRota
 from bot.pacing import Pacer
 from bot.peer_requests import RequestService
-from bot.peer_requests.routing import HandedTo
 from bot.ports import Clock
 from bot.profiles import ProfileService
 from bot.quarterly import QuarterlyReports
@@ -380,77 +379,8 @@ class PeerSupportApp:
             clock=clock,
             min_count=settings.peer_min_count,
         )
-        self._register_handoffs(services)
+        register_jobs(services, replay_click=self._replay)
         return services
-
-    def _register_handoffs(self, services: Services) -> None:
-        """What each kind of work handed from the web role is, given its ids."""
-        requests, home, handoff = services.requests, services.homes, services.handoff
-
-        async def close_request(args: Mapping[str, Any]) -> None:
-            # After a stored close: the cards, the requester, and the supporter's own care.
-            request_id, supporter_id = int(args["request_id"]), str(args["supporter_id"])
-            await requests.announce_close(
-                await requests.closed(request_id=request_id, supporter_id=supporter_id)
-            )
-            if args.get("heavy"):
-                await services.care.heavy(request_id=request_id, supporter_id=supporter_id)
-            if args.get("follow_up_days"):
-                await services.checkins.schedule_follow_up(
-                    request_id=request_id,
-                    supporter_id=supporter_id,
-                    after=timedelta(days=int(args["follow_up_days"])),
-                )
-
-        async def send_offer(args: Mapping[str, Any]) -> None:
-            offer_id = args.get("offer_id")
-            handed = HandedTo(
-                request_id=int(args["request_id"]), offer_id=None if offer_id is None else int(offer_id)
-            )
-            await requests.send_offer(handed=handed)
-
-        async def schedule_change(args: Mapping[str, Any]) -> None:
-            changed = IncidentChanged(
-                incident_id=int(args["incident_id"]),
-                added=tuple(args["added"]),
-                new_steps=tuple(args["new_steps"]),
-                cancelled=int(args["cancelled"]),
-            )
-            await services.checkins.schedule_change(changed)
-
-        async def share_resources(args: Mapping[str, Any]) -> None:
-            await services.shares.deliver(await services.shares.prepared(**args))
-
-        async def homes(args: Mapping[str, Any]) -> None:
-            await home.refresh([str(u) for u in args["users"]])
-
-        def by_ids(work: Callable[..., Awaitable[object]]) -> Job:
-            # A service call whose keyword arguments are the handoff's ids.
-            async def job(args: Mapping[str, Any]) -> None:
-                await work(**args)
-
-            return job
-
-        jobs: dict[HandoffKind, Job] = {
-            HandoffKind.START_REQUEST: by_ids(requests.start),
-            HandoffKind.CLOSE_REQUEST: close_request,
-            HandoffKind.SEND_OFFER: send_offer,
-            HandoffKind.HOMES: homes,
-            HandoffKind.CLICK: self._replay,
-            HandoffKind.RETRY_WAITING: by_ids(requests.retry_waiting),
-            HandoffKind.RELEASE_SUPPORTER: by_ids(requests.release_supporter),
-            HandoffKind.PREPARE_INCIDENT: by_ids(services.checkins.prepare),
-            HandoffKind.PUBLISH_EVENTS: by_ids(services.announcements.publish),
-            HandoffKind.REDRAW_EVENT: by_ids(services.announcements.redraw),
-            HandoffKind.ALERT_CONCERN: by_ids(services.concerns.alert),
-            HandoffKind.ASK_COORDINATORS: by_ids(services.volunteers.ask_coordinators),
-            HandoffKind.SCHEDULE_CHANGE: schedule_change,
-            HandoffKind.SHARE_RESOURCES: share_resources,
-            HandoffKind.REDRAW: by_ids(requests.redraw),
-            HandoffKind.RELEASED: by_ids(requests.released),
-        }
-        for kind, job in jobs.items():
-            handoff.register(kind, job)
 
     async def _replay(self, args: Mapping[str, Any]) -> None:
         """A click the web role acked: its listener runs here, through this worker's Bolt app

@@ -121,16 +121,33 @@ class Handoff:
         """What the work of ``kind`` is, given its ids."""
         self._jobs[kind] = job
 
+    @property
+    def registered(self) -> frozenset[HandoffKind]:
+        """The kinds with a job."""
+        return frozenset(self._jobs)
+
     async def submit(self, kind: HandoffKind, **args: Any) -> None:
         """Do this after the ack: stored and handed on in the web role (before the ack returns,
         so an acked click is never lost), else started here in the background."""
-        if self.role is not ProcessRole.WEB:
+        if self.role is ProcessRole.WORKER:
+            # Inside the work of a claimed row (a replayed click, another handoff): done before
+            # that row is finished, so a worker that dies in between leaves it to be claimed again.
+            await self.run_now(kind, args)
+            return
+        if self.role is ProcessRole.BOTH:
             self._background.spawn(self._jobs[kind](args), name=str(kind))
             return
         if kind not in _STORED:
             async with self._db.transaction() as tx:
                 await tx.handoffs.add(kind, args, self._clock.now())
         self.wake()
+
+    async def run_now(self, kind: HandoffKind, args: Mapping[str, Any]) -> None:
+        """Do the work of ``kind`` here and now; a failure is logged (what called it goes on)."""
+        try:
+            await self._jobs[kind](args)
+        except Exception as exc:  # noqa: BLE001 - logged; the sweep retries what routing left
+            log.error("%s failed: %s", kind, failure(exc))
 
     def wake(self) -> None:
         """Wake the worker now (PostgreSQL ``NOTIFY``; SQLite's worker polls), after the ack."""
@@ -156,11 +173,8 @@ class Handoff:
                         "handoff %s (%s) was cut off by a stopped worker: not done again", row.id, row.kind
                     )
                     continue
-            try:
-                job = self._jobs[HandoffKind(row.kind)]
-                await job(row.args)
-            except Exception as exc:  # noqa: BLE001 - logged; the row is dropped, not retried forever
-                log.error("handoff %s (%s) failed: %s", row.id, row.kind, failure(exc))
+            # A failure is logged and the row dropped, not retried forever.
+            await self.run_now(HandoffKind(row.kind), row.args)
             async with self._db.transaction() as tx:
                 await tx.handoffs.finish(row.id)
             done += 1

@@ -24,6 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def wait_healthy(port: int, log: Path, proc: asyncio.subprocess.Process | None = None) -> None:
+    """Wait until ``/healthz`` on ``port`` answers 200 (about 15 s at most, less if ``proc`` exits)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(150):
+            if proc is not None and proc.returncode is not None:
+                break
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bot never became healthy:\n" + log.read_text()[-3000:])
+
+
 class BotProcess:
     """One app process; several (at once, or in turn as restarts) may share a database and a port."""
 
@@ -79,18 +95,7 @@ class BotProcess:
                 stderr=out,
                 preexec_fn=self.preexec,
             )
-        async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                if self.proc.returncode is not None:
-                    break
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the bot never became healthy:\n" + self.log.read_text()[-3000:])
+        await wait_healthy(self.port, self.log, self.proc)
 
     async def health(self) -> int:
         """The status ``/healthz`` answers."""

@@ -19,13 +19,12 @@ import sys
 import tomllib
 from pathlib import Path
 
-import aiohttp
 import pytest
 import yaml
 
 from slack_standin import SlackStandIn
 from slack_standin.driver import SIGNING_SECRET, TOKEN
-from tests.processes import ROOT, free_port
+from tests.processes import ROOT, free_port, wait_healthy
 
 DOCKERFILE = ROOT / "Dockerfile"
 ROLES = ("web", "worker")
@@ -121,20 +120,6 @@ def test_compose_runs_a_web_and_a_worker_on_postgresql_as_the_readme_says() -> N
     assert "compose.yaml" in section and "Dockerfile" in section
 
 
-async def healthy(port: int, log: Path) -> None:
-    """Wait until ``/healthz`` on ``port`` answers 200."""
-    async with aiohttp.ClientSession() as session:
-        for _ in range(150):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(log.read_text()[-3000:])
-
-
 @pytest.fixture
 def image_like(tmp_path: Path) -> Path:
     """What the Dockerfile copies into /app, and nothing else."""
@@ -192,7 +177,7 @@ async def test_the_dockerfiles_install_start_and_health_steps_work_in_a_fresh_ve
             *exec_form(dict(steps)["CMD"]), cwd=data, env=run_env, stdout=out, stderr=out
         )
     try:
-        await healthy(port, log)
+        await wait_healthy(port, log, proc)
         health = await asyncio.create_subprocess_exec(
             *exec_form(dict(steps)["HEALTHCHECK"].split("CMD", 1)[1].strip()), cwd=data, env=run_env
         )
@@ -222,7 +207,7 @@ async def test_the_dockerfiles_install_start_and_health_steps_work_in_a_fresh_ve
                     stderr=out,
                 )
             try:
-                await healthy(role_port, role_log)
+                await wait_healthy(role_port, role_log, role_proc)
             finally:
                 role_proc.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(role_proc.wait(), timeout=30) == 0, role_log.read_text()[-3000:]

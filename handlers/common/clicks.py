@@ -53,8 +53,9 @@ async def later(
     """Run a service call after the ack; a domain refusal is told to the clicker only.
 
     In the web role the click is handed to the worker instead (stored before the ack returns),
-    whose Bolt app runs this listener again: there ``work`` runs. Only the ids of the click are
-    stored, never the message or view it was clicked in (they may show a request's details).
+    whose Bolt app runs this listener again: there ``work`` runs at once, inside the claim of the
+    click's row. Only the ids of the click are stored, never the message or view it was clicked in
+    (they may show a request's details).
     """
     if services.handoff.role is ProcessRole.WEB:
         if inspect.iscoroutine(work):
@@ -72,6 +73,9 @@ async def later(
             await ephemeral(client, body, SOMETHING_WENT_WRONG)
             raise
 
+    if services.handoff.role is ProcessRole.WORKER:
+        await run()
+        return
     services.background.spawn(run(), name=name)
 
 
