@@ -114,7 +114,7 @@ class Handoff:
         self._clock = clock
         self._background = background
         self.role = role
-        self._lease = lease
+        self.lease = lease  # a claim older than this belongs to a worker that died
         self._jobs: dict[HandoffKind, Job] = {}
 
     def register(self, kind: HandoffKind, job: Job) -> None:
@@ -157,7 +157,7 @@ class Handoff:
     async def run_due(self, *, stopping: Callable[[], bool], limit: int = 200) -> int:
         """Claim and do the rows waiting, one at a time, oldest first; returns how many were done."""
         now = self._clock.now()
-        stale = now - self._lease
+        stale = now - self.lease
         async with self._db.read() as tx:
             rows = await tx.handoffs.claimable(stale, limit)
         done = 0
@@ -249,7 +249,7 @@ class WorkerLoop:
         now = self._clock.now()
         async with self._db.read() as tx:
             return await tx.handoffs.work_waiting(
-                stale_before=now - timedelta(minutes=2),
+                stale_before=now - self._handoff.lease,
                 after_request_id=self._seen_request,
                 now=now,
                 notice_kinds=self._notice_kinds,
