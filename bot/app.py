@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,6 +34,7 @@ from bot.failures import failure
 from bot.handoff import Handoff, HandoffKind, ProcessRole, WorkerLoop
 from bot.handoff_jobs import register_jobs
 from bot.home import HomeRefresher, HomeService
+from bot.installations import STATE_LIFETIME, Installations, OAuthStates, UnscopedData
 from bot.jobs import Jobs
 from bot.log_format import QUIET_LOGGERS, configure_logging
 from bot.metrics import Metrics
@@ -49,12 +51,14 @@ from bot.roles import Roles
 from bot.roster import RosterService
 from bot.services import Services
 from bot.talk_feedback import TalkFeedback
+from bot.tenancy import TokenSource, WorkspaceData
 from bot.tracking import TrackingService
 from bot.training import TrainingReminders
 from bot.volunteers import VolunteerService
 from handlers.directory import SlackDirectory
 from handlers.http import build_web_app
 from handlers.notifier import SlackNotifier
+from handlers.oauth import BOT_SCOPES, InstalledTokens, build_oauth_flow, register_leaving
 from handlers.retries import CallCounter, retry_handlers
 from storage.db import Database
 from storage.models import DECIDED_NOTICES
@@ -96,7 +100,8 @@ def build_client(
     """
     return AsyncWebClient(
         headers={ROLE_HEADER: str(role)},
-        token=settings.slack_bot_token.get_secret_value(),
+        # Distribution mode has no deployment-wide token: Bolt gives each request its workspace's.
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
         base_url=settings.slack_api_url,
         session=session,
         # slack_sdk annotates int seconds; with a shared session the session's timeout applies anyway.
@@ -109,12 +114,22 @@ class PeerSupportApp:
     """One running instance of the bot, in one :class:`~bot.handoff.ProcessRole`."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, role: ProcessRole = ProcessRole.BOTH
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        workspace_data: WorkspaceData | None = None,
+        role: ProcessRole = ProcessRole.BOTH,
     ) -> None:
         self.settings = settings
         self.role = role
         self.worker: WorkerLoop | None = None
         self.clock: Clock = clock or SystemClock()
+        # Distribution mode: the installations, the token source for work outside a request, and
+        # what forgets a workspace that left (see bot/installations.py).
+        self.installations: Installations | None = None
+        self.tokens: TokenSource | None = None
+        self.workspace_data: WorkspaceData = workspace_data or UnscopedData()
         self.background = Background()
         self.db: Database | None = None
         self.services: Services | None = None
@@ -146,8 +161,10 @@ class PeerSupportApp:
         # Nor does it to a worker, whose Bolt app only replays the clicks handed to it.
         secret = None if settings.socket_mode else settings.slack_signing_secret
         events_secret = secret if self.role.serves_slack else None
+        oauth_flow = self._oauth_flow(client) if settings.distribution else None
         self.bolt = AsyncApp(
             client=client,
+            oauth_flow=oauth_flow,
             signing_secret=secret.get_secret_value() if secret else None,
             request_verification_enabled=secret is not None,
             # The response goes out when the listener returns; listeners ack first and
@@ -155,6 +172,7 @@ class PeerSupportApp:
             process_before_response=True,
         )
         handlers.register(self.bolt, self.services)
+        register_leaving(self.bolt, self.installations)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -162,6 +180,8 @@ class PeerSupportApp:
             healthy=self._healthy,
             metrics=self.metrics.render if settings.peer_metrics else None,
             metrics_token=token.get_secret_value() if token else None,
+            # The install pages are the web role's: a worker's port serves /healthz (and /metrics).
+            oauth_flow=oauth_flow if self.role.serves_slack else None,
         )
         if settings.socket_mode and self.role.serves_slack:
             await self._start_socket_mode()
@@ -184,11 +204,8 @@ class PeerSupportApp:
                     background=self.background,
                 )
                 await self.worker.start()
-        log.info(
-            "peer support bot started (%s mode, %s role)",
-            "socket" if settings.socket_mode else "http",
-            self.role,
-        )
+        mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
+        log.info("peer support bot started (%s mode, %s role)", mode, self.role)
 
     def _start_work(self, deliveries: Deliveries) -> None:
         """The scheduler and recovery: what a worker (or the one process) runs beside serving."""
@@ -204,6 +221,41 @@ class PeerSupportApp:
         self.jobs.start()
         # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
         self.background.spawn(self._recover(), name="recover")
+        mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
+        log.info("peer support bot started (%s mode)", mode)
+
+    def _oauth_flow(self, client: AsyncWebClient) -> AsyncOAuthFlow:
+        """Distribution mode: Bolt's OAuth flow on our stores, and the token source for background work."""
+        settings, db = self.settings, self.db
+        client_id, secret, state_secret, key = (
+            settings.slack_client_id,
+            settings.slack_client_secret,
+            settings.slack_state_secret,
+            settings.peer_encryption_key,
+        )
+        if db is None or client_id is None or secret is None or state_secret is None or key is None:
+            raise RuntimeError("the app is not started in distribution mode")
+        self.installations = Installations(
+            db=db,
+            clock=self.clock,
+            key=key.get_secret_value(),
+            grace=settings.peer_uninstall_grace,
+        )
+        states = OAuthStates(
+            db=db, clock=self.clock, secret=state_secret.get_secret_value(), expires_after=STATE_LIFETIME
+        )
+        flow, rotator = build_oauth_flow(
+            client=client,
+            client_id=client_id,
+            client_secret=secret.get_secret_value(),
+            scopes=list(BOT_SCOPES),
+            installations=self.installations,
+            states=states,
+            state_seconds=int(STATE_LIFETIME.total_seconds()),
+            clock=self.clock,
+        )
+        self.tokens = InstalledTokens(self.installations, rotator)
+        return flow
 
     def _build_services(self, client: AsyncWebClient) -> Services:
         """Every domain service, wired to Slack through the notifier and the directory.
@@ -424,6 +476,9 @@ class PeerSupportApp:
             ("stalled check-ins", s.checkins.retry_stalled),
             ("quarter figures", lambda: s.reports.freeze_last_closed(s.hours.today(s.clock.now()))),
         )
+        if self.installations is not None:
+            installations = self.installations
+            parts += (("departed workspaces", lambda: installations.forget_departed(self.workspace_data)),)
         for name, part in parts:
             # Each part on its own: one that fails (a bad row, Slack down) never stops the others,
             # the purge above all.

@@ -14,6 +14,7 @@ from bot.announcements import EventPolicy
 from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
 from bot.durations import parse_leads, parse_plan
+from bot.installations import token_cipher
 from bot.log_format import LogFormat
 from bot.peer_requests import RequestPolicy
 from bot.profiles import DEFAULT_ROLES, DEFAULT_SUGGESTED_TAGS, ProfilePolicy
@@ -41,7 +42,8 @@ class Settings(BaseSettings):
     # validate_default: a default goes through the same validators (the service hours take the zone).
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, validate_default=True)
 
-    slack_bot_token: SecretStr
+    # Required in single-workspace mode; in distribution mode each install brings its own token.
+    slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
     # Supporters' roles (the directory, "same role as me"), and experience tags suggested in profiles.
     peer_roles: Annotated[tuple[str, ...], NoDecode] = DEFAULT_ROLES
     peer_profile_tags: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SUGGESTED_TAGS
+    # Distribution mode (Slack OAuth installs): all three, or none.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = None
+    # Fernet keys (comma-separated: the first encrypts, every one decrypts, for key rotation).
+    peer_encryption_key: SecretStr | None = None
+    # After an uninstall, how long a workspace's data is kept (a reinstall meanwhile keeps it).
+    peer_uninstall_grace: Annotated[
+        timedelta, duration(at_least=timedelta(0), at_most=timedelta(days=3650))
+    ] = timedelta(days=30)
     log_level: str = "INFO"
     # "text" (one readable line per record) or "json" (one JSON object per line, for log shippers).
     log_format: LogFormat = "text"
@@ -172,7 +184,34 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("slack_signing_secret", "slack_app_token", "peer_metrics_token", mode="after")
+    @field_validator("slack_client_id", mode="after")
+    @classmethod
+    def _blank_id_is_missing(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("peer_encryption_key", mode="after")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            token_cipher(value.get_secret_value())
+        except ValueError:
+            raise ValueError(
+                "must be Fernet keys (32 url-safe base64-encoded bytes each, comma-separated);"
+                " make one with: python -c 'from cryptography.fernet import Fernet;"
+                " print(Fernet.generate_key().decode())'"
+            ) from None
+        return value
+
+    @field_validator(
+        "slack_signing_secret",
+        "slack_app_token",
+        "peer_metrics_token",
+        "slack_client_secret",
+        "slack_state_secret",
+        mode="after",
+    )
     @classmethod
     def _blank_is_missing(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty secret would let anyone sign with an empty key: it counts as not set.
@@ -187,12 +226,36 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_mode(self) -> Settings:
+        oauth = {
+            "SLACK_CLIENT_ID": self.slack_client_id,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "SLACK_STATE_SECRET": self.slack_state_secret,
+        }
+        missing = [name for name, value in oauth.items() if value is None]
+        if 0 < len(missing) < len(oauth):
+            raise ValueError(
+                "missing required setting(s): " + ", ".join(missing) + " (distribution mode needs all three)"
+            )
+        if self.distribution and self.peer_encryption_key is None:
+            raise ValueError("missing required setting(s): PEER_ENCRYPTION_KEY (distribution mode)")
+        if not self.distribution and self.slack_bot_token is None:
+            raise ValueError(
+                "missing required setting(s): SLACK_BOT_TOKEN"
+                " (or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET for distribution mode)"
+            )
+        if self.distribution and self.socket_mode:
+            raise ValueError("distribution mode serves OAuth over HTTP: unset SLACK_APP_TOKEN")
         if self.slack_app_token is None and self.slack_signing_secret is None:
             raise ValueError(
                 "missing required setting(s): SLACK_SIGNING_SECRET"
                 " (HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
             )
         return self
+
+    @property
+    def distribution(self) -> bool:
+        """Whether the app serves Slack's OAuth installs (many workspaces) instead of one bot token."""
+        return self.slack_client_id is not None
 
     @property
     def socket_mode(self) -> bool:

@@ -1,4 +1,5 @@
-"""The HTTP front: ``POST /slack/events`` behind a strict gate, ``GET /healthz``, and ``GET /metrics``.
+"""The HTTP front: ``POST /slack/events`` behind a strict gate, ``GET /healthz``, and ``GET /metrics``;
+in distribution mode also Slack's OAuth install (``GET /slack/install``, ``GET /slack/oauth_redirect``).
 
 In Socket Mode (no signing secret) only ``GET /healthz`` (and ``/metrics`` when enabled) is
 served: Slack's requests come over the WebSocket, and nothing on the port may act on a request
@@ -26,7 +27,9 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.failures import failure
 from handlers.common.errors import SOMETHING_WENT_WRONG
@@ -53,6 +56,7 @@ def build_web_app(
     metrics: Callable[[], Awaitable[bytes]] | None = None,
     metrics_token: str | None = None,
     clock: Callable[[], float] = time.time,
+    oauth_flow: AsyncOAuthFlow | None = None,
 ) -> web.Application:
     """The aiohttp application serving Slack, the health check and (if given) the metrics.
 
@@ -70,7 +74,32 @@ def build_web_app(
         app.router.add_get(METRICS_PATH, _metrics(metrics, metrics_token))
     if signing_secret:
         app.router.add_post(EVENTS_PATH, _slack_events(bolt_app, signing_secret.encode(), clock))
+    if oauth_flow is not None:
+        app.router.add_get(oauth_flow.install_path, _oauth(oauth_flow.handle_installation))
+        app.router.add_get(oauth_flow.redirect_uri_path, _oauth(oauth_flow.handle_callback))
     return app
+
+
+def _oauth(
+    step: Callable[[AsyncBoltRequest], Awaitable[BoltResponse]],
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """``GET /slack/install`` or ``/slack/oauth_redirect``: Bolt's OAuth flow (distribution mode).
+
+    Bolt answers refusals itself (a bad state: 400/401 and a page saying so); anything else that
+    goes wrong is a short 500 page that names nothing (never a code, a state or a token).
+    """
+
+    async def oauth(request: web.Request) -> web.StreamResponse:
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        try:
+            return await to_aiohttp_response(await step(bolt_request))
+        except Exception as exc:  # noqa: BLE001 - the installer gets a page, the log the kind of failure
+            log.error("OAuth %s failed: %s", request.path, failure(exc))
+            return web.Response(
+                status=500, text="The installation could not be completed. Please try again.\n"
+            )
+
+    return oauth
 
 
 def _metrics(

@@ -86,12 +86,18 @@ class SlackDriver:
             return Response(status=resp.status, text=await resp.text())
 
     async def command(
-        self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL", trigger_id: str | None = None
+        self,
+        user_id: str,
+        text: str = "",
+        *,
+        channel_id: str = "C0GENERAL",
+        trigger_id: str | None = None,
+        team_id: str = TEAM["id"],
     ) -> Response:
         """Type ``/peer {text}`` in a channel (``trigger_id``: to find the modal it opens)."""
         form = {
             "token": "verification_token",
-            "team_id": TEAM["id"],
+            "team_id": team_id,
             "team_domain": TEAM["domain"],
             "channel_id": channel_id,
             "channel_name": "general",
@@ -226,13 +232,18 @@ class SlackDriver:
         return await self.interact(payload)
 
     async def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+        team_id: str = TEAM["id"],
     ) -> Response:
         """Deliver an Events API event (optionally as Slack's retry number ``retry`` of ``event_id``)."""
         event_id = event_id or self.event_id()
         envelope = {
             "token": "verification_token",
-            "team_id": TEAM["id"],
+            "team_id": team_id,
             "api_app_id": "A111",
             "event": event,
             "type": "event_callback",
@@ -240,7 +251,7 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "team_id": TEAM["id"],
+                    "team_id": team_id,
                     "user_id": self.slack.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,

@@ -9,10 +9,13 @@ tokens, unknown users, channels, messages and methods.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import dataclasses
 import itertools
 import json
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +117,19 @@ class _Gate:
     dropped: bool = False
 
 
+@dataclass(frozen=True)
+class Grant:
+    """A workspace's install as Slack knows it (what its tokens stand for)."""
+
+    team_id: str
+    team_name: str
+    enterprise_id: str | None
+    installer: str
+    scope: str
+    bot_user_id: str
+    expires_at: float | None = None
+
+
 def dm_channel(user_id: str) -> str:
     """The id of the app's DM channel with a user (stable, like Slack's)."""
     return "D" + user_id[1:]
@@ -163,6 +179,18 @@ class SlackStandIn:
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self.base_url = ""
+        # OAuth installs (distribution mode): the app's credentials, codes handed to the app's
+        # redirect, and the tokens issued per workspace (with rotation, each lives token_lifetime
+        # seconds on ``clock``, when one is given, and is refreshed with its refresh token).
+        self.client_id = "1111111111.2222222222"
+        self.client_secret = "standin-client-secret"
+        self.token_rotation = False
+        self.token_lifetime = 43200
+        self.clock: Callable[[], float] | None = None
+        self.codes: dict[str, Grant] = {}
+        self.grants: dict[str, Grant] = {}  # bot token → its workspace
+        self.refresh_tokens: dict[str, Grant] = {}
+        self._serial = itertools.count(1)
         # Like Slack, users.list includes the app's own bot user, and Slackbot (not marked a bot).
         self.add_users(bot_user_id, is_bot=True, first_name="Peer support")
         self.add_users("USLACKBOT", first_name="Slackbot")
@@ -191,6 +219,85 @@ class SlackStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def authorize(
+        self,
+        team_id: str,
+        *,
+        scope: str,
+        team_name: str = "An office",
+        enterprise_id: str | None = None,
+        installer: str = "UINSTALLER",
+    ) -> str:
+        """What Slack does when someone approves the install: a code for the app's redirect URL."""
+        code = f"{team_id.lower()}.code.{next(self._serial)}"
+        self.codes[code] = Grant(
+            team_id=team_id,
+            team_name=team_name,
+            enterprise_id=enterprise_id,
+            installer=installer,
+            scope=scope,
+            bot_user_id=f"UBOT{team_id}",
+        )
+        return code
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        """The bot tokens Slack currently honours for a workspace."""
+        return [token for token, grant in self.grants.items() if grant.team_id == team_id]
+
+    def uninstall(self, team_id: str) -> None:
+        """The workspace removed the app: Slack revokes its tokens."""
+        for token in self.tokens_of(team_id):
+            del self.grants[token]
+        for refresh, grant in list(self.refresh_tokens.items()):
+            if grant.team_id == team_id:
+                del self.refresh_tokens[refresh]
+
+    def _issue(self, grant: Grant) -> dict[str, Any]:
+        """oauth.v2.access's answer for a new bot token of ``grant``'s workspace."""
+        serial = next(self._serial)
+        prefix = "xoxe.xoxb-1" if self.token_rotation else "xoxb"
+        token = f"{prefix}-{grant.team_id}-{serial}-{secrets.token_hex(12)}"
+        answer: dict[str, Any] = {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": grant.scope,
+            "bot_user_id": grant.bot_user_id,
+            "app_id": "A111",
+            "team": {"id": grant.team_id, "name": grant.team_name},
+            "enterprise": None
+            if grant.enterprise_id is None
+            else {"id": grant.enterprise_id, "name": "A state"},
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant.installer},
+        }
+        issued = dataclasses.replace(grant, expires_at=None)
+        if self.token_rotation:
+            refresh = f"xoxe-1-{grant.team_id}-{serial}-{secrets.token_hex(12)}"
+            now = self.clock() if self.clock else time.time()
+            issued = dataclasses.replace(grant, expires_at=now + self.token_lifetime)
+            self.refresh_tokens[refresh] = issued
+            answer.update(refresh_token=refresh, expires_in=self.token_lifetime)
+        self.grants[token] = issued
+        return answer
+
+    def _token_error(self, authorization: str | None, method: str) -> str | None:
+        """Slack's error for a call's credentials, or None when they are good."""
+        if method == "oauth.v2.access":
+            return None  # the app's own credentials, checked by the method
+        if authorization is None:
+            return "not_authed"
+        token = authorization.removeprefix("Bearer ")
+        if method == "apps.connections.open":
+            return None if token == self.app_token else "invalid_auth"
+        if token == self.token:
+            return None
+        grant = self.grants.get(token)
+        if grant is None:
+            return "invalid_auth"
+        if grant.expires_at is not None and self.clock is not None and self.clock() >= grant.expires_at:
+            return "token_expired"
+        return None
 
     def response_url(self, name: str = "r") -> str:
         """A ``response_url`` that lands here."""
@@ -348,9 +455,9 @@ class SlackStandIn:
         call = Call(method=method, params=params, headers=headers)
         self.calls.append(call)
         self._changed.set()
-        token = self.app_token if method == "apps.connections.open" else self.token
-        if headers.get("Authorization") != f"Bearer {token}":
-            return _error("not_authed" if "Authorization" not in headers else "invalid_auth")
+        auth_error = self._token_error(headers.get("Authorization"), method)
+        if auth_error is not None:
+            return _error(auth_error)
         gate = self._gates.get(method)
         if gate is not None and gate.match(params):
             await gate.opened.wait()
@@ -371,6 +478,8 @@ class SlackStandIn:
         handler = _METHODS.get(method)
         if handler is None:
             return _error("unknown_method", status=404)
+        if method in {"auth.test", "oauth.v2.access"}:
+            params = {**params, "_authorization": headers.get("Authorization", "")}
         answer = handler(self, params)
         self._changed.set()
         if fault is not None and fault.delay:
@@ -435,7 +544,20 @@ def _fail(code: str) -> dict[str, Any]:
     return {"ok": False, "error": code}
 
 
-def _auth_test(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
+def _auth_test(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    grant = s.grants.get(str(p.get("_authorization", "")).removeprefix("Bearer "))
+    if grant is not None:
+        # An installed workspace's token: that workspace, and its own bot user.
+        return _ok(
+            url=f"https://{grant.team_id.lower()}.slack.com/",
+            team=grant.team_name,
+            user="peer-support",
+            team_id=grant.team_id,
+            user_id=grant.bot_user_id,
+            bot_id=f"B{grant.team_id}",
+            enterprise_id=grant.enterprise_id,
+            is_enterprise_install=False,
+        )
     return _ok(
         url="https://standin.slack.com/",
         team="Stand-in",
@@ -445,6 +567,34 @@ def _auth_test(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
         bot_id="B111",
         is_enterprise_install=False,
     )
+
+
+def _oauth_v2_access(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    """The code exchange, and (``grant_type=refresh_token``) a rotating token's refresh.
+
+    The app's credentials come as HTTP Basic auth (as slack_sdk sends them) or as parameters.
+    """
+    client_id, client_secret = p.get("client_id"), p.get("client_secret")
+    basic = str(p.get("_authorization", ""))
+    if basic.startswith("Basic "):
+        client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+    if client_id != s.client_id:
+        return _fail("invalid_client_id")
+    if client_secret != s.client_secret:
+        return _fail("bad_client_secret")
+    if p.get("grant_type") == "refresh_token":
+        grant = s.refresh_tokens.pop(str(p.get("refresh_token", "")), None)
+        if grant is None:
+            return _fail("invalid_refresh_token")
+        # The token it replaces stops working (Slack lets it live out its hours; the stand-in is stricter).
+        for token, held in list(s.grants.items()):
+            if held.team_id == grant.team_id:
+                del s.grants[token]
+        return _ok(**s._issue(grant))
+    grant = s.codes.pop(str(p.get("code", "")), None)  # a code is good once
+    if grant is None:
+        return _fail("invalid_code")
+    return _ok(**s._issue(grant))
 
 
 def _connections_open(s: SlackStandIn, _: dict[str, Any]) -> dict[str, Any]:
@@ -652,6 +802,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.members": _conversations_members,
     "conversations.info": _conversations_info,
     "auth.test": _auth_test,
+    "oauth.v2.access": _oauth_v2_access,
     "apps.connections.open": _connections_open,
     "chat.postMessage": _post_message,
     "chat.update": _update,

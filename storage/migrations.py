@@ -611,7 +611,75 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0028_handoffs",
+        "0028_slack_installations",
+        """
+        -- Distribution mode: deployment-wide tables, not a workspace's. '' stands for "none" in the
+        -- keys (an org-wide install has no team id; a workspace outside a Grid no enterprise id).
+        -- Every token column holds Fernet ciphertext (PEER_ENCRYPTION_KEY), never a token.
+        -- Each installer's latest installation of a workspace (their user token, if any).
+        CREATE TABLE slack_installations (
+            enterprise_id         TEXT NOT NULL,
+            team_id               TEXT NOT NULL,
+            user_id               TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            app_id                TEXT,
+            enterprise_name       TEXT,
+            enterprise_url        TEXT,
+            team_name             TEXT,
+            bot_id                TEXT,
+            bot_user_id           TEXT,
+            bot_scopes            TEXT NOT NULL,
+            bot_token             TEXT,
+            bot_refresh_token     TEXT,
+            bot_token_expires_at  TEXT,
+            user_scopes           TEXT NOT NULL,
+            user_token            TEXT,
+            user_refresh_token    TEXT,
+            user_token_expires_at TEXT,
+            token_type            TEXT,
+            installed_at          TEXT NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id, user_id)
+        );
+        -- The workspace's latest bot: the token every request and every background send uses.
+        CREATE TABLE slack_bots (
+            enterprise_id         TEXT NOT NULL,
+            team_id               TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            app_id                TEXT,
+            enterprise_name       TEXT,
+            enterprise_url        TEXT,
+            team_name             TEXT,
+            bot_id                TEXT,
+            bot_user_id           TEXT,
+            bot_scopes            TEXT NOT NULL,
+            bot_token             TEXT NOT NULL,
+            bot_refresh_token     TEXT,
+            bot_token_expires_at  TEXT,
+            installed_at          TEXT NOT NULL,
+            -- When an instance took on refreshing this token (a refresh token is good once: the
+            -- others wait for the new one instead of spending it again).
+            refresh_claimed_at    TEXT,
+            PRIMARY KEY (enterprise_id, team_id)
+        );
+        -- OAuth states handed out by /slack/install: each consumed once, before it expires.
+        CREATE TABLE oauth_states (
+            state      TEXT PRIMARY KEY,
+            expires_at TEXT NOT NULL
+        );
+        -- Workspaces that uninstalled the app: their data is forgotten at forget_at, once (claimed_at
+        -- marks the sweep that does it), unless they reinstall first.
+        CREATE TABLE workspace_departures (
+            enterprise_id TEXT NOT NULL,
+            team_id       TEXT NOT NULL,
+            left_at       TEXT NOT NULL,
+            forget_at     TEXT NOT NULL,
+            claimed_at    TEXT,
+            PRIMARY KEY (enterprise_id, team_id)
+        )
+        """,
+    ),
+    (
+        "0029_handoffs",
         """
         -- Work the web process hands to the worker after an ack (python -m bot web / worker): a
         -- kind and ids only (JSON), never a note or a name. The worker claims a row (due ->

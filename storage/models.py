@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RequestState(StrEnum):
@@ -617,3 +617,41 @@ class RelayLink(_Record):
     side: Side  # who wrote the original
     source_ts: str
     copy_ts: str | None  # None while the copy is being posted
+
+
+class InstallationRecord(_Record):
+    """One Slack installation (distribution mode): a workspace's bot, and who installed it.
+
+    Below :class:`bot.installations.Installations` the token fields hold Fernet ciphertext; above it,
+    the tokens. They never show in a repr (a log line of a record carries no token).
+    """
+
+    enterprise_id: str | None
+    team_id: str | None
+    user_id: str  # the installer; "" for a bot on its own
+    is_enterprise_install: bool
+    app_id: str | None = None
+    enterprise_name: str | None = None
+    enterprise_url: str | None = None
+    team_name: str | None = None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+    bot_scopes: tuple[str, ...] = ()
+    bot_token: str | None = Field(default=None, repr=False)
+    bot_refresh_token: str | None = Field(default=None, repr=False)
+    bot_token_expires_at: datetime | None = None
+    user_scopes: tuple[str, ...] = ()
+    user_token: str | None = Field(default=None, repr=False)
+    user_refresh_token: str | None = Field(default=None, repr=False)
+    user_token_expires_at: datetime | None = None
+    token_type: str | None = None
+    installed_at: datetime
+
+
+class Departure(_Record):
+    """A workspace that uninstalled the app, and when its data is to be forgotten."""
+
+    enterprise_id: str | None
+    team_id: str
+    left_at: datetime
+    forget_at: datetime

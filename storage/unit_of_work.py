@@ -8,6 +8,7 @@ from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
 from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
+from storage.installation_repository import InstallationRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
 from storage.relay_repository import RelayRepository
@@ -41,6 +42,7 @@ class Tx:
     oncall: OnCallRepository
     profiles: ProfileRepository
     handoffs: HandoffRepository
+    installations: InstallationRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -60,4 +62,5 @@ class Tx:
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
             handoffs=HandoffRepository(conn),
+            installations=InstallationRepository(conn),
         )

@@ -35,7 +35,13 @@ SCOPE_OF_METHOD: dict[str, tuple[str, ...]] = {
 }
 # The scopes each subscribed event needs (Slack's event docs), and the type Bolt binds it as:
 # Bolt refuses "message.im" and binds every message event as "message".
-SCOPE_OF_EVENT: dict[str, tuple[str, ...]] = {"app_home_opened": (), "message.im": ("im:history",)}
+SCOPE_OF_EVENT: dict[str, tuple[str, ...]] = {
+    "app_home_opened": (),
+    "message.im": ("im:history",),
+    # Slack sends these to every app, whatever its scopes.
+    "app_uninstalled": (),
+    "tokens_revoked": (),
+}
 LISTENER_OF_EVENT = {"message.im": "message"}
 
 
@@ -72,7 +78,9 @@ def test_bot_scopes_are_exactly_those_the_code_uses() -> None:
 
 
 def test_subscribed_events_have_listeners() -> None:
-    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "handlers").rglob("listeners.py"))
+    # Each feature's listeners.py, and distribution mode's (handlers/oauth.py).
+    paths = [*(ROOT / "handlers").rglob("listeners.py"), ROOT / "handlers/oauth.py"]
+    source = "".join(p.read_text(encoding="utf-8") for p in paths)
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
         assert f'app.event("{LISTENER_OF_EVENT.get(event, event)}")' in source
 
@@ -88,3 +96,14 @@ def test_the_readme_lists_exactly_the_manifest_scopes_each_with_a_reason() -> No
                 listed[name.strip().strip("`")] = reason.strip()
     assert set(listed) == set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert all(len(reason) > 10 for reason in listed.values()), listed
+
+
+def test_distribution_mode_asks_for_the_manifest_scopes_and_comes_back_to_the_redirect_path() -> None:
+    from handlers.oauth import BOT_SCOPES, REDIRECT_PATH
+
+    # One list: an install asks Slack for exactly what the manifest (and so this test file) names.
+    assert list(BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+    [redirect] = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirect.startswith("https://") and redirect.endswith(REDIRECT_PATH)
+    events_url = MANIFEST["settings"]["event_subscriptions"]["request_url"]
+    assert redirect.removesuffix(REDIRECT_PATH) == events_url.removesuffix("/slack/events")
