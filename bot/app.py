@@ -323,6 +323,7 @@ class PeerSupportApp:
             requests=requests,
             deliveries=deliveries,
             policy=settings.checkin_policy(),
+            homes=homes,
         )
         reminders = TrainingReminders(
             db=db,
@@ -387,6 +388,7 @@ class PeerSupportApp:
             profiles=profiles,
             publisher=notifier,
             clock=clock,
+            checkins=checkins,
         )
         if self.role.works:
             homes.bind(home.refresh, roles.all_coordinators)

@@ -35,7 +35,9 @@ from bot.ports import (
     DebriefCard,
     Directory,
     FollowUpCard,
+    HomeRefresh,
     IncidentReady,
+    NoHomeRefresh,
 )
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
@@ -224,8 +226,10 @@ class CheckinService:
         requests: RequestService,
         deliveries: Deliveries,
         policy: CheckinPolicy,
+        homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
+        self._homes: HomeRefresh = homes or NoHomeRefresh()
         self._notifier = notifier
         self._directory = directory
         self._clock = clock
@@ -279,6 +283,7 @@ class CheckinService:
                 now=self._clock.now(),
             )
         log.info("incident %s registered", incident_id)
+        self._homes.changed(coordinators=True)  # their Homes list the open incidents
         return incident_id
 
     async def prepare(self, *, incident_id: int) -> None:
@@ -506,6 +511,13 @@ class CheckinService:
                 for i in incidents
             ]
 
+    async def open_incidents(self, *, coordinator_id: str) -> list[Incident]:
+        """Incidents still followed up (being scheduled or open), oldest first, without counts (the
+        coordinator's Home lists them, each with a way to its follow-up view)."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        async with self._db.read() as tx:
+            return await tx.incidents.incidents_in([IncidentState.PREPARING, IncidentState.OPEN])
+
     async def follow_up(self, *, coordinator_id: str, incident_id: int) -> IncidentFollowUp:
         """How an incident's follow-up is reaching people, per step of its plan (raw counts: the
         view suppresses them, and shows nothing per step for a plan too small for statistics)."""
@@ -707,6 +719,7 @@ class CheckinService:
                 now=now,
             )
         log.info("incident %s closed; %d check-ins cancelled", incident_id, cancelled)
+        self._homes.changed(coordinators=True)
         return cancelled
 
     # Supporters' follow-ups

@@ -80,6 +80,7 @@ class HandoffKind(StrEnum):
     REDRAW_EVENT = "redraw_event"  # an edited or cancelled event's post
     ALERT_CONCERN = "alert_concern"  # the coordinators' DMs about a concern (never who raised it)
     ASK_COORDINATORS = "ask_coordinators"  # a volunteer's review DMs
+    DECIDE_VOLUNTEER = "decide_volunteer"  # a coordinator's decision from Home: the DMs redrawn, told
     SCHEDULE_CHANGE = "schedule_change"  # check-ins added to an incident (rows carry dedupe keys)
     SHARE_RESOURCES = "share_resources"  # a holder's share, checked again and sent
     REDRAW = "redraw"  # offer cards and coordinators' alerts drawn again after a decision

@@ -6,14 +6,18 @@ background), so the web role and the embedded default share one definition of ea
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from bot.checkins import IncidentChanged
+from bot.errors import AlreadyDecided, VolunteerNotFound
 from bot.handoff import HandoffKind, Job
 from bot.peer_requests.routing import HandedTo
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def register_jobs(services: Services, *, replay_click: Job) -> None:
@@ -52,6 +56,12 @@ def register_jobs(services: Services, *, replay_click: Job) -> None:
     async def share_resources(args: Mapping[str, Any]) -> None:
         await services.shares.deliver(await services.shares.prepared(**args))
 
+    async def decide_volunteer(args: Mapping[str, Any]) -> None:
+        try:
+            await services.volunteers.decide(**args)
+        except (AlreadyDecided, VolunteerNotFound):
+            log.info("volunteer %s: decided by someone else first", args.get("volunteer_id"))
+
     async def homes(args: Mapping[str, Any]) -> None:
         await services.homes.refresh([str(u) for u in args["users"]])
 
@@ -68,6 +78,7 @@ def register_jobs(services: Services, *, replay_click: Job) -> None:
         HandoffKind.REDRAW_EVENT: _by_ids(services.announcements.redraw),
         HandoffKind.ALERT_CONCERN: _by_ids(services.concerns.alert),
         HandoffKind.ASK_COORDINATORS: _by_ids(services.volunteers.ask_coordinators),
+        HandoffKind.DECIDE_VOLUNTEER: decide_volunteer,
         HandoffKind.SCHEDULE_CHANGE: schedule_change,
         HandoffKind.SHARE_RESOURCES: share_resources,
         HandoffKind.REDRAW: _by_ids(requests.redraw),

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from bot.announcements import AnnouncementService
 from bot.background import Background
+from bot.checkins import CheckinService
 from bot.concerns import ConcernService
 from bot.failures import failure
 from bot.peer_requests import RequestService, RequestStatus
@@ -33,7 +34,15 @@ from bot.tracking import RequestGlance, TrackingService
 from bot.training import TrainingState
 from bot.volunteers import VolunteerService
 from storage.db import Database
-from storage.models import Announcement, PeerRequest, Resource, Supporter, SupporterProfile, Volunteer
+from storage.models import (
+    Announcement,
+    Incident,
+    PeerRequest,
+    Resource,
+    Supporter,
+    SupporterProfile,
+    Volunteer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +80,12 @@ class CoordinatorHome:
     roster: RosterGlance
     volunteers: list[Volunteer]
     requests: RequestGlance  # as of the start of the day, small counts hidden
-    concerns: int
-    min_count: int  # raised about colleagues, not yet acted on
+    concerns: int  # raised about colleagues, not yet acted on
+    min_count: int
+    # The roster as a table: role, unit, availability, load (start of day, banded), training.
+    entries: list[RosterEntry] = field(default_factory=list)
+    # Incidents still followed up, each with a way to its follow-up view (no counts here).
+    incidents: list[Incident] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,9 @@ class HomeService:
         clock: Clock,
         directory: ResourceService | None = None,
         profiles: ProfileService | None = None,
+        checkins: CheckinService | None = None,
     ) -> None:
+        self._checkins = checkins
         self._directory = directory
         self._profiles = profiles
         self._db = db
@@ -187,6 +202,8 @@ class HomeService:
             requests=await self._tracking.request_glance(),
             min_count=self._tracking.min_count,
             concerns=await self._concerns.open_count(coordinator_id=user_id),
+            entries=entries,
+            incidents=await self._checkins.open_incidents(coordinator_id=user_id) if self._checkins else [],
         )
 
 

@@ -224,7 +224,7 @@ class ProfileService:
                 raise NotOnRoster()
             [profile] = await self._profiles(tx, [user_id])
         log.info("a supporter updated their profile")
-        self._homes.changed(user_id)
+        self._homes.changed(user_id, coordinators=True)  # their role and unit are in the roster table
         return profile
 
     @staticmethod
@@ -269,7 +269,7 @@ class ProfileService:
                         detail=f"<@{user_id}>: {value}",
                         now=now,
                     )
-        self._homes.changed(*change.updated)
+        self._homes.changed(*change.updated, coordinators=True)  # the roster table shows both
         return change
 
     # The directory
@@ -354,6 +354,9 @@ class ProfileService:
     async def _listed(self, tx: Tx) -> list[TeamMember]:
         today = self._hours.today(self._clock.now())
         profiles = [p for p in await self._profiles(tx) if self._listed_now(p.supporter)]
+        # In the order they joined, never the rotation's: the rotation moves with every offer, so
+        # its order would show everyone who was just offered or took a request.
+        profiles.sort(key=lambda p: (p.supporter.added_at, p.supporter.user_id))
         return [
             TeamMember(profile=p, available_now=self._available_now(p.supporter, today)) for p in profiles
         ]

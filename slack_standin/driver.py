@@ -164,6 +164,12 @@ class SlackDriver:
         where = {"view": {**view, "id": f"VH{owner}", "state": {"values": {}}}}
         return await self._block_action(user_id, blocks, action_id, container, where)
 
+    async def modal_click(self, user_id: str, view: dict[str, Any], action_id: str) -> Response:
+        """Click a button in a modal the stand-in holds (``view``, as :meth:`SlackStandIn.views` keeps it)."""
+        container = {"type": "view", "view_id": view["id"]}
+        where = {"view": {**view, "state": {"values": {}}}}
+        return await self._block_action(user_id, view["blocks"], action_id, container, where)
+
     async def _block_action(
         self,
         user_id: str,

@@ -680,6 +680,25 @@ def _views_open(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     return _ok(view=stored)
 
 
+def _views_update(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
+    view = p.get("view")
+    if not isinstance(view, dict):
+        return _fail("invalid_arguments")
+    view_id = str(p.get("view_id", ""))
+    if view_id not in s.views:
+        # Views the stand-in did not open (a Home, a crafted id) are answered as before, unstored.
+        return _ok(view=view)
+    stored = {
+        **view,
+        "id": view_id,
+        "team_id": s.team_id,
+        "state": {"values": {}},
+        "hash": f"{time.time():.0f}.h",
+    }
+    s.views[view_id] = stored
+    return _ok(view=stored)
+
+
 def _views_publish(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     user = str(p.get("user_id", ""))
     if user in s.undeliverable:
@@ -809,7 +828,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "chat.delete": _delete,
     "chat.postEphemeral": _post_ephemeral,
     "views.open": _views_open,
-    "views.update": lambda s, p: _ok(view=p.get("view")),
+    "views.update": _views_update,
     "views.push": _views_open,
     "views.publish": _views_publish,
     "conversations.open": _conversations_open,

@@ -205,6 +205,19 @@ class RequestRepository:
             return OpenCounts(0, 0, 0)
         return OpenCounts(waiting=int(row["waiting"]), escalated=int(row["escalated"]), held=int(row["held"]))
 
+    async def held_as_of(self, instant: datetime) -> dict[str, int]:
+        """How many requests each supporter held at ``instant``, read from their times (the same
+        reading as :meth:`open_as_of`): a request accepted since does not move it."""
+        t = to_db(instant)
+        cur = await self._conn.execute(
+            "SELECT assignee_id, COUNT(*) AS held FROM peer_requests"
+            " WHERE assignee_id IS NOT NULL AND assigned_at IS NOT NULL AND assigned_at < ?"
+            " AND state IN (?, ?) AND (closed_at IS NULL OR closed_at >= ?)"
+            " GROUP BY assignee_id",
+            (t, RequestState.ASSIGNED, RequestState.CLOSED, t),
+        )
+        return {row["assignee_id"]: int(row["held"]) for row in await cur.fetchall()}
+
     async def assigned_to(self, supporter_id: str) -> list[int]:
         """Ids of the requests a supporter holds."""
         cur = await self._conn.execute(

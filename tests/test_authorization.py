@@ -21,7 +21,7 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -44,8 +44,16 @@ from handlers.requests.blocks import TALK_ANSWERS, close_modal, hand_to_modal, r
 from handlers.requests.ids import RequestAction, RequestCallback
 from handlers.resources.blocks import resource_modal, share_modal
 from handlers.resources.ids import ResourceAction, ResourceCallback
+from handlers.roster import modals as roster_modals
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback
+from handlers.roster.modals import (
+    add_supporter_modal,
+    roles_modal,
+    suspend_modal,
+    training_modal,
+    volunteers_modal,
+)
 from handlers.selfcheck.blocks import self_check_modal
 from handlers.selfcheck.ids import SelfCheckAction, SelfCheckCallback
 from handlers.team.blocks import profile_modal
@@ -148,6 +156,13 @@ def click(
     return Act(action, do)
 
 
+async def _volunteers_view(rig: Rig, _: World) -> dict[str, Any]:
+    """The review modal as a coordinator opens it (the world's volunteer waits)."""
+    services = rig.app.services
+    assert services is not None
+    return volunteers_modal(await services.volunteers.pending(coordinator_id=COORDINATOR))
+
+
 async def _follow_up_view(rig: Rig, world: World) -> dict[str, Any]:
     services = rig.app.services
     assert services is not None
@@ -158,13 +173,15 @@ async def _follow_up_view(rig: Rig, world: World) -> dict[str, Any]:
 def submit(
     callback: StrEnum, view: Callable[[Rig, World], dict | Awaitable[dict]], values: dict[str, Any]
 ) -> Act:
-    """A crafted modal submission (the modal as the app builds it, filled in validly)."""
+    """A crafted modal submission (the modal as the app builds it, filled in validly; ``{volunteer}``
+    and the like in a value are the world's ids)."""
 
     async def do(rig: Rig, world: World, user: str) -> Response:
         built = view(rig, world)
         built = await built if inspect.isawaitable(built) else built
         assert built["callback_id"] == callback
-        return await rig.submit(user, {"id": "V0001", **built}, values)
+        filled = {k: v.format(**asdict(world)) if isinstance(v, str) else v for k, v in values.items()}
+        return await rig.submit(user, {"id": "V0001", **built}, filled)
 
     return Act(callback, do)
 
@@ -550,6 +567,37 @@ MATRIX: dict[str, Case] = {
         click(TrackingAction.HOME_REPORT), says("quarterly report (PDF and CSV)"), (R, R, R, A, A)
     ),
     "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A, R)),
+    "Show all (the roster table, coordinator's Home)": Case(
+        click(RosterAction.HOME_ROSTER_ALL), opens_a_view, (R, R, R, A, R)
+    ),
+    "Add a supporter (coordinator's Home)": Case(
+        click(RosterAction.HOME_ADD_SUPPORTER), opens("peer_roster_add"), (R, R, R, A, R)
+    ),
+    "Record a training (coordinator's Home)": Case(
+        click(RosterAction.HOME_TRAINING), opens("peer_roster_training"), (R, R, R, A, R)
+    ),
+    "Suspend or resume (coordinator's Home)": Case(
+        click(RosterAction.HOME_SUSPEND), opens("peer_roster_suspend"), (R, R, R, A, R)
+    ),
+    "Review volunteers (coordinator's Home)": Case(
+        click(RosterAction.HOME_VOLUNTEERS), opens("peer_roster_volunteers"), (R, R, R, A, R)
+    ),
+    "Role and unit (coordinator's Home)": Case(
+        click(RosterAction.HOME_PROFILE), opens("peer_roster_profile"), (R, R, R, A, R)
+    ),
+    "Coordinators and administrators (coordinator's Home)": Case(
+        click(RosterAction.HOME_ROLES), opens("peer_roster_roles"), (R, R, R, A, R)
+    ),
+    "Follow-up (an incident, coordinator's Home)": Case(
+        click(IncidentAction.HOME_FOLLOW_UP, lambda w: {"incident_id": w.incident}),
+        opens("peer_incident_follow_up"),
+        (R, R, R, A, R),
+    ),
+    "Close this incident early (the follow-up view)": Case(
+        click(IncidentAction.CLOSE_EARLY, lambda w: {"incident_id": w.incident}),
+        finds("SELECT 1 FROM incidents WHERE id = ? AND state = 'closed'", lambda w: w.incident),
+        (R, R, R, A, R),
+    ),
     "I'm doing okay (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_OK, lambda w: {"message_id": w.checkin}),
         finds("SELECT 1 FROM incidents WHERE answered_ok = 1"),
@@ -694,6 +742,68 @@ MATRIX: dict[str, Case] = {
     "Incident follow-up modal (add people, change the plan)": Case(
         submit(IncidentCallback.FOLLOW_UP, _follow_up_view, {"incident_add_people": ["UADDED"]}),
         finds("SELECT 1 FROM incident_members WHERE user_id = 'UADDED'"),
+        (R, R, R, A, R),
+    ),
+    "Add-a-supporter modal (coordinator's Home)": Case(
+        submit(
+            RosterCallback.ADD_SUPPORTER,
+            lambda *_: add_supporter_modal(),
+            {"roster_person": "UNEWS", "roster_trained_on": "2026-11-02"},
+        ),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'UNEWS'"),
+        (R, R, R, A, R),
+    ),
+    "Record-a-training modal (coordinator's Home)": Case(
+        submit(
+            RosterCallback.TRAINING,
+            lambda *_: training_modal(today=date(2026, 11, 30)),
+            {
+                "roster_person": "USUP",
+                "roster_training_kind": "refresher",
+                "roster_trained_on": "2026-11-02",
+            },
+        ),
+        finds("SELECT 1 FROM trainings WHERE user_id = 'USUP' AND completed_on = '2026-11-02'"),
+        (R, R, R, A, R),
+    ),
+    "Suspend-or-resume modal (coordinator's Home)": Case(
+        submit(
+            RosterCallback.SUSPEND,
+            lambda *_: suspend_modal(),
+            {"roster_person": "USUP", "roster_pause": "suspend"},
+        ),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND suspended = 1"),
+        (R, R, R, A, R),
+    ),
+    "Role-and-unit modal (coordinator's Home)": Case(
+        submit(
+            RosterCallback.PROFILE,
+            lambda *_: roster_modals.profile_modal(["Attorney"]),
+            {
+                "roster_person": "USUP",
+                "roster_supporter_role": "Attorney",
+                "roster_supporter_unit": "Appeals",
+            },
+        ),
+        finds("SELECT 1 FROM supporters WHERE user_id = 'USUP' AND unit = 'Appeals' AND role = 'Attorney'"),
+        (R, R, R, A, R),
+    ),
+    "Review-volunteers modal (coordinator's Home; the world's volunteer)": Case(
+        submit(
+            RosterCallback.VOLUNTEERS,
+            _volunteers_view,
+            {"roster_volunteer": "{volunteer}", "roster_volunteer_decision": "decline"},
+        ),
+        finds("SELECT 1 FROM volunteers WHERE id = ? AND state = 'declined'", lambda w: w.volunteer),
+        (R, R, R, A, R),
+    ),
+    "Roles modal (coordinator's Home: add an administrator)": Case(
+        submit(
+            RosterCallback.ROLES,
+            lambda *_: roles_modal(([], []), ([], [])),
+            {"roster_person": "UNEWA", "roster_role": "administrator", "roster_role_change": "add"},
+        ),
+        finds("SELECT 1 FROM administrators WHERE user_id = 'UNEWA'"),
         (R, R, R, A, R),
     ),
     "Log a contact modal": Case(

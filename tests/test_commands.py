@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.flows import COORDINATOR, accept, add_supporters, ask, only_open_offer
 from tests.rig import Rig, text_of
 
@@ -83,8 +85,12 @@ async def test_roster_shows_training_availability_and_load(rig: Rig) -> None:
     text = ephemeral(await rig.command(COORDINATOR, "roster"))
     line1 = next(line for line in text.splitlines() if "<@USUP1>" in line)
     line2 = next(line for line in text.splitlines() if "<@USUP2>" in line)
-    assert "trained 2026-03-02" in line1 and "away until 2027-01-04" in line1 and "open load 1" in line1
+    # Load is as it stood at the start of the day, in bands: accepting today does not move it.
+    assert "trained 2026-03-02" in line1 and "away until 2027-01-04" in line1 and "load none" in line1
     assert "training not recorded" in line2 and "available" in line2
+    rig.clock.advance(timedelta(days=1))
+    text = ephemeral(await rig.command(COORDINATOR, "roster"))
+    assert "load 1–2" in next(line for line in text.splitlines() if "<@USUP1>" in line)
 
 
 async def test_untrained_supporters_get_no_offers(rig: Rig) -> None:

@@ -37,19 +37,25 @@ from handlers.common.blocks import (
     slack_time,
     when,
 )
-from handlers.common.payloads import EventRef, RequestRef
+from handlers.common.payloads import EventRef, IncidentRef, RequestRef
 from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
+from handlers.incidents.blocks import KIND_LABELS as INCIDENT_KINDS
 from handlers.incidents.ids import IncidentAction
 from handlers.oncall.ids import OnCallAction
 from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
 from handlers.resources.blocks import directory_blocks, share_button
+from handlers.roster.blocks import LOAD_NOTE
 from handlers.roster.ids import RosterAction
+from handlers.roster.modals import HOME_ROWS, roster_sections
 from handlers.selfcheck.ids import SelfCheckAction
 from handlers.team.blocks import home_profile_blocks, home_team_blocks
 from handlers.tracking.ids import TrackingAction
-from storage.models import RequestState
+from storage.models import Incident, RequestState
+
+# Open incidents listed on a coordinator's Home, each with its follow-up button; the rest are counted.
+INCIDENT_ROWS = 8
 
 
 def _button(
@@ -272,7 +278,70 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
                 _button(OnCallAction.HOME_ONCALL, "On-call rota"),
             ],
         ),
+        *_roster_table(part),
+        *_incidents_part(part.incidents),
     ]
+
+
+def _roster_table(part: CoordinatorHome) -> list[Block]:
+    """The roster as a table (its first rows; a button shows every row), and the roster's work."""
+    entries = part.entries
+    title = f"*The roster ({len(entries)})*: role · unit · availability · load · training"
+    more = len(entries) - HOME_ROWS
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=HomeBlockId.ROSTER,
+            text=MarkdownTextObject(text=title if entries else "*The roster* is empty."),
+            accessory=_button(RosterAction.HOME_ROSTER_ALL, f"Show all {len(entries)}") if more > 0 else None,
+        ),
+        *roster_sections(entries[:HOME_ROWS]),
+    ]
+    shown = (
+        f" Showing {HOME_ROWS} of {len(entries)}: *Show all {len(entries)}* lists the {more} more."
+        if more > 0
+        else ""
+    )
+    if entries:
+        blocks.append(context(LOAD_NOTE + shown))
+    waiting = f"Review volunteers ({len(part.volunteers)})" if part.volunteers else "Review volunteers"
+    blocks.append(
+        ActionsBlock(
+            block_id=HomeBlockId.ROSTER_ACTIONS,
+            elements=[
+                _button(RosterAction.HOME_ADD_SUPPORTER, "Add a supporter"),
+                _button(RosterAction.HOME_TRAINING, "Record a training"),
+                _button(RosterAction.HOME_SUSPEND, "Suspend, resume or retire"),
+                _button(RosterAction.HOME_PROFILE, "Role and unit"),
+                _button(RosterAction.HOME_VOLUNTEERS, waiting),
+                _button(RosterAction.HOME_ROLES, "Coordinators and administrators"),
+            ],
+        )
+    )
+    return blocks
+
+
+def _incidents_part(incidents: Sequence[Incident]) -> list[Block]:
+    """Open incidents, each with a button to its follow-up view (``/peer incident N``); no counts."""
+    if not incidents:
+        return [context("No open incidents. *Log an incident* starts follow-up after one.")]
+    blocks: list[Block] = [section(f"*Open incidents ({len(incidents)})*")]
+    for incident in incidents[:INCIDENT_ROWS]:
+        ref = IncidentRef(incident_id=incident.id).encode()
+        blocks.append(
+            SectionBlock(
+                block_id=f"{HomeBlockId.INCIDENT}{incident.id}",
+                text=MarkdownTextObject(
+                    text=f"#{incident.id} *{escape(incident.name)}* · {INCIDENT_KINDS[incident.kind]}"
+                    f" · {incident.occurred_on:%Y-%m-%d}"
+                ),
+                accessory=_button(IncidentAction.HOME_FOLLOW_UP, "Follow-up", ref),
+            )
+        )
+    if len(incidents) > INCIDENT_ROWS:
+        blocks.append(
+            context(f"And {len(incidents) - INCIDENT_ROWS} more: `/peer incident list` lists them all.")
+        )
+    return blocks
 
 
 def _administrator_part() -> list[Block]:
@@ -359,6 +428,9 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str, is_admini
     if is_coordinator:
         lines += [
             "*As a coordinator*",
+            "• The app's *Home* tab: the roster as a table, and buttons to add a supporter, record a"
+            " training, suspend, resume or retire, set role and unit, review volunteers, change roles"
+            " and follow up incidents",
             "• `/peer roster` supporters with training, availability and load",
             "• `/peer roster add @user… [trained YYYY-MM-DD]` add supporters or record training",
             "• `/peer roster remove @user…` retire supporters from the roster",

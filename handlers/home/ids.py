@@ -15,3 +15,6 @@ class HomeBlockId(StrEnum):
     HELD = "held_"
     EVENT = "event_"
     EVENT_ADMIN = "event_admin_"
+    ROSTER = "roster_table"
+    ROSTER_ACTIONS = "roster_actions"
+    INCIDENT = "incident_"

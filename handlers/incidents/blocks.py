@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ChannelSelectElement,
+    ConfirmObject,
     DatePickerElement,
     DividerBlock,
     InputBlock,
@@ -278,16 +279,42 @@ def incidents_text(progress: Sequence[IncidentProgress], *, min_count: int, tz: 
 _STEP_CELLS = {"ok": "okay", "talk": "talk to a peer", "stop": "stop", "not_answered": "not answered"}
 
 
-def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo) -> dict[str, Any]:
+def _close_early(incident_id: int) -> ActionsBlock:
+    """Close the incident before its plan ends, behind a confirm dialog."""
+    return ActionsBlock(
+        block_id=IncidentBlockId.CLOSE_EARLY,
+        elements=[
+            ButtonElement(
+                action_id=IncidentAction.CLOSE_EARLY,
+                text="Close this incident early",
+                style="danger",
+                value=IncidentRef(incident_id=incident_id).encode(),
+                confirm=ConfirmObject(
+                    title="Close this incident?",
+                    text="Check-ins not yet sent are cancelled; those already sent stay as they are."
+                    " This can't be undone.",
+                    confirm="Close it",
+                    deny="Keep it open",
+                ),
+            )
+        ],
+    )
+
+
+def follow_up_modal(
+    follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo, notice: str = ""
+) -> dict[str, Any]:
     """``/peer incident N``: how the incident's follow-up is reaching people, per step of its plan.
 
     Suppressed as the statistics are: each step's answers (okay, talk, stop, not answered) are a
     breakdown of the check-ins sent, with complementary suppression. A plan for fewer than
     ``min_count`` people shows its plan only: any count there is about one or two known people.
+    ``notice`` (what a click just did) is shown first.
     """
     i = follow_up.incident
     state = {"preparing": "scheduling…", "open": "open", "closed": "closed"}.get(str(i.state), str(i.state))
-    blocks: list[Block] = [
+    blocks: list[Block] = [context(notice)] if notice else []
+    blocks += [
         section(
             f"*{escape(i.name)}* (incident #{i.id}), {KIND_LABELS[i.kind].lower()}, {i.occurred_on:%Y-%m-%d}:"
             f" {state}, {follow_up.people} people, a plan of {len(i.offsets)} check-ins"
@@ -328,6 +355,8 @@ def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo
                 " where they would give a small one away. Answers are counted, never kept as whose."
             )
         )
+    if i.state == "preparing":
+        blocks.append(_close_early(i.id))
     if i.state != "open":
         return View(type="modal", title="Incident follow-up", close="Close", blocks=blocks).to_dict()
     blocks += [
@@ -374,6 +403,7 @@ def follow_up_modal(follow_up: IncidentFollowUp, *, min_count: int, tz: ZoneInfo
                 element=PlainTextInputElement(action_id=field, multiline=True, initial_value=text),
             )
         )
+    blocks.append(_close_early(i.id))
     return View(
         type="modal",
         callback_id=IncidentCallback.FOLLOW_UP,

@@ -7,16 +7,13 @@ from typing import Any
 from bot.services import Services
 from handlers.common.feature import FormOpener, Subcommand
 from handlers.common.parsing import ArgumentError
-from handlers.incidents.blocks import follow_up_modal, incidents_text
-from handlers.incidents.listeners import incident_view
+from handlers.incidents.blocks import incidents_text
+from handlers.incidents.listeners import follow_up_view, incident_view
 
 
 async def _incident_form(services: Services, user_id: str, args: list[str]) -> dict[str, Any] | None:
     if len(args) == 1 and args[0].lstrip("#").isdigit():
-        follow_up = await services.checkins.follow_up(
-            coordinator_id=user_id, incident_id=int(args[0].lstrip("#"))
-        )
-        return follow_up_modal(follow_up, min_count=services.min_count, tz=services.hours.tz)
+        return await follow_up_view(services, user_id, int(args[0].lstrip("#")))
     if args:
         return None
     await services.roles.require_coordinator_role(user_id)

@@ -12,6 +12,8 @@ class IncidentAction(StrEnum):
     CHECKIN_TALK = "checkin_talk"
     CHECKIN_STOP = "checkin_stop"
     HOME_INCIDENT = "home_incident"
+    HOME_FOLLOW_UP = "home_incident_follow_up"  # one per incident on the coordinator's Home
+    CLOSE_EARLY = "incident_close_early"  # in the follow-up view
 
 
 class IncidentCallback(StrEnum):
@@ -43,3 +45,4 @@ class IncidentBlockId(StrEnum):
     """``block_id`` of blocks in check-in messages."""
 
     CHECKIN = "checkin"
+    CLOSE_EARLY = "incident_close_early"

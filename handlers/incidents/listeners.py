@@ -9,14 +9,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checkins import IncidentChange, IncidentForm
 from bot.durations import format_plan
-from bot.errors import DomainError, InvalidForm
+from bot.errors import DomainError, IncidentNotFound, InvalidForm
 from bot.handoff import HandoffKind
 from bot.services import Services
-from handlers.common.clicks import button_value, coordinator_view, later, open_built
+from handlers.common.clicks import button_value, coordinator_view, ephemeral, later, open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import BadPayload, CheckinRef, IncidentRef, decode
-from handlers.incidents.blocks import incident_modal
+from handlers.incidents.blocks import follow_up_modal, incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback, IncidentField
 from storage.models import CheckinAnswer, IncidentKind
 
@@ -26,6 +26,8 @@ def register(app: AsyncApp) -> None:
     for action in (IncidentAction.CHECKIN_OK, IncidentAction.CHECKIN_TALK, IncidentAction.CHECKIN_STOP):
         app.action(action)(on_checkin_answer)
     app.action(IncidentAction.HOME_INCIDENT)(on_home_incident)
+    app.action(IncidentAction.HOME_FOLLOW_UP)(on_home_follow_up)
+    app.action(IncidentAction.CLOSE_EARLY)(on_close_early)
     app.view(IncidentCallback.INCIDENT)(on_incident_submitted)
     app.view(IncidentCallback.FOLLOW_UP)(on_follow_up_submitted)
 
@@ -35,6 +37,14 @@ def incident_view(services: Services) -> dict[str, Any]:
     plans = {kind: format_plan(services.checkins.default_plan(kind)) for kind in IncidentKind}
     today = services.hours.today(services.clock.now()).isoformat()
     return incident_modal(plans=plans, today=today)
+
+
+async def follow_up_view(
+    services: Services, user_id: str, incident_id: int, notice: str = ""
+) -> dict[str, Any]:
+    """The incident's follow-up view (``/peer incident N``), for a coordinator only."""
+    follow_up = await services.checkins.follow_up(coordinator_id=user_id, incident_id=incident_id)
+    return follow_up_modal(follow_up, min_count=services.min_count, tz=services.hours.tz, notice=notice)
 
 
 _ANSWERS = {
@@ -66,6 +76,47 @@ async def on_home_incident(
     await open_built(
         services, client, body, coordinator_view(services, body, lambda: incident_view(services))
     )
+
+
+async def on_home_follow_up(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """An incident's button on a coordinator's Home: the view ``/peer incident N`` opens."""
+    await ack()
+    await open_built(services, client, body, _follow_up_of_button(services, body))
+
+
+async def _follow_up_of_button(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    ref = decode(IncidentRef, button_value(body))
+    return await follow_up_view(services, body["user"]["id"], ref.incident_id)
+
+
+async def on_close_early(
+    ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient
+) -> None:
+    """ "Close this incident early" (confirmed in Slack's dialog) in the follow-up view: as
+    ``/peer incident close N``; the view is redrawn to show it closed."""
+    await ack()
+    await later(services, client, body, _close_early(services, client, body), name="close_incident")
+
+
+async def _close_early(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    ref = decode(IncidentRef, button_value(body))
+    user_id, view = body["user"]["id"], body.get("view") or {}
+    try:
+        cancelled = await services.checkins.close_incident(
+            coordinator_id=user_id, incident_id=ref.incident_id
+        )
+        done = f"Closed early: {cancelled} check-ins not yet sent were cancelled; those sent stay as sent."
+    except IncidentNotFound:
+        if not view.get("id"):
+            raise
+        done = "This incident was already closed."  # a second click, or another coordinator
+    if view.get("id"):
+        redrawn = await follow_up_view(services, user_id, ref.incident_id, notice=done)
+        await client.views_update(view_id=view["id"], view=redrawn)
+    else:
+        await ephemeral(client, body, f"Incident #{ref.incident_id}: {done}")
 
 
 _INCIDENT_FIELDS = {

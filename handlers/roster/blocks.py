@@ -19,12 +19,19 @@ from slack_sdk.models.views import View
 
 from bot.errors import InconsistentRecords
 from bot.ports import TrainingReminderCard, VolunteerCard
-from bot.roster import RosterEntry
+from bot.roster import LoadBand, RosterEntry
 from bot.training import TrainingState
-from handlers.common.blocks import context, header, mention, section
+from handlers.common.blocks import context, escape, header, mention, section
 from handlers.common.payloads import VolunteerRef
 from handlers.roster.ids import RosterAction, RosterBlockId, RosterCallback, RosterField
 from storage.models import Volunteer, VolunteerState
+
+# A supporter's load band, in words (the band is as of the start of the day: see bot.roster.LoadBand).
+LOAD_LABELS = {LoadBand.NONE: "none", LoadBand.LIGHT: "1–2", LoadBand.HEAVY: "3+"}
+LOAD_NOTE = (
+    "*Load* is the requests each held at the start of today, in bands (none, 1–2, 3+): never live,"
+    " so it cannot show who just took a request."
+)
 
 
 def _day(value: date) -> str:
@@ -48,17 +55,18 @@ def status_word(entry: RosterEntry) -> str:
     if s.suspended:
         return "suspended"
     if s.unreachable:
-        return f"unreachable ({s.unreachable})"
+        return f"unreachable ({escape(s.unreachable)})"
     if entry.available:
         return "available"
     return f"away until {_day(s.away_until)}" if s.away_until else "away"
 
 
 def roster_text(entries: Sequence[RosterEntry], pending: Sequence[Volunteer] = ()) -> str:
-    """``/peer roster``: each supporter with training, availability and open load; pending volunteers."""
+    """``/peer roster``: each supporter with training, availability and load (at the start of the day,
+    banded, as on the Home); pending volunteers."""
     if not entries and not pending:
         return "The roster is empty. Add supporters with `/peer roster add @user trained YYYY-MM-DD`."
-    lines = [f"*Peer supporters ({len(entries)})*"]
+    lines = [f"*Peer supporters ({len(entries)})*", LOAD_NOTE]
     for entry in entries:
         s = entry.supporter
         extras = " · after-hours" if s.after_hours else ""
@@ -66,7 +74,7 @@ def roster_text(entries: Sequence[RosterEntry], pending: Sequence[Volunteer] = (
             extras += " · " + ", ".join(f"{t.name} ({_day(t.completed_on)})" for t in entry.advanced)
         lines.append(
             f"• {mention(s.user_id)}: {training_line(entry)} · {status_word(entry)}"
-            f" · open load {s.open_load}{extras}"
+            f" · load {LOAD_LABELS[entry.load]}{extras}"
         )
     if pending:
         lines.append(f"*Volunteers waiting for a decision ({len(pending)})*")

@@ -15,6 +15,7 @@ from handlers.common.clicks import button_value, clicked, later, open_built, sup
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.common.payloads import VolunteerRef, decode
+from handlers.roster import coordinator
 from handlers.roster.blocks import away_modal
 from handlers.roster.ids import RosterAction, RosterCallback, RosterField
 
@@ -27,6 +28,7 @@ def register(app: AsyncApp) -> None:
     app.action(RosterAction.PAUSE_OFFERS)(on_pause_offers)
     app.action(RosterAction.VOLUNTEER)(on_volunteer)
     app.view(RosterCallback.AWAY)(on_away_submitted)
+    coordinator.register(app)  # the coordinator's roster work from the Home
 
 
 async def on_volunteer_decision(
