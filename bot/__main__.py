@@ -53,19 +53,30 @@ def main(argv: list[str] | None = None) -> int:
 
 def _migrate() -> int:
     try:
-        database_url = DatabaseSettings().database_url
+        settings = DatabaseSettings()
     except ValidationError as error:
         print(f"peer-support-bot: {describe_error(error)}", file=sys.stderr)
         return 2
-    from storage.db import Database
-    from storage.migrations import MIGRATIONS
+    from storage.db import Database, workspace_database_url, workspace_keys
+    from storage.migrations import DEPLOYMENT_MIGRATIONS, MIGRATIONS, OFFICE_MIGRATIONS
 
-    async def run() -> None:
-        db = await Database.open(database_url)  # opening applies what is missing
+    database_url = settings.database_url
+    distribution = settings.slack_client_id is not None
+
+    async def run() -> int:
+        # Opening applies what is missing. Distribution mode: the deployment's own tables, then
+        # every workspace's database beside it.
+        db = await Database.open(database_url, migrations=DEPLOYMENT_MIGRATIONS if distribution else None)
         await db.close()
+        keys = await workspace_keys(database_url) if distribution else []
+        for key in keys:
+            db = await Database.open(workspace_database_url(database_url, key), migrations=OFFICE_MIGRATIONS)
+            await db.close()
+        return len(keys)
 
-    asyncio.run(run())
-    print(f"peer-support-bot: schema up to date ({MIGRATIONS[-1][0]})")
+    offices = asyncio.run(run())
+    also = f", and {offices} workspace database(s)" if distribution else ""
+    print(f"peer-support-bot: schema up to date ({MIGRATIONS[-1][0]}){also}")
     return 0
 
 

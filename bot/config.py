@@ -1,7 +1,14 @@
-"""Settings: the only reader of the environment (and of ``.env``)."""
+"""Settings: the only reader of the environment (and of ``.env``).
+
+Why this module runs past 400 lines: every setting is declared, parsed and checked here, in one
+place (with distribution mode's, and what an office may set for itself over the environment's,
+parsed by the same validators); split up, a setting's default, parser and checks would drift apart.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.announcements import EventPolicy
 from bot.checkins import CheckinPolicy
 from bot.deliveries import DeliveryPolicy
-from bot.durations import parse_leads, parse_plan
+from bot.durations import format_plan, parse_leads, parse_plan
 from bot.installations import token_cipher
 from bot.log_format import LogFormat
 from bot.peer_requests import RequestPolicy
@@ -34,6 +41,32 @@ DEFAULT_RESOURCES = [
     "*Confidential professional help* (counselors, the Employee Assistance Program, the Lawyer"
     " Assistance Program): type `/peer resources` for the office's directory.",
 ]
+
+
+# What an office may set for itself, over the environment's values (see Settings.for_office).
+OFFICE_SETTINGS = (
+    "PEER_TIMEZONE",
+    "PEER_SERVICE_HOURS",
+    "PEER_OFFER_TIMEOUT",
+    "PEER_OFFER_TIMEOUT_ASAP",
+    "PEER_OFFER_TIMEOUT_NO_RUSH",
+    "PEER_RESOURCES",
+    "PEER_RETENTION_DAYS",
+    "PEER_MIN_COUNT",
+)
+
+
+def _office_value(name: str, value: str) -> object:
+    """An office's stored value as the settings take it (the environment's JSON list, parsed)."""
+    if name != "PEER_RESOURCES":
+        return value
+    try:
+        lines = json.loads(value)
+    except ValueError:
+        raise ValueError("must be a JSON list of lines") from None
+    if not isinstance(lines, list):
+        raise ValueError("must be a JSON list of lines")
+    return lines
 
 
 class Settings(BaseSettings):
@@ -252,6 +285,59 @@ class Settings(BaseSettings):
             )
         return self
 
+    def for_office(self, values: Mapping[str, str]) -> tuple[Settings, list[str]]:
+        """These settings with an office's own ``values`` (``PEER_TIMEZONE`` → ``America/Chicago``)
+        in place of the environment's, parsed by the same validators; names outside
+        :data:`OFFICE_SETTINGS`, and values that no longer parse, are left at the environment's.
+        Returns the settings and the names left out."""
+        mine: dict[str, object] = {}
+        left = set(values) - set(OFFICE_SETTINGS)
+        for name, value in values.items():
+            if name in OFFICE_SETTINGS:
+                try:
+                    mine[name.lower()] = _office_value(name, value)
+                except ValueError:
+                    left.add(name)
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        try:
+            return type(self)(_env_file=None, **{**current, **mine}), sorted(left)
+        except ValidationError as error:
+            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"]} & set(mine)
+        kept = {name: value for name, value in mine.items() if name not in bad}
+        office = type(self)(_env_file=None, **{**current, **kept})
+        return office, sorted(left | {name.upper() for name in bad})
+
+    def office_errors(self, values: Mapping[str, str]) -> dict[str, str]:
+        """What is wrong with each of an office's ``values`` (checked one by one, as the
+        environment's are): environment variable name → the parser's words."""
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        errors: dict[str, str] = {}
+        for name, value in values.items():
+            if name not in OFFICE_SETTINGS:
+                errors[name] = "not a setting an office changes"
+                continue
+            try:
+                type(self)(_env_file=None, **{**current, name.lower(): _office_value(name, value)})
+            except ValidationError as error:
+                errors[name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+            except ValueError as error:
+                errors[name] = str(error)
+        return errors
+
+    def office_defaults(self) -> dict[str, str]:
+        """How each setting an office may change reads in the environment (the default)."""
+        resources = len(self.peer_resources)
+        return {
+            "PEER_TIMEZONE": self.peer_timezone.key,
+            "PEER_SERVICE_HOURS": self.peer_service_hours.describe(),
+            "PEER_OFFER_TIMEOUT": format_plan([self.peer_offer_timeout]),
+            "PEER_OFFER_TIMEOUT_ASAP": format_plan([self.peer_offer_timeout_asap]),
+            "PEER_OFFER_TIMEOUT_NO_RUSH": format_plan([self.peer_offer_timeout_no_rush]),
+            "PEER_RESOURCES": f"{resources} line{'s' if resources != 1 else ''}, the crisis lines first",
+            "PEER_RETENTION_DAYS": f"{self.peer_retention_days.days} days",
+            "PEER_MIN_COUNT": str(self.peer_min_count),
+        }
+
     @property
     def distribution(self) -> bool:
         """Whether the app serves Slack's OAuth installs (many workspaces) instead of one bot token."""
@@ -337,6 +423,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     database_url: str = "sqlite:///./peer-support.db"
+    # Distribution mode: DATABASE_URL holds the deployment's tables, each workspace a database of its own.
+    slack_client_id: str | None = None
 
 
 def describe_error(error: ValidationError) -> str:

@@ -31,7 +31,6 @@ __all__ = [
     "Installations",
     "OAuthStates",
     "TokenUnreadable",
-    "UnscopedData",
     "token_cipher",
 ]
 
@@ -234,19 +233,6 @@ class Installations:
 async def _delete_tokens(tx: Tx, enterprise_id: str | None, team_id: str | None) -> None:
     await tx.installations.delete_bot(enterprise_id, team_id)
     await tx.installations.delete_installation(enterprise_id, team_id, None)
-
-
-class UnscopedData:
-    """The :class:`bot.tenancy.WorkspaceData` until data is kept per workspace: one database holds
-    every workspace's rows together, so nothing can be deleted for one of them alone. It says so in
-    the log, and the departure is done with (pass the per-workspace data to ``PeerSupportApp``)."""
-
-    async def forget(self, workspace: Workspace) -> None:
-        """Log that the workspace's data would be forgotten here."""
-        log.warning(
-            "workspace %s: its grace period is over, but its data is not kept apart to be forgotten",
-            workspace.team_id,
-        )
 
 
 class OAuthStates:

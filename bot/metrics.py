@@ -21,8 +21,8 @@ duration, not a count.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -52,10 +52,11 @@ def coarse(count: int, min_count: int) -> int:
 class Metrics:
     """The app's metrics registry (its own, so several apps in one process never share figures)."""
 
-    def __init__(self, *, min_count: int, clock: Clock, database: Callable[[], Database | None]) -> None:
+    def __init__(self, *, min_count: int, clock: Clock, databases: Callable[[], Sequence[Database]]) -> None:
         self._min_count = min_count
         self._clock = clock
-        self._database = database
+        # The office's database; with many offices, each one's (the figures are their sums).
+        self._databases = databases
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Gauge(
@@ -103,7 +104,7 @@ class Metrics:
             ["reason"],
             registry=r,
         )
-        r.register(_DatabaseErrors(database))
+        r.register(_DatabaseErrors(databases))
         for state in RequestState:
             self.requests.labels(state=state.value)
         for outcome in ("sent", "skipped", "retry", "failed", "unconfirmed"):
@@ -126,15 +127,25 @@ class Metrics:
         self.slack_retries.labels(reason=reason).inc()
 
     async def render(self) -> bytes:
-        """Read the current figures from the database, then the whole registry in text format."""
-        db = self._database()
-        if db is not None and db.is_open:
+        """Read the current figures from the database(s), then the whole registry in text format.
+
+        With many offices the counts are summed over them before flooring, and the lag is the
+        oldest due message's in any office.
+        """
+        databases = [db for db in self._databases() if db.is_open]
+        if databases:
             now = self._clock.now()
-            async with db.read() as tx:
-                by_state = await tx.requests.count_by_state()
-                offers = await tx.requests.count_open_offers()
-                due = await tx.schedule.count_due(now)
-                oldest = await tx.schedule.next_due_at()
+            by_state: dict[RequestState, int] = {}
+            offers = due = 0
+            oldest: datetime | None = None
+            for db in databases:
+                async with db.read() as tx:
+                    for state, n in (await tx.requests.count_by_state()).items():
+                        by_state[state] = by_state.get(state, 0) + n
+                    offers += await tx.requests.count_open_offers()
+                    due += await tx.schedule.count_due(now)
+                    first = await tx.schedule.next_due_at()
+                oldest = first if oldest is None or (first is not None and first < oldest) else oldest
             k = self._min_count
             for state, n in by_state.items():
                 self.requests.labels(state=state.value).set(coarse(n, k))
@@ -148,16 +159,15 @@ class Metrics:
 class _DatabaseErrors(Collector):
     """Errors the database raised in units of work since the process started."""
 
-    def __init__(self, database: Callable[[], Database | None]) -> None:
-        self._database = database
+    def __init__(self, databases: Callable[[], Sequence[Database]]) -> None:
+        self._databases = databases
 
     def collect(self) -> Iterable[Metric]:
         """The current count."""
-        db = self._database()
         yield CounterMetricFamily(
             "peer_database_errors",
             "Errors the database raised in units of work since the process started",
-            value=0 if db is None else db.error_count,
+            value=sum(db.error_count for db in self._databases()),
         )
 
     def describe(self) -> Iterable[Metric]:

@@ -12,6 +12,7 @@ from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
 from bot.handoff import Handoff
 from bot.home import HomeService
+from bot.office_settings import OfficeSettingsService
 from bot.oncall import OnCallRota
 from bot.peer_requests import RequestService
 from bot.peer_requests.routing import Routing
@@ -64,3 +65,4 @@ class Services:
     note_max_length: int
     clock: Clock
     min_count: int
+    office_settings: OfficeSettingsService  # what the office's coordinators set over the environment

@@ -29,6 +29,12 @@ class Workspace:
             if value is not None and not _SLACK_ID.match(value):
                 raise ValueError("not a Slack team or enterprise id")
 
+    @classmethod
+    def from_key(cls, key: str) -> Workspace:
+        """The workspace whose :attr:`key` is ``key`` (Slack's ids are upper case)."""
+        enterprise, _, team = key.upper().rpartition("_")
+        return cls(team_id=team, enterprise_id=enterprise or None)
+
     @property
     def key(self) -> str:
         """A stable name for this workspace, safe in a file name or a PostgreSQL schema name."""

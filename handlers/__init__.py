@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
 from handlers import (
     announcements,
     care,
     concerns,
     home,
     incidents,
+    office,
     oncall,
     relay,
     requests,
@@ -39,13 +39,15 @@ FEATURES: tuple[Feature, ...] = (
     selfcheck.FEATURE,
     resources.FEATURE,
     oncall.FEATURE,
+    office.FEATURE,
     team.FEATURE,
     home.FEATURE,
 )
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    """Bind the services middleware, every feature's listeners, ``/peer`` and the one error handler."""
+def register(app: AsyncApp, services: middleware.ServicesFor) -> None:
+    """Bind the services middleware (one office's services, or each workspace's), every feature's
+    listeners, ``/peer`` and the one error handler."""
     middleware.register(app, services)
     PeerCommand.of(FEATURES).register(app)
     for feature in FEATURES:

@@ -21,7 +21,7 @@ import aiohttp
 from slack_standin.server import Message, SlackStandIn
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-TEAM = {"id": "T111", "domain": "workspace-domain"}
+TEAM: dict[str, str] = {"id": "T111", "domain": "workspace-domain"}
 TOKEN = "xoxb-test-token"
 
 
@@ -54,8 +54,13 @@ class SlackDriver:
         *,
         url: str,
         signing_secret: str = SIGNING_SECRET,
+        team: dict[str, str] | None = None,
     ) -> None:
         self.slack = slack
+        # The workspace the requests come from: ``{"id", "domain"}``, and ``"enterprise_id"`` on
+        # Enterprise Grid (Slack then names the organization in every payload).
+        self.team = team or TEAM
+        self.enterprise_id = self.team.get("enterprise_id")
         self.session = session
         self.url = url
         self.signing_secret = signing_secret
@@ -92,13 +97,14 @@ class SlackDriver:
         *,
         channel_id: str = "C0GENERAL",
         trigger_id: str | None = None,
-        team_id: str = TEAM["id"],
+        team_id: str | None = None,
     ) -> Response:
         """Type ``/peer {text}`` in a channel (``trigger_id``: to find the modal it opens)."""
         form = {
             "token": "verification_token",
-            "team_id": team_id,
-            "team_domain": TEAM["domain"],
+            "team_id": team_id or self.team["id"],
+            "team_domain": self.team["domain"],
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "channel_id": channel_id,
             "channel_name": "general",
             "user_id": user_id,
@@ -143,7 +149,7 @@ class SlackDriver:
                 "ts": message.ts,
                 "app_id": "A111",
                 "blocks": blocks,
-                "team": TEAM["id"],
+                "team": self.team["id"],
             },
             "state": {"values": {}},
             "response_url": self.slack.response_url("action"),
@@ -181,13 +187,13 @@ class SlackDriver:
         block, button = find_button(blocks, action_id)
         payload = {
             "type": "block_actions",
-            "user": _user(user_id),
+            "user": _user(user_id, self.team["id"]),
             "api_app_id": "A111",
             "token": "verification_token",
             "container": container,
             "trigger_id": self.trigger(),
-            "team": TEAM,
-            "enterprise": None,
+            "team": {"id": self.team["id"], "domain": self.team["domain"]},
+            "enterprise": {"id": self.enterprise_id, "name": "Org"} if self.enterprise_id else None,
             "is_enterprise_install": False,
             **where,
             "actions": [
@@ -207,14 +213,18 @@ class SlackDriver:
         """Submit a view the stand-in opened, with ``values`` as block id → state value."""
         payload = {
             "type": "view_submission",
-            "team": {**TEAM, "enterprise_id": None},
-            "user": _user(user_id),
+            "team": {
+                "id": self.team["id"],
+                "domain": self.team["domain"],
+                "enterprise_id": self.enterprise_id,
+            },
+            "user": _user(user_id, self.team["id"]),
             "api_app_id": "A111",
             "token": "verification_token",
             "trigger_id": self.trigger(),
             "view": {
                 "id": view["id"],
-                "team_id": TEAM["id"],
+                "team_id": self.team["id"],
                 "type": "modal",
                 "blocks": view["blocks"],
                 "private_metadata": view.get("private_metadata", ""),
@@ -230,7 +240,7 @@ class SlackDriver:
                 "root_view_id": view["id"],
                 "app_id": "A111",
                 "external_id": "",
-                "app_installed_team_id": TEAM["id"],
+                "app_installed_team_id": self.team["id"],
                 "bot_id": "B111",
             },
             "response_urls": [],
@@ -243,13 +253,14 @@ class SlackDriver:
         *,
         event_id: str | None = None,
         retry: int | None = None,
-        team_id: str = TEAM["id"],
+        team_id: str | None = None,
     ) -> Response:
         """Deliver an Events API event (optionally as Slack's retry number ``retry`` of ``event_id``)."""
         event_id = event_id or self.event_id()
         envelope = {
             "token": "verification_token",
-            "team_id": team_id,
+            "team_id": team_id or self.team["id"],
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "api_app_id": "A111",
             "event": event,
             "type": "event_callback",
@@ -257,7 +268,8 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "team_id": team_id,
+                    "enterprise_id": self.enterprise_id,
+                    "team_id": team_id or self.team["id"],
                     "user_id": self.slack.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
@@ -288,27 +300,30 @@ class SlackDriver:
         """A person writes in their DM with the app (in ``thread``, a message there): Slack keeps it
         and sends the ``message.im`` event."""
         message = self.slack.user_writes(user_id, text, thread_ts=thread.ts if thread else None)
-        return await self.event(posted_event(message, files=files)), message
+        return await self.event(posted_event(message, files=files, team=self.team["id"])), message
 
     async def edit(self, message: Message, text: str) -> Response:
         """The author edits their message."""
         previous = message.text
         message.text = text
-        return await self.event(edited_event(message, previous, edited_ts=self.slack._next_ts()))
+        edited = edited_event(message, previous, edited_ts=self.slack._next_ts(), team=self.team["id"])
+        return await self.event(edited)
 
     async def delete(self, message: Message) -> Response:
         """The author deletes their message."""
         self.slack.messages.pop((message.channel, message.ts), None)
-        return await self.event(deleted_event(message, deleted_at=self.slack._next_ts()))
+        return await self.event(
+            deleted_event(message, deleted_at=self.slack._next_ts(), team=self.team["id"])
+        )
 
 
-def _message_fields(message: Message) -> dict[str, Any]:
+def _message_fields(message: Message, team: str = TEAM["id"]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "type": "message",
         "user": message.user,
         "text": message.text,
         "ts": message.ts,
-        "team": TEAM["id"],
+        "team": team,
         "client_msg_id": f"c0ffee00-0000-4000-8000-{message.ts.replace('.', '')[-12:]:0>12}",
         "blocks": [
             {
@@ -325,10 +340,12 @@ def _message_fields(message: Message) -> dict[str, Any]:
     return fields
 
 
-def posted_event(message: Message, *, files: bool = False, bot_id: str | None = None) -> dict[str, Any]:
+def posted_event(
+    message: Message, *, files: bool = False, bot_id: str | None = None, team: str = TEAM["id"]
+) -> dict[str, Any]:
     """Slack's ``message`` event (``message.im``) for a message in a DM with the app."""
     event = {
-        **_message_fields(message),
+        **_message_fields(message, team),
         "channel": message.channel,
         "event_ts": message.ts,
         "channel_type": "im",
@@ -345,9 +362,11 @@ def posted_event(message: Message, *, files: bool = False, bot_id: str | None = 
     return event
 
 
-def edited_event(message: Message, previous_text: str, *, edited_ts: str) -> dict[str, Any]:
+def edited_event(
+    message: Message, previous_text: str, *, edited_ts: str, team: str = TEAM["id"]
+) -> dict[str, Any]:
     """Slack's ``message_changed`` event after the author edited a message."""
-    now = _message_fields(message)
+    now = _message_fields(message, team)
     now["edited"] = {"user": message.user, "ts": edited_ts}
     return {
         "type": "message",
@@ -358,11 +377,11 @@ def edited_event(message: Message, previous_text: str, *, edited_ts: str) -> dic
         "ts": edited_ts,
         "event_ts": edited_ts,
         "message": now,
-        "previous_message": {**_message_fields(message), "text": previous_text},
+        "previous_message": {**_message_fields(message, team), "text": previous_text},
     }
 
 
-def deleted_event(message: Message, *, deleted_at: str) -> dict[str, Any]:
+def deleted_event(message: Message, *, deleted_at: str, team: str = TEAM["id"]) -> dict[str, Any]:
     """Slack's ``message_deleted`` event after the author deleted a message."""
     return {
         "type": "message",
@@ -373,12 +392,12 @@ def deleted_event(message: Message, *, deleted_at: str) -> dict[str, Any]:
         "ts": deleted_at,
         "event_ts": deleted_at,
         "deleted_ts": message.ts,
-        "previous_message": _message_fields(message),
+        "previous_message": _message_fields(message, team),
     }
 
 
-def _user(user_id: str) -> dict[str, str]:
-    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM["id"]}
+def _user(user_id: str, team: str = TEAM["id"]) -> dict[str, str]:
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team}
 
 
 def find_button(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -35,6 +35,7 @@ class Call:
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
     fault: Fault | None = None  # what the stand-in answered with instead of a plain answer
+    team: str | None = None  # the workspace whose bot token made the call (None: no valid token)
 
     @property
     def channel(self) -> str | None:
@@ -54,6 +55,7 @@ class Message:
     history: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     user: str | None = None  # who wrote it; None for the app's own messages
+    team: str | None = None  # the workspace it was posted in (the token's)
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,9 @@ class SlackStandIn:
         self.socket_connections = 0
         self.bot_user_id = bot_user_id
         self.team_id = team_id
+        # Every workspace the app is installed in: bot token → team id (see add_team).
+        self.teams: dict[str, str] = {token: team_id}
+        self.acting_team = team_id
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -290,7 +295,7 @@ class SlackStandIn:
         token = authorization.removeprefix("Bearer ")
         if method == "apps.connections.open":
             return None if token == self.app_token else "invalid_auth"
-        if token == self.token:
+        if token == self.token or token in self.teams:
             return None
         grant = self.grants.get(token)
         if grant is None:
@@ -298,6 +303,12 @@ class SlackStandIn:
         if grant.expires_at is not None and self.clock is not None and self.clock() >= grant.expires_at:
             return "token_expired"
         return None
+
+    def _team_of(self, authorization: str | None) -> str | None:
+        """The workspace a bot token acts in (None: not a bot token Slack knows)."""
+        token = (authorization or "").removeprefix("Bearer ")
+        grant = self.grants.get(token)
+        return grant.team_id if grant is not None else self.teams.get(token)
 
     def response_url(self, name: str = "r") -> str:
         """A ``response_url`` that lands here."""
@@ -327,6 +338,10 @@ class SlackStandIn:
                     "display_name": user_id.lower(),
                 },
             }
+
+    def add_team(self, team_id: str, token: str) -> None:
+        """Another workspace with the app installed: calls with ``token`` act in ``team_id``."""
+        self.teams[token] = team_id
 
     def add_channel(self, channel_id: str, *members: str, bot: bool = True) -> None:
         """A channel with these members (and the bot, unless ``bot`` is False: it must be invited)."""
@@ -458,6 +473,7 @@ class SlackStandIn:
         auth_error = self._token_error(headers.get("Authorization"), method)
         if auth_error is not None:
             return _error(auth_error)
+        call.team = self._team_of(headers.get("Authorization"))
         gate = self._gates.get(method)
         if gate is not None and gate.match(params):
             await gate.opened.wait()
@@ -480,6 +496,8 @@ class SlackStandIn:
             return _error("unknown_method", status=404)
         if method in {"auth.test", "oauth.v2.access"}:
             params = {**params, "_authorization": headers.get("Authorization", "")}
+        # The workspace acting, for the (synchronous) handler: where a message goes, who auth.test is.
+        self.acting_team = call.team or self.team_id
         answer = handler(self, params)
         self._changed.set()
         if fault is not None and fault.delay:
@@ -562,7 +580,7 @@ def _auth_test(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
         url="https://standin.slack.com/",
         team="Stand-in",
         user="peer-support",
-        team_id=s.team_id,
+        team_id=s.acting_team,
         user_id=s.bot_user_id,
         bot_id="B111",
         is_enterprise_install=False,
@@ -619,7 +637,12 @@ def _post_message(s: SlackStandIn, p: dict[str, Any]) -> dict[str, Any]:
     blocks = list(p.get("blocks") or [])
     thread_ts = str(p["thread_ts"]) if p.get("thread_ts") else None
     s.messages[(channel, ts)] = Message(
-        channel=channel, ts=ts, text=str(p.get("text", "")), blocks=blocks, thread_ts=thread_ts
+        channel=channel,
+        ts=ts,
+        text=str(p.get("text", "")),
+        blocks=blocks,
+        thread_ts=thread_ts,
+        team=s.acting_team,
     )
     return _ok(channel=channel, ts=ts, message={"type": "message", "text": p.get("text", ""), "ts": ts})
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,14 +23,30 @@ if TYPE_CHECKING:
     # Imported when connecting: a SQLite deployment never loads asyncpg.
     import asyncpg
 
-__all__ = ["Database", "PostgresDatabase", "SqliteDatabase", "Tx", "UnsupportedDatabaseURL", "sqlite_path"]
+__all__ = [
+    "Database",
+    "PostgresDatabase",
+    "SqliteDatabase",
+    "Tx",
+    "UnsupportedDatabaseURL",
+    "drop_database",
+    "sqlite_path",
+    "workspace_database_url",
+    "workspace_keys",
+]
 
 log = logging.getLogger(__name__)
 
 # Every write unit of work on PostgreSQL takes this transaction-scoped advisory lock, so
 # writers are serialized across instances exactly as SQLite's BEGIN IMMEDIATE serializes them.
+# With a schema (one per workspace in distribution mode) the lock is the schema's own (see
+# _lock_key): each office's writers serialize among themselves, never with another office's.
 _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
+# A workspace key (bot.tenancy.Workspace.key): Slack's id alphabet, lower-cased, maybe two parts.
+_WORKSPACE_KEY = re.compile(r"^[a-z0-9]{2,32}(_[a-z0-9]{2,32})?$")
+# The schema prefix of a workspace's schema when DATABASE_URL names none.
+_WORKSPACE_SCHEMA_PREFIX = "w_"
 # Tables whose rows the retention purge rewrites.
 # Every table the retention purge deletes from or blanks columns of (PostgreSQL keeps dead row
 # versions, with the old values, until a VACUUM).
@@ -88,16 +106,17 @@ class Database(ABC):
     error_count: int = 0
 
     @staticmethod
-    async def open(database_url: str) -> Database:
-        """Open (creating if needed) and migrate the database at ``database_url``."""
+    async def open(database_url: str, *, migrations: list[tuple[str, str]] | None = None) -> Database:
+        """Open (creating if needed) and migrate the database at ``database_url`` (with
+        ``migrations``, by default every step of the app's own data)."""
         from storage.migrations import apply_migrations
 
-        if database_url.startswith(("postgresql://", "postgres://")):
+        if _is_postgres(database_url):
             db: Database = await PostgresDatabase.connect(database_url)
         else:
             db = await SqliteDatabase.connect(database_url)
         try:
-            await apply_migrations(db)
+            await apply_migrations(db, migrations)
         except BaseException:
             await db.close()
             raise
@@ -335,8 +354,12 @@ class PostgresDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], schema: str | None = None) -> None:
         self._pool: asyncpg.Pool[asyncpg.Record] | None = pool
+        self.schema = schema
+        # The schema's own locks: writers of two schemas (two offices) never wait for each other.
+        self._write_lock = _lock_key(_WRITE_LOCK, schema)
+        self._migration_lock = _lock_key(_MIGRATION_LOCK, schema)
 
     @classmethod
     async def connect(cls, database_url: str) -> PostgresDatabase:
@@ -352,7 +375,7 @@ class PostgresDatabase(Database):
             finally:
                 await conn.close()
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, server_settings=settings)
-        return cls(pool)
+        return cls(pool, schema)
 
     @property
     def is_open(self) -> bool:
@@ -375,7 +398,7 @@ class PostgresDatabase(Database):
         """A write unit of work under the writers' advisory lock."""
         try:
             async with self._require().acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _WRITE_LOCK)
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", self._write_lock)
                 yield Tx.bind(PostgresConnection(conn))
         except BaseException as exc:
             self._count(exc)
@@ -423,11 +446,11 @@ class PostgresDatabase(Database):
     async def migration_lock(self) -> AsyncIterator[None]:
         """Held while migrating, so two instances starting together migrate once."""
         async with self._require().acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_lock($1)", self._migration_lock)
             try:
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+                await conn.execute("SELECT pg_advisory_unlock($1)", self._migration_lock)
 
     async def checkpoint(self) -> None:
         """VACUUM the purged tables so dead row versions are cleared for reuse."""
@@ -455,3 +478,90 @@ def _split_schema(database_url: str) -> tuple[str, str | None]:
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
     scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
     return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+def _is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgresql://", "postgres://"))
+
+
+def _lock_key(base: int, schema: str | None) -> int:
+    """An advisory lock key: ``base`` itself without a schema (as before schemas were per
+    workspace), else a stable 64-bit key of the schema's own, the same in every instance."""
+    if schema is None:
+        return base
+    digest = hashlib.blake2b(f"{base}:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _with_schema(dsn: str, schema: str) -> str:
+    parts = urlsplit(dsn)
+    query = urlencode([*parse_qsl(parts.query), ("schema", schema)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _workspace_schema(base: str | None, key: str) -> str:
+    return f"{base}_{_WORKSPACE_SCHEMA_PREFIX}{key}" if base else f"{_WORKSPACE_SCHEMA_PREFIX}{key}"
+
+
+def workspace_database_url(database_url: str, key: str) -> str:
+    """The database of the workspace ``key`` (:attr:`bot.tenancy.Workspace.key`), beside ``database_url``.
+
+    SQLite: a file next to it (``peer.db`` → ``peer.t0123.db``). PostgreSQL: a schema of its own
+    in the same database (``w_t0123``, or ``<schema>_w_t0123`` when the URL names a schema).
+    """
+    if not _WORKSPACE_KEY.match(key):
+        raise UnsupportedDatabaseURL("not a workspace key")
+    if _is_postgres(database_url):
+        dsn, schema = _split_schema(database_url)
+        return _with_schema(dsn, _workspace_schema(schema, key))
+    path = Path(sqlite_path(database_url))
+    suffix = path.suffix or ".db"
+    return f"sqlite:///{path.with_name(f'{path.stem}.{key}{suffix}')}"
+
+
+async def workspace_keys(database_url: str) -> list[str]:
+    """The keys of the workspaces that have a database beside ``database_url`` (sorted)."""
+    if _is_postgres(database_url):
+        import asyncpg
+
+        dsn, schema = _split_schema(database_url)
+        prefix = _workspace_schema(schema, "")
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT schema_name FROM information_schema.schemata WHERE left(schema_name, $1) = $2",
+                len(prefix),
+                prefix,
+            )
+        finally:
+            await conn.close()
+        found = [str(row["schema_name"])[len(prefix) :] for row in rows]
+    else:
+        path = Path(sqlite_path(database_url))
+        suffix = path.suffix or ".db"
+        files = path.parent.glob(f"{path.stem}.*{suffix}")
+        found = [p.name[len(path.stem) + 1 : -len(suffix)] for p in files]
+    return sorted(key for key in found if _WORKSPACE_KEY.match(key))
+
+
+async def drop_database(database_url: str) -> None:
+    """Delete a workspace's database for good: the SQLite file with its WAL and shared memory, or
+    the PostgreSQL schema with everything in it (``DROP SCHEMA … CASCADE``). Close it first.
+
+    Refuses a PostgreSQL URL without a schema: the whole database is never dropped.
+    """
+    if _is_postgres(database_url):
+        import asyncpg
+
+        dsn, schema = _split_schema(database_url)
+        if schema is None:
+            raise UnsupportedDatabaseURL("only a schema is ever dropped")
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+        return
+    path = sqlite_path(database_url)
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        Path(name).unlink(missing_ok=True)

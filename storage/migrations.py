@@ -679,7 +679,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "0029_handoffs",
+        "0029_office_settings",
+        """
+        -- An office's own value of a setting whose default is the environment's (PEER_TIMEZONE,
+        -- PEER_SERVICE_HOURS, ...), as the variable would hold it; read when its services are built.
+        CREATE TABLE office_settings (
+            name       TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        "0030_handoffs",
         """
         -- Work the web process hands to the worker after an ack (python -m bot web / worker): a
         -- kind and ids only (JSON), never a note or a name. The worker claims a row (due ->
@@ -698,9 +711,17 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
 ]
 
+# In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
+# state, departures: 0028), and each workspace's data is in a database of its own, migrated with
+# the other steps. Single-workspace mode applies every step to its one database, as before.
+_DEPLOYMENT = frozenset({"0028_slack_installations"})
+DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] in _DEPLOYMENT]
+OFFICE_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] not in _DEPLOYMENT]
 
-async def apply_migrations(db: Database) -> list[str]:
-    """Apply every migration not yet recorded; returns the names applied.
+
+async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = None) -> list[str]:
+    """Apply every migration (of ``steps``, by default :data:`MIGRATIONS`) not yet recorded;
+    returns the names applied.
 
     The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
     the auto-numbered primary key, is translated here.
@@ -712,7 +733,7 @@ async def apply_migrations(db: Database) -> list[str]:
                 " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
         applied: list[str] = []
-        for name, sql in MIGRATIONS:
+        for name, sql in MIGRATIONS if steps is None else steps:
             async with db.transaction() as tx:
                 done = await tx.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
                 if await done.fetchone() is not None:

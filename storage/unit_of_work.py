@@ -9,6 +9,7 @@ from storage.concern_repository import ConcernRepository
 from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
 from storage.installation_repository import InstallationRepository
+from storage.office_settings_repository import OfficeSettingsRepository
 from storage.oncall_repository import OnCallRepository
 from storage.profile_repository import ProfileRepository
 from storage.relay_repository import RelayRepository
@@ -42,6 +43,7 @@ class Tx:
     oncall: OnCallRepository
     profiles: ProfileRepository
     handoffs: HandoffRepository
+    office_settings: OfficeSettingsRepository
     installations: InstallationRepository
 
     @classmethod
@@ -62,5 +64,6 @@ class Tx:
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
             handoffs=HandoffRepository(conn),
+            office_settings=OfficeSettingsRepository(conn),
             installations=InstallationRepository(conn),
         )

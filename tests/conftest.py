@@ -151,3 +151,12 @@ async def start_app(slack: SlackStandIn, database_url: str) -> AsyncIterator[Sta
 @pytest.fixture
 async def rig(start_app: StartApp) -> Rig:
     return await start_app()
+
+
+@pytest.fixture
+async def offices(slack: SlackStandIn, database_url: str) -> AsyncIterator[Any]:
+    """One deployment serving two offices (distribution mode): see tests/offices.py."""
+    from tests.offices import offices_running
+
+    async with offices_running(slack, database_url) as running:
+        yield running

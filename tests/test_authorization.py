@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from bot.config import OFFICE_SETTINGS
+from bot.office_settings import OfficeSetting
 from bot.profiles import ProfilePolicy
 from bot.resources import CRISIS_LINES
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback
@@ -36,6 +38,8 @@ from handlers.concerns.blocks import CONTACT_ME, concern_hand_to_modal, concern_
 from handlers.concerns.ids import ConcernAction, ConcernCallback
 from handlers.incidents.blocks import follow_up_modal, incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback
+from handlers.office.blocks import settings_modal
+from handlers.office.ids import OfficeAction, OfficeCallback
 from handlers.oncall.blocks import oncall_modal
 from handlers.oncall.ids import OnCallAction, OnCallCallback
 from handlers.relay.blocks import rename_modal
@@ -443,6 +447,7 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM audit_log WHERE action = 'on-call removed'"),
         (R, R, R, A, R),
     ),
+    "/peer settings": Case(command("settings"), opens("peer_office_settings"), (R, R, R, A, R)),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
         click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
@@ -567,6 +572,9 @@ MATRIX: dict[str, Case] = {
         click(TrackingAction.HOME_REPORT), says("quarterly report (PDF and CSV)"), (R, R, R, A, A)
     ),
     "On-call rota (Home tab)": Case(click(OnCallAction.HOME_ONCALL), opens("peer_oncall"), (R, R, R, A, R)),
+    "Office settings (Home tab)": Case(
+        click(OfficeAction.HOME_SETTINGS), opens("peer_office_settings"), (R, R, R, A, R)
+    ),
     "Show all (the roster table, coordinator's Home)": Case(
         click(RosterAction.HOME_ROSTER_ALL), opens_a_view, (R, R, R, A, R)
     ),
@@ -689,6 +697,15 @@ MATRIX: dict[str, Case] = {
             {"oncall_person": "UONCALL", "oncall_days": "daily", "oncall_hours": "18:00-08:00"},
         ),
         finds("SELECT 1 FROM on_call WHERE user_id = 'UONCALL'"),
+        (R, R, R, A, R),
+    ),
+    "Office settings modal": Case(
+        submit(
+            OfficeCallback.SETTINGS,
+            lambda *_: settings_modal([OfficeSetting(name, None, "default") for name in OFFICE_SETTINGS]),
+            {"office_peer_timezone": "America/Chicago"},
+        ),
+        finds("SELECT 1 FROM office_settings WHERE name = 'PEER_TIMEZONE' AND value = 'America/Chicago'"),
         (R, R, R, A, R),
     ),
     "Request modal": Case(

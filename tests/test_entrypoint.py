@@ -113,23 +113,29 @@ async def test_the_real_process_serves_health_and_signed_slack_requests(tmp_path
     assert proc.returncode == 0
 
 
-async def test_migrate_applies_the_schema_and_exits(tmp_path: Path) -> None:
-    from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
-
-    url = f"{TEST_DATABASE_URL}?schema=t_migrate" if ON_POSTGRES else f"sqlite:///{tmp_path / 'm.db'}"
+async def migrate(cwd: Path, env: dict[str, str]) -> str:
+    """``python -m bot migrate``, which must succeed; returns what it printed."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "migrate",
-        cwd=tmp_path,
-        env=bare_env(DATABASE_URL=url),
+        cwd=cwd,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, err.decode()
-    assert "schema up to date" in out.decode()
+    return out.decode()
+
+
+async def test_migrate_applies_the_schema_and_exits(tmp_path: Path) -> None:
+    from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+    url = f"{TEST_DATABASE_URL}?schema=t_migrate" if ON_POSTGRES else f"sqlite:///{tmp_path / 'm.db'}"
+    out = await migrate(tmp_path, bare_env(DATABASE_URL=url))
+    assert "schema up to date" in out
     from storage.db import Database
 
     db = await Database.open(url)

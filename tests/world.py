@@ -23,6 +23,7 @@ from bot.concerns import ConcernForm
 from bot.oncall import ShiftForm
 from bot.peer_requests import RequestForm
 from bot.resources import ResourceForm
+from bot.workspaces import Office
 from storage.db import Database
 from storage.models import OfferState, Referral
 from storage.sql import Connection
@@ -88,10 +89,12 @@ class World:
     talk_question: int  # "Did talking help?", asked of the heavy request's requester after its close
 
 
-async def build_world(rig: Rig) -> World:
-    """Bring the app to the world's state (service hours "any"; capacity 3)."""
-    services = rig.app.services
-    assert services is not None
+async def build_world(rig: Rig, office: Office | None = None) -> World:
+    """Bring the app (or one ``office`` of a deployment of many) to the world's state (service
+    hours "any"; capacity 3)."""
+    services = rig.app.services if office is None else office.services
+    db = rig.app.db if office is None else office.db
+    assert services is not None and db is not None
     rig.slack.add_users(EMPLOYEE, COORDINATOR)
     rig.slack.add_channel(EVENT_CHANNEL, COORDINATOR, EMPLOYEE, SUPPORTER, ASSIGNED)
     incident = await services.checkins.register_incident(
@@ -120,8 +123,8 @@ async def build_world(rig: Rig) -> World:
 
     async def held_by_assigned(requester: str, note: str, **form: Any) -> tuple[int, int]:
         request = await ask(requester, note, preferred_supporter_id=ASSIGNED, **form)
-        [offer] = await offers_of(rig, request)
-        async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        [offer] = await offers_of(rig, request, db=db)
+        async with db.read() as tx:
             [copy] = await tx.requests.offer_copies(offer)
         await services.requests.accept(offer_id=offer, user_id=ASSIGNED, clicked=copy)
         await rig.settle()
@@ -139,7 +142,7 @@ async def build_world(rig: Rig) -> World:
     relayed, _ = await held_by_assigned(ANONYMOUS_REQUESTER, NOTES[3], anonymous=True)
     held, held_offer = await held_by_assigned(REQUESTERS[0], NOTES[0])
     offered = await ask(REQUESTERS[1], NOTES[1], preferred_supporter_id=ASSIGNED)
-    [open_offer] = await offers_of(rig, offered)
+    [open_offer] = await offers_of(rig, offered, db=db)
     escalated = await ask(REQUESTERS[2], NOTES[2], excluded_ids=frozenset({SUPPORTER}))
 
     concern = await services.concerns.raise_concern(
@@ -175,7 +178,7 @@ async def build_world(rig: Rig) -> World:
     )
     await rig.settle()
 
-    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+    async with db.read() as tx:
         state = (await tx.requests.get(escalated)).state  # type: ignore[union-attr]
 
         async def one(sql: str, *params: Any) -> int:
@@ -216,9 +219,11 @@ async def build_world(rig: Rig) -> World:
     )
 
 
-async def offers_of(rig: Rig, request_id: int, state: OfferState | None = None) -> list[int]:
-    """Ids of a request's offers."""
-    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+async def offers_of(
+    rig: Rig, request_id: int, state: OfferState | None = None, *, db: Database | None = None
+) -> list[int]:
+    """Ids of a request's offers (in ``db``, by default the app's)."""
+    async with (db or rig.app.db).read() as tx:  # type: ignore[union-attr]
         offers = await tx.requests.offers_of(request_id, None if state is None else [state])
     return [o.id for o in offers]
 

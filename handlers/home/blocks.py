@@ -42,6 +42,7 @@ from handlers.concerns.ids import ConcernAction
 from handlers.home.ids import HomeBlockId
 from handlers.incidents.blocks import KIND_LABELS as INCIDENT_KINDS
 from handlers.incidents.ids import IncidentAction
+from handlers.office.ids import OfficeAction
 from handlers.oncall.ids import OnCallAction
 from handlers.requests.blocks import requester_buttons
 from handlers.requests.ids import RequestAction
@@ -276,6 +277,7 @@ def _coordinator_part(part: CoordinatorHome) -> list[Block]:
                 _button(TrackingAction.HOME_STATS, "Statistics"),
                 _button(TrackingAction.HOME_REPORT, "Quarterly report"),
                 _button(OnCallAction.HOME_ONCALL, "On-call rota"),
+                _button(OfficeAction.HOME_SETTINGS, "Office settings"),
             ],
         ),
         *_roster_table(part),
@@ -447,6 +449,7 @@ def help_text(*, is_supporter: bool, is_coordinator: bool, hours: str, is_admini
             "• `/peer report [quarter]` the quarterly report (PDF and CSV) in your DM",
             "• `/peer audit` the latest coordinator actions",
             "• `/peer oncall [add @person Mon-Fri 18:00-08:00 | remove N]` who is on call after hours",
+            "• `/peer settings` this office's time zone, hours, offer times, message lines, retention",
         ]
     elif is_administrator:
         lines += [
