@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storage.announcement_repository import AnnouncementRepository
 from storage.concern_repository import ConcernRepository
+from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
 from storage.installation_repository import InstallationRepository
 from storage.office_settings_repository import OfficeSettingsRepository
@@ -41,6 +42,7 @@ class Tx:
     resources: ResourceRepository
     oncall: OnCallRepository
     profiles: ProfileRepository
+    handoffs: HandoffRepository
     office_settings: OfficeSettingsRepository
     installations: InstallationRepository
 
@@ -61,6 +63,7 @@ class Tx:
             resources=ResourceRepository(conn),
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
+            handoffs=HandoffRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
             installations=InstallationRepository(conn),
         )
