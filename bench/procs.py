@@ -101,20 +101,23 @@ async def start_bench_server(
     return Server(name=kind, proc=proc, port=port, info=info, log=log)
 
 
-async def start_app(workdir: Path, env: dict[str, str], *, log_name: str = "app.log") -> Server:
-    """Start the real app, ``python -m bot``, on a free port; ready once /healthz answers 200."""
+async def start_app(
+    workdir: Path, env: dict[str, str], *, log_name: str = "app.log", role: str | None = None
+) -> Server:
+    """Start the real app, ``python -m bot [web|worker]``, on a free port; ready once /healthz answers 200."""
     port = free_port()
     log = (workdir / log_name).open("wb")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *([role] if role else []),
         cwd=workdir,  # no .env from the developer's checkout
         env=child_env(PORT=str(port), **env),
         stdout=log,
         stderr=log,
     )
-    server = Server(name="app", proc=proc, port=port, log=log)
+    server = Server(name=role or "app", proc=proc, port=port, log=log)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.returncode is not None:

@@ -5,8 +5,9 @@ arrived, streams offer DMs as they land, loads a workspace directory and reports
 check-ins it received; optionally enforcing Slack's rate limits on ``chat.postMessage``
 with 429 and ``Retry-After``), ``bolt`` (a bare slack-bolt AsyncApp that
 only acks, ``process_before_response=True`` like the app), ``bolt-polling`` (the same
-with Bolt's default, which polls for the ack every 10 ms) and ``http`` (a bare aiohttp
-handler). Prints one line ``READY {json}`` and serves on 127.0.0.1 until SIGTERM, or
+with Bolt's default, which polls for the ack every 10 ms), ``bolt-insert`` (the Bolt floor
+plus one durable insert before a submission's ack) and ``http`` (a bare aiohttp handler).
+Prints one line ``READY {json}`` and serves on 127.0.0.1 until SIGTERM, or
 ``--max-seconds``. The app itself runs as ``python -m bot``, exactly as deployed.
 """
 
@@ -19,6 +20,8 @@ import json
 import signal
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -28,9 +31,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_standin import Call, SlackStandIn
 from slack_standin.driver import SIGNING_SECRET, TOKEN, find_button, has_button
 from slack_standin.limits import PostLimits, parse_limit
+from storage.db import Database
 
 EVENTS_PATH = "/slack/events"
-KINDS = ("standin", "bolt", "bolt-polling", "http")
+KINDS = ("standin", "bolt", "bolt-insert", "bolt-polling", "http")
+INSERT_DB = "bolt-insert.db"
 
 
 def http_floor() -> web.Application:
@@ -45,8 +50,13 @@ def http_floor() -> web.Application:
     return app
 
 
-def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Application:
-    """The framework floor: Bolt (signature check, parsing, middleware) with listeners that only ack."""
+def bolt_floor(api_url: str, *, process_before_response: bool, db: Database | None = None) -> web.Application:
+    """The framework floor: Bolt (signature check, parsing, middleware) with listeners that only ack.
+
+    With ``db``, the floor of a submission that must be stored before its ack: each submission is
+    first written with one durable insert through the app's own storage (a write unit of work on
+    a SQLite file with the app's PRAGMAs); ``/peer`` still only acks.
+    """
     bolt = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=api_url),
         signing_secret=SIGNING_SECRET,
@@ -56,8 +66,14 @@ def bolt_floor(api_url: str, *, process_before_response: bool) -> web.Applicatio
     async def only_ack(ack: AsyncAck) -> None:
         await ack()
 
+    async def store_then_ack(ack: AsyncAck, body: dict[str, Any]) -> None:
+        if db is not None:
+            async with db.transaction() as tx:
+                await tx.handoffs.add("bench", {"user": body["user"]["id"]}, datetime.now(UTC))
+        await ack()
+
     bolt.command("/peer")(only_ack)
-    bolt.view("peer_request")(only_ack)
+    bolt.view("peer_request")(store_then_ack)
     return bolt.web_app(path=EVENTS_PATH)
 
 
@@ -221,6 +237,10 @@ async def serve(
         runner, ready["control_port"] = await _serve_app(control.app())
         runners.append(runner)
         tasks.append(loop.create_task(control.watch(time.monotonic() + max_seconds)))
+    elif kind == "bolt-insert":
+        db = await Database.open(f"sqlite:///{Path.cwd() / INSERT_DB}")
+        runner, ready["port"] = await _serve_app(bolt_floor(api_url, process_before_response=True, db=db))
+        runners.append(runner)
     else:
         app = http_floor() if kind == "http" else bolt_floor(api_url, process_before_response=kind == "bolt")
         runner, ready["port"] = await _serve_app(app)
@@ -234,6 +254,8 @@ async def serve(
         await runner.cleanup()
     if kind == "standin":
         await standin.stop()
+    if kind == "bolt-insert":
+        await db.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,8 @@
 """``python -m bot``: start the app (settings from the environment or ``.env``).
 
+``python -m bot web`` runs the HTTP front only, ``python -m bot worker`` everything after the
+ack (see :mod:`bot.handoff`); plain ``python -m bot`` runs both in one process.
+
 ``python -m bot demo [--step] [--json DIR]`` plays a scripted day against a local Slack
 stand-in instead, reading no settings at all (see the ``demo`` package).
 ``python -m bot migrate`` applies the schema migrations to ``DATABASE_URL`` and exits.
@@ -25,6 +28,16 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args[1:])
     if args[:1] == ["migrate"]:
         return _migrate()
+    from bot.handoff import ProcessRole
+
+    roles = {"web": ProcessRole.WEB, "worker": ProcessRole.WORKER}
+    if args[:1] and args[0] not in roles:
+        print(
+            f"peer-support-bot: unknown command {args[0][:30]!r} (web, worker, migrate, demo)",
+            file=sys.stderr,
+        )
+        return 2
+    role = roles[args[0]] if args else ProcessRole.BOTH
     try:
         settings = Settings()
     except ValidationError as error:
@@ -34,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, role))
     return 0
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -31,6 +33,8 @@ from bot.concerns import ConcernService
 from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.failures import failure
+from bot.handoff import Handoff, HandoffKind, ProcessRole, WorkerLoop
+from bot.handoff_jobs import register_jobs
 from bot.home import HomeRefresher, HomeService
 from bot.installations import STATE_LIFETIME, Installations, OAuthStates
 from bot.jobs import Jobs
@@ -72,6 +76,7 @@ log = logging.getLogger(__name__)
 # after the acks (routing, the check-in in hand) gets 20 s. A send still under way after that
 # stays claimed and becomes unconfirmed: never sent twice.
 HTTP_SHUTDOWN_SECONDS = 5.0
+ROLE_HEADER = "X-Peer-Support-Role"
 DRAIN_SECONDS = 20.0
 
 __all__ = ["QUIET_LOGGERS", "PeerSupportApp", "build_client", "configure_logging", "serve"]
@@ -90,6 +95,7 @@ def build_client(
     session: aiohttp.ClientSession | None = None,
     counter: CallCounter | None = None,
     pacer: Pacer | None = None,
+    role: ProcessRole = ProcessRole.BOTH,
     *,
     workspace: tuple[TokenSource, Workspace] | None = None,
 ) -> AsyncWebClient:
@@ -98,12 +104,14 @@ def build_client(
     ``workspace``, that workspace's client, its token asked of its token source at every call.
 
     One shared session keeps connections (and TLS) alive between calls; Bolt hands the same
-    session to the per-request clients it makes.
+    session to the per-request clients it makes. Every call names the process role that made it
+    (``X-Peer-Support-Role``; Bolt copies the headers too), so a web process's calls can be told apart.
     """
     if workspace is not None:
         return WorkspaceClient(
             tokens=workspace[0],
             workspace=workspace[1],
+            headers={ROLE_HEADER: str(role)},
             base_url=settings.slack_api_url,
             session=session,
             timeout=settings.slack_api_timeout.total_seconds(),
@@ -111,6 +119,7 @@ def build_client(
         )
     token = settings.slack_bot_token
     return AsyncWebClient(
+        headers={ROLE_HEADER: str(role)},
         # Distribution mode has no deployment-wide token: Bolt gives each request its workspace's.
         token=token.get_secret_value() if token is not None else None,
         base_url=settings.slack_api_url,
@@ -122,7 +131,7 @@ def build_client(
 
 
 class PeerSupportApp:
-    """One running instance of the bot."""
+    """One running instance of the bot, in one :class:`~bot.handoff.ProcessRole`."""
 
     def __init__(
         self,
@@ -131,8 +140,12 @@ class PeerSupportApp:
         clock: Clock | None = None,
         workspace_data: WorkspaceData | None = None,
         tokens: TokenSource | None = None,
+        role: ProcessRole = ProcessRole.BOTH,
     ) -> None:
         self.settings = settings
+        self.role = role
+        # The worker role: each office's wake-up (handoffs, new requests, notices due), by office.
+        self._workers: dict[str, WorkerLoop] = {}
         self.clock: Clock = clock or SystemClock()
         # Distribution mode: the installations, the token source for work outside a request (the
         # installations', unless one is given: an embedding that installs by itself, the tests),
@@ -177,18 +190,21 @@ class PeerSupportApp:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=settings.slack_api_timeout.total_seconds())
         )
-        client = build_client(settings, self._session, self.metrics, self.pacer)
+        client = build_client(settings, self._session, self.metrics, self.pacer, self.role)
         if distribution:
             self.workspaces = Workspaces(
-                build=self._open_office, close=_close_office, erase=self._erase, label=_office_key
+                build=self._open_office, close=self._close_office, erase=self._erase, label=_office_key
             )
         else:
             office = await self._office(None, self.db, self.pacer)
             self.services = office.services
-            await self.services.directory.seed_from_file()
-            self.workspaces = Workspaces.single(office, close=_close_office)
+            if self.role.works:
+                await self.services.directory.seed_from_file()
+            self.workspaces = Workspaces.single(office, close=self._close_office)
         # In Socket Mode nothing arrives signed over HTTP: the port serves the health check only.
+        # Nor does it to a worker, whose Bolt app only replays the clicks handed to it.
         secret = None if settings.socket_mode else settings.slack_signing_secret
+        events_secret = secret if self.role.serves_slack else None
         # Distribution mode: Bolt's OAuth flow authorizes each request from the installations,
         # unless a token source was given (then Bolt asks it; there is no install flow).
         oauth_flow = self._oauth_flow(client) if distribution and self.tokens is None else None
@@ -210,37 +226,77 @@ class PeerSupportApp:
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
-            signing_secret=secret.get_secret_value() if secret else None,
+            signing_secret=events_secret.get_secret_value() if events_secret else None,
             healthy=self._healthy,
             metrics=self.metrics.render if settings.peer_metrics else None,
             metrics_token=token.get_secret_value() if token else None,
-            oauth_flow=oauth_flow,
+            # The install pages are the web role's: a worker's port serves /healthz (and /metrics).
+            oauth_flow=oauth_flow if self.role.serves_slack else None,
         )
-        if settings.socket_mode:
+        if settings.socket_mode and self.role.serves_slack:
             await self._start_socket_mode()
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        self.jobs = Jobs(
-            sweep=self.sweep,
-            deliver=self.deliver_due,
-            next_due=self._next_due,
-            clock=self.clock,
-            every_seconds=settings.peer_sweep_seconds.total_seconds(),
-            background=self.background,
-        )
-        self.jobs.start()
+        if self.role.works:
+            # The scheduler: what a worker (or the one process) runs beside serving.
+            self.jobs = Jobs(
+                sweep=self.sweep,
+                deliver=self.deliver_due,
+                next_due=self._next_due,
+                clock=self.clock,
+                every_seconds=settings.peer_sweep_seconds.total_seconds(),
+                background=self.background,
+            )
+            self.jobs.start()
         if distribution:
             # Every workspace with a database opens now: its scheduled work must not wait for a request.
             keys = await workspace_keys(settings.database_url)
             await self.workspaces.open_all(Workspace.from_key(key) for key in keys)
         else:
-            # Offers recorded before a crash are sent, and deadlines that passed meanwhile move on.
-            self.background.spawn(self._recover(office), name="recover")
+            await self._started(office)
         mode = "socket" if settings.socket_mode else "http, distribution" if settings.distribution else "http"
-        log.info("peer support bot started (%s mode)", mode)
+        log.info("peer support bot started (%s mode, %s role)", mode, self.role)
+
+    async def _started(self, office: Office) -> None:
+        """An office is open: a worker (or the one process) recovers its work (offers recorded
+        before a crash are sent, deadlines that passed meanwhile move on); a worker also starts
+        watching for the work the web role hands it."""
+        if not self.role.works:
+            return
+        self.background.spawn(self._recover(office), name="recover")
+        if self.role is ProcessRole.WORKER:
+            await self._start_worker(office)
+
+    async def _start_worker(self, office: Office) -> None:
+        services = office.services
+        loop = WorkerLoop(
+            db=office.db,
+            clock=self.clock,
+            handoff=services.handoff,
+            start_request=_starter(services.requests),
+            deliver=self._run_deliveries,
+            notice_kinds=DECIDED_NOTICES,
+            poll_seconds=self.settings.peer_worker_poll.total_seconds(),
+            background=self.background,
+        )
+        old = self._workers.pop(_office_key(office), None)
+        if old is not None:
+            await old.stop()
+        self._workers[_office_key(office)] = loop
+        await loop.start()
+
+    async def _run_deliveries(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.run_deliveries()
+
+    async def _close_office(self, office: Office) -> None:
+        loop = self._workers.pop(_office_key(office), None)
+        if loop is not None:
+            await loop.stop()
+        await _close_office(office)
 
     def _oauth_flow(self, client: AsyncWebClient) -> AsyncOAuthFlow:
         """Distribution mode: Bolt's OAuth flow on our stores, and the token source for background work."""
@@ -314,7 +370,8 @@ class PeerSupportApp:
         db = await Database.open(url, migrations=OFFICE_MIGRATIONS)
         try:
             office = await self._office(workspace, db, Pacer(self.settings.delivery_policy().pacing()))
-            await office.services.directory.seed_from_file()
+            if self.role.works:
+                await office.services.directory.seed_from_file()
         except BaseException:
             await db.close()
             raise
@@ -323,7 +380,7 @@ class PeerSupportApp:
             found = await self.installations.find_installation(workspace.enterprise_id, workspace.team_id)
             if found is not None and found.user_id:
                 await self._first_coordinator(office, found.user_id)
-        self.background.spawn(self._recover(office), name="recover")
+        await self._started(office)
         return office
 
     async def _office(self, workspace: Workspace | None, db: Database, pacer: Pacer) -> Office:
@@ -334,7 +391,7 @@ class PeerSupportApp:
         if left:
             log.warning("office settings left at the environment's: %s", ", ".join(left))
         token = None if workspace is None else (self._tokens(), workspace)
-        client = build_client(self.settings, self._session, self.metrics, pacer, workspace=token)
+        client = build_client(self.settings, self._session, self.metrics, pacer, self.role, workspace=token)
         services = self._build_services(client, db=db, pacer=pacer, settings=settings, workspace=workspace)
         return Office(workspace=workspace, db=db, services=services, pacer=pacer, settings=values)
 
@@ -351,6 +408,8 @@ class PeerSupportApp:
         office = await self._office(workspace, old.db, old.pacer)
         self.workspaces.replace(workspace, office)
         old.services.deliveries.request_stop()
+        if self.role is ProcessRole.WORKER:
+            await self._start_worker(office)  # on the new services (the old loop stops)
         if workspace is None:
             self.services = office.services
 
@@ -407,6 +466,7 @@ class PeerSupportApp:
         directory = SlackDirectory(client)
         # Services report what changed on people's Home tabs; the Home service, built last, publishes.
         homes = HomeRefresher(background)
+        handoff = Handoff(db=db, clock=clock, background=background, role=self.role)
         # PEER_COORDINATORS and PEER_ADMINISTRATORS name people of one workspace: in distribution
         # mode each workspace's come from its own database (its installer first, see installed()).
         single = not settings.distribution
@@ -429,9 +489,11 @@ class PeerSupportApp:
             roles=roles,
             policy=settings.request_policy(),
             homes=homes,
-            # Notices recorded with a decision are sent right after its commit.
-            deliver_now=deliveries.deliver_now,
+            # Notices recorded with a decision are sent right after its commit (by the worker,
+            # woken, in the web role).
+            deliver_now=deliveries.deliver_now if self.role.works else _waker(handoff),
             pacer=pacer,
+            handoff=handoff,
         )
         deliveries.register(DECIDED_NOTICES, requests.send_notice)
         roster = RosterService(
@@ -440,7 +502,7 @@ class PeerSupportApp:
             hours=hours,
             roles=roles,
             requests=requests,
-            background=background,
+            handoff=handoff,
             training=training,
             directory=directory,
             homes=homes,
@@ -521,7 +583,10 @@ class PeerSupportApp:
             clock=clock,
             checkins=checkins,
         )
-        homes.bind(home.refresh, roles.all_coordinators)
+        if self.role.works:
+            homes.bind(home.refresh, roles.all_coordinators)
+        else:
+            homes.bind(lambda users: handoff.submit(HandoffKind.HOMES, users=users), roles.all_coordinators)
         relay = RelayService(
             db=db,
             notifier=notifier,
@@ -530,7 +595,7 @@ class PeerSupportApp:
             requests=requests,
             background=background,
         )
-        return Services(
+        services = Services(
             requests=requests,
             routing=requests.routing,
             roster=roster,
@@ -553,6 +618,7 @@ class PeerSupportApp:
             roles=roles,
             hours=hours,
             background=background,
+            handoff=handoff,
             resources=tuple(settings.peer_resources),
             coping=settings.coping_text(),
             office_lines=settings.office_resource_lines(),
@@ -569,6 +635,15 @@ class PeerSupportApp:
             ),
             association=self.association,
         )
+        register_jobs(services, replay_click=self._replay)
+        return services
+
+    async def _replay(self, args: Mapping[str, Any]) -> None:
+        """A click the web role acked: its listener runs here, through this worker's Bolt app
+        (``later`` then does its work in this process; the click's team picks the office)."""
+        if self.bolt is None:
+            raise RuntimeError("the app is not started")
+        await self.bolt.async_dispatch(AsyncBoltRequest(body=dict(args["body"]), mode="socket_mode"))
 
     async def _start_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -646,6 +721,9 @@ class PeerSupportApp:
     async def stop(self, *, drain: bool = True) -> None:
         """Stop accepting (answering the requests under way), stop claiming scheduled messages,
         finish the work in hand (or, past :data:`DRAIN_SECONDS`, cancel it), close storage."""
+        workers, self._workers = list(self._workers.values()), {}
+        for loop in workers:
+            await loop.stop()
         if self.jobs is not None:
             self.jobs.shutdown()
             self.jobs = None
@@ -678,13 +756,29 @@ async def _close_office(office: Office) -> None:
     await office.db.close()
 
 
-async def serve(settings: Settings) -> None:
+def _starter(requests: RequestService) -> Callable[[int], Awaitable[object]]:
+    async def start(request_id: int) -> None:
+        await requests.start(request_id=request_id)
+
+    return start
+
+
+def _waker(handoff: Handoff) -> Callable[[Iterable[int]], Awaitable[None]]:
+    """The web role's "send these notices now": they are stored; wake the worker to send them."""
+
+    async def wake(_: Iterable[int]) -> None:
+        handoff.wake()
+
+    return wake
+
+
+async def serve(settings: Settings, role: ProcessRole = ProcessRole.BOTH) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (finishing work already under way)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    app = PeerSupportApp(settings)
+    app = PeerSupportApp(settings, role=role)
     await app.start()
     try:
         await stopping.wait()

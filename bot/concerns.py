@@ -80,8 +80,12 @@ class ConcernService:
         log.info("concern %s raised", concern_id)
         return concern_id
 
-    async def alert(self, *, concern_id: int, raiser_id: str) -> None:
-        """DM every coordinator but the colleague concerned, then thank the raiser."""
+    async def thank(self, *, raiser_id: str) -> None:
+        """Thank the person who raised a concern, with the resources."""
+        await quietly(self._notifier.concern_thanks(raiser_id), "concern_thanks")
+
+    async def alert(self, *, concern_id: int) -> None:
+        """DM every coordinator but the colleague concerned."""
         async with self._db.read() as tx:
             concern = await tx.concerns.get(concern_id)
         if concern is None:
@@ -97,7 +101,6 @@ class ConcernService:
             async with self._db.transaction() as tx:
                 await tx.roles.add_copy(TOPIC, concern_id, coordinator_id, ref)
         self._homes.changed(coordinators=True)
-        await quietly(self._notifier.concern_thanks(raiser_id), "concern_thanks")
 
     async def take(self, *, coordinator_id: str, concern_id: int) -> Concern:
         """The coordinator will reach out themselves."""

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     peer_coping_file: Path | None = None
     peer_note_max_length: int = Field(default=500, ge=1, le=2500)
     peer_sweep_seconds: Annotated[timedelta, duration(above=timedelta(0))] = timedelta(seconds=15)
+    # How often a worker on SQLite asks whether another process wrote (PostgreSQL wakes it). The
+    # look reads no table (PRAGMA data_version), so it can be short: a new request waits half of it.
+    peer_worker_poll: Annotated[timedelta, duration(above=timedelta(0), at_most=timedelta(seconds=10))] = (
+        timedelta(milliseconds=25)
+    )
     peer_checkin_offsets: Plan = tuple(parse_plan("1d,3d,7d,14d,30d,90d"))
     peer_checkin_offsets_bereavement: Plan = tuple(parse_plan("2d,7d,14d,30d,90d,180d"))
     peer_checkin_offsets_illness: Plan = tuple(parse_plan("2d,7d,14d,30d,60d"))

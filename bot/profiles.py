@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.errors import InvalidForm, NotOnRoster
 from bot.failures import failure
@@ -55,6 +55,7 @@ TAGS_MAX = 8
 TAG_MAX = 40
 # The request modal opens on Slack's 3-second trigger: names that take longer are left out.
 NAMES_WAIT_SECONDS = 1.0
+CHOICES_FOR = timedelta(minutes=1)  # the request modal's choices, reused while nothing changed
 
 # Control characters other than tab and newline have no place in "about me".
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -160,6 +161,7 @@ class ProfileService:
     ) -> None:
         self._directory = directory
         self._db = db
+        self._choices: dict[bool, tuple[tuple[int, int], datetime, MatchChoices]] = {}
         self._clock = clock
         self._hours = hours
         self._roles = roles
@@ -279,7 +281,27 @@ class ProfileService:
         return [m for m in members if team_filter.matches(m)]
 
     async def match_choices(self, *, names: bool = True) -> MatchChoices:
-        """What the request modal offers: roles, and the units, tags and languages of the listed team."""
+        """What the request modal offers: roles, and the units, tags and languages of the listed team.
+
+        Kept while nothing in the database changed (and for at most a minute, for Slack's names):
+        reading and sorting the team is most of what answering ``/peer`` costs.
+        """
+        version = await self._db.version()
+        now = self._clock.now()
+        cached = self._choices.get(names)
+        if (
+            version is not None
+            and cached is not None
+            and cached[0] == version
+            and now - cached[1] < CHOICES_FOR
+        ):
+            return cached[2]
+        choices = await self._match_choices(names=names)
+        if version is not None:
+            self._choices[names] = (version, now, choices)
+        return choices
+
+    async def _match_choices(self, *, names: bool) -> MatchChoices:
         members = await self.team()
         profiles = [m.profile for m in members]
         found = await self._names({m.user_id for m in members}) if names else {}

@@ -79,49 +79,22 @@ class ShareService:
             raise InvalidForm({"resources": "Please choose at least one resource."})
         if len(wanted) > SHARE_MAX:
             raise InvalidForm({"resources": f"Please choose at most {SHARE_MAX} resources at a time."})
-        crisis = {e.id: e for e in CRISIS_LINES}
         async with self._db.transaction() as tx:
             offer = await _holders_offer(tx, request_id, user_id)
-            request = await tx.requests.get(request_id)
-            if request is None:
-                raise NotHeldByYou()
-            entries: list[Resource] = []
-            for resource_id in wanted:
-                entry = crisis.get(resource_id) if resource_id < 0 else await tx.resources.get(resource_id)
-                if entry is None:
-                    raise InvalidForm(
-                        {"resources": "One of these is no longer in the directory; please choose again."}
-                    )
-                entries.append(entry)
-            share = Share(request_id=request_id, supporter_id=user_id, entries=tuple(entries))
-            if request.anonymous:
-                conversation = await tx.relay.of_supporter(request_id, user_id)
-                thread = None if conversation is None else conversation.root(Side.REQUESTER)
-                if conversation is None or conversation.ended_at is not None or thread is None:
-                    raise ConversationEnded()
-                share = Share(
-                    request_id=request_id,
-                    supporter_id=user_id,
-                    entries=tuple(entries),
-                    thread=thread,
-                    label=conversation.supporter_label,
-                )
-            elif request.requester_id is not None:
-                share = Share(
-                    request_id=request_id,
-                    supporter_id=user_id,
-                    entries=tuple(entries),
-                    requester_id=request.requester_id,
-                )
-            else:
-                raise NotHeldByYou()
+            share = await _build(tx, request_id, user_id, wanted)
             # Claimed last, in the same unit: a submission refused above may be corrected and sent again.
             if not await tx.relay.claim_event(f"view:{submission}", now=self._clock.now()):
                 log.info("request %s: a share submitted again, not sent twice", request_id)
                 return None
             await tx.requests.mark_resources_shared(offer.id, self._clock.now())
-        log.info("request %s: the holder shared %d resource(s)", request_id, len(entries))
+        log.info("request %s: the holder shared %d resource(s)", request_id, len(share.entries))
         return share
+
+    async def prepared(self, *, request_id: int, user_id: str, resource_ids: Sequence[int]) -> Share:
+        """A share recorded by :meth:`share` (in the web process), built again to be sent here."""
+        async with self._db.read() as tx:
+            await _holders_offer(tx, request_id, user_id)
+            return await _build(tx, request_id, user_id, list(dict.fromkeys(resource_ids)))
 
     async def deliver(self, share: Share) -> None:
         """Send the entries to the colleague, then tell the supporter it went (or did not)."""
@@ -158,3 +131,42 @@ AREA_TOPICS: dict[Area, ResourceTopic] = {
     Area.GRIEF: ResourceTopic.GRIEF,
     Area.PERSONAL: ResourceTopic.FAMILY,
 }
+
+
+async def _build(tx: Tx, request_id: int, user_id: str, wanted: list[int]) -> Share:
+    """What a share sends, and where; raises when the request or an entry is no longer there."""
+    crisis = {e.id: e for e in CRISIS_LINES}
+    request = await tx.requests.get(request_id)
+    if request is None:
+        raise NotHeldByYou()
+    entries: list[Resource] = []
+    for resource_id in wanted:
+        entry = crisis.get(resource_id) if resource_id < 0 else await tx.resources.get(resource_id)
+        if entry is None:
+            raise InvalidForm(
+                {"resources": "One of these is no longer in the directory; please choose again."}
+            )
+        entries.append(entry)
+    share = Share(request_id=request_id, supporter_id=user_id, entries=tuple(entries))
+    if request.anonymous:
+        conversation = await tx.relay.of_supporter(request_id, user_id)
+        thread = None if conversation is None else conversation.root(Side.REQUESTER)
+        if conversation is None or conversation.ended_at is not None or thread is None:
+            raise ConversationEnded()
+        share = Share(
+            request_id=request_id,
+            supporter_id=user_id,
+            entries=tuple(entries),
+            thread=thread,
+            label=conversation.supporter_label,
+        )
+    elif request.requester_id is not None:
+        share = Share(
+            request_id=request_id,
+            supporter_id=user_id,
+            entries=tuple(entries),
+            requester_id=request.requester_id,
+        )
+    else:
+        raise NotHeldByYou()
+    return share

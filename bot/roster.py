@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from bot.background import Background
 from bot.errors import DateNotInFuture, InvalidForm, NotOnRoster, Suspended
+from bot.handoff import Handoff, HandoffKind
 from bot.peer_requests import RequestService
 from bot.ports import Clock, Directory, HomeRefresh, NoHomeRefresh
 from bot.roles import Roles
@@ -115,13 +115,13 @@ class RosterService:
         hours: ServiceHours,
         roles: Roles,
         requests: RequestService,
-        background: Background,
+        handoff: Handoff,
         training: TrainingPolicy,
         directory: Directory,
         homes: HomeRefresh | None = None,
     ) -> None:
         self._db = db
-        self._background = background
+        self._handoff = handoff
         self._clock = clock
         self._hours = hours
         self._roles = roles
@@ -153,7 +153,7 @@ class RosterService:
             return NOTHING
         log.info("roster: %d added, %d updated", len(added), len(updated))
         self._homes.changed(*added, *updated, coordinators=True)
-        self._retry_waiting()
+        await self._retry_waiting()
         return RosterChange(added=added, updated=updated, removed=[], not_found=[])
 
     async def _add(
@@ -218,7 +218,7 @@ class RosterService:
             return NOTHING
         log.info("roster: %s training recorded for %d supporter(s)", kind, len(updated))
         self._homes.changed(*updated, coordinators=True)
-        self._retry_waiting()
+        await self._retry_waiting()
         return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
 
     async def _record(
@@ -276,10 +276,7 @@ class RosterService:
         self._homes.changed(*removed, coordinators=True)
         for user_id in removed:
             # What they held or were offered goes back to the rotation; nothing is stranded.
-            self._background.spawn(
-                self._requests.release_supporter(supporter_id=user_id, hand_back=True),
-                name="release_removed_supporter",
-            )
+            await self._handoff.submit(HandoffKind.RELEASE_SUPPORTER, supporter_id=user_id, hand_back=True)
         return RosterChange(added=[], updated=[], removed=removed, not_found=not_found)
 
     async def suspend(
@@ -318,12 +315,11 @@ class RosterService:
         self._homes.changed(*updated, coordinators=True)
         if suspended:
             for user_id in updated:
-                self._background.spawn(
-                    self._requests.release_supporter(supporter_id=user_id, hand_back=False),
-                    name="release_suspended_supporter",
+                await self._handoff.submit(
+                    HandoffKind.RELEASE_SUPPORTER, supporter_id=user_id, hand_back=False
                 )
         else:
-            self._retry_waiting()
+            await self._retry_waiting()
         return RosterChange(added=[], updated=updated, removed=[], not_found=not_found)
 
     async def entries(self, *, coordinator_id: str) -> list[RosterEntry]:
@@ -373,10 +369,7 @@ class RosterService:
             if not await tx.roster.set_away(user_id, until=until):
                 raise NotOnRoster()
         self._homes.changed(user_id, coordinators=True)
-        self._background.spawn(
-            self._requests.release_supporter(supporter_id=user_id, hand_back=False),
-            name="release_away_supporter",
-        )
+        await self._handoff.submit(HandoffKind.RELEASE_SUPPORTER, supporter_id=user_id, hand_back=False)
 
     async def set_available(self, *, user_id: str) -> list[MessageRef]:
         """Resume offers to a supporter; waiting requests are tried again at once.
@@ -395,7 +388,7 @@ class RosterService:
         self._homes.changed(user_id, coordinators=True)
         if supporter is not None and supporter.suspended:
             raise Suspended()
-        self._retry_waiting()
+        await self._retry_waiting()
         return notices
 
     async def set_after_hours(self, *, user_id: str, enabled: bool) -> None:
@@ -404,7 +397,7 @@ class RosterService:
             if not await tx.roster.set_after_hours(user_id, enabled):
                 raise NotOnRoster()
         if enabled:
-            self._retry_waiting()
+            await self._retry_waiting()
 
     async def check_reachable(self, *, every: timedelta = REACH_CHECK_EVERY) -> None:
         """Flag supporters whose Slack account was deactivated, before a request fails over to them.
@@ -434,7 +427,7 @@ class RosterService:
         if changed:
             log.info("roster: reachability of supporters changed")
             self._homes.changed(coordinators=True)
-            self._retry_waiting()
+            await self._retry_waiting()
 
     def _entry(
         self, supporter: Supporter, trainings: list[Training], *, load: LoadBand = LoadBand.NONE
@@ -458,9 +451,9 @@ class RosterService:
         if completed_on < today - TRAINING_OLDEST:
             raise InvalidForm({"date": "That date is more than ten years ago: please check it."})
 
-    def _retry_waiting(self) -> None:
+    async def _retry_waiting(self) -> None:
         # Someone may have become eligible: waiting requests are tried again, after the reply.
-        self._background.spawn(self._requests.retry_waiting(), name="retry_waiting")
+        await self._handoff.submit(HandoffKind.RETRY_WAITING)
 
 
 def _available(supporter: Supporter, today: date) -> bool:

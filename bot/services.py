@@ -11,6 +11,7 @@ from bot.care import CareService
 from bot.checkins import CheckinService
 from bot.concerns import ConcernService
 from bot.deliveries import Deliveries
+from bot.handoff import Handoff
 from bot.home import HomeService
 from bot.office_settings import OfficeSettingsService
 from bot.oncall import OnCallRota
@@ -57,6 +58,7 @@ class Services:
     roles: Roles
     hours: ServiceHours
     background: Background
+    handoff: Handoff  # work after the ack: here, or (web role) to the worker through the database
     resources: tuple[str, ...]  # the short lines messages carry (PEER_RESOURCES)
     coping: str  # "what to expect and what helps"
     # PEER_RESOURCES lines an office set (none with the default): also listed with the directory.

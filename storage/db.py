@@ -8,7 +8,7 @@ import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -65,6 +65,7 @@ _PURGED_TABLES = (
     "rsvps",
     "home_viewers",
     "volunteers",
+    "handoffs",
 )
 
 
@@ -149,6 +150,24 @@ class Database(ABC):
     async def checkpoint_passive(self) -> None:  # noqa: B027 - optional: only SQLite has a WAL to fold
         """Routine housekeeping of the write-ahead log, if the backend has one."""
 
+    async def changed_elsewhere(self) -> bool:
+        """Whether another connection may have committed since the last call (SQLite's
+        ``PRAGMA data_version``, which reads no table); always True where that cannot be told."""
+        return True
+
+    async def version(self) -> tuple[int, int] | None:
+        """A token that changes whenever anyone commits a change (SQLite: others' commits, by
+        ``data_version``, and this connection's own); None where that cannot be told cheaply."""
+        return None
+
+    async def notify(self, channel: str) -> None:  # noqa: B027 - optional: only PostgreSQL can wake a peer
+        """Wake the processes listening on ``channel`` (PostgreSQL ``NOTIFY``; nothing on SQLite)."""
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """Call ``wake`` on every notification on ``channel``; returns how to stop listening, or
+        None where the backend cannot (SQLite: the listener polls instead)."""
+        return None
+
     @abstractmethod
     async def close(self) -> None:
         """Close (idempotent)."""
@@ -170,6 +189,8 @@ class SqliteDatabase(Database):
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._data_version: int | None = None
+        self.commits = 0  # units of work of this connection that changed something
         # Set when the storage refused a write (disk full, read-only, I/O error); cleared by the
         # next write that succeeds. While set, the health check probes with a write of its own.
         self.write_failure: str | None = None
@@ -234,6 +255,7 @@ class SqliteDatabase(Database):
             # A unit that changed nothing wrote nothing (a sweep finding no work commits even on a
             # full disk): only one that did shows the storage takes writes again.
             if conn.total_changes != changes:
+                self.commits += 1
                 self._writes_work()
 
     async def _abandon(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
@@ -279,6 +301,24 @@ class SqliteDatabase(Database):
             except sqlite3.Error:
                 self.error_count += 1
                 raise
+
+    async def changed_elsewhere(self) -> bool:
+        """Whether another process committed to the file since the last call (``data_version``)."""
+        version = await self._others_version()
+        changed, self._data_version = version != self._data_version, version
+        return changed
+
+    async def version(self) -> tuple[int, int] | None:
+        """Others' commits (``data_version``) and this connection's own."""
+        return await self._others_version(), self.commits
+
+    async def _others_version(self) -> int:
+        conn = self._require()
+        async with self._lock:
+            # data_version moves when a read begins and finds others' commits: read one page first.
+            await conn.execute_fetchall("SELECT 1 FROM sqlite_master LIMIT 1")
+            rows = await conn.execute_fetchall("PRAGMA data_version")
+        return int(next(iter(rows))[0]) if rows else 0
 
     async def checkpoint_passive(self) -> None:
         """Copy what it can of the WAL into the file without waiting on anyone (the sweep's)."""
@@ -373,6 +413,28 @@ class PostgresDatabase(Database):
         except BaseException as exc:
             self._count(exc)
             raise
+
+    async def notify(self, channel: str) -> None:
+        """``NOTIFY channel`` (delivered to listeners in every process on the database)."""
+        async with self._require().acquire() as conn:
+            await conn.execute(f'NOTIFY "{channel}"')
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """``LISTEN channel`` on a connection of its own (held out of the pool while listening)."""
+        conn = await self._require().acquire()
+
+        def on_notify(*_: object) -> None:
+            wake()
+
+        await conn.add_listener(channel, on_notify)
+
+        async def stop() -> None:
+            try:
+                await conn.remove_listener(channel, on_notify)
+            finally:
+                await self._require().release(conn)
+
+        return stop
 
     def _count(self, exc: BaseException) -> None:
         import asyncpg

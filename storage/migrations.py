@@ -692,7 +692,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
-        # (0030 is left to the branches under way beside this one.)
+        "0030_handoffs",
+        """
+        -- Work the web process hands to the worker after an ack (python -m bot web / worker): a
+        -- kind and ids only (JSON), never a note or a name. The worker claims a row (due ->
+        -- claimed, a conditional update), does the work and deletes the row; a claim whose worker
+        -- died is taken again once it is older than the lease (the work is idempotent).
+        CREATE TABLE handoffs (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            args        TEXT NOT NULL,
+            state       TEXT NOT NULL DEFAULT 'due',
+            claimed_at  TEXT,
+            created_at  TEXT NOT NULL
+        );
+        CREATE INDEX handoffs_by_state ON handoffs (state, id)
+        """,
+    ),
+    (
         "0031_association_sharing",
         """
         -- Whether the office shares its published statistics with the association (the sums across

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.announcement_repository import AnnouncementRepository
 from storage.association_repository import AssociationRepository
 from storage.concern_repository import ConcernRepository
+from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
 from storage.installation_repository import InstallationRepository
 from storage.office_settings_repository import OfficeSettingsRepository
@@ -42,6 +43,7 @@ class Tx:
     resources: ResourceRepository
     oncall: OnCallRepository
     profiles: ProfileRepository
+    handoffs: HandoffRepository
     office_settings: OfficeSettingsRepository
     installations: InstallationRepository
     association: AssociationRepository
@@ -63,6 +65,7 @@ class Tx:
             resources=ResourceRepository(conn),
             oncall=OnCallRepository(conn),
             profiles=ProfileRepository(conn),
+            handoffs=HandoffRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
             installations=InstallationRepository(conn),
             association=AssociationRepository(conn),

@@ -1,4 +1,4 @@
-"""``python -m bot`` as operators run it, as a real process against the Slack stand-in."""
+"""``python -m bot [web|worker]`` as operators run it, as a real process against the Slack stand-in."""
 
 from __future__ import annotations
 
@@ -24,6 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def wait_healthy(port: int, log: Path, proc: asyncio.subprocess.Process | None = None) -> None:
+    """Wait until ``/healthz`` on ``port`` answers 200 (about 15 s at most, less if ``proc`` exits)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(150):
+            if proc is not None and proc.returncode is not None:
+                break
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bot never became healthy:\n" + log.read_text()[-3000:])
+
+
 class BotProcess:
     """One app process; several (at once, or in turn as restarts) may share a database and a port."""
 
@@ -36,7 +52,9 @@ class BotProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         preexec: Callable[[], None] | None = None,
+        role: str | None = None,
     ) -> None:
+        self.role = role  # "web", "worker", or None: both in one process
         self.port = port or free_port()
         self.env = {
             "PATH": os.environ.get("PATH", ""),
@@ -70,24 +88,14 @@ class BotProcess:
                 sys.executable,
                 "-m",
                 "bot",
+                *([self.role] if self.role else []),
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
                 stderr=out,
                 preexec_fn=self.preexec,
             )
-        async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                if self.proc.returncode is not None:
-                    break
-                try:
-                    async with session.get(f"http://127.0.0.1:{self.port}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the bot never became healthy:\n" + self.log.read_text()[-3000:])
+        await wait_healthy(self.port, self.log, self.proc)
 
     async def health(self) -> int:
         """The status ``/healthz`` answers."""

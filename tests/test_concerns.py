@@ -216,9 +216,10 @@ async def test_the_coordinator_a_concern_is_about_sees_nothing_of_it_and_cannot_
         OTHER_COORDINATOR, rig.last_view("peer_concern_hand_to"), {"concern_supporter": "USUP1"}
     )
     await rig.settle()
-    assert "no longer exists" in str(crafted.json) or "no longer exists" in rig.slack.calls_of(
-        "chat.postEphemeral"
-    )[-1].params["text"]
+    assert (
+        "no longer exists" in str(crafted.json)
+        or "no longer exists" in rig.slack.calls_of("chat.postEphemeral")[-1].params["text"]
+    )
     assert not rig.slack.dms("USUP1"), "the subject handed it away"
     assert has_button(rig.slack.message(alert.channel, alert.ts).blocks, "concern_take"), "still open"
     # The other coordinator can still act on it.

@@ -19,15 +19,15 @@ import sys
 import tomllib
 from pathlib import Path
 
-import aiohttp
 import pytest
 import yaml
 
 from slack_standin import SlackStandIn
 from slack_standin.driver import SIGNING_SECRET, TOKEN
-from tests.processes import ROOT, free_port
+from tests.processes import ROOT, free_port, wait_healthy
 
 DOCKERFILE = ROOT / "Dockerfile"
+ROLES = ("web", "worker")
 COMPOSE = ROOT / "compose.yaml"
 
 
@@ -76,31 +76,41 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
 def test_the_image_starts_the_app_as_the_procfile_and_readme_do_and_checks_healthz() -> None:
     steps = dict(instructions())
     command = exec_form(steps["CMD"])
-    procfile = (ROOT / "Procfile").read_text(encoding="utf-8")
-    assert f"web: {shlex.join(command)}" in procfile
-    assert shlex.join(command) in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert command == ["python", "-m", "bot"], "the image's default runs both roles in one process"
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert shlex.join(command) in readme
+    for role in ROLES:
+        assert f"{role}: {shlex.join([*command, role])}" in procfile
+        assert shlex.join([*command, role]) in readme
     assert "/healthz" in steps["HEALTHCHECK"]
     assert steps["STOPSIGNAL"] == "SIGTERM"
 
 
-def test_compose_runs_the_app_on_postgresql_as_the_readme_says() -> None:
+def test_compose_runs_a_web_and_a_worker_on_postgresql_as_the_readme_says() -> None:
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"app", "db"}, "one app service: process roles do not exist yet"
-    app, db = services["app"], services["db"]
-    assert app["build"] in (".", {"context": "."})
+    assert set(services) == {*ROLES, "db"}
+    db = services["db"]
     assert db["image"].startswith("postgres:")
-    url = app["environment"]["DATABASE_URL"]
-    match = re.fullmatch(r"postgresql://(\w+):(\w+)@db:5432/(\w+)", url)
-    assert match, url
-    env = db["environment"]
-    assert match.groups() == (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_DB"])
-    assert app["depends_on"]["db"]["condition"] == "service_healthy"
     assert "healthcheck" in db
-    # Longer than the app's own stop (5 s for requests, then 20 s for the work in hand).
-    assert int(app["stop_grace_period"].rstrip("s")) >= 30
-    port = app["environment"]["PORT"]
-    assert f"{port}:{port}" in app["ports"]
+    env = db["environment"]
+    cmd = exec_form(dict(instructions())["CMD"])
+    for role in ROLES:
+        app = services[role]
+        assert app["build"] in (".", {"context": "."})
+        assert app["command"] == [*cmd, role], app["command"]
+        url = app["environment"]["DATABASE_URL"]
+        match = re.fullmatch(r"postgresql://(\w+):(\w+)@db:5432/(\w+)", url)
+        assert match, url
+        assert match.groups() == (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_DB"])
+        assert app["depends_on"]["db"]["condition"] == "service_healthy"
+        # Longer than the app's own stop (5 s for requests, then 20 s for the work in hand).
+        assert int(app["stop_grace_period"].rstrip("s")) >= 30
+    # Only the web process is reached from outside; the worker's port serves /healthz inside.
+    port = services["web"]["environment"]["PORT"]
+    assert f"{port}:{port}" in services["web"]["ports"]
+    assert "ports" not in services["worker"]
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Run it with Docker Compose", 1)[1].split("\n## ", 1)[0]
@@ -167,16 +177,7 @@ async def test_the_dockerfiles_install_start_and_health_steps_work_in_a_fresh_ve
             *exec_form(dict(steps)["CMD"]), cwd=data, env=run_env, stdout=out, stderr=out
         )
     try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(log.read_text()[-3000:])
+        await wait_healthy(port, log, proc)
         health = await asyncio.create_subprocess_exec(
             *exec_form(dict(steps)["HEALTHCHECK"].split("CMD", 1)[1].strip()), cwd=data, env=run_env
         )
@@ -192,6 +193,25 @@ async def test_the_dockerfiles_install_start_and_health_steps_work_in_a_fresh_ve
             timeout=60,
         )
         assert str(venv) in where.stdout, where.stdout
+        # compose.yaml's web and worker commands, from the same install, beside it on its database.
+        services = compose()["services"]
+        for role in ROLES:
+            role_port = free_port()
+            role_log = tmp_path / f"{role}.log"
+            with role_log.open("wb") as out:
+                role_proc = await asyncio.create_subprocess_exec(
+                    *services[role]["command"],
+                    cwd=data,
+                    env={**run_env, "PORT": str(role_port)},
+                    stdout=out,
+                    stderr=out,
+                )
+            try:
+                await wait_healthy(role_port, role_log, role_proc)
+            finally:
+                role_proc.send_signal(signal.SIGTERM)
+                assert await asyncio.wait_for(role_proc.wait(), timeout=30) == 0, role_log.read_text()[-3000:]
+            assert f"{role} role" in role_log.read_text()
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), timeout=30)

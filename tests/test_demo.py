@@ -246,8 +246,7 @@ def test_an_incident_brings_checkins_answered_three_ways_and_counted(transcript:
     assert len(offered) == 1 and "[ Accept ] [ Pass ]" in seen(s, answered, offered[0])
     assert (
         f"#1 {INCIDENT}, critical incident, 2026-11-30: 3 people · a plan of 6 check-ins"
-        " · next check-in 2026-12-03 · check-ins sent 3, due 10, answered 3"
-        in (seen(s, answered, "Dana"))
+        " · next check-in 2026-12-03 · check-ins sent 3, due 10, answered 3" in (seen(s, answered, "Dana"))
     )
     assert "Shown Ben's name: nobody." in transcript
 

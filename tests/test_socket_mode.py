@@ -61,4 +61,3 @@ def test_blank_secrets_count_as_not_set() -> None:
         _env_file=None, slack_bot_token=TOKEN, slack_app_token="xapp-1", slack_signing_secret=""
     )
     assert settings.slack_signing_secret is None and settings.socket_mode
-

@@ -151,7 +151,8 @@ async def build_world(rig: Rig, office: Office | None = None) -> World:
     concern = await services.concerns.raise_concern(
         raiser_id=SUPPORTER, form=ConcernForm(subject_id=CONCERN_SUBJECT, note=CONCERN_NOTE, contact_me=False)
     )
-    await services.concerns.alert(concern_id=concern, raiser_id=SUPPORTER)
+    await services.concerns.alert(concern_id=concern)
+    await services.concerns.thank(raiser_id=SUPPORTER)
     event = await services.announcements.announce(
         coordinator_id=COORDINATOR,
         form=EventForm(

@@ -1,8 +1,10 @@
 """Parts 1, 2 and 6: ack latency and throughput against the floors, end to end, memory.
 
-Every run starts fresh processes: the Slack stand-in, the real app (``python -m bot``
-on a new SQLite file), a bare Bolt app that only acks (as the app is configured, and
-with Bolt's default polling) and a bare aiohttp handler. The load generator, in this
+Every run starts fresh processes: the Slack stand-in, the real app as one process
+(``python -m bot`` on a new SQLite file), the app as two (``python -m bot web`` and
+``python -m bot worker`` sharing another SQLite file), a bare Bolt app that only acks (as the
+app is configured, and with Bolt's default polling), the same Bolt app storing each submission
+with one durable insert before its ack, and a bare aiohttp handler. The load generator, in this
 process, sends pre-signed requests from keep-alive connections in a closed loop.
 """
 
@@ -22,13 +24,18 @@ from bench.stats import latency_summary, percentile
 from slack_standin.driver import SIGNING_SECRET, TOKEN
 
 # Who answers: the app, and the floors it is compared with.
-TARGETS = ("http", "bolt", "app", "bolt-polling")
+TARGETS = ("http", "bolt", "bolt-insert", "app", "web", "bolt-polling")
 LABELS = {
     "http": "aiohttp floor",
     "bolt": "Bolt floor",
-    "app": "app",
+    "bolt-insert": "Bolt + one insert floor",
+    "app": "app (one process)",
+    "web": "web role (worker apart)",
     "bolt-polling": "Bolt floor, default polling",
 }
+# The real app's two shapes: their after-ack work is waited for, and they are compared with the floors.
+APPS = ("app", "web")
+FLOORS = {"bolt": "bolt", "http": "http", "bolt-insert": "insert"}
 KINDS = {"command": "/peer (opens the modal)", "submission": "modal submission"}
 # What the app does after each kind of request has been acked, as the stand-in counts it.
 EFFECT = {"command": "views.open", "submission": "offers"}
@@ -41,7 +48,7 @@ class RunFigures:
     """The figures of one run of the whole HTTP suite."""
 
     ack: dict[tuple[str, str, int], dict[str, float]] = field(default_factory=dict)
-    e2e: dict[int, dict[str, float]] = field(default_factory=dict)
+    e2e: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     memory: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -89,11 +96,14 @@ class Suite:
         self.servers["standin"] = standin
         api_url = standin.info["url"]
         db_url = f"sqlite:///{self.workdir / 'bench.db'}"
+        roles_url = f"sqlite:///{self.workdir / 'roles.db'}"
         started = await asyncio.gather(
             start_app(self.workdir, app_env(api_url, db_url)),
+            start_app(self.workdir, app_env(api_url, roles_url), log_name="web.log", role="web"),
+            start_app(self.workdir, app_env(api_url, roles_url), log_name="worker.log", role="worker"),
             *(
                 start_bench_server(kind, self.workdir, api_url=api_url, max_seconds=limit)
-                for kind in ("bolt", "bolt-polling", "http")
+                for kind in ("bolt", "bolt-insert", "bolt-polling", "http")
             ),
         )
         for server in started:
@@ -112,14 +122,16 @@ class Suite:
         return RequestBuilder(self.servers["standin"].info["url"], self.servers[target].port)
 
     async def add_roster(self, user_ids: list[str]) -> None:
-        """The coordinator puts supporters on the roster with a training date, 50 at a time."""
-        builder = self.builder("app")
-        for chunk in (user_ids[i : i + 50] for i in range(0, len(user_ids), 50)):
-            mentions = " ".join(f"<@{u}|{u.lower()}>" for u in chunk)
-            raw = await builder.command_bytes(COORDINATOR, f"roster add {mentions} trained 2026-01-15")
-            status, body = await fetch(self.servers["app"].port, raw)
-            if status != 200 or b"Added" not in body:
-                raise RuntimeError(f"roster add failed: {status} {body[:200]!r}")
+        """The coordinator puts supporters on the roster with a training date, 50 at a time (in
+        each of the app's two databases)."""
+        for target in APPS:
+            builder = self.builder(target)
+            for chunk in (user_ids[i : i + 50] for i in range(0, len(user_ids), 50)):
+                mentions = " ".join(f"<@{u}|{u.lower()}>" for u in chunk)
+                raw = await builder.command_bytes(COORDINATOR, f"roster add {mentions} trained 2026-01-15")
+                status, body = await fetch(self.servers[target].port, raw)
+                if status != 200 or b"Added" not in body:
+                    raise RuntimeError(f"roster add failed: {status} {body[:200]!r}")
 
 
 async def _requests(builder: RequestBuilder, kind: str, tag: str, count: int) -> list[bytes]:
@@ -147,7 +159,7 @@ async def measure_ack(suite: Suite, watch: StandInWatch, target: str, kind: str,
             f"{target} {kind}: {warm.failures + result.failures} bad acks: {result.first_failure}"
         )
     figures = {**latency_summary(result.latencies_ms, result.seconds), "requests": float(n)}
-    if target == "app":
+    if target in APPS:
         suite.expected[EFFECT[kind]] += len(requests)
         figures["drain_s"] = await watch.wait_until(
             EFFECT[kind], suite.expected[EFFECT[kind]], timeout=DRAIN_TIMEOUT
@@ -155,7 +167,7 @@ async def measure_ack(suite: Suite, watch: StandInWatch, target: str, kind: str,
     suite.figures.ack[(target, kind, concurrency)] = figures
 
 
-async def measure_e2e(suite: Suite, watch: StandInWatch, concurrency: int) -> None:
+async def measure_e2e(suite: Suite, watch: StandInWatch, target: str, concurrency: int) -> None:
     """From sending a submission to its offer DM landing at the stand-in, ``concurrency`` at a time.
 
     Each worker's requesters name the worker's own supporter as 'ask first', so its offer
@@ -163,11 +175,12 @@ async def measure_e2e(suite: Suite, watch: StandInWatch, concurrency: int) -> No
     """
     total = suite.bench.sizes.e2e_requests
     per_worker = max(1, total // concurrency)
-    builder = suite.builder("app")
+    builder = suite.builder(target)
+    tag = APPS.index(target)
     work = [
         [
             await builder.submission_bytes(
-                f"UE{concurrency:03d}R{suite.run}W{w:03d}N{k:05d}", preferred=supporter
+                f"UE{tag}{concurrency:03d}R{suite.run}W{w:03d}N{k:05d}", preferred=supporter
             )
             for k in range(per_worker)
         ]
@@ -175,7 +188,7 @@ async def measure_e2e(suite: Suite, watch: StandInWatch, concurrency: int) -> No
     ]
     latencies: list[float] = []
     acks: list[float] = []
-    port = suite.servers["app"].port
+    port = suite.servers[target].port
 
     async def worker(w: int, queue: asyncio.Queue[float]) -> None:
         conn = await Connection.open(port)
@@ -197,7 +210,7 @@ async def measure_e2e(suite: Suite, watch: StandInWatch, concurrency: int) -> No
         seconds = time.perf_counter() - start
     suite.expected["offers"] += per_worker * concurrency
     summary = latency_summary(latencies, seconds)
-    suite.figures.e2e[concurrency] = {
+    suite.figures.e2e[(target, concurrency)] = {
         "p50_ms": summary["p50_ms"],
         "p99_ms": summary["p99_ms"],
         "rps": summary["rps"],
@@ -215,6 +228,8 @@ async def one_run(bench: Bench, run: int) -> RunFigures:
         watch = await suite.start()
         await asyncio.sleep(0.5)
         suite.figures.memory["app idle"] = suite.servers["app"].memory_mib()
+        suite.figures.memory["web role idle"] = suite.servers["web"].memory_mib()
+        suite.figures.memory["worker role idle"] = suite.servers["worker"].memory_mib()
         suite.figures.memory["Bolt floor idle"] = suite.servers["bolt"].memory_mib()
         roster = [f"US{i:04d}" for i in range(sizes.roster)]
         roster += [e2e_supporter(c, w) for c in sizes.concurrency for w in range(c)]
@@ -226,11 +241,16 @@ async def one_run(bench: Bench, run: int) -> RunFigures:
                         f"run {run + 1}/{sizes.runs}: {target} {kind} at concurrency {concurrency}"
                     )
                     await measure_ack(suite, watch, target, kind, concurrency)
-        for concurrency in sizes.concurrency:
-            bench.progress(f"run {run + 1}/{sizes.runs}: end to end at concurrency {concurrency}")
-            await measure_e2e(suite, watch, concurrency)
+        for target in APPS:
+            for concurrency in sizes.concurrency:
+                bench.progress(
+                    f"run {run + 1}/{sizes.runs}: {target} end to end at concurrency {concurrency}"
+                )
+                await measure_e2e(suite, watch, target, concurrency)
         await watch.wait_until("offers", suite.expected["offers"], timeout=DRAIN_TIMEOUT)
         suite.figures.memory["app after the runs"] = suite.servers["app"].memory_mib()
+        suite.figures.memory["web role after the runs"] = suite.servers["web"].memory_mib()
+        suite.figures.memory["worker role after the runs"] = suite.servers["worker"].memory_mib()
         suite.figures.memory["Bolt floor after the runs"] = suite.servers["bolt"].memory_mib()
     finally:
         await suite.stop()
@@ -243,11 +263,11 @@ def _with_ratios(runs: list[RunFigures], key: tuple[str, str, int]) -> list[dict
     for run in runs:
         figures = dict(run.ack[key])
         _, kind, concurrency = key
-        for floor in ("bolt", "http"):
+        for floor, name in FLOORS.items():
             base = run.ack[(floor, kind, concurrency)]
-            figures[f"p50_x_{floor}"] = figures["p50_ms"] / base["p50_ms"]
-            figures[f"p99_x_{floor}"] = figures["p99_ms"] / base["p99_ms"]
-            figures[f"rps_x_{floor}"] = figures["rps"] / base["rps"]
+            figures[f"p50_x_{name}"] = figures["p50_ms"] / base["p50_ms"]
+            figures[f"p99_x_{name}"] = figures["p99_ms"] / base["p99_ms"]
+            figures[f"rps_x_{name}"] = figures["rps"] / base["rps"]
         out.append(figures)
     return out
 
@@ -262,6 +282,8 @@ ACK_COLUMNS = [
     Column("rps_x_bolt", "req/s ÷ Bolt", "{:.0%}"),
     Column("p50_x_http", "p50 ÷ aiohttp", "{:.2f}×"),
     Column("rps_x_http", "req/s ÷ aiohttp", "{:.0%}"),
+    Column("p50_x_insert", "p50 ÷ Bolt+insert", "{:.2f}×"),
+    Column("rps_x_insert", "req/s ÷ Bolt+insert", "{:.0%}"),
     Column("drain_s", "after-ack work done in s", "{:.2f}"),
 ]
 
@@ -278,14 +300,27 @@ def sections(bench: Bench, runs: list[RunFigures]) -> list[Section]:
                 ack.rows.append(
                     Row(
                         f"{title}, {LABELS[target]}, c={concurrency}",
-                        _with_ratios(runs, key) if target in {"app", "bolt"} else [r.ack[key] for r in runs],
+                        _with_ratios(runs, key) if target in {*APPS, "bolt"} else [r.ack[key] for r in runs],
                         info={"target": target, "kind": kind, "concurrency": concurrency},
                     )
                 )
-        p50 = ack.row(f"{title}, app, c={low}").values["p50_x_bolt"]
-        rps = ack.row(f"{title}, app, c={high}").values["rps_x_bolt"]
-        ack.targets.append(Target(f"{title}: p50 at c={low} vs Bolt floor", p50, 1.5, "×"))
-        ack.targets.append(Target(f"{title}: req/s at c={high} vs Bolt floor", rps, 0.7, "×", at_most=False))
+        p50 = ack.row(f"{title}, {LABELS['app']}, c={low}").values["p50_x_bolt"]
+        rps = ack.row(f"{title}, {LABELS['app']}, c={high}").values["rps_x_bolt"]
+        ack.targets.append(Target(f"{title}: app p50 at c={low} vs Bolt floor", p50, 1.5, "×"))
+        ack.targets.append(
+            Target(f"{title}: app req/s at c={high} vs Bolt floor", rps, 0.7, "×", at_most=False)
+        )
+        # The web role against its floor: a submission must be stored before its ack, so its floor
+        # is Bolt plus one durable insert; /peer stores nothing, so its floor is Bolt's.
+        floor, floor_name = (
+            ("insert", "Bolt + one insert floor") if kind == "submission" else ("bolt", "Bolt floor")
+        )
+        web_p50 = ack.row(f"{title}, {LABELS['web']}, c={low}").values[f"p50_x_{floor}"]
+        web_rps = ack.row(f"{title}, {LABELS['web']}, c={high}").values[f"rps_x_{floor}"]
+        ack.targets.append(Target(f"{title}: web role p50 at c={low} vs {floor_name}", web_p50, 1.5, "×"))
+        ack.targets.append(
+            Target(f"{title}: web role req/s at c={high} vs {floor_name}", web_rps, 0.7, "×", at_most=False)
+        )
     ack.notes += [
         "Bolt floor: AsyncApp with process_before_response=True (as the app) whose listeners only ack,"
         " served by Bolt's aiohttp adapter; 'default polling' is the same with Bolt's default"
@@ -305,16 +340,28 @@ def sections(bench: Bench, runs: list[RunFigures]) -> list[Section]:
             Column("ack_p99_ms", "ack p99 ms"),
         ],
     )
-    for concurrency in sizes.concurrency:
-        e2e.rows.append(
-            Row(f"c={concurrency}", [r.e2e[concurrency] for r in runs], info={"concurrency": concurrency})
-        )
-    e2e.targets.append(Target(f"end to end p99 at c={low}", e2e.row(f"c={low}").values["p99_ms"], 50, "ms"))
+    e2e_labels = {"app": "app (one process)", "web": "web + worker (two processes)"}
+    for target in APPS:
+        for concurrency in sizes.concurrency:
+            e2e.rows.append(
+                Row(
+                    f"{e2e_labels[target]}, c={concurrency}",
+                    [r.e2e[(target, concurrency)] for r in runs],
+                    info={"target": target, "concurrency": concurrency},
+                )
+            )
+        p99 = e2e.row(f"{e2e_labels[target]}, c={low}").values["p99_ms"]
+        e2e.targets.append(Target(f"end to end p99 at c={low}, {e2e_labels[target]}", p99, 50, "ms"))
     e2e.notes.append(
         "Closed loop: each of c submitters sends its next request once the previous one's offer DM has"
         " landed. Each names its own supporter as 'ask first', so every DM is matched to its request."
         " The ack columns time the same submissions' acks: at c=1 nearly nothing else is in flight,"
-        " which shows the ack's own cost apart from waiting on earlier requests' after-ack work."
+        " which shows the ack's own cost apart from waiting on earlier requests' after-ack work.",
+    )
+    e2e.notes.append(
+        "web + worker: the submission goes to python -m bot web, which stores it and acks; python -m bot"
+        " worker, another process on the same SQLite file, finds it (PRAGMA data_version every"
+        " PEER_WORKER_POLL, 25 ms by default) and routes it; the offer DM is the worker's."
     )
     memory = Section(
         "memory",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.errors import AlreadyHasOpenRequest
+from bot.handoff import Handoff
 from bot.pacing import Pacer
 from bot.peer_requests.follow_through import FollowThrough
 from bot.peer_requests.lifecycle import ClosedRequest, Lifecycle, RequestForm, RequestStatus
@@ -26,7 +27,7 @@ from bot.ports import Clock, HomeRefresh, NoHomeRefresh, Notifier
 from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from storage.db import Database
-from storage.models import MessageRef, PeerRequest, Referral, ScheduledMessage
+from storage.models import ConversationEnd, MessageRef, PeerRequest, Referral, ScheduledMessage
 
 
 class RequestService:
@@ -44,6 +45,7 @@ class RequestService:
         homes: HomeRefresh | None = None,
         deliver_now: DeliverNow | None = None,  # sends recorded notices at once, else the engine's next run
         pacer: Pacer | None = None,  # paces offer DMs with everything else sent to Slack (urgent)
+        handoff: Handoff | None = None,  # in the web role, cards and the relay are the worker's
     ) -> None:
         homes = homes or NoHomeRefresh()
         self.notices = Notices(
@@ -52,7 +54,7 @@ class RequestService:
         self.offers = OfferDms(
             db=db, notifier=notifier, clock=clock, roles=roles, notices=self.notices, homes=homes, pacer=pacer
         )
-        self._outgoing = Outgoing(offers=self.offers, notices=self.notices, homes=homes)
+        self._outgoing = Outgoing(offers=self.offers, notices=self.notices, homes=homes, handoff=handoff)
         self.routing = Routing(
             db=db,
             clock=clock,
@@ -82,6 +84,18 @@ class RequestService:
     def attach_conversations(self, hooks: ConversationHooks) -> None:
         """Let the relay hear when anonymous requests are assigned and released."""
         self._outgoing.attach_conversations(hooks)
+
+    async def redraw(
+        self, *, offer_ids: list[int], resolved_request_id: int | None, resolution: str | None
+    ) -> None:
+        """Redraw offer cards (and a resolved request's alerts): work handed on by the web role."""
+        await self._outgoing.redraw(
+            offer_ids=offer_ids, resolved_request_id=resolved_request_id, resolution=resolution
+        )
+
+    async def released(self, *, request_id: int, supporter_id: str, why: str) -> None:
+        """A supporter no longer holds a request: the relay ends their conversation (handed on)."""
+        await self._outgoing.released(request_id, supporter_id, ConversationEnd(why))
 
     # Making a request
 
@@ -171,6 +185,10 @@ class RequestService:
         return await self.lifecycle.record_close(
             request_id=request_id, user_id=user_id, minutes=minutes, referral=referral
         )
+
+    async def closed(self, *, request_id: int, supporter_id: str) -> ClosedRequest:
+        """A stored close read again, for :meth:`announce_close` in another process."""
+        return await self.lifecycle.closed(request_id=request_id, supporter_id=supporter_id)
 
     async def announce_close(self, closed: ClosedRequest) -> None:
         """After a stored close: redraw the held card, end the conversation, tell the requester."""

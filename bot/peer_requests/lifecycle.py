@@ -289,6 +289,16 @@ class Lifecycle:
         log.info("request %s closed", request_id, extra={"request_id": request_id})
         return ClosedRequest(request=request, offers=offers, supporter_id=user_id)
 
+    async def closed(self, *, request_id: int, supporter_id: str) -> ClosedRequest:
+        """A close as stored, read again (the worker announces a close the web process stored)."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(request_id)
+            offers = await tx.requests.offers_of(request_id, [OfferState.CLOSED])
+        if request is None:
+            raise InconsistentRecords(f"request {request_id} closed but not found")
+        mine = [offer for offer in offers if offer.supporter_id == supporter_id]
+        return ClosedRequest(request=request, offers=mine, supporter_id=supporter_id)
+
     async def announce_close(self, closed: ClosedRequest) -> None:
         """After a stored close: redraw the held card, end the conversation, tell the requester."""
         request, user_id = closed.request, closed.supporter_id

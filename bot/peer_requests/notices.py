@@ -272,6 +272,13 @@ class Notices:
             await self.resolve_alerts(current, resolution)
         return ref
 
+    async def resolve_alerts_of(self, request_id: int, resolution: str) -> None:
+        """:meth:`resolve_alerts`, given the request's id (read as it stands now)."""
+        async with self._db.read() as tx:
+            request = await tx.requests.get(request_id)
+        if request is not None:
+            await self.resolve_alerts(request, resolution)
+
     async def resolve_alerts(self, request: PeerRequest, resolution: str) -> None:
         """Redraw coordinators' alerts about a request that no longer waits ("offered", "withdrawn")."""
         async with self._db.transaction() as tx:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.failures import quietly
+from bot.handoff import Handoff, HandoffKind, ProcessRole
 from bot.peer_requests.notices import Notices
 from bot.peer_requests.offers import OfferDms
 from bot.peer_requests.shared import ConversationHooks
@@ -36,11 +37,15 @@ class Outbox:
 class Outgoing:
     """Sends what an :class:`Outbox` holds (but its new offers), and tells the relay of releases."""
 
-    def __init__(self, *, offers: OfferDms, notices: Notices, homes: HomeRefresh) -> None:
+    def __init__(
+        self, *, offers: OfferDms, notices: Notices, homes: HomeRefresh, handoff: Handoff | None = None
+    ) -> None:
         self._offers = offers
         self._notices = notices
         self._homes = homes
         self._hooks: ConversationHooks | None = None
+        # In the web role, what would call Slack (cards, alerts, the relay) is handed to the worker.
+        self._handoff = handoff if handoff is not None and handoff.role is ProcessRole.WEB else None
 
     def attach_conversations(self, hooks: ConversationHooks) -> None:
         """Let the relay hear when anonymous requests are assigned and released."""
@@ -51,16 +56,35 @@ class Outgoing:
         if outbox.new_offers:
             # Only routing makes offers, and it delivers them before calling this.
             raise ValueError("new offers are delivered by routing")
-        for offer in outbox.redraw:
-            await self._offers.redraw(offer.id)
+        if self._handoff is not None and (outbox.redraw or outbox.resolved):
+            request, resolution = outbox.resolved or (None, None)
+            await self._handoff.submit(
+                HandoffKind.REDRAW,
+                offer_ids=[offer.id for offer in outbox.redraw],
+                resolved_request_id=request.id if request else None,
+                resolution=resolution,
+            )
+        else:
+            await self.redraw(
+                offer_ids=[offer.id for offer in outbox.redraw],
+                resolved_request_id=outbox.resolved[0].id if outbox.resolved else None,
+                resolution=outbox.resolved[1] if outbox.resolved else None,
+            )
         if outbox.homes or outbox.coordinators:
             self._homes.changed(*outbox.homes, coordinators=outbox.coordinators)
-        if outbox.resolved is not None:
-            await self._notices.resolve_alerts(*outbox.resolved)
         if outbox.notices_of is not None:
             await self._notices.send_for_request(outbox.notices_of)
         if outbox.notice_keys:
             await self._notices.send_keyed(outbox.notice_keys)
+
+    async def redraw(
+        self, *, offer_ids: list[int], resolved_request_id: int | None, resolution: str | None
+    ) -> None:
+        """Redraw offer cards, and the alerts of a request that no longer waits."""
+        for offer_id in offer_ids:
+            await self._offers.redraw(offer_id)
+        if resolved_request_id is not None and resolution is not None:
+            await self._notices.resolve_alerts_of(resolved_request_id, resolution)
 
     async def assigned(self, request_id: int) -> None:
         """An anonymous request was accepted: the relay opens its conversation."""
@@ -71,7 +95,11 @@ class Outgoing:
 
     async def released(self, request_id: int, supporter_id: str, why: ConversationEnd) -> None:
         """The supporter no longer holds the request: the relay ends their conversation, if any."""
-        if self._hooks is not None:
+        if self._handoff is not None:
+            await self._handoff.submit(
+                HandoffKind.RELEASED, request_id=request_id, supporter_id=supporter_id, why=str(why)
+            )
+        elif self._hooks is not None:
             await quietly(
                 self._hooks.request_released(request_id=request_id, supporter_id=supporter_id, why=why),
                 "end_conversation",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.announcements.blocks import events_text
 from handlers.announcements.listeners import event_view
@@ -32,9 +33,7 @@ async def _event(services: Services, user_id: str, args: list[str]) -> str:
     if action == "cancel" and len(args) == 2 and args[1].lstrip("#").isdigit():
         event_id = int(args[1].lstrip("#"))
         event = await services.announcements.cancel(coordinator_id=user_id, announcement_id=event_id)
-        services.background.spawn(
-            services.announcements.redraw(announcement_id=event_id), name="redraw_event"
-        )
+        await services.handoff.submit(HandoffKind.REDRAW_EVENT, announcement_id=event_id)
         return (
             f"*{escape(event.title)}* (#{event_id}) is cancelled: its post says so and no reminders"
             " will go out."

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.announcements import EventForm
 from bot.errors import DomainError, InvalidForm
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.announcements.blocks import event_modal, rsvp_text
 from handlers.announcements.ids import AnnouncementAction, AnnouncementCallback, AnnouncementField
@@ -39,7 +40,7 @@ def event_view(services: Services, event: Announcement | None = None) -> dict[st
 async def on_rsvp(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Toggle the clicker in or out of an event; they are told privately, the post's count is redrawn."""
     await ack()
-    later(services, client, body, _rsvp(services, client, body), name="rsvp")
+    await later(services, client, body, _rsvp(services, client, body), name="rsvp")
 
 
 async def _rsvp(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -81,7 +82,7 @@ async def on_event_cancel(
 ) -> None:
     """A coordinator cancels an upcoming event from their Home; the post says so."""
     await ack()
-    later(services, client, body, _cancel_event(services, body), name="cancel_event")
+    await later(services, client, body, _cancel_event(services, body), name="cancel_event")
 
 
 async def _cancel_event(services: Services, body: dict[str, Any]) -> None:
@@ -130,7 +131,7 @@ async def on_event_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         await ack(response_action="errors", errors={AnnouncementField.EVENT_TITLE: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.announcements.publish(), name="publish_event")
+    await services.handoff.submit(HandoffKind.PUBLISH_EVENTS)
 
 
 async def on_event_edit_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -149,6 +150,4 @@ async def on_event_edit_submitted(ack: AsyncAck, body: dict[str, Any], services:
         await ack(response_action="errors", errors={AnnouncementField.EVENT_TITLE: user_message(error)})
         return
     await ack()
-    services.background.spawn(
-        services.announcements.redraw(announcement_id=ref.announcement_id), name="redraw_event"
-    )
+    await services.handoff.submit(HandoffKind.REDRAW_EVENT, announcement_id=ref.announcement_id)

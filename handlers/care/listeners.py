@@ -25,7 +25,7 @@ async def on_care_answer(
 ) -> None:
     """A supporter answers the program's check-in on them; the message is redrawn in place."""
     await ack()
-    later(services, client, body, _answer_care(services, body), name="care_answer")
+    await later(services, client, body, _answer_care(services, body), name="care_answer")
 
 
 async def _answer_care(services: Services, body: dict[str, Any]) -> None:

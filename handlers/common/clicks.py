@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError, NotOnRoster
+from bot.handoff import HandoffKind, ProcessRole
 from bot.services import Services
 from handlers.common.blocks import notice_modal
 from handlers.common.errors import SOMETHING_WENT_WRONG, user_message
@@ -45,10 +47,21 @@ async def coordinator_view(
     return build()
 
 
-def later(
+async def later(
     services: Services, client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None], *, name: str
 ) -> None:
-    """Run a service call after the ack; a domain refusal is told to the clicker only."""
+    """Run a service call after the ack; a domain refusal is told to the clicker only.
+
+    In the web role the click is handed to the worker instead (stored before the ack returns),
+    whose Bolt app runs this listener again: there ``work`` runs at once, inside the claim of the
+    click's row. Only the ids of the click are stored, never the message or view it was clicked in
+    (they may show a request's details).
+    """
+    if services.handoff.role is ProcessRole.WEB:
+        if inspect.iscoroutine(work):
+            work.close()  # built by the listener, run by the worker
+        await services.handoff.submit(HandoffKind.CLICK, body=click_only(body))
+        return
 
     async def run() -> None:
         try:
@@ -60,7 +73,39 @@ def later(
             await ephemeral(client, body, SOMETHING_WENT_WRONG)
             raise
 
+    if services.handoff.role is ProcessRole.WORKER:
+        await run()
+        return
     services.background.spawn(run(), name=name)
+
+
+# What a button's work reads of its click: who, which button, and where (channel and message ts).
+_CLICK_KEYS = (
+    "type",
+    "team",
+    "user",
+    "api_app_id",
+    "token",
+    "container",
+    "trigger_id",
+    "channel",
+    "actions",
+    "response_url",
+    "is_enterprise_install",
+    "enterprise",
+)
+
+
+def click_only(body: dict[str, Any]) -> dict[str, Any]:
+    """A click without the message or view it was clicked in (their blocks may hold a note)."""
+    kept = {key: body[key] for key in _CLICK_KEYS if key in body}
+    view = body.get("view")
+    if isinstance(view, dict):
+        kept["view"] = {k: view[k] for k in ("id", "type", "callback_id", "private_metadata") if k in view}
+    message = body.get("message")
+    if isinstance(message, dict) and "ts" in message:
+        kept["message"] = {"ts": message["ts"]}
+    return kept
 
 
 def tell(services: Services, client: AsyncWebClient, body: dict[str, Any], text: str) -> None:

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.concerns import ConcernForm
 from bot.errors import DomainError, InvalidForm
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.common.clicks import button_value, later, open_built
 from handlers.common.errors import user_message
@@ -41,7 +42,7 @@ async def on_concern_take(
 ) -> None:
     """A coordinator will reach out; every coordinator's copy says so."""
     await ack()
-    later(services, client, body, _take_concern(services, body), name="concern_take")
+    await later(services, client, body, _take_concern(services, body), name="concern_take")
 
 
 async def _take_concern(services: Services, body: dict[str, Any]) -> None:
@@ -81,9 +82,10 @@ async def on_concern_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={_CONCERN_FIELDS[f]: m for f, m in invalid.errors.items()})
         return
     await ack()
-    services.background.spawn(
-        services.concerns.alert(concern_id=concern_id, raiser_id=raiser_id), name="alert"
-    )
+    # The thanks answers the person who submitted; the coordinators' alerts are the worker's (the
+    # raiser's id is never handed on: it is not stored unless they agreed to be contacted).
+    services.background.spawn(services.concerns.thank(raiser_id=raiser_id), name="concern_thanks")
+    await services.handoff.submit(HandoffKind.ALERT_CONCERN, concern_id=concern_id)
 
 
 async def on_concern_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.checkins import IncidentChange, IncidentForm
 from bot.durations import format_plan
 from bot.errors import DomainError, IncidentNotFound, InvalidForm
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.common.clicks import button_value, coordinator_view, ephemeral, later, open_built
 from handlers.common.errors import user_message
@@ -58,7 +59,7 @@ async def on_checkin_answer(
 ) -> None:
     """One of a check-in's three answers; the message is redrawn in place."""
     await ack()
-    later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
+    await later(services, client, body, _answer_checkin(services, body), name="checkin_answer")
 
 
 async def _answer_checkin(services: Services, body: dict[str, Any]) -> None:
@@ -96,7 +97,7 @@ async def on_close_early(
     """ "Close this incident early" (confirmed in Slack's dialog) in the follow-up view: as
     ``/peer incident close N``; the view is redrawn to show it closed."""
     await ack()
-    later(services, client, body, _close_early(services, client, body), name="close_incident")
+    await later(services, client, body, _close_early(services, client, body), name="close_incident")
 
 
 async def _close_early(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -153,7 +154,7 @@ async def on_incident_submitted(ack: AsyncAck, body: dict[str, Any], services: S
         await ack(response_action="errors", errors={IncidentField.INCIDENT_NAME: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.checkins.prepare(incident_id=incident_id), name="prepare_incident")
+    await services.handoff.submit(HandoffKind.PREPARE_INCIDENT, incident_id=incident_id)
 
 
 _CHANGE_FIELDS = {
@@ -194,4 +195,10 @@ async def on_follow_up_submitted(ack: AsyncAck, body: dict[str, Any], services: 
         await ack(response_action="errors", errors={IncidentField.CHANGE_PLAN: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.checkins.schedule_change(changed), name="incident_change")
+    await services.handoff.submit(
+        HandoffKind.SCHEDULE_CHANGE,
+        incident_id=changed.incident_id,
+        added=list(changed.added),
+        new_steps=list(changed.new_steps),
+        cancelled=changed.cancelled,
+    )

@@ -34,7 +34,7 @@ async def on_conversation_button(
 ) -> None:
     """An anonymous conversation's buttons: the requester reveals their name, or either side ends it."""
     await ack()
-    later(services, client, body, _conversation_button(services, body), name="conversation_button")
+    await later(services, client, body, _conversation_button(services, body), name="conversation_button")
 
 
 async def _conversation_button(services: Services, body: dict[str, Any]) -> None:

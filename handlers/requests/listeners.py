@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import AlreadyHasOpenRequest, DomainError, InvalidForm
+from bot.handoff import HandoffKind
 from bot.matching import PreferenceForm
-from bot.peer_requests import ClosedRequest, RequestForm
+from bot.peer_requests import RequestForm
 from bot.services import Services
 from handlers.common.blocks import notice_modal
 from handlers.common.clicks import button_value, clicked, ephemeral, later, tell
@@ -63,7 +63,7 @@ async def open_request_modal(
 async def on_accept(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Accept an offer: the first Accept wins; every other click is told it is not theirs."""
     await ack()
-    later(services, client, body, _accept(services, body), name="accept")
+    await later(services, client, body, _accept(services, body), name="accept")
 
 
 async def _accept(services: Services, body: dict[str, Any]) -> None:
@@ -74,7 +74,7 @@ async def _accept(services: Services, body: dict[str, Any]) -> None:
 async def on_pass(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """Pass on an offer; it moves on and nobody is told who passed."""
     await ack()
-    later(services, client, body, _pass(services, body), name="pass")
+    await later(services, client, body, _pass(services, body), name="pass")
 
 
 async def _pass(services: Services, body: dict[str, Any]) -> None:
@@ -89,7 +89,7 @@ async def on_hand_back(
 ) -> None:
     """Return a held request to the rotation."""
     await ack()
-    later(services, client, body, _hand_back(services, body), name="hand_back")
+    await later(services, client, body, _hand_back(services, body), name="hand_back")
 
 
 async def _hand_back(services: Services, body: dict[str, Any]) -> None:
@@ -127,7 +127,7 @@ async def on_hand_to(ack: AsyncAck, body: dict[str, Any], services: Services, cl
 async def on_take_on(ack: AsyncAck, body: dict[str, Any], services: Services, client: AsyncWebClient) -> None:
     """A coordinator takes an urgent request on themselves ("I'll take it" on the urgent alert)."""
     await ack()
-    later(services, client, body, _take_on(services, body), name="take_on")
+    await later(services, client, body, _take_on(services, body), name="take_on")
 
 
 async def _take_on(services: Services, body: dict[str, Any]) -> None:
@@ -140,7 +140,7 @@ async def on_reached_out(
 ) -> None:
     """The holder marks "I've reached out" (on the held card or the reminder)."""
     await ack()
-    later(services, client, body, _reached_out(services, body), name="reached_out")
+    await later(services, client, body, _reached_out(services, body), name="reached_out")
 
 
 async def _reached_out(services: Services, body: dict[str, Any]) -> None:
@@ -153,7 +153,7 @@ async def on_someone_else(
 ) -> None:
     """The requester has heard from nobody, or would like someone else: the clicker's own request only."""
     await ack()
-    later(services, client, body, _someone_else(services, client, body), name="someone_else")
+    await later(services, client, body, _someone_else(services, client, body), name="someone_else")
 
 
 async def _someone_else(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> None:
@@ -168,7 +168,7 @@ async def on_talk_answer(
 ) -> None:
     """The requester answers "Did talking help?"; the question is redrawn with the answer."""
     await ack()
-    later(services, client, body, _talk_answer(services, body), name="talk_answer")
+    await later(services, client, body, _talk_answer(services, body), name="talk_answer")
 
 
 async def _talk_answer(services: Services, body: dict[str, Any]) -> None:
@@ -196,7 +196,7 @@ async def on_cancel_request(
 ) -> None:
     """The Home tab's Withdraw: the clicker's own open request (never anyone else's)."""
     await ack()
-    later(services, client, body, _cancel_own(services, body), name="cancel_request")
+    await later(services, client, body, _cancel_own(services, body), name="cancel_request")
 
 
 async def _cancel_own(services: Services, body: dict[str, Any]) -> None:
@@ -273,7 +273,8 @@ async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={RequestField.AREA: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.requests.start(request_id=request.id), name="start_request")
+    # Stored (pending) before the ack: routing it is the worker's (or this process's, run as one).
+    await services.handoff.submit(HandoffKind.START_REQUEST, request_id=request.id)
 
 
 async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -312,26 +313,13 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         await ack(response_action="errors", errors={RequestField.MINUTES: user_message(error)})
         return
     await ack()
-    services.background.spawn(
-        _after_close(services, closed, follow_up_days, heavy),
-        name="close_request",
+    await services.handoff.submit(
+        HandoffKind.CLOSE_REQUEST,
+        request_id=closed.request.id,
+        supporter_id=closed.supporter_id,
+        follow_up_days=follow_up_days,
+        heavy=heavy,
     )
-
-
-async def _after_close(
-    services: Services,
-    closed: ClosedRequest,
-    follow_up_days: int,
-    heavy: bool,
-) -> None:
-    await services.requests.announce_close(closed)
-    request_id, user_id = closed.request.id, closed.supporter_id
-    if heavy:
-        await services.care.heavy(request_id=request_id, supporter_id=user_id)
-    if follow_up_days:
-        await services.checkins.schedule_follow_up(
-            request_id=request_id, supporter_id=user_id, after=timedelta(days=follow_up_days)
-        )
 
 
 def _whole_number(text: str | None, *, empty: int) -> int:
@@ -359,4 +347,6 @@ async def on_hand_to_submitted(ack: AsyncAck, body: dict[str, Any], services: Se
         await ack(response_action="errors", errors={RequestField.SUPPORTER: user_message(error)})
         return
     await ack()
-    services.background.spawn(services.requests.send_offer(handed=handed), name="send_offer")
+    await services.handoff.submit(
+        HandoffKind.SEND_OFFER, request_id=handed.request_id, offer_id=handed.offer_id
+    )

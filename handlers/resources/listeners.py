@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError, InvalidForm
+from bot.handoff import HandoffKind
 from bot.resources import ResourceForm
 from bot.services import Services
 from handlers.common.clicks import button_value, open_built
@@ -140,4 +141,9 @@ async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], services: Serv
         return
     await ack()
     if share is not None:  # None: this modal was submitted before, and that one is sent
-        services.background.spawn(services.shares.deliver(share), name="share_resources")
+        await services.handoff.submit(
+            HandoffKind.SHARE_RESOURCES,
+            request_id=share.request_id,
+            user_id=share.supporter_id,
+            resource_ids=[entry.id for entry in share.entries],
+        )

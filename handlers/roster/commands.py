@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.handoff import HandoffKind
 from bot.roles import CoordinatorChange
 from bot.services import Services
 from handlers.common.feature import Subcommand
@@ -198,9 +199,7 @@ async def _administrators(services: Services, user_id: str, args: list[str]) -> 
 
 async def _volunteer(services: Services, user_id: str, args: list[str]) -> str:
     volunteer = await services.volunteers.volunteer(user_id=user_id, note=" ".join(args))
-    services.background.spawn(
-        services.volunteers.ask_coordinators(volunteer_id=volunteer.id), name="ask_coordinators"
-    )
+    await services.handoff.submit(HandoffKind.ASK_COORDINATORS, volunteer_id=volunteer.id)
     return (
         "Thank you for offering to become a peer supporter. The coordinators will review it and"
         " you'll hear back here. Peer supporters complete a basic course before taking requests."

@@ -25,6 +25,7 @@ from bot.errors import (
     LastCoordinator,
     VolunteerNotFound,
 )
+from bot.handoff import HandoffKind
 from bot.services import Services
 from handlers.common.blocks import notice_modal
 from handlers.common.clicks import open_built
@@ -307,19 +308,12 @@ async def _submit_volunteer(services: Services, user_id: str, values: dict[str, 
         raise AlreadyDecided(None)
     # Decided after the answer to Slack (it redraws every coordinator's review DM and tells the
     # volunteer); the first decision wins there, as with the DM's buttons.
-    services.background.spawn(
-        _decide(services, user_id, volunteer.id, approve=approve), name="volunteer_decision"
+    await services.handoff.submit(
+        HandoffKind.DECIDE_VOLUNTEER, coordinator_id=user_id, volunteer_id=volunteer.id, approve=approve
     )
     if approve:
         return f"Approving <@{volunteer.user_id}>: on the roster once decided, untrained for now."
     return f"Declining <@{volunteer.user_id}>. They will be told."
-
-
-async def _decide(services: Services, user_id: str, volunteer_id: int, *, approve: bool) -> None:
-    try:
-        await services.volunteers.decide(coordinator_id=user_id, volunteer_id=volunteer_id, approve=approve)
-    except (AlreadyDecided, VolunteerNotFound):
-        log.info("volunteer %s: decided by someone else first", volunteer_id)
 
 
 async def _submit_roles(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:

@@ -36,7 +36,7 @@ async def on_volunteer_decision(
 ) -> None:
     """A coordinator approves or declines a volunteer; every coordinator's copy is redrawn."""
     await ack()
-    later(services, client, body, _decide_volunteer(services, body), name="volunteer_decision")
+    await later(services, client, body, _decide_volunteer(services, body), name="volunteer_decision")
 
 
 async def _decide_volunteer(services: Services, body: dict[str, Any]) -> None:
@@ -79,7 +79,7 @@ async def on_volunteer(
 ) -> None:
     """The Home tab's Volunteer, as ``/peer volunteer``; the Home then says it is with the coordinators."""
     await ack()
-    later(services, client, body, _volunteer(services, body), name="volunteer")
+    await later(services, client, body, _volunteer(services, body), name="volunteer")
 
 
 async def _volunteer(services: Services, body: dict[str, Any]) -> None:

@@ -64,7 +64,7 @@ async def on_home_report(
         )
         tell(services, client, body, "The quarterly report (PDF and CSV) is in your DM with the app.")
 
-    later(services, client, body, work(), name="home_report")
+    await later(services, client, body, work(), name="home_report")
 
 
 async def _stats_view(services: Services, body: dict[str, Any]) -> dict[str, Any]:
