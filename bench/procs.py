@@ -128,4 +128,6 @@ async def start_app(
                 return server
         await asyncio.sleep(0.01)  # start-up times are measured to this
     await server.stop()
-    raise RuntimeError(f"the app did not become healthy; see {log.name}")
+    # The log goes with the bench's temporary directory: its end is kept in the error.
+    tail = Path(log.name).read_text(encoding="utf-8", errors="replace")[-2000:]
+    raise RuntimeError(f"the app did not become healthy in {START_TIMEOUT:.0f} s; its log ends:\n{tail}")

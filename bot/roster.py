@@ -53,9 +53,13 @@ class _Repeated(Exception):
     """The same form was submitted before (a double click, a retry): its unit of work is rolled back."""
 
 
+def _key(submission: str) -> str:
+    return f"view:{submission}"
+
+
 async def _claim(tx: Tx, submission: str | None, now: datetime) -> None:
     """Claim a submitted form (Slack's view id) in the unit of work that acts on it, once ever."""
-    if submission is not None and not await tx.relay.claim_event(f"view:{submission}", now=now):
+    if submission is not None and not await tx.relay.claim_event(_key(submission), now=now):
         raise _Repeated()
 
 
@@ -278,6 +282,12 @@ class RosterService:
             # What they held or were offered goes back to the rotation; nothing is stranded.
             await self._handoff.submit(HandoffKind.RELEASE_SUPPORTER, supporter_id=user_id, hand_back=True)
         return RosterChange(added=[], updated=[], removed=removed, not_found=not_found)
+
+    async def submitted_before(self, submission: str) -> bool:
+        """Whether this form (Slack's view id) was already acted on: a second copy of it that finds
+        its change made is the same submission, not a mistake to answer with an error."""
+        async with self._db.read() as tx:
+            return await tx.relay.event_claimed(_key(submission))
 
     async def suspend(
         self, *, coordinator_id: str, user_ids: Iterable[str], suspended: bool, submission: str | None = None

@@ -208,6 +208,11 @@ class RelayRepository:
         )
         return cur.rowcount == 1
 
+    async def event_claimed(self, event_id: str) -> bool:
+        """Whether this delivery (or submitted form) was already claimed."""
+        cur = await self._conn.execute("SELECT 1 FROM processed_events WHERE event_id = ?", (event_id,))
+        return await cur.fetchone() is not None
+
     async def forget_events(self, *, received_before: datetime) -> int:
         """Drop event claims older than Slack's redelivery could ever be."""
         cur = await self._conn.execute(

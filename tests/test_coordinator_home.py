@@ -572,6 +572,10 @@ async def test_a_roster_form_submitted_twice_acts_once(rig: Rig) -> None:
         answers = await asyncio.gather(*(rig.submit(COORDINATOR, view, values) for _ in range(2)))
         assert all(a.json["response_action"] == "update" for a in answers), [a.text for a in answers]
         await rig.settle()
+    # The same form once more, read after the first one's commit: it finds its change made and is
+    # answered as done, not as a mistake ("Already suspended" is for a new form).
+    again = await rig.submit(COORDINATOR, suspend, forms[2][1])
+    assert again.json["response_action"] == "update" and "submitted before" in again.text, again.text
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
         cur = await tx.conn.execute("SELECT user_id, kind, completed_on FROM trainings ORDER BY user_id, id")
         trainings = [tuple(r) for r in await cur.fetchall()]

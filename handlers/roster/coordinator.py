@@ -200,11 +200,21 @@ def _choice(values: dict[str, Any], field: str, choices: set[str], message: str)
     return str(value)
 
 
+async def _repeated_or(services: Services, submission: str, errors: dict[str, str]) -> str:
+    """A form that finds its change already made: the same form again (a double click, Slack's retry,
+    read after the first one's commit) is answered as done; anything else is refused at its field."""
+    if submission and await services.roster.submitted_before(submission):
+        return REPEATED
+    raise InvalidForm(errors)
+
+
 async def _submit_add(services: Services, user_id: str, values: dict[str, Any], submission: str) -> str:
     person, trained_on = _person(values), _date(values, required=False)
     if trained_on is None and await services.roster.get(person) is not None:
-        raise InvalidForm(
-            {"person": "Already on the roster. To record their training, use Record a training."}
+        return await _repeated_or(
+            services,
+            submission,
+            {"person": "Already on the roster. To record their training, use Record a training."},
         )
     change = await services.roster.add(
         coordinator_id=user_id, user_ids=[person], trained_on=trained_on, submission=submission or None
@@ -256,8 +266,10 @@ async def _submit_suspend(services: Services, user_id: str, values: dict[str, An
         return f"Retired <@{person}> from the roster; what they held goes back to the rotation."
     suspend = choice == modals.SUSPEND
     if supporter.suspended == suspend:
-        raise InvalidForm(
-            {"pause": "Already suspended." if suspend else "Not suspended: offers can reach them."}
+        return await _repeated_or(
+            services,
+            submission,
+            {"pause": "Already suspended." if suspend else "Not suspended: offers can reach them."},
         )
     change = await services.roster.suspend(
         coordinator_id=user_id, user_ids=[person], suspended=suspend, submission=submission or None
