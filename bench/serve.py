@@ -211,7 +211,14 @@ async def _serve_app(app: web.Application) -> tuple[web.AppRunner, int]:
     return runner, runner.addresses[0][1]
 
 
-async def serve(kind: str, *, api_url: str, max_seconds: float, limits: PostLimits | None = None) -> None:
+async def serve(
+    kind: str,
+    *,
+    api_url: str,
+    max_seconds: float,
+    limits: PostLimits | None = None,
+    teams: tuple[str, ...] = (),
+) -> None:
     """Serve one kind of server until SIGTERM/SIGINT or ``max_seconds``."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -222,6 +229,9 @@ async def serve(kind: str, *, api_url: str, max_seconds: float, limits: PostLimi
     ready: dict[str, Any] = {"kind": kind}
     if kind == "standin":
         standin = LimitedStandIn(token=TOKEN, limits=limits)
+        for team in teams:  # more workspaces, each with a bot token of its own (TEAM:TOKEN)
+            team_id, _, token = team.partition(":")
+            standin.add_team(team_id, token)
         ready["url"] = await standin.start()
         control = StandInControl(standin, limits)
         runner, ready["control_port"] = await _serve_app(control.app())
@@ -259,12 +269,27 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CHANNEL,WORKSPACE",
         help="standin: rate-limit chat.postMessage, each RATE/BURST per second (e.g. 1/3,10/20)",
     )
+    parser.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        metavar="TEAM:TOKEN",
+        help="standin: another workspace with the app installed, and its bot token (repeatable)",
+    )
     args = parser.parse_args(argv)
     limits = None
     if args.post_limits:
         channel, workspace = args.post_limits.split(",")
         limits = PostLimits(per_channel=parse_limit(channel), workspace=parse_limit(workspace))
-    asyncio.run(serve(args.kind, api_url=args.api_url, max_seconds=args.max_seconds, limits=limits))
+    asyncio.run(
+        serve(
+            args.kind,
+            api_url=args.api_url,
+            max_seconds=args.max_seconds,
+            limits=limits,
+            teams=tuple(args.team),
+        )
+    )
     return 0
 
 

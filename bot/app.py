@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.announcements import AnnouncementService
+from bot.association import AssociationStatistics, Member
 from bot.background import Background
 from bot.care import CareService
 from bot.checkins import CheckinService
@@ -168,6 +169,8 @@ class PeerSupportApp:
         self.metrics = Metrics(min_count=settings.peer_min_count, clock=self.clock, databases=self._databases)
         # One pace for every message to Slack: scheduled ones, notices and offers; 429s slow it.
         self.pacer = Pacer(settings.delivery_policy().pacing())
+        # The deployment's statistics across the offices that share them (one for all offices).
+        self.association: AssociationStatistics | None = None
 
     async def start(self, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         """Open storage, wire everything, serve HTTP (or Socket Mode) and start the scheduler."""
@@ -175,6 +178,13 @@ class PeerSupportApp:
         distribution = settings.distribution
         self.db = await Database.open(
             settings.database_url, migrations=DEPLOYMENT_MIGRATIONS if distribution else None
+        )
+        self.association = AssociationStatistics(
+            administrators=settings.peer_association_administrators,
+            members=self._members,
+            db=self.db,
+            clock=self.clock,
+            min_offices=settings.peer_min_count,
         )
         # With a shared session, slack_sdk leaves timeouts to it: SLACK_API_TIMEOUT is set here.
         self._session = aiohttp.ClientSession(
@@ -328,6 +338,20 @@ class PeerSupportApp:
             return [self.db] if self.db is not None else []
         return [] if self.workspaces is None else [o.db for o in self.workspaces.opened()]
 
+    async def _members(self) -> list[Member]:
+        """Every office, as the association's statistics read it: in distribution mode each
+        workspace with a database, opened if it is not (one that cannot be opened raises: a sum
+        without it is never shown); a workspace no longer installed is not an office any more."""
+        if self.workspaces is None:
+            raise RuntimeError("the app is not started")
+        if self.settings.distribution:
+            keys = await workspace_keys(self.settings.database_url)
+            found = [await self.workspaces.get(Workspace.from_key(key)) for key in keys]
+            offices = [o for o in found if o is not None]
+        else:
+            offices = self.workspaces.opened()
+        return [Member(tracking=o.services.tracking, hours=o.services.hours, db=o.db) for o in offices]
+
     def _tokens(self) -> TokenSource:
         if self.tokens is None:
             raise RuntimeError("distribution mode needs a token source (the installations)")
@@ -374,8 +398,10 @@ class PeerSupportApp:
     async def _rebuild(self, workspace: Workspace | None) -> None:
         """An office's settings changed (here, or on another instance): its services anew, on the
         same database and pace. What the old ones have under way finishes on them."""
-        old = None if self.workspaces is None else next(
-            (o for o in self.workspaces.opened() if o.workspace == workspace), None
+        old = (
+            None
+            if self.workspaces is None
+            else next((o for o in self.workspaces.opened() if o.workspace == workspace), None)
         )
         if old is None or self.workspaces is None:
             return
@@ -427,7 +453,7 @@ class PeerSupportApp:
         """
         settings, clock, background = settings or self.settings, self.clock, self.background
         db, pacer = db or self.db, pacer or self.pacer
-        if db is None:
+        if db is None or self.association is None:
             raise RuntimeError("the app is not started")
         hours = settings.peer_service_hours
         notifier = SlackNotifier(
@@ -607,6 +633,7 @@ class PeerSupportApp:
                 check=self.settings.office_errors,
                 rebuild=lambda: self._rebuild(workspace),
             ),
+            association=self.association,
         )
         register_jobs(services, replay_click=self._replay)
         return services

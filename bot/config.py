@@ -27,7 +27,7 @@ from bot.peer_requests import RequestPolicy
 from bot.profiles import DEFAULT_ROLES, DEFAULT_SUGGESTED_TAGS, ProfilePolicy
 from bot.resources import DEFAULT_COPING, SeedFileError, load_seed_file
 from bot.service_hours import ServiceHours
-from bot.setting_types import Leads, Plan, WeeklyHours, Zone, days, duration, hours_in_utc
+from bot.setting_types import Leads, Plan, TeamUsers, WeeklyHours, Zone, days, duration, hours_in_utc
 from bot.training import TrainingPolicy
 from storage.models import DECIDED_NOTICES, IncidentKind, Resource, ScheduledKind
 
@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     peer_coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
     # Statistics, exports and the quarterly report only (an elected prosecutor's desk).
     peer_administrators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # The deployment's association administrators (statistics across the offices that share them),
+    # as (team id, user id): a user id means something only within its workspace.
+    peer_association_administrators: TeamUsers = frozenset()
     # How long an offer waits for an answer, by urgency ("this week" is PEER_OFFER_TIMEOUT).
     peer_offer_timeout: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(hours=4)
     peer_offer_timeout_asap: Annotated[timedelta, duration(at_least=timedelta(seconds=10))] = timedelta(

@@ -205,3 +205,21 @@ class NotYourConversation(DomainError):
 
 class ConversationEnded(DomainError):
     """The relayed conversation has ended; nothing more is passed on."""
+
+
+class NotAnAssociationAdministrator(NotAllowed):
+    """The statistics across offices are for the deployment's association administrators only
+    (the Slack side answers as to any unknown command: the role is not revealed)."""
+
+
+class TooFewOffices(DomainError):
+    """Fewer offices than the minimum shared their statistics for a quarter: nothing is published."""
+
+    def __init__(self, label: str, minimum: int) -> None:
+        super().__init__(f"fewer than {minimum} offices share their statistics for {label}")
+        self.label = label
+        self.minimum = minimum
+
+
+class OfficesUnavailable(DomainError):
+    """An office's statistics could not be read: a partial sum is never published."""

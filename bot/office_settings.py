@@ -92,3 +92,27 @@ class OfficeSettingsService:
             log.info("office settings changed: %s", ", ".join(changed))
             await self._rebuild()
         return changed
+
+    async def shares_with_association(self, *, coordinator_id: str) -> bool:
+        """Whether the office shares its published statistics with the association now."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        async with self._db.read() as tx:
+            return await tx.office_settings.shares_with_association(self._clock.now())
+
+    async def share_with_association(self, *, coordinator_id: str, shared: bool) -> bool:
+        """Start or stop sharing the office's published statistics with the association (sums
+        across offices, see :mod:`bot.association`); audited. Whether it changed."""
+        await self._roles.require_coordinator_role(coordinator_id)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            if await tx.office_settings.shares_with_association(now) == shared:
+                return False
+            await tx.office_settings.share_with_association(shared, now=now)
+            await tx.tracking.audit(
+                actor_id=coordinator_id,
+                action="association statistics",
+                detail="shared from now on" if shared else "no longer shared",
+                now=now,
+            )
+        log.info("office statistics %s with the association", "shared" if shared else "no longer shared")
+        return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.announcements import AnnouncementService
+from bot.association import AssociationStatistics
 from bot.background import Background
 from bot.care import CareService
 from bot.checkins import CheckinService
@@ -66,3 +67,5 @@ class Services:
     clock: Clock
     min_count: int
     office_settings: OfficeSettingsService  # what the office's coordinators set over the environment
+    # The deployment's statistics across offices (one for every office; its administrators only).
+    association: AssociationStatistics

@@ -89,6 +89,26 @@ Leads = Annotated[tuple[timedelta, ...], _plain(parse_leads), NoDecode]
 Zone = Annotated[ZoneInfo, PlainValidator(_zone)]
 WeeklyHours = Annotated[ServiceHours, PlainValidator(hours_in_utc), NoDecode]
 
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
+
+
+def _team_users(value: object) -> frozenset[tuple[str, str]]:
+    """``TEAMID:USERID,…`` (a user id means something only within its workspace)."""
+    if not isinstance(value, str):
+        return frozenset(value) if isinstance(value, frozenset | set | list | tuple) else frozenset()
+    pairs: set[tuple[str, str]] = set()
+    for part in (p.strip() for p in value.split(",")):
+        team, _, user = part.upper().partition(":")
+        if part and not (_SLACK_ID.fullmatch(team) and _SLACK_ID.fullmatch(user)):
+            raise ValueError(f"each entry must be TEAMID:USERID, e.g. T0123ABC:U0456DEF: {part[:40]!r}")
+        if part:
+            pairs.add((team, user))
+    return frozenset(pairs)
+
+
+# People of given workspaces, as (team id, user id) pairs.
+TeamUsers = Annotated[frozenset[tuple[str, str]], PlainValidator(_team_users), NoDecode]
+
 
 def _to_timedelta(value: object, *, unit: timedelta) -> timedelta:
     if isinstance(value, timedelta):

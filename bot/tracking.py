@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -364,7 +365,13 @@ class TrackingService:
         return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(end, time(0), tzinfo=tz)
 
 
-def _combined(publication: Publication, reports: list[StatsReport], k: int) -> StatsReport:
+def sum_reports(publication: Publication, reports: Sequence[StatsReport], k: int) -> StatsReport:
+    """Several reports as one, made of their published figures only: several quarters of one
+    office, or one quarter of several offices (:mod:`bot.association`)."""
+    return _combined(publication, reports, k)
+
+
+def _combined(publication: Publication, reports: Sequence[StatsReport], k: int) -> StatsReport:
     """Several quarters as one report, made of their published figures only."""
     medians = [r.median_to_accept for r in reports]
     lines: dict[str, list[IncidentLine]] = {}

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import (
     announcements,
+    association,
     care,
     concerns,
     home,
@@ -42,6 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     office.FEATURE,
     team.FEATURE,
     home.FEATURE,
+    association.FEATURE,
 )
 
 

@@ -709,12 +709,41 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX handoffs_by_state ON handoffs (state, id)
         """,
     ),
+    (
+        "0031_association_sharing",
+        """
+        -- Whether the office shares its published statistics with the association (the sums across
+        -- offices), as every change of it: a quarter counts the office if it shared as the quarter
+        -- closed, so switching later never changes figures already published.
+        CREATE TABLE association_sharing (
+            id         INTEGER PRIMARY KEY,
+            shared     INTEGER NOT NULL,
+            changed_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        # The deployment's (in single-workspace mode, the one database's): see _DEPLOYMENT below.
+        "0032_association_quarters",
+        """
+        -- The association's figures of each closed quarter as first shown (sums across offices, see
+        -- bot/association.py), kept so that they never change afterwards: the number of offices
+        -- summed, and the figures as JSON (NULL: fewer offices than the minimum shared, none shown).
+        CREATE TABLE association_quarters (
+            quarter   TEXT PRIMARY KEY,
+            offices   INTEGER NOT NULL,
+            figures   TEXT,
+            frozen_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
-# state, departures: 0028), and each workspace's data is in a database of its own, migrated with
-# the other steps. Single-workspace mode applies every step to its one database, as before.
-_DEPLOYMENT = frozenset({"0028_slack_installations"})
+# state, departures: 0028; the association's figures of each quarter: 0032), and each workspace's
+# data is in a database of its own, migrated with the other steps. Single-workspace mode applies
+# every step to its one database, as before.
+_DEPLOYMENT = frozenset({"0028_slack_installations", "0032_association_quarters"})
 DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] in _DEPLOYMENT]
 OFFICE_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] not in _DEPLOYMENT]
 

@@ -33,3 +33,20 @@ class OfficeSettingsRepository:
         """Back to the environment's value; whether the office had set it."""
         cur = await self._conn.execute("DELETE FROM office_settings WHERE name = ?", (name,))
         return cur.rowcount > 0
+
+    async def shares_with_association(self, at: datetime) -> bool:
+        """Whether the office shared its statistics with the association at the instant ``at``
+        (its latest change before it; never changed: not shared)."""
+        cur = await self._conn.execute(
+            "SELECT shared FROM association_sharing WHERE changed_at <= ? ORDER BY changed_at DESC, id DESC"
+            " LIMIT 1",
+            (to_db(at),),
+        )
+        row = await cur.fetchone()
+        return row is not None and bool(row["shared"])
+
+    async def share_with_association(self, shared: bool, *, now: datetime) -> None:
+        """Record that the office starts (or stops) sharing its statistics, from ``now`` on."""
+        await self._conn.execute(
+            "INSERT INTO association_sharing (shared, changed_at) VALUES (?, ?)", (int(shared), to_db(now))
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.announcement_repository import AnnouncementRepository
+from storage.association_repository import AssociationRepository
 from storage.concern_repository import ConcernRepository
 from storage.handoff_repository import HandoffRepository
 from storage.incident_repository import IncidentRepository
@@ -45,6 +46,7 @@ class Tx:
     handoffs: HandoffRepository
     office_settings: OfficeSettingsRepository
     installations: InstallationRepository
+    association: AssociationRepository
 
     @classmethod
     def bind(cls, conn: Connection) -> Tx:
@@ -66,4 +68,5 @@ class Tx:
             handoffs=HandoffRepository(conn),
             office_settings=OfficeSettingsRepository(conn),
             installations=InstallationRepository(conn),
+            association=AssociationRepository(conn),
         )

@@ -174,7 +174,7 @@ def test_no_action_or_callback_id_or_subcommand_is_claimed_twice() -> None:
     actions = [str(a) for f in FEATURES for enum in f.actions for a in enum]
     callbacks = [str(c) for f in FEATURES for enum in f.callbacks for c in enum]
     # Within a feature a name may both open a form and answer in text (``/peer incident [list]``).
-    subcommands = [n for f in FEATURES for n in {*f.forms, *f.reports, *f.subcommands}]
+    subcommands = [n for f in FEATURES for n in {*f.forms, *f.reports, *f.subcommands, *f.deployment_reports}]
     assert not _duplicates(actions)
     assert not _duplicates(callbacks)
     assert not _duplicates(subcommands)

@@ -39,7 +39,7 @@ from handlers.concerns.ids import ConcernAction, ConcernCallback
 from handlers.incidents.blocks import follow_up_modal, incident_modal
 from handlers.incidents.ids import IncidentAction, IncidentCallback
 from handlers.office.blocks import settings_modal
-from handlers.office.ids import OfficeAction, OfficeCallback
+from handlers.office.ids import SHARED, OfficeAction, OfficeCallback, OfficeChoice
 from handlers.oncall.blocks import oncall_modal
 from handlers.oncall.ids import OnCallAction, OnCallCallback
 from handlers.relay.blocks import rename_modal
@@ -89,6 +89,8 @@ REFUSALS = (
     "no longer hold this request",
     "check-in isn't addressed to you",
     "conversation isn't yours",
+    # The association's statistics: to anyone but its administrators, an unknown command.
+    "I don't know `/peer association`",
 )
 
 
@@ -448,6 +450,9 @@ MATRIX: dict[str, Case] = {
         (R, R, R, A, R),
     ),
     "/peer settings": Case(command("settings"), opens("peer_office_settings"), (R, R, R, A, R)),
+    # The deployment's association administrator (the world's administrator is one, see
+    # tests/world.py); an office's coordinator is not: for them the command does not exist.
+    "/peer association": Case(command("association"), says("Gathering the numbers"), (R, R, R, R, A)),
     # Buttons, crafted with the world's real ids
     "Accept (an offer to the assigned supporter)": Case(
         click(RequestAction.ACCEPT, lambda w: {"offer_id": w.open_offer}, at=offer_dm),
@@ -708,6 +713,15 @@ MATRIX: dict[str, Case] = {
         finds("SELECT 1 FROM office_settings WHERE name = 'PEER_TIMEZONE' AND value = 'America/Chicago'"),
         (R, R, R, A, R),
     ),
+    "Office settings modal (share the statistics with the association)": Case(
+        submit(
+            OfficeCallback.SETTINGS,
+            lambda *_: settings_modal([OfficeSetting(name, None, "default") for name in OFFICE_SETTINGS]),
+            {OfficeChoice.SHARE_STATISTICS: [SHARED]},
+        ),
+        finds("SELECT 1 FROM association_sharing WHERE shared = 1"),
+        (R, R, R, A, R),
+    ),
     "Request modal": Case(
         submit(RequestCallback.REQUEST, lambda *_: request_modal(note_max_length=500), REQUEST_VALUES),
         finds("SELECT 1 FROM peer_requests WHERE requester_id = ? AND area = 'grief'", "{user}"),
@@ -951,6 +965,7 @@ def _report_outcomes(figures) -> Iterator[None]:
 # 80 worlds would double CI's time for nothing new).
 POSTGRES_ROWS = {
     "/peer",
+    "/peer association",
     "/peer away",
     "/peer roster add",
     "Accept (an offer to the assigned supporter)",
@@ -1010,6 +1025,8 @@ def test_the_matrix_covers_every_subcommand_button_and_modal() -> None:
 
     assert set(MATRIX) >= POSTGRES_ROWS
     targets = {case.act.target for case in MATRIX.values()}
-    assert {name for f in FEATURES for name in (*f.forms, *f.reports, *f.subcommands)} <= targets
+    assert {
+        name for f in FEATURES for name in (*f.forms, *f.reports, *f.subcommands, *f.deployment_reports)
+    } <= targets
     assert {a for f in FEATURES for enum in f.actions for a in enum} <= targets
     assert {c for f in FEATURES for enum in f.callbacks for c in enum} <= targets

@@ -31,7 +31,7 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -49,6 +49,7 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
         "scheduling",
         "scheduling_ack",
         "delivery",
+        "offices",
     }
     runs = results["sizes"]["runs"]
     for section in sections.values():

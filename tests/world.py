@@ -59,6 +59,9 @@ EVENT_CHANNEL = "CEVENTS"
 
 WORLD_SETTINGS: dict[str, Any] = {
     "peer_administrators": ADMINISTRATOR,
+    # The administrator is also one of the deployment's association administrators (statistics
+    # across offices): a role of the deployment, named with the workspace (T111, the stand-in's).
+    "peer_association_administrators": f"T111:{ADMINISTRATOR}",
     "peer_checkin_offsets": "1d,3d",
     "peer_checkin_hours": "any",
     "peer_checkin_rate": 1000,

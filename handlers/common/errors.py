@@ -42,11 +42,13 @@ from bot.errors import (
     NotYourConversation,
     NotYourOffer,
     OfferNoLongerOpen,
+    OfficesUnavailable,
     RequestNotWaiting,
     ResourceNotFound,
     StatisticsNotAllowed,
     SupporterCannotTakeRequest,
     Suspended,
+    TooFewOffices,
     VolunteerNotFound,
 )
 from bot.failures import failure
@@ -75,6 +77,12 @@ _STALE = {
 def user_message(error: DomainError | BadPayload) -> str:
     """Plain words for a domain error, safe to show to the person who caused it."""
     match error:
+        case TooFewOffices(label=label, minimum=minimum):
+            return f"Fewer than {minimum} offices share their statistics for {label}: nothing is published."
+        case OfficesUnavailable():
+            return (
+                "The offices' statistics could not all be read just now; please try again in a few minutes."
+            )
         case StatisticsNotAllowed():
             return "Sorry, only program coordinators and administrators can see that. Nothing was changed."
         case NotAllowed():

@@ -22,6 +22,9 @@ Subcommand = Callable[[Services, str, list[str]], Awaitable[str]]
 FormOpener = Callable[[Services, str, list[str]], Awaitable[dict[str, Any] | None]]
 # ``/peer <name> [period]``: acked at once, the report sent after.
 Report = Callable[[Services, AsyncWebClient, AsyncRespond, str, Publication], Coroutine[Any, Any, None]]
+# ``/peer <name> [period]`` of the deployment rather than an office (the association's statistics):
+# given the person's team id and user id; to anyone else it is an unknown subcommand.
+DeploymentReport = Callable[[Services, AsyncRespond, str, str, Publication], Coroutine[Any, Any, None]]
 IdEnum = type[StrEnum]
 
 
@@ -41,6 +44,7 @@ class Feature:
     forms: Mapping[str, FormOpener] = field(default_factory=dict)
     reports: Mapping[str, Report] = field(default_factory=dict)
     subcommands: Mapping[str, Subcommand] = field(default_factory=dict)
+    deployment_reports: Mapping[str, DeploymentReport] = field(default_factory=dict)
 
     @property
     def id_enums(self) -> tuple[IdEnum, ...]:

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import DomainError
 from bot.services import Services
 from handlers.common.errors import user_message
-from handlers.common.feature import Feature, FormOpener, Report, Subcommand
+from handlers.common.feature import DeploymentReport, Feature, FormOpener, Report, Subcommand
 from handlers.common.ids import Command
 from handlers.common.modals import open_view
 from handlers.common.parsing import ArgumentError
@@ -28,6 +28,7 @@ class PeerCommand:
     forms: Mapping[str, FormOpener]
     reports: Mapping[str, Report]
     subcommands: Mapping[str, Subcommand]
+    deployment_reports: Mapping[str, DeploymentReport]
 
     @classmethod
     def of(cls, features: Sequence[Feature]) -> PeerCommand:
@@ -36,6 +37,7 @@ class PeerCommand:
             forms={k: v for f in features for k, v in f.forms.items()},
             reports={k: v for f in features for k, v in f.reports.items()},
             subcommands={k: v for f in features for k, v in f.subcommands.items()},
+            deployment_reports={k: v for f in features for k, v in f.deployment_reports.items()},
         )
 
     def register(self, app: AsyncApp) -> None:
@@ -69,6 +71,16 @@ class PeerCommand:
                 report = self.reports[name](services, client, respond, user_id, publication)
                 services.background.spawn(report, name=name)
                 return
+            team_id = str(command.get("team_id") or "")
+            if name in self.deployment_reports and services.association.is_administrator(
+                team_id=team_id, user_id=user_id
+            ):
+                publication = await services.association.publication(" ".join(args[1:]))
+                await ack(text="Gathering the numbers…", response_type="ephemeral")
+                deployment = self.deployment_reports[name](services, respond, team_id, user_id, publication)
+                services.background.spawn(deployment, name=name)
+                return
+            # To anyone else a deployment's command is unknown, as if it did not exist.
             subcommand = self.subcommands.get(name)
             if subcommand is None:
                 text = f"I don't know `/peer {name[:30]}`.\n" + await self.subcommands[HELP](

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from handlers.common.feature import Feature
 from handlers.office import commands, listeners
-from handlers.office.ids import OfficeAction, OfficeCallback, OfficeField
+from handlers.office.ids import OfficeAction, OfficeCallback, OfficeChoice, OfficeField
 
 FEATURE = Feature(
     name="office",
     register=listeners.register,
     actions=(OfficeAction,),
     callbacks=(OfficeCallback,),
-    fields=(OfficeField,),
+    fields=(OfficeField, OfficeChoice),
     forms=commands.FORMS,
 )

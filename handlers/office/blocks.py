@@ -6,12 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import Block, CheckboxesElement, InputBlock, Option, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from bot.office_settings import OfficeSetting
 from handlers.common.blocks import context
-from handlers.office.ids import OfficeCallback, OfficeField
+from handlers.office.ids import SHARED, OfficeCallback, OfficeChoice, OfficeField
 
 RESOURCES = "PEER_RESOURCES"
 _LABELS = {
@@ -29,8 +29,9 @@ _LABELS = {
 }
 
 
-def settings_modal(settings: Sequence[OfficeSetting]) -> dict[str, Any]:
-    """The office's settings, each with its own value if it set one; empty means the deployment's."""
+def settings_modal(settings: Sequence[OfficeSetting], *, shared: bool = False) -> dict[str, Any]:
+    """The office's settings, each with its own value if it set one; empty means the deployment's;
+    then whether it shares its statistics with the association (``shared``)."""
     blocks: list[Block] = [
         context(
             "These settings are this office's own. Leave one empty for the deployment's default"
@@ -54,6 +55,24 @@ def settings_modal(settings: Sequence[OfficeSetting]) -> dict[str, Any]:
                 ),
             )
         )
+    share = Option(
+        value=SHARED,
+        label="Share our statistics with the association",
+        description="Only our published figures of completed quarters, summed with other offices'; never"
+        " our office's name beside a figure. From the quarter under way on.",
+    )
+    blocks.append(
+        InputBlock(
+            block_id=OfficeChoice.SHARE_STATISTICS,
+            label="Statistics across offices",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=OfficeChoice.SHARE_STATISTICS,
+                options=[share],
+                initial_options=[share] if shared else None,
+            ),
+        )
+    )
     return View(
         type="modal",
         callback_id=OfficeCallback.SETTINGS,

@@ -39,3 +39,15 @@ class OfficeField(StrEnum):
     def setting(self) -> str:
         """The setting's environment variable name."""
         return self.value.removeprefix("office_").upper()
+
+
+class OfficeChoice(StrEnum):
+    """``block_id`` (and ``action_id``) of the settings modal's choices that are not a setting of
+    the environment."""
+
+    # Whether the office shares its published statistics with the association (bot/association.py).
+    SHARE_STATISTICS = "office_share_statistics"
+
+
+# The one option of the sharing checkbox.
+SHARED = "shared"

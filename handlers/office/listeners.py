@@ -13,7 +13,7 @@ from handlers.common.clicks import open_built
 from handlers.common.errors import user_message
 from handlers.common.parsing import flatten_state
 from handlers.office.blocks import settings_modal, stored
-from handlers.office.ids import OfficeAction, OfficeCallback, OfficeField
+from handlers.office.ids import SHARED, OfficeAction, OfficeCallback, OfficeChoice, OfficeField
 
 
 def register(app: AsyncApp) -> None:
@@ -31,8 +31,11 @@ async def on_home_settings(
 
 
 async def settings_view(services: Services, user_id: str) -> dict[str, Any]:
-    """The settings modal, for a coordinator (refused for anyone else)."""
-    return settings_modal(await services.office_settings.settings(coordinator_id=user_id))
+    """The settings modal, for a coordinator (refused for anyone else), with whether the office
+    shares its statistics with the association."""
+    settings = await services.office_settings.settings(coordinator_id=user_id)
+    shared = await services.office_settings.shares_with_association(coordinator_id=user_id)
+    return settings_modal(settings, shared=shared)
 
 
 async def on_settings_submitted(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -47,4 +50,8 @@ async def on_settings_submitted(ack: AsyncAck, body: dict[str, Any], services: S
     except DomainError as error:
         await ack(response_action="errors", errors={OfficeField.TIMEZONE: user_message(error)})
         return
+    if OfficeChoice.SHARE_STATISTICS in values:  # (a modal opened before the choice existed has none)
+        shared = SHARED in (values[OfficeChoice.SHARE_STATISTICS] or [])
+        coordinator = body["user"]["id"]
+        await services.office_settings.share_with_association(coordinator_id=coordinator, shared=shared)
     await ack()

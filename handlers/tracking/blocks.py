@@ -59,8 +59,6 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         if len(report.publication.quarters) > 1
         else f"not shown (fewer than {k} accepted)"
     )
-    minutes = report.supporter_minutes
-    hours = f"{minutes.value / 60:.1f} h" if minutes.value is not None else describe(minutes, k) + " contacts"
     published = ", ".join(q.label for q in report.publication.quarters)
     blocks: list[Block] = [
         header("Peer support statistics"),
@@ -69,11 +67,31 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
             f" (published quarters: {published}). Contacts count in the quarter they were recorded."
             " No names."
         ),
+    ]
+    blocks.extend(figure_blocks(report, median=f"*Median time to accept:* {median}\n"))
+    blocks.append(
+        context(
+            f"Statistics are published per completed quarter and never change afterwards. Counts from 1 to"
+            f" {k - 1} show as “fewer than {k}”; “suppressed” hides a number that would let a small one be"
+            " worked out. Each supporter sees their own time on their Home. `/peer export` sends these as"
+            " CSV and a chart."
+        )
+    )
+    return [b.to_dict() for b in blocks]
+
+
+def figure_blocks(report: StatsReport, *, median: str = "") -> list[Block]:
+    """The figures of a statistics report (requests, contacts, areas, referrals, how, the answers,
+    offers by role, check-ins, events), ``median`` (a line, or nothing) after the requests."""
+    k = report.min_count
+    minutes = report.supporter_minutes
+    hours = f"{minutes.value / 60:.1f} h" if minutes.value is not None else describe(minutes, k) + " contacts"
+    blocks: list[Block] = [
         section(
             f"*Requests:* {describe(report.requests, k)} made · {describe(report.accepted, k)} accepted ·"
             f" {describe(report.escalated, k)} escalated · {describe(report.cancelled, k)} cancelled\n"
-            f"*Median time to accept:* {median}\n"
-            f"*Contacts:* {describe(report.contacts, k)} · *supporter time, all together:* {hours}"
+            + median
+            + f"*Contacts:* {describe(report.contacts, k)} · *supporter time, all together:* {hours}"
         ),
         section("*Contacts by area of need*\n" + _lines(report.areas, AREA_LABELS, k)),
         section("*Referrals to professional help*\n" + _lines(report.referrals, REFERRAL_LABELS, k)),
@@ -111,15 +129,7 @@ def stats_blocks(report: StatsReport) -> list[dict[str, Any]]:
         )
         total = f"\n_Total going: {describe(report.going.total, k)}_"
         blocks.append(section("*Events*\n" + rows + total))
-    blocks.append(
-        context(
-            f"Statistics are published per completed quarter and never change afterwards. Counts from 1 to"
-            f" {k - 1} show as “fewer than {k}”; “suppressed” hides a number that would let a small one be"
-            " worked out. Each supporter sees their own time on their Home. `/peer export` sends these as"
-            " CSV and a chart."
-        )
-    )
-    return [b.to_dict() for b in blocks]
+    return blocks
 
 
 def stats_modal(report: StatsReport) -> dict[str, Any]:

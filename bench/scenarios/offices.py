@@ -1,0 +1,273 @@
+"""Issue 21, part 3: one office's big incident never slows another office's ``/peer``.
+
+One deployment (``python -m bot`` in distribution mode) serves two offices, A (T111) and B (T222),
+each installed (its installation sealed in the deployment's database, as the OAuth flow stores it)
+with a database of its own. Office B's ``/peer`` is sent open loop at a steady rate and each ack
+timed: first with office A idle, then while A's coordinator submits an incident naming a channel of
+thousands (A prepares its check-ins: looks people up, stores six each) and while A's first check-ins
+go out, all in the same process. Run on SQLite (a file per office) and, with
+``BENCH_POSTGRES_URL`` set, on PostgreSQL (a schema per office, a write lock per schema).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bench.client import fetch
+from bench.harness import Bench
+from bench.procs import Server, start_app, start_bench_server
+from bench.report import Column, Row, Section, Target
+from bench.scenarios.scheduling import CHANNEL, OFFSETS, POLL_SECONDS, Control, PeerLoad, person
+from bench.slack import RequestBuilder, is_empty_ack
+from bench.stats import percentile
+from bot.clock import SystemClock
+from bot.installations import Installations
+from bot.tenancy import Workspace
+from handlers.incidents.blocks import incident_modal
+from slack_standin.driver import SIGNING_SECRET, TOKEN
+from storage.db import Database, drop_database, workspace_database_url
+from storage.migrations import DEPLOYMENT_MIGRATIONS, OFFICE_MIGRATIONS
+from storage.models import IncidentKind, InstallationRecord
+
+A, B = Workspace(team_id="T111"), Workspace(team_id="T222")
+TOKEN_B = "xoxb-bench-office-b"
+COORDINATOR_A, COORDINATOR_B = "UCOORDA", "UCOORDB"
+ENCRYPTION_KEY = "YmVuY2gtb2ZmaWNlcy1mZXJuZXQta2V5LTMyYnl0ZXM="
+ALONE_SECONDS = 3.0
+TIMEOUT = 240.0
+
+
+def app_env(api_url: str, db_url: str, rate: float) -> dict[str, str]:
+    """Distribution mode: no bot token of the deployment's own; installations in ``db_url``."""
+    return {
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "bench-client-secret",
+        "SLACK_STATE_SECRET": "bench-state-secret",
+        "PEER_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": db_url,
+        "PEER_SERVICE_HOURS": "any",
+        "PEER_CHECKIN_OFFSETS": OFFSETS,
+        "PEER_CHECKIN_HOURS": "any",
+        "PEER_CHECKIN_RATE": f"{rate:g}",
+        "PEER_SWEEP_SECONDS": "1",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+async def install(db_url: str) -> None:
+    """Both offices installed as the OAuth flow leaves them: the installation (tokens sealed) in the
+    deployment's database, and each office's database with its installer as coordinator."""
+    now = datetime.now(UTC)
+    deployment = await Database.open(db_url, migrations=DEPLOYMENT_MIGRATIONS)
+    try:
+        store = Installations(
+            db=deployment, clock=SystemClock(), key=ENCRYPTION_KEY, grace=timedelta(days=30)
+        )
+        for workspace, token, installer in ((A, TOKEN, COORDINATOR_A), (B, TOKEN_B, COORDINATOR_B)):
+            await store.save(
+                InstallationRecord(
+                    enterprise_id=None,
+                    team_id=workspace.team_id,
+                    user_id=installer,
+                    is_enterprise_install=False,
+                    bot_id="B0BENCH",
+                    bot_user_id="UBOT",
+                    bot_scopes=("commands", "chat:write"),
+                    bot_token=token,
+                    installed_at=now,
+                )
+            )
+            office = await Database.open(
+                workspace_database_url(db_url, workspace.key), migrations=OFFICE_MIGRATIONS
+            )
+            try:
+                async with office.transaction() as tx:
+                    await tx.roles.add_coordinator(installer, added_by=installer, now=now)
+            finally:
+                await office.close()
+    finally:
+        await deployment.close()
+
+
+async def drop(db_url: str) -> None:
+    """Every office's database, then (PostgreSQL) the deployment's schema."""
+    for workspace in (A, B):
+        await drop_database(workspace_database_url(db_url, workspace.key))
+    if db_url.startswith("postgresql"):
+        await drop_database(db_url)
+
+
+@dataclass
+class RunFigures:
+    """One run: office B's acks in each phase, and office A's incident's timings."""
+
+    acks: dict[str, list[float]] = field(default_factory=dict)
+    incident: dict[str, float] = field(default_factory=dict)
+
+
+async def one_run(bench: Bench, backend: str, db_url: str, run: int) -> RunFigures:
+    """Fresh processes: the stand-in knowing both workspaces, the app serving both offices."""
+    sizes = bench.sizes
+    workdir = bench.workdir / f"offices-{backend}-{run}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    people = [person(i) for i in range(sizes.incident_people)]
+    figures = RunFigures()
+    await install(db_url)
+    standin: Server | None = None
+    app: Server | None = None
+    try:
+        standin = await start_bench_server(
+            "standin", workdir, max_seconds=sizes.max_seconds, extra=["--team", f"{B.team_id}:{TOKEN_B}"]
+        )
+        control = Control(standin.info["control_port"])
+        await control.load_directory(people)
+        app = await start_app(workdir, app_env(standin.info["url"], db_url, sizes.checkin_rate))
+        builder_a = RequestBuilder(standin.info["url"], app.port)
+        builder_b = RequestBuilder(standin.info["url"], app.port)
+        builder_b.team = {"id": B.team_id, "domain": "office-b"}
+
+        def load(tag: str) -> PeerLoad:
+            return PeerLoad(
+                app.port, lambda n: builder_b.command_bytes(f"UB{tag}{n:05d}"), sizes.peer_load_rate
+            )
+
+        async def measure(label: str, stop: asyncio.Event, *, count: int | None = None) -> None:
+            peer = load(f"{label[:1].upper()}{run}")
+            latencies: list[float] = []
+            try:
+                await peer.run(stop, latencies, count=count)
+            finally:
+                await peer.close()
+            if peer.failures:
+                raise RuntimeError(
+                    f"office B's /peer {label}: {peer.failures} bad acks: {peer.first_failure}"
+                )
+            figures.acks[label] = latencies
+
+        bench.progress(f"offices ({backend}) run {run + 1}: office B alone")
+        await measure("warm-up", asyncio.Event(), count=int(sizes.peer_load_rate))
+        await measure("A idle", asyncio.Event(), count=int(sizes.peer_load_rate * ALONE_SECONDS))
+        bench.progress(f"offices ({backend}) run {run + 1}: office A's incident of {len(people):,}")
+        today = datetime.now(UTC).date()
+        view = {
+            **incident_modal(plans=dict.fromkeys(IncidentKind, OFFSETS), today=today.isoformat()),
+            "id": "V00000009",
+            "hash": "1.h",
+        }
+        values = {
+            "incident_kind": "critical_incident",
+            "incident_name": "Courthouse shooting",
+            "incident_date": (today - timedelta(days=1)).isoformat(),
+            "incident_people": [],
+            "incident_channel": CHANNEL,
+        }
+        submission = await builder_a.view_submission_bytes(COORDINATOR_A, view, values)
+        preparing = asyncio.Event()
+        loader = asyncio.get_running_loop().create_task(measure("A preparing its incident", preparing))
+        sent = time.monotonic()
+        status, body = await fetch(app.port, submission)
+        if not is_empty_ack(status, body):
+            raise RuntimeError(f"office A's incident submission failed: {status} {body[:300]!r}")
+        while not (summary := await control.get(f"/posts?channel={COORDINATOR_A}")):
+            if time.monotonic() - sent > TIMEOUT:
+                raise TimeoutError("office A's incident was not prepared in time")
+            await asyncio.sleep(POLL_SECONDS)
+        preparing.set()
+        await loader
+        figures.incident["prepared_s"] = summary[0] - sent
+        delivering = asyncio.Event()
+        loader = asyncio.get_running_loop().create_task(measure("A delivering its check-ins", delivering))
+        while (seen := await control.get("/checkins"))["delivered"] < len(people):
+            if time.monotonic() - sent > TIMEOUT:
+                raise TimeoutError(f"{seen['delivered']} of {len(people)} of office A's check-ins in time")
+            await asyncio.sleep(0.1)
+        delivering.set()
+        await loader
+        figures.incident["delivered_s"] = seen["last_at"] - sent
+        figures.incident["delivered"] = float(seen["delivered"])
+        return figures
+    finally:
+        for server in (app, standin):
+            if server is not None:
+                await server.stop()
+        await drop(db_url)
+
+
+def backends(bench: Bench) -> list[tuple[str, str]]:
+    """SQLite always; PostgreSQL when ``BENCH_POSTGRES_URL`` names a database."""
+    found = [("SQLite", f"sqlite:///{bench.workdir / 'offices' / 'deployment.db'}")]
+    (bench.workdir / "offices").mkdir(parents=True, exist_ok=True)
+    postgres = os.environ.get("BENCH_POSTGRES_URL", "")
+    if postgres:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        found.append(("PostgreSQL", f"{postgres}{'&' if '?' in postgres else '?'}schema={schema}"))
+    return found
+
+
+async def run(bench: Bench) -> list[Section]:
+    """Each backend, ``runs`` times, on fresh processes and databases."""
+    sizes = bench.sizes
+    section = Section(
+        "offices",
+        "Office B's /peer ack while office A prepares and delivers a big incident (issue 21, part 3)",
+        [
+            Column("requests", "n", "{:.0f}"),
+            Column("p50_ms", "p50 ms"),
+            Column("p99_ms", "p99 ms"),
+            Column("max_ms", "max ms"),
+            Column("seconds", "A's phase s", "{:.1f}"),
+        ],
+    )
+    for backend, db_url in backends(bench):
+        runs = []
+        for r in range(sizes.runs):
+            try:
+                runs.append(await one_run(bench, backend, db_url, r))
+            except TimeoutError as exc:
+                # Said in the report rather than losing the other runs' figures.
+                section.notes.append(f"{backend}, run {r + 1}: {exc} ({TIMEOUT:.0f} s); left out.")
+        if not runs:
+            continue
+        for phase, seconds in (
+            ("A idle", None),
+            ("A preparing its incident", "prepared_s"),
+            ("A delivering its check-ins", "delivered_s"),
+        ):
+            figures = []
+            for r in runs:
+                latencies = r.acks[phase]
+                entry = {
+                    "requests": float(len(latencies)),
+                    "p50_ms": percentile(latencies, 50),
+                    "p99_ms": percentile(latencies, 99),
+                    "max_ms": max(latencies),
+                }
+                if seconds is not None:
+                    before = r.incident["prepared_s"] if seconds == "delivered_s" else 0.0
+                    entry["seconds"] = r.incident[seconds] - before
+                figures.append(entry)
+            section.rows.append(Row(f"{backend}: office B's /peer, {phase}", figures))
+        idle = section.row(f"{backend}: office B's /peer, A idle").values["p99_ms"]
+        for phase in ("A preparing its incident", "A delivering its check-ins"):
+            busy = section.row(f"{backend}: office B's /peer, {phase}").values["p99_ms"]
+            section.targets.append(
+                Target(f"{backend}: B's /peer ack p99, {phase}, ÷ A idle", busy / idle, 1.5, "×")
+            )
+    section.notes += [
+        f"One app process (distribution mode) serving two offices, each with its own database; office A's"
+        f" incident names a channel of {sizes.incident_people:,} people, six check-ins each (the first"
+        f" due 1 s after it is stored), delivered at up to PEER_CHECKIN_RATE={sizes.checkin_rate:g}/s"
+        f" against the stand-in's limits ({sizes.post_limits}). Office B's /peer: open loop,"
+        f" {sizes.peer_load_rate:g}/s from distinct people, each opening the request modal.",
+        "'Preparing': from A's submission to A's coordinator's summary DM. 'Delivering': from then until"
+        " A's last first check-in landed. 'Within noise': the target is B's p99 at most 1.5× its p99"
+        " with A idle (same run, same process).",
+    ]
+    return [section]
