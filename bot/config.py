@@ -320,7 +320,11 @@ class Settings(BaseSettings):
                 errors[name] = "not a setting an office changes"
                 continue
             try:
-                type(self)(_env_file=None, **{**current, name.lower(): _office_value(name, value)})
+                checked = type(self)(_env_file=None, **{**current, name.lower(): _office_value(name, value)})
+                if name == "PEER_MIN_COUNT" and checked.peer_min_count < self.peer_min_count:
+                    # Lowered, it would show this quarter's small counts beside what was published
+                    # under the deployment's: an office may only hide more.
+                    errors[name] = f"at least {self.peer_min_count}, the deployment's"
             except ValidationError as error:
                 errors[name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
             except ValueError as error:

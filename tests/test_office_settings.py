@@ -46,6 +46,10 @@ async def test_a_coordinator_changes_the_offices_settings_and_they_apply_at_once
         "office_peer_service_hours",
     }
     assert "Mars/Olympus" in bad.json["errors"]["office_peer_timezone"]
+    # Below the deployment's smallest count (3 here) is refused too: an office may only hide more
+    # (lowered, this quarter's small counts would show beside what was published before).
+    lower = await rig.submit(COORDINATOR, view, {"office_peer_min_count": "2"})
+    assert "at least 3" in lower.json["errors"]["office_peer_min_count"], lower.text
     assert rig.app.services is not None and rig.app.services.hours.describe() == "around the clock"
 
     good = await rig.submit(
