@@ -222,7 +222,7 @@ class PeerSupportApp:
             user_facing_authorize_error_message=NOT_INSTALLED,
         )
         handlers.register(self.bolt, self._services_of)
-        register_leaving(self.bolt, self.installations)
+        register_leaving(self.bolt, self.installations, self._left)
         token = settings.peer_metrics_token
         web_app = build_web_app(
             self.bolt,
@@ -240,17 +240,17 @@ class PeerSupportApp:
         site = web.TCPSite(self._runner, host, settings.port if port is None else port)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        if self.role.works:
-            # The scheduler: what a worker (or the one process) runs beside serving.
-            self.jobs = Jobs(
-                sweep=self.sweep,
-                deliver=self.deliver_due,
-                next_due=self._next_due,
-                clock=self.clock,
-                every_seconds=settings.peer_sweep_seconds.total_seconds(),
-                background=self.background,
-            )
-            self.jobs.start()
+        # The scheduler: what a worker (or the one process) runs beside serving. A web process only
+        # sweeps (its sweep follows its offices' settings changed elsewhere) and delivers nothing.
+        self.jobs = Jobs(
+            sweep=self.sweep,
+            deliver=self.deliver_due,
+            next_due=self._next_due,
+            clock=self.clock,
+            every_seconds=settings.peer_sweep_seconds.total_seconds(),
+            background=self.background,
+        )
+        self.jobs.start()
         if distribution:
             # Every workspace with a database opens now: its scheduled work must not wait for a request.
             keys = await workspace_keys(settings.database_url)
@@ -426,6 +426,12 @@ class PeerSupportApp:
         async with office.db.transaction() as tx:
             if not await tx.roles.coordinators():
                 await tx.roles.add_coordinator(user_id, added_by=user_id, now=self.clock.now())
+
+    async def _left(self, workspace: Workspace) -> None:
+        """A workspace uninstalled: its office closes in this process now (no cached office outlives
+        it here: if it comes back after its data is gone, a fresh one opens on a fresh database)."""
+        if self.workspaces is not None:
+            await self.workspaces.close_one(workspace)
 
     async def forget(self, workspace: Workspace) -> None:
         """Close the workspace's services and delete its database (file or schema); see
@@ -666,24 +672,37 @@ class PeerSupportApp:
 
     async def sweep(self) -> None:
         """What the periodic job runs, for every open workspace: expire offers, route waiting
-        requests, find lapsing training, purge."""
+        requests, find lapsing training, purge (a web process only follows its offices' settings
+        changed elsewhere)."""
         if self.workspaces is not None:
+            if self.settings.distribution and self.role.works:
+                # A workspace installed since this process started (through another process, the
+                # web one) has a database now: its work is this process's too.
+                try:
+                    keys = await workspace_keys(self.settings.database_url)
+                    await self.workspaces.open_all(Workspace.from_key(key) for key in keys)
+                except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
+                    log.error("sweep: looking for new workspaces failed: %s", failure(exc))
             await self.workspaces.each("sweep", self._sweep)
-        if self.installations is not None:
+        if self.installations is not None and self.role.works:
             # Once a sweep, not once an office: the deployment's departures, each forgotten once.
             try:
                 await self.installations.forget_departed(self.workspace_data)
             except Exception as exc:  # noqa: BLE001 - logged; the next sweep tries again
                 log.error("sweep: departed workspaces failed: %s", failure(exc))
 
-    async def _sweep(self, office: Office) -> None:
-        await office.db.checkpoint_passive()
+    async def _follow_settings(self, office: Office) -> bool:
+        """The office's settings changed on another instance (or process): this one follows now."""
         async with office.db.read() as tx:
             changed = await tx.office_settings.values() != office.settings
         if changed:
-            # Changed on another instance: this one follows now, and sweeps on the new services next.
             await self._rebuild(office.workspace)
-            return
+        return changed
+
+    async def _sweep(self, office: Office) -> None:
+        if await self._follow_settings(office) or not self.role.works:
+            return  # (rebuilt: the new services sweep next time; a web process only follows)
+        await office.db.checkpoint_passive()
         s = office.services
         parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
             ("routing", s.requests.sweep),
@@ -705,13 +724,13 @@ class PeerSupportApp:
     async def deliver_due(self) -> int:
         """What the delivery job runs: send the check-ins and reminders that are due, in every
         open workspace (each at its own pace; one failing never holds up another)."""
-        if self.workspaces is None:
+        if self.workspaces is None or not self.role.works:
             return 0
         sent = await self.workspaces.each("deliveries", lambda o: o.services.deliveries.deliver_due())
         return sum(n for n in sent if isinstance(n, int))
 
     async def _next_due(self) -> datetime | None:
-        if self.workspaces is None:
+        if self.workspaces is None or not self.role.works:
             return None
         return await self.workspaces.earliest(lambda office: office.services.deliveries.next_due_at())
 

@@ -174,8 +174,14 @@ class Handoff:
                         "handoff %s (%s) was cut off by a stopped worker: not done again", row.id, row.kind
                     )
                     continue
-            # A failure is logged and the row dropped, not retried forever.
-            await self.run_now(HandoffKind(row.kind), row.args)
+            # A failure is logged and the row dropped, not retried forever; so is a kind this
+            # worker does not know (a newer web process during a rolling deploy).
+            try:
+                kind = HandoffKind(row.kind)
+            except ValueError:
+                log.error("handoff %s: a kind this worker does not know; dropped", row.id)
+            else:
+                await self.run_now(kind, row.args)
             async with self._db.transaction() as tx:
                 await tx.handoffs.finish(row.id)
             done += 1

@@ -160,6 +160,16 @@ class Workspaces(Generic[T]):
             await self._erase(workspace)
         log.info("workspace %s forgotten", workspace.key)
 
+    async def close_one(self, workspace: Workspace) -> None:
+        """Close one workspace's services in this process (it left: its data stays for the grace
+        period, and it opens again on its next use if it comes back)."""
+        if self._single is not None:
+            return
+        async with self._lock(workspace):
+            found = self._open.pop(workspace.key, None)
+            if found is not None:
+                await self._close(found)
+
     async def close(self) -> None:
         """Close every open workspace (the app is stopping); their data stays."""
         offices = self.opened()

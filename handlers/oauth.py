@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -375,7 +376,11 @@ class InstalledTokens:
         return bot.bot_token
 
 
-def register_leaving(app: AsyncApp, installations: Installations | None) -> None:
+def register_leaving(
+    app: AsyncApp,
+    installations: Installations | None,
+    closed: Callable[[Workspace], Awaitable[None]] | None = None,
+) -> None:
     """``app_uninstalled``, or ``tokens_revoked`` naming the bot: the workspace's tokens go at once
     and its data after the grace period. Revoked user tokens alone: those installers' rows go.
 
@@ -385,7 +390,7 @@ def register_leaving(app: AsyncApp, installations: Installations | None) -> None
 
     @app.event("app_uninstalled")
     async def on_uninstalled(context: AsyncBoltContext) -> None:
-        await _leave(installations, context)
+        await _leave(installations, context, closed)
 
     @app.event("tokens_revoked")
     async def on_tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -394,10 +399,14 @@ def register_leaving(app: AsyncApp, installations: Installations | None) -> None
             for user_id in tokens.get("oauth") or ():
                 await installations.delete_installation(context.enterprise_id, context.team_id, str(user_id))
         if tokens.get("bot"):
-            await _leave(installations, context)
+            await _leave(installations, context, closed)
 
 
-async def _leave(installations: Installations | None, context: AsyncBoltContext) -> None:
+async def _leave(
+    installations: Installations | None,
+    context: AsyncBoltContext,
+    closed: Callable[[Workspace], Awaitable[None]] | None,
+) -> None:
     if installations is None:
         log.warning("the app was uninstalled or its bot token revoked: SLACK_BOT_TOKEN no longer works")
         return
@@ -410,3 +419,5 @@ async def _leave(installations: Installations | None, context: AsyncBoltContext)
         await installations.delete_all(context.enterprise_id, context.team_id)
         return
     await installations.left(workspace)
+    if closed is not None:
+        await closed(workspace)

@@ -73,10 +73,13 @@ async def test_each_office_is_routed_by_the_worker_with_its_own_token(
             await web.start(host="127.0.0.1", port=0)
             stops.append(web.stop)
             await web.installed(A, installer_id="UCOORDA")
-            await web.installed(B, installer_id="UCOORDB")
-            # The worker opens every office that has a database, and watches each for handoffs.
+            # The worker opens every office that has a database, and watches each for handoffs;
             await worker.start(host="127.0.0.1", port=0)
             stops.append(worker.stop)
+            # an office installed (through the web process) after the worker started is found by
+            # the worker's next sweep.
+            await web.installed(B, installer_id="UCOORDB")
+            await worker.sweep()
             base = Rig(slack, web, clock, session)
             office_a, office_b = team_rig(base, TEAM_A), team_rig(base, TEAM_B)
             await roster_add(office_a, "UCOORDA", SUPPORTER_A)
@@ -117,6 +120,17 @@ async def test_each_office_is_routed_by_the_worker_with_its_own_token(
                 while await states(worker, B) != ["assigned"]:
                     await asyncio.sleep(0.02)
             assert await states(worker, A) == ["offered"]
+
+            # Settings changed through another process (here the worker's office B): the web
+            # process follows at its next sweep, and B alone.
+            office = await worker.workspaces.get(B)  # type: ignore[union-attr]
+            assert office is not None
+            await office.services.office_settings.save(
+                coordinator_id="UCOORDB", values={"PEER_TIMEZONE": "America/Chicago"}
+            )
+            await web.sweep()
+            served = {o.workspace: o.services.hours.tz.key for o in web.workspaces.opened()}  # type: ignore[union-attr]
+            assert served[B] == "America/Chicago" and served[A] != "America/Chicago"
         finally:
             for stop in reversed(stops):
                 await stop()

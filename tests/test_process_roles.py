@@ -21,11 +21,14 @@ import pytest
 
 from bot.app import ROLE_HEADER
 from bot.handoff import HandoffKind
+from handlers.common.clicks import click_only
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, SlackDriver, has_button
 from tests.conftest import ON_POSTGRES, StartApp
 from tests.processes import BotProcess
 
+# Slack's own example of a button click (a copy of the shared slack-payloads/block_actions.json).
+BLOCK_ACTIONS = Path(__file__).parent / "fixtures" / "slack_block_actions.json"
 COORDINATOR = "UCOORD1"
 SUPPORTERS = ["USUP1", "USUP2", "USUP3"]
 # What a web process may call (the rule in bot/handoff.py): the modal it opens, a private reply to
@@ -305,3 +308,16 @@ async def test_every_kind_of_handoff_has_its_work_registered(start_app: StartApp
     rig = await start_app()
     assert rig.app.services is not None
     assert rig.app.services.handoff.registered == frozenset(HandoffKind)
+
+
+def test_a_click_handed_to_the_worker_keeps_ids_and_no_name() -> None:
+    """The handoffs table keeps no name: of Slack's real block_actions payload (with the full user
+    object Slack sends, and the legacy verification token), only ids reach the row."""
+    example = json.loads(BLOCK_ACTIONS.read_text(encoding="utf-8"))
+    body = {**example["payload"], "user": example["full_user_object_example"], "token": "legacy-secret"}
+    body["channel"] = {"id": "C111", "name": "courthouse-team"}
+    kept = json.dumps(click_only(body))
+    for leaked in ("primary-owner", "legacy-secret", "courthouse-team", "Click Me", "section block"):
+        assert leaked not in kept
+    assert click_only(body)["user"] == {"id": "W111", "team_id": "T111"}
+    assert click_only(body)["actions"][0]["action_id"] == "button"

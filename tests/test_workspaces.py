@@ -387,6 +387,10 @@ async def test_through_the_install_flow_an_office_opens_with_its_installer_as_co
         slack.uninstall("T222")
         assert (await rig.event({"type": "app_uninstalled"}, team_id="T222")).status == 200
         await rig.settle()
+        # The process that heard it keeps no open office for it (a cached one would outlive its
+        # database, and a reinstall after the grace would write to a deleted file or schema).
+        assert rig.app.workspaces is not None
+        assert [o for o in rig.app.workspaces.opened() if o.workspace and o.workspace.team_id == "T222"] == []
         rig.clock.advance(timedelta(days=30))
         await rig.app.sweep()
         assert await workspace_keys(database_url) == []

@@ -85,7 +85,6 @@ _CLICK_KEYS = (
     "team",
     "user",
     "api_app_id",
-    "token",
     "container",
     "trigger_id",
     "channel",
@@ -99,6 +98,16 @@ _CLICK_KEYS = (
 def click_only(body: dict[str, Any]) -> dict[str, Any]:
     """A click without the message or view it was clicked in (their blocks may hold a note)."""
     kept = {key: body[key] for key in _CLICK_KEYS if key in body}
+    # Ids only: Slack's payload also names the clicker (user.username, user.name) and the channel,
+    # and the handoffs table keeps no name (nor the legacy verification token).
+    for key in ("user", "channel", "team"):
+        if isinstance(kept.get(key), dict):
+            kept[key] = {k: v for k, v in kept[key].items() if k in ("id", "team_id", "enterprise_id")}
+    if isinstance(kept.get("actions"), list):
+        # A button's label is the app's own words, but nothing reads it: not kept either.
+        kept["actions"] = [
+            {k: v for k, v in a.items() if k != "text"} if isinstance(a, dict) else a for a in kept["actions"]
+        ]
     view = body.get("view")
     if isinstance(view, dict):
         kept["view"] = {k: view[k] for k in ("id", "type", "callback_id", "private_metadata") if k in view}
