@@ -83,7 +83,7 @@ class ShareService:
             offer = await _holders_offer(tx, request_id, user_id)
             share = await _build(tx, request_id, user_id, wanted)
             # Claimed last, in the same unit: a submission refused above may be corrected and sent again.
-            if not await tx.relay.claim_event(f"view:{submission}", now=self._clock.now()):
+            if not await tx.relay.claim_submission(submission, now=self._clock.now()):
                 log.info("request %s: a share submitted again, not sent twice", request_id)
                 return None
             await tx.requests.mark_resources_shared(offer.id, self._clock.now())

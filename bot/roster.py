@@ -53,13 +53,9 @@ class _Repeated(Exception):
     """The same form was submitted before (a double click, a retry): its unit of work is rolled back."""
 
 
-def _key(submission: str) -> str:
-    return f"view:{submission}"
-
-
 async def _claim(tx: Tx, submission: str | None, now: datetime) -> None:
     """Claim a submitted form (Slack's view id) in the unit of work that acts on it, once ever."""
-    if submission is not None and not await tx.relay.claim_event(_key(submission), now=now):
+    if submission is not None and not await tx.relay.claim_submission(submission, now=now):
         raise _Repeated()
 
 
@@ -287,7 +283,7 @@ class RosterService:
         """Whether this form (Slack's view id) was already acted on: a second copy of it that finds
         its change made is the same submission, not a mistake to answer with an error."""
         async with self._db.read() as tx:
-            return await tx.relay.event_claimed(_key(submission))
+            return await tx.relay.submission_claimed(submission)
 
     async def suspend(
         self, *, coordinator_id: str, user_ids: Iterable[str], suspended: bool, submission: str | None = None

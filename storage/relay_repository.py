@@ -208,9 +208,16 @@ class RelayRepository:
         )
         return cur.rowcount == 1
 
-    async def event_claimed(self, event_id: str) -> bool:
-        """Whether this delivery (or submitted form) was already claimed."""
-        cur = await self._conn.execute("SELECT 1 FROM processed_events WHERE event_id = ?", (event_id,))
+    async def claim_submission(self, view_id: str, *, now: datetime) -> bool:
+        """Claim a submitted form (Slack's view id), once ever; False if it was submitted before
+        (a double click, Slack's retry). Kept as long as event claims are."""
+        return await self.claim_event(_submission(view_id), now=now)
+
+    async def submission_claimed(self, view_id: str) -> bool:
+        """Whether this form (Slack's view id) was already claimed."""
+        cur = await self._conn.execute(
+            "SELECT 1 FROM processed_events WHERE event_id = ?", (_submission(view_id),)
+        )
         return await cur.fetchone() is not None
 
     async def forget_events(self, *, received_before: datetime) -> int:
@@ -219,6 +226,11 @@ class RelayRepository:
             "DELETE FROM processed_events WHERE received_at < ?", (to_db(received_before),)
         )
         return cur.rowcount
+
+
+def _submission(view_id: str) -> str:
+    # Beside Slack's event ids (Ev…) in one table of claims; the prefix keeps the two apart.
+    return f"view:{view_id}"
 
 
 def _root(channel_id: str | None, ts: str | None) -> MessageRef | None:
