@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -791,12 +792,27 @@ def _waker(handoff: Handoff) -> Callable[[Iterable[int]], Awaitable[None]]:
     return wake
 
 
+def lower_priority(nice: int) -> None:
+    """Lower this process's CPU priority by ``nice`` (the worker role's, so that on a shared
+    machine a web process's acks are scheduled before deliveries and incident preparation)."""
+    if nice <= 0 or not hasattr(os, "nice"):
+        return
+    try:
+        now = os.nice(nice)
+    except OSError as error:  # a platform that refuses: the worker still works, at normal priority
+        log.warning("could not lower the worker's CPU priority: %s", error)
+        return
+    log.info("worker: CPU priority lowered by %d (nice %d)", nice, now)
+
+
 async def serve(settings: Settings, role: ProcessRole = ProcessRole.BOTH) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (finishing work already under way)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    if role is ProcessRole.WORKER:
+        lower_priority(settings.peer_worker_nice)
     app = PeerSupportApp(settings, role=role)
     await app.start()
     try:

@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     peer_worker_poll: Annotated[timedelta, duration(above=timedelta(0), at_most=timedelta(seconds=10))] = (
         timedelta(milliseconds=25)
     )
+    # How much the worker role lowers its CPU priority (Unix nice, 0-19). Its work can wait a few
+    # milliseconds; the web process's acks cannot, and on one machine they share the cores.
+    peer_worker_nice: int = Field(default=10, ge=0, le=19)
     peer_checkin_offsets: Plan = tuple(parse_plan("1d,3d,7d,14d,30d,90d"))
     peer_checkin_offsets_bereavement: Plan = tuple(parse_plan("2d,7d,14d,30d,90d,180d"))
     peer_checkin_offsets_illness: Plan = tuple(parse_plan("2d,7d,14d,30d,60d"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -301,6 +302,33 @@ async def test_the_request_modal_shows_a_supporter_added_through_another_process
         await two.stop()
     assert SUPPORTERS[0] in json.dumps(before) and SUPPORTERS[1] not in json.dumps(before)
     assert SUPPORTERS[1] in json.dumps(after)
+
+
+def niceness(pid: int) -> int:
+    """A process's nice value, as the kernel has it (field 19 of /proc/PID/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads priorities from /proc")
+async def test_the_worker_yields_the_cpu_to_the_web_process_and_the_setting_can_turn_it_off(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    # On one machine the worker's deliveries and incident preparation would otherwise take CPU
+    # from the web process's acks (bench/scenarios/offices.py measures the difference).
+    web, worker = roles(slack, database_url=database_url, tmp_path=tmp_path)
+    env = {k: v for k, v in web.env.items() if k != "PORT"}
+    level = BotProcess(
+        slack, database_url, tmp_path / "worker0.log", role="worker", env={**env, "PEER_WORKER_NICE": "0"}
+    )
+    ours = os.nice(0)
+    try:
+        for process in (web, worker, level):
+            await process.start()
+        pids = [p.proc.pid for p in (web, worker, level) if p.proc is not None]
+        assert [niceness(pid) for pid in pids] == [ours, min(19, ours + 10), ours]
+    finally:
+        for process in (web, worker, level):
+            await process.stop()
 
 
 async def test_every_kind_of_handoff_has_its_work_registered(start_app: StartApp) -> None:

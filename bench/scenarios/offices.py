@@ -12,6 +12,7 @@ go out, all in the same process. Run on SQLite (a file per office) and, with
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
 import uuid
@@ -112,23 +113,35 @@ class RunFigures:
     incident: dict[str, float] = field(default_factory=dict)
 
 
-async def one_run(bench: Bench, backend: str, db_url: str, run: int) -> RunFigures:
+PHASES = ("A idle", "A preparing its incident", "A delivering its check-ins")
+# How the deployment runs: as one process (``python -m bot``), or as the Procfile runs it (a web
+# process answering Slack, a worker process doing everything after the ack).
+TOPOLOGIES: dict[str, tuple[str | None, ...]] = {
+    "one process": (None,),
+    "web + worker": ("web", "worker"),
+}
+
+
+async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: int) -> RunFigures:
     """Fresh processes: the stand-in knowing both workspaces, the app serving both offices."""
     sizes = bench.sizes
-    workdir = bench.workdir / f"offices-{backend}-{run}"
+    workdir = bench.workdir / f"offices-{backend}-{topology.replace(' ', '')}-{run}"
     workdir.mkdir(parents=True, exist_ok=True)
     people = [person(i) for i in range(sizes.incident_people)]
     figures = RunFigures()
     await install(db_url)
     standin: Server | None = None
-    app: Server | None = None
+    apps: list[Server] = []
     try:
         standin = await start_bench_server(
             "standin", workdir, max_seconds=sizes.max_seconds, extra=["--team", f"{B.team_id}:{TOKEN_B}"]
         )
         control = Control(standin.info["control_port"])
         await control.load_directory(people)
-        app = await start_app(workdir, app_env(standin.info["url"], db_url, sizes.checkin_rate))
+        env = app_env(standin.info["url"], db_url, sizes.checkin_rate)
+        for role in TOPOLOGIES[topology]:
+            apps.append(await start_app(workdir, env, log_name=f"{role or 'app'}.log", role=role))
+        app = apps[0]  # the one answering Slack
         builder_a = RequestBuilder(standin.info["url"], app.port)
         builder_b = RequestBuilder(standin.info["url"], app.port)
         builder_b.team = {"id": B.team_id, "domain": "office-b"}
@@ -151,10 +164,12 @@ async def one_run(bench: Bench, backend: str, db_url: str, run: int) -> RunFigur
                 )
             figures.acks[label] = latencies
 
-        bench.progress(f"offices ({backend}) run {run + 1}: office B alone")
+        bench.progress(f"offices ({backend}, {topology}) run {run + 1}: office B alone")
         await measure("warm-up", asyncio.Event(), count=int(sizes.peer_load_rate))
         await measure("A idle", asyncio.Event(), count=int(sizes.peer_load_rate * ALONE_SECONDS))
-        bench.progress(f"offices ({backend}) run {run + 1}: office A's incident of {len(people):,}")
+        bench.progress(
+            f"offices ({backend}, {topology}) run {run + 1}: office A's incident of {len(people):,}"
+        )
         today = datetime.now(UTC).date()
         view = {
             **incident_modal(plans=dict.fromkeys(IncidentKind, OFFSETS), today=today.isoformat()),
@@ -194,7 +209,7 @@ async def one_run(bench: Bench, backend: str, db_url: str, run: int) -> RunFigur
         figures.incident["delivered"] = float(seen["delivered"])
         return figures
     finally:
-        for server in (app, standin):
+        for server in [*apps, standin]:
             if server is not None:
                 await server.stop()
         await drop(db_url)
@@ -225,21 +240,18 @@ async def run(bench: Bench) -> list[Section]:
             Column("seconds", "A's phase s", "{:.1f}"),
         ],
     )
-    for backend, db_url in backends(bench):
+    for (backend, db_url), topology in itertools.product(backends(bench), TOPOLOGIES):
+        where = f"{backend}, {topology}"
         runs = []
         for r in range(sizes.runs):
             try:
-                runs.append(await one_run(bench, backend, db_url, r))
+                runs.append(await one_run(bench, backend, db_url, topology, r))
             except TimeoutError as exc:
                 # Said in the report rather than losing the other runs' figures.
-                section.notes.append(f"{backend}, run {r + 1}: {exc} ({TIMEOUT:.0f} s); left out.")
+                section.notes.append(f"{where}, run {r + 1}: {exc} ({TIMEOUT:.0f} s); left out.")
         if not runs:
             continue
-        for phase, seconds in (
-            ("A idle", None),
-            ("A preparing its incident", "prepared_s"),
-            ("A delivering its check-ins", "delivered_s"),
-        ):
+        for phase, seconds in zip(PHASES, (None, "prepared_s", "delivered_s"), strict=True):
             figures = []
             for r in runs:
                 latencies = r.acks[phase]
@@ -253,21 +265,31 @@ async def run(bench: Bench) -> list[Section]:
                     before = r.incident["prepared_s"] if seconds == "delivered_s" else 0.0
                     entry["seconds"] = r.incident[seconds] - before
                 figures.append(entry)
-            section.rows.append(Row(f"{backend}: office B's /peer, {phase}", figures))
-        idle = section.row(f"{backend}: office B's /peer, A idle").values["p99_ms"]
-        for phase in ("A preparing its incident", "A delivering its check-ins"):
-            busy = section.row(f"{backend}: office B's /peer, {phase}").values["p99_ms"]
-            section.targets.append(
-                Target(f"{backend}: B's /peer ack p99, {phase}, ÷ A idle", busy / idle, 1.5, "×")
-            )
+            section.rows.append(Row(f"{where}: office B's /peer, {phase}", figures))
+        # One preparation lasts about half a second (some 50 acks): its p99 in one run is nearly its
+        # maximum. So the ratios pool every run's acks of a phase, then take the p99.
+        pooled = {phase: [ms for r in runs for ms in r.acks[phase]] for phase in PHASES}
+        idle = percentile(pooled["A idle"], 99)
+        for phase in PHASES[1:]:
+            ratio = percentile(pooled[phase], 99) / idle
+            name = f"{where}: B's /peer ack p99 (all runs), {phase}, ÷ A idle"
+            if TOPOLOGIES[topology] == (None,):
+                # One event loop serves both offices: no target (see the note), the figure stays.
+                section.notes.append(f"{name}: {ratio:.2f}×.")
+            else:
+                section.targets.append(Target(name, ratio, 1.5, "×"))
     section.notes += [
-        f"One app process (distribution mode) serving two offices, each with its own database; office A's"
+        f"One deployment (distribution mode) serving two offices, each with its own database; office A's"
         f" incident names a channel of {sizes.incident_people:,} people, six check-ins each (the first"
         f" due 1 s after it is stored), delivered at up to PEER_CHECKIN_RATE={sizes.checkin_rate:g}/s"
         f" against the stand-in's limits ({sizes.post_limits}). Office B's /peer: open loop,"
         f" {sizes.peer_load_rate:g}/s from distinct people, each opening the request modal.",
         "'Preparing': from A's submission to A's coordinator's summary DM. 'Delivering': from then until"
-        " A's last first check-in landed. 'Within noise': the target is B's p99 at most 1.5× its p99"
-        " with A idle (same run, same process).",
+        " A's last first check-in landed. 'Within noise': B's p99 at most 1.5× its p99 with A idle"
+        " (same processes, every run's acks of a phase pooled).",
+        "Targets are for the Procfile's shape, web + worker (the worker at PEER_WORKER_NICE=10), which is"
+        " how the README says to run a deployment for many offices: B's acks are the web process's, A's"
+        " preparation and deliveries the worker's. In one process both offices share one event loop, so"
+        " A's work delays B's acks by whatever it holds the loop for: shown, with no target.",
     ]
     return [section]
