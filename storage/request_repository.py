@@ -156,12 +156,14 @@ class RequestRepository:
         )
         return cur.rowcount == 1
 
-    async def ids_in_states(self, states: Iterable[RequestState]) -> list[int]:
-        """Ids of requests in any of ``states``, oldest first."""
+    async def ids_without_open_offer(self, states: Iterable[RequestState]) -> list[int]:
+        """Ids of requests in any of ``states`` with no open offer out, oldest first."""
         wanted = sorted(states)
         cur = await self._conn.execute(
-            f"SELECT id FROM peer_requests WHERE state IN ({', '.join('?' for _ in wanted)}) ORDER BY id",
-            wanted,
+            f"SELECT id FROM peer_requests r WHERE state IN ({', '.join('?' for _ in wanted)})"
+            " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id AND o.state = ?)"
+            " ORDER BY id",
+            [*wanted, OfferState.OPEN],
         )
         return [row["id"] for row in await cur.fetchall()]
 

@@ -50,6 +50,7 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
         "scheduling_ack",
         "delivery",
         "offices",
+        "instances",
     }
     runs = results["sizes"]["runs"]
     for section in sections.values():
@@ -83,6 +84,15 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     [delivery] = sections["delivery"]["rows"]
     assert delivery["median"]["delivered"] == people
     assert delivery["lost"] == 0 and delivery["duplicates"] == 0
+    # Office B's /peer timed beside office A's incident, in one process and as web + worker.
+    offices = {r["label"] for r in sections["offices"]["rows"]}
+    for topology in ("one process", "web + worker"):
+        assert f"SQLite, {topology}: office B's /peer, A delivering its check-ins" in offices
+    # Every requester's every submission reached its offer DM, in each shape of offices and instances.
+    instances = sections["instances"]["rows"]
+    assert len(instances) == 3
+    each = max(1, results["sizes"]["e2e_requests"] // 24)
+    assert all(r["median"]["requests"] == each * 24 for r in instances)
     assert len(results["targets"]) >= 12 and all(isinstance(t["met"], bool) for t in results["targets"])
 
 

@@ -100,6 +100,22 @@ async def test_offer_states_move_once(db: Database) -> None:
         assert not await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=NOW)
 
 
+async def test_the_sweep_finds_only_waiting_requests_with_no_offer_out(db: Database) -> None:
+    # The sweep routes what this returns; a request whose offer is still out needs nothing.
+    pending, out, lapsed, closed = [await new_request(db, f"UREQ{n}") for n in range(4)]
+    async with db.transaction() as tx:
+        for request_id in (out, lapsed, closed):
+            await tx.requests.transition(request_id, RequestState.OFFERED, now=NOW)
+            offer = await tx.requests.add_offer(
+                request_id=request_id, supporter_id="USUP1", now=NOW, expires_at=NOW + timedelta(hours=1)
+            )
+            if request_id == lapsed:
+                await tx.requests.set_offer_state(offer.id, OfferState.EXPIRED, now=NOW)
+        await tx.requests.transition(closed, RequestState.CANCELLED, now=NOW)
+        states = [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED]
+        assert await tx.requests.ids_without_open_offer(states) == [pending, lapsed]
+
+
 async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(db: Database) -> None:
     rows = [
         NewScheduled(kind=ScheduledKind.FOLLOW_UP, recipient_id="USUP1", due_at=NOW, request_id=None, seq=n)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bench.harness import Bench
 from bench.report import Section
-from bench.scenarios import http, offices, routing, scheduling, stats
+from bench.scenarios import http, instances, offices, routing, scheduling, stats
 
 Scenario = Callable[[Bench], Awaitable[list[Section]]]
 
@@ -21,4 +21,5 @@ SCENARIOS: dict[str, Scenario] = {
     "stats": stats.run,
     "scheduling": scheduling.run,
     "offices": offices.run,
+    "instances": instances.run,
 }

@@ -16,6 +16,7 @@ import itertools
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -62,45 +63,57 @@ def app_env(api_url: str, db_url: str, rate: float) -> dict[str, str]:
     }
 
 
-async def install(db_url: str) -> None:
-    """Both offices installed as the OAuth flow leaves them: the installation (tokens sealed) in the
-    deployment's database, and each office's database with its installer as coordinator."""
+@dataclass(frozen=True)
+class InstalledOffice:
+    """An office of the benchmark: its workspace, its bot token, its installer (first coordinator)."""
+
+    workspace: Workspace
+    token: str
+    installer: str
+
+
+OFFICES = (InstalledOffice(A, TOKEN, COORDINATOR_A), InstalledOffice(B, TOKEN_B, COORDINATOR_B))
+
+
+async def install(db_url: str, offices: Sequence[InstalledOffice] = OFFICES) -> None:
+    """Each office installed as the OAuth flow leaves it: the installation (tokens sealed) in the
+    deployment's database, and the office's own database with its installer as coordinator."""
     now = datetime.now(UTC)
     deployment = await Database.open(db_url, migrations=DEPLOYMENT_MIGRATIONS)
     try:
         store = Installations(
             db=deployment, clock=SystemClock(), key=ENCRYPTION_KEY, grace=timedelta(days=30)
         )
-        for workspace, token, installer in ((A, TOKEN, COORDINATOR_A), (B, TOKEN_B, COORDINATOR_B)):
+        for office in offices:
             await store.save(
                 InstallationRecord(
                     enterprise_id=None,
-                    team_id=workspace.team_id,
-                    user_id=installer,
+                    team_id=office.workspace.team_id,
+                    user_id=office.installer,
                     is_enterprise_install=False,
                     bot_id="B0BENCH",
                     bot_user_id="UBOT",
                     bot_scopes=("commands", "chat:write"),
-                    bot_token=token,
+                    bot_token=office.token,
                     installed_at=now,
                 )
             )
-            office = await Database.open(
-                workspace_database_url(db_url, workspace.key), migrations=OFFICE_MIGRATIONS
+            database = await Database.open(
+                workspace_database_url(db_url, office.workspace.key), migrations=OFFICE_MIGRATIONS
             )
             try:
-                async with office.transaction() as tx:
-                    await tx.roles.add_coordinator(installer, added_by=installer, now=now)
+                async with database.transaction() as tx:
+                    await tx.roles.add_coordinator(office.installer, added_by=office.installer, now=now)
             finally:
-                await office.close()
+                await database.close()
     finally:
         await deployment.close()
 
 
-async def drop(db_url: str) -> None:
+async def drop(db_url: str, offices: Sequence[InstalledOffice] = OFFICES) -> None:
     """Every office's database, then (PostgreSQL) the deployment's schema."""
-    for workspace in (A, B):
-        await drop_database(workspace_database_url(db_url, workspace.key))
+    for office in offices:
+        await drop_database(workspace_database_url(db_url, office.workspace.key))
     if db_url.startswith("postgresql"):
         await drop_database(db_url)
 
@@ -215,10 +228,10 @@ async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: i
         await drop(db_url)
 
 
-def backends(bench: Bench) -> list[tuple[str, str]]:
+def backends(bench: Bench, name: str = "offices") -> list[tuple[str, str]]:
     """SQLite always; PostgreSQL when ``BENCH_POSTGRES_URL`` names a database."""
-    found = [("SQLite", f"sqlite:///{bench.workdir / 'offices' / 'deployment.db'}")]
-    (bench.workdir / "offices").mkdir(parents=True, exist_ok=True)
+    found = [("SQLite", f"sqlite:///{bench.workdir / name / 'deployment.db'}")]
+    (bench.workdir / name).mkdir(parents=True, exist_ok=True)
     postgres = os.environ.get("BENCH_POSTGRES_URL", "")
     if postgres:
         schema = f"bench_{uuid.uuid4().hex[:10]}"

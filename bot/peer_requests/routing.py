@@ -318,8 +318,10 @@ class Routing:
 
     async def retry_waiting(self) -> None:
         """Route every request still waiting for a supporter (pending or escalated)."""
+        # A request with an offer out is left as it is (``_route_in`` would change nothing): not
+        # read, it costs the sweep nothing, so each sweep is as long as what it has to do.
         async with self._db.read() as tx:
-            waiting = await tx.requests.ids_in_states(
+            waiting = await tx.requests.ids_without_open_offer(
                 [RequestState.PENDING, RequestState.OFFERED, RequestState.ESCALATED]
             )
         for request_id in waiting:
