@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
 import sqlite3
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 # _lock_key): each office's writers serialize among themselves, never with another office's.
 _WRITE_LOCK = 746_163_001
 _MIGRATION_LOCK = 746_163_002
+# Connections a process keeps to one PostgreSQL server, whatever the number of offices on it.
+POSTGRES_POOL_SIZE = 10
 # A workspace key (bot.tenancy.Workspace.key): Slack's id alphabet, lower-cased, maybe two parts.
 _WORKSPACE_KEY = re.compile(r"^[a-z0-9]{2,32}(_[a-z0-9]{2,32})?$")
 # The schema prefix of a workspace's schema when DATABASE_URL names none.
@@ -345,8 +349,88 @@ class SqliteDatabase(Database):
         return self._conn
 
 
+class _ServerPool:
+    """One asyncpg pool per PostgreSQL server (DSN) in a process, shared by every schema on it.
+
+    Each office is a schema: a pool per office would hold connections per office (ten each, and
+    one more listening in a worker), and a deployment of a few dozen offices would run out of the
+    server's ``max_connections``. So every unit of work names its schema itself (``search_path``,
+    set for that unit of work only), and one connection listens for every office.
+    """
+
+    # Per event loop: a pool belongs to the loop that made it.
+    _shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _ServerPool]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool[asyncpg.Record], default_path: str) -> None:
+        self.dsn = dsn
+        self.pool = pool
+        self.default_path = default_path  # the server's search_path, for the schema-less database
+        self.users = 0
+        self._listener: asyncpg.Connection[asyncpg.Record] | None = None
+        self._wakes: dict[str, list[Callable[[], None]]] = {}
+
+    @classmethod
+    async def take(cls, dsn: str) -> _ServerPool:
+        """The process's pool for ``dsn`` (made at first use), counted as used once more."""
+        import asyncpg
+
+        pools = cls._shared.setdefault(asyncio.get_running_loop(), {})
+        shared = pools.get(dsn)
+        if shared is None:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=POSTGRES_POOL_SIZE, server_settings=_application_name()
+            )
+            async with pool.acquire() as conn:
+                default_path = str(await conn.fetchval("SHOW search_path"))
+            shared = pools.get(dsn)  # another opener may have made one meanwhile
+            if shared is None:
+                shared = pools[dsn] = cls(dsn, pool, default_path)
+            else:
+                await pool.close()
+        shared.users += 1
+        return shared
+
+    async def give_back(self) -> None:
+        """One user fewer; the last closes the pool and the listening connection."""
+        self.users -= 1
+        if self.users > 0:
+            return
+        pools = self._shared.get(asyncio.get_running_loop(), {})
+        if pools.get(self.dsn) is self:
+            del pools[self.dsn]
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
+        await self.pool.close()
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        """Call ``wake`` on each ``NOTIFY channel`` (one connection listens for every schema)."""
+        import asyncpg
+
+        if self._listener is None:
+            self._listener = await asyncpg.connect(self.dsn, server_settings=_application_name())
+        wakes = self._wakes.setdefault(channel, [])
+        if not wakes:
+            await self._listener.add_listener(channel, self._dispatch)
+        wakes.append(wake)
+
+        async def stop() -> None:
+            wakes.remove(wake)
+            if not wakes and self._listener is not None and not self._listener.is_closed():
+                await self._listener.remove_listener(channel, self._dispatch)
+
+        return stop
+
+    def _dispatch(self, _conn: object, _pid: int, channel: str, _payload: object) -> None:
+        for wake in list(self._wakes.get(channel, ())):
+            wake()
+
+
 class PostgresDatabase(Database):
-    """A pool of asyncpg connections; writers serialize on an advisory lock across instances.
+    """A schema on a PostgreSQL server, through the process's pool for that server; writers
+    serialize on the schema's advisory lock across instances.
 
     ``DATABASE_URL=postgresql://user@host:5432/db`` (``?schema=name`` keeps the app's tables
     in their own schema, created if needed).
@@ -354,40 +438,40 @@ class PostgresDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], schema: str | None = None) -> None:
-        self._pool: asyncpg.Pool[asyncpg.Record] | None = pool
+    def __init__(self, server: _ServerPool, schema: str | None = None) -> None:
+        self._server: _ServerPool | None = server
         self.schema = schema
+        # Every unit of work sets it (for itself only), so a pooled connection carries no schema.
+        self._path = f'"{schema}"' if schema else server.default_path
         # The schema's own locks: writers of two schemas (two offices) never wait for each other.
         self._write_lock = _lock_key(_WRITE_LOCK, schema)
         self._migration_lock = _lock_key(_MIGRATION_LOCK, schema)
 
     @classmethod
     async def connect(cls, database_url: str) -> PostgresDatabase:
-        """Create the pool (and the schema, if one is named)."""
-        import asyncpg
-
+        """Take the server's pool (and create the schema, if one is named)."""
         dsn, schema = _split_schema(database_url)
-        settings = {"search_path": schema} if schema else None
-        if schema:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            finally:
-                await conn.close()
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, server_settings=settings)
-        return cls(pool, schema)
+        server = await _ServerPool.take(dsn)
+        try:
+            if schema:
+                async with server.pool.acquire() as conn:
+                    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        except BaseException:
+            await server.give_back()
+            raise
+        return cls(server, schema)
 
     @property
     def is_open(self) -> bool:
-        """Whether the pool is open."""
-        return self._pool is not None
+        """Whether this database is open (the pool is the server's)."""
+        return self._server is not None
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
-        if self._pool is None:
+        if self._server is None:
             return False
         try:
-            async with self._pool.acquire(timeout=2) as conn:
+            async with self._server.pool.acquire(timeout=2) as conn:
                 await conn.execute("SELECT 1")
         except Exception:  # noqa: BLE001 - health checks report, never raise
             return False
@@ -395,10 +479,15 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """A write unit of work under the writers' advisory lock."""
+        """A write unit of work in this schema, under its writers' advisory lock."""
         try:
             async with self._require().acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", self._write_lock)
+                # One round trip: the schema for this transaction only, then the lock.
+                await conn.execute(
+                    "SELECT set_config('search_path', $1, true), pg_advisory_xact_lock($2)",
+                    self._path,
+                    self._write_lock,
+                )
                 yield Tx.bind(PostgresConnection(conn))
         except BaseException as exc:
             self._count(exc)
@@ -406,9 +495,12 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """A read-only unit of work on a pooled connection."""
+        """A read-only unit of work in this schema, on a pooled connection."""
         try:
             async with self._require().acquire() as conn:
+                # For the session, not a transaction (reads stay autocommit): the pool's reset on
+                # release (RESET ALL) puts the server's search_path back.
+                await conn.execute("SELECT set_config('search_path', $1, false)", self._path)
                 yield Tx.bind(PostgresConnection(conn))
         except BaseException as exc:
             self._count(exc)
@@ -420,21 +512,10 @@ class PostgresDatabase(Database):
             await conn.execute(f'NOTIFY "{channel}"')
 
     async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
-        """``LISTEN channel`` on a connection of its own (held out of the pool while listening)."""
-        conn = await self._require().acquire()
-
-        def on_notify(*_: object) -> None:
-            wake()
-
-        await conn.add_listener(channel, on_notify)
-
-        async def stop() -> None:
-            try:
-                await conn.remove_listener(channel, on_notify)
-            finally:
-                await self._require().release(conn)
-
-        return stop
+        """``LISTEN channel``, on the one connection of this process that listens for the server."""
+        if self._server is None:
+            raise RuntimeError("database is closed")
+        return await self._server.listen(channel, wake)
 
     def _count(self, exc: BaseException) -> None:
         import asyncpg
@@ -454,19 +535,25 @@ class PostgresDatabase(Database):
 
     async def checkpoint(self) -> None:
         """VACUUM the purged tables so dead row versions are cleared for reuse."""
+        prefix = f'"{self.schema}".' if self.schema else ""
         async with self._require().acquire() as conn:
-            await conn.execute(f"VACUUM {', '.join(_PURGED_TABLES)}")
+            await conn.execute(f"VACUUM {', '.join(prefix + t for t in _PURGED_TABLES)}")
 
     async def close(self) -> None:
-        """Close the pool (idempotent)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        """Close this database (idempotent); the server's pool closes with the last of them."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.give_back()
 
     def _require(self) -> asyncpg.Pool[asyncpg.Record]:
-        if self._pool is None:
+        if self._server is None:
             raise RuntimeError("database is closed")
-        return self._pool
+        return self._server.pool
+
+
+def _application_name() -> dict[str, str]:
+    """Names this process's connections in ``pg_stat_activity`` (who holds how many)."""
+    return {"application_name": f"peer-support-{os.getpid()}"}
 
 
 def _split_schema(database_url: str) -> tuple[str, str | None]:

@@ -6,6 +6,7 @@ turns. Times are bounded by timeouts; nothing sleeps for time.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from storage.db import Database, PostgresDatabase, drop_database, workspace_database_url
+from storage.db import POSTGRES_POOL_SIZE, Database, PostgresDatabase, drop_database, workspace_database_url
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's advisory locks")
@@ -84,3 +85,41 @@ async def test_a_write_held_open_in_one_office_never_blocks_a_write_in_another(
     finally:
         for db in (a, other_instance_a, b):
             await db.close()
+
+
+async def test_many_offices_share_one_pool_and_one_listening_connection(database_url: str) -> None:
+    # A pool per office would hold ten connections each (and a worker one more per office, to
+    # listen): thirty offices would take 330 of the server's 100. Every office here is busy at once.
+    urls = [workspace_database_url(database_url, f"t{n:02d}pool") for n in range(30)]
+    offices = [await Database.open(url) for url in urls]
+    stops = []
+    try:
+        for db in offices:
+            stop = await db.listen("peer_pool_test", lambda: None)
+            assert stop is not None
+            stops.append(stop)
+        await asyncio.gather(*(write(db, f"UPOOL{n:02d}") for n, db in enumerate(offices)))
+
+        async def coordinators(db: Database) -> list[str]:
+            async with db.read() as tx:
+                return await tx.roles.coordinators()
+
+        found = await asyncio.gather(*(coordinators(db) for db in offices))
+        # Each office still reads its own rows only, through the shared connections.
+        assert found == [[f"UPOOL{n:02d}"] for n in range(30)]
+        conn = await asyncpg.connect(TEST_DATABASE_URL)
+        try:
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                f"peer-support-{os.getpid()}",
+            )
+        finally:
+            await conn.close()
+        assert 2 <= held <= POSTGRES_POOL_SIZE + 1, held
+    finally:
+        for stop in stops:
+            await stop()
+        for db in offices:
+            await db.close()
+        for url in urls:
+            await drop_database(url)
