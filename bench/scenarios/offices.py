@@ -269,8 +269,8 @@ async def run(bench: Bench) -> list[Section]:
             continue
         for phase, seconds in zip(PHASES, (None, "prepared_s", "delivered_s"), strict=True):
             figures = []
-            for r in runs:
-                latencies = r.acks[phase]
+            for one in runs:
+                latencies = one.acks[phase]
                 entry = {
                     "requests": float(len(latencies)),
                     "p50_ms": percentile(latencies, 50),
@@ -278,11 +278,11 @@ async def run(bench: Bench) -> list[Section]:
                     "max_ms": max(latencies),
                 }
                 if seconds is not None:
-                    before = r.incident["prepared_s"] if seconds == "delivered_s" else 0.0
-                    entry["seconds"] = r.incident[seconds] - before
+                    before = one.incident["prepared_s"] if seconds == "delivered_s" else 0.0
+                    entry["seconds"] = one.incident[seconds] - before
                 figures.append(entry)
             section.rows.append(Row(f"{where}: office B's /peer, {phase}", figures))
-        acks = sorted(r.incident["ack_ms"] for r in runs)
+        acks = sorted(one.incident["ack_ms"] for one in runs)
         section.notes.append(
             f"{where}: A's incident submission acked in {acks[len(acks) // 2]:.0f} ms (median)."
         )
