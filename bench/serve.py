@@ -134,8 +134,12 @@ class StandInControl:
         seen = 0
         calls = self.standin.calls
         while time.monotonic() < until:
+
+            def more(after: int = seen) -> bool:
+                return len(calls) > after
+
             with contextlib.suppress(TimeoutError):
-                await self.standin.wait_for(lambda seen=seen: len(calls) > seen, timeout=1.0)
+                await self.standin.wait_for(more, timeout=1.0)
             for call in calls[seen:]:
                 seen += 1
                 self.counts["calls"] += 1

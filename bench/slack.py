@@ -90,7 +90,8 @@ class StandInWatch:
         """How many calls of each kind the stand-in has answered."""
         status, body = await fetch(self.port, http_get(self.port, "/counts"))
         assert status == 200
-        return json.loads(body)
+        counts: dict[str, int] = json.loads(body)
+        return counts
 
     async def wait_until(self, what: str, at_least: int, *, timeout: float) -> float:
         """Wait until ``counts()[what] >= at_least``; returns the seconds waited."""

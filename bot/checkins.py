@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.bulk import Breather, BulkPolicy
 from bot.deliveries import Deliveries
 from bot.durations import format_plan, parse_plan
 from bot.errors import (
@@ -64,8 +65,6 @@ log = logging.getLogger(__name__)
 # waiting twice as long after each failure (up to RETRY_AT_MOST), so an outage costs few lookups.
 STALLED_AFTER = timedelta(minutes=2)
 RETRY_AT_MOST = timedelta(hours=1)
-# Scheduled rows stored per write transaction when an incident is prepared.
-ROWS_PER_TRANSACTION = 900
 
 NAME_MAX = 80
 PLACE_MAX = 120
@@ -119,6 +118,7 @@ class CheckinPolicy:
     plans: Mapping[IncidentKind, tuple[timedelta, ...]]
     window: ServiceHours  # PEER_CHECKIN_HOURS, applied in each recipient's own time zone
     program_tz: ZoneInfo
+    bulk: BulkPolicy = BulkPolicy()  # how an incident's rows are stored: in paced chunks
 
 
 @dataclass(frozen=True)
@@ -346,26 +346,29 @@ class CheckinService:
                 )
             ]
 
-        # The rows are made and stored a chunk at a time, each chunk its own short transaction:
-        # one transaction (or one loop making every row) for a large incident would hold the
-        # event loop and the write lock long enough for /peer to wait behind it. Every row
-        # carries a dedupe key, so a repeat, or another instance preparing the same incident,
-        # adds nothing; the incident is claimed last, so exactly one preparer reports it.
-        checkins, first_due = 0, None
-        chunk: list[NewScheduled] = []
+        # The rows are made and stored a chunk at a time, each chunk its own short transaction,
+        # paced (``bot.bulk``): stored as fast as the database takes them, a large incident's rows
+        # keep a database core busy and every other office's /peer on that server waits for one.
+        # Every row carries a dedupe key, so a repeat, or another instance preparing the same
+        # incident, adds nothing; the incident is claimed last, so exactly one preparer reports it.
+        bulk = self._policy.bulk
+        per_person = len(incident.offsets) + (incident.debrief_at is not None)
+        step = max(1, bulk.rows_per_chunk // max(per_person, 1))
         people = [(u, rows_of) for u in reachable] + [(u, skipped_row) for u in skipped]
-        for n, (user_id, make) in enumerate(people, start=1):
-            chunk += make(user_id)
-            if len(chunk) < ROWS_PER_TRANSACTION and n < len(people):
-                continue
-            due = [
-                r.due_at for r in chunk if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE
-            ]
-            checkins += len(due)
-            first_due = min([*due, first_due]) if first_due else min(due, default=None)
-            async with self._db.transaction() as tx:
-                await tx.schedule.schedule(chunk)
-            chunk = []
+        breather = Breather(bulk.share)
+        checkins, first_due = 0, None
+        for start in range(0, len(people), step):
+            async with breather.chunk():
+                chunk = [row for user_id, make in people[start : start + step] for row in make(user_id)]
+                due = [
+                    r.due_at
+                    for r in chunk
+                    if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE
+                ]
+                checkins += len(due)
+                first_due = min([*due, first_due]) if first_due else min(due, default=None)
+                async with self._db.transaction() as tx:
+                    await tx.schedule.schedule(chunk)
         async with self._db.transaction() as tx:
             ready = await tx.incidents.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
@@ -380,7 +383,12 @@ class CheckinService:
         if not ready:
             return
         log.info(
-            "incident %s: %d check-ins scheduled, %d people skipped", incident.id, checkins, len(skipped)
+            "incident %s: %d check-ins scheduled, %d people skipped (%d chunks, paused %.3f s)",
+            incident.id,
+            checkins,
+            len(skipped),
+            -(-len(people) // step),
+            breather.rested,
         )
         summary = IncidentReady(
             incident_id=incident.id,

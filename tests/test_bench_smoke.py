@@ -88,6 +88,8 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     offices = {r["label"] for r in sections["offices"]["rows"]}
     for topology in ("one process", "web + worker"):
         assert f"SQLite, {topology}: office B's /peer, A delivering its check-ins" in offices
+        # Measured twice with A idle: the noise the ratios are read against.
+        assert f"SQLite, {topology}: office B's /peer, A idle, again" in offices
     # Every requester's every submission reached its offer DM, in each shape of offices and instances.
     instances = sections["instances"]["rows"]
     assert len(instances) == 3

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.checkins import IncidentForm
 from slack_standin import Fault
+from storage.models import ScheduledState
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Rig, has_button, text_of
 
@@ -73,7 +78,10 @@ async def test_every_affected_person_gets_each_checkin_exactly_once(start_app) -
     }
 
 
-async def test_people_are_looked_up_in_bulk_not_one_by_one(start_app) -> None:
+async def test_people_are_looked_up_in_bulk_not_one_by_one_and_stored_in_paced_chunks(
+    start_app, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.checkins")
     rig = await start_app(**CHECKIN_SETTINGS)
     many = [f"UMANY{n:04d}" for n in range(450)]
     rig.slack.add_users(*many)
@@ -83,6 +91,12 @@ async def test_people_are_looked_up_in_bulk_not_one_by_one(start_app) -> None:
     assert len(rig.slack.calls_of("users.list")) == 3  # 450 people, 200 a page
     assert len(rig.slack.calls_of("conversations.members")) == 3
     assert "900 check-ins scheduled for 450 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
+    # 900 rows, two a person: 75 people (150 rows) a transaction, with a rest between each (bot.bulk).
+    [stored] = [r.getMessage() for r in caplog.records if "check-ins scheduled" in r.getMessage()]
+    chunks, paused = re.search(r"\((\d+) chunks, paused ([\d.]+) s\)", stored).groups()  # type: ignore[union-attr]
+    assert int(chunks) == 6 and float(paused) > 0, stored
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        assert await tx.schedule.progress(1) == {ScheduledState.DUE: 900}
 
 
 async def test_apps_in_the_channel_are_not_people_who_could_not_be_reached(start_app) -> None:

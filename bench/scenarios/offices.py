@@ -126,7 +126,8 @@ class RunFigures:
     incident: dict[str, float] = field(default_factory=dict)
 
 
-PHASES = ("A idle", "A preparing its incident", "A delivering its check-ins")
+AGAIN = "A idle, again"
+PHASES = ("A idle", AGAIN, "A preparing its incident", "A delivering its check-ins")
 # How the deployment runs: as one process (``python -m bot``), or as the Procfile runs it (a web
 # process answering Slack, a worker process doing everything after the ack).
 TOPOLOGIES: dict[str, tuple[str | None, ...]] = {
@@ -180,6 +181,8 @@ async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: i
         bench.progress(f"offices ({backend}, {topology}) run {run + 1}: office B alone")
         await measure("warm-up", asyncio.Event(), count=int(sizes.peer_load_rate))
         await measure("A idle", asyncio.Event(), count=int(sizes.peer_load_rate * ALONE_SECONDS))
+        # The same again, nothing changed: how far B's p99 moves by itself (the measurement's noise).
+        await measure(AGAIN, asyncio.Event(), count=int(sizes.peer_load_rate * ALONE_SECONDS))
         bench.progress(
             f"offices ({backend}, {topology}) run {run + 1}: office A's incident of {len(people):,}"
         )
@@ -267,7 +270,7 @@ async def run(bench: Bench) -> list[Section]:
                 section.notes.append(f"{where}, run {r + 1}: {exc} ({TIMEOUT:.0f} s); left out.")
         if not runs:
             continue
-        for phase, seconds in zip(PHASES, (None, "prepared_s", "delivered_s"), strict=True):
+        for phase, seconds in zip(PHASES, (None, None, "prepared_s", "delivered_s"), strict=True):
             figures = []
             for one in runs:
                 latencies = one.acks[phase]
@@ -286,11 +289,15 @@ async def run(bench: Bench) -> list[Section]:
         section.notes.append(
             f"{where}: A's incident submission acked in {acks[len(acks) // 2]:.0f} ms (median)."
         )
-        # One preparation lasts about half a second (some 50 acks): its p99 in one run is nearly its
+        # One preparation lasts a second or two (some 100-250 acks): its p99 in one run is nearly its
         # maximum. So the ratios pool every run's acks of a phase, then take the p99.
         pooled = {phase: [ms for r in runs for ms in r.acks[phase]] for phase in PHASES}
         idle = percentile(pooled["A idle"], 99)
-        for phase in PHASES[1:]:
+        section.notes.append(
+            f"{where}: B's /peer ack p99 (all runs), A idle again ÷ A idle (nothing changed):"
+            f" {percentile(pooled[AGAIN], 99) / idle:.2f}×, the measurement's own noise."
+        )
+        for phase in PHASES[2:]:
             ratio = percentile(pooled[phase], 99) / idle
             name = f"{where}: B's /peer ack p99 (all runs), {phase}, ÷ A idle"
             if TOPOLOGIES[topology] == (None,):

@@ -73,6 +73,10 @@ class NullNotifier:
         """Pretend it landed."""
         return self._ref(requester_id)
 
+    async def request_unmatched(self, requester_id: str, *, wanted: list[str]) -> MessageRef:
+        """Pretend it landed."""
+        return self._ref(requester_id)
+
     async def reach_out_reminder(
         self, supporter_id: str, *, request_id: int, release_at: datetime
     ) -> MessageRef:
@@ -269,7 +273,7 @@ async def decide(path: Path, *, decisions: int, run: int, rng: random.Random) ->
             async with db.read() as tx:
                 query = EligibilityQuery(
                     request_id=request.id,
-                    excluded_ids=frozenset({request.requester_id, *request.excluded_ids}),
+                    excluded_ids=frozenset({*request.excluded_ids, *filter(None, [request.requester_id])}),
                     today=today,
                     trained_after=TRAINING.trained_after(today),
                     capacity=CAPACITY,
