@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -280,7 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TEAM:TOKEN",
         help="standin: another workspace with the app installed, and its bot token (repeatable)",
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower this server's CPU priority by N (a stand-in playing Slack, whose servers are elsewhere)",
+    )
     args = parser.parse_args(argv)
+    if args.nice > 0:
+        os.nice(args.nice)
     limits = None
     if args.post_limits:
         channel, workspace = args.post_limits.split(",")

@@ -699,13 +699,27 @@ class CheckinService:
                 )
                 for seq, offset in enumerate(incident.offsets, start=1)
             ]
-        async with self._db.transaction() as tx:
-            current = await tx.incidents.get_incident(incident.id)
-            if current is None or current.state != IncidentState.OPEN:
-                return  # closed meanwhile: nothing of it may go out
-            await tx.incidents.add_members(incident.id, people)
-            stored = await tx.schedule.schedule(rows)
-        log.info("incident %s: %d check-ins added", incident.id, stored)
+        # Paced chunks, as when an incident is prepared (a step added for 2,000 people is 2,000 rows).
+        # Each chunk checks the incident is still open: closing cancels what is due, so what was
+        # stored before it is cancelled and nothing after it is stored. A retry adds nothing twice.
+        size = self._policy.bulk.rows_per_chunk
+        breather = Breather(self._policy.bulk.share)
+        stored = 0
+        for start in range(0, max(len(rows), 1), size):
+            async with breather.chunk(), self._db.transaction() as tx:
+                current = await tx.incidents.get_incident(incident.id)
+                if current is None or current.state != IncidentState.OPEN:
+                    return  # closed meanwhile: nothing more of it may go out
+                if start == 0:
+                    await tx.incidents.add_members(incident.id, people)
+                stored += await tx.schedule.schedule(rows[start : start + size])
+        log.info(
+            "incident %s: %d check-ins added (%d chunks, paused %.3f s)",
+            incident.id,
+            stored,
+            -(-max(len(rows), 1) // size),
+            breather.rested,
+        )
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
         """Close an incident; what is still due is cancelled. Returns how many were cancelled."""

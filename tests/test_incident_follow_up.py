@@ -4,8 +4,12 @@ suppressed as the statistics are; a plan too small for statistics shows its plan
 from __future__ import annotations
 
 import json
+import logging
+import re
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from tests.flows import COORDINATOR
 from tests.rig import Rig, text_of
@@ -173,6 +177,29 @@ async def test_extending_the_plan_adds_one_checkin_each_but_not_for_who_said_sto
     await deliver_after(rig, timedelta(days=2))
     await deliver_after(rig, timedelta(days=4))
     assert [len(checkins_to(rig, u)) for u in THREE] == [3, 3, 1]
+
+
+async def test_a_step_added_for_a_crowd_is_stored_once_each_in_paced_chunks(
+    start_app, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.checkins")
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    crowd = [f"UCROWD{n:03d}" for n in range(200)]
+    rig.slack.add_users(*crowd)
+    rig.slack.add_channel("CCROWD", *crowd)
+    await open_incident(rig, incident_people=[], incident_channel="CCROWD")
+    before = await checkin_rows(rig)
+
+    submitted = await change(rig, {"incident_change_plan": "1d,3d,7d"})
+    assert submitted.status == 200 and submitted.text == ""
+    added = sorted(set(await checkin_rows(rig)) - set(before))
+    assert added == [(u, 3, "due") for u in sorted(crowd)]
+    # 200 rows at 150 a transaction: two chunks, with a rest between them (bot.bulk).
+    [stored] = [r.getMessage() for r in caplog.records if "check-ins added" in r.getMessage()]
+    paused = re.search(r"200 check-ins added \(2 chunks, paused ([\d.]+) s\)", stored)
+    assert paused is not None and float(paused.group(1)) > 0, stored
+    await change(rig, {"incident_change_plan": "1d,3d,7d"})  # again: nothing more
+    assert len(await checkin_rows(rig)) == len(before) + 200
 
 
 async def test_shortening_the_plan_cancels_exactly_the_steps_removed(start_app) -> None:
