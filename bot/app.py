@@ -9,6 +9,7 @@ Why this module runs past 400 lines: every service is built here, from its setti
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -278,7 +279,7 @@ class PeerSupportApp:
             clock=self.clock,
             handoff=services.handoff,
             start_request=_starter(services.requests),
-            deliver=self._run_deliveries,
+            deliver=functools.partial(self._deliver_notices, services),
             notice_kinds=DECIDED_NOTICES,
             poll_seconds=self.settings.peer_worker_poll.total_seconds(),
             background=self.background,
@@ -289,9 +290,16 @@ class PeerSupportApp:
         self._workers[_office_key(office)] = loop
         await loop.start()
 
-    async def _run_deliveries(self) -> None:
-        if self.jobs is not None:
-            await self.jobs.run_deliveries()
+    async def _deliver_notices(self, services: Services) -> None:
+        """The worker, woken: this office's urgent notices now; everything else that is due goes out
+        from the scheduler's delivery job (armed here for the next due time), which runs beside the
+        worker's loop: a wave of check-ins, however slow at Slack, never holds up a request."""
+        try:
+            await services.deliveries.deliver_notices()
+            if self.jobs is not None:
+                await self.jobs.arm()
+        except Exception as exc:  # noqa: BLE001 - the next wake, or the delivery job, tries again
+            log.error("notices failed: %s", failure(exc))
 
     async def _close_office(self, office: Office) -> None:
         loop = self._workers.pop(_office_key(office), None)

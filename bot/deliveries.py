@@ -106,8 +106,9 @@ class Deliveries:
         """Whether the app asked deliveries to stop."""
         return self._stop.is_set()
 
-    async def deliver_due(self, *, limit: int = 500) -> int:
-        """Send what is due now, once each, paced for Slack's limits; returns how many were sent."""
+    async def deliver_due(self, *, limit: int = 500, only: frozenset[ScheduledKind] | None = None) -> int:
+        """Send what is due now (of the ``only`` kinds, if given), once each, paced for Slack's
+        limits; returns how many were sent."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
             # Every run, not only at start: a claim younger than the lease at a restart would
@@ -116,7 +117,7 @@ class Deliveries:
             missed = await tx.schedule.miss_older_than(
                 now - self._policy.grace, except_kinds=self._policy.never_missed
             )
-            due = await tx.schedule.due(now, limit, first=self._policy.unpaced)
+            due = await tx.schedule.due(now, limit, first=self._policy.unpaced, only=only)
         if abandoned:
             log.warning(
                 "%d scheduled message(s) were mid-send when a process stopped: unconfirmed", abandoned
@@ -139,6 +140,11 @@ class Deliveries:
 
         results = await asyncio.gather(*(send(message) for message in due))
         return sum(results)
+
+    async def deliver_notices(self) -> int:
+        """Send only the urgent notices due (never paced), not the check-ins and reminders around
+        them: what a worker does when woken, so a wave held up at Slack never holds it up."""
+        return await self.deliver_due(only=self._policy.unpaced)
 
     async def deliver_now(self, message_ids: Iterable[int]) -> None:
         """Send these messages at once (just recorded with a decision); what fails is retried later."""

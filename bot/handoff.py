@@ -24,6 +24,11 @@ notice is one (``scheduled_messages``: the worker's delivery run claims it); eve
 ``handoffs`` row of a :class:`HandoffKind` and ids only (never a note or a name), which the worker
 claims (a conditional update), does, and deletes. A claim whose worker died is taken again after
 the lease: each kind's work is idempotent (routing and deliveries claim their own steps).
+
+Woken, a worker does only what is short and urgent in its loop: new requests, the urgent notices
+due, the quick handoffs. Long work runs beside it (an incident's preparation, ``_ALONGSIDE``; the
+check-ins and reminders due, by the scheduler's delivery job), so a request that comes in while a
+wave is held up at Slack, or while thousands of rows are stored, is routed at once.
 """
 
 from __future__ import annotations
@@ -96,6 +101,11 @@ _AT_MOST_ONCE = frozenset(
     {HandoffKind.ALERT_CONCERN, HandoffKind.ASK_COORDINATORS, HandoffKind.SHARE_RESOURCES}
 )
 
+# Kinds whose work is long (an incident's thousands of rows, stored in paced chunks: seconds): run
+# beside the worker's loop rather than in it, so a request that comes in meanwhile is routed at once
+# instead of waiting for them. Their row is finished when they are, as any other.
+_ALONGSIDE = frozenset({HandoffKind.PREPARE_INCIDENT, HandoffKind.SCHEDULE_CHANGE})
+
 Job = Callable[[Mapping[str, Any]], Coroutine[Any, Any, None]]
 
 
@@ -155,8 +165,15 @@ class Handoff:
         if self._db.dialect == "postgresql":
             self._background.spawn(self._db.notify(WAKE_CHANNEL), name="wake_worker")
 
-    async def run_due(self, *, stopping: Callable[[], bool], limit: int = 200) -> int:
-        """Claim and do the rows waiting, one at a time, oldest first; returns how many were done."""
+    async def run_due(
+        self,
+        *,
+        stopping: Callable[[], bool],
+        limit: int = 200,
+        after_alongside: Callable[[], Awaitable[None]] | None = None,
+    ) -> int:
+        """Claim and do the rows waiting, one at a time, oldest first (a long one beside the caller,
+        which ``after_alongside`` is awaited after); returns how many were claimed."""
         now = self._clock.now()
         stale = now - self.lease
         async with self._db.read() as tx:
@@ -180,12 +197,30 @@ class Handoff:
                 kind = HandoffKind(row.kind)
             except ValueError:
                 log.error("handoff %s: a kind this worker does not know; dropped", row.id)
+                kind = None
+            if kind in _ALONGSIDE:
+                work = self._do_and_finish(kind, row.id, row.args, then=after_alongside)
+                self._background.spawn(work, name=str(kind))
             else:
-                await self.run_now(kind, row.args)
-            async with self._db.transaction() as tx:
-                await tx.handoffs.finish(row.id)
+                await self._do_and_finish(kind, row.id, row.args)
             done += 1
         return done
+
+    async def _do_and_finish(
+        self,
+        kind: HandoffKind | None,
+        row_id: int,
+        args: Mapping[str, Any],
+        then: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Do a claimed row's work (none for an unknown kind), then delete the row. If the process
+        stops in between, the row stays claimed and is taken again once its lease is over."""
+        if kind is not None:
+            await self.run_now(kind, args)
+        async with self._db.transaction() as tx:
+            await tx.handoffs.finish(row_id)
+        if then is not None:
+            await then()
 
 
 class WorkerLoop:
@@ -264,7 +299,9 @@ class WorkerLoop:
 
     async def pump(self) -> None:
         """Do what is waiting: new requests first (someone is waiting for a peer), then the notices
-        due, then the other handoffs (clicks, Home tabs, cards)."""
+        due, then the other handoffs (clicks, Home tabs, cards); then, if a handoff was done, the
+        notices it recorded (and the delivery job armed for what it scheduled). A long handoff (an
+        incident's preparation) runs beside the loop and does that last step when it ends."""
         async with self._db.read() as tx:
             new = await tx.handoffs.pending_request_ids(self._seen_request)
         for request_id in new:
@@ -274,7 +311,9 @@ class WorkerLoop:
             self._seen_request = max(self._seen_request, request_id)
         if not self._stop.is_set():
             await self._deliver()
-        await self._handoff.run_due(stopping=self._stop.is_set)
+        done = await self._handoff.run_due(stopping=self._stop.is_set, after_alongside=self._deliver)
+        if done and not self._stop.is_set():
+            await self._deliver()
 
     async def stop(self) -> None:
         """Claim nothing more; the item in hand finishes (the app drains the background)."""

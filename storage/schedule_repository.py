@@ -165,15 +165,25 @@ class ScheduleRepository:
         return None if row is None else _scheduled(row)
 
     async def due(
-        self, now: datetime, limit: int, *, first: Iterable[ScheduledKind] = ()
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        first: Iterable[ScheduledKind] = (),
+        only: Iterable[ScheduledKind] | None = None,
     ) -> list[ScheduledMessage]:
-        """Messages due by ``now``: those of the ``first`` kinds (urgent), then earliest first."""
+        """Messages due by ``now`` (of the ``only`` kinds, if given): those of the ``first`` kinds
+        (urgent), then earliest first."""
         urgent = [str(kind) for kind in first]
         rank = f"CASE WHEN kind IN ({placeholders(len(urgent))}) THEN 0 ELSE 1 END, " if urgent else ""
+        kinds = None if only is None else sorted(str(kind) for kind in only)
+        if kinds == []:
+            return []
+        among = "" if kinds is None else f" AND kind IN ({placeholders(len(kinds))})"
         cur = await self._conn.execute(
-            "SELECT * FROM scheduled_messages WHERE state = ? AND due_at <= ?"
+            f"SELECT * FROM scheduled_messages WHERE state = ? AND due_at <= ?{among}"
             f" ORDER BY {rank}due_at, id LIMIT ?",
-            (ScheduledState.DUE, to_db(now), *urgent, limit),
+            (ScheduledState.DUE, to_db(now), *(kinds or []), *urgent, limit),
         )
         return [_scheduled(row) for row in await cur.fetchall()]
 

@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -55,8 +56,10 @@ async def slack() -> AsyncIterator[SlackStandIn]:
     await standin.stop()
 
 
-def roles(slack: SlackStandIn, *, database_url: str, tmp_path: Path) -> tuple[BotProcess, BotProcess]:
-    env = {"PEER_SUPPORTER_CAPACITY": "100", "PEER_WORKER_POLL": "0.1"}
+def roles(
+    slack: SlackStandIn, *, database_url: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[BotProcess, BotProcess]:
+    env = {"PEER_SUPPORTER_CAPACITY": "100", "PEER_WORKER_POLL": "0.1", **(env or {})}
     web = BotProcess(slack, database_url, tmp_path / "web.log", role="web", env=env)
     worker = BotProcess(slack, database_url, tmp_path / "worker.log", role="worker", env=env)
     return web, worker
@@ -73,10 +76,15 @@ class Office:
 
 @contextlib.asynccontextmanager
 async def office(
-    slack: SlackStandIn, database_url: str, tmp_path: Path, people: list[str], supporters: list[str]
+    slack: SlackStandIn,
+    database_url: str,
+    tmp_path: Path,
+    people: list[str],
+    supporters: list[str],
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Office]:
     """Web and worker started on one database, ``supporters`` on the roster (added through the web)."""
-    web, worker = roles(slack, database_url=database_url, tmp_path=tmp_path)
+    web, worker = roles(slack, database_url=database_url, tmp_path=tmp_path, env=env)
     await web.start()
     await worker.start()
     slack.add_users(*people)
@@ -127,6 +135,22 @@ async def ask(driver: SlackDriver, slack: SlackStandIn, requester: str) -> None:
     view = await slack.wait_for(lambda: driver.view_opened_for(requester))
     response = await driver.submit(requester, view, FORM)
     assert response.status == 200 and response.text == "", response.text
+
+
+async def submit_incident(driver: SlackDriver, slack: SlackStandIn, channel: str) -> None:
+    """The coordinator logs an incident naming everyone in ``channel`` (the plan: PEER_CHECKIN_OFFSETS)."""
+    await driver.command(COORDINATOR, "incident")
+    view = await slack.wait_for(lambda: driver.view_opened_for(COORDINATOR))
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    values = {
+        "incident_kind": "critical_incident",
+        "incident_name": "Courthouse shooting",
+        "incident_date": yesterday,
+        "incident_people": [],
+        "incident_channel": channel,
+    }
+    submitted = await driver.submit(COORDINATOR, view, values)
+    assert submitted.status == 200 and submitted.text == "", submitted.text
 
 
 def assert_nothing_twice(slack: SlackStandIn, people: list[str]) -> None:
@@ -182,6 +206,54 @@ async def test_web_and_worker_route_each_request_once_across_a_worker_kill_9(
     assert set(web_calls) <= ANSWERING, web_calls
     assert web_calls["views.open"] == len(requesters)
     assert calls_by(slack, "worker")["chat.postMessage"] >= 16 + 16  # offers, then the requesters' notices
+
+
+async def test_a_request_made_while_the_worker_prepares_an_incident_is_offered_without_waiting(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    requester, crowd = "UREQ01", [f"UCROWD{n:03d}" for n in range(40)]
+    # No sweep in the test's time: only the worker's own loop can route the request.
+    no_sweep = {"PEER_SWEEP_SECONDS": "600"}
+    async with office(slack, database_url, tmp_path, [requester, *crowd], SUPPORTERS[:1], no_sweep) as it:
+        driver = it.driver
+        slack.add_channel("CCROWD", *crowd)
+        # The incident's preparation starts and stays in the middle (its channel's members asked for,
+        # no answer yet), as a large one would for seconds.
+        slack.hold("conversations.members")
+        await submit_incident(driver, slack, "CCROWD")
+        await slack.wait_for(lambda: slack.calls_of("conversations.members"), timeout=15)
+
+        await ask(driver, slack, requester)
+        await slack.wait_for(lambda: offers(slack), timeout=15)
+        assert not slack.dms(COORDINATOR), "the incident was prepared first: the request waited for it"
+
+        slack.release("conversations.members")
+        summary = await slack.wait_for(lambda: slack.dms(COORDINATOR), timeout=15)
+    assert "80 check-ins scheduled for 40 people" in str(summary[-1].blocks)
+    assert len(offers(slack)) == 1
+
+
+async def test_requests_are_offered_while_a_wave_of_checkins_is_held_up_at_slack(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    requesters, crowd = ["UREQ01", "UREQ02"], [f"UCROWD{n:03d}" for n in range(40)]
+    no_sweep = {"PEER_SWEEP_SECONDS": "600"}  # only the worker's own loop can route the requests
+    async with office(slack, database_url, tmp_path, [*requesters, *crowd], SUPPORTERS[:1], no_sweep) as it:
+        driver = it.driver
+        slack.add_channel("CCROWD", *crowd)
+        # The first check-ins (due 2 s after the incident) reach Slack and get no answer yet.
+        slack.hold("chat.postMessage", match=lambda params: params.get("channel") in crowd)
+        await submit_incident(driver, slack, "CCROWD")
+        await slack.wait_for(
+            lambda: any(c.params.get("channel") in crowd for c in slack.calls_of("chat.postMessage")),
+            timeout=15,
+        )
+        for n, requester in enumerate(requesters, start=1):
+            await ask(driver, slack, requester)
+            await slack.wait_for(lambda n=n: len(offers(slack)) == n, timeout=15)
+        slack.release("chat.postMessage")
+        await slack.wait_for(lambda: all(slack.dms(person) for person in crowd), timeout=15)
+    assert_nothing_twice(slack, [*requesters, *crowd])
 
 
 async def test_sigterm_to_each_role_finishes_or_leaves_its_work_and_nothing_is_sent_twice(

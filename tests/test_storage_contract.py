@@ -144,7 +144,17 @@ async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(d
         assert await tx.schedule.schedule(checkins) == 0  # the same check-ins again: nothing new
         assert await tx.schedule.schedule(rows) == 250
         due = await tx.schedule.due(NOW + timedelta(seconds=1), 1000)
+        # Of some kinds only (a woken worker's notices), urgent first; of no kind, nothing.
+        only = await tx.schedule.due(
+            NOW + timedelta(seconds=1),
+            1000,
+            first=[ScheduledKind.CHECKIN],
+            only=[ScheduledKind.CHECKIN, ScheduledKind.ANNOUNCEMENT],
+        )
+        none = await tx.schedule.due(NOW + timedelta(seconds=1), 1000, only=[])
     assert len(due) == 253
+    assert [(m.kind, m.seq) for m in only] == [(ScheduledKind.CHECKIN, n) for n in range(1, 4)]
+    assert none == []
 
     async def claim(message_id: int) -> bool:
         async with db.transaction() as tx:
