@@ -127,6 +127,9 @@ class Handoff:
         self.role = role
         self.lease = lease  # a claim older than this belongs to a worker that died
         self._jobs: dict[HandoffKind, Job] = {}
+        # Rows this process is doing beside its loop: never claimed again here while they run, even
+        # once their lease is over (a preparation that outlasts it is slow, not dead).
+        self._alongside: set[int] = set()
 
     def register(self, kind: HandoffKind, job: Job) -> None:
         """What the work of ``kind`` is, given its ids."""
@@ -172,8 +175,9 @@ class Handoff:
         limit: int = 200,
         after_alongside: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
-        """Claim and do the rows waiting, one at a time, oldest first (a long one beside the caller,
-        which ``after_alongside`` is awaited after); returns how many were claimed."""
+        """Claim and do the rows waiting, oldest first: each in turn, except the long kinds, which
+        run beside the caller (each awaits ``after_alongside`` when it ends); returns how many
+        were claimed."""
         now = self._clock.now()
         stale = now - self.lease
         async with self._db.read() as tx:
@@ -182,6 +186,8 @@ class Handoff:
         for row in rows:
             if stopping():
                 break  # what is not claimed stays due for the next worker
+            if row.id in self._alongside:
+                continue
             async with self._db.transaction() as tx:
                 if not await tx.handoffs.claim(row.id, self._clock.now(), stale):
                     continue  # another worker has it
@@ -199,12 +205,25 @@ class Handoff:
                 log.error("handoff %s: a kind this worker does not know; dropped", row.id)
                 kind = None
             if kind in _ALONGSIDE:
-                work = self._do_and_finish(kind, row.id, row.args, then=after_alongside)
+                self._alongside.add(row.id)
+                work = self._beside(kind, row.id, row.args, then=after_alongside)
                 self._background.spawn(work, name=str(kind))
             else:
                 await self._do_and_finish(kind, row.id, row.args)
             done += 1
         return done
+
+    async def _beside(
+        self,
+        kind: HandoffKind,
+        row_id: int,
+        args: Mapping[str, Any],
+        then: Callable[[], Awaitable[None]] | None,
+    ) -> None:
+        try:
+            await self._do_and_finish(kind, row_id, args, then=then)
+        finally:
+            self._alongside.discard(row_id)
 
     async def _do_and_finish(
         self,
