@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from bot.app import PeerSupportApp
 from bot.clock import ManualClock
 from slack_standin import SlackStandIn
+from storage.db import Database
 from tests.rig import Rig, make_settings
 
 # A Monday morning, inside default service hours.
@@ -120,6 +121,14 @@ async def database_url(db_path: Path) -> AsyncIterator[str]:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The test's database opened directly (the repositories, no app around them)."""
+    database = await Database.open(database_url)
+    yield database
+    await database.close()
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ lease is slow, not dead: the worker running it never starts it a second time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from bot.background import Background
 from bot.clock import ManualClock
@@ -20,13 +18,6 @@ from bot.handoff import Handoff, HandoffKind, ProcessRole
 from storage.db import Database
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = await Database.open(database_url)
-    yield database
-    await database.close()
 
 
 async def test_a_long_handoff_runs_beside_the_loop_once_even_past_its_lease(db: Database) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,13 +22,6 @@ from storage.models import (
 from storage.schedule_repository import NewScheduled
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = await Database.open(database_url)
-    yield database
-    await database.close()
 
 
 async def new_request(db: Database, requester: str = "UREQ1") -> int:
