@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import signal
@@ -813,6 +814,19 @@ def lower_priority(nice: int) -> None:
     log.info("worker: CPU priority lowered by %d (nice %d)", nice, now)
 
 
+def freeze_startup_objects() -> int:
+    """Exempt everything made so far (modules, the app, its listeners and models) from the cyclic
+    garbage collector's full passes; returns how many objects that is.
+
+    Made once and kept for the process's life, they are a few hundred thousand objects that every
+    full (generation 2) collection would walk again: measured at 40-140 ms a pass in the web
+    process, an ack that lands in one waits for it. Frozen, a full pass walks only what came since.
+    """
+    gc.collect()  # what start-up left as garbage is not kept for good
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 async def serve(settings: Settings, role: ProcessRole = ProcessRole.BOTH) -> None:
     """Run until SIGTERM or SIGINT, then stop cleanly (finishing work already under way)."""
     stopping = asyncio.Event()
@@ -823,6 +837,7 @@ async def serve(settings: Settings, role: ProcessRole = ProcessRole.BOTH) -> Non
         lower_priority(settings.peer_worker_nice)
     app = PeerSupportApp(settings, role=role)
     await app.start()
+    log.info("started: %d objects exempt from full garbage collections", freeze_startup_objects())
     try:
         await stopping.wait()
     finally:

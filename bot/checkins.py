@@ -419,7 +419,6 @@ class CheckinService:
             return await self._notifier.send_follow_up(message.recipient_id, card)
         async with self._db.read() as tx:
             incident = await tx.incidents.get_incident(message.incident_id or 0)
-            people = await tx.incidents.member_count(message.incident_id or 0)
         if incident is None:
             raise DeliveryFailed("incident gone")
         if message.kind == ScheduledKind.DEBRIEF_INVITE:
@@ -429,7 +428,9 @@ class CheckinService:
                 incident_name=incident.name, at=incident.debrief_at, place=incident.debrief_place or ""
             )
             return await self._notifier.send_debrief_invite(message.recipient_id, debrief)
-        return await self._notifier.send_checkin(message.recipient_id, self._card(message, incident, people))
+        return await self._notifier.send_checkin(
+            message.recipient_id, self._card(message, incident, incident.people)
+        )
 
     def _card(
         self,
@@ -470,7 +471,6 @@ class CheckinService:
                 await tx.schedule.cancel_due(incident_id=message.incident_id, recipient_id=user_id)
                 await tx.incidents.stop_checkins(message.incident_id, user_id)
             incident = await tx.incidents.get_incident(message.incident_id)
-            people = await tx.incidents.member_count(message.incident_id)
         if incident is None:
             raise InconsistentRecords("missing: incident")
         log.info("check-in %s answered", message.id)
@@ -479,7 +479,7 @@ class CheckinService:
             request_made = await self._ask_for_peer(user_id, incident)
         if message.channel_id and message.message_ts:
             ref = MessageRef(channel_id=message.channel_id, ts=message.message_ts)
-            card = self._card(message, incident, people, answer=answer, request_made=request_made)
+            card = self._card(message, incident, incident.people, answer=answer, request_made=request_made)
             try:
                 await self._notifier.update_checkin(ref, card)
             except Exception as exc:  # noqa: BLE001 - the answer is recorded either way
@@ -505,7 +505,7 @@ class CheckinService:
             return [
                 IncidentProgress(
                     incident=i,
-                    people=await tx.incidents.member_count(i.id),
+                    people=i.people,
                     counts=await tx.schedule.progress(i.id),
                     next_step_at=next(
                         (

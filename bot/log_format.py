@@ -23,6 +23,15 @@ LogFormat = Literal["text", "json"]
 # aiosqlite every statement with its parameters (notes, user ids),
 # which would put request details in the logs.
 QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "aiosqlite", "aiohttp.access", "apscheduler")
+# The loggers whose *own* level slack_sdk reads (``logger.level <= DEBUG``, not the effective
+# level) to decide whether to build a call's debug lines: the whole request (a modal's JSON) and
+# the whole response. Left unset (0), it built both on every Web API call, to be dropped by the
+# cap above: about an eighth of the web process's time answering ``/peer`` under load.
+SELF_CHECKING_LOGGERS = (
+    "slack_sdk.web.async_base_client",
+    "slack_sdk.web.base_client",
+    "slack_sdk.socket_mode.aiohttp",
+)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -79,5 +88,5 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
         # Python's own warnings (a DeprecationWarning from a library) go through logging too, so
         # a JSON log holds nothing but JSON lines.
         logging.captureWarnings(True)
-    for name in QUIET_LOGGERS:
+    for name in (*QUIET_LOGGERS, *SELF_CHECKING_LOGGERS):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -380,7 +380,11 @@ class _ServerPool:
         shared = pools.get(dsn)
         if shared is None:
             pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=POSTGRES_POOL_SIZE, server_settings=_application_name()
+                dsn,
+                min_size=1,
+                max_size=POSTGRES_POOL_SIZE,
+                server_settings=_application_name(),
+                reset=_nothing_to_reset,
             )
             async with pool.acquire() as conn:
                 default_path = str(await conn.fetchval("SHOW search_path"))
@@ -446,6 +450,12 @@ class PostgresDatabase(Database):
         # The schema's own locks: writers of two schemas (two offices) never wait for each other.
         self._write_lock = _lock_key(_WRITE_LOCK, schema)
         self._migration_lock = _lock_key(_MIGRATION_LOCK, schema)
+        # Literals, not parameters: the simple protocol runs several statements in one round trip
+        # only without them (the path is a checked schema name or the server's own; the key an int).
+        self._begin = (
+            f"BEGIN; SELECT set_config('search_path', {_literal(self._path)}, true),"
+            f" pg_advisory_xact_lock({int(self._write_lock)})"
+        )
 
     @classmethod
     async def connect(cls, database_url: str) -> PostgresDatabase:
@@ -481,14 +491,18 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write unit of work in this schema, under its writers' advisory lock."""
         try:
-            async with self._require().acquire() as conn, conn.transaction():
-                # One round trip: the schema for this transaction only, then the lock.
-                await conn.execute(
-                    "SELECT set_config('search_path', $1, true), pg_advisory_xact_lock($2)",
-                    self._path,
-                    self._write_lock,
-                )
-                yield Tx.bind(PostgresConnection(conn))
+            async with self._require().acquire() as conn:
+                # One round trip opens it: BEGIN, the schema for this transaction only, the lock
+                # (a unit of work is three round trips plus its statements, not five: on a busy
+                # server every round trip is two context switches beside other offices' work).
+                await conn.execute(self._begin)
+                try:
+                    yield Tx.bind(PostgresConnection(conn))
+                except BaseException:
+                    if not conn.is_closed():
+                        await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
         except BaseException as exc:
             self._count(exc)
             raise
@@ -498,8 +512,8 @@ class PostgresDatabase(Database):
         """A read-only unit of work in this schema, on a pooled connection."""
         try:
             async with self._require().acquire() as conn:
-                # For the session, not a transaction (reads stay autocommit): the pool's reset on
-                # release (RESET ALL) puts the server's search_path back.
+                # For the session, not a transaction (reads stay autocommit). Left set on release:
+                # every unit of work sets its own first (see _nothing_to_reset).
                 await conn.execute("SELECT set_config('search_path', $1, false)", self._path)
                 yield Tx.bind(PostgresConnection(conn))
         except BaseException as exc:
@@ -535,9 +549,9 @@ class PostgresDatabase(Database):
 
     async def checkpoint(self) -> None:
         """VACUUM the purged tables so dead row versions are cleared for reuse."""
-        prefix = f'"{self.schema}".' if self.schema else ""
         async with self._require().acquire() as conn:
-            await conn.execute(f"VACUUM {', '.join(prefix + t for t in _PURGED_TABLES)}")
+            await conn.execute("SELECT set_config('search_path', $1, false)", self._path)
+            await conn.execute(f"VACUUM {', '.join(_PURGED_TABLES)}")
 
     async def close(self) -> None:
         """Close this database (idempotent); the server's pool closes with the last of them."""
@@ -549,6 +563,20 @@ class PostgresDatabase(Database):
         if self._server is None:
             raise RuntimeError("database is closed")
         return self._server.pool
+
+
+async def _nothing_to_reset(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """What the pool does to a connection given back, beyond rolling back a transaction left open
+    (asyncpg always does that): nothing. Its default (``RESET ALL``, ``UNLISTEN *``, unlocking
+    every advisory lock) is one more round trip per unit of work, for state this app never leaves:
+    every unit of work sets its own ``search_path`` first, locks are transaction-scoped (the
+    migration lock is released in a ``finally``), and the one listening connection is not pooled.
+    """
+
+
+def _literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _application_name() -> dict[str, str]:

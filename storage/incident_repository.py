@@ -239,6 +239,7 @@ def _incident(row: Mapping[str, Any]) -> Incident:
         answered_ok=row["answered_ok"],
         answered_talk=row["answered_talk"],
         answered_stop=row["answered_stop"],
+        people=row["people"],
         wording_early=row["wording_early"],
         wording_later=row["wording_later"],
     )

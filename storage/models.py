@@ -426,6 +426,7 @@ class Incident(_Record):
     answered_ok: int
     answered_talk: int
     answered_stop: int
+    people: int  # how many it affects (kept when its members are forgotten)
     wording_early: str | None = None  # a coordinator's own wording; None: the kind's
     wording_later: str | None = None
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.log_format import JsonFormatter
+from bot.log_format import JsonFormatter, configure_logging
 from slack_standin import SlackStandIn
 from slack_standin.driver import TOKEN, SlackDriver, has_button
 from tests.processes import ROOT, BotProcess
@@ -125,3 +126,26 @@ def test_a_library_logger_given_debug_by_its_library_still_writes_nothing_below_
     )
     assert "UALICE1" not in done.stderr
     assert "a warning passes" in done.stderr and "request 1 created" in done.stderr
+
+
+class CountedText(str):
+    """A message text that counts how often something formats it for display (``repr``), as a
+    debug line built from a call's parameters does; sent as JSON, it is never asked."""
+
+    formatted = 0
+
+    def __repr__(self) -> str:
+        CountedText.formatted += 1
+        return super().__repr__()
+
+
+async def test_web_api_calls_build_no_debug_lines_the_log_would_drop(slack: SlackStandIn) -> None:
+    configure_logging("INFO")
+    client = AsyncWebClient(token=TOKEN, base_url=slack.base_url)
+    CountedText.formatted = 0
+    text = CountedText("Checking in after last week.")
+    await client.chat_postMessage(channel=COORDINATOR, text=text)
+    assert [c.params.get("text") for c in slack.calls_for(COORDINATOR)] == [str(text)]
+    # slack_sdk formats every request and response for a debug line unless its client logger's
+    # own level says not to: costly under load, and the text of a message besides.
+    assert CountedText.formatted == 0
