@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -499,7 +500,9 @@ class PostgresDatabase(Database):
                 try:
                     yield Tx.bind(PostgresConnection(conn))
                 except BaseException:
-                    if not conn.is_closed():
+                    # If it cannot be rolled back here (a query cut off mid-way), the pool rolls
+                    # it back on release or drops the connection; the first error is the one told.
+                    with contextlib.suppress(Exception):
                         await conn.execute("ROLLBACK")
                     raise
                 await conn.execute("COMMIT")

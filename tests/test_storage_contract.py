@@ -253,3 +253,29 @@ async def test_the_programs_tables_behave_the_same(db: Database) -> None:
     assert supporter is not None and supporter.trained_on is not None
     assert supporter.trained_on.isoformat() == "2026-06-01" and supporter.unreachable is None
     assert event is not None and event.going == 1 and concern_id > 0
+
+
+async def test_a_unit_of_work_that_fails_leaves_nothing_and_the_next_one_runs(db: Database) -> None:
+    class Refused(Exception):
+        pass
+
+    kept = await new_request(db, "UKEPT")
+    for _ in range(3):  # more than once: each time on a pooled connection given back after a failure
+        with pytest.raises(Refused):
+            async with db.transaction() as tx:
+                await tx.requests.transition(kept, RequestState.OFFERED, now=NOW)
+                await tx.requests.create(
+                    requester_id="UGONE",
+                    area="grief",
+                    urgency="this_week",
+                    contact="slack",
+                    preferred_supporter_id=None,
+                    note="n",
+                    excluded_ids=[],
+                    now=NOW,
+                )
+                raise Refused
+    async with db.transaction() as tx:
+        request = await tx.requests.get(kept)
+        assert await tx.requests.open_for_requester("UGONE") is None
+    assert request is not None and request.state == RequestState.PENDING
