@@ -11,6 +11,7 @@ from storage.announcement_repository import EventFields
 from storage.db import Database
 from storage.models import (
     AnnouncementKind,
+    IncidentKind,
     MessageRef,
     OfferState,
     RequestState,
@@ -279,3 +280,25 @@ async def test_a_unit_of_work_that_fails_leaves_nothing_and_the_next_one_runs(db
         request = await tx.requests.get(kept)
         assert await tx.requests.open_for_requester("UGONE") is None
     assert request is not None and request.state == RequestState.PENDING
+
+
+async def test_an_incidents_people_are_stored_once_each_however_many(db: Database) -> None:
+    people = [f"U{n:05d}" for n in range(1_000)]  # more than one insert statement holds
+    async with db.transaction() as tx:
+        incident_id = await tx.incidents.create_incident(
+            kind=IncidentKind.CRITICAL_INCIDENT,
+            name="Courthouse",
+            occurred_on=NOW.date(),
+            offsets=[86_400],
+            channel_id=None,
+            debrief_at=None,
+            debrief_place=None,
+            created_by="UCOORD",
+            member_ids=people[:600],
+            now=NOW,
+        )
+        await tx.incidents.add_members(incident_id, people[400:])
+        incident = await tx.incidents.get_incident(incident_id)
+        members = await tx.incidents.members(incident_id)
+    assert members == people
+    assert incident is not None and incident.people == len(people)
