@@ -496,8 +496,8 @@ class PostgresDatabase(Database):
                 # One round trip opens it: BEGIN, the schema for this transaction only, the lock
                 # (a unit of work is three round trips plus its statements, not five: on a busy
                 # server every round trip is two context switches beside other offices' work).
-                await conn.execute(self._begin)
                 try:
+                    await conn.execute(self._begin)
                     yield Tx.bind(PostgresConnection(conn))
                 except BaseException:
                     # If it cannot be rolled back here (a query cut off mid-way), the pool rolls
@@ -544,11 +544,17 @@ class PostgresDatabase(Database):
     async def migration_lock(self) -> AsyncIterator[None]:
         """Held while migrating, so two instances starting together migrate once."""
         async with self._require().acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", self._migration_lock)
             try:
+                await conn.execute("SELECT pg_advisory_lock($1)", self._migration_lock)
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", self._migration_lock)
+                try:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", self._migration_lock)
+                except BaseException:
+                    # Not released (cut off mid-way): end the session, and the lock with it, rather
+                    # than give the pool back a connection that holds it (the pool resets nothing).
+                    conn.terminate()
+                    raise
 
     async def checkpoint(self) -> None:
         """VACUUM the purged tables so dead row versions are cleared for reuse."""
