@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage.announcement_repository import EventFields
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.models import (
     AnnouncementKind,
     IncidentKind,
@@ -38,6 +38,22 @@ async def new_request(db: Database, requester: str = "UREQ1") -> int:
             now=NOW,
         )
     return request.id
+
+
+async def new_incident(tx: Tx, member_ids: list[str]) -> int:
+    """An incident (preparing) affecting ``member_ids``; its id."""
+    return await tx.incidents.create_incident(
+        kind=IncidentKind.CRITICAL_INCIDENT,
+        name="Courthouse",
+        occurred_on=NOW.date(),
+        offsets=[60],
+        channel_id=None,
+        debrief_at=None,
+        debrief_place=None,
+        created_by="UCOORD1",
+        member_ids=member_ids,
+        now=NOW,
+    )
 
 
 async def test_transitions_follow_the_state_machine(db: Database) -> None:
@@ -115,18 +131,7 @@ async def test_claims_of_scheduled_messages_have_one_winner_and_inserts_dedupe(d
         for n in range(250)
     ]
     async with db.transaction() as tx:
-        incident = await tx.incidents.create_incident(
-            kind="critical_incident",  # type: ignore[arg-type]
-            name="x",
-            occurred_on=NOW.date(),
-            offsets=[60],
-            channel_id=None,
-            debrief_at=None,
-            debrief_place=None,
-            created_by="UCOORD1",
-            member_ids=["UA"],
-            now=NOW,
-        )
+        incident = await new_incident(tx, ["UA"])
         checkins = [
             NewScheduled(
                 kind=ScheduledKind.CHECKIN, recipient_id="UA", due_at=NOW, incident_id=incident, seq=n
@@ -285,18 +290,7 @@ async def test_a_unit_of_work_that_fails_leaves_nothing_and_the_next_one_runs(db
 async def test_an_incidents_people_are_stored_once_each_however_many(db: Database) -> None:
     people = [f"U{n:05d}" for n in range(1_000)]  # more than one insert statement holds
     async with db.transaction() as tx:
-        incident_id = await tx.incidents.create_incident(
-            kind=IncidentKind.CRITICAL_INCIDENT,
-            name="Courthouse",
-            occurred_on=NOW.date(),
-            offsets=[86_400],
-            channel_id=None,
-            debrief_at=None,
-            debrief_place=None,
-            created_by="UCOORD",
-            member_ids=people[:600],
-            now=NOW,
-        )
+        incident_id = await new_incident(tx, people[:600])
         await tx.incidents.add_members(incident_id, people[400:])
         incident = await tx.incidents.get_incident(incident_id)
         members = await tx.incidents.members(incident_id)
