@@ -329,6 +329,10 @@ def build_oauth_flow(
         redirect_uri_path=REDIRECT_PATH,
         authorization_url=authorization_url,
         installation_store=store,
+        # We ask for no user scopes: a request needs the workspace's bot and nothing else, one read
+        # (find_installation would read the latest installer's and then the requester's, each with
+        # the bot: four queries and two units of work before every ack).
+        installation_store_bot_only=True,
         state_store=StateStore(states),
         state_expiration_seconds=state_seconds,
         token_rotation_expiration_minutes=ROTATION_MINUTES,

@@ -737,6 +737,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0033_scheduled_announcement_partial",
+        """
+        -- Only an announcement's post and reminders have an announcement_id: the index leaves every
+        -- other row out (each of an incident's thousands of check-ins updated it for nothing). A
+        -- query naming an announcement (announcement_id = ?) still uses it, on both databases.
+        DROP INDEX scheduled_announcement;
+        CREATE INDEX scheduled_announcement ON scheduled_messages (announcement_id, kind, state)
+            WHERE announcement_id IS NOT NULL
+        """,
+    ),
+    (
+        # PostgreSQL only (see POSTGRESQL_ONLY): SQLite cannot drop a table's constraints without
+        # rebuilding the table, and there the work is inside the app's own (worker) process.
+        "0034_scheduled_messages_lighter_rows",
+        """
+        -- Storing an incident's check-ins is the heaviest write an office makes (six rows a person:
+        -- 12,000 for 2,000 people), and on a shared server every other office's /peer waits for the
+        -- cores it takes. Two things each row cost the server did nothing:
+        -- 0002's UNIQUE never fires: every row has a NULL incident_id or request_id, and NULLs are
+        -- distinct (0018's dedupe key is what makes scheduling idempotent), yet each row updated
+        -- its five-column index.
+        -- The check of incident_id against incidents ran a query (and locked the incident's row)
+        -- for each row. Incidents are never deleted (forgetting one clears its people and answers,
+        -- not its row), so its ON DELETE CASCADE never ran either, and every check-in is scheduled
+        -- from an incident read first. SQLite keeps both, so the suite there still fails a row
+        -- scheduled for an incident that does not exist.
+        -- Together about a third of the server's time per stored row (bench/README.md).
+        ALTER TABLE scheduled_messages
+            DROP CONSTRAINT scheduled_messages_kind_recipient_id_incident_id_request_id_key;
+        ALTER TABLE scheduled_messages DROP CONSTRAINT scheduled_messages_incident_id_fkey
+        """,
+    ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth
@@ -744,6 +777,8 @@ MIGRATIONS: list[tuple[str, str]] = [
 # data is in a database of its own, migrated with the other steps. Single-workspace mode applies
 # every step to its one database, as before.
 _DEPLOYMENT = frozenset({"0028_slack_installations", "0032_association_quarters"})
+# Steps that SQLite records as applied without running them (their comments say why).
+POSTGRESQL_ONLY = frozenset({"0034_scheduled_messages_lighter_rows"})
 DEPLOYMENT_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] in _DEPLOYMENT]
 OFFICE_MIGRATIONS: list[tuple[str, str]] = [step for step in MIGRATIONS if step[0] not in _DEPLOYMENT]
 
@@ -753,7 +788,8 @@ async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = N
     returns the names applied.
 
     The same steps serve SQLite and PostgreSQL: the only dialect difference in the DDL,
-    the auto-numbered primary key, is translated here.
+    the auto-numbered primary key, is translated here; a step of :data:`POSTGRESQL_ONLY` is only
+    recorded on SQLite.
     """
     async with db.migration_lock():
         async with db.transaction() as tx:
@@ -767,8 +803,9 @@ async def apply_migrations(db: Database, steps: list[tuple[str, str]] | None = N
                 done = await tx.conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,))
                 if await done.fetchone() is not None:
                     continue
-                for statement in _statements(sql, db.dialect):
-                    await tx.conn.execute(statement)
+                if db.dialect == "postgresql" or name not in POSTGRESQL_ONLY:
+                    for statement in _statements(sql, db.dialect):
+                        await tx.conn.execute(statement)
                 await tx.conn.execute(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                     (name, datetime.now(UTC).isoformat()),

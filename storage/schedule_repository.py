@@ -34,8 +34,9 @@ class NewScheduled:
     def key(self) -> str:
         """The key that makes scheduling idempotent: the given one, else kind, recipient, subject and seq.
 
-        The table's UNIQUE (kind, recipient_id, incident_id, request_id, seq) never fires for a row
-        with a NULL in it (SQLite treats NULLs as distinct), and every row has one: this key does.
+        0002's UNIQUE (kind, recipient_id, incident_id, request_id, seq) never fired for a row with
+        a NULL in it (NULLs are distinct), and every row has one (PostgreSQL no longer keeps it,
+        0034): this key is what keeps a message scheduled once.
         """
         if self.dedupe_key is not None:
             return self.dedupe_key
