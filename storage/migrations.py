@@ -757,7 +757,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- 12,000 for 2,000 people), and on a shared server every other office's /peer waits for the
         -- cores it takes. Two things each row cost the server did nothing:
         -- 0002's UNIQUE never fires: every row has a NULL incident_id or request_id, and NULLs are
-        -- distinct (0018's dedupe key is what makes scheduling idempotent), yet each row updated
+        -- distinct (0007's dedupe key is what makes scheduling idempotent), yet each row updated
         -- its five-column index.
         -- The check of incident_id against incidents ran a query (and locked the incident's row)
         -- for each row. Incidents are never deleted (forgetting one clears its people and answers,
