@@ -341,9 +341,8 @@ class TrackingService:
             rsvps = await tx.announcements.purge_rsvps(ended_before=cutoff)
             incidents = await tx.incidents.ended_before(cutoff)
             for incident in incidents:
-                people = await tx.incidents.member_count(incident.id)
                 # A plan of fewer than K people is in no statistic: nothing of it needs keeping.
-                await tx.incidents.forget_people(incident.id, keep_counts=people >= self._k, now=now)
+                await tx.incidents.forget_people(incident.id, keep_counts=incident.people >= self._k, now=now)
             viewers, notes = await tx.tracking.purge_people(before=cutoff)
         if purged or concerns or rsvps or incidents or viewers or notes:
             # secure_delete zeroes freed space in the file; the checkpoint removes the WAL's copies.

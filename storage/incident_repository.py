@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
-from storage.sql import Connection, InconsistentRecords
+from storage.sql import Connection, InconsistentRecords, rows_per_insert, value_rows
 from storage.timefmt import date_from_db, from_db, to_db
 
-_MEMBERS_PER_INSERT = 450  # 2 parameters a row: under SQLite's oldest limit of 999
+_MEMBERS_PER_INSERT = rows_per_insert(2)
 _ANSWER_COLUMNS = {
     CheckinAnswer.OK: "answered_ok",
     CheckinAnswer.TALK: "answered_talk",
@@ -74,9 +74,8 @@ class IncidentRepository:
         for start in range(0, len(people), _MEMBERS_PER_INSERT):
             chunk = people[start : start + _MEMBERS_PER_INSERT]
             await self._conn.execute(
-                "INSERT INTO incident_members (incident_id, user_id) VALUES "
-                + ", ".join("(?, ?)" for _ in chunk)
-                + " ON CONFLICT DO NOTHING",
+                f"INSERT INTO incident_members (incident_id, user_id) VALUES {value_rows(len(chunk), 2)}"
+                " ON CONFLICT DO NOTHING",
                 [value for user_id in chunk for value in (incident_id, user_id)],
             )
         await self._conn.execute(
@@ -84,14 +83,6 @@ class IncidentRepository:
             " WHERE id = ?",
             (incident_id, incident_id),
         )
-
-    async def member_count(self, incident_id: int) -> int:
-        """How many people an incident affects (a count: cheaper than the list on every send)."""
-        cur = await self._conn.execute(
-            "SELECT COUNT(*) AS n FROM incident_members WHERE incident_id = ?", (incident_id,)
-        )
-        row = await cur.fetchone()
-        return 0 if row is None else int(row["n"])
 
     async def members(self, incident_id: int) -> list[str]:
         """The affected people of an incident."""

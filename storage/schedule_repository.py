@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import MessageRef, ScheduledKind, ScheduledMessage, ScheduledState
-from storage.sql import Connection, InconsistentRecords, placeholders
+from storage.sql import Connection, InconsistentRecords, placeholders, rows_per_insert, value_rows
 from storage.timefmt import from_db, to_db
 
-_CHUNK = 90  # 11 parameters a row: under SQLite's oldest limit of 999
+_COLUMNS = 11
+_CHUNK = rows_per_insert(_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class ScheduleRepository:
             sql = (
                 "INSERT INTO scheduled_messages (kind, recipient_id, incident_id, request_id, seq,"
                 " due_at, state, reason, dedupe_key, announcement_id, subject_id) VALUES "
-                + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+                + value_rows(len(chunk), _COLUMNS)
                 + " ON CONFLICT DO NOTHING RETURNING id"
             )
             result = await self._conn.execute(sql, [v for row in chunk for v in row])

@@ -125,6 +125,21 @@ def placeholders(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
+# SQLite's oldest limit on one statement's parameters: a multi-row insert stays under it.
+_MAX_PARAMETERS = 999
+
+
+def rows_per_insert(width: int) -> int:
+    """How many rows of ``width`` values one multi-row ``INSERT`` may carry."""
+    return _MAX_PARAMETERS // width
+
+
+def value_rows(count: int, width: int) -> str:
+    """``(?, ?), (?, ?)``: ``count`` rows of ``width`` placeholders for a multi-row ``VALUES``."""
+    row = f"({placeholders(width)})"
+    return ", ".join(row for _ in range(count))
+
+
 class InconsistentRecords(RuntimeError):
     """Stored rows contradict each other (an assigned request without its accepted offer, say).
 
