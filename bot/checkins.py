@@ -12,7 +12,7 @@ the one path from "incident registered" to "last check-in answered" reads top to
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +44,7 @@ from bot.roles import Roles
 from bot.service_hours import ServiceHours
 from storage.db import Database
 from storage.models import (
+    Affected,
     Area,
     CheckinAnswer,
     ContactMode,
@@ -58,6 +59,7 @@ from storage.models import (
 )
 from storage.schedule_repository import NewScheduled
 from storage.sql import InconsistentRecords
+from storage.unit_of_work import Tx
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ log = logging.getLogger(__name__)
 # waiting twice as long after each failure (up to RETRY_AT_MOST), so an outage costs few lookups.
 STALLED_AFTER = timedelta(minutes=2)
 RETRY_AT_MOST = timedelta(hours=1)
+# Preparing an incident stores each person's first check-in; each later step of the plan is stored
+# this long before its time (every row still due at its own time in its own window). Storing all
+# six steps at once was 12,000 rows for 2,000 people in about a second, and on a shared database
+# server every other office's /peer waited for the cores it took (bench/README.md).
+STORED_AHEAD = timedelta(hours=1)
 
 NAME_MAX = 80
 PLACE_MAX = 120
@@ -144,6 +151,7 @@ class IncidentProgress:
     people: int
     counts: dict[ScheduledState, int]
     next_step_at: datetime | None  # from the plan, not from anyone's answers
+    unstored: int = 0  # check-ins of later steps, stored as each step comes (see STORED_AHEAD)
 
     @property
     def steps(self) -> int:
@@ -157,13 +165,23 @@ class IncidentProgress:
 
     @property
     def due(self) -> int:
-        """Check-ins still to go out."""
-        return self.counts.get(ScheduledState.DUE, 0) + self.counts.get(ScheduledState.SENDING, 0)
+        """Check-ins still to go out (those of steps not yet stored included)."""
+        due = self.counts.get(ScheduledState.DUE, 0) + self.counts.get(ScheduledState.SENDING, 0)
+        return due + self.unstored
 
     @property
     def answered(self) -> int:
         """Check-ins answered (any answer)."""
         return self.counts.get(ScheduledState.ANSWERED, 0)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a run of paced chunks stored."""
+
+    rows: int
+    chunks: int
+    rested: float  # seconds paused between chunks
 
 
 @dataclass(frozen=True)
@@ -203,8 +221,9 @@ class IncidentChange:
 
 @dataclass(frozen=True)
 class IncidentChanged:
-    """A change stored: the people new to the incident and the steps added to the plan (their check-ins
-    are scheduled by :meth:`CheckinService.schedule_change`), and how many were cancelled."""
+    """A change stored: the people new to the incident and the steps added to the plan that are due
+    now or soon (their check-ins are scheduled by :meth:`CheckinService.schedule_change`; later ones
+    are stored as they come, like every step), and how many were cancelled."""
 
     incident_id: int
     added: tuple[str, ...]
@@ -243,6 +262,7 @@ class CheckinService:
         deliveries.register(
             [ScheduledKind.CHECKIN, ScheduledKind.DEBRIEF_INVITE, ScheduledKind.FOLLOW_UP], self._send
         )
+        deliveries.before_each_run(self.store_coming_steps)
 
     def wording(self, incident: Incident) -> tuple[str, str]:
         """What the incident's early and later check-ins say: its own wording, else its kind's."""
@@ -287,41 +307,42 @@ class CheckinService:
         return incident_id
 
     async def prepare(self, *, incident_id: int) -> None:
-        """Resolve who is affected, look up their time zones in bulk, and schedule every check-in."""
+        """Resolve who is affected, look up their time zones in bulk, and store each person's first
+        check-in (later steps are stored as they come: :meth:`store_coming_steps`)."""
         async with self._db.read() as tx:
             incident = await tx.incidents.get_incident(incident_id)
-            members = set(await tx.incidents.members(incident_id)) if incident else set()
+            listed = set(await tx.incidents.members(incident_id)) if incident else set()
         if incident is None or incident.state != IncidentState.PREPARING:
             return
+        members = set(listed)
         if incident.channel_id:
             members.update(await self._directory.channel_members(incident.channel_id))
         profiles = await self._directory.profiles(members)
         # Apps in the channel (this one included) are nobody to check in with, not people missed.
-        members = {u for u in members if not (u in profiles and profiles[u].bot)}
+        apps = {u for u in members if u in profiles and profiles[u].bot}
+        members -= apps
         reachable = sorted(u for u in members if u in profiles and profiles[u].active)
         skipped = sorted(members - set(reachable))
-        # Everyone in one time zone gets each check-in at the same moment: worked out once per
-        # zone, not once per person (12,000 window computations held the event loop ~0.4 s).
-        due_times: dict[str | None, list[datetime]] = {}
+        # Everyone in one time zone gets the first check-in at the same moment: worked out once per
+        # zone, not once per person.
+        first_at = incident.created_at + timedelta(seconds=incident.offsets[0]) if incident.offsets else None
+        due_times: dict[str | None, datetime] = {}
 
         def rows_of(user_id: str) -> list[NewScheduled]:
-            tz = profiles[user_id].tz
-            if tz not in due_times:
-                window = self._window(tz)
-                due_times[tz] = [
-                    window.next_opening(incident.created_at + timedelta(seconds=offset))
-                    for offset in incident.offsets
-                ]
-            rows = [
-                NewScheduled(
-                    kind=ScheduledKind.CHECKIN,
-                    recipient_id=user_id,
-                    due_at=due,
-                    incident_id=incident.id,
-                    seq=seq,
+            rows = []
+            if first_at is not None:
+                tz = profiles[user_id].tz
+                if tz not in due_times:
+                    due_times[tz] = self._window(tz).next_opening(first_at)
+                rows.append(
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id=user_id,
+                        due_at=due_times[tz],
+                        incident_id=incident.id,
+                        seq=1,
+                    )
                 )
-                for seq, due in enumerate(due_times[tz], start=1)
-            ]
             if incident.debrief_at is not None:
                 rows.append(
                     NewScheduled(
@@ -352,29 +373,28 @@ class CheckinService:
         # Every row carries a dedupe key, so a repeat, or another instance preparing the same
         # incident, adds nothing; the incident is claimed last, so exactly one preparer reports it.
         bulk = self._policy.bulk
-        per_person = len(incident.offsets) + (incident.debrief_at is not None)
+        per_person = (first_at is not None) + (incident.debrief_at is not None)
         step = max(1, bulk.rows_per_chunk // max(per_person, 1))
         people = [(u, rows_of) for u in reachable] + [(u, skipped_row) for u in skipped]
         breather = Breather(bulk.share)
-        checkins, first_due = 0, None
         for start in range(0, len(people), step):
             async with breather.chunk():
                 chunk = [row for user_id, make in people[start : start + step] for row in make(user_id)]
-                due = [
-                    r.due_at
-                    for r in chunk
-                    if r.kind == ScheduledKind.CHECKIN and r.state == ScheduledState.DUE
-                ]
-                checkins += len(due)
-                first_due = min([*due, first_due]) if first_due else min(due, default=None)
                 async with self._db.transaction() as tx:
                     await tx.schedule.schedule(chunk)
+        # Each person as every later step needs them: where they are, whether they can be reached.
+        affected = (
+            [Affected(user_id=u, tz=profiles[u].tz) for u in reachable]
+            + [Affected(user_id=u, skipped=True) for u in skipped]
+            + [Affected(user_id=u, skipped=True) for u in apps & listed]  # picked by name, yet an app
+        )
         async with self._db.transaction() as tx:
             ready = await tx.incidents.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
             if ready:
-                await tx.incidents.add_members(incident.id, members)
+                await tx.incidents.add_members(incident.id, affected)
+                await tx.incidents.set_steps_stored(incident.id, min(1, len(incident.offsets)))
             else:
                 current = await tx.incidents.get_incident(incident.id)
                 if current is not None and current.state == IncidentState.CLOSED:
@@ -382,8 +402,10 @@ class CheckinService:
                     await tx.schedule.cancel_due(incident_id=incident.id)
         if not ready:
             return
+        checkins = len(reachable) * len(incident.offsets)
         log.info(
-            "incident %s: %d check-ins scheduled, %d people skipped (%d chunks, paused %.3f s)",
+            "incident %s: %d check-ins planned (the first step stored), %d people skipped"
+            " (%d chunks, paused %.3f s)",
             incident.id,
             checkins,
             len(skipped),
@@ -396,12 +418,95 @@ class CheckinService:
             people=len(members),
             skipped=len(skipped),
             checkins=checkins,
-            first_due=first_due,
+            first_due=min(due_times.values(), default=None),
         )
         try:
             await self._notifier.incident_ready(incident.created_by, summary)
         except Exception as exc:  # noqa: BLE001 - the schedule stands even if this note fails
             log.warning("incident %s: summary to coordinator failed: %s", incident.id, failure(exc))
+
+    async def store_coming_steps(self) -> None:
+        """Store the check-ins of every open incident's plan steps that come due within
+        :data:`STORED_AHEAD` (run before each delivery run, so a step is stored before it is due)."""
+        now = self._clock.now()
+        async with self._db.read() as tx:
+            incidents = await tx.incidents.incidents_in([IncidentState.OPEN])
+        for incident in incidents:
+            for seq in range(incident.steps_stored + 1, len(incident.offsets) + 1):
+                at = incident.created_at + timedelta(seconds=incident.offsets[seq - 1])
+                if at - STORED_AHEAD > now:
+                    break
+                try:
+                    if not await self._store_step(incident, seq, at):
+                        break
+                except Exception as exc:  # noqa: BLE001 - the next run tries again; others go on
+                    log.warning("incident %s: storing step %d failed: %s", incident.id, seq, failure(exc))
+                    break
+
+    async def _store_step(self, incident: Incident, seq: int, at: datetime) -> bool:
+        """Store step ``seq`` for everyone still checked in with, each due at ``at`` in their own
+        window (a missed time stays missed: the grace rules apply as to any row); True once stored."""
+        async with self._db.read() as tx:
+            people = await tx.incidents.to_check_in(incident.id)
+        due_times: dict[str | None, datetime] = {}
+        rows = []
+        for person in people:
+            if person.tz not in due_times:
+                due_times[person.tz] = self._window(person.tz).next_opening(at)
+            rows.append(
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id=person.user_id,
+                    due_at=due_times[person.tz],
+                    incident_id=incident.id,
+                    seq=seq,
+                )
+            )
+        stored = await self._store_rows(incident.id, rows)
+        if stored is None:
+            return False  # closed meanwhile
+        async with self._db.transaction() as tx:
+            await tx.incidents.set_steps_stored(incident.id, seq)
+        log.info(
+            "incident %s: step %d stored, %d check-ins (%d chunks, paused %.3f s)",
+            incident.id,
+            seq,
+            stored.rows,
+            stored.chunks,
+            stored.rested,
+        )
+        return True
+
+    async def _store_rows(
+        self,
+        incident_id: int,
+        rows: Sequence[NewScheduled],
+        *,
+        first: Callable[[Tx], Awaitable[None]] | None = None,
+    ) -> _Stored | None:
+        """Store an open incident's rows in paced chunks (``bot.bulk``), each its own short
+        transaction that checks the incident is still open and leaves out the people who asked to
+        stop and the steps no longer in its plan: closing, a stop or a shorter plan cancels what
+        is due, so what was stored before it is cancelled and nothing after it is stored. Runs
+        ``first`` in the first chunk's transaction. None if the incident closed meanwhile."""
+        size = self._policy.bulk.rows_per_chunk
+        breather = Breather(self._policy.bulk.share)
+        stored = chunks = 0
+        for start in range(0, max(len(rows), 1), size):
+            async with breather.chunk(), self._db.transaction() as tx:
+                current = await tx.incidents.get_incident(incident_id)
+                if current is None or current.state != IncidentState.OPEN:
+                    return None
+                if first is not None and start == 0:
+                    await first(tx)
+                stopped = await tx.incidents.stopped(incident_id)
+                steps = len(current.offsets)
+                chunk = [
+                    r for r in rows[start : start + size] if r.recipient_id not in stopped and r.seq <= steps
+                ]
+                stored += await tx.schedule.schedule(chunk)
+                chunks += 1
+        return _Stored(rows=stored, chunks=chunks, rested=breather.rested)
 
     # Delivering (the engine in bot.deliveries claims each message and calls this)
 
@@ -507,6 +612,15 @@ class CheckinService:
                     incident=i,
                     people=i.people,
                     counts=await tx.schedule.progress(i.id),
+                    unstored=sum(
+                        (
+                            await tx.schedule.not_yet_stored(
+                                i.id, stored=i.steps_stored, steps=len(i.offsets)
+                            )
+                        ).values()
+                    )
+                    if i.state == IncidentState.OPEN
+                    else 0,
                     next_step_at=next(
                         (
                             i.created_at + timedelta(seconds=offset)
@@ -537,6 +651,13 @@ class CheckinService:
             people = await tx.incidents.people(incident_id)
             states = await tx.schedule.progress_by_step(incident_id)
             answers = await tx.incidents.step_answers(incident_id)
+            unstored = (
+                await tx.schedule.not_yet_stored(
+                    incident_id, stored=incident.steps_stored, steps=len(incident.offsets)
+                )
+                if incident.state == IncidentState.OPEN
+                else {}
+            )
         steps = []
         for seq, offset in enumerate(incident.offsets, start=1):
             state = states.get(seq, {})
@@ -545,7 +666,9 @@ class CheckinService:
                 StepFollowUp(
                     seq=seq,
                     offset=timedelta(seconds=offset),
-                    due=state.get(ScheduledState.DUE, 0) + state.get(ScheduledState.SENDING, 0),
+                    due=state.get(ScheduledState.DUE, 0)
+                    + state.get(ScheduledState.SENDING, 0)
+                    + unstored.get(seq, 0),
                     sent=state.get(ScheduledState.SENT, 0) + state.get(ScheduledState.ANSWERED, 0),
                     ok=answer.get(CheckinAnswer.OK, 0),
                     talk=answer.get(CheckinAnswer.TALK, 0),
@@ -608,10 +731,29 @@ class CheckinService:
             members = set(await tx.incidents.members(incident_id))
             added = tuple(sorted(change.user_ids - members))
             cancelled = 0
+            # Steps added after a plan whose steps are all stored, and due now or soon, are stored
+            # by schedule_change (from now, if their time has passed: the coordinator just added
+            # them); the later ones as they come, like every step.
+            stored = min(incident.steps_stored, len(old))
+            soon: tuple[int, ...] = ()
+            if len(new) > len(old) and stored == len(old):
+                soon = tuple(
+                    seq
+                    for seq in range(len(old) + 1, len(new) + 1)
+                    if incident.created_at + timedelta(seconds=new[seq - 1]) - STORED_AHEAD <= now
+                )
             if new != old:
-                await tx.incidents.set_offsets(incident_id, new, only_from=IncidentState.OPEN)
                 if len(new) < len(old):
-                    cancelled = await tx.schedule.cancel_due(incident_id=incident_id, after_seq=len(new))
+                    # What the removed steps would have sent: the rows stored, and those still to come.
+                    unstored = await tx.schedule.not_yet_stored(incident_id, stored=stored, steps=len(old))
+                    cancelled = sum(n for seq, n in unstored.items() if seq > len(new))
+                    cancelled += await tx.schedule.cancel_due(incident_id=incident_id, after_seq=len(new))
+                await tx.incidents.set_offsets(
+                    incident_id,
+                    new,
+                    steps_stored=min(stored, len(new)) + len(soon),
+                    only_from=IncidentState.OPEN,
+                )
             defaults = DEFAULT_WORDING[incident.kind]
             early = wording.get("wording_early", incident.wording_early or defaults[0]) or defaults[0]
             later = wording.get("wording_later", incident.wording_later or defaults[1]) or defaults[1]
@@ -632,23 +774,23 @@ class CheckinService:
                 now=now,
             )
         log.info("incident %s changed: %d added, plan %d -> %d", incident_id, len(added), len(old), len(new))
-        return IncidentChanged(
-            incident_id=incident_id,
-            added=added,
-            new_steps=tuple(range(len(old) + 1, len(new) + 1)),
-            cancelled=cancelled,
-        )
+        return IncidentChanged(incident_id=incident_id, added=added, new_steps=soon, cancelled=cancelled)
 
     async def schedule_change(self, changed: IncidentChanged) -> None:
-        """Schedule exactly the check-ins a change adds: the new steps for everyone still checked in
-        with, and the whole plan for the people added (from the moment they were added: the first
-        days after hearing of it matter to them too). Rows carry dedupe keys, so a repeat adds nothing.
+        """Schedule exactly the check-ins a change adds: the added steps due now or soon for everyone
+        still checked in with, and the whole plan for the people added (from the moment they were
+        added: the first days after hearing of it matter to them too). Rows carry dedupe keys, so a
+        repeat adds nothing.
         """
         if not changed.added and not changed.new_steps:
             return
         async with self._db.read() as tx:
             incident = await tx.incidents.get_incident(changed.incident_id)
-            staying = await tx.incidents.still_checked_in(changed.incident_id) if changed.new_steps else []
+            staying = (
+                [p.user_id for p in await tx.incidents.to_check_in(changed.incident_id)]
+                if changed.new_steps
+                else []
+            )
         if incident is None or incident.state != IncidentState.OPEN:
             return
         profiles = await self._directory.profiles(set(staying) | set(changed.added))
@@ -672,6 +814,7 @@ class CheckinService:
                         seq=seq,
                     )
                     for seq in changed.new_steps
+                    if seq <= len(incident.offsets)
                 ]
         people = [u for u in changed.added if not (u in profiles and profiles[u].bot)]
         for user_id in people:
@@ -699,26 +842,24 @@ class CheckinService:
                 )
                 for seq, offset in enumerate(incident.offsets, start=1)
             ]
-        # Paced chunks, as when an incident is prepared (a step added for 2,000 people is 2,000 rows).
-        # Each chunk checks the incident is still open: closing cancels what is due, so what was
-        # stored before it is cancelled and nothing after it is stored. A retry adds nothing twice.
-        size = self._policy.bulk.rows_per_chunk
-        breather = Breather(self._policy.bulk.share)
-        stored = 0
-        for start in range(0, max(len(rows), 1), size):
-            async with breather.chunk(), self._db.transaction() as tx:
-                current = await tx.incidents.get_incident(incident.id)
-                if current is None or current.state != IncidentState.OPEN:
-                    return  # closed meanwhile: nothing more of it may go out
-                if start == 0:
-                    await tx.incidents.add_members(incident.id, people)
-                stored += await tx.schedule.schedule(rows[start : start + size])
+        affected = [
+            Affected(user_id=u, tz=profiles[u].tz) if reachable(u) else Affected(user_id=u, skipped=True)
+            for u in people
+        ]
+
+        async def add_people(tx: Tx) -> None:
+            await tx.incidents.add_members(incident.id, affected)
+
+        # Paced chunks, as when a step is stored (a step added for 2,000 people is 2,000 rows).
+        stored = await self._store_rows(incident.id, rows, first=add_people)
+        if stored is None:
+            return  # closed meanwhile: nothing more of it may go out
         log.info(
             "incident %s: %d check-ins added (%d chunks, paused %.3f s)",
             incident.id,
-            stored,
-            -(-max(len(rows), 1) // size),
-            breather.rested,
+            stored.rows,
+            stored.chunks,
+            stored.rested,
         )
 
     async def close_incident(self, *, coordinator_id: str, incident_id: int) -> int:
@@ -726,6 +867,15 @@ class CheckinService:
         await self._roles.require_coordinator_role(coordinator_id)
         now = self._clock.now()
         async with self._db.transaction() as tx:
+            incident = await tx.incidents.get_incident(incident_id)
+            # The check-ins that will not go out: those stored and due, and the later steps' to come.
+            unstored = (
+                await tx.schedule.not_yet_stored(
+                    incident_id, stored=incident.steps_stored, steps=len(incident.offsets)
+                )
+                if incident is not None and incident.state == IncidentState.OPEN
+                else {}
+            )
             closed = await tx.incidents.set_incident_state(
                 incident_id, IncidentState.CLOSED, only_from=IncidentState.OPEN, now=now
             ) or await tx.incidents.set_incident_state(
@@ -733,7 +883,7 @@ class CheckinService:
             )
             if not closed:
                 raise IncidentNotFound()
-            cancelled = await tx.schedule.cancel_due(incident_id=incident_id)
+            cancelled = await tx.schedule.cancel_due(incident_id=incident_id) + sum(unstored.values())
             await tx.tracking.audit(
                 actor_id=coordinator_id,
                 action="incident closed",

@@ -88,6 +88,7 @@ class Deliveries:
         self._policy = policy
         self._observer = observer
         self._senders: dict[ScheduledKind, Sender] = {}
+        self._before: list[Callable[[], Awaitable[object]]] = []
         self._stop = asyncio.Event()
 
     def register(self, kinds: Iterable[ScheduledKind], sender: Sender) -> None:
@@ -96,6 +97,11 @@ class Deliveries:
             if kind in self._senders:
                 raise ValueError(f"a sender for {kind} is already registered")
             self._senders[kind] = sender
+
+    def before_each_run(self, work: Callable[[], Awaitable[object]]) -> None:
+        """Run ``work`` at the start of every delivery run (not a run of notices only): what stores
+        messages shortly before they are due (an incident's later check-ins) runs where they go out."""
+        self._before.append(work)
 
     def request_stop(self) -> None:
         """Finish the message in hand and claim no more (the app is stopping)."""
@@ -109,6 +115,12 @@ class Deliveries:
     async def deliver_due(self, *, limit: int = 500, only: frozenset[ScheduledKind] | None = None) -> int:
         """Send what is due now (of the ``only`` kinds, if given), once each, paced for Slack's
         limits; returns how many were sent."""
+        if only is None:
+            for work in self._before:
+                try:
+                    await work()
+                except Exception as exc:  # noqa: BLE001 - what is stored already still goes out
+                    log.error("before deliveries: %s", failure(exc))
         now = self._clock.now()
         async with self._db.transaction() as tx:
             # Every run, not only at start: a claim younger than the lease at a restart would

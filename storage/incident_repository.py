@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from storage.models import CheckinAnswer, Incident, IncidentKind, IncidentState
+from storage.models import Affected, CheckinAnswer, Incident, IncidentKind, IncidentState
 from storage.sql import Connection, InconsistentRecords, rows_per_insert, value_rows
 from storage.timefmt import date_from_db, from_db, to_db
 
-_MEMBERS_PER_INSERT = rows_per_insert(2)
+_MEMBERS_PER_INSERT = rows_per_insert(4)
 _ANSWER_COLUMNS = {
     CheckinAnswer.OK: "answered_ok",
     CheckinAnswer.TALK: "answered_talk",
@@ -63,20 +63,21 @@ class IncidentRepository:
         if row is None:
             raise InconsistentRecords("missing: row")
         incident_id = int(row["id"])
-        await self.add_members(incident_id, member_ids)
+        await self.add_members(incident_id, [Affected(user_id=u) for u in member_ids])
         return incident_id
 
-    async def add_members(self, incident_id: int, user_ids: Iterable[str]) -> None:
-        """Add affected people (idempotent)."""
-        people = list(user_ids)
-        # Multi-row inserts: a 2,000-person incident is 5 statements, not 2,000 executions, which
+    async def add_members(self, incident_id: int, people: Iterable[Affected]) -> None:
+        """Add affected people, or record their time zone and reach (idempotent)."""
+        people = list(people)
+        # Multi-row inserts: a 2,000-person incident is 9 statements, not 2,000 executions, which
         # kept a database core busy in one burst while other offices' requests waited for it.
         for start in range(0, len(people), _MEMBERS_PER_INSERT):
             chunk = people[start : start + _MEMBERS_PER_INSERT]
             await self._conn.execute(
-                f"INSERT INTO incident_members (incident_id, user_id) VALUES {value_rows(len(chunk), 2)}"
-                " ON CONFLICT DO NOTHING",
-                [value for user_id in chunk for value in (incident_id, user_id)],
+                "INSERT INTO incident_members (incident_id, user_id, tz, skipped) VALUES"
+                f" {value_rows(len(chunk), 4)} ON CONFLICT (incident_id, user_id)"
+                " DO UPDATE SET tz = excluded.tz, skipped = excluded.skipped",
+                [v for p in chunk for v in (incident_id, p.user_id, p.tz, int(p.skipped))],
             )
         await self._conn.execute(
             "UPDATE incidents SET people = (SELECT COUNT(*) FROM incident_members WHERE incident_id = ?)"
@@ -91,13 +92,21 @@ class IncidentRepository:
         )
         return [row["user_id"] for row in await cur.fetchall()]
 
-    async def still_checked_in(self, incident_id: int) -> list[str]:
-        """The affected people who did not ask to stop the incident's check-ins."""
+    async def to_check_in(self, incident_id: int) -> list[Affected]:
+        """Whom a step of the plan goes to: the people who could be reached and did not ask to stop."""
         cur = await self._conn.execute(
-            "SELECT user_id FROM incident_members WHERE incident_id = ? AND stopped = 0 ORDER BY user_id",
+            "SELECT user_id, tz FROM incident_members WHERE incident_id = ? AND stopped = 0 AND skipped = 0"
+            " ORDER BY user_id",
             (incident_id,),
         )
-        return [row["user_id"] for row in await cur.fetchall()]
+        return [Affected(user_id=row["user_id"], tz=row["tz"]) for row in await cur.fetchall()]
+
+    async def stopped(self, incident_id: int) -> set[str]:
+        """The affected people who asked to stop the incident's check-ins."""
+        cur = await self._conn.execute(
+            "SELECT user_id FROM incident_members WHERE incident_id = ? AND stopped = 1", (incident_id,)
+        )
+        return {row["user_id"] for row in await cur.fetchall()}
 
     async def stop_checkins(self, incident_id: int, user_id: str) -> None:
         """Remember that someone asked for no more of this incident's check-ins."""
@@ -114,12 +123,22 @@ class IncidentRepository:
         )
 
     async def set_offsets(
-        self, incident_id: int, offsets: Sequence[int], *, only_from: IncidentState
+        self, incident_id: int, offsets: Sequence[int], *, steps_stored: int, only_from: IncidentState
     ) -> bool:
-        """Replace the incident's plan, if it is in ``only_from``; True if it was."""
+        """Replace the incident's plan (and how many of its steps are stored), if it is in
+        ``only_from``; True if it was."""
         cur = await self._conn.execute(
-            "UPDATE incidents SET offsets = ? WHERE id = ? AND state = ?",
-            (json.dumps(list(offsets)), incident_id, only_from),
+            "UPDATE incidents SET offsets = ?, steps_stored = ? WHERE id = ? AND state = ?",
+            (json.dumps(list(offsets)), steps_stored, incident_id, only_from),
+        )
+        return cur.rowcount == 1
+
+    async def set_steps_stored(self, incident_id: int, steps: int) -> bool:
+        """Record that the plan's first ``steps`` steps are stored; True if that is news (a count
+        only ever grows here, so two instances storing the same step record it once)."""
+        cur = await self._conn.execute(
+            "UPDATE incidents SET steps_stored = ? WHERE id = ? AND steps_stored < ?",
+            (steps, incident_id, steps),
         )
         return cur.rowcount == 1
 
@@ -239,6 +258,7 @@ def _incident(row: Mapping[str, Any]) -> Incident:
         answered_talk=row["answered_talk"],
         answered_stop=row["answered_stop"],
         people=row["people"],
+        steps_stored=row["steps_stored"],
         wording_early=row["wording_early"],
         wording_later=row["wording_later"],
     )

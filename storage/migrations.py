@@ -770,6 +770,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE scheduled_messages DROP CONSTRAINT scheduled_messages_incident_id_fkey
         """,
     ),
+    (
+        "0035_checkin_steps_stored_as_they_come",
+        """
+        -- An incident's check-ins were all stored when it was prepared: six rows a person, 12,000
+        -- for 2,000 people in about a second, and on a shared server every other office's /peer
+        -- waited for the cores it took (bench/README.md). Now preparing stores each person's first
+        -- check-in, and each later step is stored shortly before it comes due (steps_stored: the
+        -- plan's steps whose check-ins are all stored). What a later step needs of each person, in
+        -- whose time zone it lands and whether they could be reached at all, is kept with them.
+        ALTER TABLE incidents ADD COLUMN steps_stored INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE incident_members ADD COLUMN tz TEXT;
+        ALTER TABLE incident_members ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+        -- Incidents prepared before this step have every step stored (or, preparing, none yet).
+        UPDATE incidents SET steps_stored = COALESCE(
+            (SELECT MAX(m.seq) FROM scheduled_messages m
+             WHERE m.incident_id = incidents.id AND m.kind = 'checkin'), 0);
+        UPDATE incident_members SET skipped = 1 WHERE EXISTS (
+            SELECT 1 FROM scheduled_messages m
+            WHERE m.incident_id = incident_members.incident_id AND m.recipient_id = incident_members.user_id
+              AND m.kind = 'checkin' AND m.seq = 0 AND m.state = 'skipped')
+        """,
+    ),
 ]
 
 # In distribution mode DATABASE_URL holds only what belongs to the deployment (installations, OAuth

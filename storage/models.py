@@ -427,8 +427,17 @@ class Incident(_Record):
     answered_talk: int
     answered_stop: int
     people: int  # how many it affects (kept when its members are forgotten)
+    steps_stored: int = 0  # the plan's steps whose check-ins are all stored (later ones: as they come)
     wording_early: str | None = None  # a coordinator's own wording; None: the kind's
     wording_later: str | None = None
+
+
+class Affected(_Record):
+    """Someone an incident affects, as each step of its plan needs them."""
+
+    user_id: str
+    tz: str | None = None  # their time zone when it was prepared (None: the program's)
+    skipped: bool = False  # could not be reached then (deactivated or unknown): no check-ins
 
 
 class ScheduledMessage(_Record):

@@ -73,6 +73,29 @@ class ScheduleRepository:
             steps.setdefault(int(row["seq"]), {})[ScheduledState(row["state"])] = int(row["n"])
         return steps
 
+    async def not_yet_stored(self, incident_id: int, *, stored: int, steps: int) -> dict[int, int]:
+        """Per step of the plan after its first ``stored`` (up to ``steps``): how many of its
+        check-ins are still to be stored, one for each person checked in with who has none yet."""
+        if stored >= steps:
+            return {}
+        cur = await self._conn.execute(
+            "SELECT COUNT(*) AS n FROM incident_members"
+            " WHERE incident_id = ? AND stopped = 0 AND skipped = 0",
+            (incident_id,),
+        )
+        row = await cur.fetchone()
+        people = 0 if row is None else int(row["n"])
+        # Rows of a later step already there: people added to the incident get every step at once.
+        cur = await self._conn.execute(
+            "SELECT s.seq AS seq, COUNT(*) AS n FROM scheduled_messages s JOIN incident_members m"
+            " ON m.incident_id = s.incident_id AND m.user_id = s.recipient_id"
+            " WHERE s.incident_id = ? AND s.kind = ? AND s.seq > ? AND m.stopped = 0 AND m.skipped = 0"
+            " GROUP BY s.seq",
+            (incident_id, ScheduledKind.CHECKIN, stored),
+        )
+        there = {int(r["seq"]): int(r["n"]) for r in await cur.fetchall()}
+        return {seq: max(people - there.get(seq, 0), 0) for seq in range(stored + 1, steps + 1)}
+
     # Scheduled messages
 
     async def schedule(self, rows: Iterable[NewScheduled]) -> int:

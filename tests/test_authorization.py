@@ -623,7 +623,7 @@ MATRIX: dict[str, Case] = {
     ),
     "Stop these check-ins (the employee's check-in)": Case(
         click(IncidentAction.CHECKIN_STOP, lambda w: {"message_id": w.checkin}),
-        finds("SELECT 1 FROM scheduled_messages WHERE recipient_id = ? AND state = 'cancelled'", "{user}"),
+        finds("SELECT 1 FROM incident_members WHERE user_id = ? AND stopped = 1", "{user}"),
         (A, R, R, R, R),
     ),
     "The program's check-in on a supporter: I'm okay": Case(

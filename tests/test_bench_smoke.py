@@ -73,10 +73,11 @@ def test_quick_benchmark_runs_and_reports_every_part(tmp_path: Path) -> None:
     assert {r["label"] for r in sections["memory"]["rows"]} >= {"app idle", "app after the runs"}
     # The statistics report was computed over the seeded contacts (some fall in each period).
     assert all(row["median"]["contacts"] > 0 for row in sections["stats"]["rows"])
-    # The incident: every check-in stored; every first one delivered once, none lost, through the rate limit.
+    # The incident: each first check-in stored (later steps come as they are due); every first one
+    # delivered once, none lost, through the rate limit.
     people = results["sizes"]["incident_people"]
     timings = {r["label"]: r["median"] for r in sections["scheduling"]["rows"]}
-    assert timings["schedule: submission → all check-ins stored"]["rows"] == people * 6
+    assert timings["schedule: submission → first check-ins stored"]["rows"] == people
     assert any(label.startswith("restart with") for label in timings)
     assert {"rss_mib", "peak_rss_mib"} <= set(timings["app after scheduling and the first check-ins"])
     acks = {r["label"] for r in sections["scheduling_ack"]["rows"]}

@@ -12,7 +12,8 @@ import pytest
 
 from bot.checkins import IncidentForm
 from slack_standin import Fault
-from storage.models import ScheduledState
+from storage.models import IncidentState, ScheduledState
+from storage.timefmt import from_db
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Rig, has_button, text_of
 
@@ -91,12 +92,14 @@ async def test_people_are_looked_up_in_bulk_not_one_by_one_and_stored_in_paced_c
     assert len(rig.slack.calls_of("users.list")) == 3  # 450 people, 200 a page
     assert len(rig.slack.calls_of("conversations.members")) == 3
     assert "900 check-ins scheduled for 450 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
-    # 900 rows, two a person: 75 people (150 rows) a transaction, with a rest between each (bot.bulk).
-    [stored] = [r.getMessage() for r in caplog.records if "check-ins scheduled" in r.getMessage()]
+    # Each person's first check-in now (450 rows, 150 a transaction, with a rest between each:
+    # bot.bulk); the second step's 450 are stored shortly before it comes due.
+    [stored] = [r.getMessage() for r in caplog.records if "check-ins planned" in r.getMessage()]
     chunks, paused = re.search(r"\((\d+) chunks, paused ([\d.]+) s\)", stored).groups()  # type: ignore[union-attr]
-    assert int(chunks) == 6 and float(paused) > 0, stored
+    assert int(chunks) == 3 and float(paused) > 0, stored
     async with rig.app.db.read() as tx:  # type: ignore[union-attr]
-        assert await tx.schedule.progress(1) == {ScheduledState.DUE: 900}
+        assert await tx.schedule.progress(1) == {ScheduledState.DUE: 450}
+        assert await tx.schedule.not_yet_stored(1, stored=1, steps=2) == {2: 450}
 
 
 async def test_apps_in_the_channel_are_not_people_who_could_not_be_reached(start_app) -> None:
@@ -415,3 +418,71 @@ async def test_a_long_directory_outage_is_retried_less_and_less_often(start_app)
     await rig.app.sweep()
     await rig.settle()
     assert "6 check-ins scheduled for 3 people" in text_of(rig.slack.dms(COORDINATOR)[-1].blocks)
+
+
+async def checkin_dues(rig: Rig, seq: int) -> dict[str, Any]:
+    """Who has a stored check-in of step ``seq``, and when it is due."""
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute(
+            "SELECT recipient_id, due_at FROM scheduled_messages WHERE kind = 'checkin' AND seq = ?", (seq,)
+        )
+        return {r["recipient_id"]: from_db(r["due_at"]) for r in await cur.fetchall()}
+
+
+async def test_a_later_step_is_stored_an_hour_before_its_time_in_each_persons_zone(start_app) -> None:
+    # Logged Monday 10:00 UTC. The second step, +3d, is Thursday 10:00 UTC: 11:00 in Berlin (inside
+    # the window) and 02:00 in Los Angeles, where it waits for 09:00 (17:00 UTC).
+    rig = await start_app(
+        peer_checkin_offsets="1d,3d", peer_checkin_hours="09:00-17:00", peer_checkin_rate=1000
+    )
+    rig.slack.add_users("UWEST", tz="America/Los_Angeles")
+    rig.slack.add_users("UEAST", tz="Europe/Berlin")
+    await open_incident(rig, incident_people=["UWEST", "UEAST"])
+    [incident] = await rig.app.services.checkins.open_incidents(coordinator_id=COORDINATOR)
+    assert incident.created_at.hour == 10
+    assert set(await checkin_dues(rig, 1)) == {"UWEST", "UEAST"} and not await checkin_dues(rig, 2)
+    [shown] = await rig.app.services.checkins.incidents(coordinator_id=COORDINATOR)
+    assert shown.due == 4  # the steps to come count as still due
+
+    await deliver_after(rig, timedelta(days=1, hours=7))
+    await deliver_after(rig, timedelta(days=1, hours=17 - 1, minutes=-1))  # 61 minutes before step 2
+    assert not await checkin_dues(rig, 2)
+    lookups = len(rig.slack.calls_of("users.list")) + len(rig.slack.calls_of("users.info"))
+    await deliver_after(rig, timedelta(minutes=2))
+    step_two = incident.created_at + timedelta(days=3)
+    assert await checkin_dues(rig, 2) == {"UEAST": step_two, "UWEST": step_two.replace(hour=17)}
+    # Each one's zone was kept when the incident was prepared: nobody is looked up again.
+    assert len(rig.slack.calls_of("users.list")) + len(rig.slack.calls_of("users.info")) == lookups
+    await deliver_after(rig, timedelta(hours=1))
+    assert len(checkins_to(rig, "UEAST")) == 2 and len(checkins_to(rig, "UWEST")) == 1
+    await deliver_after(rig, timedelta(hours=7))
+    assert len(checkins_to(rig, "UWEST")) == 2
+
+
+async def test_two_instances_store_a_step_once_and_send_it_once(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=1))
+    two = await start_app(**CHECKIN_SETTINGS)
+    rig.clock.advance(timedelta(days=2))
+    await asyncio.gather(rig.app.deliver_due(), two.app.deliver_due(), rig.app.deliver_due())
+    await rig.settle()
+    await two.settle()
+    assert sorted(await checkin_dues(rig, 2)) == AFFECTED
+    assert all(len(checkins_to(rig, user)) == 2 for user in AFFECTED)
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        [incident] = await tx.incidents.incidents_in([IncidentState.OPEN])
+    assert incident.steps_stored == 2
+
+
+async def test_closing_before_a_step_is_stored_means_it_never_is(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=1))
+    closed = (await rig.command(COORDINATOR, "incident close 1")).json["text"]
+    assert "3 check-ins still due were cancelled" in closed  # step 2's, not yet stored
+    await deliver_after(rig, timedelta(days=3))
+    assert not await checkin_dues(rig, 2)
+    assert all(len(checkins_to(rig, user)) == 1 for user in AFFECTED)

@@ -464,6 +464,8 @@ async def test_close_early_cancels_exactly_the_check_ins_not_yet_sent(start_app)
     for person in people[:4]:
         await rig.click(person, checkins_to(rig, person)[-1], "checkin_ok")
     await rig.settle()
+    assert await checkin_states(rig) == [(1, "answered", 4), (1, "sent", 5)]
+    await deliver_after(rig, timedelta(days=2, minutes=-30))  # step 2 is stored an hour before its time
     assert await checkin_states(rig) == [(1, "answered", 4), (1, "sent", 5), (2, "due", 9)]
 
     await rig.home_click(COORDINATOR, "home_incident_follow_up", block_id="incident_1")

@@ -162,6 +162,12 @@ async def test_adding_too_many_people_is_refused_inline(start_app) -> None:
     assert await checkin_rows(rig) == before
 
 
+async def audit_details(rig: Rig, action: str) -> list[str]:
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        cur = await tx.conn.execute("SELECT detail FROM audit_log WHERE action = ? ORDER BY id", (action,))
+        return [r["detail"] for r in await cur.fetchall()]
+
+
 async def test_extending_the_plan_adds_one_checkin_each_but_not_for_who_said_stop(start_app) -> None:
     rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
     rig.slack.add_users(*THREE)
@@ -171,11 +177,16 @@ async def test_extending_the_plan_adds_one_checkin_each_but_not_for_who_said_sto
     before = await checkin_rows(rig)
 
     await change(rig, {"incident_change_plan": "1d,3d,7d"})
-    added = sorted(set(await checkin_rows(rig)) - set(before))
-    assert added == [("UAFF1", 3, "due"), ("UAFF2", 3, "due")]
+    # Nothing stored yet: step 3, like step 2, is stored an hour before its time.
+    assert await checkin_rows(rig) == before
     assert "a plan of 3 check-ins (1d,3d,1w)" in await follow_up_view(rig)
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        assert await tx.schedule.not_yet_stored(1, stored=1, steps=3) == {2: 2, 3: 2}
     await deliver_after(rig, timedelta(days=2))
-    await deliver_after(rig, timedelta(days=4))
+    await deliver_after(rig, timedelta(days=4, minutes=-30))
+    added = sorted(set(await checkin_rows(rig)) - set(before))
+    assert added == [("UAFF1", 2, "sent"), ("UAFF1", 3, "due"), ("UAFF2", 2, "sent"), ("UAFF2", 3, "due")]
+    await deliver_after(rig, timedelta(minutes=30))
     assert [len(checkins_to(rig, u)) for u in THREE] == [3, 3, 1]
 
 
@@ -188,9 +199,14 @@ async def test_a_step_added_for_a_crowd_is_stored_once_each_in_paced_chunks(
     rig.slack.add_users(*crowd)
     rig.slack.add_channel("CCROWD", *crowd)
     await open_incident(rig, incident_people=[], incident_channel="CCROWD")
+    for days in (1, 2, 2):  # day 1, day 3: both steps went out; day 5
+        await deliver_after(rig, timedelta(days=days))
     before = await checkin_rows(rig)
+    assert len(before) == 400
 
-    submitted = await change(rig, {"incident_change_plan": "1d,3d,7d"})
+    # A step whose time has passed (4 days after, on day 5): the coordinator just added it, so it
+    # is stored at once and goes out now, not marked missed.
+    submitted = await change(rig, {"incident_change_plan": "1d,3d,4d"})
     assert submitted.status == 200 and submitted.text == ""
     added = sorted(set(await checkin_rows(rig)) - set(before))
     assert added == [(u, 3, "due") for u in sorted(crowd)]
@@ -198,8 +214,11 @@ async def test_a_step_added_for_a_crowd_is_stored_once_each_in_paced_chunks(
     [stored] = [r.getMessage() for r in caplog.records if "check-ins added" in r.getMessage()]
     paused = re.search(r"200 check-ins added \(2 chunks, paused ([\d.]+) s\)", stored)
     assert paused is not None and float(paused.group(1)) > 0, stored
-    await change(rig, {"incident_change_plan": "1d,3d,7d"})  # again: nothing more
+    await change(rig, {"incident_change_plan": "1d,3d,4d"})  # again: nothing more
+    await rig.app.deliver_due()
+    await rig.settle()
     assert len(await checkin_rows(rig)) == len(before) + 200
+    assert [len(checkins_to(rig, u)) for u in crowd] == [3] * 200
 
 
 async def test_shortening_the_plan_cancels_exactly_the_steps_removed(start_app) -> None:
@@ -207,15 +226,20 @@ async def test_shortening_the_plan_cancels_exactly_the_steps_removed(start_app) 
     rig.slack.add_users(*THREE)
     await open_incident(rig, incident_plan="1d,3d,7d")
     await deliver_after(rig, timedelta(days=1))
+    await deliver_after(rig, timedelta(days=2, minutes=-30))  # step 2 stored, not yet due
+    assert await checkin_rows(rig, "AND state = 'due'") == [(u, 2, "due") for u in THREE]
 
     await change(rig, {"incident_change_plan": "1d"})
-    assert await checkin_rows(rig, "AND state = 'cancelled'") == [
-        (u, seq, "cancelled") for u in THREE for seq in (2, 3)
-    ]
+    # Step 2's rows cancelled; step 3's, never stored, never will be: six check-ins in all.
+    assert await checkin_rows(rig, "AND state = 'cancelled'") == [(u, 2, "cancelled") for u in THREE]
     assert await checkin_rows(rig, "AND state = 'sent'") == [(u, 1, "sent") for u in THREE]
+    assert await audit_details(rig, "incident changed") == [
+        "#1: 0 people added, a plan of 3 -> 1 check-ins, 6 cancelled"
+    ]
     for _ in range(7):
         await deliver_after(rig, timedelta(days=1))
     assert [len(checkins_to(rig, u)) for u in THREE] == [1, 1, 1]
+    assert not await checkin_rows(rig, "AND seq = 3")
 
 
 async def test_a_plan_changes_only_at_its_end_and_not_what_already_went_out(start_app) -> None:

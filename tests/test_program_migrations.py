@@ -10,7 +10,7 @@ import pytest
 
 from storage import migrations
 from storage.db import Database
-from storage.models import ScheduledKind
+from storage.models import ScheduledKind, ScheduledState
 from storage.schedule_repository import NewScheduled
 
 ADDED = "2026-01-01T00:00:00.000000+00:00"
@@ -159,3 +159,69 @@ async def test_on_sqlite_a_check_in_for_an_incident_that_does_not_exist_is_refus
             await tx.schedule.schedule([orphan])
     async with db.read() as tx:
         assert await tx.schedule.progress(4242) == {}
+
+
+async def test_incidents_prepared_before_steps_were_stored_as_they_come_keep_every_step(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migrations, "MIGRATIONS", [s for s in migrations.MIGRATIONS if s[0] < "0035"])
+    db = await Database.open(database_url)
+    try:
+        async with db.transaction() as tx:
+            ids = []
+            for state in ("open", "preparing"):
+                result = await tx.conn.execute(
+                    "INSERT INTO incidents (kind, name, occurred_on, state, offsets, created_by, created_at)"
+                    " VALUES ('critical_incident', 'Courthouse', '2026-11-30', ?, '[86400, 259200]',"
+                    " 'UCOORD', ?) RETURNING id",
+                    (state, ADDED),
+                )
+                row = await result.fetchone()
+                assert row is not None
+                ids.append(int(row["id"]))
+            opened, preparing = ids
+            for incident_id, user_id in ((opened, "UAFF1"), (opened, "UGONE"), (preparing, "UAFF2")):
+                await tx.conn.execute(
+                    "INSERT INTO incident_members (incident_id, user_id) VALUES (?, ?)",
+                    (incident_id, user_id),
+                )
+            # Prepared the old way: every step stored at once; who could not be reached, skipped.
+            await tx.schedule.schedule(
+                [
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id="UAFF1",
+                        due_at=DUE,
+                        incident_id=opened,
+                        seq=seq,
+                    )
+                    for seq in (1, 2)
+                ]
+                + [
+                    NewScheduled(
+                        kind=ScheduledKind.CHECKIN,
+                        recipient_id="UGONE",
+                        due_at=DUE,
+                        incident_id=opened,
+                        state=ScheduledState.SKIPPED,
+                    )
+                ]
+            )
+    finally:
+        await db.close()
+    monkeypatch.undo()
+
+    db = await Database.open(database_url)
+    try:
+        async with db.read() as tx:
+            before = await tx.incidents.get_incident(opened)
+            still = await tx.incidents.get_incident(preparing)
+            checked_in = await tx.incidents.to_check_in(opened)
+            unstored = await tx.schedule.not_yet_stored(opened, stored=2, steps=2)
+    finally:
+        await db.close()
+    # Nothing of the open one is stored again, and its skipped member stays skipped (a step added
+    # later goes to UAFF1 alone); the preparing one stores its first step when prepared.
+    assert before is not None and before.steps_stored == 2 and unstored == {}
+    assert still is not None and still.steps_stored == 0
+    assert [p.user_id for p in checked_in] == ["UAFF1"]

@@ -10,6 +10,7 @@ import pytest
 from storage.announcement_repository import EventFields
 from storage.db import Database, Tx
 from storage.models import (
+    Affected,
     AnnouncementKind,
     IncidentKind,
     MessageRef,
@@ -291,8 +292,16 @@ async def test_an_incidents_people_are_stored_once_each_however_many(db: Databas
     people = [f"U{n:05d}" for n in range(1_000)]  # more than one insert statement holds
     async with db.transaction() as tx:
         incident_id = await new_incident(tx, people[:600])
-        await tx.incidents.add_members(incident_id, people[400:])
+        # Prepared: each one's time zone and reach recorded, over the people already there too.
+        await tx.incidents.add_members(
+            incident_id,
+            [Affected(user_id=u, tz="America/Chicago", skipped=u.endswith("7")) for u in people[400:]],
+        )
         incident = await tx.incidents.get_incident(incident_id)
         members = await tx.incidents.members(incident_id)
+        checked_in = await tx.incidents.to_check_in(incident_id)
     assert members == people
     assert incident is not None and incident.people == len(people)
+    assert [p.user_id for p in checked_in] == [u for u in people if u < "U00400" or not u.endswith("7")]
+    assert {p.tz for p in checked_in if p.user_id >= "U00400"} == {"America/Chicago"}
+    assert {p.tz for p in checked_in if p.user_id < "U00400"} == {None}
