@@ -4,9 +4,10 @@ One deployment (``python -m bot`` in distribution mode) serves two offices, A (T
 each installed (its installation sealed in the deployment's database, as the OAuth flow stores it)
 with a database of its own. Office B's ``/peer`` is sent open loop at a steady rate and each ack
 timed: first with office A idle, then while A's coordinator submits an incident naming a channel of
-thousands (A prepares its check-ins: looks people up, stores six each) and while A's first check-ins
-go out, all in the same process. Run on SQLite (a file per office) and, with
-``BENCH_POSTGRES_URL`` set, on PostgreSQL (a schema per office, a write lock per schema).
+thousands (A prepares its check-ins: looks people up, stores each person's first) and while A's
+first check-ins go out and its second step is stored, all in the same process. Run on SQLite (a
+file per office) and, with ``BENCH_POSTGRES_URL`` set, on PostgreSQL (a schema per office, a write
+lock per schema).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bench.client import fetch
 from bench.harness import Bench
 from bench.procs import Server, start_app, start_bench_server
 from bench.report import Column, Row, Section, Target
-from bench.scenarios.scheduling import CHANNEL, OFFSETS, POLL_SECONDS, Control, PeerLoad, person
+from bench.scenarios.scheduling import CHANNEL, POLL_SECONDS, Control, PeerLoad, person
 from bench.slack import RequestBuilder, is_empty_ack
 from bench.stats import percentile
 from bot.clock import SystemClock
@@ -34,7 +35,7 @@ from handlers.incidents.blocks import incident_modal
 from slack_standin.driver import SIGNING_SECRET, TOKEN
 from storage.db import Database, drop_database, workspace_database_url
 from storage.migrations import DEPLOYMENT_MIGRATIONS, OFFICE_MIGRATIONS
-from storage.models import IncidentKind, InstallationRecord
+from storage.models import IncidentKind, IncidentState, InstallationRecord
 
 A, B = Workspace(team_id="T111"), Workspace(team_id="T222")
 TOKEN_B = "xoxb-bench-office-b"
@@ -46,6 +47,10 @@ ALONE_SECONDS = 3.0
 # under test. It still answers every call; the load generator timing B stays at normal priority.
 STANDIN_NICE = 10
 TIMEOUT = 240.0
+# Six steps, the second an hour after the first: each later step is stored an hour before its time
+# (bot.checkins.STORED_AHEAD), so the second step's 2,000 rows are stored as the first check-ins
+# start going out. Every write A makes for its incident falls inside a measured phase.
+PLAN = "1s,1h,3d,7d,14d,30d"
 
 
 def app_env(api_url: str, db_url: str, rate: float) -> dict[str, str]:
@@ -59,7 +64,7 @@ def app_env(api_url: str, db_url: str, rate: float) -> dict[str, str]:
         "SLACK_API_URL": api_url,
         "DATABASE_URL": db_url,
         "PEER_SERVICE_HOURS": "any",
-        "PEER_CHECKIN_OFFSETS": OFFSETS,
+        "PEER_CHECKIN_OFFSETS": PLAN,
         "PEER_CHECKIN_HOURS": "any",
         "PEER_CHECKIN_RATE": f"{rate:g}",
         "PEER_SWEEP_SECONDS": "1",
@@ -112,6 +117,17 @@ async def install(db_url: str, offices: Sequence[InstalledOffice] = OFFICES) -> 
                 await database.close()
     finally:
         await deployment.close()
+
+
+async def steps_stored(db_url: str) -> int:
+    """How many steps of office A's incident are stored (read from A's database)."""
+    database = await Database.open(workspace_database_url(db_url, A.key), migrations=OFFICE_MIGRATIONS)
+    try:
+        async with database.read() as tx:
+            [incident] = await tx.incidents.incidents_in([IncidentState.OPEN])
+        return incident.steps_stored
+    finally:
+        await database.close()
 
 
 async def drop(db_url: str, offices: Sequence[InstalledOffice] = OFFICES) -> None:
@@ -195,7 +211,7 @@ async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: i
         )
         today = datetime.now(UTC).date()
         view = {
-            **incident_modal(plans=dict.fromkeys(IncidentKind, OFFSETS), today=today.isoformat()),
+            **incident_modal(plans=dict.fromkeys(IncidentKind, PLAN), today=today.isoformat()),
             "id": "V00000009",
             "hash": "1.h",
         }
@@ -233,6 +249,8 @@ async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: i
         await loader
         figures.incident["delivered_s"] = seen["last_at"] - sent
         figures.incident["delivered"] = float(seen["delivered"])
+        if (stored := await steps_stored(db_url)) != 2:
+            raise RuntimeError(f"office A's incident has {stored} steps stored, not 2, after its deliveries")
         return figures
     finally:
         for server in [*apps, standin]:
@@ -314,12 +332,14 @@ async def run(bench: Bench) -> list[Section]:
                 section.targets.append(Target(name, ratio, 1.5, "×"))
     section.notes += [
         f"One deployment (distribution mode) serving two offices, each with its own database; office A's"
-        f" incident names a channel of {sizes.incident_people:,} people, six check-ins each (the first"
-        f" due 1 s after it is stored), delivered at up to PEER_CHECKIN_RATE={sizes.checkin_rate:g}/s"
+        f" incident names a channel of {sizes.incident_people:,} people, a plan of six check-ins ({PLAN}:"
+        f" the first due 1 s after it is stored; each later step stored an hour before its time, so the"
+        f" second's rows as the first go out), delivered at up to PEER_CHECKIN_RATE={sizes.checkin_rate:g}/s"
         f" against the stand-in's limits ({sizes.post_limits}). Office B's /peer: open loop,"
         f" {sizes.peer_load_rate:g}/s from distinct people, each opening the request modal.",
-        "'Preparing': from the ack of A's submission to A's coordinator's summary DM. 'Delivering': from"
-        " then until A's last first check-in landed. 'Within noise': B's p99 at most 1.5× its p99 with A idle"
+        "'Preparing': from the ack of A's submission to A's coordinator's summary DM (people looked up,"
+        " each one's first check-in stored). 'Delivering': from then until A's last first check-in landed"
+        " (A's second step stored at its start). 'Within noise': B's p99 at most 1.5× its p99 with A idle"
         " (same processes, every run's acks of a phase pooled).",
         "Targets are for the Procfile's shape, web + worker (the worker at PEER_WORKER_NICE=10), which is"
         " how the README says to run a deployment for many offices: B's acks are the web process's, A's"
