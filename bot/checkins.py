@@ -612,15 +612,7 @@ class CheckinService:
                     incident=i,
                     people=i.people,
                     counts=await tx.schedule.progress(i.id),
-                    unstored=sum(
-                        (
-                            await tx.schedule.not_yet_stored(
-                                i.id, stored=i.steps_stored, steps=len(i.offsets)
-                            )
-                        ).values()
-                    )
-                    if i.state == IncidentState.OPEN
-                    else 0,
+                    unstored=sum((await _unstored(tx, i)).values()),
                     next_step_at=next(
                         (
                             i.created_at + timedelta(seconds=offset)
@@ -651,13 +643,7 @@ class CheckinService:
             people = await tx.incidents.people(incident_id)
             states = await tx.schedule.progress_by_step(incident_id)
             answers = await tx.incidents.step_answers(incident_id)
-            unstored = (
-                await tx.schedule.not_yet_stored(
-                    incident_id, stored=incident.steps_stored, steps=len(incident.offsets)
-                )
-                if incident.state == IncidentState.OPEN
-                else {}
-            )
+            unstored = await _unstored(tx, incident)
         steps = []
         for seq, offset in enumerate(incident.offsets, start=1):
             state = states.get(seq, {})
@@ -869,13 +855,7 @@ class CheckinService:
         async with self._db.transaction() as tx:
             incident = await tx.incidents.get_incident(incident_id)
             # The check-ins that will not go out: those stored and due, and the later steps' to come.
-            unstored = (
-                await tx.schedule.not_yet_stored(
-                    incident_id, stored=incident.steps_stored, steps=len(incident.offsets)
-                )
-                if incident is not None and incident.state == IncidentState.OPEN
-                else {}
-            )
+            unstored = await _unstored(tx, incident) if incident is not None else {}
             closed = await tx.incidents.set_incident_state(
                 incident_id, IncidentState.CLOSED, only_from=IncidentState.OPEN, now=now
             ) or await tx.incidents.set_incident_state(
@@ -1043,6 +1023,14 @@ class CheckinService:
         if at <= self._clock.now():
             errors["debrief"] = "The debrief must be in the future."
         return at, place
+
+
+async def _unstored(tx: Tx, incident: Incident) -> dict[int, int]:
+    """Per later step of an open incident's plan: its check-ins not yet stored (none once closed)."""
+    if incident.state != IncidentState.OPEN:
+        return {}
+    steps = len(incident.offsets)
+    return await tx.schedule.not_yet_stored(incident.id, stored=incident.steps_stored, steps=steps)
 
 
 def _early_step(incident: Incident, seq: int) -> bool:

@@ -3,6 +3,7 @@ suppressed as the statistics are; a plan too small for statistics shows its plan
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from slack_standin import Fault
 from tests.flows import COORDINATOR
 from tests.rig import Rig, text_of
 from tests.test_checkins import CHECKIN_SETTINGS, checkins_to, deliver_after, open_incident
@@ -325,3 +327,51 @@ async def test_coordinators_edit_the_wording_per_incident_with_inline_errors(sta
         cur = await tx.conn.execute("SELECT detail FROM audit_log WHERE action = 'incident changed'")
         [(detail,)] = [tuple(r) for r in await cur.fetchall()]
     assert "wording changed" in detail and "EAP" not in detail
+
+
+async def test_someone_who_stops_while_a_step_is_being_stored_gets_none_of_it(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig, incident_plan="1d")
+    await deliver_after(rig, timedelta(days=1))
+    rig.clock.advance(timedelta(days=1))
+    # A step whose time has come is added: its rows are made after everyone is looked up (slowly,
+    # here), and UAFF1 asks to stop in the meantime, after the list of whom to check in with was read.
+    await follow_up_view(rig)
+    rig.slack.inject("users.list", Fault.slow(0.5))
+    submitted = await rig.submit(
+        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_change_plan": "1d,2d"}
+    )
+    assert submitted.status == 200
+    await asyncio.sleep(0.2)
+    await rig.click("UAFF1", checkins_to(rig, "UAFF1")[-1], "checkin_stop")
+    await rig.settle()
+    assert await checkin_rows(rig, "AND seq = 2") == [("UAFF2", 2, "due"), ("UAFF3", 2, "due")]
+    await deliver_after(rig, timedelta(minutes=1))
+    assert [len(checkins_to(rig, u)) for u in THREE] == [1, 2, 2]
+
+
+async def test_a_step_removed_while_it_is_being_stored_is_not_stored(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS, peer_min_count=3)
+    rig.slack.add_users(*THREE)
+    await open_incident(rig, incident_plan="1d")
+    await deliver_after(rig, timedelta(days=1))
+    rig.clock.advance(timedelta(hours=23, minutes=30))
+    # A step half an hour from now is added (stored at once: it is within the hour), and taken
+    # back out while its rows are being made (everyone looked up, slowly, here).
+    await follow_up_view(rig)
+    rig.slack.inject("users.list", Fault.slow(0.5))
+    added = await rig.submit(
+        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_change_plan": "1d,2d"}
+    )
+    assert added.status == 200 and added.text == ""
+    await asyncio.sleep(0.2)
+    await follow_up_view(rig)
+    removed = await rig.submit(
+        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_change_plan": "1d"}
+    )
+    assert removed.status == 200 and removed.text == ""
+    await rig.settle()
+    assert not await checkin_rows(rig, "AND seq = 2 AND state = 'due'")
+    await deliver_after(rig, timedelta(days=2))
+    assert [len(checkins_to(rig, u)) for u in THREE] == [1, 1, 1]
