@@ -360,16 +360,12 @@ async def test_a_step_removed_while_it_is_being_stored_is_not_stored(start_app) 
     # A step half an hour from now is added (stored at once: it is within the hour), and taken
     # back out while its rows are being made (everyone looked up, slowly, here).
     await follow_up_view(rig)
+    view = rig.last_view("peer_incident_follow_up")
     rig.slack.inject("users.list", Fault.slow(0.5))
-    added = await rig.submit(
-        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_change_plan": "1d,2d"}
-    )
+    added = await rig.submit(COORDINATOR, view, {"incident_change_plan": "1d,2d"})
     assert added.status == 200 and added.text == ""
     await asyncio.sleep(0.2)
-    await follow_up_view(rig)
-    removed = await rig.submit(
-        COORDINATOR, rig.last_view("peer_incident_follow_up"), {"incident_change_plan": "1d"}
-    )
+    removed = await rig.submit(COORDINATOR, view, {"incident_change_plan": "1d"})
     assert removed.status == 200 and removed.text == ""
     await rig.settle()
     assert not await checkin_rows(rig, "AND seq = 2 AND state = 'due'")
