@@ -12,7 +12,8 @@ import pytest
 
 from bot.checkins import IncidentForm
 from slack_standin import Fault
-from storage.models import IncidentState, ScheduledState
+from storage.models import IncidentState, ScheduledKind, ScheduledState
+from storage.schedule_repository import NewScheduled
 from storage.timefmt import from_db
 from tests.flows import COORDINATOR, accept, add_supporters, ask
 from tests.rig import Rig, has_button, text_of
@@ -486,3 +487,31 @@ async def test_closing_before_a_step_is_stored_means_it_never_is(start_app) -> N
     await deliver_after(rig, timedelta(days=3))
     assert not await checkin_dues(rig, 2)
     assert all(len(checkins_to(rig, user)) == 1 for user in AFFECTED)
+
+
+async def test_a_step_left_half_stored_by_a_process_that_died_is_finished_once_at_restart(start_app) -> None:
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users(*AFFECTED)
+    await open_incident(rig)
+    await deliver_after(rig, timedelta(days=1))
+    [incident] = await rig.app.services.checkins.open_incidents(coordinator_id=COORDINATOR)
+    # What a run that died between two chunks of step 2 leaves: some of its rows, the step not counted.
+    async with rig.app.db.transaction() as tx:  # type: ignore[union-attr]
+        await tx.schedule.schedule(
+            [
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id="UAFF1",
+                    due_at=incident.created_at + timedelta(days=3),
+                    incident_id=incident.id,
+                    seq=2,
+                )
+            ]
+        )
+    await rig.app.stop()
+    rig.clock.advance(timedelta(days=2))
+    rig = await start_app(**CHECKIN_SETTINGS)  # the start stores the rest of the step and sends it
+    assert sorted(await checkin_dues(rig, 2)) == AFFECTED
+    assert all(len(checkins_to(rig, user)) == 2 for user in AFFECTED)
+    [stored] = await rig.app.services.checkins.open_incidents(coordinator_id=COORDINATOR)
+    assert stored.steps_stored == 2
