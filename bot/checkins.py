@@ -370,30 +370,34 @@ class CheckinService:
         # The rows are made and stored a chunk at a time, each chunk its own short transaction,
         # paced (``bot.bulk``): stored as fast as the database takes them, a large incident's rows
         # keep a database core busy and every other office's /peer on that server waits for one.
-        # Every row carries a dedupe key, so a repeat, or another instance preparing the same
-        # incident, adds nothing; the incident is claimed last, so exactly one preparer reports it.
+        # Each chunk also records its people as every later step needs them (where they are,
+        # whether they can be reached): written in one go, 2,000 of them held a core as long.
+        # Every row carries a dedupe key and members are upserted, so a repeat, or another instance
+        # preparing the same incident, adds nothing; the incident is claimed last, so exactly one
+        # preparer reports it.
         bulk = self._policy.bulk
         per_person = (first_at is not None) + (incident.debrief_at is not None)
         step = max(1, bulk.rows_per_chunk // max(per_person, 1))
-        people = [(u, rows_of) for u in reachable] + [(u, skipped_row) for u in skipped]
+        people = [(Affected(user_id=u, tz=profiles[u].tz), rows_of) for u in reachable] + [
+            (Affected(user_id=u, skipped=True), skipped_row) for u in skipped
+        ]
         breather = Breather(bulk.share)
         for start in range(0, len(people), step):
             async with breather.chunk():
-                chunk = [row for user_id, make in people[start : start + step] for row in make(user_id)]
+                some = people[start : start + step]
+                chunk = [row for person, make in some for row in make(person.user_id)]
                 async with self._db.transaction() as tx:
                     await tx.schedule.schedule(chunk)
-        # Each person as every later step needs them: where they are, whether they can be reached.
-        affected = (
-            [Affected(user_id=u, tz=profiles[u].tz) for u in reachable]
-            + [Affected(user_id=u, skipped=True) for u in skipped]
-            + [Affected(user_id=u, skipped=True) for u in apps & listed]  # picked by name, yet an app
-        )
+                    await tx.incidents.add_members(incident.id, [person for person, _ in some])
         async with self._db.transaction() as tx:
             ready = await tx.incidents.set_incident_state(
                 incident.id, IncidentState.OPEN, only_from=IncidentState.PREPARING, now=self._clock.now()
             )
             if ready:
-                await tx.incidents.add_members(incident.id, affected)
+                # Picked by name, yet an app: kept as skipped, nobody to check in with.
+                await tx.incidents.add_members(
+                    incident.id, [Affected(user_id=u, skipped=True) for u in apps & listed]
+                )
                 await tx.incidents.set_steps_stored(incident.id, min(1, len(incident.offsets)))
             else:
                 current = await tx.incidents.get_incident(incident.id)

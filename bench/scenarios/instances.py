@@ -22,7 +22,7 @@ from bench.client import Connection, fetch
 from bench.harness import Bench
 from bench.procs import Server, start_app, start_bench_server
 from bench.report import Column, Row, Section
-from bench.scenarios.offices import InstalledOffice, app_env, backends, drop, install
+from bench.scenarios.offices import InstalledOffice, app_env, backends, drop, install, settle
 from bench.slack import RequestBuilder, StandInWatch, is_empty_ack
 from bench.stats import latency_summary, median
 from bot.tenancy import Workspace
@@ -81,6 +81,7 @@ async def one_run(bench: Bench, backend: str, db_url: str, shape: tuple[int, int
     (bench.workdir / name).mkdir(parents=True, exist_ok=True)
     per_requester = max(1, sizes.e2e_requests // REQUESTERS)
     figures = RunFigures()
+    await settle(db_url)
     await install(db_url, installed)
     servers: list[Server] = []
     try:

@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -135,8 +136,8 @@ async def steps_stored(db_url: str) -> int:
 # Each run makes and drops a schema per office and the deployment's (some 150 tables and indexes):
 # thousands of dead catalog rows. A normal server's autovacuum clears them; with it off (as on the
 # machine of the README's figures) they pile up run after run, and every lookup of a table pays for
-# them (B's p99 grew run by run, A idle as much as busy). So each run's end vacuums the catalogs it
-# filled, outside what is measured, as autovacuum would.
+# them (B's p99 grew run by run, A idle as much as busy). So each run starts by vacuuming the
+# catalogs the last one filled, outside what is measured, as autovacuum would.
 CATALOGS = (
     "pg_attribute",
     "pg_depend",
@@ -151,21 +152,42 @@ CATALOGS = (
 )
 
 
+CHECKPOINT_REFUSED = (
+    "offices: this role may not CHECKPOINT (superuser or pg_checkpoint); a timed checkpoint may fall"
+    " inside a run and slow it"
+)
+
+
 async def drop(db_url: str, offices: Sequence[InstalledOffice] = OFFICES) -> None:
-    """Every office's database, then (PostgreSQL) the deployment's schema, and the catalogs vacuumed."""
+    """Every office's database, then (PostgreSQL) the deployment's schema."""
     for office in offices:
         await drop_database(workspace_database_url(db_url, office.workspace.key))
     if db_url.startswith("postgresql"):
         await drop_database(db_url)
-        import asyncpg
 
-        parts = urlsplit(db_url)
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "schema"])
-        conn = await asyncpg.connect(urlunsplit(parts._replace(query=query)))
-        try:  # a role that may not vacuum the catalogs is only warned, and the run goes on
-            await conn.execute("VACUUM " + ", ".join(f"pg_catalog.{name}" for name in CATALOGS))
-        finally:
-            await conn.close()
+
+async def settle(db_url: str) -> None:
+    """Before a run on PostgreSQL: the catalogs vacuumed and a checkpoint taken, so each run
+    starts alike (outside what is measured)."""
+    if not db_url.startswith("postgresql"):
+        return
+    import asyncpg
+
+    parts = urlsplit(db_url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "schema"])
+    conn = await asyncpg.connect(urlunsplit(parts._replace(query=query)))
+    try:  # a role that may not vacuum the catalogs is only warned, and the run goes on
+        await conn.execute("VACUUM " + ", ".join(f"pg_catalog.{name}" for name in CATALOGS))
+        # The server checkpoints every checkpoint_timeout (5 minutes by default). One starting
+        # inside a run made that run's every write log whole pages again: A's preparation took
+        # 0.6 s instead of 0.3, with B's acks slow all through it. The server's cycle, not A's
+        # doing; one taken here restarts the cycle, so none starts within the run.
+        try:
+            await conn.execute("CHECKPOINT")
+        except asyncpg.InsufficientPrivilegeError:
+            print(CHECKPOINT_REFUSED, file=sys.stderr, flush=True)
+    finally:
+        await conn.close()
 
 
 @dataclass
@@ -193,6 +215,7 @@ async def one_run(bench: Bench, backend: str, db_url: str, topology: str, run: i
     workdir.mkdir(parents=True, exist_ok=True)
     people = [person(i) for i in range(sizes.incident_people)]
     figures = RunFigures()
+    await settle(db_url)
     await install(db_url)
     standin: Server | None = None
     apps: list[Server] = []
