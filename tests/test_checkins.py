@@ -12,7 +12,7 @@ import pytest
 
 from bot.checkins import IncidentForm
 from slack_standin import Fault
-from storage.models import IncidentState, ScheduledKind, ScheduledState
+from storage.models import Affected, IncidentState, ScheduledKind, ScheduledState
 from storage.schedule_repository import NewScheduled
 from storage.timefmt import from_db
 from tests.flows import COORDINATOR, accept, add_supporters, ask
@@ -374,6 +374,57 @@ async def test_preparing_an_incident_twice_at_once_schedules_each_checkin_once(s
     await deliver_after(rig, timedelta(days=1))
     for user in AFFECTED:
         assert len(checkins_to(rig, user)) == 1
+
+
+async def test_a_preparation_that_died_after_its_first_chunk_is_finished_once_by_the_next(start_app) -> None:
+    # Each chunk of first check-ins records its people with it, before the incident is claimed: a
+    # preparer that dies between chunks leaves rows and people that the next one must not repeat.
+    rig = await start_app(**CHECKIN_SETTINGS)
+    rig.slack.add_users("UAFF1", "UAFF2")
+    rig.slack.add_users("UAFF3", tz="Europe/Berlin")
+    rig.slack.add_users("UGONE", deleted=True)
+    form = IncidentForm(
+        kind="critical_incident",
+        name="Courthouse shooting",
+        occurred_on="2026-11-29",
+        user_ids=frozenset([*AFFECTED, "UGONE"]),
+    )
+    checkins = rig.app.services.checkins
+    incident_id = await checkins.register_incident(coordinator_id=COORDINATOR, form=form)
+    [incident] = await checkins.incidents(coordinator_id=COORDINATOR)
+    async with rig.app.db.transaction() as tx:  # type: ignore[union-attr]
+        await tx.schedule.schedule(
+            [
+                NewScheduled(
+                    kind=ScheduledKind.CHECKIN,
+                    recipient_id="UAFF1",
+                    due_at=incident.incident.created_at + timedelta(days=1),
+                    incident_id=incident_id,
+                    seq=1,
+                )
+            ]
+        )
+        await tx.incidents.add_members(incident_id, [Affected(user_id="UAFF1", tz="America/New_York")])
+
+    rig.clock.advance(timedelta(minutes=3))
+    await rig.app.sweep()  # what a restart does with an incident left preparing
+    await rig.settle()
+    summaries = [m for m in rig.slack.dms(COORDINATOR) if "is set up" in text_of(m.blocks)]
+    assert len(summaries) == 1
+    assert "6 check-ins scheduled for 3 people" in text_of(summaries[0].blocks)
+    async with rig.app.db.read() as tx:  # type: ignore[union-attr]
+        people = await tx.incidents.to_check_in(incident_id)
+        listed = await tx.incidents.members(incident_id)
+    assert [(p.user_id, p.tz) for p in people] == [
+        ("UAFF1", "America/New_York"),
+        ("UAFF2", "America/New_York"),
+        ("UAFF3", "Europe/Berlin"),
+    ]
+    assert listed == [*AFFECTED, "UGONE"]  # each once; the deactivated one kept, as skipped
+    await deliver_after(rig, timedelta(days=1))
+    assert all(len(checkins_to(rig, user)) == 1 for user in AFFECTED)
+    await deliver_after(rig, timedelta(days=2))  # the second step reaches everyone, once
+    assert all(len(checkins_to(rig, user)) == 2 for user in AFFECTED)
 
 
 async def test_an_incident_whose_lookups_failed_is_prepared_by_a_later_sweep(start_app) -> None:
