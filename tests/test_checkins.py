@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -43,6 +43,20 @@ async def open_incident(rig: Rig, **values: Any) -> Any:
 
 def checkins_to(rig: Rig, user: str) -> list:
     return [m for m in rig.slack.dms(user) if has_button(m.blocks, "checkin_ok") or m.history]
+
+
+async def leave_half_done(
+    rig: Rig, incident_id: int, *, seq: int, due_at: datetime, person: bool = False
+) -> None:
+    """What a process that died after its first chunk of a step leaves: UAFF1's check-in of step
+    ``seq`` stored (and, at preparation, UAFF1 recorded), the rest not."""
+    async with rig.app.db.transaction() as tx:  # type: ignore[union-attr]
+        row = NewScheduled(
+            kind=ScheduledKind.CHECKIN, recipient_id="UAFF1", due_at=due_at, incident_id=incident_id, seq=seq
+        )
+        await tx.schedule.schedule([row])
+        if person:
+            await tx.incidents.add_members(incident_id, [Affected(user_id="UAFF1", tz="America/New_York")])
 
 
 async def deliver_after(rig: Rig, delta: timedelta) -> None:
@@ -392,19 +406,9 @@ async def test_a_preparation_that_died_after_its_first_chunk_is_finished_once_by
     checkins = rig.app.services.checkins
     incident_id = await checkins.register_incident(coordinator_id=COORDINATOR, form=form)
     [incident] = await checkins.incidents(coordinator_id=COORDINATOR)
-    async with rig.app.db.transaction() as tx:  # type: ignore[union-attr]
-        await tx.schedule.schedule(
-            [
-                NewScheduled(
-                    kind=ScheduledKind.CHECKIN,
-                    recipient_id="UAFF1",
-                    due_at=incident.incident.created_at + timedelta(days=1),
-                    incident_id=incident_id,
-                    seq=1,
-                )
-            ]
-        )
-        await tx.incidents.add_members(incident_id, [Affected(user_id="UAFF1", tz="America/New_York")])
+    await leave_half_done(
+        rig, incident_id, seq=1, due_at=incident.incident.created_at + timedelta(days=1), person=True
+    )
 
     rig.clock.advance(timedelta(minutes=3))
     await rig.app.sweep()  # what a restart does with an incident left preparing
@@ -547,18 +551,7 @@ async def test_a_step_left_half_stored_by_a_process_that_died_is_finished_once_a
     await deliver_after(rig, timedelta(days=1))
     [incident] = await rig.app.services.checkins.open_incidents(coordinator_id=COORDINATOR)
     # What a run that died between two chunks of step 2 leaves: some of its rows, the step not counted.
-    async with rig.app.db.transaction() as tx:  # type: ignore[union-attr]
-        await tx.schedule.schedule(
-            [
-                NewScheduled(
-                    kind=ScheduledKind.CHECKIN,
-                    recipient_id="UAFF1",
-                    due_at=incident.created_at + timedelta(days=3),
-                    incident_id=incident.id,
-                    seq=2,
-                )
-            ]
-        )
+    await leave_half_done(rig, incident.id, seq=2, due_at=incident.created_at + timedelta(days=3))
     await rig.app.stop()
     rig.clock.advance(timedelta(days=2))
     rig = await start_app(**CHECKIN_SETTINGS)  # the start stores the rest of the step and sends it
