@@ -46,8 +46,12 @@ def single(value: int, k: int) -> Cell:
     return Cell(None, Hidden.SMALL) if 0 < value < k else Cell(value)
 
 
-def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
-    """Suppress a breakdown, with complementary suppression against its total."""
+def breakdown(counts: Mapping[str, int], k: int, *, known: frozenset[str] = frozenset()) -> Breakdown:
+    """Suppress a breakdown, with complementary suppression against its total.
+
+    ``known`` are cells a reader can work out from elsewhere (another line of the same view): hiding
+    one of them protects nothing, so they are never picked to hide a small cell (a small one is
+    still hidden itself)."""
     total = sum(counts.values())
     if 0 < total < k:
         return Breakdown(
@@ -57,8 +61,14 @@ def breakdown(counts: Mapping[str, int], k: int) -> Breakdown:
     small = {key for key, v in counts.items() if 0 < v < k}
     hidden = set(small)
     total_hidden = False
-    while hidden and (len(hidden) == 1 or sum(counts[h] for h in hidden) < k):
-        candidates = sorted((v, key) for key, v in counts.items() if v > 0 and key not in hidden)
+
+    def protecting() -> set[str]:
+        return hidden - known  # a known cell hides nothing, even when hidden itself
+
+    while small - known and (len(protecting()) == 1 or sum(counts[h] for h in protecting()) < k):
+        candidates = sorted(
+            (v, key) for key, v in counts.items() if v > 0 and key not in hidden and key not in known
+        )
         if not candidates:
             total_hidden = True
             break

@@ -61,6 +61,19 @@ def test_a_lone_nonzero_cell_hides_the_total() -> None:
     assert result.total.value is None and result.cells["a"].value is None
 
 
+def test_a_cell_known_from_elsewhere_never_hides_a_small_one() -> None:
+    # An incident step: 9 sent, ok 4, talk 0, stop 3, not answered 2. The next step's size tells
+    # the stops, so hiding them would leave 9 - 4 - 0 - 3 = 2: okay is hidden instead.
+    counts = {"ok": 4, "talk": 0, "stop": 3, "not_answered": 2}
+    assert breakdown(counts, 3).cells["stop"].hidden == Hidden.COMPLEMENTARY
+    result = breakdown(counts, 3, known=frozenset({"stop"}))
+    assert result.cells["stop"].value == 3 and result.cells["ok"].hidden == Hidden.COMPLEMENTARY
+    assert result.cells["not_answered"].hidden == Hidden.SMALL and result.total.value == 9
+    # Only known cells beside the small one: nothing left to hide with, so the total goes.
+    lone = breakdown({"stop": 5, "not_answered": 1}, 3, known=frozenset({"stop"}))
+    assert lone.total.value is None and lone.cells["not_answered"].hidden == Hidden.SMALL
+
+
 def test_periods() -> None:
     today = date(2026, 11, 30)
     assert parse_period(None, today=today).start == date(2026, 9, 2)

@@ -307,7 +307,8 @@ def follow_up_modal(
     """``/peer incident N``: how the incident's follow-up is reaching people, per step of its plan.
 
     Suppressed as the statistics are: each step's answers (okay, talk, stop, not answered) are a
-    breakdown of the check-ins sent, with complementary suppression. A plan for fewer than
+    breakdown of the check-ins sent, with complementary suppression; a step's stops are never what
+    hides a small count when a later step follows (whose size gives them away). A plan for fewer than
     ``min_count`` people shows its plan only: any count there is about one or two known people.
     ``notice`` (what a click just did) is shown first.
     """
@@ -332,6 +333,8 @@ def follow_up_modal(
         cells = breakdown(
             {"ok": step.ok, "talk": step.talk, "stop": step.stop, "not_answered": step.not_answered},
             min_count,
+            # A later step goes to those who did not stop: its size gives this step's stops away.
+            known=frozenset({"stop"}) if step.seq < len(follow_up.steps) else frozenset(),
         )
         answers = ", ".join(
             f"{label} {describe(cells.cells[key], min_count)}" for key, label in _STEP_CELLS.items()
